@@ -1,0 +1,101 @@
+# ucni — one non-recursive Makefile; each directory adds its part through module.mk.
+#
+#   make                 build everything into build/
+#   make check           install missing packages, build, run every test suite
+#   make demo            the macvlan sandbox demo (no real NIC needed)
+#   make bench           benchmarks
+#   make install         DESTDIR, PREFIX, CNI_BIN_DIR honoured
+#
+# Switches: V=1 (show commands), WERROR=1, SANITIZE=address,undefined, CC=clang
+
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+LIBDIR      ?= $(PREFIX)/lib
+INCLUDEDIR  ?= $(PREFIX)/include
+DATADIR     ?= $(PREFIX)/share
+CNI_BIN_DIR ?= /opt/cni/bin
+DESTDIR     ?=
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+LDFLAGS  ?=
+PKG_CONFIG ?= pkg-config
+
+# A sanitizer build lives in its own tree so it never mixes objects with a normal one.
+ifeq ($(SANITIZE),)
+B := build
+else
+B := build/san
+endif
+BIN := $(B)/bin
+
+WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
+            -Wpointer-arith -Wcast-align -Wwrite-strings -Wno-unused-parameter \
+            -Wnull-dereference -Wvla -Wundef
+ifeq ($(WERROR),1)
+WARNINGS += -Werror
+endif
+
+SAN_FLAGS :=
+ifneq ($(SANITIZE),)
+SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+NL_CFLAGS   := $(shell $(PKG_CONFIG) --cflags libnl-3.0 libnl-route-3.0 2>/dev/null)
+JSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcjson 2>/dev/null)
+# libnl is linked statically: it halves the start-up cost of every plugin exec
+# (see README, Performance). cJSON has no static archive in Debian.
+NL_LIBS     := -Wl,-Bstatic -lnl-route-3 -lnl-3 -Wl,-Bdynamic -lpthread -lm
+JSON_LIBS   := $(shell $(PKG_CONFIG) --libs libcjson 2>/dev/null || echo -lcjson)
+
+ALL_CFLAGS  = -std=gnu11 -D_GNU_SOURCE -Iinclude $(NL_CFLAGS) $(JSON_CFLAGS) \
+              $(WARNINGS) $(SAN_FLAGS) -MMD -MP $(CFLAGS)
+ALL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# Filled by the module fragments.
+PROGRAMS      :=   # executables in $(BIN)
+CNI_PLUGINS   :=   # the subset of PROGRAMS installed into CNI_BIN_DIR
+TEST_PROGRAMS :=   # test executables (built by `make tests`)
+CHECK_SUITES  :=   # suite names run by `make check`, in order (see tests/run-suites)
+DEPS_PKGS     := build-essential pkg-config libnl-3-dev libnl-route-3-dev libcjson-dev \
+                 libcmocka-dev iproute2 containernetworking-plugins jq
+OBJS          :=
+
+.PHONY: all tests check deps demo bench install uninstall clean
+all:
+
+include $(sort $(wildcard */module.mk tests/*/module.mk))
+
+all: $(PROGRAMS)
+tests: all $(TEST_PROGRAMS)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+deps:
+	$(Q)scripts/deps $(sort $(DEPS_PKGS))
+
+# Every suite runs even when an earlier one failed; tests/run-suites prints the totals.
+check: deps
+	$(Q)$(MAKE) --no-print-directory tests
+	$(Q)BUILD=$(B) tests/run-suites $(CHECK_SUITES)
+
+install: all
+	install -d $(DESTDIR)$(CNI_BIN_DIR)
+	$(if $(CNI_PLUGINS),install -m 0755 $(addprefix $(BIN)/,$(CNI_PLUGINS)) $(DESTDIR)$(CNI_BIN_DIR)/)
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(CNI_BIN_DIR)/,$(CNI_PLUGINS))
+
+clean:
+	rm -rf build
+
+-include $(OBJS:.o=.d)
