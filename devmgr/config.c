@@ -1,0 +1,627 @@
+/* The pool configuration: the SR-IOV network device plugin's resourceList read as is
+ * (selectors and their "#0,2-7" VF ranges) plus ucni's "pfs" provisioning list. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cjson/cJSON.h>
+
+#include "internal.h"
+
+typedef struct pf_sel {
+	char name[DM_IFNAME_MAX > DM_PCI_ADDR_MAX ? DM_IFNAME_MAX : DM_PCI_ADDR_MAX];
+	bool has_range;
+	vf_range range;
+} pf_sel;
+
+typedef struct selector {
+	uint16_t *vendors, *devices;
+	size_t n_vendors, n_devices;
+	char **drivers, **pci_addrs, **link_types;
+	size_t n_drivers, n_pci_addrs, n_link_types;
+	pf_sel *pf_names, *root_devices;
+	size_t n_pf_names, n_root_devices;
+} selector;
+
+typedef struct pool {
+	char *name, *prefix;
+	selector *sels;
+	size_t n_sels;
+} pool;
+
+struct dm_config {
+	pool *pools;
+	size_t n_pools;
+	dm_pf_spec *pfs;
+	size_t n_pfs;
+};
+
+int vf_range_parse(const char *s, vf_range *ret)
+{
+	vf_range r;
+	memset(&r, 0, sizeof(r));
+	if (!s || !*s)
+		return -EINVAL;
+	const char *p = s;
+	for (;;) {
+		char *end;
+		if (!isdigit((unsigned char)*p))
+			return -EINVAL;
+		unsigned long a = strtoul(p, &end, 10), b = a;
+		p = end;
+		if (*p == '-') {
+			p++;
+			if (!isdigit((unsigned char)*p))
+				return -EINVAL;
+			b = strtoul(p, &end, 10);
+			p = end;
+		}
+		if (a > b || b >= DM_VF_INDEX_MAX)
+			return -ERANGE;
+		for (unsigned long i = a; i <= b; i++)
+			r.bits[i / 8] |= (unsigned char)(1u << (i % 8));
+		if (!*p)
+			break;
+		if (*p != ',')
+			return -EINVAL;
+		p++;
+	}
+	*ret = r;
+	return 0;
+}
+
+static void selector_done(selector *s)
+{
+	free(s->vendors);
+	free(s->devices);
+	for (size_t i = 0; i < s->n_drivers; i++)
+		free(s->drivers[i]);
+	for (size_t i = 0; i < s->n_pci_addrs; i++)
+		free(s->pci_addrs[i]);
+	for (size_t i = 0; i < s->n_link_types; i++)
+		free(s->link_types[i]);
+	free(s->drivers);
+	free(s->pci_addrs);
+	free(s->link_types);
+	free(s->pf_names);
+	free(s->root_devices);
+}
+
+dm_config *dm_config_free(dm_config *c)
+{
+	if (!c)
+		return NULL;
+	for (size_t i = 0; i < c->n_pools; i++) {
+		for (size_t j = 0; j < c->pools[i].n_sels; j++)
+			selector_done(&c->pools[i].sels[j]);
+		free(c->pools[i].sels);
+		free(c->pools[i].name);
+		free(c->pools[i].prefix);
+	}
+	free(c->pools);
+	for (size_t i = 0; i < c->n_pfs; i++) {
+		free((char *)c->pfs[i].name);
+		free((char *)c->pfs[i].pci);
+	}
+	free(c->pfs);
+	free(c);
+	return NULL;
+}
+
+/* Parsing context: the JSON path of the value at hand, for messages. */
+typedef struct pctx {
+	char *err;
+	size_t errlen;
+	char path[192];
+} pctx;
+
+#define FAIL(ctx, r, ...) do { errbuf_set((ctx)->err, (ctx)->errlen, __VA_ARGS__); return (r); } while (0)
+
+static int str_array(pctx *x, const cJSON *v, const char *key, char ***ret, size_t *ret_n)
+{
+	if (!cJSON_IsArray(v))
+		FAIL(x, -EINVAL, "%s.%s: must be an array of strings", x->path, key);
+	size_t n = (size_t)cJSON_GetArraySize(v), i = 0;
+	char **a = calloc(n ? n : 1, sizeof(char *));
+	if (!a)
+		return -ENOMEM;
+	const cJSON *e;
+	cJSON_ArrayForEach(e, v) {
+		if (!cJSON_IsString(e) || !*e->valuestring || strlen(e->valuestring) > 255) {
+			for (size_t j = 0; j < i; j++)
+				free(a[j]);
+			free(a);
+			FAIL(x, -EINVAL, "%s.%s[%zu]: must be a non-empty string", x->path, key, i);
+		}
+		a[i++] = strdup(e->valuestring);
+		if (!a[i - 1]) {
+			for (size_t j = 0; j < i; j++)
+				free(a[j]);
+			free(a);
+			return -ENOMEM;
+		}
+	}
+	*ret = a;
+	*ret_n = n;
+	return 0;
+}
+
+static void free_strs(char **a, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(a[i]);
+	free(a);
+}
+
+static int hex_ids(pctx *x, const cJSON *v, const char *key, uint16_t **ret, size_t *ret_n)
+{
+	char **a;
+	size_t n;
+	int r = str_array(x, v, key, &a, &n);
+	if (r < 0)
+		return r;
+	uint16_t *ids = calloc(n ? n : 1, sizeof(uint16_t));
+	if (!ids) {
+		free_strs(a, n);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *s = a[i];
+		uint32_t id;
+		if (!strncasecmp(s, "0x", 2))
+			s += 2;
+		if (strlen(s) < 1 || strlen(s) > 4 || parse_hex_u32(s, &id) < 0) {
+			errbuf_set(x->err, x->errlen, "%s.%s[%zu]: \"%s\" is not a 16-bit hex id", x->path, key, i, a[i]);
+			free(ids);
+			free_strs(a, n);
+			return -EINVAL;
+		}
+		ids[i] = (uint16_t)id;
+	}
+	free_strs(a, n);
+	*ret = ids;
+	*ret_n = n;
+	return 0;
+}
+
+/* "ens1f0" or "ens1f0#0,2-7" (pfNames), "0000:3b:00.0#0-3" (rootDevices). */
+static int pf_sels(pctx *x, const cJSON *v, const char *key, bool pci, pf_sel **ret, size_t *ret_n)
+{
+	char **a;
+	size_t n;
+	int r = str_array(x, v, key, &a, &n);
+	if (r < 0)
+		return r;
+	pf_sel *s = calloc(n ? n : 1, sizeof(pf_sel));
+	if (!s) {
+		free_strs(a, n);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char *hash = strchr(a[i], '#');
+		if (hash) {
+			*hash = 0;
+			r = vf_range_parse(hash + 1, &s[i].range);
+			if (r < 0) {
+				*hash = '#';
+				errbuf_set(x->err, x->errlen, "%s.%s[%zu]: bad VF range in \"%s\"%s", x->path, key, i, a[i],
+				           r == -ERANGE ? " (a range must ascend and stay below 4096)" : "");
+				goto bad;
+			}
+			s[i].has_range = true;
+		}
+		if (pci) {
+			char addr[DM_PCI_ADDR_MAX];
+			if (dm_pci_addr_normalize(a[i], addr) < 0) {
+				errbuf_set(x->err, x->errlen, "%s.%s[%zu]: \"%s\" is not a PCI address", x->path, key, i, a[i]);
+				goto bad;
+			}
+			strcpy(s[i].name, addr);
+		} else {
+			if (!dm_ifname_valid(a[i])) {
+				errbuf_set(x->err, x->errlen, "%s.%s[%zu]: \"%s\" is not an interface name", x->path, key, i, a[i]);
+				goto bad;
+			}
+			strcpy(s[i].name, a[i]);
+		}
+	}
+	free_strs(a, n);
+	*ret = s;
+	*ret_n = n;
+	return 0;
+bad:
+	free(s);
+	free_strs(a, n);
+	return -EINVAL;
+}
+
+static int parse_selector(pctx *x, const cJSON *o, selector *s)
+{
+	const cJSON *v;
+	int r = 0;
+
+	memset(s, 0, sizeof(*s));
+	if (!cJSON_IsObject(o))
+		FAIL(x, -EINVAL, "%s: a selector must be an object", x->path);
+	cJSON_ArrayForEach(v, o) {
+		const char *k = v->string;
+		if (!strcmp(k, "vendors"))
+			r = hex_ids(x, v, k, &s->vendors, &s->n_vendors);
+		else if (!strcmp(k, "devices"))
+			r = hex_ids(x, v, k, &s->devices, &s->n_devices);
+		else if (!strcmp(k, "drivers"))
+			r = str_array(x, v, k, &s->drivers, &s->n_drivers);
+		else if (!strcmp(k, "linkTypes"))
+			r = str_array(x, v, k, &s->link_types, &s->n_link_types);
+		else if (!strcmp(k, "pciAddresses")) {
+			r = str_array(x, v, k, &s->pci_addrs, &s->n_pci_addrs);
+			for (size_t i = 0; r >= 0 && i < s->n_pci_addrs; i++) {
+				char addr[DM_PCI_ADDR_MAX];
+				if (dm_pci_addr_normalize(s->pci_addrs[i], addr) < 0) {
+					errbuf_set(x->err, x->errlen, "%s.pciAddresses[%zu]: \"%s\" is not a PCI address",
+					           x->path, i, s->pci_addrs[i]);
+					r = -EINVAL;
+				} else
+					strcpy(s->pci_addrs[i], addr);
+			}
+		} else if (!strcmp(k, "pfNames"))
+			r = pf_sels(x, v, k, false, &s->pf_names, &s->n_pf_names);
+		else if (!strcmp(k, "rootDevices"))
+			r = pf_sels(x, v, k, true, &s->root_devices, &s->n_root_devices);
+		else if (!strcmp(k, "isRdma") || !strcmp(k, "needVhostNet")) {
+			/* false is the device plugin's "no filter"; true needs facts devmgr does not track */
+			if (!cJSON_IsBool(v))
+				r = -EINVAL, errbuf_set(x->err, x->errlen, "%s.%s: must be true or false", x->path, k);
+			else if (cJSON_IsTrue(v))
+				r = -EOPNOTSUPP, errbuf_set(x->err, x->errlen, "%s.%s: true is not supported by devmgr", x->path, k);
+		} else {
+			errbuf_set(x->err, x->errlen, "%s: unknown selector \"%s\"%s", x->path, k,
+			           !strcmp(k, "acpiIndexes") || !strcmp(k, "ddpProfiles") || !strcmp(k, "pKeys") ||
+			           !strcmp(k, "auxTypes") || !strcmp(k, "vdpaType")
+			           ? " (a device plugin selector devmgr does not support)" : "");
+			r = -EINVAL;
+		}
+		if (r < 0)
+			break;
+	}
+	if (r < 0)
+		selector_done(s);
+	return r;
+}
+
+static bool resource_name_valid(const char *s)
+{
+	if (!*s || strlen(s) > 63)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' && *s != '.')
+			return false;
+	return true;
+}
+
+static int parse_pool(pctx *x, const cJSON *o, pool *p)
+{
+	const cJSON *v, *sels = NULL;
+	size_t base = strlen(x->path);
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	if (!cJSON_IsObject(o))
+		FAIL(x, -EINVAL, "%s: must be an object", x->path);
+	cJSON_ArrayForEach(v, o) {
+		const char *k = v->string;
+		if (!strcmp(k, "resourceName")) {
+			if (!cJSON_IsString(v) || !resource_name_valid(v->valuestring))
+				FAIL(x, -EINVAL, "%s.resourceName: must be a name of letters, digits, '_', '-', '.'", x->path);
+		} else if (!strcmp(k, "resourcePrefix")) {
+			if (!cJSON_IsString(v) || !*v->valuestring)
+				FAIL(x, -EINVAL, "%s.resourcePrefix: must be a non-empty string", x->path);
+		} else if (!strcmp(k, "deviceType")) {
+			if (!cJSON_IsString(v) || strcmp(v->valuestring, "netDevice"))
+				FAIL(x, -EOPNOTSUPP, "%s.deviceType: only \"netDevice\" is supported", x->path);
+		} else if (!strcmp(k, "excludeTopology")) {
+			if (!cJSON_IsBool(v))
+				FAIL(x, -EINVAL, "%s.excludeTopology: must be true or false", x->path);
+		} else if (!strcmp(k, "additionalInfo")) {
+			if (!cJSON_IsObject(v))
+				FAIL(x, -EINVAL, "%s.additionalInfo: must be an object", x->path);
+		} else if (!strcmp(k, "selectors"))
+			sels = v;
+		else
+			FAIL(x, -EINVAL, "%s: unknown key \"%s\"", x->path, k);
+	}
+	v = cJSON_GetObjectItemCaseSensitive(o, "resourceName");
+	if (!v)
+		FAIL(x, -EINVAL, "%s: resourceName is missing", x->path);
+	if (!sels)
+		FAIL(x, -EINVAL, "%s: selectors is missing", x->path);
+	if (!(p->name = strdup(v->valuestring)))
+		return -ENOMEM;
+	v = cJSON_GetObjectItemCaseSensitive(o, "resourcePrefix");
+	if (v && !(p->prefix = strdup(v->valuestring)))
+		return -ENOMEM;
+
+	size_t n = cJSON_IsArray(sels) ? (size_t)cJSON_GetArraySize(sels) : 1;
+	if (cJSON_IsArray(sels) && n == 0)
+		FAIL(x, -EINVAL, "%s.selectors: is empty", x->path);
+	p->sels = calloc(n, sizeof(selector));
+	if (!p->sels)
+		return -ENOMEM;
+	if (cJSON_IsArray(sels)) {
+		size_t i = 0;
+		cJSON_ArrayForEach(v, sels) {
+			snprintf(x->path + base, sizeof(x->path) - base, ".selectors[%zu]", i);
+			r = parse_selector(x, v, &p->sels[i]);
+			if (r < 0)
+				return r;
+			p->n_sels = ++i;
+		}
+	} else {
+		snprintf(x->path + base, sizeof(x->path) - base, ".selectors");
+		r = parse_selector(x, sels, &p->sels[0]);
+		if (r < 0)
+			return r;
+		p->n_sels = 1;
+	}
+	x->path[base] = 0;
+	return 0;
+}
+
+static int parse_pf(pctx *x, const cJSON *o, dm_pf_spec *pf)
+{
+	const cJSON *v;
+	bool have_num = false;
+
+	if (!cJSON_IsObject(o))
+		FAIL(x, -EINVAL, "%s: must be an object", x->path);
+	cJSON_ArrayForEach(v, o) {
+		const char *k = v->string;
+		if (!strcmp(k, "name")) {
+			if (!cJSON_IsString(v) || !dm_ifname_valid(v->valuestring))
+				FAIL(x, -EINVAL, "%s.name: must be an interface name", x->path);
+			if (!(pf->name = strdup(v->valuestring)))
+				return -ENOMEM;
+		} else if (!strcmp(k, "pciAddress")) {
+			char addr[DM_PCI_ADDR_MAX];
+			if (!cJSON_IsString(v) || dm_pci_addr_normalize(v->valuestring, addr) < 0)
+				FAIL(x, -EINVAL, "%s.pciAddress: must be a PCI address like 0000:3b:00.0", x->path);
+			if (!(pf->pci = strdup(addr)))
+				return -ENOMEM;
+		} else if (!strcmp(k, "numVfs")) {
+			if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 4096 ||
+			    v->valuedouble != (double)v->valueint)
+				FAIL(x, -EINVAL, "%s.numVfs: must be an integer from 0 to 4096", x->path);
+			pf->num_vfs = v->valueint;
+			have_num = true;
+		} else
+			FAIL(x, -EINVAL, "%s: unknown key \"%s\"", x->path, k);
+	}
+	if (!!pf->name == !!pf->pci)
+		FAIL(x, -EINVAL, "%s: give exactly one of name and pciAddress", x->path);
+	if (!have_num)
+		FAIL(x, -EINVAL, "%s: numVfs is missing", x->path);
+	return 0;
+}
+
+int dm_config_parse(const char *json, dm_config **ret, char *errbuf, size_t errlen)
+{
+	pctx x = { errbuf, errlen, "" };
+	const cJSON *v;
+	int r = 0;
+
+	if (!json || !ret)
+		return -EINVAL;
+	cJSON *root = cJSON_Parse(json);
+	if (!root) {
+		const char *at = cJSON_GetErrorPtr();
+		errbuf_set(errbuf, errlen, "not valid JSON (near \"%.20s\")", at ? at : "");
+		return -EINVAL;
+	}
+	dm_config *c = calloc(1, sizeof(*c));
+	if (!c) {
+		cJSON_Delete(root);
+		return -ENOMEM;
+	}
+	if (!cJSON_IsObject(root)) {
+		errbuf_set(errbuf, errlen, "the configuration must be a JSON object");
+		r = -EINVAL;
+		goto out;
+	}
+	cJSON_ArrayForEach(v, root) {
+		const char *k = v->string;
+		if (!strcmp(k, "resourceList")) {
+			if (!cJSON_IsArray(v)) {
+				errbuf_set(errbuf, errlen, "resourceList: must be an array");
+				r = -EINVAL;
+				goto out;
+			}
+			size_t n = (size_t)cJSON_GetArraySize(v), i = 0;
+			c->pools = calloc(n ? n : 1, sizeof(pool));
+			if (!c->pools) {
+				r = -ENOMEM;
+				goto out;
+			}
+			const cJSON *e;
+			cJSON_ArrayForEach(e, v) {
+				snprintf(x.path, sizeof(x.path), "resourceList[%zu]", i);
+				c->n_pools = i + 1;
+				r = parse_pool(&x, e, &c->pools[i]);
+				if (r < 0)
+					goto out;
+				for (size_t j = 0; j < i; j++)
+					if (!strcmp(c->pools[j].name, c->pools[i].name)) {
+						errbuf_set(errbuf, errlen, "%s.resourceName: \"%s\" is defined twice",
+						           x.path, c->pools[i].name);
+						r = -EINVAL;
+						goto out;
+					}
+				i++;
+			}
+		} else if (!strcmp(k, "pfs")) {
+			if (!cJSON_IsArray(v)) {
+				errbuf_set(errbuf, errlen, "pfs: must be an array");
+				r = -EINVAL;
+				goto out;
+			}
+			size_t n = (size_t)cJSON_GetArraySize(v), i = 0;
+			c->pfs = calloc(n ? n : 1, sizeof(dm_pf_spec));
+			if (!c->pfs) {
+				r = -ENOMEM;
+				goto out;
+			}
+			const cJSON *e;
+			cJSON_ArrayForEach(e, v) {
+				snprintf(x.path, sizeof(x.path), "pfs[%zu]", i);
+				c->n_pfs = i + 1;
+				r = parse_pf(&x, e, &c->pfs[i]);
+				if (r < 0)
+					goto out;
+				i++;
+			}
+		} else {
+			errbuf_set(errbuf, errlen, "unknown key \"%s\" (expected resourceList, pfs)", k);
+			r = -EINVAL;
+			goto out;
+		}
+	}
+out:
+	cJSON_Delete(root);
+	if (r < 0) {
+		dm_config_free(c);
+		return r;
+	}
+	*ret = c;
+	return 0;
+}
+
+int dm_config_load(const char *path, dm_config **ret, char *errbuf, size_t errlen)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0) {
+		int e = errno;
+		errbuf_set(errbuf, errlen, "%s: %s", path, strerror(e));
+		return -e;
+	}
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || st.st_size > (1 << 20)) {
+		errbuf_set(errbuf, errlen, "%s: not a regular file of at most 1 MiB", path);
+		return -EINVAL;
+	}
+	_cleanup_free_ char *buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return -ENOMEM;
+	size_t got = 0;
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = 0;
+	char sub[256] = "";
+	int r = dm_config_parse(buf, ret, sub, sizeof(sub));
+	if (r < 0)
+		errbuf_set(errbuf, errlen, "%s: %s", path, sub);
+	return r;
+}
+
+size_t dm_config_pool_count(const dm_config *c)
+{
+	return c ? c->n_pools : 0;
+}
+
+const char *dm_config_pool_name(const dm_config *c, size_t i)
+{
+	return c && i < c->n_pools ? c->pools[i].name : NULL;
+}
+
+const char *dm_config_pool_prefix(const dm_config *c, size_t i)
+{
+	return c && i < c->n_pools ? c->pools[i].prefix : NULL;
+}
+
+int dm_config_pool_index(const dm_config *c, const char *name)
+{
+	for (size_t i = 0; c && name && i < c->n_pools; i++)
+		if (!strcmp(c->pools[i].name, name))
+			return (int)i;
+	return -ENOENT;
+}
+
+size_t dm_config_pf_count(const dm_config *c)
+{
+	return c ? c->n_pfs : 0;
+}
+
+const dm_pf_spec *dm_config_pf(const dm_config *c, size_t i)
+{
+	return c && i < c->n_pfs ? &c->pfs[i] : NULL;
+}
+
+static bool in_strs(char **a, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(a[i], s))
+			return true;
+	return false;
+}
+
+static bool in_ids(const uint16_t *a, size_t n, uint16_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i] == id)
+			return true;
+	return false;
+}
+
+static bool in_pf_sels(const pf_sel *a, size_t n, const char *name, int vf_index)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(a[i].name, name) && (!a[i].has_range || vf_range_has(&a[i].range, vf_index)))
+			return true;
+	return false;
+}
+
+static bool selector_matches(const selector *s, const dm_device *d)
+{
+	const dm_device *pf = d->pf;
+	if (s->n_vendors && !in_ids(s->vendors, s->n_vendors, d->vendor_id))
+		return false;
+	if (s->n_devices && !in_ids(s->devices, s->n_devices, d->device_id))
+		return false;
+	if (s->n_drivers && !in_strs(s->drivers, s->n_drivers, d->driver))
+		return false;
+	if (s->n_pci_addrs && !in_strs(s->pci_addrs, s->n_pci_addrs, d->pci))
+		return false;
+	if (s->n_pf_names && !in_pf_sels(s->pf_names, s->n_pf_names, d->pf_netdev, d->vf_index))
+		return false;
+	if (s->n_root_devices && !in_pf_sels(s->root_devices, s->n_root_devices, d->pf_pci, d->vf_index))
+		return false;
+	if (s->n_link_types) {
+		/* a VF on a userspace driver has no netdev: its PF's link type counts */
+		const char *lt = d->link_type[0] ? d->link_type : pf ? pf->link_type : "";
+		if (!in_strs(s->link_types, s->n_link_types, lt))
+			return false;
+	}
+	return true;
+}
+
+int dm_config_match(const dm_config *c, const dm_device *d)
+{
+	if (!c || !d)
+		return -EINVAL;
+	if (d->role != DM_ROLE_VF)
+		return -ENODEV;
+	for (size_t i = 0; i < c->n_pools; i++)
+		for (size_t j = 0; j < c->pools[i].n_sels; j++)
+			if (selector_matches(&c->pools[i].sels[j], d))
+				return (int)i;
+	return -ENOENT;
+}

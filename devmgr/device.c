@@ -1,0 +1,263 @@
+/* One PCI network function read from sysfs: identity, SR-IOV links, netdev, health;
+ * the cheap single-device lookup and writing sriov_numvfs. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+static void read_netdev(int devfd, dm_device *d)
+{
+	_cleanup_close_ int netfd = openat(devfd, "net", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (netfd < 0)
+		return;
+	int fd2 = dup(netfd);
+	if (fd2 < 0)
+		return;
+	_cleanup_closedir_ DIR *dir = fdopendir(fd2);
+	if (!dir) {
+		close(fd2);
+		return;
+	}
+	struct dirent *de;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.' || strlen(de->d_name) >= sizeof(d->netdev))
+			continue;
+		strcpy(d->netdev, de->d_name);
+		break;
+	}
+	if (!d->netdev[0])
+		return;
+
+	_cleanup_close_ int ifd = openat(netfd, d->netdev, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (ifd < 0)
+		return;
+	char buf[64];
+	if (read_small_at(ifd, "address", buf, sizeof(buf)) > 0 && strlen(buf) < sizeof(d->mac))
+		strcpy(d->mac, buf);
+	if (read_small_at(ifd, "operstate", buf, sizeof(buf)) > 0 && strlen(buf) < sizeof(d->operstate))
+		strcpy(d->operstate, buf);
+	int v;
+	if (read_int_at(ifd, "carrier", &v) >= 0)
+		d->carrier = v != 0;
+	if (read_int_at(ifd, "type", &v) >= 0) {
+		if (v == 1)
+			strcpy(d->link_type, "ether");
+		else if (v == 32)
+			strcpy(d->link_type, "infiniband");
+		else
+			snprintf(d->link_type, sizeof(d->link_type), "%d", v);
+	}
+}
+
+static void device_init(dm_device *d, const char *pci)
+{
+	memset(d, 0, sizeof(*d));
+	snprintf(d->pci, sizeof(d->pci), "%s", pci);
+	d->carrier = -1;
+	d->numa_node = -1;
+	d->iommu_group = -1;
+	d->vf_index = -1;
+	d->vf_config.spoofchk = d->vf_config.trust = d->vf_config.link_state = -1;
+}
+
+int device_read_sysfs(int devfd, const char *pci, bool ident, dm_device *d)
+{
+	char buf[64];
+	int v;
+
+	if (ident) {
+		uint32_t x;
+		device_init(d, pci);
+		if (read_small_at(devfd, "vendor", buf, sizeof(buf)) < 0 || parse_hex_u32(buf, &x) < 0)
+			return -ENOENT;
+		d->vendor_id = (uint16_t)x;
+		if (read_small_at(devfd, "device", buf, sizeof(buf)) >= 0 && parse_hex_u32(buf, &x) >= 0)
+			d->device_id = (uint16_t)x;
+		if (read_small_at(devfd, "class", buf, sizeof(buf)) >= 0 && parse_hex_u32(buf, &x) >= 0)
+			d->class_code = x & 0xffffff;
+		if (read_int_at(devfd, "numa_node", &v) >= 0)
+			d->numa_node = v < 0 ? -1 : v;
+		(void)readlink_base_at(devfd, "driver", d->driver, sizeof(d->driver));
+		if (readlink_base_at(devfd, "iommu_group", buf, sizeof(buf)) >= 0 && parse_int(buf, &v) >= 0)
+			d->iommu_group = v;
+	}
+	d->userspace_driver = dm_driver_is_userspace(d->driver);
+	if (!strcmp(d->driver, "vfio-pci") && d->iommu_group >= 0)
+		snprintf(d->vfio_path, sizeof(d->vfio_path), "/dev/vfio/%d", d->iommu_group);
+
+	if (readlink_base_at(devfd, "physfn", buf, sizeof(buf)) >= 0) {
+		d->role = DM_ROLE_VF;
+		snprintf(d->pf_pci, sizeof(d->pf_pci), "%s", buf);
+	} else if (read_int_at(devfd, "sriov_totalvfs", &v) >= 0) {
+		d->role = DM_ROLE_PF;
+		d->total_vfs = v;
+		if (read_int_at(devfd, "sriov_numvfs", &v) >= 0)
+			d->num_vfs = v;
+	} else
+		d->role = DM_ROLE_NIC;
+
+	read_netdev(devfd, d);
+	return 0;
+}
+
+int pf_for_each_virtfn(int pffd, int (*cb)(int index, const char *vf_pci, void *arg), void *arg)
+{
+	int fd2 = openat(pffd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd2 < 0)
+		return -errno;
+	_cleanup_closedir_ DIR *dir = fdopendir(fd2);
+	if (!dir) {
+		close(fd2);
+		return -errno;
+	}
+	struct dirent *de;
+	while ((de = readdir(dir))) {
+		int idx;
+		char vf[DM_PCI_ADDR_MAX + 8];
+		if (strncmp(de->d_name, "virtfn", 6) || parse_int(de->d_name + 6, &idx) < 0 || idx < 0)
+			continue;
+		if (readlink_base_at(pffd, de->d_name, vf, sizeof(vf)) < 0 || !pci_addr_valid(vf))
+			continue;
+		int r = cb(idx, vf, arg);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+static bool link_is_up(const dm_device *d)
+{
+	if (d->carrier >= 0)
+		return d->carrier == 1 && strcmp(d->operstate, "down") != 0;
+	return !strcmp(d->operstate, "up") || !strcmp(d->operstate, "unknown");
+}
+
+void device_update_health(dm_device *d, const dm_device *pf)
+{
+	d->health = 0;
+	if (!d->driver[0])
+		d->health |= DM_UNHEALTHY_NO_DRIVER;
+	if (d->role == DM_ROLE_VF) {
+		if (!pf)
+			d->health |= DM_UNHEALTHY_PF_GONE;
+		else if (pf->netdev[0] && !link_is_up(pf))
+			d->health |= DM_UNHEALTHY_PF_NO_LINK;
+	}
+}
+
+static int open_bus_device(const char *sysfs_root, const char *pci)
+{
+	char path[PATH_MAX];
+	if ((size_t)snprintf(path, sizeof(path), "%s/bus/pci/devices/%s", sysfs_root, pci) >= sizeof(path))
+		return -ENAMETOOLONG;
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+struct find_index {
+	const char *pci;
+	int index;
+};
+
+static int find_index_cb(int index, const char *vf_pci, void *arg)
+{
+	struct find_index *f = arg;
+	if (strcmp(vf_pci, f->pci))
+		return 0;
+	f->index = index;
+	return 1;
+}
+
+int dm_device_lookup(const char *sysfs_root, const char *pci, dm_device *ret)
+{
+	char addr[DM_PCI_ADDR_MAX];
+	dm_device d, pf;
+	int r;
+
+	if (!ret)
+		return -EINVAL;
+	r = dm_pci_addr_normalize(pci, addr);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int fd = open_bus_device(sysfs_root ? sysfs_root : DM_DEFAULT_SYSFS_ROOT, addr);
+	if (fd < 0)
+		return fd == -ENOTDIR ? -ENOENT : fd;
+	r = device_read_sysfs(fd, addr, true, &d);
+	if (r < 0)
+		return r;
+	if (d.role == DM_ROLE_VF) {
+		_cleanup_close_ int pffd = openat(fd, "physfn", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (pffd >= 0 && device_read_sysfs(pffd, d.pf_pci, true, &pf) >= 0) {
+			struct find_index f = { addr, -1 };
+			(void)pf_for_each_virtfn(pffd, find_index_cb, &f);
+			d.vf_index = f.index;
+			snprintf(d.pf_netdev, sizeof(d.pf_netdev), "%s", pf.netdev);
+			device_update_health(&d, &pf);
+		} else
+			device_update_health(&d, NULL);
+	} else
+		device_update_health(&d, NULL);
+	*ret = d;
+	return 0;
+}
+
+int dm_netdev_to_pci(const char *sysfs_root, const char *netdev, char ret_pci[DM_PCI_ADDR_MAX])
+{
+	char path[PATH_MAX], base[64];
+	if (!dm_ifname_valid(netdev))
+		return -EINVAL;
+	snprintf(path, sizeof(path), "%s/class/net/%s/device", sysfs_root ? sysfs_root : DM_DEFAULT_SYSFS_ROOT, netdev);
+	int r = readlink_base_at(AT_FDCWD, path, base, sizeof(base));
+	if (r < 0)
+		return r == -EINVAL ? -ENODEV : r;
+	if (!pci_addr_valid(base))
+		return -ENODEV; /* not a PCI device (virtual, or a netdevsim VF) */
+	memcpy(ret_pci, base, DM_PCI_ADDR_MAX);
+	return 0;
+}
+
+static int write_int_at(int dirfd, const char *path, int v)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%d\n", v);
+	_cleanup_close_ int fd = openat(dirfd, path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, buf, (size_t)len) != len)
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+int dm_pf_set_num_vfs(const char *sysfs_root, const char *pci, int num)
+{
+	char addr[DM_PCI_ADDR_MAX];
+	int total, cur, r;
+
+	r = dm_pci_addr_normalize(pci, addr);
+	if (r < 0)
+		return r;
+	if (num < 0)
+		return -EINVAL;
+	_cleanup_close_ int fd = open_bus_device(sysfs_root ? sysfs_root : DM_DEFAULT_SYSFS_ROOT, addr);
+	if (fd < 0)
+		return fd == -ENOTDIR ? -ENOENT : fd;
+	if (read_int_at(fd, "sriov_totalvfs", &total) < 0)
+		return -ENODEV;
+	if (num > total)
+		return -ERANGE;
+	r = read_int_at(fd, "sriov_numvfs", &cur);
+	if (r < 0)
+		return r;
+	if (cur == num)
+		return 0;
+	if (cur != 0 && num != 0) {
+		r = write_int_at(fd, "sriov_numvfs", 0);
+		if (r < 0)
+			return r;
+	}
+	r = write_int_at(fd, "sriov_numvfs", num);
+	return r < 0 ? r : 1;
+}

@@ -1,0 +1,65 @@
+/* libdevmgr internals shared by its source files and its unit tests (not installed). */
+#ifndef DEVMGR_INTERNAL_H
+#define DEVMGR_INTERNAL_H
+
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "devmgr/devmgr.h"
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
+
+static inline void freep(void *p) { free(*(void **)p); }
+static inline void closep(int *fd) { if (*fd >= 0) close(*fd); }
+static inline void closedirp(DIR **d) { if (*d) closedir(*d); }
+#define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_close_ _cleanup_(closep)
+#define _cleanup_closedir_ _cleanup_(closedirp)
+
+static inline void *take_ptr_(void **p) { void *v = *p; *p = NULL; return v; }
+#define TAKE_PTR(p) take_ptr_((void **)&(p))
+static inline int take_fd_(int *fd) { int v = *fd; *fd = -1; return v; }
+#define TAKE_FD(fd) take_fd_(&(fd))
+
+/* util.c */
+/* Reads a small sysfs/state file at DIRFD/PATH into BUF (NUL-terminated, trailing
+ * newline stripped). Returns the length or -errno. */
+ssize_t read_small_at(int dirfd, const char *path, char *buf, size_t size);
+int read_int_at(int dirfd, const char *path, int *ret);
+/* The last path component of the symlink DIRFD/PATH. */
+int readlink_base_at(int dirfd, const char *path, char *buf, size_t size);
+int parse_hex_u32(const char *s, uint32_t *ret);
+int parse_int(const char *s, int *ret);
+void errbuf_set(char *errbuf, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int pci_addr_cmp(const char *a, const char *b);
+bool pci_addr_valid(const char *s); /* exact canonical lower-case form */
+
+/* device.c */
+/* Fills D from the sysfs directory DEVFD of device PCI. IDENT: also read the identity
+ * (vendor, device, class, numa_node, driver, iommu_group), which the inventory gets from
+ * libpci instead. */
+int device_read_sysfs(int devfd, const char *pci, bool ident, dm_device *d);
+/* Reads the PF's virtfn<N> links: calls CB for each (index, VF address). */
+int pf_for_each_virtfn(int pffd, int (*cb)(int index, const char *vf_pci, void *arg), void *arg);
+void device_update_health(dm_device *d, const dm_device *pf);
+
+/* config.c — exposed for the unit tests */
+/* A VF index set parsed from "0,2-7" (at most DM_VF_RANGE_MAX indexes). */
+#define DM_VF_INDEX_MAX 4096
+typedef struct vf_range {
+	unsigned char bits[DM_VF_INDEX_MAX / 8];
+} vf_range;
+int vf_range_parse(const char *s, vf_range *ret);
+static inline bool vf_range_has(const vf_range *r, int i) {
+	return i >= 0 && i < DM_VF_INDEX_MAX && (r->bits[i / 8] >> (i % 8)) & 1;
+}
+
+/* json.c — the documented JSON shapes, shared by the CLI and the tests */
+struct cJSON;
+struct cJSON *dm_json_device(const dm_device *d, const char *pool, const dm_record *rec, int rec_err);
+struct cJSON *dm_json_record(const dm_record *r, const dm_device *d);
+
+#endif

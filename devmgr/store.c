@@ -1,0 +1,1050 @@
+/* The allocation store: one JSON record per allocated VF, written atomically, a flock per
+ * VF and one for the store. Layout under the state directory (0700, files 0600):
+ *   format              "ucni-devmgr-store 1"
+ *   store.lock          shared by every operation, exclusive for gc
+ *   locks/<pci>.lock    the VF's lock (never removed: an unlinked lock file would let two
+ *                       processes hold "the" lock at once)
+ *   vfs/<pci>.json      the record; vfs/.tmp.<pci>.<pid> while one is being written */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "internal.h"
+
+#define STORE_FORMAT "ucni-devmgr-store 1\n"
+#define RECORD_FORMAT "ucni-devmgr-allocation"
+#define RECORD_VERSION 1
+#define RECORD_MAX (1 << 20)
+
+typedef struct held_lock {
+	char pci[DM_PCI_ADDR_MAX];
+	int fd;
+} held_lock;
+
+struct dm_store {
+	int dirfd, vfsfd, locksfd, storefd;
+	held_lock *held;
+	size_t n_held;
+	char *fault; /* DEVMGR_FAULT_KILL_AT: die at this named point (crash tests) */
+};
+
+static void fault_point(const dm_store *s, const char *name)
+{
+	if (s->fault && !strcmp(s->fault, name))
+		kill(getpid(), SIGKILL);
+}
+
+static int mkdir_parents(const char *path)
+{
+	char buf[PATH_MAX];
+	if (strlen(path) >= sizeof(buf))
+		return -ENAMETOOLONG;
+	strcpy(buf, path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return 0;
+}
+
+static int open_subdir(int dirfd, const char *name)
+{
+	if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static bool known_entry(const char *n)
+{
+	return !strcmp(n, ".") || !strcmp(n, "..") || !strcmp(n, "format") || !strcmp(n, "store.lock") ||
+	       !strcmp(n, "locks") || !strcmp(n, "vfs") || !strncmp(n, ".format.", 8);
+}
+
+/* A fresh directory gets the format marker; one with foreign content is refused. */
+static int check_format(int dirfd)
+{
+	char buf[64];
+	ssize_t n = -1;
+	_cleanup_close_ int fd = openat(dirfd, "format", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		if (n < 0)
+			return -errno;
+		buf[n] = 0;
+		return strcmp(buf, STORE_FORMAT) ? -EPROTO : 0;
+	}
+	if (errno != ENOENT)
+		return errno == ELOOP ? -EPROTO : -errno;
+
+	int fd2 = dup(dirfd);
+	if (fd2 < 0)
+		return -errno;
+	_cleanup_closedir_ DIR *d = fdopendir(fd2);
+	if (!d) {
+		close(fd2);
+		return -errno;
+	}
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (!known_entry(de->d_name))
+			return -EPROTO;
+
+	char tmp[32];
+	snprintf(tmp, sizeof(tmp), ".format.%d", (int)getpid());
+	_cleanup_close_ int wfd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (wfd < 0)
+		return -errno;
+	if (write(wfd, STORE_FORMAT, strlen(STORE_FORMAT)) != (ssize_t)strlen(STORE_FORMAT) || fsync(wfd) < 0) {
+		int e = errno ? errno : EIO;
+		unlinkat(dirfd, tmp, 0);
+		return -e;
+	}
+	if (renameat(dirfd, tmp, dirfd, "format") < 0)
+		return -errno;
+	return fsync(dirfd) < 0 ? -errno : 0;
+}
+
+dm_store *dm_store_free(dm_store *s)
+{
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < s->n_held; i++)
+		close(s->held[i].fd);
+	free(s->held);
+	free(s->fault);
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	if (s->vfsfd >= 0)
+		close(s->vfsfd);
+	if (s->locksfd >= 0)
+		close(s->locksfd);
+	if (s->storefd >= 0)
+		close(s->storefd);
+	free(s);
+	return NULL;
+}
+
+int dm_store_open(const char *state_dir, dm_store **ret)
+{
+	struct stat st;
+	int r;
+
+	if (!ret)
+		return -EINVAL;
+	const char *dir = state_dir ? state_dir : DM_DEFAULT_STATE_DIR;
+	if (!*dir)
+		return -EINVAL;
+	r = mkdir_parents(dir);
+	if (r < 0)
+		return r;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+
+	dm_store *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->vfsfd = s->locksfd = s->storefd = -1;
+	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (s->dirfd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (fstat(s->dirfd, &st) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (st.st_uid != geteuid()) {
+		r = -EPERM;
+		goto fail;
+	}
+	if ((st.st_mode & 077) && fchmod(s->dirfd, 0700) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	r = check_format(s->dirfd);
+	if (r < 0)
+		goto fail;
+	s->storefd = openat(s->dirfd, "store.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (s->storefd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if ((r = open_subdir(s->dirfd, "locks")) < 0)
+		goto fail;
+	s->locksfd = r;
+	if ((r = open_subdir(s->dirfd, "vfs")) < 0)
+		goto fail;
+	s->vfsfd = r;
+	const char *f = getenv("DEVMGR_FAULT_KILL_AT");
+	if (f && *f && !(s->fault = strdup(f))) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	*ret = s;
+	return 0;
+fail:
+	dm_store_free(s);
+	return r == -ELOOP || r == -ENOTDIR ? -ENOTDIR : r;
+}
+
+/* ------------------------------------------------------------------ locks */
+
+static held_lock *find_held(dm_store *s, const char *pci)
+{
+	for (size_t i = 0; i < s->n_held; i++)
+		if (!strcmp(s->held[i].pci, pci))
+			return &s->held[i];
+	return NULL;
+}
+
+static int vf_lock_acquire(dm_store *s, const char *pci, bool wait)
+{
+	char name[DM_PCI_ADDR_MAX + 8];
+	if (find_held(s, pci))
+		return 0;
+	held_lock *h = realloc(s->held, (s->n_held + 1) * sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	s->held = h;
+	snprintf(name, sizeof(name), "%s.lock", pci);
+	int fd = openat(s->locksfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	while (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
+		if (errno == EINTR)
+			continue;
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	memcpy(s->held[s->n_held].pci, pci, DM_PCI_ADDR_MAX);
+	s->held[s->n_held].fd = fd;
+	s->n_held++;
+	return 1; /* newly taken: the caller's to drop */
+}
+
+static void vf_lock_drop(dm_store *s, const char *pci)
+{
+	held_lock *h = find_held(s, pci);
+	if (!h)
+		return;
+	close(h->fd);
+	*h = s->held[--s->n_held];
+}
+
+int dm_store_lock_vf(dm_store *s, const char *pci, bool wait)
+{
+	char addr[DM_PCI_ADDR_MAX];
+	if (!s || dm_pci_addr_normalize(pci, addr) < 0)
+		return -EINVAL;
+	int r = vf_lock_acquire(s, addr, wait);
+	return r < 0 ? r : 0;
+}
+
+int dm_store_unlock_vf(dm_store *s, const char *pci)
+{
+	char addr[DM_PCI_ADDR_MAX];
+	if (!s || dm_pci_addr_normalize(pci, addr) < 0)
+		return -EINVAL;
+	if (!find_held(s, addr))
+		return -ENOENT;
+	vf_lock_drop(s, addr);
+	return 0;
+}
+
+static int store_lock(dm_store *s, int how)
+{
+	while (flock(s->storefd, how) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return 0;
+}
+
+static void store_unlock(dm_store *s)
+{
+	(void)flock(s->storefd, LOCK_UN);
+}
+
+/* ---------------------------------------------------------------- records */
+
+dm_record *dm_record_free(dm_record *r)
+{
+	if (!r)
+		return NULL;
+	free(r->pool);
+	free(r->owner);
+	free(r->ifname);
+	free(r->netns);
+	free(r->data);
+	free(r);
+	return NULL;
+}
+
+void dm_record_list_free(dm_record **list, size_t n)
+{
+	for (size_t i = 0; list && i < n; i++)
+		dm_record_free(list[i]);
+	free(list);
+}
+
+static char *dup_opt(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static const char *json_str(const cJSON *o, const char *k, bool *bad)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	if (!v || cJSON_IsNull(v))
+		return NULL;
+	if (!cJSON_IsString(v)) {
+		*bad = true;
+		return NULL;
+	}
+	return v->valuestring;
+}
+
+static int record_from_json(const char *pci, const char *text, dm_record **ret)
+{
+	bool bad = false;
+	cJSON *o = cJSON_Parse(text);
+	if (!o)
+		return -EBADMSG;
+	if (!cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		return -EBADMSG;
+	}
+	const char *fmt = json_str(o, "format", &bad);
+	const cJSON *ver = cJSON_GetObjectItemCaseSensitive(o, "version");
+	if (!fmt || strcmp(fmt, RECORD_FORMAT) || !cJSON_IsNumber(ver) || ver->valueint != RECORD_VERSION) {
+		cJSON_Delete(o);
+		return -EPROTO;
+	}
+	dm_record *r = calloc(1, sizeof(*r));
+	if (!r) {
+		cJSON_Delete(o);
+		return -ENOMEM;
+	}
+	const char *addr = json_str(o, "pciAddress", &bad), *owner = json_str(o, "owner", &bad);
+	const char *ifname = json_str(o, "ifname", &bad), *netns = json_str(o, "netns", &bad);
+	const cJSON *ino = cJSON_GetObjectItemCaseSensitive(o, "netnsInode");
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "time");
+	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(o, "pid");
+	const cJSON *data = cJSON_GetObjectItemCaseSensitive(o, "data");
+	if (bad || !addr || strcmp(addr, pci) || !dm_owner_id_valid(owner) || (ifname && !dm_ifname_valid(ifname)) ||
+	    (netns && netns[0] != '/') || !cJSON_IsNumber(t) || (ino && !cJSON_IsNumber(ino)))
+		goto bad;
+	memcpy(r->pci, pci, DM_PCI_ADDR_MAX);
+	r->pool = dup_opt(json_str(o, "pool", &bad));
+	r->owner = strdup(owner);
+	r->ifname = dup_opt(ifname);
+	r->netns = dup_opt(netns);
+	r->netns_ino = ino ? (uint64_t)ino->valuedouble : 0;
+	r->time = (int64_t)t->valuedouble;
+	r->pid = cJSON_IsNumber(pid) ? (pid_t)pid->valueint : 0;
+	if (data && !cJSON_IsNull(data))
+		r->data = cJSON_PrintUnformatted(data);
+	cJSON_Delete(o);
+	if (bad || !r->owner || (ifname && !r->ifname) || (netns && !r->netns) || (data && !cJSON_IsNull(data) && !r->data)) {
+		dm_record_free(r);
+		return bad ? -EBADMSG : -ENOMEM;
+	}
+	*ret = r;
+	return 0;
+bad:
+	cJSON_Delete(o);
+	free(r);
+	return -EBADMSG;
+}
+
+static int read_record(dm_store *s, const char *pci, dm_record **ret)
+{
+	char name[DM_PCI_ADDR_MAX + 8];
+	struct stat st;
+	snprintf(name, sizeof(name), "%s.json", pci);
+	_cleanup_close_ int fd = openat(s->vfsfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ELOOP ? -EBADMSG : -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || st.st_size > RECORD_MAX)
+		return -EBADMSG;
+	_cleanup_free_ char *buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return -ENOMEM;
+	ssize_t n = pread(fd, buf, (size_t)st.st_size, 0);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	return record_from_json(pci, buf, ret);
+}
+
+static char *record_to_json(const dm_record *r)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	cJSON_AddStringToObject(o, "format", RECORD_FORMAT);
+	cJSON_AddNumberToObject(o, "version", RECORD_VERSION);
+	cJSON_AddStringToObject(o, "pciAddress", r->pci);
+	if (r->pool)
+		cJSON_AddStringToObject(o, "pool", r->pool);
+	cJSON_AddStringToObject(o, "owner", r->owner);
+	if (r->ifname)
+		cJSON_AddStringToObject(o, "ifname", r->ifname);
+	if (r->netns) {
+		cJSON_AddStringToObject(o, "netns", r->netns);
+		cJSON_AddNumberToObject(o, "netnsInode", (double)r->netns_ino);
+	}
+	cJSON_AddNumberToObject(o, "time", (double)r->time);
+	cJSON_AddNumberToObject(o, "pid", r->pid);
+	if (r->data) {
+		cJSON *d = cJSON_Parse(r->data);
+		if (!d) {
+			cJSON_Delete(o);
+			return NULL;
+		}
+		cJSON_AddItemToObject(o, "data", d);
+	}
+	char *text = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return text;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* temp file, fsync, rename over the record, fsync the directory: a crash at any point
+ * leaves either the old record or the new one, plus perhaps a temp file gc removes. */
+static int write_record(dm_store *s, const dm_record *r)
+{
+	char tmp[64], name[DM_PCI_ADDR_MAX + 8];
+	_cleanup_free_ char *text = record_to_json(r);
+	if (!text)
+		return -ENOMEM;
+	snprintf(tmp, sizeof(tmp), ".tmp.%s.%d", r->pci, (int)getpid());
+	snprintf(name, sizeof(name), "%s.json", r->pci);
+	int fd = openat(s->vfsfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	fault_point(s, "write-tmp-created");
+	size_t len = strlen(text), half = len / 2;
+	int e = write_all(fd, text, half);
+	fault_point(s, "write-tmp-half");
+	if (e >= 0)
+		e = write_all(fd, text + half, len - half);
+	if (e >= 0)
+		e = write_all(fd, "\n", 1);
+	fault_point(s, "write-tmp-written");
+	if (e >= 0 && fsync(fd) < 0)
+		e = -errno;
+	close(fd);
+	if (e >= 0) {
+		fault_point(s, "write-synced");
+		if (renameat(s->vfsfd, tmp, s->vfsfd, name) < 0)
+			e = -errno;
+	}
+	if (e < 0) {
+		unlinkat(s->vfsfd, tmp, 0);
+		return e;
+	}
+	fault_point(s, "write-renamed");
+	return fsync(s->vfsfd) < 0 ? -errno : 0;
+}
+
+static int delete_record(dm_store *s, const char *pci)
+{
+	char name[DM_PCI_ADDR_MAX + 8];
+	snprintf(name, sizeof(name), "%s.json", pci);
+	if (unlinkat(s->vfsfd, name, 0) < 0)
+		return -errno;
+	fault_point(s, "release-unlinked");
+	return fsync(s->vfsfd) < 0 ? -errno : 0;
+}
+
+bool dm_record_is_stale(const dm_record *r)
+{
+	struct stat st;
+	if (!r || !r->netns)
+		return false;
+	if (stat(r->netns, &st) < 0)
+		return errno == ENOENT || errno == ENOTDIR;
+	return r->netns_ino && (uint64_t)st.st_ino != r->netns_ino;
+}
+
+static int owner_validate(const dm_owner *o)
+{
+	if (!o || !dm_owner_id_valid(o->id))
+		return -EINVAL;
+	if (o->ifname && !dm_ifname_valid(o->ifname))
+		return -EINVAL;
+	if (o->netns) {
+		if (o->netns[0] != '/' || strlen(o->netns) >= PATH_MAX)
+			return -EINVAL;
+		for (const char *p = o->netns; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				return -EINVAL;
+	}
+	return 0;
+}
+
+static bool same_owner(const dm_record *r, const char *id, const char *ifname)
+{
+	if (!r->owner || strcmp(r->owner, id))
+		return false;
+	if (!ifname)
+		return true;
+	return r->ifname && !strcmp(r->ifname, ifname);
+}
+
+static bool same_attachment(const dm_record *r, const dm_owner *o)
+{
+	if (!r->owner || strcmp(r->owner, o->id))
+		return false;
+	if (!r->ifname != !o->ifname)
+		return false;
+	return !o->ifname || !strcmp(r->ifname, o->ifname);
+}
+
+static int record_new(const char *pci, const char *pool, const dm_owner *o, dm_record **ret)
+{
+	struct stat st;
+	dm_record *r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	memcpy(r->pci, pci, DM_PCI_ADDR_MAX);
+	r->pool = dup_opt(pool);
+	r->owner = strdup(o->id);
+	r->ifname = dup_opt(o->ifname);
+	r->netns = dup_opt(o->netns);
+	r->time = (int64_t)time(NULL);
+	r->pid = getpid();
+	if (!r->owner || (pool && !r->pool) || (o->ifname && !r->ifname) || (o->netns && !r->netns)) {
+		dm_record_free(r);
+		return -ENOMEM;
+	}
+	if (o->netns) {
+		if (stat(o->netns, &st) < 0) {
+			int e = errno;
+			dm_record_free(r);
+			return -e;
+		}
+		r->netns_ino = (uint64_t)st.st_ino;
+	}
+	*ret = r;
+	return 0;
+}
+
+/* Claim PCI with its VF lock held and the store lock shared. */
+static int claim_locked(dm_store *s, const char *pci, const char *pool, const dm_owner *o, dm_record **ret)
+{
+	dm_record *old = NULL, *r = NULL;
+	int kind = DM_CLAIM_NEW;
+	int e = read_record(s, pci, &old);
+	if (e >= 0) {
+		if (same_attachment(old, o)) {
+			*ret = old;
+			return DM_CLAIM_EXISTING;
+		}
+		bool stale = dm_record_is_stale(old);
+		dm_record_free(old);
+		if (!stale)
+			return -EBUSY;
+		kind = DM_CLAIM_RECLAIMED;
+	} else if (e != -ENOENT)
+		return e;
+	e = record_new(pci, pool, o, &r);
+	if (e < 0)
+		return e;
+	fault_point(s, "claim-before-write");
+	e = write_record(s, r);
+	if (e < 0) {
+		dm_record_free(r);
+		return e;
+	}
+	*ret = r;
+	return kind;
+}
+
+int dm_store_claim(dm_store *s, const char *pci, const char *pool, const dm_owner *owner, dm_record **ret)
+{
+	char addr[DM_PCI_ADDR_MAX];
+	dm_record *r = NULL;
+	int e;
+
+	if (!s || dm_pci_addr_normalize(pci, addr) < 0 || owner_validate(owner) < 0)
+		return -EINVAL;
+	e = store_lock(s, LOCK_SH);
+	if (e < 0)
+		return e;
+	int took = vf_lock_acquire(s, addr, true);
+	if (took < 0) {
+		store_unlock(s);
+		return took;
+	}
+	fault_point(s, "claim-locked");
+	e = claim_locked(s, addr, pool, owner, &r);
+	if (took)
+		vf_lock_drop(s, addr);
+	store_unlock(s);
+	if (e < 0)
+		return e;
+	if (ret)
+		*ret = r;
+	else
+		dm_record_free(r);
+	return e;
+}
+
+/* Calls CB for every record name (pci) in vfs/; tmp files go to TMP_CB when given. */
+static int for_each_entry(dm_store *s, int (*cb)(dm_store *, const char *pci, void *), void *arg,
+                          void (*tmp_cb)(dm_store *, const char *name))
+{
+	int fd2 = openat(s->vfsfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd2 < 0)
+		return -errno;
+	_cleanup_closedir_ DIR *d = fdopendir(fd2);
+	if (!d) {
+		close(fd2);
+		return -errno;
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		char pci[DM_PCI_ADDR_MAX];
+		size_t len = strlen(de->d_name);
+		if (!strncmp(de->d_name, ".tmp.", 5)) {
+			if (tmp_cb)
+				tmp_cb(s, de->d_name);
+			continue;
+		}
+		if (len != 17 || strcmp(de->d_name + 12, ".json"))
+			continue;
+		memcpy(pci, de->d_name, 12);
+		pci[12] = 0;
+		if (!pci_addr_valid(pci))
+			continue;
+		int r = cb(s, pci, arg);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+struct find_owner {
+	const dm_owner *o;
+	const char *pool;
+	dm_record *found;
+};
+
+static int find_owner_cb(dm_store *s, const char *pci, void *arg)
+{
+	struct find_owner *f = arg;
+	dm_record *r = NULL;
+	if (read_record(s, pci, &r) < 0)
+		return 0;
+	if (same_attachment(r, f->o) && r->pool && !strcmp(r->pool, f->pool)) {
+		f->found = r;
+		return 1;
+	}
+	dm_record_free(r);
+	return 0;
+}
+
+/* Try one candidate without waiting for anybody: NEW/RECLAIMED, or <0 to move on. */
+static int try_candidate(dm_store *s, const char *pci, const char *pool, const dm_owner *o, dm_record **ret)
+{
+	char name[DM_PCI_ADDR_MAX + 8];
+	snprintf(name, sizeof(name), "%s.json", pci);
+	if (faccessat(s->vfsfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		/* taken; only worth the lock when the holder's netns is gone */
+		dm_record *r = NULL;
+		if (read_record(s, pci, &r) < 0)
+			return -EBUSY;
+		bool stale = dm_record_is_stale(r);
+		dm_record_free(r);
+		if (!stale)
+			return -EBUSY;
+	}
+	int took = vf_lock_acquire(s, pci, false);
+	if (took < 0)
+		return took;
+	fault_point(s, "claim-locked");
+	int e = claim_locked(s, pci, pool, o, ret);
+	if (took)
+		vf_lock_drop(s, pci);
+	if (e == DM_CLAIM_EXISTING) { /* cannot happen: same_attachment was checked above */
+		dm_record_free(*ret);
+		return -EBUSY;
+	}
+	return e;
+}
+
+int dm_store_claim_from_pool(dm_store *s, const dm_config *c, const dm_inventory *inv, const char *pool,
+                             const dm_owner *owner, int numa, dm_record **ret)
+{
+	int e, idx;
+	dm_record *r = NULL;
+
+	if (!s || !c || !inv || !pool || owner_validate(owner) < 0)
+		return -EINVAL;
+	idx = dm_config_pool_index(c, pool);
+	if (idx < 0)
+		return idx;
+	e = store_lock(s, LOCK_SH);
+	if (e < 0)
+		return e;
+
+	struct find_owner f = { owner, pool, NULL };
+	e = for_each_entry(s, find_owner_cb, &f, NULL);
+	if (f.found) {
+		store_unlock(s);
+		if (ret)
+			*ret = f.found;
+		else
+			dm_record_free(f.found);
+		return DM_CLAIM_EXISTING;
+	}
+
+	e = -ENOSPC;
+	size_t n = dm_inventory_count(inv);
+	for (int pass = 0; pass < 2 && e < 0; pass++) {
+		if (pass == 1 && numa < 0)
+			break;
+		for (size_t i = 0; i < n; i++) {
+			const dm_device *d = dm_inventory_get(inv, i);
+			if (d->role != DM_ROLE_VF || d->health)
+				continue;
+			if (numa >= 0 && (pass == 0) != (d->numa_node == numa))
+				continue;
+			if (dm_config_match(c, d) != idx)
+				continue;
+			int k = try_candidate(s, d->pci, pool, owner, &r);
+			if (k >= 0) {
+				e = k;
+				break;
+			}
+			if (k == -ENOMEM || k == -EIO || k == -ENOSPC || k == -EROFS) {
+				e = k == -ENOSPC ? -EIO : k; /* a full disk is not "no free VF" */
+				break;
+			}
+			if (k == -ENOENT && owner->netns) {
+				e = k; /* the owner's netns does not exist */
+				break;
+			}
+		}
+		if (e != -ENOSPC)
+			break;
+	}
+	store_unlock(s);
+	if (e < 0)
+		return e;
+	if (ret)
+		*ret = r;
+	else
+		dm_record_free(r);
+	return e;
+}
+
+int dm_store_get(dm_store *s, const char *pci, dm_record **ret)
+{
+	char addr[DM_PCI_ADDR_MAX];
+	if (!s || !ret || dm_pci_addr_normalize(pci, addr) < 0)
+		return -EINVAL;
+	return read_record(s, addr, ret);
+}
+
+int dm_store_set_data(dm_store *s, const char *pci, const char *owner_id, const char *json)
+{
+	char addr[DM_PCI_ADDR_MAX];
+	dm_record *r = NULL;
+	_cleanup_free_ char *compact = NULL;
+	int e;
+
+	if (!s || dm_pci_addr_normalize(pci, addr) < 0 || !dm_owner_id_valid(owner_id))
+		return -EINVAL;
+	if (json) {
+		cJSON *d = cJSON_Parse(json);
+		if (!d)
+			return -EINVAL;
+		compact = cJSON_PrintUnformatted(d);
+		cJSON_Delete(d);
+		if (!compact)
+			return -ENOMEM;
+	}
+	e = store_lock(s, LOCK_SH);
+	if (e < 0)
+		return e;
+	int took = vf_lock_acquire(s, addr, true);
+	if (took < 0) {
+		store_unlock(s);
+		return took;
+	}
+	e = read_record(s, addr, &r);
+	if (e >= 0 && strcmp(r->owner, owner_id))
+		e = -EBUSY;
+	if (e >= 0) {
+		free(r->data);
+		r->data = TAKE_PTR(compact);
+		e = write_record(s, r);
+	}
+	dm_record_free(r);
+	if (took)
+		vf_lock_drop(s, addr);
+	store_unlock(s);
+	return e < 0 ? e : 0;
+}
+
+static int release_locked(dm_store *s, const char *pci, const char *owner_id, const char *ifname)
+{
+	dm_record *r = NULL;
+	int e = read_record(s, pci, &r);
+	if (e < 0) {
+		if (e == -ENOENT || owner_id)
+			return e;
+		/* an operator releasing a corrupt record by address */
+	} else {
+		bool mine = !owner_id || same_owner(r, owner_id, ifname);
+		dm_record_free(r);
+		if (!mine)
+			return -EBUSY;
+	}
+	fault_point(s, "release-locked");
+	return delete_record(s, pci);
+}
+
+int dm_store_release(dm_store *s, const char *pci, const char *owner_id, const char *ifname)
+{
+	char addr[DM_PCI_ADDR_MAX];
+	int e;
+	if (!s || dm_pci_addr_normalize(pci, addr) < 0 || (owner_id && !dm_owner_id_valid(owner_id)) ||
+	    (ifname && !dm_ifname_valid(ifname)))
+		return -EINVAL;
+	e = store_lock(s, LOCK_SH);
+	if (e < 0)
+		return e;
+	int took = vf_lock_acquire(s, addr, true);
+	if (took < 0) {
+		store_unlock(s);
+		return took;
+	}
+	e = release_locked(s, addr, owner_id, ifname);
+	if (took)
+		vf_lock_drop(s, addr);
+	store_unlock(s);
+	return e;
+}
+
+struct release_owner {
+	const char *id, *ifname;
+	size_t n;
+	int err;
+};
+
+static int release_owner_cb(dm_store *s, const char *pci, void *arg)
+{
+	struct release_owner *ro = arg;
+	dm_record *r = NULL;
+	if (read_record(s, pci, &r) < 0)
+		return 0;
+	bool mine = same_owner(r, ro->id, ro->ifname);
+	dm_record_free(r);
+	if (!mine)
+		return 0;
+	int took = vf_lock_acquire(s, pci, true);
+	if (took < 0) {
+		ro->err = took;
+		return 0;
+	}
+	int e = release_locked(s, pci, ro->id, ro->ifname);
+	if (took)
+		vf_lock_drop(s, pci);
+	if (e >= 0)
+		ro->n++;
+	else if (e != -ENOENT && e != -EBUSY) /* raced with another release or a reclaim */
+		ro->err = e;
+	return 0;
+}
+
+int dm_store_release_owner(dm_store *s, const char *owner_id, const char *ifname, size_t *ret_n)
+{
+	if (!s || !dm_owner_id_valid(owner_id) || (ifname && !dm_ifname_valid(ifname)))
+		return -EINVAL;
+	int e = store_lock(s, LOCK_SH);
+	if (e < 0)
+		return e;
+	struct release_owner ro = { owner_id, ifname, 0, 0 };
+	e = for_each_entry(s, release_owner_cb, &ro, NULL);
+	store_unlock(s);
+	if (e < 0)
+		return e;
+	if (ro.err < 0)
+		return ro.err;
+	if (ret_n)
+		*ret_n = ro.n;
+	return 0;
+}
+
+struct list_ctx {
+	dm_record **recs;
+	int *errs;
+	size_t n, cap;
+	int err;
+};
+
+static int list_cb(dm_store *s, const char *pci, void *arg)
+{
+	struct list_ctx *l = arg;
+	dm_record *r = NULL;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		dm_record **nr = realloc(l->recs, cap * sizeof(*nr));
+		if (!nr)
+			return -ENOMEM;
+		l->recs = nr;
+		int *ne = realloc(l->errs, cap * sizeof(*ne));
+		if (!ne)
+			return -ENOMEM;
+		l->errs = ne;
+		l->cap = cap;
+	}
+	int e = read_record(s, pci, &r);
+	if (e == -ENOENT)
+		return 0; /* released meanwhile */
+	if (e == -ENOMEM)
+		return e;
+	if (e < 0) {
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+		memcpy(r->pci, pci, DM_PCI_ADDR_MAX);
+	}
+	l->recs[l->n] = r;
+	l->errs[l->n] = e < 0 ? e : 0;
+	l->n++;
+	return 0;
+}
+
+static int cmp_rec(const void *a, const void *b)
+{
+	return strcmp((*(dm_record *const *)a)->pci, (*(dm_record *const *)b)->pci);
+}
+
+int dm_store_list(dm_store *s, dm_record ***ret, int **ret_errors, size_t *ret_n)
+{
+	if (!s || !ret || !ret_n)
+		return -EINVAL;
+	struct list_ctx l = { 0 };
+	int e = for_each_entry(s, list_cb, &l, NULL);
+	if (e < 0) {
+		dm_record_list_free(l.recs, l.n);
+		free(l.errs);
+		return e;
+	}
+	/* keep errors aligned with records while sorting */
+	for (size_t i = 1; i < l.n; i++)
+		for (size_t j = i; j > 0 && cmp_rec(&l.recs[j - 1], &l.recs[j]) > 0; j--) {
+			dm_record *t = l.recs[j];
+			l.recs[j] = l.recs[j - 1];
+			l.recs[j - 1] = t;
+			int te = l.errs[j];
+			l.errs[j] = l.errs[j - 1];
+			l.errs[j - 1] = te;
+		}
+	*ret = l.recs;
+	*ret_n = l.n;
+	if (ret_errors)
+		*ret_errors = l.errs;
+	else
+		free(l.errs);
+	return 0;
+}
+
+struct gc_ctx {
+	size_t released, corrupt;
+	int err;
+};
+
+static void gc_tmp_cb(dm_store *s, const char *name)
+{
+	/* under the exclusive store lock no writer is active: every temp file is a leftover */
+	(void)unlinkat(s->vfsfd, name, 0);
+}
+
+static int gc_cb(dm_store *s, const char *pci, void *arg)
+{
+	struct gc_ctx *g = arg;
+	dm_record *r = NULL;
+	int e = read_record(s, pci, &r);
+	if (e < 0) {
+		if (e != -ENOENT)
+			g->corrupt++;
+		return 0;
+	}
+	bool stale = dm_record_is_stale(r);
+	dm_record_free(r);
+	if (!stale)
+		return 0;
+	int took = vf_lock_acquire(s, pci, false);
+	if (took < 0)
+		return 0; /* somebody is working on it right now */
+	e = read_record(s, pci, &r);
+	if (e >= 0 && dm_record_is_stale(r)) {
+		e = delete_record(s, pci);
+		if (e >= 0)
+			g->released++;
+		else
+			g->err = e;
+	}
+	dm_record_free(r);
+	if (took)
+		vf_lock_drop(s, pci);
+	return 0;
+}
+
+int dm_store_gc(dm_store *s, size_t *ret_released, size_t *ret_corrupt)
+{
+	if (!s)
+		return -EINVAL;
+	int e = store_lock(s, LOCK_EX);
+	if (e < 0)
+		return e;
+	struct gc_ctx g = { 0, 0, 0 };
+	e = for_each_entry(s, gc_cb, &g, gc_tmp_cb);
+	if (e >= 0)
+		(void)fsync(s->vfsfd);
+	store_unlock(s);
+	if (e < 0)
+		return e;
+	if (g.err < 0)
+		return g.err;
+	if (ret_released)
+		*ret_released = g.released;
+	if (ret_corrupt)
+		*ret_corrupt = g.corrupt;
+	return 0;
+}

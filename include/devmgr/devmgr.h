@@ -1,0 +1,267 @@
+/* libdevmgr — SR-IOV inventory, pools and the VF allocation store (public API).
+ *
+ * Conventions (systemd style):
+ *  - functions return 0 (or a documented positive value) on success, -errno on failure;
+ *  - output parameters are named ret_… and are left untouched when a call fails;
+ *  - the library never logs and never exits; error text, where a caller needs more than the
+ *    errno (configuration files), goes into a caller-supplied buffer;
+ *  - every destructor accepts NULL.
+ *
+ * Errors shared by all calls:
+ *   -EINVAL    malformed argument (PCI address, owner id, interface name, JSON blob)
+ *   -ENOENT    no such device, pool, record or file
+ *   -ENODEV    the device exists but is not what the call needs (not a VF, not a PF)
+ *   -ENOMEM    out of memory
+ *   other      the errno of the failed system call
+ *
+ * Thread safety: objects are not shared between threads without the caller's locking.
+ * Processes coordinate through the store's file locks (flock), see dm_store_*.
+ */
+#ifndef DEVMGR_DEVMGR_H
+#define DEVMGR_DEVMGR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DM_PCI_ADDR_MAX   16  /* "dddd:bb:dd.f" plus NUL fits */
+#define DM_IFNAME_MAX     16  /* IFNAMSIZ */
+#define DM_MAC_MAX        48  /* "aa:bb:…" also for 20-byte IPoIB addresses */
+#define DM_DRIVER_MAX     64
+#define DM_OWNER_MAX      256
+
+#define DM_DEFAULT_SYSFS_ROOT "/sys"
+#define DM_DEFAULT_STATE_DIR  "/run/ucni/devmgr"
+
+/* ------------------------------------------------------------------ devices */
+
+typedef enum dm_role {
+	DM_ROLE_NIC,  /* a network PCI function without SR-IOV */
+	DM_ROLE_PF,   /* has sriov_totalvfs */
+	DM_ROLE_VF,   /* has physfn */
+} dm_role;
+
+/* Health bits; 0 means healthy. Unhealthy VFs are never handed out by a pool claim. */
+enum {
+	DM_UNHEALTHY_NO_DRIVER  = 1 << 0, /* no driver bound */
+	DM_UNHEALTHY_PF_NO_LINK = 1 << 1, /* the PF's netdev has no carrier / is down */
+	DM_UNHEALTHY_PF_GONE    = 1 << 2, /* physfn points nowhere readable */
+};
+
+/* A VF's settings as its PF reports them over rtnetlink (IFLA_VFINFO_LIST). */
+typedef struct dm_vf_config {
+	bool valid;               /* false: not available (fake tree, no PF netdev, no netlink) */
+	char mac[DM_MAC_MAX];     /* administrative MAC, "00:00:00:00:00:00" when unset */
+	uint16_t vlan;
+	uint8_t qos;
+	uint16_t vlan_proto;      /* 0x8100 or 0x88a8 */
+	int spoofchk;             /* 0/1, -1 unknown */
+	int trust;                /* 0/1, -1 unknown */
+	int link_state;           /* 0 auto, 1 enable, 2 disable, -1 unknown */
+	uint32_t min_tx_rate;     /* Mbit/s */
+	uint32_t max_tx_rate;     /* Mbit/s */
+} dm_vf_config;
+
+typedef struct dm_device dm_device;
+struct dm_device {
+	char pci[DM_PCI_ADDR_MAX];      /* "0000:3b:02.0" */
+	dm_role role;
+	uint16_t vendor_id, device_id;
+	uint32_t class_code;            /* 24 bits: class, subclass, prog-if */
+	const char *vendor_name;        /* from pci.ids, NULL unless DM_INVENTORY_NAMES */
+	const char *device_name;
+	char driver[DM_DRIVER_MAX];     /* "" when no driver is bound */
+	bool userspace_driver;          /* vfio-pci, uio_pci_generic, igb_uio */
+	char netdev[DM_IFNAME_MAX];     /* "" when the device has no netdev */
+	char mac[DM_MAC_MAX];           /* of the netdev, "" when none */
+	char operstate[16];             /* of the netdev: "up", "down", … or "" */
+	int carrier;                    /* 1/0, -1 unknown */
+	char link_type[16];             /* "ether", "infiniband", … or "" */
+	int numa_node;                  /* -1 when unknown */
+	int iommu_group;                /* -1 when none */
+	char vfio_path[32];             /* "/dev/vfio/N" for vfio-pci devices, else "" */
+	unsigned health;                /* DM_UNHEALTHY_* bits */
+
+	/* PF only */
+	int total_vfs, num_vfs;
+	dm_device **vfs;                /* indexed by VF index, n_vfs entries, may hold NULL */
+	size_t n_vfs;
+
+	/* VF only */
+	int vf_index;                   /* -1 for a PF or NIC */
+	char pf_pci[DM_PCI_ADDR_MAX];
+	char pf_netdev[DM_IFNAME_MAX];
+	dm_device *pf;                  /* in an inventory; NULL from dm_device_lookup() */
+	dm_vf_config vf_config;
+};
+
+/* Is NAME one of the userspace (non-netdev) PCI drivers? */
+bool dm_driver_is_userspace(const char *name);
+
+/* Accepts only the canonical form "dddd:bb:dd.f" (lower or upper hex); a short
+ * "bb:dd.f" is completed with domain 0000. Writes the lower-case canonical form. */
+int dm_pci_addr_normalize(const char *s, char ret_pci[DM_PCI_ADDR_MAX]);
+
+/* Reads one device from sysfs without scanning the bus (cheap: the CNI plugin's path).
+ * PCI is a PCI address. Fills every field that sysfs knows; pf/vfs stay NULL,
+ * names stay NULL and vf_config is not queried (see dm_vf_config_query()). */
+int dm_device_lookup(const char *sysfs_root, const char *pci, dm_device *ret);
+
+/* Resolves a netdev name to its PCI address through <root>/class/net/<name>/device. */
+int dm_netdev_to_pci(const char *sysfs_root, const char *netdev, char ret_pci[DM_PCI_ADDR_MAX]);
+
+/* Asks the kernel (rtnetlink, RTEXT_FILTER_VF) for VF number VF_INDEX of PF_NETDEV. */
+int dm_vf_config_query(const char *pf_netdev, int vf_index, dm_vf_config *ret);
+
+/* Writes sriov_numvfs of the PF at PCI; a change between two non-zero counts goes
+ * through 0 as the kernel demands. Returns 0 when nothing had to change, 1 when it
+ * changed. -ENODEV not a PF, -ERANGE NUM > sriov_totalvfs. */
+int dm_pf_set_num_vfs(const char *sysfs_root, const char *pci, int num);
+
+/* ---------------------------------------------------------------- inventory */
+
+typedef struct dm_inventory dm_inventory;
+
+enum {
+	DM_INVENTORY_NAMES   = 1 << 0, /* resolve vendor/device names from pci.ids */
+	DM_INVENTORY_NETLINK = 1 << 1, /* query VF settings through each PF's netdev */
+};
+
+/* Enumerates the PCI bus with libpci (sysfs.path = <root>/bus/pci) and keeps the
+ * network functions: NICs, PFs and VFs, sorted by PCI address, VFs linked to PFs. */
+int dm_inventory_load(const char *sysfs_root, unsigned flags, dm_inventory **ret);
+dm_inventory *dm_inventory_free(dm_inventory *inv);
+size_t dm_inventory_count(const dm_inventory *inv);
+const dm_device *dm_inventory_get(const dm_inventory *inv, size_t i);
+/* By PCI address (any accepted form) or netdev name; NULL when absent. */
+const dm_device *dm_inventory_find(const dm_inventory *inv, const char *pci_or_netdev);
+
+/* ------------------------------------------------------------ configuration */
+
+/* The pool configuration: the SR-IOV network device plugin's resourceList as is, plus
+ * ucni's "pfs" provisioning list. Any unknown key, bad value or bad range is refused;
+ * ERRBUF (may be NULL) then names it. */
+typedef struct dm_config dm_config;
+
+typedef struct dm_pf_spec {
+	const char *name;         /* netdev name, or NULL */
+	const char *pci;          /* PCI address, or NULL */
+	int num_vfs;
+} dm_pf_spec;
+
+int dm_config_parse(const char *json, dm_config **ret, char *errbuf, size_t errlen);
+int dm_config_load(const char *path, dm_config **ret, char *errbuf, size_t errlen);
+dm_config *dm_config_free(dm_config *c);
+size_t dm_config_pool_count(const dm_config *c);
+const char *dm_config_pool_name(const dm_config *c, size_t i);
+const char *dm_config_pool_prefix(const dm_config *c, size_t i); /* resourcePrefix or NULL */
+/* Index of the pool named NAME, -ENOENT if none. */
+int dm_config_pool_index(const dm_config *c, const char *name);
+size_t dm_config_pf_count(const dm_config *c);
+const dm_pf_spec *dm_config_pf(const dm_config *c, size_t i);
+/* The pool a VF belongs to: the first resource any of whose selector objects matches
+ * (resources in file order). Returns the pool index, -ENOENT when none matches,
+ * -ENODEV when DEV is not a VF. */
+int dm_config_match(const dm_config *c, const dm_device *dev);
+
+/* --------------------------------------------------------------- the store */
+
+/* One record per allocated VF in <state_dir>/vfs/<pci>.json, written atomically
+ * (temporary file, fsync, rename, fsync of the directory); a lock file per VF in
+ * <state_dir>/locks/ and <state_dir>/store.lock for maintenance. Directories are 0700,
+ * files 0600, everything is opened with O_NOFOLLOW relative to the state directory. */
+typedef struct dm_store dm_store;
+
+typedef struct dm_owner {
+	const char *id;        /* container id: [A-Za-z0-9][A-Za-z0-9_.-]*, < 256 chars */
+	const char *ifname;    /* interface name in the container, or NULL */
+	const char *netns;     /* absolute netns path, or NULL: then the record never goes stale */
+} dm_owner;
+
+typedef struct dm_record {
+	char pci[DM_PCI_ADDR_MAX];
+	char *pool;            /* NULL when claimed by address */
+	char *owner;
+	char *ifname;          /* NULL when none */
+	char *netns;           /* NULL when none */
+	uint64_t netns_ino;    /* inode of the netns at claim time, 0 unknown */
+	int64_t time;          /* claim time, seconds since the epoch */
+	pid_t pid;             /* claiming process */
+	char *data;            /* caller's JSON text (compact), NULL when none */
+} dm_record;
+
+/* Claim results (non-negative returns of dm_store_claim*). */
+enum {
+	DM_CLAIM_NEW       = 0,  /* the VF was free */
+	DM_CLAIM_EXISTING  = 1,  /* the same owner (id + ifname) already held it */
+	DM_CLAIM_RECLAIMED = 2,  /* it was held by an owner whose netns is gone */
+};
+
+/* Opens (creating with 0700 if needed) the store. -EPROTO: the directory holds a store
+ * of another format. -ENOTDIR/-ELOOP: the path is not a plain directory. */
+int dm_store_open(const char *state_dir, dm_store **ret);
+/* Drops every VF lock still held through this handle. */
+dm_store *dm_store_free(dm_store *s);
+
+/* Takes the VF's exclusive lock for as long as the caller needs (a CNI ADD or DEL).
+ * Claims, updates and releases made through the same handle while it is held do not
+ * lock again. WAIT false: -EWOULDBLOCK when another process holds it. */
+int dm_store_lock_vf(dm_store *s, const char *pci, bool wait);
+int dm_store_unlock_vf(dm_store *s, const char *pci);
+
+/* Claims the VF at PCI for OWNER. POOL (may be NULL) is recorded. -EBUSY: held by
+ * another owner whose netns still exists; -EBADMSG/-EPROTO: its record is corrupt or
+ * foreign and is left alone. */
+int dm_store_claim(dm_store *s, const char *pci, const char *pool, const dm_owner *owner,
+                   dm_record **ret);
+
+/* Claims a free healthy VF of pool POOL (as dm_config_match() assigns VFs); VFs on NUMA
+ * node NUMA first (NUMA < 0: no preference), in inventory order. The same owner (id and
+ * ifname) asking again gets its VF again. -ENOENT unknown pool, -ENOSPC none free. */
+int dm_store_claim_from_pool(dm_store *s, const dm_config *c, const dm_inventory *inv,
+                             const char *pool, const dm_owner *owner, int numa,
+                             dm_record **ret);
+
+/* The record of the VF at PCI. -ENOENT: not allocated. -EBADMSG corrupt, -EPROTO foreign. */
+int dm_store_get(dm_store *s, const char *pci, dm_record **ret);
+
+/* Replaces the record's data blob with JSON (a JSON value as text; NULL removes it).
+ * -EBUSY when OWNER_ID does not hold the VF, -ENOENT when nobody does. */
+int dm_store_set_data(dm_store *s, const char *pci, const char *owner_id, const char *json);
+
+/* Releases the VF at PCI. OWNER_ID NULL: whoever holds it (operator action); otherwise
+ * only if OWNER_ID (and IFNAME, when not NULL) hold it: -EBUSY if another does.
+ * -ENOENT when it is not allocated. A corrupt record is removed only with OWNER_ID NULL. */
+int dm_store_release(dm_store *s, const char *pci, const char *owner_id, const char *ifname);
+
+/* Releases every VF held by OWNER_ID (and IFNAME when not NULL); the count in *ret_n. */
+int dm_store_release_owner(dm_store *s, const char *owner_id, const char *ifname, size_t *ret_n);
+
+/* All records, sorted by PCI address. Corrupt or foreign ones are returned with
+ * owner NULL and their error in *ret_errors[i] (0 for a good record) when ret_errors is
+ * given. Leftover temporary files are not records. */
+int dm_store_list(dm_store *s, dm_record ***ret, int **ret_errors, size_t *ret_n);
+void dm_record_list_free(dm_record **list, size_t n);
+
+/* Releases every record whose netns is gone, removes temporary files left by crashed
+ * writers. Counts into *ret_released; *ret_corrupt (may be NULL) counts records that
+ * could not be read and were left in place. */
+int dm_store_gc(dm_store *s, size_t *ret_released, size_t *ret_corrupt);
+
+/* A record is stale when its netns path no longer exists or now names another netns. */
+bool dm_record_is_stale(const dm_record *r);
+dm_record *dm_record_free(dm_record *r);
+
+/* Validation of anything that becomes part of a path or a record. */
+bool dm_owner_id_valid(const char *id);
+bool dm_ifname_valid(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,165 @@
+/* ucni CNI core: protocol (environment, verbs, versions), errors and the plugin skeleton. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+/* Error codes from the CNI spec; 100+ are ucni's own (see README, Error codes). */
+enum cni_code {
+	CNI_ERR_INCOMPATIBLE_VERSION = 1,
+	CNI_ERR_UNSUPPORTED_FIELD = 2,
+	CNI_ERR_UNKNOWN_CONTAINER = 3,
+	CNI_ERR_INVALID_ENV = 4,
+	CNI_ERR_IO = 5,
+	CNI_ERR_DECODE = 6,
+	CNI_ERR_INVALID_CONFIG = 7,
+	CNI_ERR_TRY_AGAIN = 11,
+	CNI_ERR_NOT_AVAILABLE = 50,
+	CNI_ERR_NOT_AVAILABLE_EXISTING = 51,
+	CNI_ERR_KERNEL = 100, /* the kernel refused a network operation */
+	CNI_ERR_IPAM = 101,   /* the IPAM plugin failed without a CNI error of its own */
+	CNI_ERR_DEVICE = 102, /* a device is missing, busy or in a state we cannot use */
+	CNI_ERR_INTERNAL = 999,
+};
+
+/*
+ * The error of this invocation. The first cni_fail() wins: the place that knows
+ * the context names the field or object, lower layers only add details.
+ * Returns r when it is a negative errno, else -EINVAL, so callers can write
+ * `return cni_fail(...)`.
+ */
+int cni_fail(int code, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Like cni_fail, with explicit details (NULL: derived from r and the last netlink message). */
+int cni_fail_details(int code, int r, const char *details, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Take over an error another CNI plugin printed (IPAM): code, msg, details. */
+int cni_fail_from_json(const cJSON *err, const char *who);
+bool cni_failed(void);
+int cni_error_code(void);
+const char *cni_error_msg(void);
+/* Print the error JSON on stdout in `version` (NULL: newest). */
+void cni_error_print(const char *version);
+void cni_error_reset(void);
+
+/* ---- versions ---- */
+enum cni_version {
+	CNI_V030,
+	CNI_V031,
+	CNI_V040,
+	CNI_V100,
+	CNI_V110,
+	CNI_V_COUNT,
+};
+#define CNI_V_NEWEST CNI_V110
+const char *cni_version_str(enum cni_version v);
+/* -1 when unsupported */
+int cni_version_parse(const char *s);
+/* {"cniVersion": newest, "supportedVersions": [...]} */
+cJSON *cni_version_info(void);
+
+/* ---- verbs and environment ---- */
+enum cni_verb {
+	CNI_ADD,
+	CNI_DEL,
+	CNI_CHECK,
+	CNI_VERSION,
+	CNI_STATUS,
+	CNI_GC,
+	CNI_VERB_COUNT,
+};
+const char *cni_verb_str(enum cni_verb v);
+int cni_verb_parse(const char *s);
+
+struct cni_arg {
+	char *key;
+	char *value;
+};
+
+struct cni_env {
+	enum cni_verb verb;
+	const char *command;
+	const char *containerid;
+	const char *netns; /* NULL or "" when absent */
+	const char *ifname;
+	const char *path;
+	const char *args_raw;
+	struct cni_arg *args;
+	size_t n_args;
+	bool ignore_unknown;
+};
+
+/*
+ * Read and validate the CNI_* variables for the verb they name. `known_args`
+ * (NULL-terminated) lists the CNI_ARGS keys the plugin understands; others are
+ * refused unless IgnoreUnknown is set. Errors are recorded with cni_fail().
+ */
+int cni_env_load(struct cni_env *ret, const char *const *known_args);
+void cni_env_free(struct cni_env *env);
+const char *cni_env_arg(const struct cni_env *env, const char *key);
+/* Exposed for the unit tests: parse "K=V;K=V" into env->args. */
+int cni_args_parse(struct cni_env *env, const char *raw, const char *const *known_args);
+int cni_validate_ifname(const char *name, const char *what);
+int cni_validate_containerid(const char *id);
+
+/* ---- network configuration ---- */
+struct cni_result;
+
+struct cni_conf {
+	cJSON *root;         /* the whole config as received (owned) */
+	char *raw;           /* stdin bytes, passed on to IPAM unchanged */
+	size_t raw_len;
+	enum cni_version version;
+	const char *version_str;
+	const char *name;
+	const char *type;
+	const cJSON *ipam;       /* NULL when absent or empty: L2 only */
+	const char *ipam_type;
+	const cJSON *dns;
+	const cJSON *runtime;    /* runtimeConfig */
+	const cJSON *prev_json;  /* prevResult */
+	struct cni_result *prev; /* parsed prevResult */
+};
+
+/* Parse the common keys (cniVersion, name, type, ipam, dns, prevResult, runtimeConfig, logLevel, logFile). */
+int cni_conf_parse(struct cni_conf *ret, char *raw, size_t len);
+void cni_conf_free(struct cni_conf *c);
+
+/* Typed access to config keys. Each returns 1 when the key is present and
+ * valid, 0 when absent (or null), and records a code-7 error naming the key
+ * and the value when it has the wrong type or range. `where` prefixes the key
+ * in messages ("ipam", "runtimeConfig"), NULL for the top level. */
+int conf_string(const cJSON *obj, const char *where, const char *key, const char **ret);
+int conf_int(const cJSON *obj, const char *where, const char *key, long long min, long long max,
+	     long long *ret);
+int conf_bool(const cJSON *obj, const char *where, const char *key, bool *ret);
+/* One of `choices` (NULL-terminated); *ret is its index. */
+int conf_enum(const cJSON *obj, const char *where, const char *key, const char *const *choices,
+	      int *ret);
+/* A MAC address "aa:bb:cc:dd:ee:ff": unicast, not all-zero. */
+int conf_mac(const cJSON *obj, const char *where, const char *key, unsigned char ret[6]);
+int parse_mac(const char *s, unsigned char ret[6]);
+void format_mac(const unsigned char mac[6], char buf[18]);
+
+/* ---- the plugin skeleton ---- */
+struct cni_ctx {
+	struct cni_env env;
+	struct cni_conf conf;
+};
+
+struct cni_plugin {
+	const char *name;
+	const char *about;
+	const char *const *known_args; /* CNI_ARGS keys besides IgnoreUnknown */
+	int (*add)(struct cni_ctx *ctx, cJSON **ret_result);
+	int (*del)(struct cni_ctx *ctx);
+	int (*check)(struct cni_ctx *ctx);
+	int (*status)(struct cni_ctx *ctx);
+	int (*gc)(struct cni_ctx *ctx);
+};
+
+/* Runs one CNI invocation and returns the process exit status. */
+int cni_main(const struct cni_plugin *plugin);
+
+/* Reads all of fd into a NUL-terminated buffer, at most max bytes. */
+int read_all(int fd, size_t max, char **ret, size_t *ret_len);

@@ -1,0 +1,17 @@
+/* Address configuration inside the container: sysctls, addresses, routes,
+ * DAD wait and announcements. */
+#pragma once
+
+#include "ucni/nl.h"
+#include "ucni/result.h"
+
+/* Set arp_notify and ndisc_notify for `ifname` in namespace nsfd. */
+int ipcfg_notify_sysctls(int nsfd, const char *ifname);
+/* Add the result's addresses (those of interface `iface`) and routes to
+ * ifindex, wait (bounded) for IPv6 DAD, then send a gratuitous ARP / an
+ * unsolicited neighbour advertisement for each address. */
+int ipcfg_apply(struct nlsk *sk, int nsfd, int ifindex, const char *ifname,
+		const struct cni_result *r, int iface);
+/* CHECK: every address of interface `iface` and every route is there. */
+int ipcfg_verify(struct nlsk *sk, int ifindex, const char *ifname, const struct cni_result *r,
+		 int iface);

@@ -1,0 +1,87 @@
+/* rtnetlink: a socket bound to one namespace, requests with extended-ack
+ * errors, and the link/address/route operations the plugins need. */
+#pragma once
+
+#include <linux/if.h>
+#include <linux/rtnetlink.h>
+#include <netlink/msg.h>
+#include <netlink/attr.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "ucni/result.h"
+
+struct nlsk {
+	int fd;
+	uint32_t seq;
+	uint32_t portid;
+};
+#define NLSK_NULL { .fd = -1 }
+
+/* A socket in the caller's namespace, or in namespace `nsfd`: a netlink
+ * socket stays bound to the namespace it was opened in. */
+int nlsk_open(struct nlsk *sk);
+int nlsk_open_in(struct nlsk *sk, int nsfd);
+void nlsk_close(struct nlsk *sk);
+
+/* Called for each reply message; return <0 to stop with that error. */
+typedef int (*nl_reply_fn)(struct nlmsghdr *h, void *arg);
+
+/* Send msg and collect the replies until the ACK (or DONE for a dump).
+ * Returns 0 or the kernel's -errno; the kernel's extended-ack text, if any,
+ * is kept for nl_last_message(). */
+int nl_request(struct nlsk *sk, struct nl_msg *msg, nl_reply_fn fn, void *arg);
+/* The kernel's message for the last failed request ("" if none). */
+const char *nl_last_message(void);
+/* libnl's -NLE_* codes mapped to -errno: the one conversion point. */
+int nl_errno(int nle);
+
+struct link_info {
+	int ifindex;
+	char name[IFNAMSIZ];
+	unsigned int flags;
+	unsigned int mtu;
+	unsigned char mac[6];
+	int maclen;
+	int link;       /* IFLA_LINK (parent ifindex), 0 when none */
+	int link_netnsid; /* -1 when the parent is in the same namespace */
+	int master;     /* IFLA_MASTER */
+	char kind[16];  /* IFLA_INFO_KIND, "" for physical devices */
+	unsigned char info_data[256]; /* raw IFLA_INFO_DATA payload */
+	int info_data_len;
+	unsigned char perm_mac[6];
+	int perm_maclen;
+	char parent_dev[64]; /* IFLA_PARENT_DEV_NAME (PCI address of a PCI netdev) */
+	unsigned int num_vf;
+};
+
+/* Look one link up by name or index (no dump). -ENODEV when absent. */
+int link_get_by_name(struct nlsk *sk, const char *name, struct link_info *ret);
+int link_get_by_index(struct nlsk *sk, int ifindex, struct link_info *ret);
+int link_del(struct nlsk *sk, int ifindex);
+/* Change a link: NULL / 0 / -1 mean "leave as is". */
+struct link_change {
+	const char *name;
+	const unsigned char *mac;
+	unsigned int mtu;
+	int up;     /* 1 up, 0 down, -1 unchanged */
+	int netns_fd; /* move to this namespace; -1 unchanged */
+};
+#define LINK_CHANGE_INIT { .up = -1, .netns_fd = -1 }
+int link_change(struct nlsk *sk, int ifindex, const struct link_change *c);
+/* Parse an RTM_NEWLINK message into *ret. */
+int link_parse(struct nlmsghdr *h, struct link_info *ret);
+
+/* Interface of the first default route (IPv4, then IPv6). -ENOENT if none. */
+int route_default_ifindex(struct nlsk *sk, int *ret_ifindex);
+
+int addr_add(struct nlsk *sk, int ifindex, const struct ip_prefix *p);
+int route_add(struct nlsk *sk, int ifindex, const struct cni_route *r);
+
+/* Addresses on a link, for CHECK and DAD. */
+struct addr_entry {
+	struct ip_prefix prefix;
+	unsigned int flags; /* IFA_F_* */
+};
+int addr_list(struct nlsk *sk, int ifindex, int family, struct addr_entry **ret, size_t *ret_n);
+/* Routes in the main (or r->table) table through ifindex, for CHECK. */
+int route_exists(struct nlsk *sk, int ifindex, const struct cni_route *r, bool *ret);

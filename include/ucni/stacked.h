@@ -1,0 +1,41 @@
+/* Stacked links (macvlan, ipvlan): one ADD/DEL/CHECK/STATUS/GC sequence for
+ * every kind; a kind contributes its config keys and netlink attributes. */
+#pragma once
+
+#include <stdbool.h>
+#include "ucni/cni.h"
+#include "ucni/nl.h"
+
+/* The keys every stacked kind shares. */
+struct stacked_conf {
+	const char *master; /* NULL: default-route interface (or prevResult's) */
+	unsigned int mtu;   /* 0: inherit the master's */
+	bool has_mac;
+	unsigned char mac[6];
+	bool link_in_container;
+	void *kind; /* the kind's own parsed keys (kind->conf_size bytes) */
+};
+
+struct link_kind {
+	const char *kind;   /* rtnetlink kind, also the plugin's name */
+	const char *about;  /* text printed when CNI_COMMAND is unset */
+	size_t conf_size;
+	/* Accept the `mac` key / CNI_ARGS MAC / runtimeConfig mac. */
+	bool supports_mac;
+	/* Without `master`, use prevResult's single container interface. */
+	bool master_from_prev_result;
+	/* Parse the kind's keys from ctx->conf.root into kconf. */
+	int (*parse)(const struct cni_ctx *ctx, void *kconf);
+	/* Put the IFLA_INFO_DATA attributes for a new link. */
+	int (*fill_info_data)(const void *kconf, struct nl_msg *msg);
+	/* Optional: refuse a master that cannot take this link (before any change). */
+	int (*check_master)(const void *kconf, struct nlsk *master_sk, const struct link_info *master);
+	/* CHECK: does the existing link match the config? Records the error. */
+	int (*verify)(const void *kconf, const struct link_info *link);
+};
+
+int stacked_main(const struct link_kind *kind);
+
+/* Helpers for kinds: find a u16/u32 attribute in link->info_data. */
+int link_info_data_u16(const struct link_info *link, int type, uint16_t *ret);
+int link_info_data_u32(const struct link_info *link, int type, uint32_t *ret);

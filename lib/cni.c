@@ -1,0 +1,369 @@
+/* The CNI protocol: versions, verbs, environment, CNI_ARGS and the plugin skeleton. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ucni/cni.h"
+#include "ucni/log.h"
+#include "ucni/result.h"
+
+#define MAX_STDIN (1u << 20)
+
+static const char *const versions[CNI_V_COUNT] = {
+	[CNI_V030] = "0.3.0", [CNI_V031] = "0.3.1", [CNI_V040] = "0.4.0",
+	[CNI_V100] = "1.0.0", [CNI_V110] = "1.1.0",
+};
+
+const char *cni_version_str(enum cni_version v)
+{
+	return (unsigned)v < CNI_V_COUNT ? versions[v] : NULL;
+}
+
+int cni_version_parse(const char *s)
+{
+	for (int i = 0; s && i < CNI_V_COUNT; i++)
+		if (strcmp(s, versions[i]) == 0)
+			return i;
+	return -1;
+}
+
+cJSON *cni_version_info(void)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "cniVersion", versions[CNI_V_NEWEST]);
+	cJSON *l = cJSON_AddArrayToObject(o, "supportedVersions");
+	for (int i = 0; i < CNI_V_COUNT; i++)
+		cJSON_AddItemToArray(l, cJSON_CreateString(versions[i]));
+	return o;
+}
+
+static const char *const verbs[CNI_VERB_COUNT] = {
+	[CNI_ADD] = "ADD",         [CNI_DEL] = "DEL",       [CNI_CHECK] = "CHECK",
+	[CNI_VERSION] = "VERSION", [CNI_STATUS] = "STATUS", [CNI_GC] = "GC",
+};
+
+const char *cni_verb_str(enum cni_verb v)
+{
+	return (unsigned)v < CNI_VERB_COUNT ? verbs[v] : NULL;
+}
+
+int cni_verb_parse(const char *s)
+{
+	for (int i = 0; s && i < CNI_VERB_COUNT; i++)
+		if (strcmp(s, verbs[i]) == 0)
+			return i;
+	return -1;
+}
+
+int cni_validate_ifname(const char *name, const char *what)
+{
+	size_t n = name ? strlen(name) : 0;
+	if (n == 0)
+		return cni_fail(CNI_ERR_INVALID_ENV, -EINVAL, "%s is empty", what);
+	if (n > 15)
+		return cni_fail(CNI_ERR_INVALID_ENV, -EINVAL,
+				"%s \"%s\" is too long (%zu characters, at most 15)", what, name, n);
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return cni_fail(CNI_ERR_INVALID_ENV, -EINVAL, "%s \"%s\" is not a valid name", what, name);
+	for (const char *p = name; *p; p++)
+		if (*p == '/' || *p == ':' || isspace((unsigned char)*p) || iscntrl((unsigned char)*p))
+			return cni_fail(CNI_ERR_INVALID_ENV, -EINVAL,
+					"%s \"%s\" contains an invalid character", what, name);
+	return 0;
+}
+
+int cni_validate_containerid(const char *id)
+{
+	if (!id || !*id)
+		return cni_fail(CNI_ERR_INVALID_ENV, -EINVAL, "CNI_CONTAINERID is empty");
+	/* The spec's rule: starts alphanumeric, then alphanumerics, '_', '.', '-'. */
+	if (!isalnum((unsigned char)id[0]))
+		goto bad;
+	for (const char *p = id; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '.' && *p != '-')
+			goto bad;
+	return 0;
+bad:
+	return cni_fail(CNI_ERR_INVALID_ENV, -EINVAL,
+			"CNI_CONTAINERID \"%s\" has invalid characters (allowed: letters, digits, '_', '.', '-', not first)",
+			id);
+}
+
+static bool in_list(const char *const *list, const char *s)
+{
+	for (; list && *list; list++)
+		if (strcmp(*list, s) == 0)
+			return true;
+	return false;
+}
+
+static bool truthy(const char *v)
+{
+	return strcasecmp(v, "1") == 0 || strcasecmp(v, "true") == 0;
+}
+
+int cni_args_parse(struct cni_env *env, const char *raw, const char *const *known)
+{
+	env->args_raw = raw;
+	if (!raw || !*raw)
+		return 0;
+	size_t cap = 1;
+	for (const char *p = raw; *p; p++)
+		cap += *p == ';';
+	env->args = calloc(cap, sizeof(*env->args));
+	if (!env->args)
+		return cni_fail(CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+	char *dup = strdup(raw), *save = NULL;
+	if (!dup)
+		return cni_fail(CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+	int r = 0;
+	for (char *pair = strtok_r(dup, ";", &save); pair; pair = strtok_r(NULL, ";", &save)) {
+		char *eq = strchr(pair, '=');
+		if (!eq || eq == pair) {
+			r = cni_fail(CNI_ERR_INVALID_ENV, -EINVAL,
+				     "CNI_ARGS: invalid pair \"%s\" (expected KEY=VALUE)", pair);
+			goto out;
+		}
+		*eq = '\0';
+		struct cni_arg *a = &env->args[env->n_args++];
+		a->key = strdup(pair);
+		a->value = strdup(eq + 1);
+		if (!a->key || !a->value) {
+			r = cni_fail(CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+			goto out;
+		}
+		if (strcmp(a->key, "IgnoreUnknown") == 0)
+			env->ignore_unknown = truthy(a->value);
+	}
+	if (!env->ignore_unknown)
+		for (size_t i = 0; i < env->n_args; i++)
+			if (strcmp(env->args[i].key, "IgnoreUnknown") != 0 &&
+			    !in_list(known, env->args[i].key)) {
+				r = cni_fail(CNI_ERR_UNSUPPORTED_FIELD, -EINVAL,
+					     "CNI_ARGS: unknown key \"%s\" (value \"%s\"); set IgnoreUnknown=1 to ignore it",
+					     env->args[i].key, env->args[i].value);
+				goto out;
+			}
+out:
+	free(dup);
+	return r;
+}
+
+const char *cni_env_arg(const struct cni_env *env, const char *key)
+{
+	for (size_t i = 0; i < env->n_args; i++)
+		if (strcmp(env->args[i].key, key) == 0)
+			return env->args[i].value;
+	return NULL;
+}
+
+void cni_env_free(struct cni_env *env)
+{
+	for (size_t i = 0; i < env->n_args; i++) {
+		free(env->args[i].key);
+		free(env->args[i].value);
+	}
+	free(env->args);
+	env->args = NULL;
+	env->n_args = 0;
+}
+
+static int need(const char *name, const char **ret)
+{
+	const char *v = getenv(name);
+	if (!v || !*v)
+		return cni_fail(CNI_ERR_INVALID_ENV, -EINVAL, "required environment variable %s is missing",
+				name);
+	*ret = v;
+	return 0;
+}
+
+int cni_env_load(struct cni_env *env, const char *const *known_args)
+{
+	int r;
+	env->command = getenv("CNI_COMMAND");
+	r = cni_verb_parse(env->command);
+	if (r < 0)
+		return cni_fail(CNI_ERR_INVALID_ENV, -EINVAL, "CNI_COMMAND \"%s\" is not a CNI command",
+				env->command ? env->command : "");
+	env->verb = r;
+	if (env->verb == CNI_VERSION)
+		return 0;
+	env->netns = getenv("CNI_NETNS");
+	env->containerid = getenv("CNI_CONTAINERID");
+	env->ifname = getenv("CNI_IFNAME");
+	env->path = getenv("CNI_PATH");
+
+	switch (env->verb) {
+	case CNI_ADD:
+	case CNI_CHECK:
+	case CNI_DEL:
+		if ((r = need("CNI_CONTAINERID", &env->containerid)) < 0 ||
+		    (r = cni_validate_containerid(env->containerid)) < 0)
+			return r;
+		if (env->verb != CNI_DEL && (r = need("CNI_NETNS", &env->netns)) < 0)
+			return r;
+		if ((r = need("CNI_IFNAME", &env->ifname)) < 0 ||
+		    (r = cni_validate_ifname(env->ifname, "CNI_IFNAME")) < 0)
+			return r;
+		/* fall through */
+	case CNI_STATUS:
+	case CNI_GC:
+		if ((r = need("CNI_PATH", &env->path)) < 0)
+			return r;
+		break;
+	default:
+		break;
+	}
+	return cni_args_parse(env, getenv("CNI_ARGS"), known_args);
+}
+
+int read_all(int fd, size_t max, char **ret, size_t *ret_len)
+{
+	size_t cap = 4096, len = 0;
+	char *buf = malloc(cap + 1);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		if (len == cap) {
+			if (cap >= max) {
+				free(buf);
+				return -EFBIG;
+			}
+			cap = cap * 2 > max ? max : cap * 2;
+			char *n = realloc(buf, cap + 1);
+			if (!n) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = n;
+		}
+		ssize_t k = read(fd, buf + len, cap - len);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = -errno;
+			free(buf);
+			return e;
+		}
+		if (k == 0)
+			break;
+		len += (size_t)k;
+	}
+	buf[len] = '\0';
+	*ret = buf;
+	*ret_len = len;
+	return 0;
+}
+
+static int min_version(enum cni_verb verb)
+{
+	switch (verb) {
+	case CNI_CHECK:
+		return CNI_V040;
+	case CNI_STATUS:
+	case CNI_GC:
+		return CNI_V110;
+	default:
+		return CNI_V030;
+	}
+}
+
+static void print_json(cJSON *o)
+{
+	char *s = cJSON_Print(o);
+	if (s) {
+		fputs(s, stdout);
+		fputc('\n', stdout);
+	}
+	free(s);
+}
+
+int cni_main(const struct cni_plugin *p)
+{
+	struct cni_ctx ctx = {0};
+	const char *out_version = NULL;
+	char *raw = NULL;
+	size_t len = 0;
+	int r;
+
+	if (!getenv("CNI_COMMAND")) {
+		fprintf(stderr, "%s\nCNI protocol versions supported: 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0\n",
+			p->about);
+		return 0;
+	}
+	r = cni_env_load(&ctx.env, p->known_args);
+	if (r < 0 && cni_verb_parse(getenv("CNI_COMMAND")) < 0)
+		goto out;
+
+	if (ctx.env.verb == CNI_VERSION) {
+		cJSON *v = cni_version_info();
+		print_json(v);
+		cJSON_Delete(v);
+		r = 0;
+		goto out;
+	}
+
+	int rr = read_all(STDIN_FILENO, MAX_STDIN, &raw, &len);
+	if (rr < 0) {
+		r = rr == -EFBIG ? cni_fail(CNI_ERR_DECODE, rr, "network configuration on stdin is larger than %u bytes",
+					    MAX_STDIN)
+				 : cni_fail(CNI_ERR_IO, rr, "reading the network configuration from stdin failed");
+		goto out;
+	}
+	rr = cni_conf_parse(&ctx.conf, raw, len);
+	raw = NULL; /* owned by the config now */
+	if (ctx.conf.version_str && cni_version_parse(ctx.conf.version_str) >= 0)
+		out_version = ctx.conf.version_str;
+	if (r < 0 || rr < 0) { /* environment errors first, as the reference plugins do */
+		r = r < 0 ? r : rr;
+		goto out;
+	}
+
+	if ((int)ctx.conf.version < min_version(ctx.env.verb)) {
+		r = cni_fail(CNI_ERR_INCOMPATIBLE_VERSION, -ENOTSUP,
+			     "%s is not supported by cniVersion %s (needs %s or newer)",
+			     cni_verb_str(ctx.env.verb), ctx.conf.version_str,
+			     cni_version_str(min_version(ctx.env.verb)));
+		goto out;
+	}
+
+	switch (ctx.env.verb) {
+	case CNI_ADD: {
+		cJSON *res = NULL;
+		r = p->add(&ctx, &res);
+		if (r >= 0 && res)
+			print_json(res);
+		cJSON_Delete(res);
+		break;
+	}
+	case CNI_DEL:
+		r = p->del(&ctx);
+		break;
+	case CNI_CHECK:
+		r = p->check(&ctx);
+		break;
+	case CNI_STATUS:
+		r = p->status(&ctx);
+		break;
+	case CNI_GC:
+		r = p->gc(&ctx);
+		break;
+	default:
+		r = -EINVAL;
+	}
+out:
+	if (r < 0) {
+		if (!cni_failed())
+			cni_fail(CNI_ERR_INTERNAL, r, "%s failed", p->name);
+		cni_error_print(out_version);
+	}
+	fflush(stdout);
+	free(raw);
+	cni_conf_free(&ctx.conf);
+	cni_env_free(&ctx.env);
+	return r < 0 ? 1 : 0;
+}

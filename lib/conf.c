@@ -1,0 +1,258 @@
+/* Network configuration: the keys every plugin shares, and typed access that
+ * names the key and the value in every error. */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ucni/cni.h"
+#include "ucni/log.h"
+#include "ucni/result.h"
+
+/* "ipam.type" or "mtu" */
+static const char *keyname(const char *where, const char *key, char *buf, size_t len)
+{
+	if (where)
+		snprintf(buf, len, "%s.%s", where, key);
+	else
+		snprintf(buf, len, "%s", key);
+	return buf;
+}
+
+/* A short rendering of a JSON value for messages. */
+static char *show(const cJSON *v)
+{
+	char *s = cJSON_PrintUnformatted(v);
+	if (s && strlen(s) > 64)
+		strcpy(s + 60, "...");
+	return s;
+}
+
+static int wrong(const cJSON *v, const char *where, const char *key, const char *expect)
+{
+	char kb[128];
+	char *s = show(v);
+	int r = cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL, "invalid config: \"%s\" must be %s, got %s",
+			 keyname(where, key, kb, sizeof(kb)), expect, s ? s : "?");
+	free(s);
+	return r;
+}
+
+static const cJSON *get(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	return v && !cJSON_IsNull(v) ? v : NULL;
+}
+
+int conf_string(const cJSON *obj, const char *where, const char *key, const char **ret)
+{
+	const cJSON *v = get(obj, key);
+	if (!v)
+		return 0;
+	if (!cJSON_IsString(v))
+		return wrong(v, where, key, "a string");
+	*ret = v->valuestring;
+	return 1;
+}
+
+int conf_int(const cJSON *obj, const char *where, const char *key, long long min, long long max,
+	     long long *ret)
+{
+	const cJSON *v = get(obj, key);
+	char kb[128];
+	if (!v)
+		return 0;
+	if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble))
+		return wrong(v, where, key, "an integer");
+	if (v->valuedouble < (double)min || v->valuedouble > (double)max)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, -ERANGE,
+				"invalid config: \"%s\" value %.0f is out of range (%lld..%lld)",
+				keyname(where, key, kb, sizeof(kb)), v->valuedouble, min, max);
+	*ret = (long long)v->valuedouble;
+	return 1;
+}
+
+int conf_bool(const cJSON *obj, const char *where, const char *key, bool *ret)
+{
+	const cJSON *v = get(obj, key);
+	if (!v)
+		return 0;
+	if (!cJSON_IsBool(v))
+		return wrong(v, where, key, "true or false");
+	*ret = cJSON_IsTrue(v);
+	return 1;
+}
+
+int conf_enum(const cJSON *obj, const char *where, const char *key, const char *const *choices,
+	      int *ret)
+{
+	const char *s;
+	char kb[128], list[256] = "";
+	int r = conf_string(obj, where, key, &s);
+	if (r <= 0)
+		return r;
+	for (int i = 0; choices[i]; i++)
+		if (strcmp(s, choices[i]) == 0) {
+			*ret = i;
+			return 1;
+		}
+	for (int i = 0; choices[i]; i++) {
+		strncat(list, i ? ", " : "", sizeof(list) - strlen(list) - 1);
+		strncat(list, choices[i], sizeof(list) - strlen(list) - 1);
+	}
+	return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
+			"invalid config: \"%s\" has unknown value \"%s\" (expected one of: %s)",
+			keyname(where, key, kb, sizeof(kb)), s, list);
+}
+
+int parse_mac(const char *s, unsigned char ret[6])
+{
+	unsigned int b[6];
+	char tail;
+	if (!s || strlen(s) != 17)
+		return -EINVAL;
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++) {
+		if (s[i * 3] == ' ' || s[i * 3 + 1] == ' ' || s[i * 3] == '+' || s[i * 3] == '-')
+			return -EINVAL;
+		ret[i] = (unsigned char)b[i];
+	}
+	return 0;
+}
+
+void format_mac(const unsigned char mac[6], char buf[18])
+{
+	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+		 mac[5]);
+}
+
+int conf_mac(const cJSON *obj, const char *where, const char *key, unsigned char ret[6])
+{
+	const char *s;
+	char kb[128];
+	unsigned char m[6];
+	int r = conf_string(obj, where, key, &s);
+	if (r <= 0)
+		return r;
+	if (parse_mac(s, m) < 0)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
+				"invalid config: \"%s\" value \"%s\" is not a MAC address (aa:bb:cc:dd:ee:ff)",
+				keyname(where, key, kb, sizeof(kb)), s);
+	if (m[0] & 1)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
+				"invalid config: \"%s\" value \"%s\" is a multicast address", kb, s);
+	if (!(m[0] | m[1] | m[2] | m[3] | m[4] | m[5]))
+		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
+				"invalid config: \"%s\" value \"%s\" is the all-zero address", kb, s);
+	memcpy(ret, m, 6);
+	return 1;
+}
+
+/* A name that ucni would look up as a file: no path parts, no control characters. */
+static int plain_name(const char *s, const char *what)
+{
+	if (!*s || strcmp(s, ".") == 0 || strcmp(s, "..") == 0 || strchr(s, '/'))
+		goto bad;
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			goto bad;
+	return 0;
+bad:
+	return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
+			"invalid config: \"%s\" value \"%s\" must be a plain program name", what, s);
+}
+
+int cni_conf_parse(struct cni_conf *c, char *raw, size_t len)
+{
+	const char *s;
+	int r;
+
+	c->raw = raw;
+	c->raw_len = len;
+	size_t i = 0;
+	while (i < len && (raw[i] == ' ' || raw[i] == '\n' || raw[i] == '\t' || raw[i] == '\r'))
+		i++;
+	if (i == len)
+		return cni_fail(CNI_ERR_DECODE, -EINVAL, "no network configuration on stdin");
+	const char *end = NULL;
+	c->root = cJSON_ParseWithLengthOpts(raw, len, &end, false);
+	if (!c->root)
+		return cni_fail(CNI_ERR_DECODE, -EINVAL,
+				"network configuration is not valid JSON (error at byte %td)",
+				end ? end - raw : (ptrdiff_t)0);
+	if (!cJSON_IsObject(c->root))
+		return cni_fail(CNI_ERR_DECODE, -EINVAL, "network configuration is not a JSON object");
+
+	const cJSON *root = c->root;
+	if ((r = conf_string(root, NULL, "cniVersion", &c->version_str)) < 0)
+		return r;
+	if (r == 0)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL, "invalid config: \"cniVersion\" is missing");
+	r = cni_version_parse(c->version_str);
+	if (r < 0)
+		return cni_fail(CNI_ERR_INCOMPATIBLE_VERSION, -ENOTSUP,
+				"incompatible CNI version \"%s\" (supported: 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0)",
+				c->version_str);
+	c->version = r;
+
+	/* Logging first, so the rest of the parse can be logged. */
+	const char *lvl = NULL, *file = NULL;
+	if (conf_string(root, NULL, "logLevel", &lvl) < 0 || conf_string(root, NULL, "logFile", &file) < 0)
+		return -EINVAL;
+	if ((lvl || file) && log_setup(lvl, file) < 0)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
+				"invalid config: \"logLevel\" value \"%s\" is not one of error, warning, info, debug, panic",
+				lvl ? lvl : "");
+
+	if ((r = conf_string(root, NULL, "name", &c->name)) < 0)
+		return r;
+	if (r == 0 || !*c->name)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL, "invalid config: \"name\" is missing");
+	if (conf_string(root, NULL, "type", &c->type) < 0)
+		return -EINVAL;
+
+	const cJSON *v = get(root, "ipam");
+	if (v) {
+		if (!cJSON_IsObject(v))
+			return wrong(v, NULL, "ipam", "an object");
+		if ((r = conf_string(v, "ipam", "type", &s)) < 0)
+			return r;
+		if (r > 0 && *s) {
+			if ((r = plain_name(s, "ipam.type")) < 0)
+				return r;
+			c->ipam = v;
+			c->ipam_type = s;
+		} else if (cJSON_GetArraySize(v) > 0 && r == 0) {
+			return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
+					"invalid config: \"ipam.type\" is missing (use \"ipam\": {} for no IPAM)");
+		}
+	}
+	v = get(root, "dns");
+	if (v && !cJSON_IsObject(v))
+		return wrong(v, NULL, "dns", "an object");
+	c->dns = v;
+	v = get(root, "runtimeConfig");
+	if (v && !cJSON_IsObject(v))
+		return wrong(v, NULL, "runtimeConfig", "an object");
+	c->runtime = v;
+	v = get(root, "prevResult");
+	if (v) {
+		if (!cJSON_IsObject(v))
+			return wrong(v, NULL, "prevResult", "an object");
+		c->prev_json = v;
+		if ((r = cni_result_parse(v, "prevResult", &c->prev)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+void cni_conf_free(struct cni_conf *c)
+{
+	cJSON_Delete(c->root);
+	cni_result_free(c->prev);
+	free(c->raw);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,509 @@
+/* The ADD/DEL/CHECK/STATUS/GC sequence for links stacked on a master
+ * (macvlan, ipvlan). A kind only adds its keys and attributes. */
+#include <errno.h>
+#include <linux/if_link.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "ucni/ipam.h"
+#include "ucni/ipcfg.h"
+#include "ucni/log.h"
+#include "ucni/netns.h"
+#include "ucni/stacked.h"
+
+static const struct link_kind *K;
+
+struct stacked {
+	struct cni_ctx *ctx;
+	struct stacked_conf conf;
+	int nsfd;
+	struct nlsk host, cont;
+	struct nlsk *master_sk; /* host or cont, per linkInContainer */
+	struct link_info master;
+	const char *where; /* "host" or "container": where master lives */
+};
+
+static void stacked_init(struct stacked *st, struct cni_ctx *ctx)
+{
+	memset(st, 0, sizeof(*st));
+	st->ctx = ctx;
+	st->nsfd = -1;
+	st->host.fd = st->cont.fd = -1;
+}
+
+static void stacked_free(struct stacked *st)
+{
+	nlsk_close(&st->host);
+	nlsk_close(&st->cont);
+	if (st->nsfd >= 0)
+		close(st->nsfd);
+	free(st->conf.kind);
+}
+
+int link_info_data_u32(const struct link_info *link, int type, uint32_t *ret)
+{
+	struct nlattr *tb[64];
+	if (type >= 64 || nla_parse(tb, 63, (struct nlattr *)link->info_data, link->info_data_len, NULL) < 0 ||
+	    !tb[type] || nla_len(tb[type]) < 4)
+		return -ENOENT;
+	*ret = nla_get_u32(tb[type]);
+	return 0;
+}
+
+int link_info_data_u16(const struct link_info *link, int type, uint16_t *ret)
+{
+	struct nlattr *tb[64];
+	if (type >= 64 || nla_parse(tb, 63, (struct nlattr *)link->info_data, link->info_data_len, NULL) < 0 ||
+	    !tb[type] || nla_len(tb[type]) < 2)
+		return -ENOENT;
+	*ret = nla_get_u16(tb[type]);
+	return 0;
+}
+
+/* The keys every stacked kind shares, then the kind's own. */
+static int parse_conf(struct stacked *st)
+{
+	const struct cni_ctx *ctx = st->ctx;
+	const cJSON *root = ctx->conf.root;
+	struct stacked_conf *c = &st->conf;
+	long long mtu;
+	int r;
+
+	if ((r = conf_string(root, NULL, "master", &c->master)) < 0)
+		return r;
+	if (c->master && !*c->master)
+		c->master = NULL;
+	if (c->master && (r = cni_validate_ifname(c->master, "invalid config: \"master\"")) < 0)
+		return cni_error_code() == CNI_ERR_INVALID_ENV ? cni_fail(CNI_ERR_INVALID_CONFIG, r, "%s", cni_error_msg()) : r;
+	if ((r = conf_int(root, NULL, "mtu", 0, 65535, &mtu)) < 0)
+		return r;
+	if (r > 0 && mtu != 0 && mtu < 68)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
+				"invalid config: \"mtu\" value %lld is below the minimum 68", mtu);
+	c->mtu = r > 0 ? (unsigned int)mtu : 0;
+	if ((r = conf_bool(root, NULL, "linkInContainer", &c->link_in_container)) < 0)
+		return r;
+
+	if (K->supports_mac) {
+		/* Precedence: runtimeConfig.mac > CNI_ARGS MAC > config mac. */
+		const char *arg = cni_env_arg(&ctx->env, "MAC");
+		if ((r = conf_mac(ctx->conf.runtime, "runtimeConfig", "mac", c->mac)) < 0)
+			return r;
+		if (r == 0 && arg) {
+			if (parse_mac(arg, c->mac) < 0 || (c->mac[0] & 1))
+				return cni_fail(CNI_ERR_INVALID_ENV, -EINVAL,
+						"CNI_ARGS: MAC value \"%s\" is not a unicast MAC address", arg);
+			r = 1;
+		}
+		if (r == 0 && (r = conf_mac(root, NULL, "mac", c->mac)) < 0)
+			return r;
+		c->has_mac = r > 0;
+	}
+	c->kind = calloc(1, K->conf_size ? K->conf_size : 1);
+	if (!c->kind)
+		return cni_fail(CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+	return K->parse ? K->parse(ctx, c->kind) : 0;
+}
+
+/* CNI_NETNS: a missing namespace is an unknown container (3), anything else
+ * that is not a network namespace is a bad variable (4). */
+static int open_netns(struct stacked *st)
+{
+	const char *p = st->ctx->env.netns;
+	int r = netns_open(p, &st->nsfd);
+	if (r == -ENOENT)
+		return cni_fail(CNI_ERR_UNKNOWN_CONTAINER, r, "CNI_NETNS \"%s\" does not exist", p);
+	if (r == -EINVAL)
+		return cni_fail(CNI_ERR_INVALID_ENV, r, "CNI_NETNS \"%s\" is not a network namespace", p);
+	if (r < 0)
+		return cni_fail(CNI_ERR_IO, r, "CNI_NETNS \"%s\" cannot be opened", p);
+	r = nlsk_open_in(&st->cont, st->nsfd);
+	if (r < 0)
+		return cni_fail(CNI_ERR_INTERNAL, r, "cannot open a netlink socket in %s", p);
+	return 0;
+}
+
+static int open_host(struct stacked *st)
+{
+	int r = nlsk_open(&st->host);
+	return r < 0 ? cni_fail(CNI_ERR_INTERNAL, r, "cannot open a netlink socket") : 0;
+}
+
+/* Master from prevResult: its single interface inside this sandbox. */
+static int master_from_prev(struct stacked *st)
+{
+	const struct cni_result *prev = st->ctx->conf.prev;
+	const char *found = NULL;
+	int n = 0;
+	for (size_t i = 0; prev && i < prev->n_ifaces; i++)
+		if (prev->ifaces[i].sandbox && st->ctx->env.netns &&
+		    strcmp(prev->ifaces[i].sandbox, st->ctx->env.netns) == 0) {
+			found = prev->ifaces[i].name;
+			n++;
+		}
+	if (n != 1)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
+				"invalid config: \"master\" is not set and prevResult has %d interfaces in the sandbox (needs exactly one)",
+				n);
+	st->conf.master = found;
+	st->conf.link_in_container = true;
+	return 0;
+}
+
+/* Find the master (and check it can carry the link). code: the CNI code for "missing". */
+static int resolve_master(struct stacked *st, int code)
+{
+	int r;
+	if (!st->conf.master && K->master_from_prev_result && st->ctx->conf.prev &&
+	    (r = master_from_prev(st)) < 0)
+		return r;
+	st->master_sk = st->conf.link_in_container ? &st->cont : &st->host;
+	st->where = st->conf.link_in_container ? "container" : "host";
+	if (st->conf.master) {
+		r = link_get_by_name(st->master_sk, st->conf.master, &st->master);
+		if (r == -ENODEV)
+			return cni_fail(code, r, "%s\"master\": interface \"%s\" does not exist in the %s namespace",
+					code == CNI_ERR_INVALID_CONFIG ? "invalid config: " : "", st->conf.master,
+					st->where);
+		if (r < 0)
+			return cni_fail(CNI_ERR_KERNEL, r, "looking up master \"%s\" failed", st->conf.master);
+	} else {
+		int ifindex;
+		r = route_default_ifindex(st->master_sk, &ifindex);
+		if (r == -ENOENT)
+			return cni_fail(code, r,
+					"%s\"master\" is not set and the %s namespace has no default route to take it from",
+					code == CNI_ERR_INVALID_CONFIG ? "invalid config: " : "", st->where);
+		if (r < 0 || (r = link_get_by_index(st->master_sk, ifindex, &st->master)) < 0)
+			return cni_fail(CNI_ERR_KERNEL, r, "looking up the default route's interface failed");
+		log_debug("master defaults to %s (default route)", st->master.name);
+	}
+	return 0;
+}
+
+static int check_mtu(struct stacked *st)
+{
+	if (st->conf.mtu && st->conf.mtu > st->master.mtu)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
+				"invalid config: \"mtu\" value %u is above the MTU %u of master \"%s\"",
+				st->conf.mtu, st->master.mtu, st->master.name);
+	return 0;
+}
+
+static int create_link(struct stacked *st, const char *tmpname)
+{
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
+	struct nl_msg *m = nlmsg_alloc_simple(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+	struct nlattr *li, *data;
+	int r = -ENOBUFS;
+	if (!m)
+		return -ENOMEM;
+	if (nlmsg_append(m, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    nla_put_string(m, IFLA_IFNAME, tmpname) < 0 ||
+	    nla_put_u32(m, IFLA_LINK, (uint32_t)st->master.ifindex) < 0)
+		goto out;
+	if (!st->conf.link_in_container && nla_put_u32(m, IFLA_NET_NS_FD, (uint32_t)st->nsfd) < 0)
+		goto out;
+	if (st->conf.mtu && nla_put_u32(m, IFLA_MTU, st->conf.mtu) < 0)
+		goto out;
+	if (st->conf.has_mac && nla_put(m, IFLA_ADDRESS, 6, st->conf.mac) < 0)
+		goto out;
+	if (!(li = nla_nest_start(m, IFLA_LINKINFO)) || nla_put_string(m, IFLA_INFO_KIND, K->kind) < 0 ||
+	    !(data = nla_nest_start(m, IFLA_INFO_DATA)))
+		goto out;
+	if (K->fill_info_data && (r = K->fill_info_data(st->conf.kind, m)) < 0)
+		goto out;
+	nla_nest_end(m, data);
+	nla_nest_end(m, li);
+	r = nl_request(st->master_sk, m, NULL, NULL);
+out:
+	nlmsg_free(m);
+	return r;
+}
+
+static void random_name(char buf[IFNAMSIZ])
+{
+	unsigned char b[4] = {0};
+	if (getrandom(b, sizeof(b), GRND_NONBLOCK) != sizeof(b)) {
+		unsigned int x = (unsigned int)getpid() ^ (unsigned int)(uintptr_t)buf;
+		memcpy(b, &x, sizeof(b));
+	}
+	snprintf(buf, IFNAMSIZ, "ucni%02x%02x%02x%02x", b[0], b[1], b[2], b[3]);
+}
+
+static int stacked_add(struct cni_ctx *ctx, cJSON **ret)
+{
+	struct stacked st;
+	struct cni_result *ipam = NULL, *res = NULL;
+	struct link_info li;
+	char tmp[IFNAMSIZ], mac[18];
+	const char *ifname = ctx->env.ifname;
+	int ifindex = 0, r;
+	bool created = false, ipam_done = false;
+
+	stacked_init(&st, ctx);
+	if ((r = parse_conf(&st)) < 0 || (r = open_netns(&st)) < 0 || (r = open_host(&st)) < 0 ||
+	    (r = resolve_master(&st, CNI_ERR_INVALID_CONFIG)) < 0 || (r = check_mtu(&st)) < 0)
+		goto out;
+	if (K->check_master && (r = K->check_master(st.conf.kind, st.master_sk, &st.master)) < 0)
+		goto out;
+	r = link_get_by_name(&st.cont, ifname, &li);
+	if (r == 0) {
+		r = cni_fail(CNI_ERR_INVALID_ENV, -EEXIST,
+			     "CNI_IFNAME \"%s\" already exists in the container (%s)", ifname,
+			     li.kind[0] ? li.kind : "device");
+		goto out;
+	}
+
+	random_name(tmp);
+	r = create_link(&st, tmp);
+	if (r < 0) {
+		cni_fail(CNI_ERR_KERNEL, r, "creating the %s link on master \"%s\" failed", K->kind,
+			 st.master.name);
+		goto out;
+	}
+	created = true;
+	if ((r = link_get_by_name(&st.cont, tmp, &li)) < 0) {
+		cni_fail(CNI_ERR_KERNEL, r, "the new %s link %s cannot be found in the container", K->kind, tmp);
+		goto out;
+	}
+	ifindex = li.ifindex;
+	if ((r = ipcfg_notify_sysctls(st.nsfd, tmp)) < 0) {
+		cni_fail(CNI_ERR_KERNEL, r, "setting arp_notify/ndisc_notify on %s failed", tmp);
+		goto out;
+	}
+	struct link_change ch = LINK_CHANGE_INIT;
+	ch.name = ifname;
+	ch.up = 1;
+	if ((r = link_change(&st.cont, ifindex, &ch)) < 0) {
+		cni_fail(CNI_ERR_KERNEL, r, "renaming %s to \"%s\" and bringing it up failed", tmp, ifname);
+		goto out;
+	}
+	if ((r = link_get_by_index(&st.cont, ifindex, &li)) < 0) {
+		cni_fail(CNI_ERR_KERNEL, r, "reading back %s failed", ifname);
+		goto out;
+	}
+
+	if (ctx->conf.ipam_type) {
+		if ((r = ipam_add(ctx, &ipam)) < 0)
+			goto out;
+		ipam_done = true;
+		for (size_t i = 0; i < ipam->n_ips; i++)
+			ipam->ips[i].iface = 0;
+		if ((r = ipcfg_apply(&st.cont, st.nsfd, ifindex, ifname, ipam, 0)) < 0)
+			goto out;
+	}
+
+	res = ctx->conf.prev ? cni_result_dup(ctx->conf.prev) : cni_result_new();
+	if (!res) {
+		r = cni_fail(CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+		goto out;
+	}
+	format_mac(li.mac, mac);
+	int idx = cni_result_add_iface(res, ifname, li.maclen == 6 ? mac : NULL, ctx->env.netns, (int)li.mtu);
+	if (idx < 0 || (ipam && cni_result_merge(res, ipam, idx) < 0)) {
+		r = cni_fail(CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if (ctx->conf.dns && cJSON_GetArraySize(ctx->conf.dns) > 0) {
+		cJSON_Delete(res->dns);
+		res->dns = cJSON_Duplicate(ctx->conf.dns, true);
+	}
+	*ret = cni_result_to_json(res, ctx->conf.version);
+	log_info("ADD %s: %s %s on %s in %s", ctx->env.containerid, K->kind, ifname, st.master.name,
+		 ctx->env.netns);
+	r = 0;
+out:
+	if (r < 0) {
+		/* Undo in reverse; the first error stays the one reported. */
+		if (ipam_done)
+			ipam_forward(ctx, CNI_DEL);
+		if (created) {
+			if (!ifindex && link_get_by_name(&st.cont, tmp, &li) == 0)
+				ifindex = li.ifindex;
+			if (ifindex)
+				link_del(&st.cont, ifindex);
+		}
+	}
+	cni_result_free(ipam);
+	cni_result_free(res);
+	stacked_free(&st);
+	return r;
+}
+
+static int stacked_del(struct cni_ctx *ctx)
+{
+	struct stacked st;
+	struct link_info li;
+	int r;
+
+	stacked_init(&st, ctx);
+	if ((r = parse_conf(&st)) < 0)
+		goto out;
+	/* IPAM first: if it fails the runtime retries DEL and finds the link still there. */
+	if (ctx->conf.ipam_type && (r = ipam_forward(ctx, CNI_DEL)) < 0)
+		goto out;
+	r = 0;
+	if (!ctx->env.netns || !*ctx->env.netns)
+		goto out;
+	r = netns_open(ctx->env.netns, &st.nsfd);
+	if (r == -ENOENT || r == -EINVAL) {
+		/* The namespace is gone, and the link with it. */
+		log_info("DEL %s: netns %s is gone, nothing to remove", ctx->env.containerid, ctx->env.netns);
+		r = 0;
+		goto out;
+	}
+	if (r < 0) {
+		cni_fail(CNI_ERR_IO, r, "CNI_NETNS \"%s\" cannot be opened", ctx->env.netns);
+		goto out;
+	}
+	if ((r = nlsk_open_in(&st.cont, st.nsfd)) < 0) {
+		cni_fail(CNI_ERR_INTERNAL, r, "cannot open a netlink socket in %s", ctx->env.netns);
+		goto out;
+	}
+	r = link_get_by_name(&st.cont, ctx->env.ifname, &li);
+	if (r == -ENODEV) {
+		r = 0;
+		goto out;
+	}
+	if (r < 0) {
+		cni_fail(CNI_ERR_KERNEL, r, "looking up %s failed", ctx->env.ifname);
+		goto out;
+	}
+	if (strcmp(li.kind, K->kind) != 0) {
+		/* Not ours: another plugin's interface must survive our DEL. */
+		log_warn("DEL %s: %s is a %s, not a %s; left alone", ctx->env.containerid, ctx->env.ifname,
+			 li.kind[0] ? li.kind : "device", K->kind);
+		r = 0;
+		goto out;
+	}
+	r = link_del(&st.cont, li.ifindex);
+	if (r == -ENODEV)
+		r = 0;
+	if (r < 0)
+		cni_fail(CNI_ERR_KERNEL, r, "deleting %s failed", ctx->env.ifname);
+	else
+		log_info("DEL %s: %s %s removed", ctx->env.containerid, K->kind, ctx->env.ifname);
+out:
+	stacked_free(&st);
+	return r;
+}
+
+static int stacked_check(struct cni_ctx *ctx)
+{
+	struct stacked st;
+	struct link_info li;
+	const struct cni_result *prev = ctx->conf.prev;
+	const char *ifname = ctx->env.ifname;
+	int r, idx = -1;
+
+	stacked_init(&st, ctx);
+	if ((r = parse_conf(&st)) < 0)
+		goto out;
+	if (!prev) {
+		r = cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL, "invalid config: CHECK needs \"prevResult\"");
+		goto out;
+	}
+	if ((r = open_netns(&st)) < 0 || (r = open_host(&st)) < 0)
+		goto out;
+	if (ctx->conf.ipam_type && (r = ipam_forward(ctx, CNI_CHECK)) < 0)
+		goto out;
+	for (size_t i = 0; i < prev->n_ifaces; i++)
+		if (prev->ifaces[i].name && strcmp(prev->ifaces[i].name, ifname) == 0 &&
+		    prev->ifaces[i].sandbox && strcmp(prev->ifaces[i].sandbox, ctx->env.netns) == 0)
+			idx = (int)i;
+	if (idx < 0) {
+		r = cni_fail(CNI_ERR_INVALID_CONFIG, -ENOENT,
+			     "invalid config: prevResult has no interface \"%s\" in sandbox \"%s\"", ifname,
+			     ctx->env.netns);
+		goto out;
+	}
+	if ((r = resolve_master(&st, CNI_ERR_DEVICE)) < 0)
+		goto out;
+	r = link_get_by_name(&st.cont, ifname, &li);
+	if (r < 0) {
+		cni_fail(r == -ENODEV ? CNI_ERR_DEVICE : CNI_ERR_KERNEL, r,
+			 "CHECK: interface \"%s\" is not in the container", ifname);
+		goto out;
+	}
+	r = -EINVAL;
+	if (strcmp(li.kind, K->kind) != 0) {
+		cni_fail(CNI_ERR_DEVICE, r, "CHECK: \"%s\" is a %s, not a %s", ifname, li.kind[0] ? li.kind : "device",
+			 K->kind);
+		goto out;
+	}
+	if (li.link != st.master.ifindex ||
+	    (st.conf.link_in_container ? li.link_netnsid >= 0 : li.link_netnsid < 0)) {
+		cni_fail(CNI_ERR_DEVICE, r, "CHECK: \"%s\" is not on master \"%s\" in the %s namespace", ifname,
+			 st.master.name, st.where);
+		goto out;
+	}
+	const char *want_mac = prev->ifaces[idx].mac;
+	char mac[18];
+	format_mac(li.mac, mac);
+	if (want_mac && strcasecmp(want_mac, mac) != 0) {
+		cni_fail(CNI_ERR_DEVICE, r, "CHECK: \"%s\" has MAC %s, prevResult says %s", ifname, mac, want_mac);
+		goto out;
+	}
+	if (st.conf.mtu && li.mtu != st.conf.mtu) {
+		cni_fail(CNI_ERR_DEVICE, r, "CHECK: \"%s\" has MTU %u, the config says %u", ifname, li.mtu,
+			 st.conf.mtu);
+		goto out;
+	}
+	if (!(li.flags & IFF_UP)) {
+		cni_fail(CNI_ERR_DEVICE, r, "CHECK: \"%s\" is down", ifname);
+		goto out;
+	}
+	if (K->verify && (r = K->verify(st.conf.kind, &li)) < 0)
+		goto out;
+	r = ipcfg_verify(&st.cont, li.ifindex, ifname, prev, idx);
+out:
+	stacked_free(&st);
+	return r;
+}
+
+static int stacked_status(struct cni_ctx *ctx)
+{
+	struct stacked st;
+	int r;
+	stacked_init(&st, ctx);
+	if ((r = parse_conf(&st)) < 0 || (r = open_host(&st)) < 0)
+		goto out;
+	/* A master inside containers cannot be checked from here. */
+	if (!st.conf.link_in_container && (r = resolve_master(&st, CNI_ERR_NOT_AVAILABLE)) < 0)
+		goto out;
+	if (ctx->conf.ipam_type)
+		r = ipam_forward(ctx, CNI_STATUS);
+out:
+	stacked_free(&st);
+	return r;
+}
+
+static int stacked_gc(struct cni_ctx *ctx)
+{
+	/* Links die with their namespaces; only IPAM holds state to collect. */
+	return ctx->conf.ipam_type ? ipam_forward(ctx, CNI_GC) : 0;
+}
+
+static const char *const stacked_args[] = {"MAC", "K8S_POD_NAME", "K8S_POD_NAMESPACE",
+					   "K8S_POD_INFRA_CONTAINER_ID", "K8S_POD_UID", NULL};
+
+int stacked_main(const struct link_kind *kind)
+{
+	struct cni_plugin p = {
+		.name = kind->kind,
+		.about = kind->about,
+		.known_args = stacked_args,
+		.add = stacked_add,
+		.del = stacked_del,
+		.check = stacked_check,
+		.status = stacked_status,
+		.gc = stacked_gc,
+	};
+	K = kind;
+	return cni_main(&p);
+}
