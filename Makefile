@@ -99,3 +99,4 @@ clean:
 	rm -rf build
 
 -include $(OBJS:.o=.d)
+.SECONDARY:

@@ -1,6 +1,7 @@
 /* The documented JSON shapes of devices and allocation records (README: devmgr). */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 

@@ -137,10 +137,11 @@ int conf_mac(const cJSON *obj, const char *where, const char *key, unsigned char
 	int r = conf_string(obj, where, key, &s);
 	if (r <= 0)
 		return r;
+	keyname(where, key, kb, sizeof(kb));
 	if (parse_mac(s, m) < 0)
 		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
 				"invalid config: \"%s\" value \"%s\" is not a MAC address (aa:bb:cc:dd:ee:ff)",
-				keyname(where, key, kb, sizeof(kb)), s);
+				kb, s);
 	if (m[0] & 1)
 		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
 				"invalid config: \"%s\" value \"%s\" is a multicast address", kb, s);

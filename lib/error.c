@@ -92,7 +92,7 @@ void cni_error_reset(void)
 	err.code = 0;
 }
 
-void cni_error_print(const char *version)
+cJSON *cni_error_json(const char *version)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "cniVersion", version ? version : cni_version_str(CNI_V_NEWEST));
@@ -100,6 +100,12 @@ void cni_error_print(const char *version)
 	cJSON_AddStringToObject(o, "msg", err.msg ? err.msg : "internal error");
 	if (err.details && *err.details)
 		cJSON_AddStringToObject(o, "details", err.details);
+	return o;
+}
+
+void cni_error_print(const char *version)
+{
+	cJSON *o = cni_error_json(version);
 	char *s = cJSON_Print(o);
 	if (s) {
 		fputs(s, stdout);

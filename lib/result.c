@@ -226,6 +226,9 @@ int cni_result_parse(const cJSON *j, const char *what, struct cni_result **ret)
 		}
 		int ifi;
 		int k = int_of(e, "interface", &ifi);
+		/* A result without interfaces (IPAM) cannot point into them: ignore the index. */
+		if (k > 0 && r->n_ifaces == 0)
+			k = 0;
 		if (k < 0 || (k > 0 && (ifi < 0 || (size_t)ifi >= r->n_ifaces))) {
 			rc = bad(what, "ips", idx, "\"interface\" is not an index into interfaces", NULL);
 			goto fail;

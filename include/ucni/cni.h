@@ -38,7 +38,9 @@ int cni_fail_from_json(const cJSON *err, const char *who);
 bool cni_failed(void);
 int cni_error_code(void);
 const char *cni_error_msg(void);
-/* Print the error JSON on stdout in `version` (NULL: newest). */
+/* The error JSON {cniVersion, code, msg, details} in `version` (NULL: newest). */
+cJSON *cni_error_json(const char *version);
+/* Print it on stdout. */
 void cni_error_print(const char *version);
 void cni_error_reset(void);
 
