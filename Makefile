@@ -64,7 +64,7 @@ CNI_PLUGINS   :=   # the subset of PROGRAMS installed into CNI_BIN_DIR
 TEST_PROGRAMS :=   # test executables (built by `make tests`)
 CHECK_SUITES  :=   # suite names run by `make check`, in order (see tests/run-suites)
 DEPS_PKGS     := build-essential pkg-config libnl-3-dev libnl-route-3-dev libcjson-dev \
-                 libcmocka-dev iproute2 containernetworking-plugins jq
+                 libcmocka-dev iproute2 containernetworking-plugins jq iputils-ping
 OBJS          :=
 
 .PHONY: all tests check deps demo bench install uninstall clean

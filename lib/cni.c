@@ -58,20 +58,26 @@ int cni_verb_parse(const char *s)
 	return -1;
 }
 
-int cni_validate_ifname(const char *name, const char *what)
+const char *cni_ifname_problem(const char *name)
 {
 	size_t n = name ? strlen(name) : 0;
 	if (n == 0)
-		return cni_fail(CNI_ERR_INVALID_ENV, -EINVAL, "%s is empty", what);
+		return "is empty";
 	if (n > 15)
-		return cni_fail(CNI_ERR_INVALID_ENV, -EINVAL,
-				"%s \"%s\" is too long (%zu characters, at most 15)", what, name, n);
+		return "is too long (at most 15 characters)";
 	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-		return cni_fail(CNI_ERR_INVALID_ENV, -EINVAL, "%s \"%s\" is not a valid name", what, name);
+		return "is not a valid name";
 	for (const char *p = name; *p; p++)
 		if (*p == '/' || *p == ':' || isspace((unsigned char)*p) || iscntrl((unsigned char)*p))
-			return cni_fail(CNI_ERR_INVALID_ENV, -EINVAL,
-					"%s \"%s\" contains an invalid character", what, name);
+			return "contains an invalid character";
+	return NULL;
+}
+
+int cni_validate_ifname(const char *name, const char *what)
+{
+	const char *why = cni_ifname_problem(name);
+	if (why)
+		return cni_fail(CNI_ERR_INVALID_ENV, -EINVAL, "%s \"%s\" %s", what, name ? name : "", why);
 	return 0;
 }
 

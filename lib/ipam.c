@@ -148,8 +148,78 @@ static int exchange(int in, int out, const char *data, size_t len, char **ret, s
 	return 0;
 }
 
+/* What the last run of the plugin said: its exit status was 0, its CNI error code. */
+static bool last_exit_ok;
+static int last_code;
+
+static int run(const struct cni_ctx *ctx, enum cni_verb verb, const char *data, size_t len,
+	       struct cni_result **ret_result, cJSON **ret_json);
+static int ipam_supported_versions(const struct cni_ctx *ctx, bool supported[CNI_V_COUNT]);
+
+/* The config as `v`: cniVersion and prevResult rewritten. */
+static char *config_as(const struct cni_ctx *ctx, enum cni_version v)
+{
+	cJSON *c = cJSON_Duplicate(ctx->conf.root, true);
+	char *s = NULL;
+	if (!c)
+		return NULL;
+	cJSON_ReplaceItemInObjectCaseSensitive(c, "cniVersion", cJSON_CreateString(cni_version_str(v)));
+	if (ctx->conf.prev)
+		cJSON_ReplaceItemInObjectCaseSensitive(c, "prevResult", cni_result_to_json(ctx->conf.prev, v));
+	s = cJSON_PrintUnformatted(c);
+	cJSON_Delete(c);
+	return s;
+}
+
+/*
+ * An IPAM plugin older than the config (Debian's 1.1.1 plugins stop at 1.0.0
+ * while runtimes send 1.1.0) answers code 1. Then ask which versions it
+ * speaks and talk to it in the newest one that is older than the config's and
+ * still allows the verb; results are converted back by the caller's printer.
+ */
+static int run_older(const struct cni_ctx *ctx, enum cni_verb verb, struct cni_result **ret_result,
+		     bool had_error)
+{
+	bool sup[CNI_V_COUNT] = {false};
+	int min = verb == CNI_CHECK ? CNI_V040 : CNI_V030;
+	if (ipam_supported_versions(ctx, sup) < 0)
+		return -EPROTO;
+	for (int v = (int)ctx->conf.version - 1; v >= min; v--) {
+		if (!sup[v])
+			continue;
+		char *cfg = config_as(ctx, v);
+		if (!cfg)
+			return -ENOMEM;
+		log_info("IPAM plugin %s does not speak %s; using %s", ctx->conf.ipam_type,
+			 ctx->conf.version_str, cni_version_str(v));
+		if (!had_error)
+			cni_error_reset();
+		int r = run(ctx, verb, cfg, strlen(cfg), ret_result, NULL);
+		free(cfg);
+		return r;
+	}
+	return -EPROTO;
+}
+
 int ipam_exec(const struct cni_ctx *ctx, enum cni_verb verb, const char *data, size_t len,
 	      struct cni_result **ret_result)
+{
+	bool had_error = cni_failed();
+	int r = run(ctx, verb, data, len, ret_result, NULL);
+	if (r < 0 && last_code == CNI_ERR_INCOMPATIBLE_VERSION && verb != CNI_VERSION) {
+		int r2 = run_older(ctx, verb, ret_result, had_error);
+		if (r2 != -EPROTO)
+			r = r2;
+	}
+	if (r < 0 && verb == CNI_ADD && last_exit_ok) {
+		/* It said yes but its answer is unusable: release what it may hold. */
+		run(ctx, CNI_DEL, data, len, NULL, NULL);
+	}
+	return r;
+}
+
+static int run(const struct cni_ctx *ctx, enum cni_verb verb, const char *data, size_t len,
+	       struct cni_result **ret_result, cJSON **ret_json)
 {
 	const char *type = ctx->conf.ipam_type;
 	char *path = NULL, *out = NULL, **env = NULL;
@@ -162,6 +232,8 @@ int ipam_exec(const struct cni_ctx *ctx, enum cni_verb verb, const char *data, s
 	size_t out_len = 0;
 	int r, status;
 
+	last_exit_ok = false;
+	last_code = 0;
 	snprintf(who, sizeof(who), "IPAM plugin \"%s\"", type);
 	r = ipam_find(ctx->env.path, type, &path);
 	if (r < 0)
@@ -211,6 +283,8 @@ int ipam_exec(const struct cni_ctx *ctx, enum cni_verb verb, const char *data, s
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		cJSON *e = out_len ? cJSON_Parse(out) : NULL;
+		const cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code");
+		last_code = cJSON_IsNumber(code) ? code->valueint : CNI_ERR_IPAM;
 		if (cJSON_IsObject(e) && cJSON_GetObjectItemCaseSensitive(e, "msg"))
 			r = cni_fail_from_json(e, who);
 		else if (WIFSIGNALED(status))
@@ -220,6 +294,12 @@ int ipam_exec(const struct cni_ctx *ctx, enum cni_verb verb, const char *data, s
 			r = cni_fail_details(CNI_ERR_IPAM, -EIO, out_len ? out : "", "%s %s failed with exit status %d",
 					     who, cni_verb_str(verb), WEXITSTATUS(status));
 		cJSON_Delete(e);
+		goto out;
+	}
+	last_exit_ok = true;
+	if (ret_json) {
+		*ret_json = cJSON_ParseWithLength(out, out_len);
+		r = 0;
 		goto out;
 	}
 	if (verb == CNI_ADD && ret_result) {
@@ -251,7 +331,38 @@ int ipam_add(const struct cni_ctx *ctx, struct cni_result **ret)
 	return ipam_exec(ctx, CNI_ADD, ctx->conf.raw, ctx->conf.raw_len, ret);
 }
 
+/* Which versions does the IPAM plugin speak? Asked with VERSION. */
+static int ipam_supported_versions(const struct cni_ctx *ctx, bool supported[CNI_V_COUNT])
+{
+	char in[64];
+	cJSON *j = NULL, *e;
+	int n = snprintf(in, sizeof(in), "{\"cniVersion\":\"%s\"}", ctx->conf.version_str);
+	int r = run(ctx, CNI_VERSION, in, (size_t)n, NULL, &j);
+	if (r < 0)
+		return r;
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(j, "supportedVersions"))
+	{
+		int v = cJSON_IsString(e) ? cni_version_parse(e->valuestring) : -1;
+		if (v >= 0)
+			supported[v] = true;
+	}
+	cJSON_Delete(j);
+	return 0;
+}
+
 int ipam_forward(const struct cni_ctx *ctx, enum cni_verb verb)
 {
+	if (verb == CNI_STATUS || verb == CNI_GC) {
+		/* As libcni does: plugins older than 1.1.0 do not know these verbs. */
+		bool sup[CNI_V_COUNT] = {false};
+		int r = ipam_supported_versions(ctx, sup);
+		if (r < 0)
+			return r;
+		if (!sup[CNI_V110]) {
+			log_info("IPAM plugin %s predates CNI 1.1.0: %s not forwarded", ctx->conf.ipam_type,
+				 cni_verb_str(verb));
+			return 0;
+		}
+	}
 	return ipam_exec(ctx, verb, ctx->conf.raw, ctx->conf.raw_len, NULL);
 }

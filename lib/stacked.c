@@ -77,8 +77,10 @@ static int parse_conf(struct stacked *st)
 		return r;
 	if (c->master && !*c->master)
 		c->master = NULL;
-	if (c->master && (r = cni_validate_ifname(c->master, "invalid config: \"master\"")) < 0)
-		return cni_error_code() == CNI_ERR_INVALID_ENV ? cni_fail(CNI_ERR_INVALID_CONFIG, r, "%s", cni_error_msg()) : r;
+	const char *why = c->master ? cni_ifname_problem(c->master) : NULL;
+	if (why)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL, "invalid config: \"master\" value \"%s\" %s",
+				c->master, why);
 	if ((r = conf_int(root, NULL, "mtu", 0, 65535, &mtu)) < 0)
 		return r;
 	if (r > 0 && mtu != 0 && mtu < 68)
@@ -235,15 +237,46 @@ static void random_name(char buf[IFNAMSIZ])
 	snprintf(buf, IFNAMSIZ, "ucni%02x%02x%02x%02x", b[0], b[1], b[2], b[3]);
 }
 
+/* adopt_prev_ips: prevResult's IPs that name no interface, as interface 0 of a
+ * new result (with prevResult's routes when it names no interface at all).
+ * *ret stays NULL when there is nothing to adopt. */
+static int prev_unbound(const struct cni_result *prev, struct cni_result **ret)
+{
+	struct cni_result *a;
+	size_t n = 0;
+	*ret = NULL;
+	for (size_t i = 0; prev && i < prev->n_ips; i++)
+		n += prev->ips[i].iface < 0;
+	if (n == 0)
+		return 0;
+	if (!(a = cni_result_new()) || !(a->ips = calloc(n, sizeof(*a->ips))) ||
+	    !(a->routes = calloc(prev->n_routes + 1, sizeof(*a->routes)))) {
+		cni_result_free(a);
+		return cni_fail(CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < prev->n_ips; i++)
+		if (prev->ips[i].iface < 0) {
+			a->ips[a->n_ips] = prev->ips[i];
+			a->ips[a->n_ips++].iface = 0;
+		}
+	if (prev->n_ifaces == 0) {
+		memcpy(a->routes, prev->routes, prev->n_routes * sizeof(*a->routes));
+		a->n_routes = prev->n_routes;
+	}
+	*ret = a;
+	return 0;
+}
+
 static int stacked_add(struct cni_ctx *ctx, cJSON **ret)
 {
 	struct stacked st;
-	struct cni_result *ipam = NULL, *res = NULL;
+	struct cni_result *ipam = NULL, *res = NULL, *adopted = NULL;
 	struct link_info li;
+	struct stacked_add hook = {.ctx = ctx, .master_nsfd = -1, .nsfd = -1};
 	char tmp[IFNAMSIZ], mac[18];
 	const char *ifname = ctx->env.ifname;
-	int ifindex = 0, r;
-	bool created = false, ipam_done = false;
+	int ifindex = 0, host_nsfd = -1, r;
+	bool created = false, ipam_done = false, began = false, ended = false;
 
 	stacked_init(&st, ctx);
 	if ((r = parse_conf(&st)) < 0 || (r = open_netns(&st)) < 0 || (r = open_host(&st)) < 0 ||
@@ -260,6 +293,20 @@ static int stacked_add(struct cni_ctx *ctx, cJSON **ret)
 	}
 
 	random_name(tmp);
+	if (K->add_begin) {
+		if (!st.conf.link_in_container && (r = netns_open_self(&host_nsfd)) < 0) {
+			cni_fail(CNI_ERR_INTERNAL, r, "cannot open the host network namespace");
+			goto out;
+		}
+		hook.master = &st.master;
+		hook.master_sk = st.master_sk;
+		hook.master_nsfd = st.conf.link_in_container ? st.nsfd : host_nsfd;
+		hook.nsfd = st.nsfd;
+		hook.tmpname = tmp;
+		if ((r = K->add_begin(st.conf.kind, &hook)) < 0)
+			goto out;
+		began = true;
+	}
 	r = create_link(&st, tmp);
 	if (r < 0) {
 		cni_fail(CNI_ERR_KERNEL, r, "creating the %s link on master \"%s\" failed", K->kind,
@@ -287,6 +334,10 @@ static int stacked_add(struct cni_ctx *ctx, cJSON **ret)
 		cni_fail(CNI_ERR_KERNEL, r, "reading back %s failed", ifname);
 		goto out;
 	}
+	if (began) {
+		K->add_end(st.conf.kind, &hook, 0);
+		ended = true;
+	}
 
 	if (ctx->conf.ipam_type) {
 		if ((r = ipam_add(ctx, &ipam)) < 0)
@@ -295,6 +346,11 @@ static int stacked_add(struct cni_ctx *ctx, cJSON **ret)
 		for (size_t i = 0; i < ipam->n_ips; i++)
 			ipam->ips[i].iface = 0;
 		if ((r = ipcfg_apply(&st.cont, st.nsfd, ifindex, ifname, ipam, 0)) < 0)
+			goto out;
+	} else if (K->adopt_prev_ips) {
+		if ((r = prev_unbound(ctx->conf.prev, &adopted)) < 0)
+			goto out;
+		if (adopted && (r = ipcfg_apply(&st.cont, st.nsfd, ifindex, ifname, adopted, 0)) < 0)
 			goto out;
 	}
 
@@ -309,6 +365,9 @@ static int stacked_add(struct cni_ctx *ctx, cJSON **ret)
 		r = cni_fail(CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
 		goto out;
 	}
+	for (size_t i = 0; adopted && i < res->n_ips; i++)
+		if (res->ips[i].iface < 0)
+			res->ips[i].iface = idx;
 	if (ctx->conf.dns && cJSON_GetArraySize(ctx->conf.dns) > 0) {
 		cJSON_Delete(res->dns);
 		res->dns = cJSON_Duplicate(ctx->conf.dns, true);
@@ -328,7 +387,14 @@ out:
 			if (ifindex)
 				link_del(&st.cont, ifindex);
 		}
+		if (began && !ended)
+			K->add_end(st.conf.kind, &hook, r);
+		if (began && K->forget)
+			K->forget(ctx);
 	}
+	if (host_nsfd >= 0)
+		close(host_nsfd);
+	cni_result_free(adopted);
 	cni_result_free(ipam);
 	cni_result_free(res);
 	stacked_free(&st);
@@ -389,6 +455,8 @@ static int stacked_del(struct cni_ctx *ctx)
 	else
 		log_info("DEL %s: %s %s removed", ctx->env.containerid, K->kind, ctx->env.ifname);
 out:
+	if (r == 0 && K->forget)
+		K->forget(ctx);
 	stacked_free(&st);
 	return r;
 }

@@ -61,13 +61,17 @@ finish() {
 # cni VERB PLUGIN NETNS IFNAME CONTAINERID < config
 # Runs a plugin as a runtime would: stdout in $CNI_OUT, exit status in $CNI_RC.
 # Extra environment may be given through CNI_EXTRA_ENV (array of K=V).
+# NETNS may be a name from `mkns` or an absolute path ("" for none).
 CNI_EXTRA_ENV=()
 cni() {
 	local verb=$1 plugin=$2 netns=$3 ifname=$4 cid=$5
 	local nspath=
 	[ -n "$netns" ] && nspath=/var/run/netns/$netns
 	[[ "$netns" == /* ]] && nspath=$netns
-	CNI_OUT=$(env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+	local wrap=()
+	# CNI_NODE: run the plugin inside that namespace (the "node"), not the host's.
+	[ -n "${CNI_NODE:-}" ] && wrap=(ip netns exec "$CNI_NODE")
+	CNI_OUT=$("${wrap[@]}" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 		CNI_COMMAND="$verb" CNI_CONTAINERID="$cid" CNI_NETNS="$nspath" \
 		CNI_IFNAME="$ifname" CNI_PATH="${CNI_PATH_OVERRIDE:-$UCNI_BIN:$REF_CNI}" \
 		"${CNI_EXTRA_ENV[@]}" "$plugin" 2>"$T_TMP/stderr")

@@ -102,6 +102,8 @@ const char *cni_env_arg(const struct cni_env *env, const char *key);
 /* Exposed for the unit tests: parse "K=V;K=V" into env->args. */
 int cni_args_parse(struct cni_env *env, const char *raw, const char *const *known_args);
 int cni_validate_ifname(const char *name, const char *what);
+/* Why `name` cannot be an interface name, or NULL when it can. */
+const char *cni_ifname_problem(const char *name);
 int cni_validate_containerid(const char *id);
 
 /* ---- network configuration ---- */

@@ -16,6 +16,16 @@ struct stacked_conf {
 	void *kind; /* the kind's own parsed keys (kind->conf_size bytes) */
 };
 
+/* What the ADD hooks see of the invocation in progress. */
+struct stacked_add {
+	const struct cni_ctx *ctx;
+	const struct link_info *master;
+	struct nlsk *master_sk; /* a socket in the master's namespace */
+	int master_nsfd;        /* the master's namespace (host, or the container's) */
+	int nsfd;               /* the container's namespace */
+	const char *tmpname;    /* the name the link is created under */
+};
+
 struct link_kind {
 	const char *kind;   /* rtnetlink kind, also the plugin's name */
 	const char *about;  /* text printed when CNI_COMMAND is unset */
@@ -32,6 +42,18 @@ struct link_kind {
 	int (*check_master)(const void *kconf, struct nlsk *master_sk, const struct link_info *master);
 	/* CHECK: does the existing link match the config? Records the error. */
 	int (*verify)(const void *kconf, const struct link_info *link);
+	/* Optional, ADD: runs right before the link is created (master resolved, nothing
+	 * changed yet); records its error. When it succeeds, add_end runs exactly once:
+	 * with r == 0 as soon as the link is up under its final name, or with r < 0 after
+	 * a failure before that (the link is already removed then). */
+	int (*add_begin)(void *kconf, const struct stacked_add *a);
+	void (*add_end)(void *kconf, const struct stacked_add *a, int r);
+	/* Optional: the link of (CNI_CONTAINERID, CNI_IFNAME) is gone: a successful DEL,
+	 * or a failed ADD that rolled back after add_begin. Best effort. */
+	void (*forget)(const struct cni_ctx *ctx);
+	/* Without IPAM, the new interface takes prevResult's IPs that name no interface
+	 * (and, when prevResult has no interfaces at all, its routes). */
+	bool adopt_prev_ips;
 };
 
 int stacked_main(const struct link_kind *kind);

@@ -1,0 +1,2 @@
+# Integration suites on the host kernel (root, throw-away namespaces).
+CHECK_SUITES += tests/integ/macvlan.sh
