@@ -84,9 +84,13 @@ deps:
 	$(Q)scripts/deps $(sort $(DEPS_PKGS))
 
 # Every suite runs even when an earlier one failed; tests/run-suites prints the totals.
+# SAN_SUITES run a second time against an ASan+UBSan build (build/san).
+SAN_B := build/san
+SAN_SUITES :=
 check: deps
 	$(Q)$(MAKE) --no-print-directory tests
-	$(Q)BUILD=$(B) tests/run-suites $(CHECK_SUITES)
+	$(Q)$(MAKE) --no-print-directory SANITIZE=address,undefined tests
+	$(Q)BUILD=$(B) tests/run-suites $(CHECK_SUITES) --build $(SAN_B) $(SAN_SUITES)
 
 install: all
 	install -d $(DESTDIR)$(CNI_BIN_DIR)
@@ -99,4 +103,9 @@ clean:
 	rm -rf build
 
 -include $(OBJS:.o=.d)
+
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory $(BIN)/macvlan
+	$(Q)UCNI_BIN=$(CURDIR)/$(BIN) scripts/demo.sh
 .SECONDARY:

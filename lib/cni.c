@@ -278,13 +278,57 @@ static int min_version(enum cni_verb verb)
 	}
 }
 
-static void print_json(cJSON *o)
+/* Indent compact JSON by 4 spaces per level, as the reference plugins print. */
+static void put_indented(const char *s, FILE *f)
 {
-	char *s = cJSON_Print(o);
-	if (s) {
-		fputs(s, stdout);
-		fputc('\n', stdout);
+	int depth = 0;
+	bool in_str = false;
+	for (const char *p = s; *p; p++) {
+		char c = *p;
+		if (in_str) {
+			fputc(c, f);
+			if (c == '\\' && p[1])
+				fputc(*++p, f);
+			else if (c == '"')
+				in_str = false;
+			continue;
+		}
+		switch (c) {
+		case '"':
+			in_str = true;
+			fputc(c, f);
+			break;
+		case '{':
+		case '[':
+			fputc(c, f);
+			if (p[1] == '}' || p[1] == ']') {
+				fputc(*++p, f);
+				break;
+			}
+			fprintf(f, "\n%*s", ++depth * 4, "");
+			break;
+		case '}':
+		case ']':
+			fprintf(f, "\n%*s%c", --depth * 4, "", c);
+			break;
+		case ',':
+			fprintf(f, ",\n%*s", depth * 4, "");
+			break;
+		case ':':
+			fputs(": ", f);
+			break;
+		default:
+			fputc(c, f);
+		}
 	}
+	fputc('\n', f);
+}
+
+void cni_print_json(const cJSON *o)
+{
+	char *s = cJSON_PrintUnformatted(o);
+	if (s)
+		put_indented(s, stdout);
 	free(s);
 }
 
@@ -307,7 +351,7 @@ int cni_main(const struct cni_plugin *p)
 
 	if (ctx.env.verb == CNI_VERSION) {
 		cJSON *v = cni_version_info();
-		print_json(v);
+		cni_print_json(v);
 		cJSON_Delete(v);
 		r = 0;
 		goto out;
@@ -342,7 +386,7 @@ int cni_main(const struct cni_plugin *p)
 		cJSON *res = NULL;
 		r = p->add(&ctx, &res);
 		if (r >= 0 && res)
-			print_json(res);
+			cni_print_json(res);
 		cJSON_Delete(res);
 		break;
 	}

@@ -106,11 +106,6 @@ cJSON *cni_error_json(const char *version)
 void cni_error_print(const char *version)
 {
 	cJSON *o = cni_error_json(version);
-	char *s = cJSON_Print(o);
-	if (s) {
-		fputs(s, stdout);
-		fputc('\n', stdout);
-	}
-	free(s);
+	cni_print_json(o);
 	cJSON_Delete(o);
 }

@@ -158,10 +158,11 @@ int nl_request(struct nlsk *sk, struct nl_msg *msg, nl_reply_fn fn, void *arg)
 				continue; /* a late reply to an earlier request */
 			if (h->nlmsg_type == NLMSG_ERROR) {
 				struct nlmsgerr *e = NLMSG_DATA(h);
-				if (e->error)
+				int err = e->error;
+				if (err)
 					keep_extack(h);
 				free(buf);
-				return e->error ? e->error : cb_err;
+				return err ? err : cb_err;
 			}
 			if (h->nlmsg_type == NLMSG_DONE) {
 				int derr = 0;
@@ -172,10 +173,6 @@ int nl_request(struct nlsk *sk, struct nl_msg *msg, nl_reply_fn fn, void *arg)
 			}
 			if (fn && cb_err == 0)
 				cb_err = fn(h, arg);
-			if (!dump && !(h->nlmsg_flags & NLM_F_MULTI) && !(req->nlmsg_flags & NLM_F_ACK)) {
-				free(buf);
-				return cb_err;
-			}
 		}
 	}
 }

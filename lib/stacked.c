@@ -565,7 +565,8 @@ int stacked_main(const struct link_kind *kind)
 	struct cni_plugin p = {
 		.name = kind->kind,
 		.about = kind->about,
-		.known_args = stacked_args,
+		/* "MAC" leads the list: a kind without MACs does not know it. */
+		.known_args = kind->supports_mac ? stacked_args : stacked_args + 1,
 		.add = stacked_add,
 		.del = stacked_del,
 		.check = stacked_check,

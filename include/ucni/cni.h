@@ -165,5 +165,8 @@ struct cni_plugin {
 /* Runs one CNI invocation and returns the process exit status. */
 int cni_main(const struct cni_plugin *plugin);
 
+/* Print JSON on stdout, indented like the reference plugins' output. */
+void cni_print_json(const cJSON *o);
+
 /* Reads all of fd into a NUL-terminated buffer, at most max bytes. */
 int read_all(int fd, size_t max, char **ret, size_t *ret_len);

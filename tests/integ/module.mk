@@ -1,2 +1,3 @@
 # Integration suites on the host kernel (root, throw-away namespaces).
 CHECK_SUITES += tests/integ/macvlan.sh
+SAN_SUITES   += tests/integ/macvlan.sh

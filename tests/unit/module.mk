@@ -4,6 +4,7 @@ UNIT_BINS  := $(UNIT_TESTS:%=$(B)/tests/unit/%)
 OBJS       += $(UNIT_TESTS:%=$(B)/obj/tests/unit/%.o)
 TEST_PROGRAMS += $(UNIT_BINS)
 CHECK_SUITES  += $(UNIT_BINS)
+SAN_SUITES    += $(UNIT_TESTS:%=$(SAN_B)/tests/unit/%)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
 $(B)/tests/unit/%: $(B)/obj/tests/unit/%.o $(LIBUCNI)
