@@ -94,6 +94,32 @@ for v in "${VERSIONS[@]}"; do
 done
 
 # ---------------------------------------------------------------------------
+echo "# announcements and logging"
+ip netns exec "$GW" sysctl -qw net.ipv4.conf.gw0.arp_accept=1
+ip -n "$GW" addr add 2001:db8:77::1/64 dev gw0 nodad
+if [ -e /proc/sys/net/ipv6/conf/all/accept_untracked_na ]; then
+	# RFC 9131: only a router creates an entry from an untracked NA
+	ip netns exec "$GW" sysctl -qw net.ipv6.conf.all.forwarding=1
+	ip netns exec "$GW" sysctl -qw net.ipv6.conf.gw0.accept_untracked_na=1
+fi
+pod=$(mkns ann)
+c=$(conf 1.0.0 ".ipam = {type: \"static\", addresses: [{address: \"10.77.0.12/24\"}, {address: \"2001:db8:77::12/64\"}]} | .logLevel = \"debug\" | .logFile = \"$T_TMP/plugin.log\"")
+cni ADD "$PLUGIN" "$pod" eth0 ann <<<"$c"
+expect_ok "dual-stack ADD with logging"
+mac=$(jv '.interfaces[0].mac')
+check_match "gratuitous ARP reached the neighbour" "lladdr $mac" "$(ip -n "$GW" neigh show 10.77.0.12 dev gw0)"
+if [ -e /proc/sys/net/ipv6/conf/all/accept_untracked_na ]; then
+	check_match "unsolicited NA reached the neighbour" "lladdr $mac" "$(ip -n "$GW" -6 neigh show 2001:db8:77::12 dev gw0)"
+fi
+check_eq "IPv6 address is past DAD when ADD returns" "" "$(ip -n "$pod" -6 addr show dev eth0 tentative)"
+check "IPv6 traffic works right away" ip netns exec "$pod" ping -6 -c1 -W2 -q 2001:db8:77::1
+check_match "logFile has the ADD" "info: ADD ann: macvlan eth0 on m0" "$(cat "$T_TMP/plugin.log")"
+check_match "logFile has debug lines" "debug: running .*/static ADD" "$(cat "$T_TMP/plugin.log")"
+cni DEL "$PLUGIN" "$pod" eth0 ann <<<"$c"
+check_match "logFile has the DEL" "DEL ann: macvlan eth0 removed" "$(cat "$T_TMP/plugin.log")"
+check_eq "logging never reaches stdout or stderr" "" "$CNI_OUT$(cat "$T_TMP/stderr")"
+
+# ---------------------------------------------------------------------------
 echo "# CHECK finds what is wrong"
 pod=$(mkns chk)
 c=$(conf 1.0.0 ".ipam = $(static_ipam 10.77.0.11/24)")
