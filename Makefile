@@ -21,8 +21,13 @@ CFLAGS   ?= -O2 -g
 LDFLAGS  ?=
 PKG_CONFIG ?= pkg-config
 
-# A sanitizer build lives in its own tree so it never mixes objects with a normal one.
-ifeq ($(SANITIZE),)
+# A sanitizer or fuzzing build lives in its own tree so it never mixes objects
+# with a normal one.
+ifeq ($(FUZZ),1)
+B := build/fuzz
+CC := clang
+SANITIZE := address,undefined
+else ifeq ($(SANITIZE),)
 B := build
 else
 B := build/san
@@ -39,6 +44,9 @@ endif
 SAN_FLAGS :=
 ifneq ($(SANITIZE),)
 SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+ifeq ($(FUZZ),1)
+SAN_FLAGS += -fsanitize=fuzzer-no-link -DUCNI_FUZZ
 endif
 
 NL_CFLAGS   := $(shell $(PKG_CONFIG) --cflags libnl-3.0 libnl-route-3.0 2>/dev/null)

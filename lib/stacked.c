@@ -64,12 +64,14 @@ int link_info_data_u16(const struct link_info *link, int type, uint16_t *ret)
 	return 0;
 }
 
-/* The keys every stacked kind shares, then the kind's own. */
 static int parse_conf(struct stacked *st)
 {
-	const struct cni_ctx *ctx = st->ctx;
+	return stacked_conf_parse(K, st->ctx, &st->conf);
+}
+
+int stacked_conf_parse(const struct link_kind *kind, const struct cni_ctx *ctx, struct stacked_conf *c)
+{
 	const cJSON *root = ctx->conf.root;
-	struct stacked_conf *c = &st->conf;
 	long long mtu;
 	int r;
 
@@ -90,7 +92,7 @@ static int parse_conf(struct stacked *st)
 	if ((r = conf_bool(root, NULL, "linkInContainer", &c->link_in_container)) < 0)
 		return r;
 
-	if (K->supports_mac) {
+	if (kind->supports_mac) {
 		/* Precedence: runtimeConfig.mac > CNI_ARGS MAC > config mac. */
 		const char *arg = cni_env_arg(&ctx->env, "MAC");
 		if ((r = conf_mac(ctx->conf.runtime, "runtimeConfig", "mac", c->mac)) < 0)
@@ -105,10 +107,10 @@ static int parse_conf(struct stacked *st)
 			return r;
 		c->has_mac = r > 0;
 	}
-	c->kind = calloc(1, K->conf_size ? K->conf_size : 1);
+	c->kind = calloc(1, kind->conf_size ? kind->conf_size : 1);
 	if (!c->kind)
 		return cni_fail(CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
-	return K->parse ? K->parse(ctx, c->kind) : 0;
+	return kind->parse ? kind->parse(ctx, c->kind) : 0;
 }
 
 /* CNI_NETNS: a missing namespace is an unknown container (3), anything else

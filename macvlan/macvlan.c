@@ -4,6 +4,8 @@
 
 #include "ucni/stacked.h"
 
+extern const struct link_kind macvlan_kind;
+
 struct macvlan_conf {
 	int mode;
 	bool has_bcqueuelen;
@@ -50,7 +52,7 @@ static int macvlan_verify(const void *p, const struct link_info *link)
 	return 0;
 }
 
-static const struct link_kind macvlan = {
+const struct link_kind macvlan_kind = {
 	.kind = "macvlan",
 	.about = "ucni macvlan CNI plugin",
 	.conf_size = sizeof(struct macvlan_conf),
@@ -60,7 +62,9 @@ static const struct link_kind macvlan = {
 	.verify = macvlan_verify,
 };
 
+#ifndef UCNI_FUZZ
 int main(void)
 {
-	return stacked_main(&macvlan);
+	return stacked_main(&macvlan_kind);
 }
+#endif

@@ -57,6 +57,8 @@ struct link_kind {
 };
 
 int stacked_main(const struct link_kind *kind);
+/* Parse the shared keys and the kind's own into *ret (ret->kind is malloc'd). */
+int stacked_conf_parse(const struct link_kind *kind, const struct cni_ctx *ctx, struct stacked_conf *ret);
 
 /* Helpers for kinds: find a u16/u32 attribute in link->info_data. */
 int link_info_data_u16(const struct link_info *link, int type, uint16_t *ret);

@@ -1,0 +1,24 @@
+# libFuzzer targets (clang): `make fuzz` runs each for FUZZ_TIME seconds;
+# make check runs a short pass through tests/fuzz/run.sh.
+FUZZ_TARGETS := fuzz_conf fuzz_args fuzz_result
+FUZZ_BINS    := $(FUZZ_TARGETS:%=build/fuzz/bin/%)
+FUZZ_TIME    ?= 60
+DEPS_PKGS    += clang libclang-rt-14-dev
+CHECK_SUITES += tests/fuzz/run.sh
+
+ifeq ($(FUZZ),1)
+OBJS += $(FUZZ_TARGETS:%=$(B)/obj/tests/fuzz/%.o)
+$(B)/bin/fuzz_conf: $(B)/obj/tests/fuzz/fuzz_conf.o $(B)/obj/macvlan/macvlan.o $(LIBUCNI)
+$(B)/bin/fuzz_args: $(B)/obj/tests/fuzz/fuzz_args.o $(LIBUCNI)
+$(B)/bin/fuzz_result: $(B)/obj/tests/fuzz/fuzz_result.o $(LIBUCNI)
+$(FUZZ_BINS):
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $(filter %.o,$^) $(UCNI_PLUGIN_LIBS)
+fuzz-build: $(FUZZ_BINS)
+endif
+
+.PHONY: fuzz fuzz-build
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory FUZZ=1 fuzz-build
+	$(Q)FUZZ_TIME=$(FUZZ_TIME) tests/fuzz/run.sh

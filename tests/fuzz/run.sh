@@ -1,0 +1,33 @@
+#!/bin/bash
+# Run every fuzz target for FUZZ_TIME seconds (default 10: the short pass of
+# make check; `make fuzz` gives 60) from seeds in tests/fuzz/seeds and conf/.
+# A crash fails the suite and leaves its input in build/fuzz/crashes/.
+source "$(dirname "$0")/../lib.sh"
+cd "$UCNI_TOP"
+FUZZ_TIME=${FUZZ_TIME:-10}
+if ! make --no-print-directory FUZZ=1 fuzz-build >"$T_TMP/build.log" 2>&1; then
+	fail "building the fuzz targets" "$(tail -n5 "$T_TMP/build.log")"
+	finish
+fi
+corpus=build/fuzz/corpus crashes=build/fuzz/crashes
+mkdir -p "$crashes"
+# conf/ plugins (with the list's name and version) seed the config target.
+mkdir -p "$corpus/fuzz_conf"
+for f in conf/*.conflist; do
+	jq -c '.plugins[] + {name: .name, cniVersion: .cniVersion}' "$f" 2>/dev/null |
+		while read -r line; do echo "$line" >"$corpus/fuzz_conf/$(echo "$line" | md5sum | cut -c1-16)"; done
+done
+total=0
+for t in fuzz_conf fuzz_args fuzz_result; do
+	seeds=tests/fuzz/seeds/${t#fuzz_}
+	mkdir -p "$corpus/$t"
+	out=$(build/fuzz/bin/$t -max_total_time="$FUZZ_TIME" -timeout=10 -rss_limit_mb=1024 \
+		-artifact_prefix="$crashes/$t-" -print_final_stats=1 "$corpus/$t" "$seeds" 2>&1)
+	rc=$?
+	runs=$(echo "$out" | sed -n 's/^stat::number_of_executed_units: *//p')
+	total=$((total + ${runs:-0}))
+	if [ $rc -eq 0 ]; then ok "$t: ${runs:-?} inputs in ${FUZZ_TIME}s, no crash"
+	else fail "$t" "$(echo "$out" | grep -m3 -E 'ERROR|SUMMARY|Test unit written')"; fi
+done
+echo "fuzz: $total inputs executed"
+finish
