@@ -107,6 +107,9 @@ install: all
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(CNI_BIN_DIR)/,$(CNI_PLUGINS))
 
+print-cni-plugins:
+	@echo $(CNI_PLUGINS)
+
 clean:
 	rm -rf build
 

@@ -1,3 +1,4 @@
 # Integration suites on the host kernel (root, throw-away namespaces).
 CHECK_SUITES += tests/integ/macvlan.sh
 SAN_SUITES   += tests/integ/macvlan.sh
+CHECK_SUITES += tests/integ/install.sh

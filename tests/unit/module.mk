@@ -11,3 +11,5 @@ $(B)/tests/unit/%: $(B)/obj/tests/unit/%.o $(LIBUCNI)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(UCNI_PLUGIN_LIBS) $(CMOCKA_LIBS)
+CHECK_SUITES  += tests/unit/valgrind.sh
+DEPS_PKGS     += valgrind
