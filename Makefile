@@ -23,7 +23,10 @@ PKG_CONFIG ?= pkg-config
 
 # A sanitizer or fuzzing build lives in its own tree so it never mixes objects
 # with a normal one.
-ifeq ($(FUZZ),1)
+ifeq ($(FAULTS),1)
+B := build/fault
+CFLAGS += -DUCNI_FAULTS
+else ifeq ($(FUZZ),1)
 B := build/fuzz
 CC := clang
 SANITIZE := address,undefined

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ucni/fault.h"
 #include "ucni/ipam.h"
 #include "ucni/log.h"
 
@@ -255,7 +256,7 @@ static int run(const struct cni_ctx *ctx, enum cni_verb verb, const char *data, 
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
 	char *argv[] = {path, NULL};
 	log_debug("running %s %s", path, cni_verb_str(verb));
-	r = -posix_spawn(&pid, path, &fa, &attr, argv, env);
+	r = FAULT("ipam.exec") ?: -posix_spawn(&pid, path, &fa, &attr, argv, env);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	close(in_pipe[0]);

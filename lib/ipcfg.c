@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ucni/fault.h"
 #include "ucni/ipcfg.h"
 #include "ucni/log.h"
 #include "ucni/netns.h"
@@ -178,8 +179,8 @@ static void announce(int nsfd, int ifindex, const unsigned char mac[6], const st
 	netns_leave(&orig);
 }
 
-int ipcfg_apply(struct nlsk *sk, int nsfd, int ifindex, const char *ifname, const struct cni_result *r,
-		int iface)
+int ipcfg_apply(struct nlsk *sk, int nsfd, int ifindex, const char *ifname, const unsigned char *mac,
+		const struct cni_result *r, int iface)
 {
 	char buf[IP_PREFIX_STRLEN], gbuf[INET6_ADDRSTRLEN];
 	bool v6 = false;
@@ -188,7 +189,7 @@ int ipcfg_apply(struct nlsk *sk, int nsfd, int ifindex, const char *ifname, cons
 		const struct cni_ip *ip = &r->ips[i];
 		if (ip->iface != iface)
 			continue;
-		rc = addr_add(sk, ifindex, &ip->address);
+		rc = FAULT("add.addr") ?: addr_add(sk, ifindex, &ip->address);
 		if (rc < 0)
 			return cni_fail(CNI_ERR_KERNEL, rc, "adding address %s to %s failed",
 					ip_prefix_format(&ip->address, buf, sizeof(buf)), ifname);
@@ -198,7 +199,7 @@ int ipcfg_apply(struct nlsk *sk, int nsfd, int ifindex, const char *ifname, cons
 		return rc;
 	for (size_t i = 0; i < r->n_routes; i++) {
 		struct cni_route rt = effective_route(&r->routes[i], r, iface);
-		rc = route_add(sk, ifindex, &rt);
+		rc = FAULT("add.route") ?: route_add(sk, ifindex, &rt);
 		if (rc == -EEXIST) {
 			/* Fine when it is this very route (e.g. the kernel's own prefix
 			 * route); a route through another interface is a conflict. */
@@ -211,9 +212,8 @@ int ipcfg_apply(struct nlsk *sk, int nsfd, int ifindex, const char *ifname, cons
 					ip_prefix_format(&rt.dst, buf, sizeof(buf)), rt.has_gw ? " via " : "",
 					rt.has_gw ? ip_addr_format(&rt.gw, gbuf, sizeof(gbuf)) : "", ifname);
 	}
-	struct link_info li;
-	if (link_get_by_index(sk, ifindex, &li) == 0 && li.maclen == 6)
-		announce(nsfd, ifindex, li.mac, r, iface);
+	if (mac)
+		announce(nsfd, ifindex, mac, r, iface);
 	return 0;
 }
 

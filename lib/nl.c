@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "ucni/fault.h"
 #include "ucni/netns.h"
 #include "ucni/nl.h"
 
@@ -122,6 +123,9 @@ int nl_request(struct nlsk *sk, struct nl_msg *msg, nl_reply_fn fn, void *arg)
 	size_t cap = 0;
 
 	last_msg[0] = '\0';
+	int f = FAULT("nl.request");
+	if (f < 0)
+		return f;
 	req->nlmsg_flags |= NLM_F_REQUEST | (dump ? 0 : NLM_F_ACK);
 	req->nlmsg_seq = ++sk->seq;
 	req->nlmsg_pid = 0;

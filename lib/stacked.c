@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <unistd.h>
 
+#include "ucni/fault.h"
 #include "ucni/ipam.h"
 #include "ucni/ipcfg.h"
 #include "ucni/log.h"
@@ -229,14 +229,33 @@ out:
 	return r;
 }
 
-static void random_name(char buf[IFNAMSIZ])
+/* The temporary name is derived from the attachment, so a DEL (or the next
+ * ADD) after a crash between create and rename finds and removes the link. */
+static void attachment_tmpname(const struct cni_env *env, char buf[IFNAMSIZ])
 {
-	unsigned char b[4] = {0};
-	if (getrandom(b, sizeof(b), GRND_NONBLOCK) != sizeof(b)) {
-		unsigned int x = (unsigned int)getpid() ^ (unsigned int)(uintptr_t)buf;
-		memcpy(b, &x, sizeof(b));
-	}
-	snprintf(buf, IFNAMSIZ, "ucni%02x%02x%02x%02x", b[0], b[1], b[2], b[3]);
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (const char *p = env->containerid; p && *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	h = (h ^ '/') * 16777619u;
+	for (const char *p = env->ifname; p && *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	snprintf(buf, IFNAMSIZ, "ucni%08x", h);
+}
+
+/* Remove a link of our kind left under `name` by an interrupted ADD. */
+static int remove_stale(struct nlsk *sk, const char *name)
+{
+	struct link_info li;
+	int r = link_get_by_name(sk, name, &li);
+	if (r == -ENODEV)
+		return 0;
+	if (r < 0)
+		return r;
+	if (strcmp(li.kind, K->kind) != 0)
+		return 0;
+	log_info("removing %s left by an interrupted ADD", name);
+	r = link_del(sk, li.ifindex);
+	return r == -ENODEV ? 0 : r;
 }
 
 /* adopt_prev_ips: prevResult's IPs that name no interface, as interface 0 of a
@@ -293,8 +312,16 @@ static int stacked_add(struct cni_ctx *ctx, cJSON **ret)
 			     li.kind[0] ? li.kind : "device");
 		goto out;
 	}
+	if (r != -ENODEV) {
+		cni_fail(CNI_ERR_KERNEL, r, "looking up \"%s\" in the container failed", ifname);
+		goto out;
+	}
 
-	random_name(tmp);
+	attachment_tmpname(&ctx->env, tmp);
+	if ((r = remove_stale(&st.cont, tmp)) < 0) {
+		cni_fail(CNI_ERR_KERNEL, r, "removing the stale link %s failed", tmp);
+		goto out;
+	}
 	if (K->add_begin) {
 		if (!st.conf.link_in_container && (r = netns_open_self(&host_nsfd)) < 0) {
 			cni_fail(CNI_ERR_INTERNAL, r, "cannot open the host network namespace");
@@ -309,7 +336,7 @@ static int stacked_add(struct cni_ctx *ctx, cJSON **ret)
 			goto out;
 		began = true;
 	}
-	r = create_link(&st, tmp);
+	r = FAULT("add.create") ?: create_link(&st, tmp);
 	if (r < 0) {
 		cni_fail(CNI_ERR_KERNEL, r, "creating the %s link on master \"%s\" failed", K->kind,
 			 st.master.name);
@@ -321,14 +348,14 @@ static int stacked_add(struct cni_ctx *ctx, cJSON **ret)
 		goto out;
 	}
 	ifindex = li.ifindex;
-	if ((r = ipcfg_notify_sysctls(st.nsfd, tmp)) < 0) {
+	if ((r = FAULT("add.sysctl") ?: ipcfg_notify_sysctls(st.nsfd, tmp)) < 0) {
 		cni_fail(CNI_ERR_KERNEL, r, "setting arp_notify/ndisc_notify on %s failed", tmp);
 		goto out;
 	}
 	struct link_change ch = LINK_CHANGE_INIT;
 	ch.name = ifname;
 	ch.up = 1;
-	if ((r = link_change(&st.cont, ifindex, &ch)) < 0) {
+	if ((r = FAULT("add.rename") ?: link_change(&st.cont, ifindex, &ch)) < 0) {
 		cni_fail(CNI_ERR_KERNEL, r, "renaming %s to \"%s\" and bringing it up failed", tmp, ifname);
 		goto out;
 	}
@@ -347,12 +374,16 @@ static int stacked_add(struct cni_ctx *ctx, cJSON **ret)
 		ipam_done = true;
 		for (size_t i = 0; i < ipam->n_ips; i++)
 			ipam->ips[i].iface = 0;
-		if ((r = ipcfg_apply(&st.cont, st.nsfd, ifindex, ifname, ipam, 0)) < 0)
+		if ((r = FAULT("add.ipcfg")) < 0) {
+			cni_fail(CNI_ERR_KERNEL, r, "configuring addresses on %s failed", ifname);
+			goto out;
+		}
+		if ((r = ipcfg_apply(&st.cont, st.nsfd, ifindex, ifname, li.maclen == 6 ? li.mac : NULL, ipam, 0)) < 0)
 			goto out;
 	} else if (K->adopt_prev_ips) {
 		if ((r = prev_unbound(ctx->conf.prev, &adopted)) < 0)
 			goto out;
-		if (adopted && (r = ipcfg_apply(&st.cont, st.nsfd, ifindex, ifname, adopted, 0)) < 0)
+		if (adopted && (r = ipcfg_apply(&st.cont, st.nsfd, ifindex, ifname, li.maclen == 6 ? li.mac : NULL, adopted, 0)) < 0)
 			goto out;
 	}
 
@@ -373,6 +404,10 @@ static int stacked_add(struct cni_ctx *ctx, cJSON **ret)
 	if (ctx->conf.dns && cJSON_GetArraySize(ctx->conf.dns) > 0) {
 		cJSON_Delete(res->dns);
 		res->dns = cJSON_Duplicate(ctx->conf.dns, true);
+	}
+	if ((r = FAULT("add.result")) < 0) {
+		cni_fail(CNI_ERR_INTERNAL, r, "building the result failed");
+		goto out;
 	}
 	*ret = cni_result_to_json(res, ctx->conf.version);
 	log_info("ADD %s: %s %s on %s in %s", ctx->env.containerid, K->kind, ifname, st.master.name,
@@ -413,6 +448,10 @@ static int stacked_del(struct cni_ctx *ctx)
 	if ((r = parse_conf(&st)) < 0)
 		goto out;
 	/* IPAM first: if it fails the runtime retries DEL and finds the link still there. */
+	if ((r = FAULT("del.start")) < 0) {
+		cni_fail(CNI_ERR_INTERNAL, r, "DEL failed");
+		goto out;
+	}
 	if (ctx->conf.ipam_type && (r = ipam_forward(ctx, CNI_DEL)) < 0)
 		goto out;
 	r = 0;
@@ -433,7 +472,13 @@ static int stacked_del(struct cni_ctx *ctx)
 		cni_fail(CNI_ERR_INTERNAL, r, "cannot open a netlink socket in %s", ctx->env.netns);
 		goto out;
 	}
-	r = link_get_by_name(&st.cont, ctx->env.ifname, &li);
+	char tmp[IFNAMSIZ];
+	attachment_tmpname(&ctx->env, tmp);
+	if ((r = remove_stale(&st.cont, tmp)) < 0) {
+		cni_fail(CNI_ERR_KERNEL, r, "removing the stale link %s failed", tmp);
+		goto out;
+	}
+	r = FAULT("del.link") ?: link_get_by_name(&st.cont, ctx->env.ifname, &li);
 	if (r == -ENODEV) {
 		r = 0;
 		goto out;

@@ -9,8 +9,9 @@
 int ipcfg_notify_sysctls(int nsfd, const char *ifname);
 /* Add the result's addresses (those of interface `iface`) and routes to
  * ifindex, wait (bounded) for IPv6 DAD, then send a gratuitous ARP / an
- * unsolicited neighbour advertisement for each address. */
-int ipcfg_apply(struct nlsk *sk, int nsfd, int ifindex, const char *ifname,
+ * unsolicited neighbour advertisement for each address from `mac` (the
+ * link's 6-byte MAC; NULL: no announcements). */
+int ipcfg_apply(struct nlsk *sk, int nsfd, int ifindex, const char *ifname, const unsigned char *mac,
 		const struct cni_result *r, int iface);
 /* CHECK: every address of interface `iface` and every route is there. */
 int ipcfg_verify(struct nlsk *sk, int ifindex, const char *ifname, const struct cni_result *r,

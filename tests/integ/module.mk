@@ -2,3 +2,4 @@
 CHECK_SUITES += tests/integ/macvlan.sh
 SAN_SUITES   += tests/integ/macvlan.sh
 CHECK_SUITES += tests/integ/install.sh
+CHECK_SUITES += tests/integ/faults.sh

@@ -1,0 +1,102 @@
+#!/bin/bash
+# Fault injection and kill -9 at every step of macvlan ADD and DEL
+# (a FAULTS=1 build: build/fault/bin/macvlan).
+#
+#   node ns: m0 (veth master)          pod ns: the attachment under test
+#
+# After each injected failure the system must be exactly as before; after a
+# kill -9, one DEL must bring it back: no link (not even under the temporary
+# name), no host-local reservation.
+source "$(dirname "$0")/../lib.sh"
+cd "$UCNI_TOP"
+if ! make --no-print-directory FAULTS=1 build/fault/bin/macvlan >"$T_TMP/build.log" 2>&1; then
+	fail "building the fault-injection plugin" "$(tail -n5 "$T_TMP/build.log")"
+	finish
+fi
+PLUGIN=$UCNI_TOP/build/fault/bin/macvlan
+HL=$T_TMP/hl
+NODE=$(mkns node) POD=$(mkns pod)
+CNI_NODE=$NODE
+ip -n "$NODE" link add m0 type veth peer name m1
+ip -n "$NODE" link set m0 up
+ip -n "$NODE" link set m1 up
+conf=$(jq -nc --arg hl "$HL" '{cniVersion: "1.0.0", name: "faults", type: "macvlan", master: "m0",
+	ipam: {type: "host-local", ranges: [[{subnet: "10.79.0.0/24", gateway: "10.79.0.1"}]],
+	       routes: [{dst: "0.0.0.0/0"}, {dst: "10.80.0.0/16"}], dataDir: $hl}}')
+state() {
+	echo "node:[$(ip -n "$NODE" -o link | awk -F': ' '{print $2}' | cut -d@ -f1 | sort | tr '\n' ' ')]" \
+		"pod:[$(ip -n "$POD" -o link | awk -F': ' '{print $2}' | cut -d@ -f1 | sort | tr '\n' ' ')]" \
+		"reserved:$(ls "$HL/faults" 2>/dev/null | grep -c -v -e lock -e last_reserved)"
+}
+clean=$(state)
+
+add_points=(add.create add.sysctl add.rename ipam.exec add.ipcfg add.addr add.route add.result)
+echo "# ADD fails at each step: nothing is left"
+for p in "${add_points[@]}"; do
+	CNI_EXTRA_ENV=("UCNI_FAULT=$p")
+	cni ADD "$PLUGIN" "$POD" eth0 f <<<"$conf"
+	CNI_EXTRA_ENV=()
+	check_eq "ADD fails at $p" 1 "$CNI_RC"
+	check_eq "ADD failed at $p: state unchanged" "$clean" "$(state)"
+done
+# Every netlink request of a clean ADD, failed in turn.
+: >"$T_TMP/trace"
+CNI_EXTRA_ENV=("UCNI_FAULT_TRACE=$T_TMP/trace")
+cni ADD "$PLUGIN" "$POD" eth0 f <<<"$conf"
+CNI_EXTRA_ENV=()
+cni DEL "$PLUGIN" "$POD" eth0 f <<<"$conf"
+n_add=$(grep -c '^nl.request$' "$T_TMP/trace")
+check_match "ADD makes a handful of netlink requests ($n_add)" '^([5-9]|1[0-9])$' "$n_add"
+for n in $(seq 1 "$n_add"); do
+	CNI_EXTRA_ENV=("UCNI_FAULT=nl.request#$n")
+	cni ADD "$PLUGIN" "$POD" eth0 f <<<"$conf"
+	CNI_EXTRA_ENV=()
+	check_eq "ADD with netlink request #$n failing fails" 1 "$CNI_RC"
+	check_eq "ADD with netlink request #$n failing: state unchanged" "$clean" "$(state)"
+done
+
+echo "# kill -9 at each step of ADD, then one DEL restores everything"
+for p in "${add_points[@]}"; do
+	CNI_EXTRA_ENV=("UCNI_FAULT=$p" UCNI_FAULT_KILL=1)
+	cni ADD "$PLUGIN" "$POD" eth0 f <<<"$conf"
+	CNI_EXTRA_ENV=()
+	check_eq "ADD killed at $p" 137 "$CNI_RC"
+	cni DEL "$PLUGIN" "$POD" eth0 f <<<"$conf"
+	check_eq "DEL after kill at $p succeeds" 0 "$CNI_RC"
+	check_eq "DEL after kill at $p: state restored" "$clean" "$(state)"
+done
+CNI_EXTRA_ENV=("UCNI_FAULT=add.sysctl" UCNI_FAULT_KILL=1)
+cni ADD "$PLUGIN" "$POD" eth0 f <<<"$conf"
+CNI_EXTRA_ENV=()
+check_match "killed between create and rename: link under its temporary name" "ucni[0-9a-f]{8}" "$(ip -n "$POD" -o link)"
+cni ADD "$PLUGIN" "$POD" eth0 f <<<"$conf"
+check_eq "the next ADD replaces the stale temporary link" 0 "$CNI_RC"
+check_eq "the stale temporary link is gone" "" "$(ip -n "$POD" -o link | grep -o 'ucni[0-9a-f]*')"
+cni DEL "$PLUGIN" "$POD" eth0 f <<<"$conf"
+check_eq "state restored" "$clean" "$(state)"
+
+echo "# DEL fails or is killed at each step: a second DEL finishes the job"
+for p in del.start ipam.exec del.link nl.request; do
+	for kill in "" 1; do
+		cni ADD "$PLUGIN" "$POD" eth0 f <<<"$conf"
+		CNI_EXTRA_ENV=("UCNI_FAULT=$p")
+		[ -n "$kill" ] && CNI_EXTRA_ENV+=(UCNI_FAULT_KILL=1)
+		cni DEL "$PLUGIN" "$POD" eth0 f <<<"$conf"
+		CNI_EXTRA_ENV=()
+		if [ -n "$kill" ]; then check_eq "DEL killed at $p" 137 "$CNI_RC"
+		else check_eq "DEL fails at $p" 1 "$CNI_RC"; fi
+		cni DEL "$PLUGIN" "$POD" eth0 f <<<"$conf"
+		check_eq "second DEL after $p succeeds" 0 "$CNI_RC"
+		check_eq "second DEL after $p: state restored" "$clean" "$(state)"
+	done
+done
+
+echo "# a normal build has no fault points"
+check_eq "no fault_hit in build/bin/macvlan" 0 "$(nm "$UCNI_BIN/macvlan" 2>/dev/null | grep -c fault_hit)"
+CNI_EXTRA_ENV=("UCNI_FAULT=add.create")
+cni ADD "$UCNI_BIN/macvlan" "$POD" eth0 f <<<"$conf"
+CNI_EXTRA_ENV=()
+check_eq "UCNI_FAULT has no effect on a normal build" 0 "$CNI_RC"
+cni DEL "$UCNI_BIN/macvlan" "$POD" eth0 f <<<"$conf"
+check_eq "clean at the end" "$clean" "$(state)"
+finish
