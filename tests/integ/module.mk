@@ -3,3 +3,5 @@ CHECK_SUITES += tests/integ/macvlan.sh
 SAN_SUITES   += tests/integ/macvlan.sh
 CHECK_SUITES += tests/integ/install.sh
 CHECK_SUITES += tests/integ/faults.sh
+CHECK_SUITES += tests/integ/churn.sh
+DEPS_PKGS    += bc

@@ -1,0 +1,52 @@
+#!/bin/bash
+# Churn: CHURN_CYCLES (default 1000) ADD/DEL cycles of macvlan with host-local
+# IPAM, CHURN_WORKERS (default 8) at a time, all on one master. Afterwards:
+# no link, address or reservation is left, and every call succeeded.
+#
+#   node ns: m0 (master) ── m1        pod namespaces w0..w7, one per worker
+source "$(dirname "$0")/../lib.sh"
+CYCLES=${CHURN_CYCLES:-1000}
+WORKERS=${CHURN_WORKERS:-8}
+PLUGIN=$UCNI_BIN/macvlan
+HL=$T_TMP/hl
+NODE=$(mkns node)
+ip -n "$NODE" link add m0 type veth peer name m1
+ip -n "$NODE" link set m0 up
+ip -n "$NODE" link set m1 up
+conf=$(jq -nc --arg hl "$HL" '{cniVersion: "1.0.0", name: "churn", type: "macvlan", master: "m0",
+	ipam: {type: "host-local", ranges: [[{subnet: "10.81.0.0/24", gateway: "10.81.0.1"}]], dataDir: $hl}}')
+
+worker() { # worker INDEX CYCLES
+	local ns=$1 n=$2 errors=0 i
+	for ((i = 0; i < n; i++)); do
+		cni ADD "$PLUGIN" "$ns" eth0 "$ns-$i" <<<"$conf"
+		if [ "$CNI_RC" -ne 0 ] || [ "$(jv '.ips[0].address')" = null ]; then
+			errors=$((errors + 1)); echo "ADD $ns-$i: $CNI_OUT" >&2
+		fi
+		cni DEL "$PLUGIN" "$ns" eth0 "$ns-$i" <<<"$conf"
+		[ "$CNI_RC" -ne 0 ] && { errors=$((errors + 1)); echo "DEL $ns-$i: $CNI_OUT" >&2; }
+	done
+	echo "$errors" >"$T_TMP/errors.$ns"
+}
+
+CNI_NODE=$NODE
+pods=()
+for ((w = 0; w < WORKERS; w++)); do pods+=("$(mkns "w$w")"); done
+per=$(( (CYCLES + WORKERS - 1) / WORKERS ))
+start=$(date +%s.%N)
+for p in "${pods[@]}"; do worker "$p" "$per" 2>>"$T_TMP/worker.log" & done
+wait
+secs=$(echo "$(date +%s.%N) - $start" | bc)
+errors=$(cat "$T_TMP"/errors.* | paste -sd+ | bc)
+check_eq "$((per * WORKERS)) ADD/DEL cycles with $WORKERS workers: every call succeeded" 0 "$errors"
+[ "$errors" -ne 0 ] && head -n5 "$T_TMP/worker.log"
+echo "churn: $((per * WORKERS)) cycles in ${secs}s"
+check_eq "no reservation left" 0 "$(ls "$HL/churn" 2>/dev/null | grep -c -v -e lock -e last_reserved)"
+check_eq "node has only m0 and m1" "lo m0 m1" "$(ip -n "$NODE" -o link | awk -F': ' '{print $2}' | cut -d@ -f1 | sort | tr '\n' ' ' | sed 's/ $//')"
+left=0
+for p in "${pods[@]}"; do
+	[ "$(ip -n "$p" -o link | wc -l)" -eq 1 ] || left=$((left + 1))
+	[ -z "$(ip -n "$p" -o addr show scope global)" ] || left=$((left + 1))
+done
+check_eq "every pod namespace is back to lo only, no address" 0 "$left"
+finish
