@@ -203,6 +203,9 @@ int cni_conf_parse(struct cni_conf *c, char *raw, size_t len)
 	const char *lvl = NULL, *file = NULL;
 	if (conf_string(root, NULL, "logLevel", &lvl) < 0 || conf_string(root, NULL, "logFile", &file) < 0)
 		return -EINVAL;
+	if (file && *file && file[0] != '/')
+		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
+				"invalid config: \"logFile\" value \"%s\" must be an absolute path", file);
 	if ((lvl || file) && log_setup(lvl, file) < 0)
 		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
 				"invalid config: \"logLevel\" value \"%s\" is not one of error, warning, info, debug, panic",

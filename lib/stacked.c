@@ -137,7 +137,8 @@ static int open_host(struct stacked *st)
 	return r < 0 ? cni_fail(CNI_ERR_INTERNAL, r, "cannot open a netlink socket") : 0;
 }
 
-/* Master from prevResult: its single interface inside this sandbox. */
+/* Master from prevResult: its single interface inside this sandbox, not
+ * counting CNI_IFNAME itself (CHECK's prevResult already lists the link). */
 static int master_from_prev(struct stacked *st)
 {
 	const struct cni_result *prev = st->ctx->conf.prev;
@@ -145,7 +146,8 @@ static int master_from_prev(struct stacked *st)
 	int n = 0;
 	for (size_t i = 0; prev && i < prev->n_ifaces; i++)
 		if (prev->ifaces[i].sandbox && st->ctx->env.netns &&
-		    strcmp(prev->ifaces[i].sandbox, st->ctx->env.netns) == 0) {
+		    strcmp(prev->ifaces[i].sandbox, st->ctx->env.netns) == 0 &&
+		    (!prev->ifaces[i].name || strcmp(prev->ifaces[i].name, st->ctx->env.ifname) != 0)) {
 			found = prev->ifaces[i].name;
 			n++;
 		}
@@ -508,6 +510,57 @@ out:
 	return r;
 }
 
+/* Is route rt (no "gw" of its own) or its gateway this interface's business?
+ * In a chained result the other interfaces' routes are listed too: a route
+ * with a gateway belongs to the interface whose prefix holds it; one without
+ * goes through the interface whose IP of that family names a gateway, or, when
+ * no IP of that family names one, through every interface with such an IP. */
+static bool prefix_holds(const struct ip_prefix *p, const struct ip_addr *a)
+{
+	int bits = p->len;
+	if (p->family != a->family)
+		return false;
+	for (int i = 0; bits > 0; i++, bits -= 8) {
+		unsigned char m = bits >= 8 ? 0xff : (unsigned char)(0xff << (8 - bits));
+		if ((p->addr.bytes[i] & m) != (a->addr.bytes[i] & m))
+			return false;
+	}
+	return true;
+}
+
+static bool route_is_ifaces(const struct cni_result *r, const struct cni_route *rt, int iface)
+{
+	bool mine = false, mine_gw = false, other_gw = false;
+	for (size_t i = 0; i < r->n_ips; i++) {
+		const struct cni_ip *ip = &r->ips[i];
+		if (ip->address.family != rt->dst.family)
+			continue;
+		if (rt->has_gw && ip->iface == iface && prefix_holds(&ip->address, &rt->gw))
+			return true;
+		if (ip->iface == iface) {
+			mine = true;
+			mine_gw |= ip->has_gateway;
+		} else {
+			other_gw |= ip->has_gateway;
+		}
+	}
+	return !rt->has_gw && mine && (mine_gw || !other_gw);
+}
+
+/* prevResult with only the routes of interface `iface` (see route_is_ifaces). */
+static struct cni_result *routes_for(const struct cni_result *prev, int iface)
+{
+	struct cni_result *d = cni_result_dup(prev);
+	size_t k = 0;
+	if (!d)
+		return NULL;
+	for (size_t i = 0; i < d->n_routes; i++)
+		if (route_is_ifaces(prev, &prev->routes[i], iface))
+			d->routes[k++] = prev->routes[i];
+	d->n_routes = k;
+	return d;
+}
+
 static int stacked_check(struct cni_ctx *ctx)
 {
 	struct stacked st;
@@ -575,7 +628,13 @@ static int stacked_check(struct cni_ctx *ctx)
 	}
 	if (K->verify && (r = K->verify(st.conf.kind, &li)) < 0)
 		goto out;
-	r = ipcfg_verify(&st.cont, li.ifindex, ifname, prev, idx);
+	struct cni_result *mine = routes_for(prev, idx);
+	if (!mine) {
+		r = cni_fail(CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+		goto out;
+	}
+	r = ipcfg_verify(&st.cont, li.ifindex, ifname, mine, idx);
+	cni_result_free(mine);
 out:
 	stacked_free(&st);
 	return r;

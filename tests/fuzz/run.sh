@@ -21,8 +21,10 @@ total=0
 for t in fuzz_conf fuzz_args fuzz_result; do
 	seeds=tests/fuzz/seeds/${t#fuzz_}
 	mkdir -p "$corpus/$t"
-	out=$(build/fuzz/bin/$t -max_total_time="$FUZZ_TIME" -timeout=10 -rss_limit_mb=1024 \
-		-artifact_prefix="$crashes/$t-" -print_final_stats=1 "$corpus/$t" "$seeds" 2>&1)
+	# From a scratch folder: whatever a target might write stays out of the tree.
+	out=$(cd "$T_TMP" && "$UCNI_TOP/build/fuzz/bin/$t" -max_total_time="$FUZZ_TIME" -timeout=10 \
+		-rss_limit_mb=1024 -artifact_prefix="$UCNI_TOP/$crashes/$t-" -print_final_stats=1 \
+		"$UCNI_TOP/$corpus/$t" "$UCNI_TOP/$seeds" 2>&1)
 	rc=$?
 	runs=$(echo "$out" | sed -n 's/^stat::number_of_executed_units: *//p')
 	total=$((total + ${runs:-0}))

@@ -410,6 +410,7 @@ bad_case "master not a string" 7 '"master" must be a string' "$pod" eth0 bad "$(
 bad_case "malformed mac" 7 '"mac" value "02:00:00:00:00"' "$pod" eth0 bad "$(conf 1.0.0 '.mac = "02:00:00:00:00"')"
 bad_case "multicast mac" 7 'multicast' "$pod" eth0 bad "$(conf 1.0.0 '.mac = "01:00:00:00:00:01"')"
 bad_case "runtimeConfig mac malformed" 7 '"runtimeConfig.mac"' "$pod" eth0 bad "$(conf 1.0.0 '.runtimeConfig = {mac: "zz"}')"
+bad_case "relative logFile" 7 '"logFile" value "x.log" must be an absolute path' "$pod" eth0 bad "$(conf 1.0.0 '.logFile = "x.log"')"
 bad_case "negative bcqueuelen" 7 '"bcqueuelen"' "$pod" eth0 bad "$(conf 1.0.0 '.bcqueuelen = -5')"
 bad_case "linkInContainer not a bool" 7 '"linkInContainer" must be true or false' "$pod" eth0 bad "$(conf 1.0.0 '.linkInContainer = "yes"')"
 bad_case "ipam.type with a path" 7 '"ipam.type" value "../../bin/sh"' "$pod" eth0 bad "$(conf 1.0.0 '.ipam = {type: "../../bin/sh"}')"

@@ -101,6 +101,8 @@ static void objects(void **s)
 	assert_error(CNI_ERR_INVALID_CONFIG, "\"prevResult\"");
 	assert_true(parse("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"logLevel\":\"loud\"}") < 0);
 	assert_error(CNI_ERR_INVALID_CONFIG, "\"logLevel\" value \"loud\"");
+	assert_true(parse("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"logFile\":\"rel/x.log\"}") < 0);
+	assert_error(CNI_ERR_INVALID_CONFIG, "\"logFile\" value \"rel/x.log\" must be an absolute path");
 }
 
 static void prev_result(void **s)
