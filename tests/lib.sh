@@ -38,6 +38,10 @@ t_cleanup() {
 	local i
 	for ((i = ${#T_CLEANUP[@]} - 1; i >= 0; i--)); do eval "${T_CLEANUP[i]}" >/dev/null 2>&1 || true; done
 	for ns in "${T_NS[@]}"; do ip netns del "$ns" >/dev/null 2>&1 || true; done
+	# `ns=$(mkns x)` registers in a subshell and is lost: sweep this run's prefix too.
+	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^${T_ID}-"); do
+		ip netns del "$ns" >/dev/null 2>&1 || true
+	done
 	rm -rf "$T_TMP"
 }
 trap t_cleanup EXIT

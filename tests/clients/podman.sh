@@ -6,7 +6,9 @@
 #
 #   host ns                                      peer ns ($T_ID-pmpeer)
 #   ${T_ID}pm (veth, macvlan master) <--veth-->  ${T_ID}pp 10.99.9.1/24
-#      \-- eth0 of each container (macvlan, bridge mode), 10.99.9.100-150
+#      |                                                   10.99.10.1/24 fd99:9::1/64
+#      |-- eth0 of each container on network ucni-$T_ID (macvlan, bridge mode), 10.99.9.100-150
+#      \-- eth1 of the dual-stack container on ucni-$T_ID-ds, 10.99.10.100-150, fd99:9::100-150
 #
 # podman runs fully isolated: its own containers.conf, storage.conf (vfs,
 # graphroot/runroot under a temp dir), registries.conf, network config dir and
@@ -86,10 +88,11 @@ on_exit pm_cleanup
 # The master: a veth whose other end sits in a namespace of ours.
 mkns pmpeer >/dev/null || { fail "create namespace"; finish; }
 PEERNS=$T_ID-pmpeer
-T_NS+=("$PEERNS")
 if ip link add "$MASTER" type veth peer name "$PEER" netns "$PEERNS" &&
 	ip link set "$MASTER" up && ip -n "$PEERNS" link set "$PEER" up &&
-	ip -n "$PEERNS" addr add 10.99.9.1/24 dev "$PEER"; then
+	ip -n "$PEERNS" addr add 10.99.9.1/24 dev "$PEER" &&
+	ip -n "$PEERNS" addr add 10.99.10.1/24 dev "$PEER" &&
+	ip -n "$PEERNS" addr add fd99:9::1/64 dev "$PEER" nodad; then
 	on_exit ip link del "$MASTER"
 	ok "test topology: veth $MASTER, peer namespace $PEERNS"
 else
@@ -104,6 +107,12 @@ jq --arg name "$NET" --arg master "$MASTER" --arg hl "$PM/host-local" '
 	| .plugins[0].ipam.ranges = [[{subnet: "10.99.9.0/24", rangeStart: "10.99.9.100", rangeEnd: "10.99.9.150", gateway: "10.99.9.1"}]]
 	' tests/clients/macvlan-podman.conflist >"$PM/net/$NET.conflist"
 # A network whose master does not exist: the plugin must fail and leave nothing.
+# A dual-stack network on the same master, for a second interface.
+jq --arg name "$NET-ds" '.name = $name | .plugins[0].ipam.ranges = [
+	[{subnet: "10.99.10.0/24", rangeStart: "10.99.10.100", rangeEnd: "10.99.10.150", gateway: "10.99.10.1"}],
+	[{subnet: "fd99:9::/64", rangeStart: "fd99:9::100", rangeEnd: "fd99:9::150", gateway: "fd99:9::1"}]]
+	| .plugins[0].ipam.routes = [{dst: "::/0"}]' \
+	"$PM/net/$NET.conflist" >"$PM/net/$NET-ds.conflist"
 jq --arg name "$NET-bad" --arg master "${T_ID}nx" '.name = $name | .plugins[0].master = $master' \
 	"$PM/net/$NET.conflist" >"$PM/net/$NET-bad.conflist"
 
@@ -123,8 +132,8 @@ check "podman import of a busybox rootfs" pm import "$PM/rootfs.tar" "$IMG"
 
 # in_ctr NAME CMD… — run a command in a container, output in $OUT
 in_ctr() { local c=$1; shift; OUT=$(pm exec "$c" "$@" 2>&1); }
-# reservations — the addresses host-local holds for our network
-reservations() { find "$PM/host-local/$NET" -type f ! -name lock ! -name 'last_reserved_ip.*' -printf '%f ' 2>/dev/null; }
+# reservations [NETWORK] — the addresses host-local holds (default: all our networks)
+reservations() { find "$PM/host-local/${1:-}" -type f ! -name lock ! -name 'last_reserved_ip.*' -printf '%f ' 2>/dev/null; }
 ctr_ip() { ip -n "$1" -j addr show dev eth0 2>/dev/null | jq -r '[.[0].addr_info[]? | select(.family == "inet") | .local] | join(" ")'; }
 
 # --- one container, attached through macvlan
@@ -146,11 +155,11 @@ check_match "eth0 is a macvlan in bridge mode on $MASTER" "macvlan mode bridge" 
 	"$(ip netns exec "$(basename "$NS1")" ip -d link show eth0 2>&1)"
 in_ctr "$T_ID-c1" ping -c1 -W2 10.99.9.1
 check_match "the container reaches the peer" '1 packets received' "$OUT"
-check_eq "host-local holds the container's address" "$ip1 " "$(reservations)"
+check_eq "host-local holds the container's address" "$ip1 " "$(reservations "$NET")"
 
 # --- stop tears the attachment down, start brings it back
 check "podman stop" pm stop -t 0 "$T_ID-c1"
-[ -e "$NS1" ] && fail "stop removes the network namespace" "$NS1 still there" || ok "stop removes the network namespace"
+if [ -e "$NS1" ]; then fail "stop removes the network namespace" "$NS1 still there"; else ok "stop removes the network namespace"; fi
 check_eq "stop releases the address" "" "$(reservations)"
 check "podman start" pm start "$T_ID-c1"
 NS1=$(pm inspect "$T_ID-c1" --format '{{.NetworkSettings.SandboxKey}}')
@@ -174,19 +183,36 @@ fi
 C2=$(pm inspect "$T_ID-c2" --format '{{.Id}}' 2>/dev/null)
 NS2=$(pm inspect "$T_ID-c2" --format '{{.NetworkSettings.SandboxKey}}' 2>/dev/null)
 
+# --- two networks on one container (eth0, eth1), the second dual-stack
+if out=$(pm run -d --name "$T_ID-c3" --network "$NET" --network "$NET-ds" "$IMG" sleep 600 2>&1); then
+	ok "podman run on two networks"
+	ip6=$(pm inspect "$T_ID-c3" --format "{{(index .NetworkSettings.Networks \"$NET-ds\").GlobalIPv6Address}}")
+	ip4=$(pm inspect "$T_ID-c3" --format "{{(index .NetworkSettings.Networks \"$NET-ds\").IPAddress}}")
+	check_match "podman reports both families on the dual-stack network" '^10\.99\.10\.[0-9]+ fd99:9::[0-9a-f]+$' "$ip4 $ip6"
+	in_ctr "$T_ID-c3" ip -o addr show scope global
+	check_match "the container has eth0 on the first network" 'eth0 +inet 10\.99\.9\.' "$OUT"
+	check_match "the container has eth1 with $ip4 and $ip6" "eth1 +inet $ip4/24 .*eth1 +inet6 $ip6/64 " "${OUT//$'\n'/ }"
+	in_ctr "$T_ID-c3" ping -6 -c1 -W2 fd99:9::1
+	check_match "the container reaches the peer over IPv6 on eth1" '1 packets received' "$OUT"
+else
+	fail "podman run on two networks" "$out"
+fi
+C3=$(pm inspect "$T_ID-c3" --format '{{.Id}}' 2>/dev/null)
+NS3=$(pm inspect "$T_ID-c3" --format '{{.NetworkSettings.SandboxKey}}' 2>/dev/null)
+
 # --- a one-shot container: the network is torn down by conmon's cleanup process
 out=$(pm run --rm --network "$NET" "$IMG" sh -c 'ip -o -4 addr show dev eth0; ping -c1 -W2 10.99.9.1' 2>&1)
-check_match "podman run --rm: address and peer reachable" 'inet 10\.99\.9\.[0-9]+/24 .*1 packets received' "$(echo $out)"
+check_match "podman run --rm: address and peer reachable" 'inet 10\.99\.9\.[0-9]+/24 .*1 packets received' "${out//$'\n'/ }"
 
 # --- remove everything and look for leftovers
-check "podman rm -f" pm rm -f -t 0 "$T_ID-c1" "$T_ID-c2"
+check "podman rm -f" pm rm -f -t 0 "$T_ID-c1" "$T_ID-c2" "$T_ID-c3"
 check_eq "podman has no containers left" "" "$(pm ps -a -q 2>&1)"
 left=
-for ns in $NS1 $NS2; do [ -e "$ns" ] && left+="netns:$ns "; done
+for ns in $NS1 $NS2 $NS3; do [ -e "$ns" ] && left+="netns:$ns "; done
 left+=$(ip -d -j link show | jq -r --arg m "$MASTER" '.[] | select(.link == $m) | "link:\(.ifname) "' | tr -d '\n')
 left+=$(reservations)
 left+=$(find /var/lib/cni/results -name "$NET-*" -printf 'cache:%f ' 2>/dev/null)
-for id in $C1 $C2; do
+for id in $C1 $C2 $C3; do
 	[ -e "/run/runc/$id" ] && left+="runc:$id "
 	pgrep -f "conmon.* -c $id" >/dev/null && left+="conmon:$id "
 done
@@ -197,8 +223,8 @@ check_eq "nothing left: netns, links, IP reservations, CNI cache, runc state, co
 netns_before=$(ls /run/netns)
 out=$(pm run -d --name "$T_ID-bad" --network "$NET-bad" "$IMG" sleep 600 2>&1)
 rc=$?
-[ "$rc" -ne 0 ] && ok "podman run fails when the master is missing" ||
-	fail "podman run fails when the master is missing" "exit status 0"
+if [ "$rc" -ne 0 ]; then ok "podman run fails when the master is missing"; else
+	fail "podman run fails when the master is missing" "exit status 0"; fi
 if [ "$PLUGIN_DIR" = "$REF_CNI" ]; then
 	skip "the error names the missing master" "the reference macvlan says only 'Link not found'"
 else
