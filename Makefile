@@ -77,11 +77,19 @@ CHECK_SUITES  :=   # suite names run by `make check`, in order (see tests/run-su
 DEPS_PKGS     := build-essential pkg-config libnl-3-dev libnl-route-3-dev libcjson-dev \
                  libcmocka-dev iproute2 containernetworking-plugins jq iputils-ping
 OBJS          :=
+SAN_B         := build/san
+SAN_SUITES    :=   # suites run again against the ASan+UBSan build in $(SAN_B)
 
 .PHONY: all tests check deps demo bench install uninstall clean
 all:
 
-include $(sort $(wildcard */module.mk tests/*/module.mk))
+# The order of the fragments is the order of the suites in make check:
+# fast unit tests first, the VM last.
+MODULES := lib/module.mk macvlan/module.mk tests/unit/module.mk tests/fuzz/module.mk \
+           tests/integ/module.mk ipvlan/module.mk devmgr/module.mk tests/devmgr/module.mk \
+           sriov/module.mk tests/fixtures/module.mk tests/clients/module.mk tests/vm/module.mk \
+           bench/module.mk
+include $(wildcard $(MODULES)) $(filter-out $(MODULES),$(sort $(wildcard */module.mk tests/*/module.mk)))
 
 all: $(PROGRAMS)
 tests: all $(TEST_PROGRAMS)
@@ -96,8 +104,6 @@ deps:
 
 # Every suite runs even when an earlier one failed; tests/run-suites prints the totals.
 # SAN_SUITES run a second time against an ASan+UBSan build (build/san).
-SAN_B := build/san
-SAN_SUITES :=
 check: deps
 	$(Q)$(MAKE) --no-print-directory tests
 	$(Q)$(MAKE) --no-print-directory SANITIZE=address,undefined tests
@@ -112,6 +118,9 @@ uninstall:
 
 print-cni-plugins:
 	@echo $(CNI_PLUGINS)
+
+print-suites:
+	@echo $(CHECK_SUITES) --build $(SAN_B) $(SAN_SUITES)
 
 clean:
 	rm -rf build
