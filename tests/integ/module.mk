@@ -5,3 +5,4 @@ CHECK_SUITES += tests/integ/install.sh
 CHECK_SUITES += tests/integ/faults.sh
 CHECK_SUITES += tests/integ/churn.sh
 DEPS_PKGS    += bc
+CHECK_SUITES += tests/integ/macvlan-vm.sh
