@@ -5,41 +5,48 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 
 #include "internal.h"
 
-static void read_netdev(int devfd, dm_device *d)
+/* The first entry of DEVFD/net, with one getdents: a PCI function has one netdev. */
+static void read_netdev_name(int devfd, dm_device *d)
 {
+	char buf[1024];
 	_cleanup_close_ int netfd = openat(devfd, "net", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (netfd < 0)
 		return;
-	int fd2 = dup(netfd);
-	if (fd2 < 0)
-		return;
-	_cleanup_closedir_ DIR *dir = fdopendir(fd2);
-	if (!dir) {
-		close(fd2);
-		return;
+	long n = syscall(SYS_getdents64, netfd, buf, sizeof(buf));
+	for (long off = 0; off < n;) {
+		struct linux_dirent64 {
+			uint64_t d_ino;
+			int64_t d_off;
+			unsigned short d_reclen;
+			unsigned char d_type;
+			char d_name[];
+		} *de = (void *)(buf + off);
+		if (de->d_name[0] != '.' && strlen(de->d_name) < sizeof(d->netdev)) {
+			strcpy(d->netdev, de->d_name);
+			return;
+		}
+		off += de->d_reclen;
 	}
-	struct dirent *de;
-	while ((de = readdir(dir))) {
-		if (de->d_name[0] == '.' || strlen(de->d_name) >= sizeof(d->netdev))
-			continue;
-		strcpy(d->netdev, de->d_name);
-		break;
-	}
+}
+
+static void read_netdev_details(int devfd, dm_device *d)
+{
+	char path[64], buf[64];
+	int v;
 	if (!d->netdev[0])
 		return;
-
-	_cleanup_close_ int ifd = openat(netfd, d->netdev, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "net/%s", d->netdev);
+	_cleanup_close_ int ifd = openat(devfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (ifd < 0)
 		return;
-	char buf[64];
-	if (read_small_at(ifd, "address", buf, sizeof(buf)) > 0 && strlen(buf) < sizeof(d->mac))
-		strcpy(d->mac, buf);
-	if (read_small_at(ifd, "operstate", buf, sizeof(buf)) > 0 && strlen(buf) < sizeof(d->operstate))
-		strcpy(d->operstate, buf);
-	int v;
+	if (read_small_at(ifd, "address", buf, sizeof(buf)) > 0)
+		str_copy(d->mac, sizeof(d->mac), buf);
+	if (read_small_at(ifd, "operstate", buf, sizeof(buf)) > 0)
+		str_copy(d->operstate, sizeof(d->operstate), buf);
 	if (read_int_at(ifd, "carrier", &v) >= 0)
 		d->carrier = v != 0;
 	if (read_int_at(ifd, "type", &v) >= 0) {
@@ -52,10 +59,56 @@ static void read_netdev(int devfd, dm_device *d)
 	}
 }
 
-static void device_init(dm_device *d, const char *pci)
+/* uevent has driver, class and ids in one read: DRIVER=, PCI_CLASS=, PCI_ID=vvvv:dddd */
+static int read_uevent(int devfd, dm_device *d)
+{
+	char buf[1024];
+	bool have_id = false;
+	if (read_small_at(devfd, "uevent", buf, sizeof(buf)) < 0)
+		return -ENOENT;
+	for (char *line = buf, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		uint32_t x;
+		if (!strncmp(line, "DRIVER=", 7))
+			str_copy(d->driver, sizeof(d->driver), line + 7);
+		else if (!strncmp(line, "PCI_CLASS=", 10) && parse_hex_u32(line + 10, &x) >= 0)
+			d->class_code = x & 0xffffff;
+		else if (!strncmp(line, "PCI_ID=", 7) && strlen(line) == 16 && line[11] == ':') {
+			uint32_t v2, dv;
+			line[11] = 0;
+			if (parse_hex_u32(line + 7, &v2) >= 0 && parse_hex_u32(line + 12, &dv) >= 0) {
+				d->vendor_id = (uint16_t)v2;
+				d->device_id = (uint16_t)dv;
+				have_id = true;
+			}
+		}
+	}
+	return have_id ? 0 : -ENOENT;
+}
+
+int device_read_ident(int devfd, dm_device *d)
+{
+	char buf[64];
+	uint32_t x;
+	if (read_uevent(devfd, d) >= 0)
+		return 0;
+	if (read_small_at(devfd, "vendor", buf, sizeof(buf)) < 0 || parse_hex_u32(buf, &x) < 0)
+		return -ENOENT;
+	d->vendor_id = (uint16_t)x;
+	if (read_small_at(devfd, "device", buf, sizeof(buf)) >= 0 && parse_hex_u32(buf, &x) >= 0)
+		d->device_id = (uint16_t)x;
+	if (read_small_at(devfd, "class", buf, sizeof(buf)) >= 0 && parse_hex_u32(buf, &x) >= 0)
+		d->class_code = x & 0xffffff;
+	(void)readlink_base_at(devfd, "driver", d->driver, sizeof(d->driver));
+	return 0;
+}
+
+void device_init(dm_device *d, const char *pci)
 {
 	memset(d, 0, sizeof(*d));
-	snprintf(d->pci, sizeof(d->pci), "%s", pci);
+	str_copy(d->pci, sizeof(d->pci), pci);
 	d->carrier = -1;
 	d->numa_node = -1;
 	d->iommu_group = -1;
@@ -63,34 +116,19 @@ static void device_init(dm_device *d, const char *pci)
 	d->vf_config.spoofchk = d->vf_config.trust = d->vf_config.link_state = -1;
 }
 
-int device_read_sysfs(int devfd, const char *pci, bool ident, dm_device *d)
+int device_read_sysfs(int devfd, const char *pci, unsigned flags, dm_device *d)
 {
 	char buf[64];
 	int v;
 
-	if (ident) {
-		uint32_t x;
+	if (flags & READ_IDENT) {
 		device_init(d, pci);
-		if (read_small_at(devfd, "vendor", buf, sizeof(buf)) < 0 || parse_hex_u32(buf, &x) < 0)
+		if (device_read_ident(devfd, d) < 0)
 			return -ENOENT;
-		d->vendor_id = (uint16_t)x;
-		if (read_small_at(devfd, "device", buf, sizeof(buf)) >= 0 && parse_hex_u32(buf, &x) >= 0)
-			d->device_id = (uint16_t)x;
-		if (read_small_at(devfd, "class", buf, sizeof(buf)) >= 0 && parse_hex_u32(buf, &x) >= 0)
-			d->class_code = x & 0xffffff;
-		if (read_int_at(devfd, "numa_node", &v) >= 0)
-			d->numa_node = v < 0 ? -1 : v;
-		(void)readlink_base_at(devfd, "driver", d->driver, sizeof(d->driver));
-		if (readlink_base_at(devfd, "iommu_group", buf, sizeof(buf)) >= 0 && parse_int(buf, &v) >= 0)
-			d->iommu_group = v;
 	}
-	d->userspace_driver = dm_driver_is_userspace(d->driver);
-	if (!strcmp(d->driver, "vfio-pci") && d->iommu_group >= 0)
-		snprintf(d->vfio_path, sizeof(d->vfio_path), "/dev/vfio/%d", d->iommu_group);
-
 	if (readlink_base_at(devfd, "physfn", buf, sizeof(buf)) >= 0) {
 		d->role = DM_ROLE_VF;
-		snprintf(d->pf_pci, sizeof(d->pf_pci), "%s", buf);
+		str_copy(d->pf_pci, sizeof(d->pf_pci), buf);
 	} else if (read_int_at(devfd, "sriov_totalvfs", &v) >= 0) {
 		d->role = DM_ROLE_PF;
 		d->total_vfs = v;
@@ -99,20 +137,28 @@ int device_read_sysfs(int devfd, const char *pci, bool ident, dm_device *d)
 	} else
 		d->role = DM_ROLE_NIC;
 
-	read_netdev(devfd, d);
+	bool full = (flags & READ_DETAILS) || d->role != DM_ROLE_VF;
+	d->userspace_driver = dm_driver_is_userspace(d->driver);
+	if (full && read_int_at(devfd, "numa_node", &v) >= 0)
+		d->numa_node = v < 0 ? -1 : v;
+	if ((full || d->userspace_driver) && readlink_base_at(devfd, "iommu_group", buf, sizeof(buf)) >= 0 &&
+	    parse_int(buf, &v) >= 0)
+		d->iommu_group = v;
+	if (!strcmp(d->driver, "vfio-pci") && d->iommu_group >= 0)
+		snprintf(d->vfio_path, sizeof(d->vfio_path), "/dev/vfio/%d", d->iommu_group);
+
+	if (!(flags & READ_HAVE_NETDEV))
+		read_netdev_name(devfd, d);
+	if (full)
+		read_netdev_details(devfd, d);
 	return 0;
 }
 
 int pf_for_each_virtfn(int pffd, int (*cb)(int index, const char *vf_pci, void *arg), void *arg)
 {
-	int fd2 = openat(pffd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd2 < 0)
+	_cleanup_closedir_ DIR *dir = opendir_at(pffd, ".");
+	if (!dir)
 		return -errno;
-	_cleanup_closedir_ DIR *dir = fdopendir(fd2);
-	if (!dir) {
-		close(fd2);
-		return -errno;
-	}
 	struct dirent *de;
 	while ((de = readdir(dir))) {
 		int idx;
@@ -185,16 +231,16 @@ int dm_device_lookup(const char *sysfs_root, const char *pci, dm_device *ret)
 	_cleanup_close_ int fd = open_bus_device(sysfs_root ? sysfs_root : DM_DEFAULT_SYSFS_ROOT, addr);
 	if (fd < 0)
 		return fd == -ENOTDIR ? -ENOENT : fd;
-	r = device_read_sysfs(fd, addr, true, &d);
+	r = device_read_sysfs(fd, addr, READ_IDENT | READ_DETAILS, &d);
 	if (r < 0)
 		return r;
 	if (d.role == DM_ROLE_VF) {
 		_cleanup_close_ int pffd = openat(fd, "physfn", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (pffd >= 0 && device_read_sysfs(pffd, d.pf_pci, true, &pf) >= 0) {
+		if (pffd >= 0 && device_read_sysfs(pffd, d.pf_pci, READ_IDENT | READ_DETAILS, &pf) >= 0) {
 			struct find_index f = { addr, -1 };
 			(void)pf_for_each_virtfn(pffd, find_index_cb, &f);
 			d.vf_index = f.index;
-			snprintf(d.pf_netdev, sizeof(d.pf_netdev), "%s", pf.netdev);
+			str_copy(d.pf_netdev, sizeof(d.pf_netdev), pf.netdev);
 			device_update_health(&d, &pf);
 		} else
 			device_update_health(&d, NULL);

@@ -4,6 +4,8 @@
 
 #include <dirent.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -24,6 +26,17 @@ static inline void *take_ptr_(void **p) { void *v = *p; *p = NULL; return v; }
 static inline int take_fd_(int *fd) { int v = *fd; *fd = -1; return v; }
 #define TAKE_FD(fd) take_fd_(&(fd))
 
+/* Copies SRC into DST of SIZE bytes, truncating, always NUL-terminated. */
+static inline void str_copy(char *dst, size_t size, const char *src)
+{
+	size_t n = 0;
+	while (src[n] && n + 1 < size)
+		n++;
+	for (size_t i = 0; i < n; i++)
+		dst[i] = src[i];
+	dst[n] = 0;
+}
+
 /* util.c */
 /* Reads a small sysfs/state file at DIRFD/PATH into BUF (NUL-terminated, trailing
  * newline stripped). Returns the length or -errno. */
@@ -31,6 +44,9 @@ ssize_t read_small_at(int dirfd, const char *path, char *buf, size_t size);
 int read_int_at(int dirfd, const char *path, int *ret);
 /* The last path component of the symlink DIRFD/PATH. */
 int readlink_base_at(int dirfd, const char *path, char *buf, size_t size);
+/* A directory stream on DIRFD/PATH (".": DIRFD itself), with its own descriptor:
+ * the caller's DIRFD stays usable. NULL with errno set on failure. */
+DIR *opendir_at(int dirfd, const char *path);
 int parse_hex_u32(const char *s, uint32_t *ret);
 int parse_int(const char *s, int *ret);
 void errbuf_set(char *errbuf, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -38,13 +54,20 @@ int pci_addr_cmp(const char *a, const char *b);
 bool pci_addr_valid(const char *s); /* exact canonical lower-case form */
 
 /* device.c */
-/* Fills D from the sysfs directory DEVFD of device PCI. IDENT: also read the identity
- * (vendor, device, class, numa_node, driver, iommu_group), which the inventory gets from
- * libpci instead. */
-int device_read_sysfs(int devfd, const char *pci, bool ident, dm_device *d);
+enum { READ_IDENT = 1, READ_DETAILS = 2, READ_HAVE_NETDEV = 4 /* d->netdev already known */ };
+void device_init(dm_device *d, const char *pci);
+/* vendor, device, class and driver: from uevent, else from the single files */
+int device_read_ident(int devfd, dm_device *d);
+/* Fills D from the sysfs directory DEVFD of device PCI: the role and SR-IOV facts, the
+ * netdev name; READ_IDENT first resets D and reads the identity, READ_DETAILS also reads
+ * what a VF shares with its PF or rarely needs (numa_node, iommu_group, netdev state). */
+int device_read_sysfs(int devfd, const char *pci, unsigned flags, dm_device *d);
 /* Reads the PF's virtfn<N> links: calls CB for each (index, VF address). */
 int pf_for_each_virtfn(int pffd, int (*cb)(int index, const char *vf_pci, void *arg), void *arg);
 void device_update_health(dm_device *d, const dm_device *pf);
+
+/* vfinfo.c: fills the vf_config of each VF of PF with one RTM_GETLINK */
+int vf_config_query_all(dm_device *pf);
 
 /* config.c — exposed for the unit tests */
 /* A VF index set parsed from "0,2-7" (at most DM_VF_RANGE_MAX indexes). */
@@ -59,7 +82,7 @@ static inline bool vf_range_has(const vf_range *r, int i) {
 
 /* json.c — the documented JSON shapes, shared by the CLI and the tests */
 struct cJSON;
-struct cJSON *dm_json_device(const dm_device *d, const char *pool, const dm_record *rec, int rec_err);
-struct cJSON *dm_json_record(const dm_record *r, const dm_device *d);
+struct cJSON *json_device(const dm_device *d, const char *pool, const dm_record *rec, int rec_err);
+struct cJSON *json_record(const dm_record *r, const dm_device *d);
 
 #endif

@@ -64,7 +64,7 @@ static cJSON *vf_config_json(const dm_vf_config *c)
 	return o;
 }
 
-cJSON *dm_json_record(const dm_record *r, const dm_device *d)
+cJSON *json_record(const dm_record *r, const dm_device *d)
 {
 	char ts[32];
 	cJSON *o = cJSON_CreateObject();
@@ -93,7 +93,7 @@ cJSON *dm_json_record(const dm_record *r, const dm_device *d)
 	return o;
 }
 
-cJSON *dm_json_device(const dm_device *d, const char *pool, const dm_record *rec, int rec_err)
+cJSON *json_device(const dm_device *d, const char *pool, const dm_record *rec, int rec_err)
 {
 	char buf[16];
 	cJSON *o = cJSON_CreateObject();
@@ -137,7 +137,7 @@ cJSON *dm_json_device(const dm_device *d, const char *pool, const dm_record *rec
 		if (rec_err < 0)
 			cJSON_AddStringToObject(o, "allocation", "corrupt");
 		else if (rec)
-			cJSON_AddItemToObject(o, "allocation", dm_json_record(rec, NULL));
+			cJSON_AddItemToObject(o, "allocation", json_record(rec, NULL));
 		else
 			cJSON_AddNullToObject(o, "allocation");
 	}

@@ -124,7 +124,7 @@ static int load_config(bool required, dm_config **ret)
 	}
 	int r = dm_config_load(p, ret, err, sizeof(err));
 	if (r < 0)
-		return die(r == -ENOENT ? EXIT_CONFIG : EXIT_CONFIG, "%s", err);
+		return die(EXIT_CONFIG, "%s", err);
 	return 0;
 }
 
@@ -164,6 +164,48 @@ static void records_free(records *rs)
 {
 	dm_record_list_free(rs->r, rs->n);
 	free(rs->err);
+}
+
+/* What a command works on; ctx_load() fills the parts WHAT asks for, ctx_done() frees. */
+typedef struct ctx {
+	dm_inventory *inv;
+	dm_config *cfg;
+	dm_store *store;
+	records rs;
+} ctx;
+
+enum {
+	CTX_CONFIG = 1 << 0,         /* the configuration, when there is one */
+	CTX_CONFIG_REQUIRED = 1 << 1, /* ... and fail without one */
+	CTX_RECORDS = 1 << 2,        /* the allocations (store opened only if it exists) */
+	CTX_STORE = 1 << 3,          /* the store, created if needed */
+};
+
+static void ctx_done(ctx *x)
+{
+	records_free(&x->rs);
+	dm_store_free(x->store);
+	dm_config_free(x->cfg);
+	dm_inventory_free(x->inv);
+	memset(x, 0, sizeof(*x));
+}
+
+/* INV_FLAGS < 0: no inventory. Returns 0 or the exit code (after the message). */
+static int ctx_load(ctx *x, int inv_flags, unsigned what)
+{
+	int r = 0;
+	memset(x, 0, sizeof(*x));
+	if (what & (CTX_CONFIG | CTX_CONFIG_REQUIRED))
+		r = load_config(what & CTX_CONFIG_REQUIRED, &x->cfg);
+	if (!r && inv_flags >= 0)
+		r = load_inventory((unsigned)inv_flags, &x->inv);
+	if (!r && (what & (CTX_STORE | CTX_RECORDS)))
+		r = open_store(what & CTX_STORE, &x->store);
+	if (!r && (what & CTX_RECORDS))
+		r = load_records(x->store, &x->rs);
+	if (r)
+		ctx_done(x);
+	return r;
 }
 
 static const dm_record *record_of(const records *rs, const char *pci, int *ret_err)
@@ -216,39 +258,31 @@ static void vf_state(const dm_device *vf, const records *rs, char *buf, size_t l
 
 /* ------------------------------------------------------------------ list */
 
-static cJSON *device_json_full(const dm_inventory *inv, const dm_device *d, const dm_config *c, const records *rs)
+static cJSON *device_json_full(const dm_device *d, const dm_config *c, const records *rs)
 {
 	int err;
 	const dm_record *r = record_of(rs, d->pci, &err);
-	cJSON *o = dm_json_device(d, pool_of(c, d), r, err);
+	cJSON *o = json_device(d, pool_of(c, d), r, err);
 	if (d->role == DM_ROLE_PF) {
 		cJSON *vfs = cJSON_GetObjectItemCaseSensitive(o, "vfs");
 		for (size_t i = 0; i < d->n_vfs; i++)
 			if (d->vfs[i]) {
 				const dm_record *vr = record_of(rs, d->vfs[i]->pci, &err);
-				cJSON_AddItemToArray(vfs, dm_json_device(d->vfs[i], pool_of(c, d->vfs[i]), vr, err));
+				cJSON_AddItemToArray(vfs, json_device(d->vfs[i], pool_of(c, d->vfs[i]), vr, err));
 			}
 	}
-	(void)inv;
 	return o;
 }
 
 static int cmd_list(void)
 {
-	dm_inventory *inv = NULL;
-	dm_config *c = NULL;
-	dm_store *s = NULL;
-	records rs;
-	int r;
-
-	if ((r = load_inventory(DM_INVENTORY_NAMES, &inv)))
+	ctx x;
+	int r = ctx_load(&x, DM_INVENTORY_NAMES | DM_INVENTORY_DETAILS, CTX_CONFIG | CTX_RECORDS);
+	if (r)
 		return r;
-	if ((r = load_config(false, &c)) || (r = open_store(false, &s)) || (r = load_records(s, &rs))) {
-		dm_inventory_free(inv);
-		dm_config_free(c);
-		dm_store_free(s);
-		return r;
-	}
+	const dm_inventory *inv = x.inv;
+	const dm_config *c = x.cfg;
+	const records *rs = &x.rs;
 	size_t n = dm_inventory_count(inv);
 	if (opt.json) {
 		cJSON *root = cJSON_CreateObject();
@@ -258,16 +292,18 @@ static int cmd_list(void)
 		for (size_t i = 0; i < n; i++) {
 			const dm_device *d = dm_inventory_get(inv, i);
 			if (d->role == DM_ROLE_PF)
-				cJSON_AddItemToArray(pfs, device_json_full(inv, d, c, &rs));
+				cJSON_AddItemToArray(pfs, device_json_full(d, c, rs));
 			else if (d->role == DM_ROLE_NIC)
-				cJSON_AddItemToArray(nics, device_json_full(inv, d, c, &rs));
+				cJSON_AddItemToArray(nics, device_json_full(d, c, rs));
 			else if (!d->pf) /* a VF whose PF is not a network function */
-				cJSON_AddItemToArray(nics, device_json_full(inv, d, c, &rs));
+				cJSON_AddItemToArray(nics, device_json_full(d, c, rs));
 		}
 		print_json(root);
 	} else {
 		printf("%-14s %-15s %-10s %-9s %-4s %-9s %-5s %s\n", "DEVICE", "NETDEV", "DRIVER", "ID", "NUMA", "VFS",
 		       "LINK", "NAME");
+		printf("  %-6s %-14s %-15s %-10s %-10s %-14s %s\n", "VF", "DEVICE", "NETDEV/VFIO", "DRIVER", "HEALTH",
+		       "POOL", "STATE");
 		for (size_t i = 0; i < n; i++) {
 			const dm_device *d = dm_inventory_get(inv, i);
 			char id[16], vfs[16], numa[8];
@@ -285,22 +321,19 @@ static int cmd_list(void)
 			       d->device_name ? d->device_name : "");
 			for (size_t j = 0; j < d->n_vfs; j++) {
 				const dm_device *v = d->vfs[j];
-				char idx[16], st[320];
+				char idx[24], st[320];
 				if (!v)
 					continue;
 				snprintf(idx, sizeof(idx), "vf%zu", j);
-				vf_state(v, &rs, st, sizeof(st));
-				printf("  %-6s %-14s %-15s %-10s %-6s %-10s %-12s %s\n", idx, v->pci, or_dash(v->netdev),
-				       or_dash(v->driver), v->health ? health_text(v->health) : "ok",
-				       v->iommu_group >= 0 && v->userspace_driver ? v->vfio_path[0] ? v->vfio_path : "uio" : "",
-				       or_dash(pool_of(c, v)), st);
+				vf_state(v, rs, st, sizeof(st));
+				/* a VF on a userspace driver has no netdev: its /dev/vfio node instead */
+				printf("  %-6s %-14s %-15s %-10s %-10s %-14s %s\n", idx, v->pci,
+				       v->netdev[0] ? v->netdev : v->vfio_path[0] ? v->vfio_path : "-", or_dash(v->driver),
+				       health_text(v->health), or_dash(pool_of(c, v)), st);
 			}
 		}
 	}
-	records_free(&rs);
-	dm_store_free(s);
-	dm_config_free(c);
-	dm_inventory_free(inv);
+	ctx_done(&x);
 	return EXIT_OK;
 }
 
@@ -308,26 +341,16 @@ static int cmd_list(void)
 
 static int cmd_show(const char *dev)
 {
-	dm_inventory *inv = NULL;
-	dm_config *c = NULL;
-	dm_store *s = NULL;
-	records rs;
-	int r;
-
-	if ((r = load_inventory(DM_INVENTORY_NAMES, &inv)))
+	ctx x;
+	int r = ctx_load(&x, DM_INVENTORY_NAMES | DM_INVENTORY_DETAILS, CTX_CONFIG | CTX_RECORDS);
+	if (r)
 		return r;
-	const dm_device *d = dm_inventory_find(inv, dev);
+	const dm_device *d = dm_inventory_find(x.inv, dev);
 	if (!d) {
-		dm_inventory_free(inv);
+		ctx_done(&x);
 		return die(EXIT_NOT_FOUND, "%s: no such network PCI device or netdev under %s", dev, opt.sysfs_root);
 	}
-	if ((r = load_config(false, &c)) || (r = open_store(false, &s)) || (r = load_records(s, &rs))) {
-		dm_inventory_free(inv);
-		dm_config_free(c);
-		dm_store_free(s);
-		return r;
-	}
-	cJSON *o = device_json_full(inv, d, c, &rs);
+	cJSON *o = device_json_full(d, x.cfg, &x.rs);
 	if (opt.json)
 		print_json(o);
 	else {
@@ -354,10 +377,7 @@ static int cmd_show(const char *dev)
 		}
 		cJSON_Delete(o);
 	}
-	records_free(&rs);
-	dm_store_free(s);
-	dm_config_free(c);
-	dm_inventory_free(inv);
+	ctx_done(&x);
 	return EXIT_OK;
 }
 
@@ -394,10 +414,11 @@ static int set_vfs(const char *label, const char *pci, int n, bool quiet_unchang
 	if (r < 0)
 		return die(exit_code(r) == EXIT_USAGE ? EXIT_FAIL : exit_code(r), "%s: cannot set sriov_numvfs to %d: %s",
 		           label, n, strerror(-r));
+	const char *name = before.netdev[0] ? before.netdev : label;
 	if (r > 0)
-		printf("%s (%s): numVfs %d -> %d\n", label, pci, before.num_vfs, n);
+		printf("%s (%s): numVfs %d -> %d\n", name, pci, before.num_vfs, n);
 	else if (!quiet_unchanged)
-		printf("%s (%s): numVfs %d, unchanged\n", label, pci, n);
+		printf("%s (%s): numVfs %d, unchanged\n", name, pci, n);
 	return 0;
 }
 
@@ -470,7 +491,9 @@ static char *read_text(const char *path)
 
 static int cmd_apply(const char *file)
 {
-	char err[512];
+	char err[512], path[PATH_MAX];
+	_cleanup_free_ char *text = NULL, *old = NULL;
+	dm_store *s = NULL;
 	dm_config *c = NULL;
 	int r = dm_config_load(file, &c, err, sizeof(err));
 	if (r < 0)
@@ -501,7 +524,7 @@ static int cmd_apply(const char *file)
 		dm_device d;
 		const char *label = p->name ? p->name : p->pci;
 		if (dm_device_lookup(opt.sysfs_root, pcis[i], &d) >= 0 && d.num_vfs == p->num_vfs) {
-			printf("%s (%s): numVfs %d, unchanged\n", label, pcis[i], p->num_vfs);
+			printf("%s (%s): numVfs %d, unchanged\n", d.netdev[0] ? d.netdev : label, pcis[i], p->num_vfs);
 			continue;
 		}
 		if ((r = set_vfs(label, pcis[i], p->num_vfs, true)))
@@ -510,9 +533,7 @@ static int cmd_apply(const char *file)
 	}
 
 	/* the pools become the default configuration of later commands */
-	_cleanup_free_ char *text = read_text(file), *old = NULL;
-	char path[PATH_MAX];
-	dm_store *s = NULL;
+	text = read_text(file);
 	if (!text) {
 		r = die(EXIT_FAIL, "%s: cannot read: %s", file, strerror(errno));
 		goto out;
@@ -545,20 +566,13 @@ out:
 
 static int cmd_pools(void)
 {
-	dm_inventory *inv = NULL;
-	dm_config *c = NULL;
-	dm_store *s = NULL;
-	records rs;
-	int r;
-
-	if ((r = load_config(true, &c)))
+	ctx x;
+	int r = ctx_load(&x, 0, CTX_CONFIG_REQUIRED | CTX_RECORDS);
+	if (r)
 		return r;
-	if ((r = load_inventory(0, &inv)) || (r = open_store(false, &s)) || (r = load_records(s, &rs))) {
-		dm_inventory_free(inv);
-		dm_config_free(c);
-		dm_store_free(s);
-		return r;
-	}
+	const dm_inventory *inv = x.inv;
+	const dm_config *c = x.cfg;
+	const records *rs = &x.rs;
 	size_t np = dm_config_pool_count(c), n = dm_inventory_count(inv);
 	cJSON *root = cJSON_CreateObject();
 	cJSON_AddNumberToObject(root, "schemaVersion", 1);
@@ -577,7 +591,7 @@ static int cmd_pools(void)
 			if (d->role != DM_ROLE_VF || dm_config_match(c, d) != (int)p)
 				continue;
 			int err;
-			const dm_record *rec = record_of(&rs, d->pci, &err);
+			const dm_record *rec = record_of(rs, d->pci, &err);
 			const char *state = err ? "corrupt" : rec ? dm_record_is_stale(rec) ? "stale" : "used"
 			                        : d->health ? "unhealthy" : "free";
 			total++;
@@ -611,7 +625,7 @@ static int cmd_pools(void)
 				cJSON_AddNullToObject(m, "numaNode");
 			cJSON_AddBoolToObject(m, "healthy", d->health == 0);
 			cJSON_AddStringToObject(m, "state", state);
-			cJSON_AddItemToObject(m, "allocation", rec ? dm_json_record(rec, NULL) : cJSON_CreateNull());
+			cJSON_AddItemToObject(m, "allocation", rec ? json_record(rec, NULL) : cJSON_CreateNull());
 			cJSON_AddItemToArray(members, m);
 		}
 		cJSON_AddNumberToObject(po, "total", total);
@@ -647,10 +661,7 @@ static int cmd_pools(void)
 		}
 		cJSON_Delete(root);
 	}
-	records_free(&rs);
-	dm_store_free(s);
-	dm_config_free(c);
-	dm_inventory_free(inv);
+	ctx_done(&x);
 	return EXIT_OK;
 }
 
@@ -658,10 +669,8 @@ static int cmd_pools(void)
 
 static int cmd_alloc(void)
 {
-	dm_inventory *inv = NULL;
-	dm_config *c = NULL;
-	dm_store *s = NULL;
 	dm_record *rec = NULL;
+	ctx x;
 	int r;
 
 	if (!opt.pool || !opt.owner)
@@ -672,17 +681,22 @@ static int cmd_alloc(void)
 		return die(EXIT_USAGE, "alloc: \"%s\" is not an interface name", opt.ifname);
 	if (opt.netns && opt.netns[0] != '/')
 		return die(EXIT_USAGE, "alloc: --netns must be an absolute path");
-	if ((r = load_config(true, &c)))
+	/* an unknown pool is told before the bus is scanned */
+	if ((r = ctx_load(&x, -1, CTX_CONFIG_REQUIRED)))
 		return r;
-	if (dm_config_pool_index(c, opt.pool) < 0) {
-		dm_config_free(c);
+	if (dm_config_pool_index(x.cfg, opt.pool) < 0) {
+		ctx_done(&x);
 		return die(EXIT_NOT_FOUND, "alloc: no pool named \"%s\"", opt.pool);
 	}
-	if ((r = load_inventory(0, &inv)) || (r = open_store(true, &s))) {
-		dm_config_free(c);
-		dm_inventory_free(inv);
+	dm_config *c = TAKE_PTR(x.cfg);
+	r = ctx_load(&x, 0, CTX_STORE);
+	x.cfg = c;
+	if (r) {
+		ctx_done(&x);
 		return r;
 	}
+	dm_store *s = x.store;
+	const dm_inventory *inv = x.inv;
 	dm_owner o = { opt.owner, opt.ifname, opt.netns };
 	int k = dm_store_claim_from_pool(s, c, inv, opt.pool, &o, opt.numa, &rec);
 	if (k < 0) {
@@ -695,7 +709,7 @@ static int cmd_alloc(void)
 	} else {
 		const dm_device *d = dm_inventory_find(inv, rec->pci);
 		if (opt.json) {
-			cJSON *j = dm_json_record(rec, d);
+			cJSON *j = json_record(rec, d);
 			cJSON_AddStringToObject(j, "result",
 			                        k == DM_CLAIM_NEW ? "new" : k == DM_CLAIM_EXISTING ? "existing" : "reclaimed");
 			print_json(j);
@@ -704,9 +718,7 @@ static int cmd_alloc(void)
 		r = EXIT_OK;
 	}
 	dm_record_free(rec);
-	dm_store_free(s);
-	dm_config_free(c);
-	dm_inventory_free(inv);
+	ctx_done(&x);
 	return r;
 }
 
@@ -830,17 +842,14 @@ static int cmd_gc(void)
 
 static int cmd_export(void)
 {
-	dm_inventory *inv = NULL;
-	dm_config *c = NULL;
+	ctx x;
 	int r;
 	if (!opt.format || strcmp(opt.format, "device-plugin"))
 		return die(EXIT_USAGE, "export: --format device-plugin is the only format");
-	if ((r = load_config(true, &c)))
+	if ((r = ctx_load(&x, 0, CTX_CONFIG_REQUIRED)))
 		return r;
-	if ((r = load_inventory(0, &inv))) {
-		dm_config_free(c);
-		return r;
-	}
+	const dm_inventory *inv = x.inv;
+	const dm_config *c = x.cfg;
 	/* each pool as the exact set of VFs devmgr assigns to it, so the device plugin's
 	 * view cannot differ from devmgr's first-match assignment */
 	cJSON *root = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(root, "resourceList");
@@ -862,8 +871,7 @@ static int cmd_export(void)
 		cJSON_AddItemToArray(list, res);
 	}
 	print_json(root);
-	dm_config_free(c);
-	dm_inventory_free(inv);
+	ctx_done(&x);
 	return EXIT_OK;
 }
 
@@ -930,8 +938,11 @@ int main(int argc, char **argv)
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
 		}
-		if (tag && !strchr(used, tag) && strlen(used) < sizeof(used) - 1)
-			strncat(used, &tag, 1);
+		size_t ul = strlen(used);
+		if (tag && !strchr(used, tag) && ul < sizeof(used) - 1) {
+			used[ul] = tag;
+			used[ul + 1] = 0;
+		}
 	}
 	if (optind >= argc) {
 		usage(stderr);

@@ -33,13 +33,26 @@ struct dm_store {
 	int dirfd, vfsfd, locksfd, storefd;
 	held_lock *held;
 	size_t n_held;
-	char *fault; /* DEVMGR_FAULT_KILL_AT: die at this named point (crash tests) */
+	char *fault;      /* FAULTS=1 builds: the named point where this process fails */
+	bool fault_kill;  /* ... by SIGKILL instead of -EIO */
 };
 
-static void fault_point(const dm_store *s, const char *name)
+/* Fault injection, compiled in only with FAULTS=1 (build/fault/, -DUCNI_FAULTS), as in the
+ * rest of ucni: UCNI_FAULT=<point> makes that point fail with -EIO, plus UCNI_FAULT_KILL=1
+ * kills the process there instead. A normal build has no code for it. */
+static int fault_point(const dm_store *s, const char *name)
 {
-	if (s->fault && !strcmp(s->fault, name))
-		kill(getpid(), SIGKILL);
+#ifdef UCNI_FAULTS
+	if (s->fault && !strcmp(s->fault, name)) {
+		if (s->fault_kill)
+			kill(getpid(), SIGKILL);
+		return -EIO;
+	}
+#else
+	(void)s;
+	(void)name;
+#endif
+	return 0;
 }
 
 static int mkdir_parents(const char *path)
@@ -89,14 +102,9 @@ static int check_format(int dirfd)
 	if (errno != ENOENT)
 		return errno == ELOOP ? -EPROTO : -errno;
 
-	int fd2 = dup(dirfd);
-	if (fd2 < 0)
+	_cleanup_closedir_ DIR *d = opendir_at(dirfd, ".");
+	if (!d)
 		return -errno;
-	_cleanup_closedir_ DIR *d = fdopendir(fd2);
-	if (!d) {
-		close(fd2);
-		return -errno;
-	}
 	struct dirent *de;
 	while ((de = readdir(d)))
 		if (!known_entry(de->d_name))
@@ -188,11 +196,14 @@ int dm_store_open(const char *state_dir, dm_store **ret)
 	if ((r = open_subdir(s->dirfd, "vfs")) < 0)
 		goto fail;
 	s->vfsfd = r;
-	const char *f = getenv("DEVMGR_FAULT_KILL_AT");
+#ifdef UCNI_FAULTS
+	const char *f = getenv("UCNI_FAULT"), *k = getenv("UCNI_FAULT_KILL");
 	if (f && *f && !(s->fault = strdup(f))) {
 		r = -ENOMEM;
 		goto fail;
 	}
+	s->fault_kill = k && !strcmp(k, "1");
+#endif
 	*ret = s;
 	return 0;
 fail:
@@ -276,6 +287,26 @@ static int store_lock(dm_store *s, int how)
 static void store_unlock(dm_store *s)
 {
 	(void)flock(s->storefd, LOCK_UN);
+}
+
+/* One operation on one VF: the store lock shared, the VF's lock taken (waiting) unless
+ * this handle holds it already. Returns whether the lock was taken here, or -errno. */
+static int vf_op_begin(dm_store *s, const char *pci)
+{
+	int e = store_lock(s, LOCK_SH);
+	if (e < 0)
+		return e;
+	int took = vf_lock_acquire(s, pci, true);
+	if (took < 0)
+		store_unlock(s);
+	return took;
+}
+
+static void vf_op_end(dm_store *s, const char *pci, int took)
+{
+	if (took)
+		vf_lock_drop(s, pci);
+	store_unlock(s);
 }
 
 /* ---------------------------------------------------------------- records */
@@ -452,28 +483,32 @@ static int write_record(dm_store *s, const dm_record *r)
 	int fd = openat(s->vfsfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	fault_point(s, "write-tmp-created");
 	size_t len = strlen(text), half = len / 2;
-	int e = write_all(fd, text, half);
-	fault_point(s, "write-tmp-half");
+	int e = fault_point(s, "write-tmp-created");
+	if (e >= 0)
+		e = write_all(fd, text, half);
+	if (e >= 0)
+		e = fault_point(s, "write-tmp-half");
 	if (e >= 0)
 		e = write_all(fd, text + half, len - half);
 	if (e >= 0)
 		e = write_all(fd, "\n", 1);
-	fault_point(s, "write-tmp-written");
+	if (e >= 0)
+		e = fault_point(s, "write-tmp-written");
 	if (e >= 0 && fsync(fd) < 0)
 		e = -errno;
 	close(fd);
-	if (e >= 0) {
-		fault_point(s, "write-synced");
-		if (renameat(s->vfsfd, tmp, s->vfsfd, name) < 0)
-			e = -errno;
-	}
+	if (e >= 0)
+		e = fault_point(s, "write-synced");
+	if (e >= 0 && renameat(s->vfsfd, tmp, s->vfsfd, name) < 0)
+		e = -errno;
 	if (e < 0) {
 		unlinkat(s->vfsfd, tmp, 0);
 		return e;
 	}
-	fault_point(s, "write-renamed");
+	e = fault_point(s, "write-renamed");
+	if (e < 0)
+		return e; /* the record is in place; like a failed fsync, reported */
 	return fsync(s->vfsfd) < 0 ? -errno : 0;
 }
 
@@ -483,7 +518,9 @@ static int delete_record(dm_store *s, const char *pci)
 	snprintf(name, sizeof(name), "%s.json", pci);
 	if (unlinkat(s->vfsfd, name, 0) < 0)
 		return -errno;
-	fault_point(s, "release-unlinked");
+	int e = fault_point(s, "release-unlinked");
+	if (e < 0)
+		return e;
 	return fsync(s->vfsfd) < 0 ? -errno : 0;
 }
 
@@ -581,8 +618,9 @@ static int claim_locked(dm_store *s, const char *pci, const char *pool, const dm
 	e = record_new(pci, pool, o, &r);
 	if (e < 0)
 		return e;
-	fault_point(s, "claim-before-write");
-	e = write_record(s, r);
+	e = fault_point(s, "claim-before-write");
+	if (e >= 0)
+		e = write_record(s, r);
 	if (e < 0) {
 		dm_record_free(r);
 		return e;
@@ -599,19 +637,13 @@ int dm_store_claim(dm_store *s, const char *pci, const char *pool, const dm_owne
 
 	if (!s || dm_pci_addr_normalize(pci, addr) < 0 || owner_validate(owner) < 0)
 		return -EINVAL;
-	e = store_lock(s, LOCK_SH);
-	if (e < 0)
-		return e;
-	int took = vf_lock_acquire(s, addr, true);
-	if (took < 0) {
-		store_unlock(s);
+	int took = vf_op_begin(s, addr);
+	if (took < 0)
 		return took;
-	}
-	fault_point(s, "claim-locked");
-	e = claim_locked(s, addr, pool, owner, &r);
-	if (took)
-		vf_lock_drop(s, addr);
-	store_unlock(s);
+	e = fault_point(s, "claim-locked");
+	if (e >= 0)
+		e = claim_locked(s, addr, pool, owner, &r);
+	vf_op_end(s, addr, took);
 	if (e < 0)
 		return e;
 	if (ret)
@@ -625,14 +657,9 @@ int dm_store_claim(dm_store *s, const char *pci, const char *pool, const dm_owne
 static int for_each_entry(dm_store *s, int (*cb)(dm_store *, const char *pci, void *), void *arg,
                           void (*tmp_cb)(dm_store *, const char *name))
 {
-	int fd2 = openat(s->vfsfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd2 < 0)
+	_cleanup_closedir_ DIR *d = opendir_at(s->vfsfd, ".");
+	if (!d)
 		return -errno;
-	_cleanup_closedir_ DIR *d = fdopendir(fd2);
-	if (!d) {
-		close(fd2);
-		return -errno;
-	}
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		char pci[DM_PCI_ADDR_MAX];
@@ -693,8 +720,9 @@ static int try_candidate(dm_store *s, const char *pci, const char *pool, const d
 	int took = vf_lock_acquire(s, pci, false);
 	if (took < 0)
 		return took;
-	fault_point(s, "claim-locked");
-	int e = claim_locked(s, pci, pool, o, ret);
+	int e = fault_point(s, "claim-locked");
+	if (e >= 0)
+		e = claim_locked(s, pci, pool, o, ret);
 	if (took)
 		vf_lock_drop(s, pci);
 	if (e == DM_CLAIM_EXISTING) { /* cannot happen: same_attachment was checked above */
@@ -796,14 +824,9 @@ int dm_store_set_data(dm_store *s, const char *pci, const char *owner_id, const 
 		if (!compact)
 			return -ENOMEM;
 	}
-	e = store_lock(s, LOCK_SH);
-	if (e < 0)
-		return e;
-	int took = vf_lock_acquire(s, addr, true);
-	if (took < 0) {
-		store_unlock(s);
+	int took = vf_op_begin(s, addr);
+	if (took < 0)
 		return took;
-	}
 	e = read_record(s, addr, &r);
 	if (e >= 0 && strcmp(r->owner, owner_id))
 		e = -EBUSY;
@@ -813,9 +836,7 @@ int dm_store_set_data(dm_store *s, const char *pci, const char *owner_id, const 
 		e = write_record(s, r);
 	}
 	dm_record_free(r);
-	if (took)
-		vf_lock_drop(s, addr);
-	store_unlock(s);
+	vf_op_end(s, addr, took);
 	return e < 0 ? e : 0;
 }
 
@@ -833,8 +854,8 @@ static int release_locked(dm_store *s, const char *pci, const char *owner_id, co
 		if (!mine)
 			return -EBUSY;
 	}
-	fault_point(s, "release-locked");
-	return delete_record(s, pci);
+	e = fault_point(s, "release-locked");
+	return e < 0 ? e : delete_record(s, pci);
 }
 
 int dm_store_release(dm_store *s, const char *pci, const char *owner_id, const char *ifname)
@@ -844,18 +865,11 @@ int dm_store_release(dm_store *s, const char *pci, const char *owner_id, const c
 	if (!s || dm_pci_addr_normalize(pci, addr) < 0 || (owner_id && !dm_owner_id_valid(owner_id)) ||
 	    (ifname && !dm_ifname_valid(ifname)))
 		return -EINVAL;
-	e = store_lock(s, LOCK_SH);
-	if (e < 0)
-		return e;
-	int took = vf_lock_acquire(s, addr, true);
-	if (took < 0) {
-		store_unlock(s);
+	int took = vf_op_begin(s, addr);
+	if (took < 0)
 		return took;
-	}
 	e = release_locked(s, addr, owner_id, ifname);
-	if (took)
-		vf_lock_drop(s, addr);
-	store_unlock(s);
+	vf_op_end(s, addr, took);
 	return e;
 }
 

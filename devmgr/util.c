@@ -46,6 +46,20 @@ int readlink_base_at(int dirfd, const char *path, char *buf, size_t size)
 	return 0;
 }
 
+DIR *opendir_at(int dirfd, const char *path)
+{
+	int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		int e = errno;
+		close(fd);
+		errno = e;
+	}
+	return d;
+}
+
 int parse_hex_u32(const char *s, uint32_t *ret)
 {
 	char *end;

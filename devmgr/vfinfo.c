@@ -12,8 +12,6 @@
 
 #include "internal.h"
 
-int dm_vf_config_query_all(dm_device *pf);
-
 static int nl_to_errno(int e)
 {
 	switch (-e) {
@@ -139,7 +137,7 @@ int dm_vf_config_query(const char *pf_netdev, int vf_index, dm_vf_config *ret)
 	return 0;
 }
 
-int dm_vf_config_query_all(dm_device *pf)
+int vf_config_query_all(dm_device *pf)
 {
 	struct rtnl_link *link = NULL;
 	int r = get_pf_link(pf->netdev, &link);

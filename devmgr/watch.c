@@ -13,6 +13,10 @@
 #include <cjson/cJSON.h>
 #include <libudev.h>
 
+#ifndef IFF_LOWER_UP
+#define IFF_LOWER_UP 0x10000 /* linux/if.h; clashes with net/if.h */
+#endif
+
 #include "cli.h"
 #include "internal.h"
 

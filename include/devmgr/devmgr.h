@@ -89,6 +89,7 @@ struct dm_device {
 
 	/* PF only */
 	int total_vfs, num_vfs;
+	uint16_t vf_device_id;          /* sriov_vf_device: the device id its VFs get, 0 unknown */
 	dm_device **vfs;                /* indexed by VF index, n_vfs entries, may hold NULL */
 	size_t n_vfs;
 
@@ -130,6 +131,10 @@ typedef struct dm_inventory dm_inventory;
 enum {
 	DM_INVENTORY_NAMES   = 1 << 0, /* resolve vendor/device names from pci.ids */
 	DM_INVENTORY_NETLINK = 1 << 1, /* query VF settings through each PF's netdev */
+	DM_INVENTORY_DETAILS = 1 << 2, /* VFs' netdev MAC/operstate/carrier/link type and IOMMU
+	                                * group; without it a VF has its PF's NUMA node and only
+	                                * userspace-driver VFs get their IOMMU group (the cheap
+	                                * view that pools and allocation need) */
 };
 
 /* Enumerates the PCI bus with libpci (sysfs.path = <root>/bus/pci) and keeps the
@@ -214,15 +219,18 @@ dm_store *dm_store_free(dm_store *s);
 int dm_store_lock_vf(dm_store *s, const char *pci, bool wait);
 int dm_store_unlock_vf(dm_store *s, const char *pci);
 
-/* Claims the VF at PCI for OWNER. POOL (may be NULL) is recorded. -EBUSY: held by
- * another owner whose netns still exists; -EBADMSG/-EPROTO: its record is corrupt or
- * foreign and is left alone. */
+/* Claims the VF at PCI for OWNER. POOL (may be NULL) is recorded. Waits for the VF's lock
+ * when another process holds it. -EBUSY: held by another owner whose netns still exists;
+ * -ENOENT: OWNER's netns does not exist; -EBADMSG/-EPROTO: its record is corrupt or
+ * foreign and is left alone. Another owner's data blob never passes to the new owner. */
 int dm_store_claim(dm_store *s, const char *pci, const char *pool, const dm_owner *owner,
                    dm_record **ret);
 
 /* Claims a free healthy VF of pool POOL (as dm_config_match() assigns VFs); VFs on NUMA
- * node NUMA first (NUMA < 0: no preference), in inventory order. The same owner (id and
- * ifname) asking again gets its VF again. -ENOENT unknown pool, -ENOSPC none free. */
+ * node NUMA first (NUMA < 0: no preference), in inventory order; a VF whose lock another
+ * process holds is skipped, not waited for. The same owner (id and ifname) asking again
+ * gets its VF again (DM_CLAIM_EXISTING). -ENOENT unknown pool or OWNER's netns missing,
+ * -ENOSPC none free. */
 int dm_store_claim_from_pool(dm_store *s, const dm_config *c, const dm_inventory *inv,
                              const char *pool, const dm_owner *owner, int numa,
                              dm_record **ret);

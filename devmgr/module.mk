@@ -1,0 +1,76 @@
+# devmgr: libdevmgr (static archive for the plugins, shared library + pkg-config file for
+# install) and the devmgr CLI; its tests live in tests/devmgr and tests/fixtures.
+
+DEPS_PKGS += libpci-dev libudev-dev pci.ids pciutils libcmocka-dev
+
+PCI_CFLAGS  := $(shell $(PKG_CONFIG) --cflags libpci 2>/dev/null)
+PCI_LIBS    := $(shell $(PKG_CONFIG) --libs libpci 2>/dev/null || echo -lpci)
+UDEV_LIBS   := $(shell $(PKG_CONFIG) --libs libudev 2>/dev/null || echo -ludev)
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
+
+DEVMGR_LIB_SRCS := devmgr/util.c devmgr/device.c devmgr/inventory.c devmgr/vfinfo.c \
+                   devmgr/config.c devmgr/store.c devmgr/json.c
+DEVMGR_CLI_SRCS := devmgr/main.c devmgr/watch.c
+DEVMGR_LIB_OBJS := $(DEVMGR_LIB_SRCS:%.c=$(B)/obj/%.o)
+DEVMGR_PIC_OBJS := $(DEVMGR_LIB_SRCS:%.c=$(B)/pic/%.o)
+DEVMGR_CLI_OBJS := $(DEVMGR_CLI_SRCS:%.c=$(B)/obj/%.o)
+
+# What a program linking libdevmgr.a needs after it (the sriov plugin uses this).
+# libpci and libudev are only pulled in when the inventory or watch code is linked.
+DEVMGR_A    := $(B)/lib/libdevmgr.a
+DEVMGR_SO   := $(B)/lib/libdevmgr.so.0
+DEVMGR_PC   := $(B)/lib/pkgconfig/libdevmgr.pc
+DEVMGR_LIBS := $(DEVMGR_A) -Wl,--push-state,--as-needed $(PCI_LIBS) $(UDEV_LIBS) -Wl,--pop-state \
+               $(JSON_LIBS) $(NL_LIBS)
+
+OBJS += $(DEVMGR_LIB_OBJS) $(DEVMGR_PIC_OBJS) $(DEVMGR_CLI_OBJS)
+PROGRAMS += $(BIN)/devmgr
+
+$(DEVMGR_LIB_OBJS) $(DEVMGR_PIC_OBJS) $(DEVMGR_CLI_OBJS): ALL_CFLAGS += $(PCI_CFLAGS)
+
+$(B)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC(pic) $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
+
+$(DEVMGR_A): $(DEVMGR_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  AR      $@")
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(DEVMGR_SO): $(DEVMGR_PIC_OBJS) devmgr/libdevmgr.sym
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -shared -Wl,-soname,libdevmgr.so.0 -Wl,--version-script=devmgr/libdevmgr.sym \
+		-o $@ $(DEVMGR_PIC_OBJS) $(PCI_LIBS) $(UDEV_LIBS) $(JSON_LIBS) \
+		$(shell $(PKG_CONFIG) --libs libnl-route-3.0 2>/dev/null || echo -lnl-route-3 -lnl-3)
+	$(Q)ln -sf libdevmgr.so.0 $(B)/lib/libdevmgr.so
+
+$(DEVMGR_PC): devmgr/libdevmgr.pc.in
+	@mkdir -p $(dir $@)
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' $< > $@
+
+$(BIN)/devmgr: $(DEVMGR_CLI_OBJS) $(DEVMGR_A)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(DEVMGR_CLI_OBJS) $(DEVMGR_LIBS)
+
+all: $(DEVMGR_A) $(DEVMGR_SO) $(DEVMGR_PC)
+
+.PHONY: install-devmgr uninstall-devmgr
+install: install-devmgr
+install-devmgr: $(BIN)/devmgr $(DEVMGR_A) $(DEVMGR_SO) $(DEVMGR_PC)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/devmgr
+	install -m 0755 $(BIN)/devmgr $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(DEVMGR_A) $(DESTDIR)$(LIBDIR)/
+	install -m 0755 $(DEVMGR_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf libdevmgr.so.0 $(DESTDIR)$(LIBDIR)/libdevmgr.so
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+		devmgr/libdevmgr.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/libdevmgr.pc
+	install -m 0644 include/devmgr/devmgr.h $(DESTDIR)$(INCLUDEDIR)/devmgr/
+uninstall: uninstall-devmgr
+uninstall-devmgr:
+	rm -f $(DESTDIR)$(BINDIR)/devmgr $(DESTDIR)$(LIBDIR)/libdevmgr.a $(DESTDIR)$(LIBDIR)/libdevmgr.so.0 \
+	      $(DESTDIR)$(LIBDIR)/libdevmgr.so $(DESTDIR)$(LIBDIR)/pkgconfig/libdevmgr.pc \
+	      $(DESTDIR)$(INCLUDEDIR)/devmgr/devmgr.h
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/devmgr 2>/dev/null

@@ -1,0 +1,352 @@
+#!/bin/bash
+# devmgr CLI on generated fake sysfs trees: list/show/pools/alloc/release/gc/export/apply/
+# vfs, what libpci sees, and bad input — each with its documented exit code and the store
+# left as it was.
+#
+#   fake sysfs (tests/fixtures/mkfakesysfs) ──> devmgr --sysfs-root R --state-dir S
+#   R: eno1 (no SR-IOV); ens1f0 8 VFs (6 iavf, 2 vfio-pci); ens1f1 4 VFs, link down;
+#      ens2f0 8 mlx5 VFs (VF 7 unbound); ens2f1 0 VFs
+. "$(dirname "$0")/../lib.sh"
+cd "$UCNI_TOP" || exit 1
+
+GEN=$UCNI_TOP/$BUILD/tests/fixtures/mkfakesysfs
+SYS=$T_TMP/sys
+ST=$T_TMP/state
+CONF=$UCNI_TOP/conf/devmgr-pools.json
+"$GEN" "$SYS" || { fail "generate the fake sysfs"; finish; }
+
+# dm ARGS… — devmgr on the fixture; output in $OUT (stdout), $ERR (stderr), status in $RC
+dm() {
+	OUT=$("$UCNI_BIN/devmgr" --sysfs-root "$SYS" --state-dir "$ST" "$@" 2>"$T_TMP/err")
+	RC=$?
+	ERR=$(cat "$T_TMP/err")
+}
+dmc() { dm --config "$CONF" "$@"; }
+# store_state — a fingerprint of the records and the installed config (lock files are
+# empty and created on first use: not state)
+store_state() { (cd "$ST" 2>/dev/null && find vfs format config.json -type f -printf '%p %s\n' 2>/dev/null | sort && cat vfs/*.json 2>/dev/null) | md5sum; }
+# expect_rc "what" CODE — the last dm's status, with stderr when it differs
+expect_rc() {
+	if [ "$RC" -eq "$2" ]; then ok "$1 (exit $2)"; else fail "$1" "exit $RC, wanted $2: $ERR"; fi
+}
+
+# ---- what libpci makes of the tree, and list agreeing with it
+lspci_out=$(lspci -A linux-sysfs -O sysfs.path="$SYS/bus/pci" -D -n 2>/dev/null)
+check_match "lspci reads the fixture (E810 PF)" '0000:3b:00.0 0200: 8086:1593' "$lspci_out"
+check_match "lspci reads the fixture (mlx5 VF)" '0000:af:00.2 0200: 15b3:101e' "$lspci_out"
+check_match "lspci sees the vfio-pci driver" 'Kernel driver in use: vfio-pci' \
+	"$(lspci -A linux-sysfs -O sysfs.path="$SYS/bus/pci" -k -s 3b:01.6 2>/dev/null)"
+
+dm list --json
+expect_rc "list --json" 0
+LIST=$OUT
+addrs_dm=$(jq -r '(.pfs[] | .pciAddress, .vfs[].pciAddress), .nics[].pciAddress' <<<"$LIST" | sort)
+addrs_lspci=$(awk '$2 == "0200:" {print $1}' <<<"$lspci_out" | sort)
+check_eq "list --json has exactly lspci's network functions" "$addrs_lspci" "$addrs_dm"
+check_eq "schemaVersion" 1 "$(jq .schemaVersion <<<"$LIST")"
+check_eq "4 PFs, 1 other NIC" "4 1" "$(jq -r '"\(.pfs | length) \(.nics | length)"' <<<"$LIST")"
+check_eq "ens1f0: 8 of 64 VFs, ice, NUMA 0" "8 64 ice 0" \
+	"$(jq -r '.pfs[] | select(.netdev == "ens1f0") | "\(.numVfs) \(.totalVfs) \(.driver) \(.numaNode)"' <<<"$LIST")"
+check_eq "the PF's VFs sit under it, in index order" "0 1 2 3 4 5 6 7" \
+	"$(jq -r '[.pfs[] | select(.netdev == "ens1f0") | .vfs[].vfIndex] | join(" ")' <<<"$LIST")"
+check_eq "vfio-pci VF: userspace driver, /dev/vfio path, no netdev" "true /dev/vfio/9 null" \
+	"$(jq -r '.pfs[].vfs[] | select(.pciAddress == "0000:3b:01.6") | "\(.userspaceDriver) \(.vfioPath) \(.netdev)"' <<<"$LIST")"
+check_eq "VFs of a PF without link are unhealthy" '["pf-no-link"]' \
+	"$(jq -c '[.pfs[] | select(.netdev == "ens1f1") | .vfs[].problems[]] | unique' <<<"$LIST")"
+check_eq "an unbound VF is unhealthy" 'false ["no-driver"]' \
+	"$(jq -c -r '.pfs[].vfs[] | select(.pciAddress == "0000:af:01.1") | "\(.healthy) \(.problems | tojson)"' <<<"$LIST")"
+check_eq "names from pci.ids" "Mellanox Technologies" \
+	"$(jq -r '.pfs[] | select(.netdev == "ens2f0") | .vendor' <<<"$LIST")"
+check_eq "no VF settings from netlink on a fake tree" "null" \
+	"$(jq -r '[.pfs[].vfs[].config] | unique | .[0]' <<<"$LIST")"
+dm list
+expect_rc "list (table)" 0
+check_match "the table shows a PF row" '0000:3b:00.0 +ens1f0 +ice +8086:1593 +0 +8/64 +up' "$OUT"
+check_match "the table shows VFs beneath, a vfio-pci one with its /dev/vfio node" \
+	'vf6 +0000:3b:01.6 +/dev/vfio/9 +vfio-pci +ok' "$OUT"
+check_match "the table marks unhealthy VFs" 'vf0 +0000:3b:11.0 +ens1f1v0 +iavf +pf-no-link' "$OUT"
+check "list creates no state directory" test ! -e "$ST"
+
+# ---- show
+dm show ens2f0v3 --json
+expect_rc "show by netdev" 0
+check_eq "show: the VF's PF, index, NUMA" "0000:af:00.0 ens2f0 3 1" \
+	"$(jq -r '"\(.pf) \(.pfNetdev) \(.vfIndex) \(.numaNode)"' <<<"$OUT")"
+dmc show 0000:AF:00.2 --json
+expect_rc "show by PCI address (upper case)" 0
+check_eq "show: the VF's pool" "mlx_low" "$(jq -r .pool <<<"$OUT")"
+dm show 0000:3b:00.0
+check_match "show (text) lists the PF's VFs" 'vfs: 0000:3b:01.0 0000:3b:01.1 .* 0000:3b:01.7' "$OUT"
+dm show 0000:99:00.0
+expect_rc "show of an unknown address" 4
+check_match "it says so" '0000:99:00.0: no such' "$ERR"
+dm show 0000:00:00.0
+expect_rc "show of a non-network device" 4
+
+# ---- pools
+dmc pools --json
+expect_rc "pools --json" 0
+POOLS=$OUT
+pool() { jq -r --arg p "$1" ".pools[] | select(.name == \$p) | $2" <<<"$POOLS"; }
+check_eq "intel_dpdk: the two vfio-pci VFs" "2 2 0" "$(pool intel_dpdk '"\(.total) \(.free) \(.used)"')"
+check_eq "intel_netdev: ens1f0#0-5 then ens1f1 (unhealthy)" "10 6 4" "$(pool intel_netdev '"\(.total) \(.free) \(.unhealthy)"')"
+check_eq "mlx_low: rootDevices range #0-3" "0000:af:00.2 0000:af:00.3 0000:af:00.4 0000:af:00.5" \
+	"$(pool mlx_low '[.members[].pciAddress] | join(" ")')"
+check_eq "mlx_rest: what the earlier pools left, unbound VF unhealthy" "4 3 1" \
+	"$(pool mlx_rest '"\(.total) \(.free) \(.unhealthy)"')"
+check_eq "no VF is in two pools" "$(jq '[.pools[].members[].pciAddress] | length' <<<"$POOLS")" \
+	"$(jq '[.pools[].members[].pciAddress] | unique | length' <<<"$POOLS")"
+dmc pools
+check_match "pools (table)" 'intel_netdev +10 +6 +0 +0 +4' "$OUT"
+
+# ---- alloc / release
+dmc alloc --pool mlx_low --owner ctr-a --ifname net1 --json
+expect_rc "alloc" 0
+A1=$(jq -r .pciAddress <<<"$OUT")
+check_eq "alloc gives the pool's first VF, with its facts" "0000:af:00.2 mlx_low ctr-a net1 ens2f0 0 new" \
+	"$(jq -r '"\(.pciAddress) \(.pool) \(.owner) \(.ifname) \(.pfNetdev) \(.vfIndex) \(.result)"' <<<"$OUT")"
+check "the record is 0600 in a 0700 directory" \
+	test "$(stat -c %a "$ST/vfs/$A1.json") $(stat -c %a "$ST") $(stat -c %a "$ST/vfs")" = "600 700 700"
+dmc alloc --pool mlx_low --owner ctr-a --ifname net1 --json
+check_eq "the same owner asking again gets the same VF" "$A1 existing" "$(jq -r '"\(.pciAddress) \(.result)"' <<<"$OUT")"
+dmc alloc --pool mlx_low --owner ctr-b --ifname net1
+check_eq "plain output: address and netdev" "0000:af:00.3 ens2f0v1" "$OUT"
+dmc alloc --pool mlx_low --owner ctr-c --numa 0
+dmc alloc --pool mlx_low --owner ctr-d
+before=$(store_state)
+dmc alloc --pool mlx_low --owner ctr-e
+expect_rc "alloc from an exhausted pool" 5
+check_match "it says so" 'no free healthy VF in pool "mlx_low"' "$ERR"
+dmc alloc --pool intel_netdev --owner ctr-e --numa 1 --json
+check_eq "NUMA 1 asked, none there: a NUMA 0 VF" "0" "$(jq -r .numaNode <<<"$OUT")"
+dmc release --owner ctr-e
+before=$(store_state)
+dmc alloc --pool nope --owner x
+expect_rc "alloc from an unknown pool" 4
+dmc alloc --pool mlx_low
+expect_rc "alloc without --owner" 2
+dmc alloc --pool mlx_low --owner ../etc
+expect_rc "alloc with a path as owner" 2
+dmc alloc --pool mlx_low --owner ok --ifname a/b
+expect_rc "alloc with a bad ifname" 2
+dmc alloc --pool mlx_low --owner ok --numa x
+expect_rc "alloc with a bad --numa" 2
+dmc alloc --pool mlx_rest --owner ok --netns /nonexistent/netns
+expect_rc "alloc for a netns that does not exist" 4
+dmc alloc --pool mlx_rest --owner ok extra
+expect_rc "alloc with a stray argument" 2
+dmc release 0000:af:00.3 --owner ctr-a
+expect_rc "release of another owner's VF" 6
+dmc release 0000:af:01.0
+expect_rc "release of a VF that is not allocated" 4
+dmc release
+expect_rc "release without owner or device" 2
+dmc release nosuchdev0
+expect_rc "release of an unknown device" 4
+check_eq "none of the refused commands changed the store" "$before" "$(store_state)"
+
+dmc pools --json
+check_eq "pools shows the allocations" "4 0 ctr-a/net1" \
+	"$(jq -r '.pools[] | select(.name == "mlx_low") | "\(.used) \(.free) \(.members[0].allocation.owner)/\(.members[0].allocation.ifname)"' <<<"$OUT")"
+dmc list --json
+check_eq "list shows the allocation too" "ctr-b" \
+	"$(jq -r '.pfs[].vfs[] | select(.pciAddress == "0000:af:00.3") | .allocation.owner' <<<"$OUT")"
+dmc release ens2f0v1 --json
+expect_rc "release by netdev name" 0
+check_eq "it names the VF" '["0000:af:00.3"]' "$(jq -c .released <<<"$OUT")"
+dmc release --owner ctr-a --ifname net2
+check_eq "release --owner with another ifname releases nothing" "released 0 VFs" "$OUT"
+dmc release --owner ctr-a --ifname net1
+expect_rc "release --owner --ifname" 0
+check_eq "it names the VF" "released $A1" "$OUT"
+dmc release --owner ctr-c
+dmc release --owner ctr-d
+check_eq "all released: no record left" "" "$(ls "$ST/vfs")"
+
+# ---- gc: an owner whose netns is gone
+ns=$(mkns gc) || fail "create a netns"
+dmc alloc --pool mlx_rest --owner ctr-gc --ifname net1 --netns "/var/run/netns/$ns" --json
+GC1=$(jq -r .pciAddress <<<"$OUT")
+dmc alloc --pool mlx_rest --owner ctr-keep --json
+dm gc
+check_eq "gc with every netns alive releases nothing" "released 0 stale allocations" "$OUT"
+ip netns del "$ns"
+dmc pools --json
+check_eq "pools marks the allocation stale" "stale" \
+	"$(jq -r --arg a "$GC1" '.pools[].members[] | select(.pciAddress == $a) | .state' <<<"$OUT")"
+dm gc --json
+expect_rc "gc" 0
+check_eq "gc released the stale one" '1' "$(jq .released <<<"$OUT")"
+check "its record is gone" test ! -e "$ST/vfs/$GC1.json"
+check "the live one is kept" test -n "$(ls "$ST/vfs")"
+dmc release --owner ctr-keep
+
+# ---- export
+dmc export --format device-plugin
+expect_rc "export --format device-plugin" 0
+check_eq "export: one resource per pool, with its exact VFs" \
+	"$(dmc pools --json; jq -c '[.pools[] | {n: .name, a: [.members[].pciAddress]}]' <<<"$OUT")" \
+	"$(jq -c '[.resourceList[] | {n: .resourceName, a: .selectors[0].pciAddresses}]' <<<"$(dmc export --format device-plugin; echo "$OUT")")"
+dmc export --format device-plugin
+EXPORTED=$T_TMP/exported.json
+echo "$OUT" >"$EXPORTED"
+dm --config "$EXPORTED" pools --json
+check_eq "the exported config reads back as the same pools" \
+	"$(dmc pools --json; jq -c '[.pools[] | [.name, .total]]' <<<"$OUT")" \
+	"$(dm --config "$EXPORTED" pools --json; jq -c '[.pools[] | [.name, .total]]' <<<"$OUT")"
+dmc export --format yaml
+expect_rc "export in an unknown format" 2
+
+# ---- vfs: the fake tree takes the write (no VFs appear: the VM suite checks real ones)
+numvfs() { cat "$SYS/bus/pci/devices/$1/sriov_numvfs"; }
+dm vfs ens1f0 8
+check_eq "vfs with the current count changes nothing" "ens1f0 (0000:3b:00.0): numVfs 8, unchanged" "$OUT"
+dm vfs ens1f0 65
+expect_rc "vfs above sriov_totalvfs" 7
+check_match "it names the limit" 'sriov_totalvfs is 64' "$ERR"
+check_eq "and changes nothing" 8 "$(numvfs 0000:3b:00.0)"
+dm vfs 0000:3b:01.0 1
+expect_rc "vfs on a VF" 7
+dm vfs eno1 1
+expect_rc "vfs on a NIC without SR-IOV" 7
+check_match "it says so" 'not an SR-IOV physical function' "$ERR"
+dm vfs nosuch0 1
+expect_rc "vfs on an unknown netdev" 4
+dm vfs 0000:77:00.0 1
+expect_rc "vfs on an unknown address" 4
+dm vfs ens1f0 -1
+expect_rc "vfs with a negative count" 2
+dm vfs ens1f0
+expect_rc "vfs without a count" 2
+dm vfs 0000:af:00.1 4
+expect_rc "vfs by PCI address" 0
+check_eq "sriov_numvfs written" 4 "$(numvfs 0000:af:00.1)"
+
+# ---- apply (conf/devmgr-pools.json: ens1f0 8 VFs, 0000:af:00.0 8 VFs, four pools)
+dm apply "$CONF"
+expect_rc "apply of the example config" 0
+check_match "VF counts already match" 'ens1f0 \(0000:3b:00.0\): numVfs 8, unchanged' "$OUT"
+check_match "a PF given by address is named by its netdev" 'ens2f0 \(0000:af:00.0\): numVfs 8, unchanged' "$OUT"
+check_match "the pools are installed" 'pools: 4 installed' "$OUT"
+check_match "summary" 'apply: 1 change$' "$OUT"
+dm apply "$CONF"
+check_eq "apply again: nothing to change" "apply: 0 changes" "$(tail -n1 <<<"$OUT")"
+dm pools --json
+check_eq "pools without --config use the applied configuration" 4 "$(jq '.pools | length' <<<"$OUT")"
+jq '.pfs[0].numVfs = 16' "$CONF" >"$T_TMP/c16.json"
+dm apply "$T_TMP/c16.json"
+check_match "apply changes a VF count" 'ens1f0 \(0000:3b:00.0\): numVfs 8 -> 16' "$OUT"
+check_eq "sriov_numvfs written" 16 "$(numvfs 0000:3b:00.0)"
+jq '.pfs[0].numVfs = 100' "$CONF" >"$T_TMP/c100.json"
+cp "$ST/config.json" "$T_TMP/installed.json"
+dm apply "$T_TMP/c100.json"
+expect_rc "apply above sriov_totalvfs" 7
+check_eq "nothing changed" "16 same" "$(numvfs 0000:3b:00.0) $(cmp -s "$ST/config.json" "$T_TMP/installed.json" && echo same)"
+jq '.pfs += [{"name": "ens1f0", "numVfs": 2}, {"name": "nosuch9", "numVfs": 1}]' "$CONF" >"$T_TMP/cbad.json"
+dm apply "$T_TMP/cbad.json"
+expect_rc "apply naming an unknown PF" 4
+check_eq "no PF was changed before the check failed" 16 "$(numvfs 0000:3b:00.0)"
+
+# ---- bad configurations: refused, naming the culprit
+badconf() { # badconf "what" JQ_EDIT NEEDLE
+	jq "$2" "$CONF" >"$T_TMP/bad.json"
+	dm --config "$T_TMP/bad.json" pools
+	if [ "$RC" -eq 3 ] && [[ "$ERR" == *"$3"* ]]; then ok "$1 (exit 3)"; else fail "$1" "exit $RC: $ERR"; fi
+}
+badconf "unknown selector" '.resourceList[0].selectors.vendorz = ["8086"]' '"vendorz"'
+badconf "bad VF range" '.resourceList[1].selectors[0].pfNames = ["ens1f0#5-2"]' 'ens1f0#5-2'
+badconf "unknown top-level key" '.extra = 1' '"extra"'
+badconf "unsupported selector" '.resourceList[0].selectors.isRdma = true' 'isRdma'
+badconf "two pools of one name" '.resourceList[1].resourceName = "intel_dpdk"' 'twice'
+echo '{"resourceList": [' >"$T_TMP/trunc.json"
+dm --config "$T_TMP/trunc.json" pools
+expect_rc "truncated JSON" 3
+dm --config "$T_TMP/missing.json" pools
+expect_rc "missing config file" 3
+dm --state-dir "$T_TMP/empty-state" pools
+expect_rc "pools without any configuration" 3
+dm apply "$T_TMP/bad.json"
+expect_rc "apply of a bad config" 3
+
+# ---- corrupt and foreign state
+dmc alloc --pool intel_dpdk --owner ctr-x
+echo '{"format": "ucni-devmgr-allocation", "version": 1, "pciAd' >"$ST/vfs/0000:3b:01.7.json"
+cp "$ST/vfs/0000:3b:01.7.json" "$T_TMP/corrupt.copy"
+dmc pools --json
+expect_rc "pools with a corrupt record" 0
+check_eq "the VF shows as corrupt" "corrupt" \
+	"$(jq -r '.pools[].members[] | select(.pciAddress == "0000:3b:01.7") | .state' <<<"$OUT")"
+dmc alloc --pool intel_dpdk --owner ctr-y
+expect_rc "alloc never takes a VF with a corrupt record" 5
+dm gc
+expect_rc "gc reports the corrupt record" 8
+check "and leaves it in place" cmp -s "$ST/vfs/0000:3b:01.7.json" "$T_TMP/corrupt.copy"
+dmc release 0000:3b:01.7 --owner ctr-y
+expect_rc "release of a corrupt record by an owner" 8
+dmc release 0000:3b:01.7
+expect_rc "release of a corrupt record by address (operator)" 0
+dmc release --owner ctr-x
+mkdir -p "$T_TMP/foreign" && echo keep >"$T_TMP/foreign/data.txt"
+OUT=$("$UCNI_BIN/devmgr" --sysfs-root "$SYS" --state-dir "$T_TMP/foreign" --config "$CONF" alloc --pool mlx_low --owner a 2>&1)
+RC=$? ERR=$OUT
+expect_rc "a state directory with foreign content" 8
+check_eq "it is left alone" "data.txt" "$(ls "$T_TMP/foreign")"
+ln -s "$ST" "$T_TMP/state-link"
+OUT=$("$UCNI_BIN/devmgr" --sysfs-root "$SYS" --state-dir "$T_TMP/state-link" --config "$CONF" alloc --pool mlx_low --owner a 2>&1)
+RC=$? ERR=$OUT
+expect_rc "a state directory that is a symlink" 8
+
+# ---- usage
+dm frobnicate
+expect_rc "unknown command" 2
+dm list --bogus
+expect_rc "unknown option" 2
+dm vfs ens1f0 4 --json
+expect_rc "an option of another command" 2
+dm watch
+expect_rc "watch on a fake tree" 2
+OUT=$("$UCNI_BIN/devmgr" --help)
+check_match "--help documents the exit codes" '5 no free VF, 6 busy' "$OUT"
+dm --sysfs-root "$T_TMP/nosys" list
+expect_rc "a sysfs root that does not exist" 4
+
+# ---- the real /sys of this host (no SR-IOV here: its NICs are plain functions)
+OUT=$("$UCNI_BIN/devmgr" --state-dir "$ST" list --json)
+check_eq "list on the host's /sys" 0 $?
+check_eq "list on the host agrees with lspci" "$(lspci -D -n | awk '$2 ~ /^02/ {print $1}' | sort)" \
+	"$(jq -r '(.pfs[] | .pciAddress, .vfs[].pciAddress), .nics[].pciAddress' <<<"$OUT" | sort)"
+
+# ---- watch on the host kernel: a veth pair appears, comes up, goes
+W=$T_TMP/watch
+"$UCNI_BIN/devmgr" watch --timeout 6 >"$W" 2>"$W.err" &
+wpid=$!
+on_exit "kill $wpid"
+sleep 0.5
+va=${T_ID}wa vb=${T_ID}wb
+ip link add "$va" type veth peer name "$vb" && on_exit ip link del "$va" && on_exit ip link del "${va}r"
+ip link set "$va" up && ip link set "$vb" up
+sleep 0.5
+ip link set "$vb" down
+ip link set "$va" name "${va}r"
+ip link del "${va}r"
+wait "$wpid"
+check_eq "watch ends at its timeout with status 0" 0 $?
+check "watch: every line is JSON with event, subsystem and time" \
+	jq -e -s 'length > 0 and all(.event and .subsystem and .time)' "$W"
+check_eq "watch: the veth appeared" "$va" "$(jq -r --arg n "$va" 'select(.event == "add" and .netdev == $n) | .netdev' "$W" | head -n1)"
+check_eq "watch: its link came up" "$va" "$(jq -r --arg n "$va" 'select(.event == "link-up" and .netdev == $n) | .netdev' "$W" | head -n1)"
+check_eq "watch: and went down when the peer did" "$va" \
+	"$(jq -r --arg n "$va" 'select(.event == "link-down" and .netdev == $n) | .netdev' "$W" | head -n1)"
+check_eq "watch: a rename names the old name" "$va" \
+	"$(jq -r --arg n "${va}r" 'select(.event == "move" and .netdev == $n) | .oldName' "$W" | head -n1)"
+check_eq "watch: and it was removed" "${va}r" "$(jq -r --arg n "${va}r" 'select(.event == "remove" and .netdev == $n) | .netdev' "$W" | head -n1)"
+OUT=$("$UCNI_BIN/devmgr" watch --count 1 --timeout 1 2>/dev/null)
+check_eq "watch --timeout without events prints nothing" "" "$OUT"
+
+# ---- the scaled tree: 8 PFs x 64 VFs
+"$GEN" "$T_TMP/big" --pfs 8 --vfs 64
+OUT=$("$UCNI_BIN/devmgr" --sysfs-root "$T_TMP/big" list --json)
+check_eq "8 PFs x 64 VFs: 512 VFs listed" "8 512" "$(jq '"\(.pfs | length) \([.pfs[].vfs[]] | length)"' -r <<<"$OUT")"
+check_eq "Intel and Mellanox PFs in turn, NUMA 0 and 1" "8086:0 15b3:1" \
+	"$(jq -r '[.pfs[0:2][] | "\(.vendorId):\(.numaNode)"] | join(" ")' <<<"$OUT")"
+finish

@@ -1,0 +1,30 @@
+# devmgr's tests: cmocka unit tests of libdevmgr, then the CLI, concurrency+crash and VM
+# suites (shell). All but the VM suite run on fake sysfs trees from tests/fixtures.
+DEVMGR_UNIT := $(B)/tests/devmgr/test_devmgr
+OBJS += $(B)/obj/tests/devmgr/test_devmgr.o
+TEST_PROGRAMS += $(DEVMGR_UNIT)
+CHECK_SUITES += $(DEVMGR_UNIT) tests/devmgr/cli.sh tests/devmgr/stress.sh tests/devmgr/vm.sh
+SAN_SUITES   += $(SAN_B)/tests/devmgr/test_devmgr tests/devmgr/cli.sh
+
+$(B)/obj/tests/devmgr/test_devmgr.o: ALL_CFLAGS += $(PCI_CFLAGS)
+$(DEVMGR_UNIT): $(B)/obj/tests/devmgr/test_devmgr.o $(DEVMGR_A) | $(B)/tests/fixtures/mkfakesysfs
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(DEVMGR_LIBS) $(CMOCKA_LIBS)
+
+# Latency of claim+release under concurrency (library level), for `make bench`.
+DEVMGR_BENCH := $(B)/tests/devmgr/bench_alloc
+OBJS += $(B)/obj/tests/devmgr/bench_alloc.o
+TEST_PROGRAMS += $(DEVMGR_BENCH)
+$(DEVMGR_BENCH): $(B)/obj/tests/devmgr/bench_alloc.o $(DEVMGR_A)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(DEVMGR_LIBS)
+
+DEVMGR_BENCH_INV := $(B)/tests/devmgr/bench_inventory
+OBJS += $(B)/obj/tests/devmgr/bench_inventory.o
+TEST_PROGRAMS += $(DEVMGR_BENCH_INV)
+$(DEVMGR_BENCH_INV): $(B)/obj/tests/devmgr/bench_inventory.o $(DEVMGR_A)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(DEVMGR_LIBS)

@@ -1,0 +1,809 @@
+/* Unit tests of libdevmgr: VF ranges, the pool configuration, pool matching, the device
+ * lookup and inventory on a generated fake sysfs, the allocation store, the JSON shapes. */
+/* paths here are short temporary directories: truncation cannot happen */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+
+#include "../../devmgr/internal.h"
+
+static char fixture[320];   /* the standard fake sysfs tree */
+static char workdir[256];
+static char generator[PATH_MAX];
+
+/* ------------------------------------------------------------ VF ranges */
+
+static void test_range_valid(void **state)
+{
+	vf_range r;
+	assert_int_equal(vf_range_parse("0,2-7", &r), 0);
+	assert_true(vf_range_has(&r, 0));
+	assert_false(vf_range_has(&r, 1));
+	for (int i = 2; i <= 7; i++)
+		assert_true(vf_range_has(&r, i));
+	assert_false(vf_range_has(&r, 8));
+	assert_int_equal(vf_range_parse("5", &r), 0);
+	assert_true(vf_range_has(&r, 5));
+	assert_false(vf_range_has(&r, 4));
+	assert_int_equal(vf_range_parse("3-3,4095", &r), 0);
+	assert_true(vf_range_has(&r, 3) && vf_range_has(&r, 4095));
+}
+
+static void test_range_invalid(void **state)
+{
+	static const char *const bad[] = { "", "a", "1,", ",1", "1-", "-1", "1--2", "1 2", "0x3", "1,,2", "2-a" };
+	vf_range r;
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+		assert_int_equal(vf_range_parse(bad[i], &r), -EINVAL);
+	assert_int_equal(vf_range_parse("7-2", &r), -ERANGE);
+	assert_int_equal(vf_range_parse("4096", &r), -ERANGE);
+	assert_int_equal(vf_range_parse("0-99999999999999999999", &r), -ERANGE);
+}
+
+/* ------------------------------------------------------------ config */
+
+static const char *good_config =
+	"{\"pfs\": [{\"name\": \"ens1f0\", \"numVfs\": 8}, {\"pciAddress\": \"0000:AF:00.0\", \"numVfs\": 4}],"
+	" \"resourceList\": ["
+	"  {\"resourceName\": \"dpdk\", \"resourcePrefix\": \"ucni.io\", \"deviceType\": \"netDevice\","
+	"   \"selectors\": {\"vendors\": [\"8086\"], \"drivers\": [\"vfio-pci\"], \"isRdma\": false}},"
+	"  {\"resourceName\": \"low\", \"selectors\": [{\"pfNames\": [\"ens1f0#0,2-3\"]}, {\"rootDevices\": [\"0000:af:00.0#0-1\"]}]},"
+	"  {\"resourceName\": \"rest\", \"excludeTopology\": true, \"selectors\": [{\"vendors\": [\"0x8086\", \"15b3\"], \"linkTypes\": [\"ether\"]}]}"
+	" ]}";
+
+static void test_config_good(void **state)
+{
+	dm_config *c = NULL;
+	char err[256] = "";
+	assert_int_equal(dm_config_parse(good_config, &c, err, sizeof(err)), 0);
+	assert_int_equal(dm_config_pool_count(c), 3);
+	assert_string_equal(dm_config_pool_name(c, 0), "dpdk");
+	assert_string_equal(dm_config_pool_prefix(c, 0), "ucni.io");
+	assert_null(dm_config_pool_prefix(c, 1));
+	assert_int_equal(dm_config_pool_index(c, "rest"), 2);
+	assert_int_equal(dm_config_pool_index(c, "nope"), -ENOENT);
+	assert_int_equal(dm_config_pf_count(c), 2);
+	assert_string_equal(dm_config_pf(c, 0)->name, "ens1f0");
+	assert_int_equal(dm_config_pf(c, 0)->num_vfs, 8);
+	assert_string_equal(dm_config_pf(c, 1)->pci, "0000:af:00.0"); /* normalized */
+	dm_config_free(c);
+}
+
+/* Each bad configuration is refused, and the message names the culprit. */
+static void test_config_bad(void **state)
+{
+	static const struct {
+		const char *json, *needle;
+		int err;
+	} cases[] = {
+		{ "{\"resourceList\": [], \"bogus\": 1}", "\"bogus\"", -EINVAL },
+		{ "{\"resourceList\": [{\"resourceName\": \"a\", \"selectors\": {\"vendor\": [\"8086\"]}}]}", "\"vendor\"", -EINVAL },
+		{ "{\"resourceList\": [{\"resourceName\": \"a\", \"selectors\": [{\"pfNames\": [\"ens1f0#7-2\"]}]}]}", "ens1f0#7-2", -EINVAL },
+		{ "{\"resourceList\": [{\"resourceName\": \"a\", \"selectors\": [{\"pfNames\": [\"ens1f0#\"]}]}]}", "selectors[0].pfNames[0]", -EINVAL },
+		{ "{\"resourceList\": [{\"resourceName\": \"a\", \"selectors\": [{\"rootDevices\": [\"3b:00\"]}]}]}", "3b:00", -EINVAL },
+		{ "{\"resourceList\": [{\"resourceName\": \"a\", \"selectors\": [{\"pciAddresses\": [\"0000:3b:00.9\"]}]}]}", "0000:3b:00.9", -EINVAL },
+		{ "{\"resourceList\": [{\"resourceName\": \"a\", \"selectors\": [{\"vendors\": [\"80866\"]}]}]}", "80866", -EINVAL },
+		{ "{\"resourceList\": [{\"resourceName\": \"a\", \"selectors\": [{\"acpiIndexes\": [\"1\"]}]}]}", "acpiIndexes", -EINVAL },
+		{ "{\"resourceList\": [{\"resourceName\": \"a\", \"selectors\": [{\"isRdma\": true}]}]}", "isRdma", -EOPNOTSUPP },
+		{ "{\"resourceList\": [{\"resourceName\": \"a\", \"deviceType\": \"accelerator\", \"selectors\": {}}]}", "deviceType", -EOPNOTSUPP },
+		{ "{\"resourceList\": [{\"resourceName\": \"a\", \"selectors\": {}}, {\"resourceName\": \"a\", \"selectors\": {}}]}", "twice", -EINVAL },
+		{ "{\"resourceList\": [{\"resourceName\": \"a\"}]}", "selectors is missing", -EINVAL },
+		{ "{\"resourceList\": [{\"resourceName\": \"a/b\", \"selectors\": {}}]}", "resourceName", -EINVAL },
+		{ "{\"resourceList\": [{\"resourceName\": \"a\", \"selectors\": []}]}", "empty", -EINVAL },
+		{ "{\"pfs\": [{\"name\": \"ens1f0\", \"pciAddress\": \"0000:3b:00.0\", \"numVfs\": 1}]}", "exactly one", -EINVAL },
+		{ "{\"pfs\": [{\"name\": \"ens1f0\", \"numVfs\": -1}]}", "numVfs", -EINVAL },
+		{ "{\"pfs\": [{\"name\": \"ens1f0\", \"numVfs\": 1.5}]}", "numVfs", -EINVAL },
+		{ "{\"pfs\": [{\"name\": \"ens1f0\"}]}", "numVfs is missing", -EINVAL },
+		{ "{\"pfs\": [{\"name\": \"../x\", \"numVfs\": 1}]}", "pfs[0].name", -EINVAL },
+		{ "{\"resourceList\": [", "JSON", -EINVAL },
+		{ "[]", "object", -EINVAL },
+	};
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		dm_config *c = (dm_config *)0x1;
+		char err[256] = "";
+		int r = dm_config_parse(cases[i].json, &c, err, sizeof(err));
+		if (r != cases[i].err || !strstr(err, cases[i].needle))
+			fail_msg("case %zu: got %d \"%s\", wanted %d naming %s", i, r, err, cases[i].err, cases[i].needle);
+		assert_ptr_equal(c, (dm_config *)0x1); /* untouched on failure */
+	}
+}
+
+/* ------------------------------------------------------------ matching */
+
+static dm_device mkdev(const char *pci, dm_role role, uint16_t vendor, uint16_t device, const char *driver)
+{
+	dm_device d;
+	memset(&d, 0, sizeof(d));
+	str_copy(d.pci, sizeof(d.pci), pci);
+	d.role = role;
+	d.vendor_id = vendor;
+	d.device_id = device;
+	str_copy(d.driver, sizeof(d.driver), driver);
+	d.vf_index = -1;
+	d.numa_node = -1;
+	return d;
+}
+
+static void set_vf(dm_device *vf, dm_device *pf, int index)
+{
+	vf->pf = pf;
+	vf->vf_index = index;
+	str_copy(vf->pf_pci, sizeof(vf->pf_pci), pf->pci);
+	str_copy(vf->pf_netdev, sizeof(vf->pf_netdev), pf->netdev);
+}
+
+static void test_match(void **state)
+{
+	dm_config *c = NULL;
+	assert_int_equal(dm_config_parse(good_config, &c, NULL, 0), 0);
+	dm_device pf1 = mkdev("0000:3b:00.0", DM_ROLE_PF, 0x8086, 0x1593, "ice");
+	strcpy(pf1.netdev, "ens1f0");
+	strcpy(pf1.link_type, "ether");
+	dm_device pf2 = mkdev("0000:af:00.0", DM_ROLE_PF, 0x15b3, 0x101d, "mlx5_core");
+	strcpy(pf2.netdev, "ens2f0");
+	strcpy(pf2.link_type, "ether");
+
+	dm_device v = mkdev("0000:3b:01.0", DM_ROLE_VF, 0x8086, 0x1889, "iavf");
+	set_vf(&v, &pf1, 0);
+	assert_int_equal(dm_config_match(c, &v), 1);       /* pfNames ens1f0#0 */
+	v.vf_index = 1;
+	assert_int_equal(dm_config_match(c, &v), 2);       /* not in 0,2-3: falls to "rest" */
+	v.vf_index = 3;
+	assert_int_equal(dm_config_match(c, &v), 1);
+	strcpy(v.driver, "vfio-pci");
+	assert_int_equal(dm_config_match(c, &v), 0);       /* first resource wins */
+	strcpy(v.driver, "iavf");
+
+	dm_device m = mkdev("0000:af:00.2", DM_ROLE_VF, 0x15b3, 0x101e, "mlx5_core");
+	set_vf(&m, &pf2, 1);
+	assert_int_equal(dm_config_match(c, &m), 1);       /* rootDevices 0000:af:00.0#0-1 */
+	m.vf_index = 2;
+	assert_int_equal(dm_config_match(c, &m), 2);       /* linkTypes: no VF netdev, PF's ether */
+	strcpy(pf2.link_type, "infiniband");
+	assert_int_equal(dm_config_match(c, &m), -ENOENT);
+	strcpy(m.link_type, "ether");                      /* the VF's own link type wins */
+	assert_int_equal(dm_config_match(c, &m), 2);
+
+	dm_device other = mkdev("0000:05:00.0", DM_ROLE_VF, 0x14e4, 0x16d7, "bnxt_en");
+	set_vf(&other, &pf1, 9);
+	assert_int_equal(dm_config_match(c, &other), -ENOENT);
+	assert_int_equal(dm_config_match(c, &pf1), -ENODEV);
+
+	/* an empty selector takes every VF */
+	dm_config *all = NULL;
+	assert_int_equal(dm_config_parse("{\"resourceList\": [{\"resourceName\": \"all\", \"selectors\": {}}]}", &all, NULL, 0), 0);
+	assert_int_equal(dm_config_match(all, &other), 0);
+	dm_config_free(all);
+	dm_config_free(c);
+}
+
+/* ------------------------------------------------------------ fake sysfs */
+
+static void test_pci_addr(void **state)
+{
+	char a[DM_PCI_ADDR_MAX];
+	assert_int_equal(dm_pci_addr_normalize("0000:3B:01.0", a), 0);
+	assert_string_equal(a, "0000:3b:01.0");
+	assert_int_equal(dm_pci_addr_normalize("3b:01.0", a), 0);
+	assert_string_equal(a, "0000:3b:01.0");
+	static const char *const bad[] = { "", "0000:3b:01.8", "0000:3b:20.0", "0000:3b:01", "../../etc", "0000:3b/01.0",
+	                                   "0000:3b:01.0/", "x000:3b:01.0" };
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+		assert_int_equal(dm_pci_addr_normalize(bad[i], a), -EINVAL);
+}
+
+static void test_lookup(void **state)
+{
+	dm_device d;
+	assert_int_equal(dm_device_lookup(fixture, "0000:3b:01.6", &d), 0);
+	assert_int_equal(d.role, DM_ROLE_VF);
+	assert_string_equal(d.pf_pci, "0000:3b:00.0");
+	assert_string_equal(d.pf_netdev, "ens1f0");
+	assert_int_equal(d.vf_index, 6);
+	assert_string_equal(d.driver, "vfio-pci");
+	assert_true(d.userspace_driver);
+	assert_true(d.iommu_group >= 0);
+	assert_string_equal(d.netdev, "");
+	assert_int_equal(d.numa_node, 0);
+	assert_int_equal(d.vendor_id, 0x8086);
+	assert_int_equal(d.device_id, 0x1889);
+	assert_int_equal(d.health, 0);
+
+	assert_int_equal(dm_device_lookup(fixture, "0000:3b:01.1", &d), 0);
+	assert_string_equal(d.netdev, "ens1f0v1");
+	assert_string_equal(d.driver, "iavf");
+	assert_false(d.userspace_driver);
+
+	assert_int_equal(dm_device_lookup(fixture, "0000:3b:11.0", &d), 0);
+	assert_int_equal(d.health, DM_UNHEALTHY_PF_NO_LINK);
+	assert_int_equal(dm_device_lookup(fixture, "0000:af:01.1", &d), 0);
+	assert_true(d.health & DM_UNHEALTHY_NO_DRIVER);
+	assert_int_equal(d.numa_node, 1);
+
+	assert_int_equal(dm_device_lookup(fixture, "0000:af:00.0", &d), 0);
+	assert_int_equal(d.role, DM_ROLE_PF);
+	assert_int_equal(d.total_vfs, 16);
+	assert_int_equal(d.num_vfs, 8);
+
+	memset(&d, 0x5a, sizeof(d));
+	dm_device copy = d;
+	assert_int_equal(dm_device_lookup(fixture, "0000:99:00.0", &d), -ENOENT);
+	assert_int_equal(dm_device_lookup(fixture, "0000:3b:01.1/..", &d), -EINVAL);
+	assert_memory_equal(&d, &copy, sizeof(d));
+
+	char pci[DM_PCI_ADDR_MAX];
+	assert_int_equal(dm_netdev_to_pci(fixture, "ens2f0v3", pci), 0);
+	assert_string_equal(pci, "0000:af:00.5");
+	assert_int_equal(dm_netdev_to_pci(fixture, "nope0", pci), -ENOENT);
+	assert_int_equal(dm_netdev_to_pci(fixture, "../x", pci), -EINVAL);
+}
+
+static void test_inventory(void **state)
+{
+	dm_inventory *inv = NULL;
+	assert_int_equal(dm_inventory_load(fixture, DM_INVENTORY_NAMES | DM_INVENTORY_DETAILS, &inv), 0);
+	/* 1 plain NIC + 4 PFs + 8 + 4 + 8 VFs; the host bridge is not a network function */
+	assert_int_equal(dm_inventory_count(inv), 25);
+	const dm_device *pf = dm_inventory_find(inv, "ens1f0");
+	assert_non_null(pf);
+	assert_int_equal(pf->role, DM_ROLE_PF);
+	assert_int_equal(pf->n_vfs, 8);
+	assert_string_equal(pf->vfs[7]->pci, "0000:3b:01.7");
+	assert_ptr_equal(pf->vfs[7]->pf, pf);
+	assert_string_equal(pf->vendor_name, "Intel Corporation");
+	assert_non_null(strstr(pf->device_name, "E810"));
+	assert_string_equal(pf->mac, "3c:fd:fe:00:3b:00");
+	const dm_device *vf = dm_inventory_find(inv, "0000:AF:00.3");
+	assert_non_null(vf);
+	assert_string_equal(vf->netdev, "ens2f0v1");
+	assert_int_equal(vf->vf_index, 1);
+	assert_int_equal(vf->numa_node, 1);
+	assert_string_equal(vf->link_type, "ether");
+	assert_null(dm_inventory_find(inv, "0000:00:00.0"));
+	assert_null(dm_inventory_find(inv, "missing0"));
+	/* sorted by address */
+	for (size_t i = 1; i < dm_inventory_count(inv); i++)
+		assert_true(strcmp(dm_inventory_get(inv, i - 1)->pci, dm_inventory_get(inv, i)->pci) < 0);
+	dm_inventory_free(inv);
+
+	dm_inventory *x = (dm_inventory *)0x1;
+	assert_int_equal(dm_inventory_load("/nonexistent-root", 0, &x), -ENOENT);
+	assert_ptr_equal(x, (dm_inventory *)0x1);
+}
+
+static int run_generator(const char *dir, const char *extra);
+
+static void assert_same_view(const dm_inventory *a, const dm_inventory *b)
+{
+	assert_int_equal(dm_inventory_count(a), dm_inventory_count(b));
+	for (size_t i = 0; i < dm_inventory_count(a); i++) {
+		const dm_device *x = dm_inventory_get(a, i), *y = dm_inventory_get(b, i);
+		assert_string_equal(x->pci, y->pci);
+		assert_int_equal(x->role, y->role);
+		assert_int_equal(x->vendor_id, y->vendor_id);
+		assert_int_equal(x->device_id, y->device_id);
+		assert_int_equal(x->class_code, y->class_code);
+		assert_string_equal(x->driver, y->driver);
+		assert_int_equal(x->userspace_driver, y->userspace_driver);
+		assert_string_equal(x->netdev, y->netdev);
+		assert_int_equal(x->numa_node, y->numa_node);
+		assert_int_equal(x->vf_index, y->vf_index);
+		assert_string_equal(x->pf_pci, y->pf_pci);
+		assert_string_equal(x->pf_netdev, y->pf_netdev);
+		assert_int_equal(x->health, y->health);
+		assert_string_equal(x->vfio_path, y->vfio_path);
+	}
+}
+
+/* The cheap view (VFs from their PF) and the detailed one (every file read) agree on what
+ * they share, and so does the fallback without class/net. */
+static void test_inventory_views(void **state)
+{
+	char root[PATH_MAX], cmd[PATH_MAX + 32];
+	dm_inventory *full = NULL, *cheap = NULL, *nomap = NULL;
+	snprintf(root, sizeof(root), "%s/views", workdir);
+	assert_int_equal(run_generator(root, ""), 0);
+	assert_int_equal(dm_inventory_load(root, DM_INVENTORY_DETAILS, &full), 0);
+	assert_int_equal(dm_inventory_load(root, 0, &cheap), 0);
+	assert_same_view(full, cheap);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s/class/net'", root);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(dm_inventory_load(root, 0, &nomap), 0);
+	assert_same_view(full, nomap);
+	dm_inventory_free(full);
+	dm_inventory_free(cheap);
+	dm_inventory_free(nomap);
+}
+
+static int run_generator(const char *dir, const char *extra)
+{
+	char cmd[PATH_MAX * 3];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' && '%s' '%s' %s", dir, generator, dir, extra);
+	return system(cmd);
+}
+
+static void test_set_num_vfs(void **state)
+{
+	char root[PATH_MAX], path[PATH_MAX], buf[32];
+	snprintf(root, sizeof(root), "%s/numvfs", workdir);
+	assert_int_equal(run_generator(root, ""), 0);
+	assert_int_equal(dm_pf_set_num_vfs(root, "0000:3b:00.0", 65), -ERANGE);
+	assert_int_equal(dm_pf_set_num_vfs(root, "0000:3b:01.0", 1), -ENODEV);
+	assert_int_equal(dm_pf_set_num_vfs(root, "0000:00:19.0", 1), -ENODEV);
+	assert_int_equal(dm_pf_set_num_vfs(root, "0000:77:00.0", 1), -ENOENT);
+	assert_int_equal(dm_pf_set_num_vfs(root, "0000:3b:00.0", 8), 0);
+	assert_int_equal(dm_pf_set_num_vfs(root, "0000:3b:00.0", 16), 1);
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/0000:3b:00.0", root);
+	int fd = open(path, O_RDONLY | O_DIRECTORY);
+	assert_true(fd >= 0);
+	assert_true(read_small_at(fd, "sriov_numvfs", buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "16");
+	close(fd);
+}
+
+/* ------------------------------------------------------------ the store */
+
+static char *store_dir(const char *name)
+{
+	static char p[512];
+	snprintf(p, sizeof(p), "%s/%s", workdir, name);
+	return p;
+}
+
+static void touch(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+}
+
+static void test_store_basic(void **state)
+{
+	dm_store *s = NULL;
+	dm_record *r = NULL;
+	char ns[PATH_MAX];
+	const char *dir = store_dir("basic");
+	struct stat st;
+
+	assert_int_equal(dm_store_open(dir, &s), 0);
+	assert_int_equal(stat(dir, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+
+	snprintf(ns, sizeof(ns), "%s/netns-a", workdir);
+	touch(ns);
+	dm_owner a = { "ctr-a", "net1", ns }, b = { "ctr-b", "net1", NULL };
+	assert_int_equal(dm_store_claim(s, "0000:3b:01.0", "p", &a, &r), DM_CLAIM_NEW);
+	assert_string_equal(r->owner, "ctr-a");
+	assert_string_equal(r->netns, ns);
+	dm_record_free(r);
+	char rec[PATH_MAX];
+	snprintf(rec, sizeof(rec), "%s/vfs/0000:3b:01.0.json", dir);
+	assert_int_equal(stat(rec, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+
+	/* the same attachment again: the same VF; another owner: busy */
+	r = NULL;
+	assert_int_equal(dm_store_claim(s, "0000:3b:01.0", "p", &a, &r), DM_CLAIM_EXISTING);
+	dm_record_free(r);
+	r = (dm_record *)0x1;
+	assert_int_equal(dm_store_claim(s, "0000:3b:01.0", "p", &b, &r), -EBUSY);
+	assert_ptr_equal(r, (dm_record *)0x1);
+
+	/* data blob: only the owner may set it; it survives reading back */
+	assert_int_equal(dm_store_set_data(s, "0000:3b:01.0", "ctr-b", "{}"), -EBUSY);
+	assert_int_equal(dm_store_set_data(s, "0000:3b:01.0", "ctr-a", "{\"mac\": \"02:00:00:00:00:01\", \"vlan\": 5}"), 0);
+	assert_int_equal(dm_store_set_data(s, "0000:3b:01.0", "ctr-a", "{broken"), -EINVAL);
+	assert_int_equal(dm_store_set_data(s, "0000:3b:01.1", "ctr-a", "{}"), -ENOENT);
+	assert_int_equal(dm_store_get(s, "0000:3b:01.0", &r), 0);
+	assert_string_equal(r->data, "{\"mac\":\"02:00:00:00:00:01\",\"vlan\":5}");
+	assert_false(dm_record_is_stale(r));
+	dm_record_free(r);
+
+	/* release: wrong owner refused, right owner works, twice is ENOENT */
+	assert_int_equal(dm_store_release(s, "0000:3b:01.0", "ctr-b", NULL), -EBUSY);
+	assert_int_equal(dm_store_release(s, "0000:3b:01.0", "ctr-a", "net2"), -EBUSY);
+	assert_int_equal(dm_store_release(s, "0000:3b:01.0", "ctr-a", "net1"), 0);
+	assert_int_equal(dm_store_release(s, "0000:3b:01.0", "ctr-a", NULL), -ENOENT);
+	r = (dm_record *)0x1;
+	assert_int_equal(dm_store_get(s, "0000:3b:01.0", &r), -ENOENT);
+	assert_ptr_equal(r, (dm_record *)0x1);
+
+	/* release by owner */
+	assert_int_equal(dm_store_claim(s, "0000:3b:01.2", NULL, &b, NULL), DM_CLAIM_NEW);
+	dm_owner b2 = { "ctr-b", "net2", NULL };
+	assert_int_equal(dm_store_claim(s, "0000:3b:01.3", NULL, &b2, NULL), DM_CLAIM_NEW);
+	assert_int_equal(dm_store_claim(s, "0000:3b:01.4", NULL, &a, NULL), DM_CLAIM_NEW);
+	size_t n = 99;
+	assert_int_equal(dm_store_release_owner(s, "ctr-b", "net2", &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(dm_store_release_owner(s, "ctr-b", NULL, &n), 0);
+	assert_int_equal(n, 1);
+	dm_record **list = NULL;
+	int *errs = NULL;
+	assert_int_equal(dm_store_list(s, &list, &errs, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0]->pci, "0000:3b:01.4");
+	assert_int_equal(errs[0], 0);
+	dm_record_list_free(list, n);
+	free(errs);
+	assert_int_equal(dm_store_release(s, "0000:3b:01.4", NULL, NULL), 0);
+
+	/* a claim whose netns does not exist is refused */
+	dm_owner gone = { "ctr-c", "net1", "/nonexistent/netns" };
+	assert_int_equal(dm_store_claim(s, "0000:3b:01.5", NULL, &gone, NULL), -ENOENT);
+	dm_store_free(s);
+}
+
+static void test_store_names(void **state)
+{
+	dm_store *s = NULL;
+	assert_int_equal(dm_store_open(store_dir("names"), &s), 0);
+	dm_owner ok = { "ctr", "net1", NULL };
+	static const char *const bad_pci[] = { "../0000:3b:01.0", "0000:3b:01.0/x", "store.lock", "" };
+	for (size_t i = 0; i < ELEMENTSOF(bad_pci); i++) {
+		assert_int_equal(dm_store_claim(s, bad_pci[i], NULL, &ok, NULL), -EINVAL);
+		assert_int_equal(dm_store_release(s, bad_pci[i], NULL, NULL), -EINVAL);
+		assert_int_equal(dm_store_lock_vf(s, bad_pci[i], false), -EINVAL);
+	}
+	static const char *const bad_owner[] = { "", "..", "a/b", "-x", "a b", "a\nb", "ctr\x01" };
+	for (size_t i = 0; i < ELEMENTSOF(bad_owner); i++) {
+		dm_owner o = { bad_owner[i], "net1", NULL };
+		assert_int_equal(dm_store_claim(s, "0000:3b:01.0", NULL, &o, NULL), -EINVAL);
+	}
+	char longid[300];
+	memset(longid, 'a', sizeof(longid) - 1);
+	longid[sizeof(longid) - 1] = 0;
+	dm_owner lo = { longid, NULL, NULL };
+	assert_int_equal(dm_store_claim(s, "0000:3b:01.0", NULL, &lo, NULL), -EINVAL);
+	static const char *const bad_if[] = { "", "a/b", "..", "averyveryverylongname", "a b", "a:b" };
+	for (size_t i = 0; i < ELEMENTSOF(bad_if); i++) {
+		dm_owner o = { "ctr", bad_if[i], NULL };
+		assert_int_equal(dm_store_claim(s, "0000:3b:01.0", NULL, &o, NULL), -EINVAL);
+	}
+	dm_owner rel = { "ctr", NULL, "relative/netns" }, ctl = { "ctr", NULL, "/run/netns/a\nb" };
+	assert_int_equal(dm_store_claim(s, "0000:3b:01.0", NULL, &rel, NULL), -EINVAL);
+	assert_int_equal(dm_store_claim(s, "0000:3b:01.0", NULL, &ctl, NULL), -EINVAL);
+	dm_store_free(s);
+}
+
+static void test_store_stale(void **state)
+{
+	dm_store *s = NULL;
+	dm_record *r = NULL;
+	char ns[PATH_MAX];
+	assert_int_equal(dm_store_open(store_dir("stale"), &s), 0);
+	snprintf(ns, sizeof(ns), "%s/netns-stale", workdir);
+	touch(ns);
+	dm_owner a = { "old", "net1", ns }, b = { "new", "net1", NULL };
+	assert_int_equal(dm_store_claim(s, "0000:af:00.2", "p", &a, NULL), DM_CLAIM_NEW);
+	assert_int_equal(dm_store_set_data(s, "0000:af:00.2", "old", "{\"saved\": true}"), 0);
+	assert_int_equal(dm_store_claim(s, "0000:af:00.2", "p", &b, NULL), -EBUSY);
+
+	/* the netns path now names another file: stale */
+	assert_int_equal(unlink(ns), 0);
+	touch(ns);
+	struct stat st;
+	stat(ns, &st);
+	assert_int_equal(dm_store_get(s, "0000:af:00.2", &r), 0);
+	if (r->netns_ino != (uint64_t)st.st_ino)
+		assert_true(dm_record_is_stale(r));
+	dm_record_free(r);
+	/* gone entirely: stale, and reclaimable */
+	unlink(ns);
+	assert_int_equal(dm_store_claim(s, "0000:af:00.2", "p", &b, &r), DM_CLAIM_RECLAIMED);
+	assert_string_equal(r->owner, "new");
+	assert_null(r->data); /* the old owner's blob does not leak to the new owner */
+	dm_record_free(r);
+
+	/* gc releases stale records only */
+	touch(ns);
+	dm_owner c = { "gc-me", NULL, ns };
+	assert_int_equal(dm_store_claim(s, "0000:af:00.3", NULL, &c, NULL), DM_CLAIM_NEW);
+	size_t rel = 9, cor = 9;
+	assert_int_equal(dm_store_gc(s, &rel, &cor), 0);
+	assert_int_equal(rel, 0);
+	unlink(ns);
+	assert_int_equal(dm_store_gc(s, &rel, &cor), 0);
+	assert_int_equal(rel, 1);
+	assert_int_equal(cor, 0);
+	assert_int_equal(dm_store_get(s, "0000:af:00.3", &r), -ENOENT);
+	assert_int_equal(dm_store_get(s, "0000:af:00.2", &r), 0); /* no netns: never stale */
+	dm_record_free(r);
+	dm_store_free(s);
+}
+
+static void write_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+static void test_store_corrupt(void **state)
+{
+	dm_store *s = NULL;
+	dm_record *r = NULL;
+	char p[PATH_MAX];
+	const char *dir = store_dir("corrupt");
+	assert_int_equal(dm_store_open(dir, &s), 0);
+
+	snprintf(p, sizeof(p), "%s/vfs/0000:3b:01.0.json", dir);
+	write_text(p, "{\"format\": \"ucni-devmgr-allocation\", \"version\": 1, \"pciAddress\": \"0000:3b:01.0\", \"own");
+	snprintf(p, sizeof(p), "%s/vfs/0000:3b:01.1.json", dir);
+	write_text(p, "{\"format\": \"somebody-else\", \"version\": 7}");
+	snprintf(p, sizeof(p), "%s/vfs/0000:3b:01.2.json", dir);
+	assert_int_equal(symlink("/etc/passwd", p), 0);
+	snprintf(p, sizeof(p), "%s/vfs/0000:3b:01.3.json", dir); /* record of another VF */
+	write_text(p, "{\"format\": \"ucni-devmgr-allocation\", \"version\": 1, \"pciAddress\": \"0000:3b:01.4\","
+	              " \"owner\": \"x\", \"time\": 1}");
+	snprintf(p, sizeof(p), "%s/vfs/.tmp.0000:3b:01.5.123", dir);
+	write_text(p, "{\"half");
+
+	assert_int_equal(dm_store_get(s, "0000:3b:01.0", &r), -EBADMSG);
+	assert_int_equal(dm_store_get(s, "0000:3b:01.1", &r), -EPROTO);
+	assert_int_equal(dm_store_get(s, "0000:3b:01.2", &r), -EBADMSG);
+	assert_int_equal(dm_store_get(s, "0000:3b:01.3", &r), -EBADMSG);
+	assert_int_equal(dm_store_get(s, "0000:3b:01.5", &r), -ENOENT); /* a temp file is no record */
+
+	/* a corrupt record is never claimed over, nor released by an owner, nor gc'ed */
+	dm_owner o = { "ctr", NULL, NULL };
+	assert_int_equal(dm_store_claim(s, "0000:3b:01.0", NULL, &o, NULL), -EBADMSG);
+	assert_int_equal(dm_store_release(s, "0000:3b:01.0", "ctr", NULL), -EBADMSG);
+	dm_record **list = NULL;
+	int *errs = NULL;
+	size_t n = 0, rel = 9, cor = 0;
+	assert_int_equal(dm_store_list(s, &list, &errs, &n), 0);
+	assert_int_equal(n, 4);
+	for (size_t i = 0; i < n; i++) {
+		assert_true(errs[i] < 0);
+		assert_null(list[i]->owner);
+	}
+	dm_record_list_free(list, n);
+	free(errs);
+	assert_int_equal(dm_store_gc(s, &rel, &cor), 0);
+	assert_int_equal(rel, 0);
+	assert_int_equal(cor, 4);
+	assert_int_equal(access(p, F_OK), -1); /* the leftover temp file went */
+	assert_int_equal(access("/etc/passwd", F_OK), 0);
+
+	/* the operator may release it by address */
+	assert_int_equal(dm_store_release(s, "0000:3b:01.0", NULL, NULL), 0);
+	assert_int_equal(dm_store_get(s, "0000:3b:01.0", &r), -ENOENT);
+	dm_store_free(s);
+
+	/* a directory with foreign content, a symlink, a file: refused */
+	char foreign[PATH_MAX];
+	snprintf(foreign, sizeof(foreign), "%s/foreign", workdir);
+	mkdir(foreign, 0700);
+	snprintf(p, sizeof(p), "%s/precious.txt", foreign);
+	write_text(p, "keep me");
+	s = (dm_store *)0x1;
+	assert_int_equal(dm_store_open(foreign, &s), -EPROTO);
+	assert_ptr_equal(s, (dm_store *)0x1);
+	assert_int_equal(access(p, F_OK), 0);
+	snprintf(p, sizeof(p), "%s/format", foreign);
+	write_text(p, "ucni-devmgr-store 99\n");
+	assert_int_equal(dm_store_open(foreign, &s), -EPROTO);
+	snprintf(p, sizeof(p), "%s/link", workdir);
+	assert_int_equal(symlink(store_dir("basic"), p), 0);
+	assert_int_equal(dm_store_open(p, &s), -ENOTDIR);
+	snprintf(p, sizeof(p), "%s/plainfile", workdir);
+	write_text(p, "x");
+	assert_int_equal(dm_store_open(p, &s), -ENOTDIR);
+}
+
+static void test_store_locks(void **state)
+{
+	dm_store *s1 = NULL, *s2 = NULL;
+	const char *dir = store_dir("locks");
+	assert_int_equal(dm_store_open(dir, &s1), 0);
+	assert_int_equal(dm_store_open(dir, &s2), 0);
+	assert_int_equal(dm_store_lock_vf(s1, "0000:3b:01.0", false), 0);
+	assert_int_equal(dm_store_lock_vf(s1, "0000:3b:01.0", false), 0); /* held already */
+	assert_int_equal(dm_store_lock_vf(s2, "0000:3b:01.0", false), -EWOULDBLOCK);
+	/* work under the held lock through the same handle does not deadlock */
+	dm_owner o = { "ctr", "net1", NULL };
+	assert_int_equal(dm_store_claim(s1, "0000:3b:01.0", NULL, &o, NULL), DM_CLAIM_NEW);
+	assert_int_equal(dm_store_set_data(s1, "0000:3b:01.0", "ctr", "[1,2]"), 0);
+	assert_int_equal(dm_store_unlock_vf(s1, "0000:3b:01.0"), 0);
+	assert_int_equal(dm_store_unlock_vf(s1, "0000:3b:01.0"), -ENOENT);
+	assert_int_equal(dm_store_lock_vf(s2, "0000:3b:01.0", false), 0);
+	assert_int_equal(dm_store_release(s2, "0000:3b:01.0", "ctr", NULL), 0);
+	dm_store_free(s2); /* drops its lock */
+	assert_int_equal(dm_store_lock_vf(s1, "0000:3b:01.0", false), 0);
+	dm_store_free(s1);
+}
+
+static void test_claim_from_pool(void **state)
+{
+	dm_inventory *inv = NULL;
+	dm_config *c = NULL;
+	dm_store *s = NULL;
+	dm_record *r = NULL;
+	assert_int_equal(dm_inventory_load(fixture, 0, &inv), 0);
+	assert_int_equal(dm_config_parse("{\"resourceList\": ["
+	                                 "{\"resourceName\": \"mlx\", \"selectors\": {\"vendors\": [\"15b3\"]}},"
+	                                 "{\"resourceName\": \"intel\", \"selectors\": {\"drivers\": [\"iavf\"]}}]}",
+	                                 &c, NULL, 0), 0);
+	assert_int_equal(dm_store_open(store_dir("pool"), &s), 0);
+
+	/* mlx: VFs 0..6 healthy on NUMA 1, VF 7 unbound (skipped) */
+	char got[8][DM_PCI_ADDR_MAX];
+	for (int i = 0; i < 7; i++) {
+		char id[16];
+		snprintf(id, sizeof(id), "c%d", i);
+		dm_owner o = { id, "net1", NULL };
+		assert_int_equal(dm_store_claim_from_pool(s, c, inv, "mlx", &o, 0, &r), DM_CLAIM_NEW);
+		strcpy(got[i], r->pci);
+		assert_string_equal(r->pool, "mlx");
+		for (int j = 0; j < i; j++)
+			assert_string_not_equal(got[j], got[i]);
+		dm_record_free(r);
+	}
+	dm_owner late = { "late", "net1", NULL }, c3 = { "c3", "net1", NULL };
+	r = (dm_record *)0x1;
+	assert_int_equal(dm_store_claim_from_pool(s, c, inv, "mlx", &late, -1, &r), -ENOSPC);
+	assert_ptr_equal(r, (dm_record *)0x1);
+	assert_int_equal(dm_store_claim_from_pool(s, c, inv, "mlx", &c3, -1, &r), DM_CLAIM_EXISTING);
+	assert_string_equal(r->pci, got[3]);
+	dm_record_free(r);
+	assert_int_equal(dm_store_claim_from_pool(s, c, inv, "nope", &late, -1, &r), -ENOENT);
+
+	/* intel: ens1f1's VFs are unhealthy (PF link down): only ens1f0v0..5 */
+	for (int i = 0; i < 6; i++) {
+		char id[16];
+		snprintf(id, sizeof(id), "i%d", i);
+		dm_owner o = { id, NULL, NULL };
+		assert_int_equal(dm_store_claim_from_pool(s, c, inv, "intel", &o, 1, &r), DM_CLAIM_NEW);
+		assert_int_equal(strncmp(r->pci, "0000:3b:01.", 11), 0);
+		dm_record_free(r);
+	}
+	assert_int_equal(dm_store_claim_from_pool(s, c, inv, "intel", &late, 0, &r), -ENOSPC);
+
+	/* NUMA preference: free one VF on each node, ask for node 1 */
+	dm_config *all = NULL;
+	assert_int_equal(dm_config_parse("{\"resourceList\": [{\"resourceName\": \"all\", \"selectors\": {}}]}", &all, NULL, 0), 0);
+	assert_int_equal(dm_store_release(s, "0000:3b:01.2", NULL, NULL), 0);
+	assert_int_equal(dm_store_release(s, got[5], NULL, NULL), 0);
+	assert_int_equal(dm_store_claim_from_pool(s, all, inv, "all", &late, 1, &r), DM_CLAIM_NEW);
+	assert_string_equal(r->pci, got[5]);
+	dm_record_free(r);
+	dm_owner late2 = { "late2", NULL, NULL };
+	assert_int_equal(dm_store_claim_from_pool(s, all, inv, "all", &late2, 1, &r), DM_CLAIM_NEW);
+	assert_string_equal(r->pci, "0000:3b:01.2"); /* node 1 exhausted: node 0 after */
+	dm_record_free(r);
+	dm_config_free(all);
+	dm_store_free(s);
+	dm_config_free(c);
+	dm_inventory_free(inv);
+}
+
+/* ------------------------------------------------------------ JSON shapes */
+
+static void assert_type(const cJSON *o, const char *key, int type_mask)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	if (!v)
+		fail_msg("key %s missing", key);
+	if (!(v->type & type_mask))
+		fail_msg("key %s has type %d, wanted mask %d", key, v->type, type_mask);
+}
+
+static void test_json_schema(void **state)
+{
+	dm_inventory *inv = NULL;
+	assert_int_equal(dm_inventory_load(fixture, DM_INVENTORY_NAMES | DM_INVENTORY_DETAILS, &inv), 0);
+	const dm_device *pf = dm_inventory_find(inv, "ens1f0"), *vf = pf->vfs[6];
+	static const char *const common_str[] = { "pciAddress", "role", "vendorId", "deviceId", "class" };
+	static const char *const common_opt_str[] = { "vendor", "device", "driver", "vfioPath", "netdev", "mac",
+	                                               "operstate", "linkType" };
+	cJSON *p = json_device(pf, NULL, NULL, 0);
+	cJSON *v = json_device(vf, "dpdk", NULL, 0);
+	cJSON *objs[] = { p, v };
+	for (size_t k = 0; k < 2; k++) {
+		for (size_t i = 0; i < ELEMENTSOF(common_str); i++)
+			assert_type(objs[k], common_str[i], cJSON_String);
+		for (size_t i = 0; i < ELEMENTSOF(common_opt_str); i++)
+			assert_type(objs[k], common_opt_str[i], cJSON_String | cJSON_NULL);
+		assert_type(objs[k], "numaNode", cJSON_Number | cJSON_NULL);
+		assert_type(objs[k], "iommuGroup", cJSON_Number | cJSON_NULL);
+		assert_type(objs[k], "carrier", cJSON_True | cJSON_False | cJSON_NULL);
+		assert_type(objs[k], "healthy", cJSON_True | cJSON_False);
+		assert_type(objs[k], "userspaceDriver", cJSON_True | cJSON_False);
+		assert_type(objs[k], "problems", cJSON_Array);
+	}
+	assert_type(p, "totalVfs", cJSON_Number);
+	assert_type(p, "numVfs", cJSON_Number);
+	assert_type(p, "vfs", cJSON_Array);
+	assert_string_equal(cJSON_GetObjectItem(p, "role")->valuestring, "pf");
+	assert_type(v, "vfIndex", cJSON_Number);
+	assert_type(v, "pf", cJSON_String);
+	assert_type(v, "pfNetdev", cJSON_String | cJSON_NULL);
+	assert_type(v, "config", cJSON_Object | cJSON_NULL);
+	assert_type(v, "pool", cJSON_String);
+	assert_type(v, "allocation", cJSON_Object | cJSON_NULL);
+	assert_string_equal(cJSON_GetObjectItem(v, "vfioPath")->valuestring, vf->vfio_path);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(v, "userspaceDriver")));
+	cJSON_Delete(p);
+	cJSON_Delete(v);
+
+	dm_record rec = { .pool = (char *)"dpdk", .owner = (char *)"ctr", .ifname = (char *)"net1",
+	                  .netns = NULL, .time = 0, .data = (char *)"{\"a\":1}" };
+	strcpy(rec.pci, vf->pci);
+	cJSON *r = json_record(&rec, vf);
+	static const char *const rs[] = { "pciAddress", "pool", "owner", "ifname", "time", "pf", "pfNetdev" };
+	for (size_t i = 0; i < ELEMENTSOF(rs); i++)
+		assert_type(r, rs[i], cJSON_String);
+	assert_type(r, "netns", cJSON_NULL);
+	assert_type(r, "stale", cJSON_False);
+	assert_type(r, "vfIndex", cJSON_Number);
+	assert_type(r, "data", cJSON_Object);
+	assert_string_equal(cJSON_GetObjectItem(r, "time")->valuestring, "1970-01-01T00:00:00Z");
+	cJSON_Delete(r);
+	cJSON *bad = json_device(vf, NULL, NULL, -EBADMSG);
+	assert_string_equal(cJSON_GetObjectItem(bad, "allocation")->valuestring, "corrupt");
+	cJSON_Delete(bad);
+	dm_inventory_free(inv);
+}
+
+static int setup(void **state)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0)
+		return -1;
+	self[n] = 0;
+	*strrchr(self, '/') = 0; /* <build>/tests/devmgr */
+	snprintf(generator, sizeof(generator), "%s/../fixtures/mkfakesysfs", self);
+	snprintf(workdir, sizeof(workdir), "/tmp/devmgr-unit.XXXXXX");
+	if (!mkdtemp(workdir))
+		return -1;
+	snprintf(fixture, sizeof(fixture), "%s/sysfs", workdir);
+	return run_generator(fixture, "") == 0 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[PATH_MAX + 16];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", workdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_range_valid),
+		cmocka_unit_test(test_range_invalid),
+		cmocka_unit_test(test_config_good),
+		cmocka_unit_test(test_config_bad),
+		cmocka_unit_test(test_match),
+		cmocka_unit_test(test_pci_addr),
+		cmocka_unit_test(test_lookup),
+		cmocka_unit_test(test_inventory),
+		cmocka_unit_test(test_inventory_views),
+		cmocka_unit_test(test_set_num_vfs),
+		cmocka_unit_test(test_store_basic),
+		cmocka_unit_test(test_store_names),
+		cmocka_unit_test(test_store_stale),
+		cmocka_unit_test(test_store_corrupt),
+		cmocka_unit_test(test_store_locks),
+		cmocka_unit_test(test_claim_from_pool),
+		cmocka_unit_test(test_json_schema),
+	};
+	return cmocka_run_group_tests_name("devmgr", tests, setup, teardown);
+}
