@@ -8,6 +8,7 @@
 
 #include "ucni/cni.h"
 #include "ucni/log.h"
+#include "ucni/netns.h"
 #include "ucni/result.h"
 
 #define MAX_STDIN (1u << 20)
@@ -262,6 +263,19 @@ int read_all(int fd, size_t max, char **ret, size_t *ret_len)
 	buf[len] = '\0';
 	*ret = buf;
 	*ret_len = len;
+	return 0;
+}
+
+int cni_netns_open(const struct cni_env *env, int *ret_fd)
+{
+	const char *p = env->netns ? env->netns : "";
+	int r = netns_open(p, ret_fd);
+	if (r == -ENOENT)
+		return cni_fail(CNI_ERR_UNKNOWN_CONTAINER, r, "CNI_NETNS \"%s\" does not exist", p);
+	if (r == -EINVAL)
+		return cni_fail(CNI_ERR_INVALID_ENV, r, "CNI_NETNS \"%s\" is not a network namespace", p);
+	if (r < 0)
+		return cni_fail(CNI_ERR_IO, r, "CNI_NETNS \"%s\" cannot be opened", p);
 	return 0;
 }
 

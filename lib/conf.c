@@ -152,6 +152,34 @@ int conf_mac(const cJSON *obj, const char *where, const char *key, unsigned char
 	return 1;
 }
 
+int conf_mtu(const cJSON *obj, unsigned int *ret)
+{
+	long long mtu;
+	int r = conf_int(obj, NULL, "mtu", 0, 65535, &mtu);
+	if (r <= 0)
+		return r;
+	if (mtu != 0 && mtu < 68)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
+				"invalid config: \"mtu\" value %lld is below the minimum 68", mtu);
+	*ret = (unsigned int)mtu;
+	return 1;
+}
+
+int conf_mac_chosen(const struct cni_ctx *ctx, unsigned char ret[6])
+{
+	const char *arg = cni_env_arg(&ctx->env, "MAC");
+	int r = conf_mac(ctx->conf.runtime, "runtimeConfig", "mac", ret);
+	if (r != 0)
+		return r;
+	if (arg) {
+		if (parse_mac(arg, ret) < 0 || (ret[0] & 1))
+			return cni_fail(CNI_ERR_INVALID_ENV, -EINVAL,
+					"CNI_ARGS: MAC value \"%s\" is not a unicast MAC address", arg);
+		return 1;
+	}
+	return conf_mac(ctx->conf.root, NULL, "mac", ret);
+}
+
 /* A name that ucni would look up as a file: no path parts, no control characters. */
 static int plain_name(const char *s, const char *what)
 {

@@ -72,7 +72,6 @@ static int parse_conf(struct stacked *st)
 int stacked_conf_parse(const struct link_kind *kind, const struct cni_ctx *ctx, struct stacked_conf *c)
 {
 	const cJSON *root = ctx->conf.root;
-	long long mtu;
 	int r;
 
 	if ((r = conf_string(root, NULL, "master", &c->master)) < 0)
@@ -83,27 +82,12 @@ int stacked_conf_parse(const struct link_kind *kind, const struct cni_ctx *ctx, 
 	if (why)
 		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL, "invalid config: \"master\" value \"%s\" %s",
 				c->master, why);
-	if ((r = conf_int(root, NULL, "mtu", 0, 65535, &mtu)) < 0)
+	if ((r = conf_mtu(root, &c->mtu)) < 0)
 		return r;
-	if (r > 0 && mtu != 0 && mtu < 68)
-		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
-				"invalid config: \"mtu\" value %lld is below the minimum 68", mtu);
-	c->mtu = r > 0 ? (unsigned int)mtu : 0;
 	if ((r = conf_bool(root, NULL, "linkInContainer", &c->link_in_container)) < 0)
 		return r;
-
 	if (kind->supports_mac) {
-		/* Precedence: runtimeConfig.mac > CNI_ARGS MAC > config mac. */
-		const char *arg = cni_env_arg(&ctx->env, "MAC");
-		if ((r = conf_mac(ctx->conf.runtime, "runtimeConfig", "mac", c->mac)) < 0)
-			return r;
-		if (r == 0 && arg) {
-			if (parse_mac(arg, c->mac) < 0 || (c->mac[0] & 1))
-				return cni_fail(CNI_ERR_INVALID_ENV, -EINVAL,
-						"CNI_ARGS: MAC value \"%s\" is not a unicast MAC address", arg);
-			r = 1;
-		}
-		if (r == 0 && (r = conf_mac(root, NULL, "mac", c->mac)) < 0)
+		if ((r = conf_mac_chosen(ctx, c->mac)) < 0)
 			return r;
 		c->has_mac = r > 0;
 	}
@@ -113,21 +97,14 @@ int stacked_conf_parse(const struct link_kind *kind, const struct cni_ctx *ctx, 
 	return kind->parse ? kind->parse(ctx, c->kind) : 0;
 }
 
-/* CNI_NETNS: a missing namespace is an unknown container (3), anything else
- * that is not a network namespace is a bad variable (4). */
 static int open_netns(struct stacked *st)
 {
-	const char *p = st->ctx->env.netns;
-	int r = netns_open(p, &st->nsfd);
-	if (r == -ENOENT)
-		return cni_fail(CNI_ERR_UNKNOWN_CONTAINER, r, "CNI_NETNS \"%s\" does not exist", p);
-	if (r == -EINVAL)
-		return cni_fail(CNI_ERR_INVALID_ENV, r, "CNI_NETNS \"%s\" is not a network namespace", p);
+	int r = cni_netns_open(&st->ctx->env, &st->nsfd);
 	if (r < 0)
-		return cni_fail(CNI_ERR_IO, r, "CNI_NETNS \"%s\" cannot be opened", p);
+		return r;
 	r = nlsk_open_in(&st->cont, st->nsfd);
 	if (r < 0)
-		return cni_fail(CNI_ERR_INTERNAL, r, "cannot open a netlink socket in %s", p);
+		return cni_fail(CNI_ERR_INTERNAL, r, "cannot open a netlink socket in %s", st->ctx->env.netns);
 	return 0;
 }
 
@@ -510,11 +487,6 @@ out:
 	return r;
 }
 
-/* Is route rt (no "gw" of its own) or its gateway this interface's business?
- * In a chained result the other interfaces' routes are listed too: a route
- * with a gateway belongs to the interface whose prefix holds it; one without
- * goes through the interface whose IP of that family names a gateway, or, when
- * no IP of that family names one, through every interface with such an IP. */
 static bool prefix_holds(const struct ip_prefix *p, const struct ip_addr *a)
 {
 	int bits = p->len;
@@ -528,23 +500,31 @@ static bool prefix_holds(const struct ip_prefix *p, const struct ip_addr *a)
 	return true;
 }
 
+/*
+ * CHECK: is route rt interface iface's? A chained result lists the routes of
+ * the earlier interfaces too. A route whose gateway lies in one of an
+ * interface's prefixes is that interface's. Otherwise it went through the
+ * first interface whose IPs of that family name a gateway (the one the route
+ * takes when it has no "gw"), or else the first with an IP of that family: a
+ * later plugin could not have added the same destination again.
+ */
 static bool route_is_ifaces(const struct cni_result *r, const struct cni_route *rt, int iface)
 {
-	bool mine = false, mine_gw = false, other_gw = false;
+	int first = -1, first_gw = -1;
 	for (size_t i = 0; i < r->n_ips; i++) {
 		const struct cni_ip *ip = &r->ips[i];
-		if (ip->address.family != rt->dst.family)
+		if (ip->address.family != rt->dst.family || ip->iface < 0)
 			continue;
-		if (rt->has_gw && ip->iface == iface && prefix_holds(&ip->address, &rt->gw))
-			return true;
-		if (ip->iface == iface) {
-			mine = true;
-			mine_gw |= ip->has_gateway;
-		} else {
-			other_gw |= ip->has_gateway;
-		}
+		if (rt->has_gw && prefix_holds(&ip->address, &rt->gw))
+			return ip->iface == iface;
+		if (first < 0 || ip->iface < first)
+			first = ip->iface;
+		if (ip->has_gateway && (first_gw < 0 || ip->iface < first_gw))
+			first_gw = ip->iface;
 	}
-	return !rt->has_gw && mine && (mine_gw || !other_gw);
+	if (first < 0)
+		return r->n_ifaces <= 1;
+	return (first_gw >= 0 ? first_gw : first) == iface;
 }
 
 /* prevResult with only the routes of interface `iface` (see route_is_ifaces). */

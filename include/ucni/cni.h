@@ -143,6 +143,13 @@ int conf_enum(const cJSON *obj, const char *where, const char *key, const char *
 /* A MAC address "aa:bb:cc:dd:ee:ff": unicast, not all-zero. */
 int conf_mac(const cJSON *obj, const char *where, const char *key, unsigned char ret[6]);
 int parse_mac(const char *s, unsigned char ret[6]);
+/* "mtu": 0 (keep) or 68..65535. */
+int conf_mtu(const cJSON *obj, unsigned int *ret);
+
+struct cni_ctx;
+/* The MAC the runtime and user asked for: runtimeConfig.mac > CNI_ARGS MAC >
+ * the config's "mac". 1 when one was given, 0 when none. */
+int conf_mac_chosen(const struct cni_ctx *ctx, unsigned char ret[6]);
 void format_mac(const unsigned char mac[6], char buf[18]);
 
 /* ---- the plugin skeleton ---- */
@@ -161,6 +168,10 @@ struct cni_plugin {
 	int (*status)(struct cni_ctx *ctx);
 	int (*gc)(struct cni_ctx *ctx);
 };
+
+/* Open CNI_NETNS: a missing namespace is an unknown container (3), anything
+ * that is not a network namespace a bad variable (4). */
+int cni_netns_open(const struct cni_env *env, int *ret_fd);
 
 /* Runs one CNI invocation and returns the process exit status. */
 int cni_main(const struct cni_plugin *plugin);
