@@ -4,7 +4,8 @@
 #   make check           install missing packages, build, run every test suite
 #   make demo            the macvlan sandbox demo (no real NIC needed)
 #   make bench           benchmarks
-#   make install         DESTDIR, PREFIX, CNI_BIN_DIR honoured
+#   make install         DESTDIR, PREFIX, CNI_BIN_DIR, BINDIR, LIBDIR, … honoured; make uninstall
+#   make deb             a Debian package build/ucni_<version>_<arch>.deb
 #
 # Switches: V=1 (show commands), WERROR=1, SANITIZE=address,undefined, CC=clang
 
@@ -13,6 +14,7 @@ BINDIR      ?= $(PREFIX)/bin
 LIBDIR      ?= $(PREFIX)/lib
 INCLUDEDIR  ?= $(PREFIX)/include
 DATADIR     ?= $(PREFIX)/share
+MANDIR      ?= $(DATADIR)/man
 CNI_BIN_DIR ?= /opt/cni/bin
 DESTDIR     ?=
 
@@ -109,12 +111,52 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory SANITIZE=address,undefined tests
 	$(Q)BUILD=$(B) tests/run-suites $(CHECK_SUITES) --build $(SAN_B) $(SAN_SUITES)
 
+# install/uninstall: the plugins, examples, man pages and bash completion here; devmgr,
+# libdevmgr, its header and .pc file come from install-devmgr (devmgr/module.mk), a
+# prerequisite of both. uninstall removes exactly those files; directories only when
+# they are ucni's own, or, with a DESTDIR, any left empty below DESTDIR.
+EXAMPLESDIR ?= $(DATADIR)/ucni/examples
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+MAN_PAGES   := $(sort $(wildcard doc/*.[1-8]))
+EXAMPLES    := $(sort $(wildcard conf/*.conflist conf/*.conf conf/*.json conf/*.yaml))
+INSTALL_DIRS = $(CNI_BIN_DIR) $(BINDIR) $(LIBDIR)/pkgconfig $(INCLUDEDIR)/devmgr $(EXAMPLESDIR) \
+               $(BASHCOMPDIR) $(sort $(foreach m,$(MAN_PAGES),$(MANDIR)/man$(subst .,,$(suffix $(m)))))
+
 install: all
 	install -d $(DESTDIR)$(CNI_BIN_DIR)
 	$(if $(CNI_PLUGINS),install -m 0755 $(addprefix $(BIN)/,$(CNI_PLUGINS)) $(DESTDIR)$(CNI_BIN_DIR)/)
+	install -d $(DESTDIR)$(EXAMPLESDIR) $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 $(EXAMPLES) $(DESTDIR)$(EXAMPLESDIR)/
+	install -m 0644 packaging/devmgr.bash-completion $(DESTDIR)$(BASHCOMPDIR)/devmgr
+	for m in $(MAN_PAGES); do d=$(DESTDIR)$(MANDIR)/man$${m##*.}; \
+		install -d $$d && install -m 0644 $$m $$d/ || exit 1; done
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(CNI_BIN_DIR)/,$(CNI_PLUGINS))
+	rm -f $(addprefix $(DESTDIR)$(EXAMPLESDIR)/,$(notdir $(EXAMPLES))) $(DESTDIR)$(BASHCOMPDIR)/devmgr
+	rm -f $(foreach m,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
+	rmdir $(DESTDIR)$(EXAMPLESDIR) $(DESTDIR)$(DATADIR)/ucni $(DESTDIR)$(INCLUDEDIR)/devmgr 2>/dev/null || true
+	$(if $(DESTDIR),top='$(patsubst %/,%,$(DESTDIR))'; for d in $(INSTALL_DIRS); do d=$$top$$d; \
+		while [ "$$d" != "$$top" ] && [ "$${d#$$top/}" != "$$d" ] && rmdir "$$d" 2>/dev/null; do d=$${d%/*}; done; \
+	done)
+
+# make deb: a binary package ucni_<version>_<arch>.deb in $(B)/, built with dpkg-deb from
+# a `make install` into a staging tree (PREFIX=/usr, plugins in /opt/cni/bin: see
+# packaging/mkdeb for why). UCNI_VERSION: the VERSION file, else git describe.
+UCNI_VERSION := $(or $(shell cat VERSION 2>/dev/null),$(shell git describe --tags --always 2>/dev/null | sed 's/^v//'),0)
+DEB_ARCH     ?= $(shell dpkg --print-architecture 2>/dev/null)
+DEB_CNI_DIR  ?= /opt/cni/bin
+DEB_STAGE    := $(B)/deb/root
+DEB_FILE     := $(B)/ucni_$(UCNI_VERSION)_$(DEB_ARCH).deb
+.PHONY: deb print-deb
+deb: all
+	$(if $(SANITIZE)$(filter 1,$(FAULTS) $(FUZZ)),$(error make deb: not from a sanitizer, fault or fuzz build))
+	$(Q)rm -rf $(B)/deb
+	$(Q)$(MAKE) --no-print-directory -s install DESTDIR=$(abspath $(DEB_STAGE)) PREFIX=/usr \
+		CNI_BIN_DIR=$(DEB_CNI_DIR) >/dev/null
+	$(Q)packaging/mkdeb $(DEB_STAGE) $(UCNI_VERSION) $(DEB_ARCH) $(DEB_FILE)
+print-deb:
+	@echo $(DEB_FILE)
 
 print-cni-plugins:
 	@echo $(CNI_PLUGINS)
@@ -131,4 +173,4 @@ clean:
 demo: deps
 	$(Q)$(MAKE) --no-print-directory $(BIN)/macvlan
 	$(Q)UCNI_BIN=$(CURDIR)/$(BIN) scripts/demo.sh
-.SECONDARY:
+.PRECIOUS: $(B)/obj/%.o

@@ -1,0 +1,15 @@
+# The sriov CNI plugin: the CNI core + libdevmgr (device lookup, pools, allocation store).
+SRIOV_OBJS  := $(B)/obj/sriov/sriov.o
+OBJS        += $(SRIOV_OBJS)
+PROGRAMS    += $(BIN)/sriov
+CNI_PLUGINS += sriov
+
+$(BIN)/sriov: $(SRIOV_OBJS) $(LIBUCNI) $(DEVMGR_A)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(SRIOV_OBJS) $(LIBUCNI) $(DEVMGR_LIBS) $(UCNI_PLUGIN_LIBS)
+
+# Host-kernel suite (fake sysfs, veths as VF netdevs), also under ASan/UBSan; the VM
+# suite with qemu's igb and netdevsim.
+CHECK_SUITES += tests/sriov/host.sh tests/sriov/vm.sh
+SAN_SUITES   += tests/sriov/host.sh

@@ -1,0 +1,1397 @@
+/* The sriov CNI plugin: take a VF (by PCI address or from a devmgr pool), lock
+ * and record it, save its state, configure it through the PF, move its netdev
+ * into the container — and put everything back on DEL, GC or a failed ADD. */
+#include <errno.h>
+#include <linux/if_link.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "devmgr/devmgr.h"
+#include "ucni/fault.h"
+#include "ucni/ipam.h"
+#include "ucni/ipcfg.h"
+#include "ucni/log.h"
+#include "ucni/netns.h"
+#include "ucni/vf.h"
+
+#define DEFAULT_POOL_CONFIG "/etc/ucni/devmgr.json"
+#define SAVED_FORMAT 1
+
+/* ---- configuration ---- */
+
+struct sriov_conf {
+	const char *device_id; /* as given; pci is its canonical form */
+	const char *device_key;
+	char pci[DM_PCI_ADDR_MAX];
+	const char *pool;
+	const char *pool_config;
+	int numa; /* -1: no preference */
+	bool has_vlan, has_qos, has_proto;
+	int vlan, qos;
+	uint16_t proto;
+	bool has_mac;
+	unsigned char mac[6];
+	int spoofchk, trust, link_state; /* -1: not configured */
+	bool has_min_tx, has_max_tx;
+	uint32_t min_tx, max_tx;
+	unsigned int mtu;
+};
+
+/* What the VF looked like before ADD touched it: the record's data blob. */
+struct saved {
+	char network[256];
+	char netdev[IFNAMSIZ]; /* host name of the VF netdev, "" for userspace drivers */
+	int ifindex;
+	unsigned char mac[6];
+	unsigned int mtu;
+	bool up;
+	char pf[IFNAMSIZ];
+	bool has_vf;
+	struct vf_info vf;
+};
+
+struct sr {
+	struct cni_ctx *ctx;
+	struct sriov_conf c;
+	const char *sysfs;
+	const char *statedir;
+	dm_store *store;
+	char pci[DM_PCI_ADDR_MAX];
+	dm_device dev;
+	int nsfd, hostfd;
+	struct nlsk host, cont;
+	struct saved orig;
+	int reclaimed_ifindex; /* the VF netdev as a reclaim just restored it */
+	char installed_config[4096];
+};
+
+static const char *env_or(const char *name, const char *dflt)
+{
+	const char *v = getenv(name);
+	return v && *v ? v : dflt;
+}
+
+/* Fault points after each ADD step (FAULTS=1 builds only, see ucni/fault.h), so
+ * the suites can prove the rollback of every step. */
+static bool fault(const char *point)
+{
+	if (!FAULT(point))
+		return false;
+	cni_fail(CNI_ERR_INTERNAL, -EIO, "fault injected at %s", point);
+	return true;
+}
+
+static int on_off(const cJSON *root, const char *key, int *ret)
+{
+	static const char *const choices[] = {"off", "on", NULL};
+	int i = -1, r = conf_enum(root, NULL, key, choices, &i);
+	*ret = r > 0 ? i : -1;
+	return r;
+}
+
+static int parse_conf(struct sr *s)
+{
+	const struct cni_ctx *ctx = s->ctx;
+	const cJSON *root = ctx->conf.root;
+	struct sriov_conf *c = &s->c;
+	long long v;
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	s->sysfs = env_or("UCNI_SYSFS_ROOT", DM_DEFAULT_SYSFS_ROOT);
+	s->statedir = env_or("UCNI_STATE_DIR", DM_DEFAULT_STATE_DIR);
+	c->numa = -1;
+	c->spoofchk = c->trust = c->link_state = -1;
+
+	/* deviceID: runtimeConfig (device plugin via the runtime) > deviceID > pciBusID (Multus) */
+	if ((r = conf_string(ctx->conf.runtime, "runtimeConfig", "deviceID", &c->device_id)) < 0)
+		return r;
+	c->device_key = "runtimeConfig.deviceID";
+	if (r == 0 || !*c->device_id) {
+		c->device_id = NULL;
+		c->device_key = "deviceID";
+		if ((r = conf_string(root, NULL, "deviceID", &c->device_id)) < 0)
+			return r;
+	}
+	if (!c->device_id || !*c->device_id) {
+		c->device_id = NULL;
+		c->device_key = "pciBusID";
+		if ((r = conf_string(root, NULL, "pciBusID", &c->device_id)) < 0)
+			return r;
+		if (c->device_id && !*c->device_id)
+			c->device_id = NULL;
+	}
+	if (c->device_id && dm_pci_addr_normalize(c->device_id, c->pci) < 0)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
+				"invalid config: \"%s\" value \"%s\" is not a PCI address (dddd:bb:dd.f)", c->device_key,
+				c->device_id);
+
+	if ((r = conf_string(root, NULL, "pool", &c->pool)) < 0)
+		return r;
+	if (c->pool && !*c->pool)
+		c->pool = NULL;
+	if ((r = conf_string(root, NULL, "poolConfig", &c->pool_config)) < 0)
+		return r;
+	if (!c->pool_config || !*c->pool_config) {
+		/* as the devmgr CLI: $DEVMGR_CONFIG, the config `devmgr apply` installed, /etc */
+		c->pool_config = getenv("DEVMGR_CONFIG");
+		if (!c->pool_config || !*c->pool_config) {
+			snprintf(s->installed_config, sizeof(s->installed_config), "%s/config.json", s->statedir);
+			c->pool_config = access(s->installed_config, F_OK) == 0 ? s->installed_config : DEFAULT_POOL_CONFIG;
+		}
+	}
+	if ((r = conf_int(root, NULL, "numaNode", -1, 1023, &v)) < 0)
+		return r;
+	if (r > 0)
+		c->numa = (int)v;
+
+	if ((r = conf_int(root, NULL, "vlan", 0, 4094, &v)) < 0)
+		return r;
+	c->has_vlan = r > 0;
+	c->vlan = (int)(r > 0 ? v : 0);
+	if ((r = conf_int(root, NULL, "vlanQoS", 0, 7, &v)) < 0)
+		return r;
+	c->has_qos = r > 0;
+	c->qos = (int)(r > 0 ? v : 0);
+	const char *proto;
+	if ((r = conf_string(root, NULL, "vlanProto", &proto)) < 0)
+		return r;
+	c->proto = VF_PROTO_8021Q;
+	if (r > 0) {
+		c->has_proto = true;
+		if (strcasecmp(proto, "802.1q") == 0)
+			c->proto = VF_PROTO_8021Q;
+		else if (strcasecmp(proto, "802.1ad") == 0)
+			c->proto = VF_PROTO_8021AD;
+		else
+			return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
+					"invalid config: \"vlanProto\" has unknown value \"%s\" (expected 802.1q or 802.1ad)",
+					proto);
+	}
+	if (c->qos && !c->vlan)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
+				"invalid config: \"vlanQoS\" value %d needs a non-zero \"vlan\"", c->qos);
+	if (c->has_proto && c->proto != VF_PROTO_8021Q && !c->vlan)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
+				"invalid config: \"vlanProto\" value \"%s\" needs a non-zero \"vlan\"", proto);
+
+	if ((r = on_off(root, "spoofchk", &c->spoofchk)) < 0 || (r = on_off(root, "trust", &c->trust)) < 0)
+		return r;
+	static const char *const states[] = {"auto", "enable", "disable", NULL};
+	int ls = -1;
+	if ((r = conf_enum(root, NULL, "link_state", states, &ls)) < 0)
+		return r;
+	c->link_state = r > 0 ? ls : -1;
+	if ((r = conf_int(root, NULL, "min_tx_rate", 0, UINT32_MAX, &v)) < 0)
+		return r;
+	c->has_min_tx = r > 0;
+	c->min_tx = (uint32_t)(r > 0 ? v : 0);
+	if ((r = conf_int(root, NULL, "max_tx_rate", 0, UINT32_MAX, &v)) < 0)
+		return r;
+	c->has_max_tx = r > 0;
+	c->max_tx = (uint32_t)(r > 0 ? v : 0);
+	if (c->has_min_tx && c->has_max_tx && c->max_tx && c->min_tx > c->max_tx)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
+				"invalid config: \"min_tx_rate\" %u is above \"max_tx_rate\" %u", c->min_tx, c->max_tx);
+
+	if ((r = conf_int(root, NULL, "mtu", 0, 65535, &v)) < 0)
+		return r;
+	if (r > 0 && v != 0 && v < 68)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
+				"invalid config: \"mtu\" value %lld is below the minimum 68", v);
+	c->mtu = r > 0 ? (unsigned int)v : 0;
+
+	/* runtimeConfig.mac > CNI_ARGS MAC > mac */
+	const char *arg = cni_env_arg(&ctx->env, "MAC");
+	if ((r = conf_mac(ctx->conf.runtime, "runtimeConfig", "mac", c->mac)) < 0)
+		return r;
+	if (r == 0 && arg) {
+		if (parse_mac(arg, c->mac) < 0 || (c->mac[0] & 1))
+			return cni_fail(CNI_ERR_INVALID_ENV, -EINVAL,
+					"CNI_ARGS: MAC value \"%s\" is not a unicast MAC address", arg);
+		r = 1;
+	}
+	if (r == 0 && (r = conf_mac(root, NULL, "mac", c->mac)) < 0)
+		return r;
+	c->has_mac = r > 0;
+
+	return 0;
+}
+
+static bool wants_vf_settings(const struct sriov_conf *c)
+{
+	return c->has_mac || c->has_vlan || c->has_qos || c->has_proto || c->spoofchk >= 0 || c->trust >= 0 ||
+	       c->link_state >= 0 || c->has_min_tx || c->has_max_tx;
+}
+
+static void sr_init(struct sr *s, struct cni_ctx *ctx)
+{
+	memset(s, 0, sizeof(*s));
+	s->ctx = ctx;
+	s->nsfd = s->hostfd = -1;
+	s->host.fd = s->cont.fd = -1;
+}
+
+static void sr_free(struct sr *s)
+{
+	nlsk_close(&s->host);
+	nlsk_close(&s->cont);
+	if (s->nsfd >= 0)
+		close(s->nsfd);
+	if (s->hostfd >= 0)
+		close(s->hostfd);
+	dm_store_free(s->store);
+}
+
+static int open_host(struct sr *s)
+{
+	int r;
+	if (s->host.fd >= 0)
+		return 0;
+	if ((r = nlsk_open(&s->host)) < 0 || (r = netns_open_self(&s->hostfd)) < 0)
+		return cni_fail(CNI_ERR_INTERNAL, r, "cannot open the host network namespace");
+	return 0;
+}
+
+static int open_store(struct sr *s)
+{
+	int r = dm_store_open(s->statedir, &s->store);
+	if (r < 0)
+		return cni_fail(CNI_ERR_IO, r, "cannot open the VF allocation store %s", s->statedir);
+	return 0;
+}
+
+/* ---- the saved state (record data) ---- */
+
+static char *saved_to_json(const struct saved *o)
+{
+	char mac[18];
+	cJSON *j = cJSON_CreateObject(), *vf;
+	cJSON_AddNumberToObject(j, "format", SAVED_FORMAT);
+	cJSON_AddStringToObject(j, "network", o->network);
+	if (o->netdev[0]) {
+		format_mac(o->mac, mac);
+		cJSON_AddStringToObject(j, "netdev", o->netdev);
+		cJSON_AddNumberToObject(j, "ifindex", o->ifindex);
+		cJSON_AddStringToObject(j, "mac", mac);
+		cJSON_AddNumberToObject(j, "mtu", o->mtu);
+		cJSON_AddBoolToObject(j, "up", o->up);
+	}
+	if (o->has_vf) {
+		vf = cJSON_AddObjectToObject(j, "vf");
+		format_mac(o->vf.mac, mac);
+		cJSON_AddStringToObject(vf, "pf", o->pf);
+		cJSON_AddNumberToObject(vf, "index", o->vf.index);
+		cJSON_AddStringToObject(vf, "mac", mac);
+		cJSON_AddNumberToObject(vf, "vlan", o->vf.vlan);
+		cJSON_AddNumberToObject(vf, "qos", o->vf.qos);
+		cJSON_AddNumberToObject(vf, "vlanProto", o->vf.vlan_proto);
+		cJSON_AddNumberToObject(vf, "spoofchk", o->vf.spoofchk);
+		cJSON_AddNumberToObject(vf, "trust", o->vf.trust);
+		cJSON_AddNumberToObject(vf, "linkState", o->vf.link_state);
+		if (o->vf.has_rate) {
+			cJSON_AddNumberToObject(vf, "minTxRate", o->vf.min_tx_rate);
+			cJSON_AddNumberToObject(vf, "maxTxRate", o->vf.max_tx_rate);
+		}
+	}
+	char *txt = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	return txt;
+}
+
+static double num(const cJSON *o, const char *k, double dflt)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
+static const char *str(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int saved_parse(const char *txt, struct saved *o)
+{
+	cJSON *j = txt ? cJSON_Parse(txt) : NULL;
+	const char *p;
+	memset(o, 0, sizeof(*o));
+	if (!j || num(j, "format", 0) != SAVED_FORMAT) {
+		cJSON_Delete(j);
+		return -EBADMSG;
+	}
+	snprintf(o->network, sizeof(o->network), "%s", (p = str(j, "network")) ? p : "");
+	if ((p = str(j, "netdev"))) {
+		snprintf(o->netdev, sizeof(o->netdev), "%s", p);
+		o->ifindex = (int)num(j, "ifindex", 0);
+		if (!(p = str(j, "mac")) || parse_mac(p, o->mac) < 0)
+			memset(o->mac, 0, 6);
+		o->mtu = (unsigned int)num(j, "mtu", 0);
+		o->up = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "up"));
+	}
+	const cJSON *vf = cJSON_GetObjectItemCaseSensitive(j, "vf");
+	if (cJSON_IsObject(vf) && (p = str(vf, "pf"))) {
+		o->has_vf = true;
+		snprintf(o->pf, sizeof(o->pf), "%s", p);
+		o->vf.index = (int)num(vf, "index", -1);
+		if (!(p = str(vf, "mac")) || parse_mac(p, o->vf.mac) < 0)
+			memset(o->vf.mac, 0, 6);
+		o->vf.vlan = (uint16_t)num(vf, "vlan", 0);
+		o->vf.qos = (uint8_t)num(vf, "qos", 0);
+		o->vf.vlan_proto = (uint16_t)num(vf, "vlanProto", VF_PROTO_8021Q);
+		o->vf.spoofchk = (int)num(vf, "spoofchk", -1);
+		o->vf.trust = (int)num(vf, "trust", -1);
+		o->vf.link_state = (int)num(vf, "linkState", -1);
+		o->vf.has_rate = cJSON_GetObjectItemCaseSensitive(vf, "maxTxRate") != NULL;
+		o->vf.min_tx_rate = (uint32_t)num(vf, "minTxRate", 0);
+		o->vf.max_tx_rate = (uint32_t)num(vf, "maxTxRate", 0);
+	}
+	cJSON_Delete(j);
+	return 0;
+}
+
+/* ---- finding the VF's netdev ---- */
+
+/* Is link (in whatever namespace) the netdev of PCI function pci? A kernel that
+ * reports the parent device must name pci; one that does not (older kernels, the
+ * test suites' veths) is taken at its word. */
+static bool link_is_vf(const struct link_info *li, const char *pci)
+{
+	return !li->parent_dev[0] || strcmp(li->parent_dev, pci) == 0;
+}
+
+/* The VF's netdev in the host namespace: by the name sysfs shows (sysfs was
+ * mounted by the host namespace), then by the ifindex it had before ADD. */
+static int find_host_netdev(struct sr *s, const char *pci, int saved_ifindex, struct link_info *ret)
+{
+	dm_device d;
+	if (dm_device_lookup(s->sysfs, pci, &d) == 0 && d.netdev[0] &&
+	    link_get_by_name(&s->host, d.netdev, ret) == 0 && link_is_vf(ret, pci))
+		return 0;
+	if (saved_ifindex > 0 && link_get_by_index(&s->host, saved_ifindex, ret) == 0 && ret->parent_dev[0] &&
+	    strcmp(ret->parent_dev, pci) == 0)
+		return 0;
+	return -ENODEV;
+}
+
+/* A netns being deleted returns its physical netdevs to the host from a kernel
+ * work queue, a little after the netns file is gone: wait for it (bounded). */
+static int wait_host_netdev(struct sr *s, const char *pci, int saved_ifindex, struct link_info *ret)
+{
+	for (int i = 0; i < 100; i++) {
+		if (find_host_netdev(s, pci, saved_ifindex, ret) == 0)
+			return 0;
+		usleep(100 * 1000);
+	}
+	return -ENODEV;
+}
+
+/* Should the VF have a netdev? It still exists with a kernel network driver. */
+static bool vf_netdev_expected(struct sr *s, const char *pci)
+{
+	dm_device d;
+	return dm_device_lookup(s->sysfs, pci, &d) == 0 && d.role == DM_ROLE_VF && d.driver[0] &&
+	       !d.userspace_driver;
+}
+
+/* ---- applying and restoring VF settings ---- */
+
+static const enum vf_setting order[] = {VF_SET_MAC,	   VF_SET_VLAN,	      VF_SET_SPOOFCHK,
+					VF_SET_TRUST, VF_SET_LINK_STATE, VF_SET_RATE};
+
+static bool configured(const struct sriov_conf *c, enum vf_setting st)
+{
+	switch (st) {
+	case VF_SET_MAC:
+		return c->has_mac;
+	case VF_SET_VLAN:
+		return c->has_vlan || c->has_qos || c->has_proto;
+	case VF_SET_SPOOFCHK:
+		return c->spoofchk >= 0;
+	case VF_SET_TRUST:
+		return c->trust >= 0;
+	case VF_SET_LINK_STATE:
+		return c->link_state >= 0;
+	case VF_SET_RATE:
+		return c->has_min_tx || c->has_max_tx;
+	default:
+		return false;
+	}
+}
+
+/* The VF as the config wants it: the saved state with the configured keys on top. */
+static void wanted_vf(const struct sriov_conf *c, const struct vf_info *cur, struct vf_info *w)
+{
+	*w = *cur;
+	if (c->has_mac)
+		memcpy(w->mac, c->mac, 6);
+	if (configured(c, VF_SET_VLAN)) {
+		w->vlan = (uint16_t)c->vlan;
+		w->qos = (uint8_t)c->qos;
+		w->vlan_proto = c->proto;
+	}
+	if (c->spoofchk >= 0)
+		w->spoofchk = c->spoofchk;
+	if (c->trust >= 0)
+		w->trust = c->trust;
+	if (c->link_state >= 0)
+		w->link_state = c->link_state;
+	if (c->has_min_tx)
+		w->min_tx_rate = c->min_tx;
+	if (c->has_max_tx)
+		w->max_tx_rate = c->max_tx;
+}
+
+static const char *describe(enum vf_setting st, const struct vf_info *v, char *buf, size_t len)
+{
+	char mac[18], pb[8];
+	switch (st) {
+	case VF_SET_MAC:
+		format_mac(v->mac, mac);
+		snprintf(buf, len, "mac %s", mac);
+		break;
+	case VF_SET_VLAN:
+		snprintf(buf, len, "vlan %u vlanQoS %u vlanProto %s", v->vlan, v->qos, vf_proto_str(v->vlan_proto, pb));
+		break;
+	case VF_SET_SPOOFCHK:
+		snprintf(buf, len, "spoofchk %s", v->spoofchk ? "on" : "off");
+		break;
+	case VF_SET_TRUST:
+		snprintf(buf, len, "trust %s", v->trust ? "on" : "off");
+		break;
+	case VF_SET_LINK_STATE:
+		snprintf(buf, len, "link_state %s", vf_link_state_str(v->link_state));
+		break;
+	case VF_SET_RATE:
+		snprintf(buf, len, "min_tx_rate %u max_tx_rate %u", v->min_tx_rate, v->max_tx_rate);
+		break;
+	default:
+		snprintf(buf, len, "?");
+	}
+	return buf;
+}
+
+static int pf_ifindex(struct sr *s, const char *pf, int *ret)
+{
+	struct link_info li;
+	int r = link_get_by_name(&s->host, pf, &li);
+	if (r < 0)
+		return r;
+	*ret = li.ifindex;
+	return 0;
+}
+
+static int apply_vf_settings(struct sr *s, const struct link_info *host_li)
+{
+	struct vf_info want;
+	char what[96];
+	int pfidx, r;
+	if (!wants_vf_settings(&s->c))
+		return 0;
+	if (!s->orig.has_vf)
+		return cni_fail(CNI_ERR_DEVICE, -ENODEV,
+				"VF %s: its PF \"%s\" does not report VF %d over netlink, so VF settings (%s) cannot be applied",
+				s->pci, s->dev.pf_netdev[0] ? s->dev.pf_netdev : s->dev.pf_pci, s->dev.vf_index,
+				s->c.has_mac ? "mac" : configured(&s->c, VF_SET_VLAN) ? "vlan" : "spoofchk/trust/link_state/rates");
+	if ((r = pf_ifindex(s, s->orig.pf, &pfidx)) < 0)
+		return cni_fail(CNI_ERR_DEVICE, r, "VF %s: PF \"%s\" is gone", s->pci, s->orig.pf);
+	/* A MAC set through the PF can lock the VF's own MAC (igb): set the netdev's first. */
+	if (s->c.has_mac && s->orig.netdev[0] && memcmp(host_li->mac, s->c.mac, 6) != 0) {
+		struct link_change ch = LINK_CHANGE_INIT;
+		ch.mac = s->c.mac;
+		if ((r = link_change(&s->host, host_li->ifindex, &ch)) < 0) {
+			format_mac(s->c.mac, what);
+			return cni_fail(CNI_ERR_KERNEL, r, "VF %s: setting MAC %s on its netdev %s failed", s->pci, what,
+					host_li->name);
+		}
+	}
+	wanted_vf(&s->c, &s->orig.vf, &want);
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		enum vf_setting st = order[i];
+		if (!configured(&s->c, st) || !vf_setting_differs(st, &want, &s->orig.vf))
+			continue;
+		r = vf_set(&s->host, pfidx, st, &want);
+		if (r < 0)
+			return cni_fail(CNI_ERR_KERNEL, r, "VF %d of PF %s (%s): the driver refused %s",
+					want.index, s->orig.pf, s->pci, describe(st, &want, what, sizeof(what)));
+		log_debug("VF %s: %s", s->pci, what);
+	}
+	return 0;
+}
+
+/* Put every VF setting that differs from the saved state back; the first
+ * failure is returned, the others are still tried. */
+static int restore_vf_settings(struct sr *s, const struct saved *o, const char *pci)
+{
+	struct vf_info cur;
+	char what[96];
+	int pfidx, r, first = 0;
+	if (!o->has_vf)
+		return 0;
+	if ((r = pf_ifindex(s, o->pf, &pfidx)) < 0 || (r = vf_get(&s->host, pfidx, o->vf.index, &cur)) < 0) {
+		log_warn("VF %s: PF %s or its VF %d is gone, VF settings not restored", pci, o->pf, o->vf.index);
+		return 0; /* nothing left to restore */
+	}
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		enum vf_setting st = order[i];
+		if (!vf_setting_differs(st, &cur, &o->vf))
+			continue;
+		if ((st == VF_SET_SPOOFCHK && o->vf.spoofchk < 0) || (st == VF_SET_TRUST && o->vf.trust < 0) ||
+		    (st == VF_SET_LINK_STATE && o->vf.link_state < 0) || (st == VF_SET_RATE && !o->vf.has_rate))
+			continue;
+		struct vf_info v = o->vf;
+		/* Some drivers (igb) report the MAC the VF gave itself as the VF's MAC.
+		 * Writing that back through the PF would make it an administrative MAC
+		 * and lock the VF out of its own: clear it instead; the netdev's MAC,
+		 * restored next, makes the driver report it again. */
+		if (st == VF_SET_MAC && o->netdev[0] && memcmp(o->vf.mac, o->mac, 6) == 0)
+			memset(v.mac, 0, 6);
+		r = vf_set(&s->host, pfidx, st, &v);
+		if (r < 0) {
+			describe(st, &v, what, sizeof(what));
+			log_error("VF %s: restoring %s failed: %s", pci, what, strerror(-r));
+			if (!first)
+				first = cni_fail(CNI_ERR_KERNEL, r, "VF %d of PF %s (%s): restoring %s failed",
+						 o->vf.index, o->pf, pci, what);
+		}
+	}
+	return first;
+}
+
+/* The netdev (ifindex in the host) gets its saved name, MAC, MTU and state. */
+static int restore_host_netdev(struct sr *s, const struct saved *o, const char *pci, int ifindex)
+{
+	struct link_info li;
+	int r;
+	if ((r = link_get_by_index(&s->host, ifindex, &li)) < 0)
+		return cni_fail(CNI_ERR_KERNEL, r, "VF %s: its netdev (ifindex %d) vanished", pci, ifindex);
+	struct link_change ch = LINK_CHANGE_INIT;
+	ch.up = 0;
+	if (strcmp(li.name, o->netdev) != 0)
+		ch.name = o->netdev;
+	if (o->mtu && li.mtu != o->mtu)
+		ch.mtu = o->mtu;
+	if ((r = link_change(&s->host, ifindex, &ch)) < 0 && ch.name) {
+		/* the old name is taken meanwhile: keep the current one, restore the rest */
+		log_warn("VF %s: cannot rename %s back to %s: %s", pci, li.name, o->netdev, strerror(-r));
+		ch.name = NULL;
+		r = link_change(&s->host, ifindex, &ch);
+	}
+	if (r < 0)
+		return cni_fail(CNI_ERR_KERNEL, r, "VF %s: restoring netdev %s (mtu %u) failed", pci, o->netdev, o->mtu);
+	static const unsigned char zero[6];
+	if (li.maclen == 6 && memcmp(li.mac, o->mac, 6) != 0 && memcmp(o->mac, zero, 6) != 0) {
+		struct link_change mc = LINK_CHANGE_INIT;
+		mc.mac = o->mac;
+		if ((r = link_change(&s->host, ifindex, &mc)) < 0) {
+			char m[18];
+			format_mac(o->mac, m);
+			return cni_fail(CNI_ERR_KERNEL, r, "VF %s: restoring MAC %s on %s failed", pci, m, o->netdev);
+		}
+	}
+	if (o->up) {
+		struct link_change up = LINK_CHANGE_INIT;
+		up.up = 1;
+		if ((r = link_change(&s->host, ifindex, &up)) < 0)
+			return cni_fail(CNI_ERR_KERNEL, r, "VF %s: bringing %s up failed", pci, o->netdev);
+	}
+	return 0;
+}
+
+/* Move the VF netdev from the container (cont_ifindex in cont) back to the host.
+ * Returns its ifindex in the host. */
+static int move_to_host(struct sr *s, struct nlsk *cont, int cont_ifindex, const struct saved *o, const char *pci,
+			int *ret_ifindex)
+{
+	struct link_change ch = LINK_CHANGE_INIT;
+	struct link_info li;
+	int r;
+	ch.up = 0;
+	ch.netns_fd = s->hostfd;
+	/* Its own name may be taken in the host: the saved name then serves as the pattern. */
+	ch.name = o->netdev;
+	r = link_change(cont, cont_ifindex, &ch);
+	if (r < 0 && link_get_by_index(cont, cont_ifindex, &li) == 0)
+		return cni_fail(CNI_ERR_KERNEL, r, "VF %s: moving %s back to the host failed", pci, li.name);
+	if ((r = find_host_netdev(s, pci, o->ifindex, &li)) < 0 &&
+	    (r = link_get_by_index(&s->host, cont_ifindex, &li)) < 0)
+		return cni_fail(CNI_ERR_KERNEL, r, "VF %s: its netdev is neither in the container nor in the host", pci);
+	*ret_ifindex = li.ifindex;
+	return 0;
+}
+
+/*
+ * Everything back as saved: the netdev out of the container (cont may be NULL
+ * when the namespace is gone; then it is looked for in the host), VF settings
+ * through the PF, then name, MAC, MTU and state of the netdev in the host.
+ * The VF settings go first: a MAC the PF set can lock the VF's own MAC.
+ */
+static int restore_all(struct sr *s, const struct saved *o, const char *pci, struct nlsk *cont, int cont_ifindex,
+		       int *ret_ifindex)
+{
+	int ifindex = 0, r = 0, r2;
+	struct link_info li;
+	if (o->netdev[0]) {
+		if (cont && cont_ifindex > 0)
+			r = move_to_host(s, cont, cont_ifindex, o, pci, &ifindex);
+		else if (wait_host_netdev(s, pci, o->ifindex, &li) == 0)
+			ifindex = li.ifindex;
+		else if (vf_netdev_expected(s, pci))
+			r = cni_fail(CNI_ERR_TRY_AGAIN, -EAGAIN,
+				     "VF %s: its netdev has not come back to the host yet (netns teardown in progress?); retry",
+				     pci);
+		else
+			log_warn("VF %s: no netdev in the container or the host; only its VF settings are restored", pci);
+	}
+	r2 = restore_vf_settings(s, o, pci);
+	if (!r)
+		r = r2;
+	if (ifindex > 0 && (r2 = restore_host_netdev(s, o, pci, ifindex)) < 0 && !r)
+		r = r2;
+	if (ret_ifindex)
+		*ret_ifindex = ifindex;
+	return r;
+}
+
+/* ---- allocation ---- */
+
+/* A record whose container is gone: restore the VF from its data, then release.
+ * Called with the VF lock held. */
+static int reclaim(struct sr *s, const dm_record *rec)
+{
+	struct saved o;
+	if (rec->data && saved_parse(rec->data, &o) == 0) {
+		log_info("VF %s: container %s is gone, restoring the VF before reuse", rec->pci, rec->owner);
+		int r = restore_all(s, &o, rec->pci, NULL, 0, &s->reclaimed_ifindex);
+		if (r < 0)
+			return r;
+	}
+	int r = dm_store_release(s->store, rec->pci, rec->owner, NULL);
+	return r == -ENOENT ? 0 : r;
+}
+
+/* Restore and release the pool's stale records, so that a claim only ever gets
+ * a VF in its original state. */
+static void sweep_stale(struct sr *s)
+{
+	dm_record **list = NULL;
+	size_t n = 0;
+	if (dm_store_list(s->store, &list, NULL, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		dm_record *r = list[i], *again = NULL;
+		if (!r->owner || !dm_record_is_stale(r) || dm_store_lock_vf(s->store, r->pci, false) < 0)
+			continue;
+		if (dm_store_get(s->store, r->pci, &again) == 0 && dm_record_is_stale(again)) {
+			if (reclaim(s, again) < 0)
+				cni_error_reset(); /* not this invocation's error */
+		}
+		dm_record_free(again);
+		dm_store_unlock_vf(s->store, r->pci);
+	}
+	dm_record_list_free(list, n);
+}
+
+static int claim_from_pool(struct sr *s, const dm_owner *owner)
+{
+	char err[256] = "";
+	dm_config *cfg = NULL;
+	dm_inventory *inv = NULL;
+	dm_record *rec = NULL;
+	int r = dm_config_load(s->c.pool_config, &cfg, err, sizeof(err));
+	if (r < 0) {
+		r = cni_fail(CNI_ERR_INVALID_CONFIG, r, "invalid config: \"poolConfig\" %s cannot be used: %s",
+			     s->c.pool_config, err[0] ? err : strerror(-r));
+		goto out;
+	}
+	if (dm_config_pool_index(cfg, s->c.pool) < 0) {
+		r = cni_fail(CNI_ERR_INVALID_CONFIG, -ENOENT, "invalid config: \"pool\" value \"%s\" is not defined in %s",
+			     s->c.pool, s->c.pool_config);
+		goto out;
+	}
+	if ((r = dm_inventory_load(s->sysfs, 0, &inv)) < 0) {
+		r = cni_fail(CNI_ERR_IO, r, "reading the PCI devices under %s failed", s->sysfs);
+		goto out;
+	}
+	sweep_stale(s);
+	r = dm_store_claim_from_pool(s->store, cfg, inv, s->c.pool, owner, s->c.numa, &rec);
+	if (r == -ENOSPC) {
+		r = cni_fail(CNI_ERR_DEVICE, r, "pool \"%s\" has no free healthy VF", s->c.pool);
+		goto out;
+	}
+	if (r < 0) {
+		r = cni_fail(CNI_ERR_IO, r, "claiming a VF from pool \"%s\" failed", s->c.pool);
+		goto out;
+	}
+	if (r == DM_CLAIM_EXISTING) {
+		r = cni_fail(CNI_ERR_DEVICE, -EEXIST, "VF %s of pool \"%s\" is already attached to %s as %s (DEL it first)",
+			     rec->pci, s->c.pool, owner->id, owner->ifname);
+		goto out;
+	}
+	memcpy(s->pci, rec->pci, sizeof(s->pci));
+	r = dm_store_lock_vf(s->store, s->pci, true);
+	if (r < 0) {
+		dm_store_release(s->store, s->pci, owner->id, owner->ifname);
+		r = cni_fail(CNI_ERR_IO, r, "locking VF %s failed", s->pci);
+	}
+out:
+	dm_record_free(rec);
+	dm_inventory_free(inv);
+	dm_config_free(cfg);
+	return r < 0 ? r : 0;
+}
+
+static int claim_device(struct sr *s, const dm_owner *owner)
+{
+	dm_record *rec = NULL;
+	int r;
+	memcpy(s->pci, s->c.pci, sizeof(s->pci));
+	if ((r = dm_store_lock_vf(s->store, s->pci, true)) < 0)
+		return cni_fail(CNI_ERR_IO, r, "locking VF %s failed", s->pci);
+	r = dm_store_get(s->store, s->pci, &rec);
+	if (r == 0) {
+		bool same = rec->owner && strcmp(rec->owner, owner->id) == 0 && rec->ifname &&
+			    strcmp(rec->ifname, owner->ifname) == 0;
+		if (same)
+			r = cni_fail(CNI_ERR_DEVICE, -EEXIST, "VF %s is already attached to %s as %s (DEL it first)",
+				     s->pci, owner->id, owner->ifname);
+		else if (!dm_record_is_stale(rec))
+			r = cni_fail(CNI_ERR_DEVICE, -EBUSY, "VF %s is in use by container %s (%s in %s)", s->pci,
+				     rec->owner, rec->ifname ? rec->ifname : "-", rec->netns ? rec->netns : "-");
+		else
+			r = reclaim(s, rec);
+		dm_record_free(rec);
+		rec = NULL;
+		if (r < 0)
+			goto fail;
+	} else if (r != -ENOENT) {
+		r = cni_fail(CNI_ERR_IO, r, "the allocation record of VF %s cannot be read", s->pci);
+		goto fail;
+	}
+	r = dm_store_claim(s->store, s->pci, NULL, owner, &rec);
+	dm_record_free(rec);
+	if (r == -EBUSY) {
+		r = cni_fail(CNI_ERR_DEVICE, r, "VF %s is in use by another container", s->pci);
+		goto fail;
+	}
+	if (r < 0) {
+		r = cni_fail(CNI_ERR_IO, r, "recording the allocation of VF %s failed", s->pci);
+		goto fail;
+	}
+	return 0;
+fail:
+	dm_store_unlock_vf(s->store, s->pci);
+	return r;
+}
+
+/* The device behind s->pci must be a usable VF. */
+static int check_device(struct sr *s, const char *key)
+{
+	int r = dm_device_lookup(s->sysfs, s->pci, &s->dev);
+	const char *k = key ? key : "pool";
+	if (r == -ENOENT)
+		return cni_fail(CNI_ERR_DEVICE, r, "%s: PCI device %s does not exist", k, s->pci);
+	if (r < 0)
+		return cni_fail(CNI_ERR_IO, r, "%s: reading PCI device %s failed", k, s->pci);
+	if (s->dev.role != DM_ROLE_VF)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, -ENODEV,
+				"invalid config: \"%s\" value \"%s\" is %s, not an SR-IOV VF", k, s->pci,
+				s->dev.role == DM_ROLE_PF ? "a PF" : "a PCI function without SR-IOV");
+	if (s->dev.health & DM_UNHEALTHY_PF_GONE)
+		return cni_fail(CNI_ERR_DEVICE, -ENODEV, "VF %s: its PF %s is gone", s->pci, s->dev.pf_pci);
+	if (!s->dev.driver[0])
+		return cni_fail(CNI_ERR_DEVICE, -ENODEV, "VF %s has no driver bound", s->pci);
+	if (s->dev.vf_index < 0)
+		return cni_fail(CNI_ERR_DEVICE, -ENODEV, "VF %s is not listed by its PF %s", s->pci, s->dev.pf_pci);
+	return 0;
+}
+
+/* ---- ADD ---- */
+
+static void random_name(char buf[IFNAMSIZ])
+{
+	unsigned char b[4] = {0};
+	if (getrandom(b, sizeof(b), GRND_NONBLOCK) != sizeof(b)) {
+		unsigned int x = (unsigned int)getpid();
+		memcpy(b, &x, sizeof(b));
+	}
+	snprintf(buf, IFNAMSIZ, "ucni%02x%02x%02x%02x", b[0], b[1], b[2], b[3]);
+}
+
+static int open_netns(struct sr *s, const char *p)
+{
+	int r = netns_open(p, &s->nsfd);
+	if (r == -ENOENT)
+		return cni_fail(CNI_ERR_UNKNOWN_CONTAINER, r, "CNI_NETNS \"%s\" does not exist", p);
+	if (r == -EINVAL)
+		return cni_fail(CNI_ERR_INVALID_ENV, r, "CNI_NETNS \"%s\" is not a network namespace", p);
+	if (r < 0)
+		return cni_fail(CNI_ERR_IO, r, "CNI_NETNS \"%s\" cannot be opened", p);
+	if ((r = nlsk_open_in(&s->cont, s->nsfd)) < 0)
+		return cni_fail(CNI_ERR_INTERNAL, r, "cannot open a netlink socket in %s", p);
+	return 0;
+}
+
+/* Read what ADD is about to change, and keep it in the record before any change. */
+static int save_state(struct sr *s, struct link_info *host_li)
+{
+	struct saved *o = &s->orig;
+	int r, pfidx;
+	snprintf(o->network, sizeof(o->network), "%s", s->ctx->conf.name ? s->ctx->conf.name : "");
+	if (!s->dev.userspace_driver) {
+		if (!s->dev.netdev[0] && s->reclaimed_ifindex <= 0)
+			return cni_fail(CNI_ERR_DEVICE, -ENODEV,
+					"VF %s (driver %s) has no netdev in the host namespace (in use elsewhere?)", s->pci,
+					s->dev.driver);
+		/* A reclaim just renamed it: sysfs read before that may show the old name. */
+		r = s->reclaimed_ifindex > 0 ? link_get_by_index(&s->host, s->reclaimed_ifindex, host_li)
+					     : link_get_by_name(&s->host, s->dev.netdev, host_li);
+		if (r < 0 || !link_is_vf(host_li, s->pci))
+			return cni_fail(CNI_ERR_DEVICE, r < 0 ? r : -ENODEV,
+					"VF %s: its netdev %s is not in the host namespace", s->pci, s->dev.netdev);
+		snprintf(o->netdev, sizeof(o->netdev), "%s", host_li->name);
+		o->ifindex = host_li->ifindex;
+		memcpy(o->mac, host_li->mac, 6);
+		o->mtu = host_li->mtu;
+		o->up = (host_li->flags & IFF_UP) != 0;
+	}
+	if (s->dev.pf_netdev[0] && pf_ifindex(s, s->dev.pf_netdev, &pfidx) == 0 &&
+	    vf_get(&s->host, pfidx, s->dev.vf_index, &o->vf) == 0) {
+		o->has_vf = true;
+		snprintf(o->pf, sizeof(o->pf), "%s", s->dev.pf_netdev);
+	}
+	char *txt = saved_to_json(o);
+	if (!txt)
+		return cni_fail(CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+	r = dm_store_set_data(s->store, s->pci, s->ctx->env.containerid, txt);
+	free(txt);
+	if (r < 0)
+		return cni_fail(CNI_ERR_IO, r, "saving the state of VF %s failed", s->pci);
+	return 0;
+}
+
+static int sriov_add(struct cni_ctx *ctx, cJSON **ret)
+{
+	struct sr s;
+	struct cni_result *ipam = NULL, *res = NULL;
+	struct link_info host_li, li;
+	char tmp[IFNAMSIZ], mac[18];
+	const char *ifname = ctx->env.ifname;
+	int cont_ifindex = 0, r;
+	bool claimed = false, saved = false, ipam_done = false;
+	dm_owner owner = {.id = ctx->env.containerid, .ifname = ifname, .netns = ctx->env.netns};
+
+	sr_init(&s, ctx);
+	memset(&host_li, 0, sizeof(host_li));
+	if ((r = parse_conf(&s)) < 0)
+		goto out;
+	if (!s.c.device_id && !s.c.pool) {
+		r = cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
+			     "invalid config: no VF given: set \"deviceID\" (or runtimeConfig.deviceID, pciBusID) or \"pool\"");
+		goto out;
+	}
+	if ((r = open_netns(&s, ctx->env.netns)) < 0 || (r = open_host(&s)) < 0)
+		goto out;
+	if (link_get_by_name(&s.cont, ifname, &li) == 0) {
+		r = cni_fail(CNI_ERR_INVALID_ENV, -EEXIST, "CNI_IFNAME \"%s\" already exists in the container", ifname);
+		goto out;
+	}
+	if (s.c.device_id) {
+		memcpy(s.pci, s.c.pci, sizeof(s.pci));
+		if ((r = check_device(&s, s.c.device_key)) < 0)
+			goto out;
+	}
+	if ((r = open_store(&s)) < 0)
+		goto out;
+	r = s.c.device_id ? claim_device(&s, &owner) : claim_from_pool(&s, &owner);
+	if (r < 0)
+		goto out;
+	claimed = true;
+	if (!s.c.device_id && (r = check_device(&s, NULL)) < 0)
+		goto out;
+	if (fault("sriov.claim")) {
+		r = -EIO;
+		goto out;
+	}
+
+	if ((r = save_state(&s, &host_li)) < 0)
+		goto out;
+	saved = true;
+	if (fault("sriov.save")) {
+		r = -EIO;
+		goto out;
+	}
+	if ((r = apply_vf_settings(&s, &host_li)) < 0)
+		goto out;
+	if (fault("sriov.vf")) {
+		r = -EIO;
+		goto out;
+	}
+
+	if (!s.dev.userspace_driver) {
+		random_name(tmp);
+		struct link_change ch = LINK_CHANGE_INIT;
+		ch.name = tmp;
+		ch.netns_fd = s.nsfd;
+		ch.up = 0;
+		if ((r = link_change(&s.host, host_li.ifindex, &ch)) < 0) {
+			cni_fail(CNI_ERR_KERNEL, r, "VF %s: moving %s into the container failed", s.pci, host_li.name);
+			goto out;
+		}
+		if ((r = link_get_by_name(&s.cont, tmp, &li)) < 0) {
+			cni_fail(CNI_ERR_KERNEL, r, "VF %s: %s cannot be found in the container", s.pci, tmp);
+			/* where did it go? the host then */
+			goto out;
+		}
+		cont_ifindex = li.ifindex;
+		if (fault("sriov.move")) {
+			r = -EIO;
+			goto out;
+		}
+		if ((r = ipcfg_notify_sysctls(s.nsfd, tmp)) < 0) {
+			cni_fail(CNI_ERR_KERNEL, r, "setting arp_notify/ndisc_notify on %s failed", tmp);
+			goto out;
+		}
+		struct link_change ren = LINK_CHANGE_INIT;
+		ren.name = ifname;
+		ren.mtu = s.c.mtu;
+		if ((r = link_change(&s.cont, cont_ifindex, &ren)) < 0) {
+			if (s.c.mtu)
+				cni_fail(CNI_ERR_KERNEL, r, "VF %s: renaming %s to \"%s\" with mtu %u failed", s.pci, tmp,
+					 ifname, s.c.mtu);
+			else
+				cni_fail(CNI_ERR_KERNEL, r, "VF %s: renaming %s to \"%s\" failed", s.pci, tmp, ifname);
+			goto out;
+		}
+		struct link_change up = LINK_CHANGE_INIT;
+		up.up = 1;
+		if ((r = link_change(&s.cont, cont_ifindex, &up)) < 0) {
+			cni_fail(CNI_ERR_KERNEL, r, "VF %s: bringing \"%s\" up failed", s.pci, ifname);
+			goto out;
+		}
+		if ((r = link_get_by_index(&s.cont, cont_ifindex, &li)) < 0) {
+			cni_fail(CNI_ERR_KERNEL, r, "reading back %s failed", ifname);
+			goto out;
+		}
+		if (fault("sriov.rename")) {
+			r = -EIO;
+			goto out;
+		}
+	}
+
+	if (ctx->conf.ipam_type) {
+		if ((r = ipam_add(ctx, &ipam)) < 0)
+			goto out;
+		ipam_done = true;
+		for (size_t i = 0; i < ipam->n_ips; i++)
+			ipam->ips[i].iface = 0;
+		if (fault("sriov.ipam")) {
+			r = -EIO;
+			goto out;
+		}
+		/* A userspace driver's addresses are the application's to configure. */
+		if (cont_ifindex && (r = ipcfg_apply(&s.cont, s.nsfd, cont_ifindex, ifname, NULL, ipam, 0)) < 0)
+			goto out;
+		if (fault("sriov.addresses")) {
+			r = -EIO;
+			goto out;
+		}
+	}
+
+	res = ctx->conf.prev ? cni_result_dup(ctx->conf.prev) : cni_result_new();
+	if (!res) {
+		r = cni_fail(CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+		goto out;
+	}
+	const unsigned char *m = cont_ifindex ? li.mac : s.c.has_mac ? s.c.mac : s.orig.has_vf ? s.orig.vf.mac : NULL;
+	if (m)
+		format_mac(m, mac);
+	int idx = cni_result_add_iface(res, ifname, m && (m[0] | m[1] | m[2] | m[3] | m[4] | m[5]) ? mac : NULL,
+				       ctx->env.netns, cont_ifindex ? (int)li.mtu : 0);
+	if (idx < 0 || !(res->ifaces[idx].pci_id = strdup(s.pci)) || (ipam && cni_result_merge(res, ipam, idx) < 0)) {
+		r = cni_fail(CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if (ctx->conf.dns && cJSON_GetArraySize(ctx->conf.dns) > 0) {
+		cJSON_Delete(res->dns);
+		res->dns = cJSON_Duplicate(ctx->conf.dns, true);
+	}
+	*ret = cni_result_to_json(res, ctx->conf.version);
+	log_info("ADD %s: VF %s (%s) as %s in %s", ctx->env.containerid, s.pci, s.dev.driver, ifname, ctx->env.netns);
+	r = 0;
+out:
+	if (r < 0) {
+		/* Undo in reverse; the first error stays the one reported. */
+		if (ipam_done)
+			ipam_forward(ctx, CNI_DEL);
+		if (saved) {
+			int rr = restore_all(&s, &s.orig, s.pci, cont_ifindex ? &s.cont : NULL, cont_ifindex, NULL);
+			if (rr < 0)
+				log_error("ADD %s: rollback of VF %s incomplete; the record keeps its saved state",
+					  ctx->env.containerid, s.pci);
+			else
+				saved = false;
+		}
+		/* A VF that could not be put back keeps its record: DEL or GC retries. */
+		if (claimed && !saved)
+			dm_store_release(s.store, s.pci, ctx->env.containerid, ifname);
+	}
+	cni_result_free(ipam);
+	cni_result_free(res);
+	sr_free(&s);
+	return r;
+}
+
+/* ---- DEL ---- */
+
+/* The record of this attachment: at the configured PCI address, else any VF
+ * that (CNI_CONTAINERID, CNI_IFNAME) holds. *ret NULL when there is none. */
+static int find_record(struct sr *s, dm_record **ret)
+{
+	dm_record **list = NULL;
+	size_t n = 0;
+	int r;
+	*ret = NULL;
+	if (s->c.device_id) {
+		r = dm_store_get(s->store, s->c.pci, ret);
+		return r == -ENOENT ? 0 : r;
+	}
+	if ((r = dm_store_list(s->store, &list, NULL, &n)) < 0)
+		return r;
+	for (size_t i = 0; i < n; i++)
+		if (list[i]->owner && strcmp(list[i]->owner, s->ctx->env.containerid) == 0 && list[i]->ifname &&
+		    strcmp(list[i]->ifname, s->ctx->env.ifname) == 0) {
+			*ret = list[i];
+			list[i] = NULL;
+			break;
+		}
+	dm_record_list_free(list, n);
+	return 0;
+}
+
+static bool owned_by(const dm_record *rec, const char *id, const char *ifname)
+{
+	return rec && rec->owner && strcmp(rec->owner, id) == 0 && (!rec->ifname || strcmp(rec->ifname, ifname) == 0);
+}
+
+/* Restore and release one attachment's VF; the VF lock is taken here. */
+static int detach(struct sr *s, const char *pci, const char *id, const char *ifname, const char *netns_hint)
+{
+	dm_record *rec = NULL;
+	struct saved o;
+	struct nlsk cont = NLSK_NULL;
+	int nsfd = -1, cont_ifindex = 0, r;
+
+	if ((r = dm_store_lock_vf(s->store, pci, true)) < 0)
+		return cni_fail(CNI_ERR_IO, r, "locking VF %s failed", pci);
+	r = dm_store_get(s->store, pci, &rec);
+	if (r == -ENOENT || (r == 0 && !owned_by(rec, id, ifname))) {
+		/* Released meanwhile, or already given to another container: not ours to touch. */
+		if (r == 0)
+			log_warn("DEL %s: VF %s now belongs to %s; left alone", id, pci, rec->owner);
+		r = 0;
+		goto out;
+	}
+	if (r < 0) {
+		r = cni_fail(CNI_ERR_IO, r, "the allocation record of VF %s cannot be read", pci);
+		goto out;
+	}
+	if (!rec->data || saved_parse(rec->data, &o) < 0) {
+		log_warn("DEL %s: VF %s has no saved state; released as is", id, pci);
+		goto release;
+	}
+	const char *netns = netns_hint && *netns_hint ? netns_hint : rec->netns;
+	if (o.netdev[0] && netns && !dm_record_is_stale(rec) && netns_open(netns, &nsfd) == 0 &&
+	    nlsk_open_in(&cont, nsfd) == 0) {
+		struct link_info li;
+		if (link_get_by_name(&cont, ifname, &li) == 0 && link_is_vf(&li, pci))
+			cont_ifindex = li.ifindex;
+		/* An ADD killed between move and rename left it under its temporary name;
+		 * a move keeps the ifindex when it is free in the target namespace. */
+		else if (o.ifindex > 0 && link_get_by_index(&cont, o.ifindex, &li) == 0 &&
+			 strncmp(li.name, "ucni", 4) == 0 && link_is_vf(&li, pci))
+			cont_ifindex = li.ifindex;
+	}
+	/* Namespace gone (or the netdev not in it): the kernel moved it back to the host. */
+	if ((r = restore_all(s, &o, pci, cont_ifindex ? &cont : NULL, cont_ifindex, NULL)) < 0)
+		goto out;
+release:
+	r = dm_store_release(s->store, pci, id, NULL);
+	if (r == -ENOENT || r == -EBUSY)
+		r = 0;
+	if (r < 0)
+		cni_fail(CNI_ERR_IO, r, "releasing VF %s failed", pci);
+	else
+		log_info("DEL %s: VF %s restored and released", id, pci);
+out:
+	nlsk_close(&cont);
+	if (nsfd >= 0)
+		close(nsfd);
+	dm_record_free(rec);
+	dm_store_unlock_vf(s->store, pci);
+	return r;
+}
+
+static int sriov_del(struct cni_ctx *ctx)
+{
+	struct sr s;
+	dm_record *rec = NULL;
+	int r;
+
+	sr_init(&s, ctx);
+	if ((r = parse_conf(&s)) < 0)
+		goto out;
+	/* IPAM first: if it fails the runtime retries DEL and finds the VF still attached. */
+	if (ctx->conf.ipam_type && (r = ipam_forward(ctx, CNI_DEL)) < 0)
+		goto out;
+	if ((r = open_host(&s)) < 0 || (r = open_store(&s)) < 0)
+		goto out;
+	if ((r = find_record(&s, &rec)) < 0) {
+		cni_fail(CNI_ERR_IO, r, "reading the VF allocation store failed");
+		goto out;
+	}
+	if (!rec) {
+		log_info("DEL %s: no VF attached as %s", ctx->env.containerid, ctx->env.ifname);
+		goto out;
+	}
+	r = detach(&s, rec->pci, ctx->env.containerid, ctx->env.ifname, ctx->env.netns);
+out:
+	dm_record_free(rec);
+	sr_free(&s);
+	return r;
+}
+
+/* ---- CHECK ---- */
+
+static int check_vf_settings(struct sr *s, const struct saved *o)
+{
+	struct vf_info cur, want;
+	char a[96], b[96];
+	int pfidx, r;
+	if (!wants_vf_settings(&s->c))
+		return 0;
+	if (!o->has_vf || (r = pf_ifindex(s, o->pf, &pfidx)) < 0 || (r = vf_get(&s->host, pfidx, o->vf.index, &cur)) < 0)
+		return cni_fail(CNI_ERR_DEVICE, -ENODEV, "CHECK: the PF of VF %s does not report it", s->pci);
+	wanted_vf(&s->c, &cur, &want);
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if (configured(&s->c, order[i]) && vf_setting_differs(order[i], &cur, &want))
+			return cni_fail(CNI_ERR_DEVICE, -EINVAL, "CHECK: VF %s has %s, the config says %s", s->pci,
+					describe(order[i], &cur, a, sizeof(a)), describe(order[i], &want, b, sizeof(b)));
+	return 0;
+}
+
+static int sriov_check(struct cni_ctx *ctx)
+{
+	struct sr s;
+	dm_record *rec = NULL;
+	struct saved o;
+	struct link_info li;
+	const struct cni_result *prev = ctx->conf.prev;
+	const char *ifname = ctx->env.ifname;
+	int r, idx = -1;
+
+	sr_init(&s, ctx);
+	if ((r = parse_conf(&s)) < 0)
+		goto out;
+	if (!prev) {
+		r = cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL, "invalid config: CHECK needs \"prevResult\"");
+		goto out;
+	}
+	if ((r = open_netns(&s, ctx->env.netns)) < 0 || (r = open_host(&s)) < 0 || (r = open_store(&s)) < 0)
+		goto out;
+	if (ctx->conf.ipam_type && (r = ipam_forward(ctx, CNI_CHECK)) < 0)
+		goto out;
+	for (size_t i = 0; i < prev->n_ifaces; i++)
+		if (prev->ifaces[i].name && strcmp(prev->ifaces[i].name, ifname) == 0)
+			idx = (int)i;
+	if (idx < 0) {
+		r = cni_fail(CNI_ERR_INVALID_CONFIG, -ENOENT, "invalid config: prevResult has no interface \"%s\"", ifname);
+		goto out;
+	}
+	if ((r = find_record(&s, &rec)) < 0) {
+		cni_fail(CNI_ERR_IO, r, "reading the VF allocation store failed");
+		goto out;
+	}
+	r = -EINVAL;
+	if (!owned_by(rec, ctx->env.containerid, ifname)) {
+		cni_fail(CNI_ERR_DEVICE, -ENOENT, "CHECK: no VF is allocated to %s as %s", ctx->env.containerid, ifname);
+		goto out;
+	}
+	memcpy(s.pci, rec->pci, sizeof(s.pci));
+	if (prev->ifaces[idx].pci_id && strcmp(prev->ifaces[idx].pci_id, s.pci) != 0) {
+		cni_fail(CNI_ERR_DEVICE, r, "CHECK: prevResult names VF %s, the allocation is %s", prev->ifaces[idx].pci_id,
+			 s.pci);
+		goto out;
+	}
+	if (!rec->data || saved_parse(rec->data, &o) < 0) {
+		cni_fail(CNI_ERR_DEVICE, r, "CHECK: VF %s has no saved state", s.pci);
+		goto out;
+	}
+	if ((r = check_vf_settings(&s, &o)) < 0)
+		goto out;
+	if (!o.netdev[0]) { /* userspace driver: nothing in the sandbox to look at */
+		r = 0;
+		goto out;
+	}
+	r = link_get_by_name(&s.cont, ifname, &li);
+	if (r < 0) {
+		cni_fail(r == -ENODEV ? CNI_ERR_DEVICE : CNI_ERR_KERNEL, r, "CHECK: interface \"%s\" is not in the container",
+			 ifname);
+		goto out;
+	}
+	r = -EINVAL;
+	if (!link_is_vf(&li, s.pci)) {
+		cni_fail(CNI_ERR_DEVICE, r, "CHECK: \"%s\" is %s, not VF %s", ifname, li.parent_dev, s.pci);
+		goto out;
+	}
+	char mac[18];
+	format_mac(li.mac, mac);
+	const char *want_mac = prev->ifaces[idx].mac;
+	if (want_mac && strcasecmp(want_mac, mac) != 0) {
+		cni_fail(CNI_ERR_DEVICE, r, "CHECK: \"%s\" has MAC %s, prevResult says %s", ifname, mac, want_mac);
+		goto out;
+	}
+	if (s.c.has_mac && memcmp(li.mac, s.c.mac, 6) != 0) {
+		cni_fail(CNI_ERR_DEVICE, r, "CHECK: \"%s\" has MAC %s, the config asks for another", ifname, mac);
+		goto out;
+	}
+	if (s.c.mtu && li.mtu != s.c.mtu) {
+		cni_fail(CNI_ERR_DEVICE, r, "CHECK: \"%s\" has MTU %u, the config says %u", ifname, li.mtu, s.c.mtu);
+		goto out;
+	}
+	if (!(li.flags & IFF_UP)) {
+		cni_fail(CNI_ERR_DEVICE, r, "CHECK: \"%s\" is down", ifname);
+		goto out;
+	}
+	r = ipcfg_verify(&s.cont, li.ifindex, ifname, prev, idx);
+out:
+	dm_record_free(rec);
+	sr_free(&s);
+	return r;
+}
+
+/* ---- STATUS and GC ---- */
+
+static int sriov_status(struct cni_ctx *ctx)
+{
+	struct sr s;
+	int r;
+	sr_init(&s, ctx);
+	if ((r = parse_conf(&s)) < 0)
+		goto out;
+	if (s.c.device_id) {
+		dm_device d;
+		r = dm_device_lookup(s.sysfs, s.c.pci, &d);
+		if (r < 0 || d.role != DM_ROLE_VF || (d.health & DM_UNHEALTHY_PF_GONE)) {
+			r = cni_fail(CNI_ERR_NOT_AVAILABLE, r < 0 ? r : -ENODEV, "VF %s or its PF is not present", s.c.pci);
+			goto out;
+		}
+	} else if (s.c.pool) {
+		char err[256] = "";
+		dm_config *cfg = NULL;
+		dm_inventory *inv = NULL;
+		size_t n = 0;
+		r = dm_config_load(s.c.pool_config, &cfg, err, sizeof(err));
+		if (r >= 0 && (r = dm_inventory_load(s.sysfs, 0, &inv)) >= 0) {
+			int pidx = dm_config_pool_index(cfg, s.c.pool);
+			for (size_t i = 0; pidx >= 0 && i < dm_inventory_count(inv); i++) {
+				const dm_device *d = dm_inventory_get(inv, i);
+				n += d->role == DM_ROLE_VF && !(d->health & DM_UNHEALTHY_PF_GONE) &&
+				     dm_config_match(cfg, d) == pidx;
+			}
+		}
+		dm_inventory_free(inv);
+		dm_config_free(cfg);
+		if (n == 0) {
+			r = cni_fail(CNI_ERR_NOT_AVAILABLE, r < 0 ? r : -ENODEV, "pool \"%s\" has no VF with a present PF%s%s",
+				     s.c.pool, err[0] ? ": " : "", err);
+			goto out;
+		}
+	}
+	r = ctx->conf.ipam_type ? ipam_forward(ctx, CNI_STATUS) : 0;
+out:
+	sr_free(&s);
+	return r;
+}
+
+static bool attachment_valid(const cJSON *valid, const char *id, const char *ifname)
+{
+	const cJSON *a;
+	cJSON_ArrayForEach(a, valid)
+	{
+		const char *c = str(a, "containerID"), *i = str(a, "ifname");
+		if (c && strcmp(c, id) == 0 && (!ifname || !i || strcmp(i, ifname) == 0))
+			return true;
+	}
+	return false;
+}
+
+static int sriov_gc(struct cni_ctx *ctx)
+{
+	struct sr s;
+	dm_record **list = NULL;
+	size_t n = 0;
+	int r, first = 0;
+	const cJSON *valid = cJSON_GetObjectItemCaseSensitive(ctx->conf.root, "cni.dev/valid-attachments");
+
+	sr_init(&s, ctx);
+	if ((r = parse_conf(&s)) < 0)
+		goto out;
+	if (!valid) {
+		/* Without the list every attachment would look invalid: collect nothing. */
+		log_warn("GC without \"cni.dev/valid-attachments\": no VF released");
+		r = ctx->conf.ipam_type ? ipam_forward(ctx, CNI_GC) : 0;
+		goto out;
+	}
+	if (!cJSON_IsArray(valid)) {
+		r = cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL, "invalid config: \"cni.dev/valid-attachments\" must be a list");
+		goto out;
+	}
+	if ((r = open_host(&s)) < 0 || (r = open_store(&s)) < 0)
+		goto out;
+	if ((r = dm_store_list(s.store, &list, NULL, &n)) < 0) {
+		cni_fail(CNI_ERR_IO, r, "reading the VF allocation store failed");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct saved o;
+		dm_record *rec = list[i];
+		/* Only this network's attachments: the valid list names no others. */
+		if (!rec->owner || !rec->data || saved_parse(rec->data, &o) < 0 || !ctx->conf.name ||
+		    strcmp(o.network, ctx->conf.name) != 0 || attachment_valid(valid, rec->owner, rec->ifname))
+			continue;
+		log_info("GC: VF %s of %s/%s is not a valid attachment", rec->pci, rec->owner, rec->ifname ? rec->ifname : "-");
+		r = detach(&s, rec->pci, rec->owner, rec->ifname ? rec->ifname : "", NULL);
+		if (r < 0 && !first)
+			first = r;
+	}
+	r = first;
+	if (r == 0 && ctx->conf.ipam_type)
+		r = ipam_forward(ctx, CNI_GC);
+out:
+	dm_record_list_free(list, n);
+	sr_free(&s);
+	return r;
+}
+
+static const char *const known_args[] = {"MAC", "K8S_POD_NAME", "K8S_POD_NAMESPACE", "K8S_POD_INFRA_CONTAINER_ID",
+					 "K8S_POD_UID", NULL};
+
+int main(void)
+{
+	static const struct cni_plugin p = {
+		.name = "sriov",
+		.about = "ucni sriov CNI plugin",
+		.known_args = known_args,
+		.add = sriov_add,
+		.del = sriov_del,
+		.check = sriov_check,
+		.status = sriov_status,
+		.gc = sriov_gc,
+	};
+	return cni_main(&p);
+}

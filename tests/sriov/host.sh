@@ -1,0 +1,342 @@
+#!/bin/bash
+# The sriov plugin on the host kernel, against a fake sysfs tree (mkfakesysfs)
+# whose VF netdevs are veth ends. Everything runs in a throw-away "node"
+# namespace; the plugin sees the fake tree through UCNI_SYSFS_ROOT and keeps its
+# allocation store in UCNI_STATE_DIR.
+#
+#   node netns                                   container netns
+#   ┌──────────────────────────────────┐        ┌──────────────┐
+#   │ ens1f0v0 ── veth ── p0  (VF 0)   │ ─ADD─▶ │ net1 (VF 0)  │
+#   │ ens1f0v1 ── veth ── p1  (VF 1)   │        └──────────────┘
+#   │ ens1f0v2/3 …                     │   fake sysfs: 0000:3b:01.N = VF N of ens1f0
+#   └──────────────────────────────────┘   (0000:3b:01.6 is bound to vfio-pci)
+#
+# Covered: every cniVersion × ADD/CHECK/DEL, move/rename/MAC/MTU/restore, the
+# allocation record and its owner check, busy VFs, rollback after every ADD step,
+# DEL after the netns is gone, pool allocation (also four at once), userspace
+# drivers, GC, STATUS, bad input. VF settings through a PF need real SR-IOV: the
+# VM suite (tests/sriov/vm.sh) covers them.
+. "$(dirname "$0")/../lib.sh"
+cd "$UCNI_TOP" || exit 1
+
+PLUGIN=$UCNI_BIN/sriov
+MKFAKE=$UCNI_TOP/$BUILD/tests/fixtures/mkfakesysfs
+[ -x "$MKFAKE" ] || MKFAKE=$UCNI_TOP/build/tests/fixtures/mkfakesysfs
+[ -x "$PLUGIN" ] || { fail "plugin built" "$PLUGIN missing"; finish; }
+[ -x "$MKFAKE" ] || { fail "fixture generator built" "$MKFAKE missing"; finish; }
+
+SYS=$T_TMP/sys STATE=$T_TMP/state IPAMLOG=$T_TMP/ipam.log
+"$MKFAKE" "$SYS" >/dev/null || { fail "mkfakesysfs" "failed"; finish; }
+NODE=$(mkns node) || { fail "node netns"; finish; }
+CNI_NODE=$NODE
+CNI_PATH_OVERRIDE=$UCNI_TOP/tests/integ:$UCNI_BIN
+CNI_EXTRA_ENV=(UCNI_SYSFS_ROOT="$SYS" UCNI_STATE_DIR="$STATE")
+n() { ip -n "$NODE" "$@"; }
+
+VF=(0000:3b:01.0 0000:3b:01.1 0000:3b:01.2 0000:3b:01.3)
+VFDEV=(ens1f0v0 ens1f0v1 ens1f0v2 ens1f0v3)
+MACS=(02:00:00:aa:00:00 02:00:00:aa:00:01 02:00:00:aa:00:02 02:00:00:aa:00:03)
+for i in 0 1 2 3; do
+	n link add "${VFDEV[i]}" address "${MACS[i]}" mtu 1500 type veth peer name "p$i"
+	n link set "p$i" up
+done
+n link set ens1f0v0 up # VF 0 starts up, the others down: restore must keep that
+
+# state of a netdev in the node: "name mac mtu UP|DOWN"
+node_state() { n -j link show "$1" 2>/dev/null | jq -r '.[0] | "\(.ifname) \(.address) \(.mtu) \(if (.flags|index("UP")) then "UP" else "DOWN" end)"'; }
+ORIG=()
+for i in 0 1 2 3; do ORIG[i]=$(node_state "${VFDEV[i]}"); done
+record() { cat "$STATE/vfs/$1.json" 2>/dev/null; }
+
+# conf VERSION JSON-EXTRA — a single-plugin config
+conf() {
+	jq -nc --arg v "$1" --argjson x "${2:-{\}}" '{cniVersion: $v, name: "sriov-host", type: "sriov"} + $x'
+}
+ipam() { # a fake-ipam block handing out $1
+	jq -nc --arg a "$1" --arg log "$IPAMLOG" \
+		'{type: "fake-ipam", log: $log, result: {ips: [{address: $a}], routes: [{dst: "198.18.0.0/15"}]}}'
+}
+add() { cni ADD "$PLUGIN" "$1" "${3:-net1}" "$2" <<<"$4"; }
+del() { cni DEL "$PLUGIN" "$1" "${3:-net1}" "$2" <<<"$4"; }
+chk() { cni CHECK "$PLUGIN" "$1" "${3:-net1}" "$2" <<<"$4"; }
+# withprev CONF RESULT — CONF with prevResult
+withprev() { jq -c --argjson p "$2" '. + {prevResult: $p}' <<<"$1"; }
+
+# restored I — VF I is back in the node exactly as it was, and unallocated
+restored() {
+	local i=$1 what=$2
+	check_eq "$what: ${VFDEV[i]} back with its name, MAC, MTU and state" "${ORIG[i]}" "$(node_state "${VFDEV[i]}")"
+	check_eq "$what: allocation of ${VF[i]} released" "" "$(record "${VF[i]}")"
+}
+
+# --- every cniVersion × ADD/CHECK/DEL ------------------------------------------------
+for v in 0.3.0 0.3.1 0.4.0 1.0.0 1.1.0; do
+	ns=$(mkns "v${v//./}")
+	c=$(conf "$v" "$(jq -nc --arg d "${VF[0]}" --argjson i "$(ipam 198.18.0.5/24)" \
+		'{deviceID: $d, mtu: 1400, mac: "02:11:22:33:44:55", ipam: $i}' )")
+	c=$(jq -c 'del(.mac)' <<<"$c")
+	add "$ns" "ctr-$v" net1 "$c"
+	check_eq "$v ADD exits 0" 0 "$CNI_RC"
+	res=$CNI_OUT
+	check_eq "$v ADD: result names net1 in the sandbox" "net1 /var/run/netns/$ns" "$(jv '.interfaces[0] | "\(.name) \(.sandbox)"')"
+	if [ "$v" = 1.1.0 ]; then
+		check_eq "$v ADD: result has pciID and mtu" "${VF[0]} 1400" "$(jv '.interfaces[0] | "\(.pciID) \(.mtu)"')"
+	else
+		check_eq "$v ADD: no 1.1.0 fields" "null null" "$(jv '.interfaces[0] | "\(.pciID) \(.mtu)"')"
+	fi
+	check_eq "$v ADD: ip with the interface" "198.18.0.5/24 0" "$(jv '.ips[0] | "\(.address) \(.interface)"')"
+	check_match "$v ADD: net1 in the container, MTU 1400, up, address" \
+		"net1[@:].*mtu 1400 .*UP.*198.18.0.5/24" "$(ip -n "$ns" addr show net1 2>&1 | tr '\n' ' ')"
+	check_eq "$v ADD: the VF netdev left the node" "" "$(node_state ens1f0v0)"
+	check_eq "$v ADD: record owner and ifname" "ctr-$v net1" "$(record "${VF[0]}" | jq -r '"\(.owner) \(.ifname)"')"
+	if [ "$v" != 0.3.0 ] && [ "$v" != 0.3.1 ]; then
+		chk "$ns" "ctr-$v" net1 "$(withprev "$c" "$res")"
+		check_eq "$v CHECK passes" "0 " "$CNI_RC $CNI_OUT"
+	fi
+	del "$ns" "ctr-$v" net1 "$c"
+	check_eq "$v DEL exits 0, prints nothing" "0 " "$CNI_RC $CNI_OUT"
+	restored 0 "$v DEL"
+	del "$ns" "ctr-$v" net1 "$c"
+	check_eq "$v second DEL exits 0" 0 "$CNI_RC"
+	ip netns del "$ns"
+done
+check_match "IPAM got ADD, CHECK and DEL" "^ADD .*CHECK .*DEL " "$(cut -d' ' -f1 "$IPAMLOG" | tr '\n' ' ')"
+
+# --- MAC, CHECK that fails, CNI_ARGS MAC precedence ----------------------------------
+ns=$(mkns mac)
+c=$(conf 1.0.0 "$(jq -nc --arg d "${VF[1]}" '{deviceID: $d, mac: "02:00:00:00:00:01"}')")
+CNI_EXTRA_ENV+=(CNI_ARGS="IgnoreUnknown=1;MAC=02:00:00:00:00:99")
+add "$ns" ctr-mac net1 "$c"
+unset 'CNI_EXTRA_ENV[2]'
+# A MAC goes through the PF too; the fake PF cannot take it: a clear error, nothing changed.
+check_eq "mac without a PF that reports the VF: code 102" 102 "$(jv .code)"
+check_match "  ... message names the setting" 'VF settings \(mac\) cannot be applied' "$(jv .msg)"
+restored 1 "refused mac"
+c=$(conf 1.0.0 "$(jq -nc --arg d "${VF[1]}" '{deviceID: $d}')")
+add "$ns" ctr-mac net1 "$c"
+res=$CNI_OUT
+check_eq "ADD VF 1 without settings" 0 "$CNI_RC"
+ip -n "$ns" link set net1 mtu 1300
+chk "$ns" ctr-mac net1 "$(withprev "$(jq -c '. + {mtu: 1500}' <<<"$c")" "$res")"
+check_match "CHECK sees a wrong MTU" '"code": 102.*MTU 1300' "$(echo $CNI_OUT)"
+ip -n "$ns" link set net1 down
+chk "$ns" ctr-mac net1 "$(withprev "$c" "$res")"
+check_match "CHECK sees net1 down" 'is down' "$CNI_OUT"
+ip -n "$ns" link set net1 up
+ip -n "$ns" link set net1 address 02:00:00:00:77:77
+chk "$ns" ctr-mac net1 "$(withprev "$c" "$res")"
+check_match "CHECK sees a changed MAC" 'has MAC 02:00:00:00:77:77' "$CNI_OUT"
+chk "$ns" other net1 "$(withprev "$c" "$res")"
+check_match "CHECK for another container: not allocated" 'no VF is allocated to other' "$CNI_OUT"
+del "$ns" ctr-mac net1 "$c"
+check_eq "DEL after the container changed MAC and MTU" 0 "$CNI_RC"
+restored 1 "DEL restores MAC/MTU the container changed"
+
+# --- busy VF, owner check, DEL after the netns is gone --------------------------------
+a=$(mkns a) b=$(mkns b) x=$(mkns x)
+c=$(conf 1.1.0 "$(jq -nc --arg d "${VF[2]}" '{deviceID: $d, mtu: 1450}')")
+add "$a" ctr-a net1 "$c"
+check_eq "ADD ctr-a on VF 2" 0 "$CNI_RC"
+add "$x" ctr-x net1 "$c"
+check_eq "second ADD on a held VF: code 102" 102 "$(jv .code)"
+check_match "  ... names the holder" 'in use by container ctr-a' "$(jv .msg)"
+check_eq "  ... ctr-a keeps its VF" "ctr-a" "$(record "${VF[2]}" | jq -r .owner)"
+check_match "  ... and its interface" 'net1' "$(ip -n "$a" -br link show net1 2>&1)"
+# What the kernel does when a netns dies: physical netdevs go back to the host, renamed
+# dev<ifindex> when their name is taken. Our veth would die with the netns instead, so
+# the test plays the kernel (and sysfs, which follows the name).
+netns_dies() { # NS IFNAME VFINDEX
+	local idx
+	idx=$(ip -n "$1" -j link show "$2" | jq -r '.[0].ifindex')
+	ip -n "$1" link set "$2" netns "$NODE" name "dev$idx"
+	sysfs_sync "$3" "dev$idx"
+	ip netns del "$1"
+	echo "dev$idx"
+}
+sysfs_sync() { # VFINDEX NAME — sysfs shows VF's netdev under NAME
+	local d=$SYS/devices/pci0000:00/${VF[$1]}/net cur
+	cur=$(ls "$d")
+	[ "$cur" = "$2" ] || mv "$d/$cur" "$d/$2"
+}
+devname=$(netns_dies "$a" net1 2)
+check_match "netns gone: the netdev is in the node as $devname" "$devname .* 1450 DOWN" "$(node_state "$devname")"
+# A new container takes the VF: the stale record is reclaimed, the VF restored first.
+add "$b" ctr-b net1 "$c"
+check_eq "ADD ctr-b reclaims VF 2 from the dead ctr-a" "0" "$CNI_RC$(jv .msg | grep -v null)"
+check_eq "  ... record now ctr-b" "ctr-b" "$(record "${VF[2]}" | jq -r .owner)"
+# The old pod's DEL arrives late: it must not touch ctr-b's VF.
+del "$a" ctr-a net1 "$c"
+check_eq "late DEL of ctr-a exits 0" 0 "$CNI_RC"
+check_eq "  ... ctr-b keeps the record" "ctr-b" "$(record "${VF[2]}" | jq -r .owner)"
+check_match "  ... and net1 with MTU 1450" 'mtu 1450' "$(ip -n "$b" link show net1 2>&1)"
+devname=$(netns_dies "$b" net1 2)
+del "$b" ctr-b net1 "$c"
+check_eq "DEL of ctr-b after its netns is gone exits 0" 0 "$CNI_RC"
+sysfs_sync 2 "$(n -j link show | jq -r --arg m "${MACS[2]}" '.[] | select(.address == $m) | .ifname')"
+check_eq "  ... $devname renamed back" "" "$(node_state "$devname")"
+restored 2 "DEL after netns deletion"
+ip netns del "$x" 2>/dev/null
+
+# --- four concurrent ADDs on one deviceID: exactly one wins -------------------------------
+c=$(conf 1.0.0 "$(jq -nc --arg d "${VF[3]}" '{deviceID: $d}')")
+pids=()
+for i in 0 1 2 3; do
+	p=$(mkns "race$i")
+	(add "$p" "ctr-race$i" net1 "$c"; echo "$CNI_RC $(jv .code)" >"$T_TMP/race$i") &
+	pids+=($!)
+done
+wait "${pids[@]}"
+check_eq "four ADDs race for one VF: one wins, three get 102" "0 null|1 102|1 102|1 102" "$(cat "$T_TMP"/race? | sort | paste -sd'|')"
+winner=$(grep -l '^0 ' "$T_TMP"/race? | head -n1)
+winner=${winner##*race}
+check_eq "  ... the record names the winner" "ctr-race$winner" "$(record "${VF[3]}" | jq -r .owner)"
+check_match "  ... whose pod has the VF" '^net1[@ ]' "$(ip -n "${T_ID}-race$winner" -br link show net1 2>&1)"
+del "${T_ID}-race$winner" "ctr-race$winner" net1 "$c"
+restored 3 "DEL of the race winner"
+
+# --- rollback after every ADD step; kill -9 at every step, then DEL -----------------------
+# Fault points exist only in a FAULTS=1 build (build/fault, see include/ucni/fault.h).
+ns=$(mkns rb)
+c=$(conf 1.0.0 "$(jq -nc --arg d "${VF[0]}" --argjson i "$(ipam 198.18.0.9/24)" '{deviceID: $d, mtu: 1400, ipam: $i}')")
+FPLUGIN=$UCNI_TOP/build/fault/bin/sriov
+if ! make -C "$UCNI_TOP" --no-print-directory FAULTS=1 build/fault/bin/sriov >"$T_TMP/fault-build.log" 2>&1; then
+	fail "building the fault-injection plugin" "$(tail -n3 "$T_TMP/fault-build.log")"
+else
+	for step in claim save vf move rename ipam addresses; do
+		: >"$IPAMLOG"
+		CNI_EXTRA_ENV+=(UCNI_FAULT=sriov.$step)
+		cni ADD "$FPLUGIN" "$ns" net1 ctr-rb <<<"$c"
+		unset 'CNI_EXTRA_ENV[2]'
+		check_match "failure after $step: reported" "fault injected at sriov.$step" "$(jv .msg)"
+		restored 0 "rollback after $step"
+		check_eq "rollback after $step: nothing in the container" "lo" "$(ip -n "$ns" -br link | awk '{print $1}' | xargs)"
+		case $step in ipam | addresses)
+			check_match "rollback after $step: IPAM released" '^ADD.*DEL' "$(cut -d' ' -f1 "$IPAMLOG" | tr '\n' ' ')" ;;
+		esac
+	done
+	for step in claim save vf move rename ipam addresses; do
+		CNI_EXTRA_ENV+=(UCNI_FAULT=sriov.$step UCNI_FAULT_KILL=1)
+		cni ADD "$FPLUGIN" "$ns" net1 ctr-kill <<<"$c"
+		unset 'CNI_EXTRA_ENV[3]' 'CNI_EXTRA_ENV[2]'
+		check_eq "kill -9 after $step: ADD died" 137 "$CNI_RC"
+		del "$ns" ctr-kill net1 "$c"
+		check_eq "kill -9 after $step: DEL exits 0" 0 "$CNI_RC"
+		restored 0 "kill -9 after $step, then DEL"
+		check_eq "kill -9 after $step, then DEL: nothing in the container" "lo" "$(ip -n "$ns" -br link | awk '{print $1}' | xargs)"
+	done
+fi
+c=$(conf 1.0.0 "$(jq -nc --arg d "${VF[0]}" --arg log "$IPAMLOG" '{deviceID: $d, ipam: {type: "fake-ipam", mode: "fail", log: $log}}')")
+add "$ns" ctr-rb net1 "$c"
+check_eq "IPAM failure: its code (11) is passed on" 11 "$(jv .code)"
+restored 0 "rollback after an IPAM failure"
+
+# --- pools: one VF per ADD, four at once, NUMA hint --------------------------------------
+cat >"$T_TMP/pools.json" <<EOF
+{"resourceList": [
+  {"resourceName": "fake_vfs", "selectors": [{"pfNames": ["ens1f0#0-3"]}]},
+  {"resourceName": "fake_dpdk", "selectors": [{"pciAddresses": ["0000:3b:01.6"]}]}
+]}
+EOF
+pc=$(conf 1.1.0 "$(jq -nc --arg p "$T_TMP/pools.json" '{pool: "fake_vfs", poolConfig: $p, numaNode: 0}')")
+pids=()
+for i in 0 1 2 3; do
+	p=$(mkns "pool$i")
+	(add "$p" "ctr-pool$i" net1 "$pc"; echo "$CNI_RC $(jv '.interfaces[0].pciID')" >"$T_TMP/pool$i") &
+	pids+=($!)
+done
+wait "${pids[@]}"
+got=$(cat "$T_TMP"/pool? | sort | tr '\n' ' ')
+check_eq "four concurrent pool ADDs get four different VFs" "0 ${VF[0]} 0 ${VF[1]} 0 ${VF[2]} 0 ${VF[3]} " "$got"
+for i in 0 1 2 3; do
+	check_match "pool ADD $i: net1 in its container" '^net1[@ ]' "$(ip -n "${T_ID}-pool$i" -br link show net1 2>&1)"
+done
+p=$(mkns pool4)
+add "$p" ctr-pool4 net1 "$pc"
+check_eq "fifth pool ADD: no free VF, code 102" 102 "$(jv .code)"
+check_match "  ... says so" 'no free healthy VF' "$(jv .msg)"
+chk "${T_ID}-pool0" ctr-pool0 net1 "$(withprev "$pc" "$(jq -nc --arg ns "/var/run/netns/${T_ID}-pool0" \
+	--arg pci "$(cut -d' ' -f2 "$T_TMP/pool0")" '{cniVersion: "1.1.0", interfaces: [{name: "net1", sandbox: $ns, pciID: $pci}]}')")"
+check_eq "CHECK of a pool allocation (found by owner)" "0" "$CNI_RC"
+for i in 0 1 2 3; do
+	del "${T_ID}-pool$i" "ctr-pool$i" net1 "$pc"
+	check_eq "DEL pool ADD $i (no deviceID: found by owner)" 0 "$CNI_RC"
+done
+for i in 0 1 2 3; do restored "$i" "pool DEL"; done
+
+# --- a userspace-driver VF: configured, not moved -----------------------------------------
+ns=$(mkns dpdk)
+uc=$(conf 1.1.0 "$(jq -nc --arg p "$T_TMP/pools.json" --argjson i "$(ipam 198.18.1.5/24)" '{pool: "fake_dpdk", poolConfig: $p, ipam: $i}')")
+add "$ns" ctr-dpdk net1 "$uc"
+check_eq "vfio-pci VF: ADD exits 0" 0 "$CNI_RC"
+check_eq "  ... result: pciID, the IP, no MTU" "0000:3b:01.6 198.18.1.5/24 null" "$(jv '"\(.interfaces[0].pciID) \(.ips[0].address) \(.interfaces[0].mtu)"')"
+check_eq "  ... nothing moved into the container" "lo" "$(ip -n "$ns" -br link | awk '{print $1}' | xargs)"
+check_eq "  ... allocation recorded" "ctr-dpdk" "$(record 0000:3b:01.6 | jq -r .owner)"
+del "$ns" ctr-dpdk net1 "$uc"
+check_eq "  ... DEL releases it" "0 " "$CNI_RC $(record 0000:3b:01.6)"
+
+# --- GC: allocations of this network that are not valid attachments ------------------------
+g1=$(mkns gc1) g2=$(mkns gc2)
+c=$(conf 1.1.0 "$(jq -nc --arg d "${VF[0]}" '{deviceID: $d}')")
+add "$g1" ctr-gc1 net1 "$c"
+c2=$(conf 1.1.0 "$(jq -nc --arg d "${VF[1]}" '{deviceID: $d}')")
+add "$g2" ctr-gc2 net1 "$c2"
+other=$(jq -c '.name = "another-net"' <<<"$(conf 1.1.0 "$(jq -nc --arg d "${VF[3]}" '{deviceID: $d}')")")
+g3=$(mkns gc3)
+add "$g3" ctr-gc3 net1 "$other"
+cni GC "$PLUGIN" "" "" "" <<<"$(jq -c 'del(.deviceID)' <<<"$c")"
+check_eq "GC without cni.dev/valid-attachments releases nothing" "0 ctr-gc1" "$CNI_RC $(record "${VF[0]}" | jq -r .owner)"
+gcconf=$(jq -c '. + {"cni.dev/valid-attachments": [{containerID: "ctr-gc2", ifname: "net1"}]} | del(.deviceID)' <<<"$c")
+cni GC "$PLUGIN" "" "" "" <<<"$gcconf"
+check_eq "GC exits 0" 0 "$CNI_RC"
+restored 0 "GC of an attachment that is not valid"
+check_eq "GC keeps the valid attachment" "ctr-gc2" "$(record "${VF[1]}" | jq -r .owner)"
+check_eq "GC keeps another network's attachment" "ctr-gc3" "$(record "${VF[3]}" | jq -r .owner)"
+del "$g2" ctr-gc2 net1 "$c2"
+del "$g3" ctr-gc3 net1 "$other"
+restored 1 "DEL after GC"
+restored 3 "DEL of the other network"
+
+# --- STATUS -----------------------------------------------------------------------------
+cni STATUS "$PLUGIN" "" "" "" <<<"$(conf 1.1.0 "$(jq -nc --arg d "${VF[0]}" '{deviceID: $d}')")"
+check_eq "STATUS with a present VF: 0" 0 "$CNI_RC"
+cni STATUS "$PLUGIN" "" "" "" <<<"$(conf 1.1.0 '{"deviceID": "0000:3b:09.0"}')"
+check_eq "STATUS with a missing VF: 50" 50 "$(jv .code)"
+cni STATUS "$PLUGIN" "" "" "" <<<"$pc"
+check_eq "STATUS of a pool with VFs: 0" 0 "$CNI_RC"
+
+# --- bad input ------------------------------------------------------------------------------
+ns=$(mkns bad)
+bad() { # what expected-code msg-regex extra-json
+	add "$ns" ctr-bad net1 "$(conf 1.0.0 "$4")"
+	check_eq "$1: code $2" "$2" "$(jv .code)"
+	check_match "$1: message" "$3" "$(jv .msg)"
+}
+bad "malformed deviceID" 7 '"deviceID" value "0000:3b:1" is not a PCI address' '{"deviceID": "0000:3b:1"}'
+bad "nonexistent deviceID" 102 'PCI device 0000:3b:09.0 does not exist' '{"deviceID": "0000:3b:09.0"}'
+bad "a PF as deviceID" 7 '"deviceID" value "0000:3b:00.0" is a PF, not an SR-IOV VF' '{"deviceID": "0000:3b:00.0"}'
+bad "no device, no pool" 7 'no VF given' '{}'
+bad "vlan out of range" 7 '"vlan" value 4095 is out of range' '{"deviceID": "0000:3b:01.0", "vlan": 4095}'
+bad "qos without vlan" 7 '"vlanQoS" value 3 needs a non-zero "vlan"' '{"deviceID": "0000:3b:01.0", "vlanQoS": 3}'
+bad "bad vlanProto" 7 '"vlanProto" has unknown value "802.1x"' '{"deviceID": "0000:3b:01.0", "vlan": 5, "vlanProto": "802.1x"}'
+bad "bad spoofchk" 7 '"spoofchk" has unknown value "maybe"' '{"deviceID": "0000:3b:01.0", "spoofchk": "maybe"}'
+bad "bad link_state" 7 '"link_state" has unknown value "up"' '{"deviceID": "0000:3b:01.0", "link_state": "up"}'
+bad "min above max rate" 7 '"min_tx_rate" 200 is above "max_tx_rate" 100' '{"deviceID": "0000:3b:01.0", "min_tx_rate": 200, "max_tx_rate": 100}'
+bad "pool not defined" 7 '"pool" value "nope" is not defined' "$(jq -nc --arg p "$T_TMP/pools.json" '{pool: "nope", poolConfig: $p}')"
+bad "vlan on a PF without VF support" 102 'VF settings \(vlan\) cannot be applied' '{"deviceID": "0000:3b:01.0", "vlan": 10}'
+restored 0 "refused settings"
+add "$ns" ctr-bad net1 "$(jq -c '.runtimeConfig = {deviceID: "0000:3b:01.1"} | .deviceID = "0000:3b:09.0"' <<<"$(conf 1.0.0)")"
+check_eq "runtimeConfig.deviceID wins over deviceID" "0 ctr-bad" "$CNI_RC $(record "${VF[1]}" | jq -r .owner)"
+del "$ns" ctr-bad net1 "$(jq -c '.runtimeConfig = {deviceID: "0000:3b:01.1"}' <<<"$(conf 1.0.0)")"
+restored 1 "DEL with runtimeConfig.deviceID"
+add "$ns" ctr-bad net1 "$(conf 1.0.0 '{"pciBusID": "0000:3b:01.1"}')"
+check_eq "Multus pciBusID is a deviceID" "0 ctr-bad" "$CNI_RC $(record "${VF[1]}" | jq -r .owner)"
+del "$ns" ctr-bad net1 "$(conf 1.0.0 '{"pciBusID": "0000:3b:01.1"}')"
+restored 1 "DEL with pciBusID"
+
+# --- the example conflists ------------------------------------------------------------------
+for f in conf/sriov.conflist conf/sriov-pool.conflist; do
+	pl=$(jq -c '.plugins[0] + {cniVersion: .cniVersion, name: .name}' "$f")
+	check_match "$f: the plugin's keys parse (only the device is missing here)" \
+		'"code": (102|7)' "$(add "$ns" ctr-conf net1 "$pl"; echo "$CNI_OUT" | tr '\n' ' ')"
+done
+finish
