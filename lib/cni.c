@@ -1,5 +1,6 @@
 /* The CNI protocol: versions, verbs, environment, CNI_ARGS and the plugin skeleton. */
 #include <ctype.h>
+#include <stdint.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -264,6 +265,20 @@ int read_all(int fd, size_t max, char **ret, size_t *ret_len)
 	*ret = buf;
 	*ret_len = len;
 	return 0;
+}
+
+const char *const cni_common_args[] = {"MAC", "K8S_POD_NAME", "K8S_POD_NAMESPACE",
+				       "K8S_POD_INFRA_CONTAINER_ID", "K8S_POD_UID", NULL};
+
+void cni_tmpname(const struct cni_env *env, char buf[16])
+{
+	uint32_t h = 2166136261u; /* FNV-1a over "containerid/ifname" */
+	for (const char *p = env->containerid; p && *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	h = (h ^ '/') * 16777619u;
+	for (const char *p = env->ifname; p && *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	snprintf(buf, 16, "ucni%08x", h);
 }
 
 int cni_netns_open(const struct cni_env *env, int *ret_fd)

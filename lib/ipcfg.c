@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -252,5 +253,20 @@ int ipcfg_verify(struct nlsk *sk, int ifindex, const char *ifname, const struct 
 					ip_prefix_format(&rt.dst, buf, sizeof(buf)), rt.has_gw ? " gw " : "",
 					rt.has_gw ? ip_addr_format(&rt.gw, gbuf, sizeof(gbuf)) : "", ifname);
 	}
+	return 0;
+}
+
+int ipcfg_verify_link(const struct link_info *li, const char *ifname, const char *want_mac, unsigned int mtu)
+{
+	char mac[18];
+	format_mac(li->mac, mac);
+	if (want_mac && strcasecmp(want_mac, mac) != 0)
+		return cni_fail(CNI_ERR_DEVICE, -EINVAL, "CHECK: \"%s\" has MAC %s, prevResult says %s", ifname, mac,
+				want_mac);
+	if (mtu && li->mtu != mtu)
+		return cni_fail(CNI_ERR_DEVICE, -EINVAL, "CHECK: \"%s\" has MTU %u, the config says %u", ifname,
+				li->mtu, mtu);
+	if (!(li->flags & IFF_UP))
+		return cni_fail(CNI_ERR_DEVICE, -EINVAL, "CHECK: \"%s\" is down", ifname);
 	return 0;
 }

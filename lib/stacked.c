@@ -44,23 +44,31 @@ static void stacked_free(struct stacked *st)
 	free(st->conf.kind);
 }
 
-int link_info_data_u32(const struct link_info *link, int type, uint32_t *ret)
+/* The attribute `type` of the link's IFLA_INFO_DATA, at least `len` bytes. */
+static struct nlattr *info_data_attr(const struct link_info *link, int type, int len)
 {
 	struct nlattr *tb[64];
 	if (type >= 64 || nla_parse(tb, 63, (struct nlattr *)link->info_data, link->info_data_len, NULL) < 0 ||
-	    !tb[type] || nla_len(tb[type]) < 4)
+	    !tb[type] || nla_len(tb[type]) < len)
+		return NULL;
+	return tb[type];
+}
+
+int link_info_data_u32(const struct link_info *link, int type, uint32_t *ret)
+{
+	struct nlattr *a = info_data_attr(link, type, 4);
+	if (!a)
 		return -ENOENT;
-	*ret = nla_get_u32(tb[type]);
+	*ret = nla_get_u32(a);
 	return 0;
 }
 
 int link_info_data_u16(const struct link_info *link, int type, uint16_t *ret)
 {
-	struct nlattr *tb[64];
-	if (type >= 64 || nla_parse(tb, 63, (struct nlattr *)link->info_data, link->info_data_len, NULL) < 0 ||
-	    !tb[type] || nla_len(tb[type]) < 2)
+	struct nlattr *a = info_data_attr(link, type, 2);
+	if (!a)
 		return -ENOENT;
-	*ret = nla_get_u16(tb[type]);
+	*ret = nla_get_u16(a);
 	return 0;
 }
 
@@ -208,19 +216,6 @@ out:
 	return r;
 }
 
-/* The temporary name is derived from the attachment, so a DEL (or the next
- * ADD) after a crash between create and rename finds and removes the link. */
-static void attachment_tmpname(const struct cni_env *env, char buf[IFNAMSIZ])
-{
-	uint32_t h = 2166136261u; /* FNV-1a */
-	for (const char *p = env->containerid; p && *p; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	h = (h ^ '/') * 16777619u;
-	for (const char *p = env->ifname; p && *p; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	snprintf(buf, IFNAMSIZ, "ucni%08x", h);
-}
-
 /* Remove a link of our kind left under `name` by an interrupted ADD. */
 static int remove_stale(struct nlsk *sk, const char *name)
 {
@@ -296,7 +291,7 @@ static int stacked_add(struct cni_ctx *ctx, cJSON **ret)
 		goto out;
 	}
 
-	attachment_tmpname(&ctx->env, tmp);
+	cni_tmpname(&ctx->env, tmp);
 	if ((r = remove_stale(&st.cont, tmp)) < 0) {
 		cni_fail(CNI_ERR_KERNEL, r, "removing the stale link %s failed", tmp);
 		goto out;
@@ -452,7 +447,7 @@ static int stacked_del(struct cni_ctx *ctx)
 		goto out;
 	}
 	char tmp[IFNAMSIZ];
-	attachment_tmpname(&ctx->env, tmp);
+	cni_tmpname(&ctx->env, tmp);
 	if ((r = remove_stale(&st.cont, tmp)) < 0) {
 		cni_fail(CNI_ERR_KERNEL, r, "removing the stale link %s failed", tmp);
 		goto out;
@@ -590,22 +585,8 @@ static int stacked_check(struct cni_ctx *ctx)
 			 st.master.name, st.where);
 		goto out;
 	}
-	const char *want_mac = prev->ifaces[idx].mac;
-	char mac[18];
-	format_mac(li.mac, mac);
-	if (want_mac && strcasecmp(want_mac, mac) != 0) {
-		cni_fail(CNI_ERR_DEVICE, r, "CHECK: \"%s\" has MAC %s, prevResult says %s", ifname, mac, want_mac);
+	if ((r = ipcfg_verify_link(&li, ifname, prev->ifaces[idx].mac, st.conf.mtu)) < 0)
 		goto out;
-	}
-	if (st.conf.mtu && li.mtu != st.conf.mtu) {
-		cni_fail(CNI_ERR_DEVICE, r, "CHECK: \"%s\" has MTU %u, the config says %u", ifname, li.mtu,
-			 st.conf.mtu);
-		goto out;
-	}
-	if (!(li.flags & IFF_UP)) {
-		cni_fail(CNI_ERR_DEVICE, r, "CHECK: \"%s\" is down", ifname);
-		goto out;
-	}
 	if (K->verify && (r = K->verify(st.conf.kind, &li)) < 0)
 		goto out;
 	struct cni_result *mine = routes_for(prev, idx);
@@ -643,16 +624,13 @@ static int stacked_gc(struct cni_ctx *ctx)
 	return ctx->conf.ipam_type ? ipam_forward(ctx, CNI_GC) : 0;
 }
 
-static const char *const stacked_args[] = {"MAC", "K8S_POD_NAME", "K8S_POD_NAMESPACE",
-					   "K8S_POD_INFRA_CONTAINER_ID", "K8S_POD_UID", NULL};
-
 int stacked_main(const struct link_kind *kind)
 {
 	struct cni_plugin p = {
 		.name = kind->kind,
 		.about = kind->about,
 		/* "MAC" leads the list: a kind without MACs does not know it. */
-		.known_args = kind->supports_mac ? stacked_args : stacked_args + 1,
+		.known_args = kind->supports_mac ? cni_common_args : cni_common_args + 1,
 		.add = stacked_add,
 		.del = stacked_del,
 		.check = stacked_check,

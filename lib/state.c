@@ -50,26 +50,28 @@ static long long now_ms(void)
 int state_lock(const char *path, int timeout_ms, int *ret_fd)
 {
 	long long deadline = now_ms() + timeout_ms;
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -errno;
 	for (;;) {
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-			break;
-		if (errno != EWOULDBLOCK && errno != EINTR) {
-			int r = -errno;
-			close(fd);
-			return r;
+		struct stat a, b;
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0)
+			return -errno;
+		while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			if ((errno != EWOULDBLOCK && errno != EINTR) || now_ms() >= deadline) {
+				int r = errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
+				close(fd);
+				return r;
+			}
+			struct timespec ts = {0, 5 * 1000 * 1000};
+			nanosleep(&ts, NULL);
 		}
-		if (now_ms() >= deadline) {
-			close(fd);
-			return -ETIMEDOUT;
+		/* The holder before us may have removed the file (state_unlock_remove):
+		 * then our lock is on an orphan, and the path needs a new one. */
+		if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+			*ret_fd = fd;
+			return 0;
 		}
-		struct timespec ts = {0, 5 * 1000 * 1000};
-		nanosleep(&ts, NULL);
+		close(fd);
 	}
-	*ret_fd = fd;
-	return 0;
 }
 
 void state_unlock(int *fd)
@@ -77,6 +79,13 @@ void state_unlock(int *fd)
 	if (*fd >= 0)
 		close(*fd); /* closing the last descriptor releases the flock */
 	*fd = -1;
+}
+
+void state_unlock_remove(const char *path, int *fd)
+{
+	if (*fd >= 0)
+		unlink(path); /* still locked: whoever waits sees the new inode and retries */
+	state_unlock(fd);
 }
 
 int state_read(const char *path, size_t max, char **ret, size_t *ret_len)

@@ -198,24 +198,9 @@ static int parse_conf(struct sr *s)
 		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
 				"invalid config: \"min_tx_rate\" %u is above \"max_tx_rate\" %u", c->min_tx, c->max_tx);
 
-	if ((r = conf_int(root, NULL, "mtu", 0, 65535, &v)) < 0)
+	if ((r = conf_mtu(root, &c->mtu)) < 0)
 		return r;
-	if (r > 0 && v != 0 && v < 68)
-		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
-				"invalid config: \"mtu\" value %lld is below the minimum 68", v);
-	c->mtu = r > 0 ? (unsigned int)v : 0;
-
-	/* runtimeConfig.mac > CNI_ARGS MAC > mac */
-	const char *arg = cni_env_arg(&ctx->env, "MAC");
-	if ((r = conf_mac(ctx->conf.runtime, "runtimeConfig", "mac", c->mac)) < 0)
-		return r;
-	if (r == 0 && arg) {
-		if (parse_mac(arg, c->mac) < 0 || (c->mac[0] & 1))
-			return cni_fail(CNI_ERR_INVALID_ENV, -EINVAL,
-					"CNI_ARGS: MAC value \"%s\" is not a unicast MAC address", arg);
-		r = 1;
-	}
-	if (r == 0 && (r = conf_mac(root, NULL, "mac", c->mac)) < 0)
+	if ((r = conf_mac_chosen(ctx, c->mac)) < 0)
 		return r;
 	c->has_mac = r > 0;
 
@@ -812,27 +797,13 @@ static int check_device(struct sr *s, const char *key)
 
 /* ---- ADD ---- */
 
-static void random_name(char buf[IFNAMSIZ])
+static int open_netns(struct sr *s)
 {
-	unsigned char b[4] = {0};
-	if (getrandom(b, sizeof(b), GRND_NONBLOCK) != sizeof(b)) {
-		unsigned int x = (unsigned int)getpid();
-		memcpy(b, &x, sizeof(b));
-	}
-	snprintf(buf, IFNAMSIZ, "ucni%02x%02x%02x%02x", b[0], b[1], b[2], b[3]);
-}
-
-static int open_netns(struct sr *s, const char *p)
-{
-	int r = netns_open(p, &s->nsfd);
-	if (r == -ENOENT)
-		return cni_fail(CNI_ERR_UNKNOWN_CONTAINER, r, "CNI_NETNS \"%s\" does not exist", p);
-	if (r == -EINVAL)
-		return cni_fail(CNI_ERR_INVALID_ENV, r, "CNI_NETNS \"%s\" is not a network namespace", p);
+	int r = cni_netns_open(&s->ctx->env, &s->nsfd);
 	if (r < 0)
-		return cni_fail(CNI_ERR_IO, r, "CNI_NETNS \"%s\" cannot be opened", p);
+		return r;
 	if ((r = nlsk_open_in(&s->cont, s->nsfd)) < 0)
-		return cni_fail(CNI_ERR_INTERNAL, r, "cannot open a netlink socket in %s", p);
+		return cni_fail(CNI_ERR_INTERNAL, r, "cannot open a netlink socket in %s", s->ctx->env.netns);
 	return 0;
 }
 
@@ -894,7 +865,7 @@ static int sriov_add(struct cni_ctx *ctx, cJSON **ret)
 			     "invalid config: no VF given: set \"deviceID\" (or runtimeConfig.deviceID, pciBusID) or \"pool\"");
 		goto out;
 	}
-	if ((r = open_netns(&s, ctx->env.netns)) < 0 || (r = open_host(&s)) < 0)
+	if ((r = open_netns(&s)) < 0 || (r = open_host(&s)) < 0)
 		goto out;
 	if (link_get_by_name(&s.cont, ifname, &li) == 0) {
 		r = cni_fail(CNI_ERR_INVALID_ENV, -EEXIST, "CNI_IFNAME \"%s\" already exists in the container", ifname);
@@ -933,7 +904,7 @@ static int sriov_add(struct cni_ctx *ctx, cJSON **ret)
 	}
 
 	if (!s.dev.userspace_driver) {
-		random_name(tmp);
+		cni_tmpname(&ctx->env, tmp);
 		struct link_change ch = LINK_CHANGE_INIT;
 		ch.name = tmp;
 		ch.netns_fd = s.nsfd;
@@ -956,21 +927,18 @@ static int sriov_add(struct cni_ctx *ctx, cJSON **ret)
 			cni_fail(CNI_ERR_KERNEL, r, "setting arp_notify/ndisc_notify on %s failed", tmp);
 			goto out;
 		}
+		/* One request: the kernel renames, sets the MTU, then brings it up. */
 		struct link_change ren = LINK_CHANGE_INIT;
 		ren.name = ifname;
 		ren.mtu = s.c.mtu;
+		ren.up = 1;
 		if ((r = link_change(&s.cont, cont_ifindex, &ren)) < 0) {
 			if (s.c.mtu)
-				cni_fail(CNI_ERR_KERNEL, r, "VF %s: renaming %s to \"%s\" with mtu %u failed", s.pci, tmp,
-					 ifname, s.c.mtu);
+				cni_fail(CNI_ERR_KERNEL, r, "VF %s: renaming %s to \"%s\" with mtu %u and bringing it up failed",
+					 s.pci, tmp, ifname, s.c.mtu);
 			else
-				cni_fail(CNI_ERR_KERNEL, r, "VF %s: renaming %s to \"%s\" failed", s.pci, tmp, ifname);
-			goto out;
-		}
-		struct link_change up = LINK_CHANGE_INIT;
-		up.up = 1;
-		if ((r = link_change(&s.cont, cont_ifindex, &up)) < 0) {
-			cni_fail(CNI_ERR_KERNEL, r, "VF %s: bringing \"%s\" up failed", s.pci, ifname);
+				cni_fail(CNI_ERR_KERNEL, r, "VF %s: renaming %s to \"%s\" and bringing it up failed", s.pci,
+					 tmp, ifname);
 			goto out;
 		}
 		if ((r = link_get_by_index(&s.cont, cont_ifindex, &li)) < 0) {
@@ -994,7 +962,7 @@ static int sriov_add(struct cni_ctx *ctx, cJSON **ret)
 			goto out;
 		}
 		/* A userspace driver's addresses are the application's to configure. */
-		if (cont_ifindex && (r = ipcfg_apply(&s.cont, s.nsfd, cont_ifindex, ifname, NULL, ipam, 0)) < 0)
+		if (cont_ifindex && (r = ipcfg_apply(&s.cont, s.nsfd, cont_ifindex, ifname, li.maclen == 6 ? li.mac : NULL, ipam, 0)) < 0)
 			goto out;
 		if (fault("sriov.addresses")) {
 			r = -EIO;
@@ -1201,7 +1169,7 @@ static int sriov_check(struct cni_ctx *ctx)
 		r = cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL, "invalid config: CHECK needs \"prevResult\"");
 		goto out;
 	}
-	if ((r = open_netns(&s, ctx->env.netns)) < 0 || (r = open_host(&s)) < 0 || (r = open_store(&s)) < 0)
+	if ((r = open_netns(&s)) < 0 || (r = open_host(&s)) < 0 || (r = open_store(&s)) < 0)
 		goto out;
 	if (ctx->conf.ipam_type && (r = ipam_forward(ctx, CNI_CHECK)) < 0)
 		goto out;
@@ -1248,23 +1216,13 @@ static int sriov_check(struct cni_ctx *ctx)
 		cni_fail(CNI_ERR_DEVICE, r, "CHECK: \"%s\" is %s, not VF %s", ifname, li.parent_dev, s.pci);
 		goto out;
 	}
-	char mac[18];
-	format_mac(li.mac, mac);
-	const char *want_mac = prev->ifaces[idx].mac;
-	if (want_mac && strcasecmp(want_mac, mac) != 0) {
-		cni_fail(CNI_ERR_DEVICE, r, "CHECK: \"%s\" has MAC %s, prevResult says %s", ifname, mac, want_mac);
+	if ((r = ipcfg_verify_link(&li, ifname, prev->ifaces[idx].mac, s.c.mtu)) < 0)
 		goto out;
-	}
 	if (s.c.has_mac && memcmp(li.mac, s.c.mac, 6) != 0) {
-		cni_fail(CNI_ERR_DEVICE, r, "CHECK: \"%s\" has MAC %s, the config asks for another", ifname, mac);
-		goto out;
-	}
-	if (s.c.mtu && li.mtu != s.c.mtu) {
-		cni_fail(CNI_ERR_DEVICE, r, "CHECK: \"%s\" has MTU %u, the config says %u", ifname, li.mtu, s.c.mtu);
-		goto out;
-	}
-	if (!(li.flags & IFF_UP)) {
-		cni_fail(CNI_ERR_DEVICE, r, "CHECK: \"%s\" is down", ifname);
+		char mac[18];
+		format_mac(li.mac, mac);
+		r = cni_fail(CNI_ERR_DEVICE, -EINVAL, "CHECK: \"%s\" has MAC %s, the config asks for another", ifname,
+			     mac);
 		goto out;
 	}
 	r = ipcfg_verify(&s.cont, li.ifindex, ifname, prev, idx);
@@ -1378,15 +1336,12 @@ out:
 	return r;
 }
 
-static const char *const known_args[] = {"MAC", "K8S_POD_NAME", "K8S_POD_NAMESPACE", "K8S_POD_INFRA_CONTAINER_ID",
-					 "K8S_POD_UID", NULL};
-
 int main(void)
 {
 	static const struct cni_plugin p = {
 		.name = "sriov",
 		.about = "ucni sriov CNI plugin",
-		.known_args = known_args,
+		.known_args = cni_common_args,
 		.add = sriov_add,
 		.del = sriov_del,
 		.check = sriov_check,

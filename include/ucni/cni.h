@@ -169,6 +169,14 @@ struct cni_plugin {
 	int (*gc)(struct cni_ctx *ctx);
 };
 
+/* CNI_ARGS keys the plugins understand: MAC and the ones kubelet sends. */
+extern const char *const cni_common_args[];
+
+/* The temporary interface name of this attachment ("ucni" + hash of container
+ * id and ifname): derived, not random, so a DEL (or the next ADD) after a crash
+ * between move and rename finds the interface. */
+void cni_tmpname(const struct cni_env *env, char buf[16]);
+
 /* Open CNI_NETNS: a missing namespace is an unknown container (3), anything
  * that is not a network namespace a bad variable (4). */
 int cni_netns_open(const struct cni_env *env, int *ret_fd);

@@ -16,3 +16,6 @@ int ipcfg_apply(struct nlsk *sk, int nsfd, int ifindex, const char *ifname, cons
 /* CHECK: every address of interface `iface` and every route is there. */
 int ipcfg_verify(struct nlsk *sk, int ifindex, const char *ifname, const struct cni_result *r,
 		 int iface);
+/* CHECK: the link has prevResult's MAC (if given), the configured MTU (if
+ * not 0) and is up. */
+int ipcfg_verify_link(const struct link_info *li, const char *ifname, const char *want_mac, unsigned int mtu);

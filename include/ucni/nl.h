@@ -46,7 +46,7 @@ struct link_info {
 	int link_netnsid; /* -1 when the parent is in the same namespace */
 	int master;     /* IFLA_MASTER */
 	char kind[16];  /* IFLA_INFO_KIND, "" for physical devices */
-	unsigned char info_data[256]; /* raw IFLA_INFO_DATA payload */
+	unsigned char info_data[256] __attribute__((aligned(4))); /* raw IFLA_INFO_DATA payload */
 	int info_data_len;
 	unsigned char perm_mac[6];
 	int perm_maclen;

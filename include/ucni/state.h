@@ -15,6 +15,9 @@ int state_mkdir(const char *path, mode_t mode);
  */
 int state_lock(const char *path, int timeout_ms, int *ret_fd);
 void state_unlock(int *fd);
+/* Remove the lock file `path` while still holding it, then unlock: a waiter
+ * notices and locks a fresh file, so lock files need not pile up. */
+void state_unlock_remove(const char *path, int *fd);
 /* Read a whole file (NUL-terminated, at most max bytes); -ENOENT when absent. */
 int state_read(const char *path, size_t max, char **ret, size_t *ret_len);
 /* Replace `path` with `data`: write a temporary file next to it, fsync, rename

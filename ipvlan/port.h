@@ -1,0 +1,43 @@
+/* The ipvlan port of a master: which mode and flags its ipvlans run in, learnt
+ * from the kernel through the links visible next to the master and the links
+ * ucni created elsewhere (a registry under /run/ucni/ipvlan). */
+#pragma once
+
+#include <limits.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+#include "ucni/stacked.h"
+
+/* The registry directory: $UCNI_IPVLAN_DIR or /run/ucni/ipvlan. */
+const char *port_dir(void);
+
+/* One master's registry file, locked while open. */
+struct port_reg {
+	int lock_fd;     /* -1 when closed */
+	char path[PATH_MAX];
+	cJSON *root;     /* {"master": name, "entries": [{containerID, ifname, netns, tmpname}]} */
+};
+#define PORT_REG_INIT { .lock_fd = -1 }
+
+/* The port's mode and flags, as one of its live links reports them. */
+struct port_state {
+	bool found;
+	uint16_t mode, flags;
+	char who[IFNAMSIZ];
+	char where[PATH_MAX]; /* a netns path, or "" for the master's own namespace */
+};
+
+/*
+ * Lock the master's registry, drop the entries whose link is gone, and read the
+ * port's mode and flags from a live link: an ipvlan next to the master, or a
+ * registered link in another namespace.
+ * Records the CNI error.
+ */
+int port_open(const struct stacked_add *a, struct port_reg *reg, struct port_state *ret);
+/* Record this invocation's (containerID, ifname, netns, tmpname) and write the
+ * registry, before the link exists: a crash afterwards still leaves a trace. */
+int port_record(struct port_reg *reg, const struct stacked_add *a);
+/* Unlock and free. */
+void port_close(struct port_reg *reg);
+/* Remove (containerID, ifname) from every registry file. Best effort. */
+void port_forget(const char *containerid, const char *ifname);
