@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <stdint.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -369,6 +370,9 @@ int cni_main(const struct cni_plugin *p)
 	size_t len = 0;
 	int r;
 
+	/* A plugin we run (IPAM) may exit before reading all of its stdin: that is
+	 * an answer to read, not a reason to die. Children get SIGPIPE back. */
+	signal(SIGPIPE, SIG_IGN);
 	if (!getenv("CNI_COMMAND")) {
 		fprintf(stderr, "%s\nCNI protocol versions supported: 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0\n",
 			p->about);

@@ -20,7 +20,8 @@ static int errno_ret(int r)
 	return r < 0 ? r : -EINVAL;
 }
 
-static int record(int code, int r, const char *details, const char *fmt, va_list ap)
+__attribute__((format(printf, 4, 0))) static int record(int code, int r, const char *details, const char *fmt,
+							  va_list ap)
 {
 	if (err.msg)
 		return errno_ret(r);

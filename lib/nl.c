@@ -106,7 +106,7 @@ static void keep_extack(struct nlmsghdr *h)
 	if (!(h->nlmsg_flags & NLM_F_ACK_TLVS) || off >= h->nlmsg_len)
 		return;
 	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
-	if (nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)((char *)h + off),
+	if (nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)(void *)((char *)h + off),
 		      (int)(h->nlmsg_len - off), NULL) < 0)
 		return;
 	if (tb[NLMSGERR_ATTR_MSG])
@@ -156,8 +156,12 @@ int nl_request(struct nlsk *sk, struct nl_msg *msg, nl_reply_fn fn, void *arg)
 			free(buf);
 			return -errno;
 		}
-		int len = (int)n;
-		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+		size_t len = (size_t)n, step;
+		for (size_t off = 0; off + NLMSG_HDRLEN <= len; off += step) {
+			struct nlmsghdr *h = (struct nlmsghdr *)(void *)(buf + off);
+			if (h->nlmsg_len < NLMSG_HDRLEN || h->nlmsg_len > len - off)
+				break; /* truncated: the kernel never sends that */
+			step = NLMSG_ALIGN(h->nlmsg_len);
 			if (h->nlmsg_seq != req->nlmsg_seq)
 				continue; /* a late reply to an earlier request */
 			if (h->nlmsg_type == NLMSG_ERROR) {

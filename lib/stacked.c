@@ -48,7 +48,7 @@ static void stacked_free(struct stacked *st)
 static struct nlattr *info_data_attr(const struct link_info *link, int type, int len)
 {
 	struct nlattr *tb[64];
-	if (type >= 64 || nla_parse(tb, 63, (struct nlattr *)link->info_data, link->info_data_len, NULL) < 0 ||
+	if (type >= 64 || nla_parse(tb, 63, (struct nlattr *)(void *)link->info_data, link->info_data_len, NULL) < 0 ||
 	    !tb[type] || nla_len(tb[type]) < len)
 		return NULL;
 	return tb[type];

@@ -303,6 +303,10 @@ check_match "IPAM garbage: IPAM DEL ran for the rollback" "^DEL " "$(tail -n1 "$
 check_eq "IPAM garbage: nothing left" "$before" "$(snapshot "$pod")"
 cni ADD "$PLUGIN" "$pod" eth0 rb <<<"$(conf 1.0.0 ".ipam = {type: \"fake-ipam\", mode: \"crash\"}")"
 expect_err "IPAM crash" 101 "signal"
+head -c 300000 /dev/zero | tr '\0' x >"$T_TMP/big"
+CNI_EXTRA_ENV=(FAKE_IPAM_EARLY=1)
+cni ADD "$PLUGIN" "$pod" eth0 rb <<<"$(conf 1.0.0 '.ipam = {type: "fake-ipam"}' | jq -c --rawfile b "$T_TMP/big" '.padding = $b')"
+expect_err "IPAM that exits without reading a large config: its answer, no SIGPIPE" 11 "gone early"
 CNI_EXTRA_ENV=(UCNI_IPAM_TIMEOUT_MS=500)
 cni ADD "$PLUGIN" "$pod" eth0 rb <<<"$(conf 1.0.0 ".ipam = {type: \"fake-ipam\", mode: \"hang\"}")"
 expect_err "IPAM that hangs is stopped" 101 "within 500 ms"
