@@ -163,10 +163,23 @@ static void send_unsolicited_na(int ifindex, const unsigned char mac[6], const s
 	close(fd);
 }
 
-/* Announcements are best effort: a lost one only delays neighbours' caches. */
-static void announce(int nsfd, int ifindex, const unsigned char mac[6], const struct cni_result *r, int iface)
+/*
+ * Announcements are best effort: a lost one only delays neighbours' caches.
+ * Setting the MAC the link already has makes the kernel announce every address
+ * itself (NETDEV_CHANGEADDR: a gratuitous ARP per IPv4 address with
+ * arp_notify, an unsolicited NA per IPv6 address with ndisc_notify). That is
+ * one netlink request, where closing a packet socket waits for an RCU grace
+ * period (~10 ms on a busy node). Links that cannot take a MAC (ipvlan, some
+ * VFs) get the packets sent by hand.
+ */
+static void announce(struct nlsk *sk, int nsfd, int ifindex, const unsigned char mac[6],
+		     const struct cni_result *r, int iface)
 {
+	struct link_change same = LINK_CHANGE_INIT;
 	int orig;
+	same.mac = mac;
+	if (FAULT("announce.mac") == 0 && link_change(sk, ifindex, &same) == 0)
+		return;
 	if (netns_enter(nsfd, &orig) < 0)
 		return;
 	for (size_t i = 0; i < r->n_ips; i++) {
@@ -214,7 +227,7 @@ int ipcfg_apply(struct nlsk *sk, int nsfd, int ifindex, const char *ifname, cons
 					rt.has_gw ? ip_addr_format(&rt.gw, gbuf, sizeof(gbuf)) : "", ifname);
 	}
 	if (mac)
-		announce(nsfd, ifindex, mac, r, iface);
+		announce(sk, nsfd, ifindex, mac, r, iface);
 	return 0;
 }
 

@@ -45,7 +45,8 @@ CNI_EXTRA_ENV=("UCNI_FAULT_TRACE=$T_TMP/trace")
 cni ADD "$PLUGIN" "$POD" eth0 f <<<"$conf"
 CNI_EXTRA_ENV=()
 cni DEL "$PLUGIN" "$POD" eth0 f <<<"$conf"
-n_add=$(grep -c '^nl.request$' "$T_TMP/trace")
+# (the announcement at the end is best effort: its failure does not fail ADD)
+n_add=$(sed '/^announce.mac$/,$d' "$T_TMP/trace" | grep -c '^nl.request$')
 check_match "ADD makes a handful of netlink requests ($n_add)" '^([5-9]|1[0-9])$' "$n_add"
 for n in $(seq 1 "$n_add"); do
 	CNI_EXTRA_ENV=("UCNI_FAULT=nl.request#$n")
@@ -90,6 +91,24 @@ for p in del.start ipam.exec del.link nl.request; do
 		check_eq "second DEL after $p: state restored" "$clean" "$(state)"
 	done
 done
+
+echo "# announcing by hand when the link cannot take its own MAC again"
+GW=$(mkns gw)
+ip link add m2 netns "$NODE" type veth peer name gw0 netns "$GW"
+ip -n "$NODE" link set m2 up
+ip -n "$GW" link set gw0 up
+ip -n "$GW" addr add 10.82.0.1/24 dev gw0
+ip netns exec "$GW" sysctl -qw net.ipv4.conf.gw0.arp_accept=1
+ann=$(jq -nc '{cniVersion: "1.0.0", name: "ann", type: "macvlan", master: "m2",
+	ipam: {type: "static", addresses: [{address: "10.82.0.7/24"}]}}')
+CNI_EXTRA_ENV=("UCNI_FAULT=announce.mac")
+cni ADD "$PLUGIN" "$POD" eth0 ann <<<"$ann"
+CNI_EXTRA_ENV=()
+check_eq "ADD with the MAC re-set refused succeeds" 0 "$CNI_RC"
+check_match "the gratuitous ARP sent by hand reached the neighbour" "lladdr $(jv '.interfaces[0].mac')" \
+	"$(ip -n "$GW" neigh show 10.82.0.7 dev gw0)"
+cni DEL "$PLUGIN" "$POD" eth0 ann <<<"$ann"
+ip -n "$NODE" link del m2
 
 echo "# a normal build has no fault points"
 check_eq "no fault_hit in build/bin/macvlan" 0 "$(nm "$UCNI_BIN/macvlan" 2>/dev/null | grep -c fault_hit)"
