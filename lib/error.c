@@ -65,7 +65,9 @@ int cni_fail_from_json(const cJSON *e, const char *who)
 	const cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code");
 	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(e, "msg");
 	const cJSON *details = cJSON_GetObjectItemCaseSensitive(e, "details");
-	int c = cJSON_IsNumber(code) && code->valuedouble >= 1 ? (int)code->valuedouble : CNI_ERR_IPAM;
+	int c = cJSON_IsNumber(code) && code->valuedouble >= 1 && code->valuedouble <= 65535
+			? (int)code->valuedouble
+			: CNI_ERR_IPAM;
 	return cni_fail_details(c, -EIO, cJSON_IsString(details) ? details->valuestring : "",
 				"%s: %s", who, cJSON_IsString(msg) ? msg->valuestring : "failed");
 }

@@ -1,6 +1,7 @@
 /* CNI results: parse any supported version into one model, print as any version. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,7 +131,9 @@ static int int_of(const cJSON *o, const char *k, int *ret)
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 	if (!v || cJSON_IsNull(v))
 		return 0;
-	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble)
+	/* range first: converting an out-of-range double to int is undefined */
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= INT_MIN && v->valuedouble <= INT_MAX) ||
+	    v->valuedouble != (double)(int)v->valuedouble)
 		return -EINVAL;
 	*ret = (int)v->valuedouble;
 	return 1;
