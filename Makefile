@@ -130,6 +130,7 @@ install: all
 	install -m 0644 packaging/devmgr.bash-completion $(DESTDIR)$(BASHCOMPDIR)/devmgr
 	for m in $(MAN_PAGES); do d=$(DESTDIR)$(MANDIR)/man$${m##*.}; \
 		install -d $$d && install -m 0644 $$m $$d/ || exit 1; done
+	$(if $(DESTDIR),,-ldconfig)
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(CNI_BIN_DIR)/,$(CNI_PLUGINS))
@@ -137,7 +138,8 @@ uninstall:
 	rm -f $(foreach m,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
 	rmdir $(DESTDIR)$(EXAMPLESDIR) $(DESTDIR)$(DATADIR)/ucni $(DESTDIR)$(INCLUDEDIR)/devmgr 2>/dev/null || true
 	$(if $(DESTDIR),top='$(patsubst %/,%,$(DESTDIR))'; for d in $(INSTALL_DIRS); do d=$$top$$d; \
-		while [ "$$d" != "$$top" ] && [ "$${d#$$top/}" != "$$d" ] && rmdir "$$d" 2>/dev/null; do d=$${d%/*}; done; \
+		while [ "$$d" != "$$top" ] && [ "$${d#$$top/}" != "$$d" ]; do \
+			if [ -d "$$d" ]; then rmdir "$$d" 2>/dev/null || break; fi; d=$${d%/*}; done; \
 	done)
 
 # make deb: a binary package ucni_<version>_<arch>.deb in $(B)/, built with dpkg-deb from
@@ -145,15 +147,20 @@ uninstall:
 # packaging/mkdeb for why). UCNI_VERSION: the VERSION file, else git describe.
 UCNI_VERSION := $(or $(shell cat VERSION 2>/dev/null),$(shell git describe --tags --always 2>/dev/null | sed 's/^v//'),0)
 DEB_ARCH     ?= $(shell dpkg --print-architecture 2>/dev/null)
+DEB_MULTIARCH ?= $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null)
 DEB_CNI_DIR  ?= /opt/cni/bin
 DEB_STAGE    := $(B)/deb/root
 DEB_FILE     := $(B)/ucni_$(UCNI_VERSION)_$(DEB_ARCH).deb
 .PHONY: deb print-deb
+ifneq ($(filter deb,$(MAKECMDGOALS)),)
+ifneq ($(SANITIZE)$(filter 1,$(FAULTS) $(FUZZ)),)
+$(error make deb: not from a sanitizer, fault or fuzz build)
+endif
+endif
 deb: all
-	$(if $(SANITIZE)$(filter 1,$(FAULTS) $(FUZZ)),$(error make deb: not from a sanitizer, fault or fuzz build))
 	$(Q)rm -rf $(B)/deb
 	$(Q)$(MAKE) --no-print-directory -s install DESTDIR=$(abspath $(DEB_STAGE)) PREFIX=/usr \
-		CNI_BIN_DIR=$(DEB_CNI_DIR) >/dev/null
+		LIBDIR=/usr/lib$(if $(DEB_MULTIARCH),/$(DEB_MULTIARCH)) CNI_BIN_DIR=$(DEB_CNI_DIR) >/dev/null
 	$(Q)packaging/mkdeb $(DEB_STAGE) $(UCNI_VERSION) $(DEB_ARCH) $(DEB_FILE)
 print-deb:
 	@echo $(DEB_FILE)

@@ -120,6 +120,16 @@ typedef struct pctx {
 
 #define FAIL(ctx, r, ...) do { errbuf_set((ctx)->err, (ctx)->errlen, __VA_ARGS__); return (r); } while (0)
 
+/* Was V's key seen earlier in its object? A key given twice is refused: which of the
+ * two counts would be a guess (and parsing both leaked the first). Found by fuzzing. */
+static bool key_repeated(const cJSON *o, const cJSON *v)
+{
+	for (const cJSON *e = o->child; e && e != v; e = e->next)
+		if (!strcmp(e->string, v->string))
+			return true;
+	return false;
+}
+
 static int str_array(pctx *x, const cJSON *v, const char *key, char ***ret, size_t *ret_n)
 {
 	if (!cJSON_IsArray(v))
@@ -248,7 +258,10 @@ static int parse_selector(pctx *x, const cJSON *o, selector *s)
 		FAIL(x, -EINVAL, "%s: a selector must be an object", x->path);
 	cJSON_ArrayForEach(v, o) {
 		const char *k = v->string;
-		if (!strcmp(k, "vendors"))
+		if (key_repeated(o, v)) {
+			errbuf_set(x->err, x->errlen, "%s: \"%s\" is given twice", x->path, k);
+			r = -EINVAL;
+		} else if (!strcmp(k, "vendors"))
 			r = hex_ids(x, v, k, &s->vendors, &s->n_vendors);
 		else if (!strcmp(k, "devices"))
 			r = hex_ids(x, v, k, &s->devices, &s->n_devices);
@@ -259,13 +272,18 @@ static int parse_selector(pctx *x, const cJSON *o, selector *s)
 		else if (!strcmp(k, "pciAddresses")) {
 			r = str_array(x, v, k, &s->pci_addrs, &s->n_pci_addrs);
 			for (size_t i = 0; r >= 0 && i < s->n_pci_addrs; i++) {
-				char addr[DM_PCI_ADDR_MAX];
+				char addr[DM_PCI_ADDR_MAX], *canon;
 				if (dm_pci_addr_normalize(s->pci_addrs[i], addr) < 0) {
 					errbuf_set(x->err, x->errlen, "%s.pciAddresses[%zu]: \"%s\" is not a PCI address",
 					           x->path, i, s->pci_addrs[i]);
 					r = -EINVAL;
-				} else
-					strcpy(s->pci_addrs[i], addr);
+				} else if (!(canon = strdup(addr)))
+					r = -ENOMEM;
+				else {
+					/* the canonical form is longer than a short "bb:dd.f": a new string */
+					free(s->pci_addrs[i]);
+					s->pci_addrs[i] = canon;
+				}
 			}
 		} else if (!strcmp(k, "pfNames"))
 			r = pf_sels(x, v, k, false, &s->pf_names, &s->n_pf_names);
@@ -292,12 +310,16 @@ static int parse_selector(pctx *x, const cJSON *o, selector *s)
 	return r;
 }
 
+/* A resource name the SR-IOV device plugin accepts (^[a-zA-Z0-9_-]+$; it
+ * rejects the whole config otherwise), beginning and ending with a letter or
+ * digit. Also safe as a file name. */
 static bool resource_name_valid(const char *s)
 {
-	if (!*s || strlen(s) > 63)
+	size_t n = strlen(s);
+	if (!n || n > 63 || !isalnum((unsigned char)s[0]) || !isalnum((unsigned char)s[n - 1]))
 		return false;
 	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' && *s != '.')
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
 			return false;
 	return true;
 }
@@ -313,9 +335,12 @@ static int parse_pool(pctx *x, const cJSON *o, pool *p)
 		FAIL(x, -EINVAL, "%s: must be an object", x->path);
 	cJSON_ArrayForEach(v, o) {
 		const char *k = v->string;
+		if (key_repeated(o, v))
+			FAIL(x, -EINVAL, "%s: \"%s\" is given twice", x->path, k);
 		if (!strcmp(k, "resourceName")) {
 			if (!cJSON_IsString(v) || !resource_name_valid(v->valuestring))
-				FAIL(x, -EINVAL, "%s.resourceName: must be a name of letters, digits, '_', '-', '.'", x->path);
+				FAIL(x, -EINVAL, "%s.resourceName: must be a name of letters, digits, '_' and '-' "
+				     "that begins and ends with a letter or digit", x->path);
 		} else if (!strcmp(k, "resourcePrefix")) {
 			if (!cJSON_IsString(v) || !*v->valuestring)
 				FAIL(x, -EINVAL, "%s.resourcePrefix: must be a non-empty string", x->path);
@@ -379,6 +404,8 @@ static int parse_pf(pctx *x, const cJSON *o, dm_pf_spec *pf)
 		FAIL(x, -EINVAL, "%s: must be an object", x->path);
 	cJSON_ArrayForEach(v, o) {
 		const char *k = v->string;
+		if (key_repeated(o, v))
+			FAIL(x, -EINVAL, "%s: \"%s\" is given twice", x->path, k);
 		if (!strcmp(k, "name")) {
 			if (!cJSON_IsString(v) || !dm_ifname_valid(v->valuestring))
 				FAIL(x, -EINVAL, "%s.name: must be an interface name", x->path);
@@ -432,6 +459,11 @@ int dm_config_parse(const char *json, dm_config **ret, char *errbuf, size_t errl
 	}
 	cJSON_ArrayForEach(v, root) {
 		const char *k = v->string;
+		if (key_repeated(root, v)) {
+			errbuf_set(errbuf, errlen, "\"%s\" is given twice", k);
+			r = -EINVAL;
+			goto out;
+		}
 		if (!strcmp(k, "resourceList")) {
 			if (!cJSON_IsArray(v)) {
 				errbuf_set(errbuf, errlen, "resourceList: must be an array");

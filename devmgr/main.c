@@ -6,7 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -114,7 +118,10 @@ static int load_config(bool required, dm_config **ret)
 	char err[512], path[PATH_MAX];
 	const char *p = opt.config ? opt.config : getenv("DEVMGR_CONFIG");
 	if (!p || !*p) {
+		struct stat st;
 		snprintf(path, sizeof(path), "%s/config.json", state_dir());
+		if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+			return die(EXIT_STATE, "%s is not a regular file; refusing to read it", path);
 		p = access(path, F_OK) == 0 ? path : DEFAULT_CONFIG;
 		if (access(p, F_OK) < 0) {
 			if (!required)
@@ -448,7 +455,10 @@ static int write_file_atomic(const char *dir, const char *name, const char *text
 	char tmp[PATH_MAX], final[PATH_MAX];
 	snprintf(tmp, sizeof(tmp), "%s/.%s.%d", dir, name, (int)getpid());
 	snprintf(final, sizeof(final), "%s/%s", dir, name);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	/* O_EXCL: never write into an existing file (a leftover, or a hard link elsewhere) */
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
 	size_t len = strlen(text);
@@ -667,6 +677,23 @@ static int cmd_pools(void)
 
 /* ----------------------------------------------------------------- alloc */
 
+/* --netns names the owner's network namespace: a record holding any other file would
+ * never go stale. Returns 0 or the exit code (after the message). */
+static int check_netns(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return errno == ENOENT || errno == ENOTDIR
+		               ? die(EXIT_NOT_FOUND, "alloc: netns %s does not exist", path)
+		               : die(EXIT_USAGE, "alloc: netns %s: %s", path, strerror(errno));
+	int type = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? ioctl(fd, NS_GET_NSTYPE) : -1;
+	close(fd);
+	if (type != CLONE_NEWNET)
+		return die(EXIT_USAGE, "alloc: --netns %s is not a network namespace", path);
+	return 0;
+}
+
 static int cmd_alloc(void)
 {
 	dm_record *rec = NULL;
@@ -681,6 +708,8 @@ static int cmd_alloc(void)
 		return die(EXIT_USAGE, "alloc: \"%s\" is not an interface name", opt.ifname);
 	if (opt.netns && opt.netns[0] != '/')
 		return die(EXIT_USAGE, "alloc: --netns must be an absolute path");
+	if (opt.netns && (r = check_netns(opt.netns)))
+		return r;
 	/* an unknown pool is told before the bus is scanned */
 	if ((r = ctx_load(&x, -1, CTX_CONFIG_REQUIRED)))
 		return r;
@@ -704,7 +733,13 @@ static int cmd_alloc(void)
 			r = die(EXIT_NO_FREE, "alloc: no free healthy VF in pool \"%s\"", opt.pool);
 		else if (k == -ENOENT && opt.netns)
 			r = die(EXIT_NOT_FOUND, "alloc: netns %s does not exist", opt.netns);
-		else
+		else if (k == -EIO || k == -EROFS || k == -EDQUOT) {
+			/* the library reports a full disk as -EIO (-ENOSPC means "no free VF") */
+			struct statvfs sv;
+			bool full = k != -EROFS && statvfs(state_dir(), &sv) == 0 && sv.f_bavail == 0;
+			r = die(EXIT_FAIL, "alloc: cannot write the allocation record under %s: %s", state_dir(),
+			        full ? "no space left on the file system" : strerror(-k));
+		} else
 			r = die(exit_code(k) == EXIT_USAGE ? EXIT_FAIL : exit_code(k), "alloc: %s", strerror(-k));
 	} else {
 		const dm_device *d = dm_inventory_find(inv, rec->pci);
@@ -854,18 +889,27 @@ static int cmd_export(void)
 	 * view cannot differ from devmgr's first-match assignment */
 	cJSON *root = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(root, "resourceList");
 	for (size_t p = 0; p < dm_config_pool_count(c); p++) {
+		cJSON *addrs = cJSON_CreateArray();
+		for (size_t i = 0; i < dm_inventory_count(inv); i++) {
+			const dm_device *d = dm_inventory_get(inv, i);
+			if (d->role == DM_ROLE_VF && dm_config_match(c, d) == (int)p)
+				cJSON_AddItemToArray(addrs, cJSON_CreateString(d->pci));
+		}
+		if (cJSON_GetArraySize(addrs) == 0) {
+			/* The device plugin reads an empty pciAddresses as "no filter":
+			 * that pool would take every device. Leave it out. */
+			fprintf(stderr, "devmgr: export: pool \"%s\" has no VF here; left out\n",
+				dm_config_pool_name(c, p));
+			cJSON_Delete(addrs);
+			continue;
+		}
 		cJSON *res = cJSON_CreateObject(), *sel = cJSON_CreateObject();
 		const char *prefix = dm_config_pool_prefix(c, p);
 		cJSON_AddStringToObject(res, "resourceName", dm_config_pool_name(c, p));
 		if (prefix)
 			cJSON_AddStringToObject(res, "resourcePrefix", prefix);
 		cJSON_AddStringToObject(res, "deviceType", "netDevice");
-		cJSON *addrs = cJSON_AddArrayToObject(sel, "pciAddresses");
-		for (size_t i = 0; i < dm_inventory_count(inv); i++) {
-			const dm_device *d = dm_inventory_get(inv, i);
-			if (d->role == DM_ROLE_VF && dm_config_match(c, d) == (int)p)
-				cJSON_AddItemToArray(addrs, cJSON_CreateString(d->pci));
-		}
+		cJSON_AddItemToObject(sel, "pciAddresses", addrs);
 		cJSON *sels = cJSON_AddArrayToObject(res, "selectors");
 		cJSON_AddItemToArray(sels, sel);
 		cJSON_AddItemToArray(list, res);

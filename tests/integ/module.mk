@@ -1,7 +1,6 @@
 # Integration suites on the host kernel (root, throw-away namespaces).
 CHECK_SUITES += tests/integ/macvlan.sh
 SAN_SUITES   += tests/integ/macvlan.sh
-CHECK_SUITES += tests/integ/install.sh
 CHECK_SUITES += tests/integ/faults.sh
 CHECK_SUITES += tests/integ/churn.sh
 DEPS_PKGS    += bc

@@ -1,0 +1,156 @@
+#!/bin/bash
+# make install / make uninstall into a DESTDIR: every file where the README says, with
+# its mode; the installed plugins, devmgr, man pages and bash completion work; a C
+# program builds against the installed libdevmgr through its .pc file (shared and
+# static); uninstall leaves nothing. Nothing is ever installed outside the DESTDIR.
+source "$(dirname "$0")/../lib.sh"
+cd "$UCNI_TOP"
+MKFAKESYSFS=${MKFAKESYSFS:-$UCNI_TOP/$BUILD/tests/fixtures/mkfakesysfs}
+mk() { make --no-print-directory -s BUILD="$BUILD" "$@"; }
+PLUGINS=$(mk print-cni-plugins)
+root=$T_TMP/root
+
+# expected LAYOUT — the sorted list of files and links `make install` must produce
+# (paths relative to DESTDIR). LAYOUT: PREFIX LIBDIR CNI_BIN_DIR MANDIR
+expected() {
+	local prefix=$1 libdir=$2 cnibin=$3 mandir=$4 p f
+	for p in $PLUGINS; do echo "$cnibin/$p"; done
+	echo "$prefix/bin/devmgr"
+	echo "$libdir/libdevmgr.a"
+	echo "$libdir/libdevmgr.so"
+	echo "$libdir/libdevmgr.so.0"
+	echo "$libdir/pkgconfig/libdevmgr.pc"
+	echo "$prefix/include/devmgr/devmgr.h"
+	for f in conf/*.conflist conf/*.json conf/*.yaml; do echo "$prefix/share/ucni/examples/${f#conf/}"; done
+	for f in doc/*.[1-8]; do echo "$mandir/man${f##*.}/${f#doc/}"; done
+	echo "$prefix/share/bash-completion/completions/devmgr"
+}
+installed() { (cd "$1" && find . ! -type d | sed 's|^\.||' | sort); }
+
+# ---- PREFIX=/usr, the defaults otherwise (plugins in /opt/cni/bin)
+check "make install DESTDIR=… PREFIX=/usr" mk install DESTDIR="$root" PREFIX=/usr
+check_eq "exactly the documented files are installed" "$(expected /usr /usr/lib /opt/cni/bin /usr/share/man | sort)" \
+	"$(installed "$root")"
+for p in $PLUGINS; do
+	check_eq "plugin $p: mode 755" 755 "$(stat -c %a "$root/opt/cni/bin/$p" 2>&1)"
+	out=$(echo '{"cniVersion":"1.0.0"}' | CNI_COMMAND=VERSION "$root/opt/cni/bin/$p" 2>&1)
+	check_match "installed $p answers VERSION" '"supportedVersions"' "$out"
+done
+check_eq "devmgr: mode 755" 755 "$(stat -c %a "$root/usr/bin/devmgr")"
+check_match "installed devmgr --help lists its commands" 'export --format device-plugin' \
+	"$("$root/usr/bin/devmgr" --help 2>&1)"
+check_eq "libdevmgr.so is a link to the soname" libdevmgr.so.0 "$(readlink "$root/usr/lib/libdevmgr.so")"
+check_eq "libdevmgr.so.0 carries soname libdevmgr.so.0" libdevmgr.so.0 \
+	"$(objdump -p "$root/usr/lib/libdevmgr.so.0" | awk '$1 == "SONAME" {print $2}')"
+check_eq "header, .pc, examples, man pages, completion: mode 644" "644" \
+	"$(stat -c %a "$root/usr/include/devmgr/devmgr.h" "$root/usr/lib/pkgconfig/libdevmgr.pc" \
+		"$root"/usr/share/ucni/examples/* "$root"/usr/share/man/man*/* \
+		"$root/usr/share/bash-completion/completions/devmgr" | sort -u)"
+check_eq "examples are the files of conf/" "" \
+	"$(for f in conf/*.conflist conf/*.json conf/*.yaml; do cmp -s "$f" "$root/usr/share/ucni/examples/${f#conf/}" || echo "$f"; done)"
+pc=$root/usr/lib/pkgconfig/libdevmgr.pc
+check_eq ".pc names the install prefix" "prefix=/usr libdir=/usr/lib includedir=/usr/include" \
+	"$(grep -E '^(prefix|libdir|includedir)=' "$pc" | xargs)"
+
+# ---- a program against the installed library, found through pkg-config
+cat >"$T_TMP/use.c" <<'EOF'
+#include <stdio.h>
+#include <devmgr/devmgr.h>
+int main(int argc, char **argv)
+{
+	char pci[DM_PCI_ADDR_MAX];
+	dm_inventory *inv = NULL;
+	if (argc != 2 || dm_pci_addr_normalize("3B:01.0", pci) < 0 || dm_inventory_load(argv[1], 0, &inv) < 0)
+		return 1;
+	printf("%s %zu\n", pci, dm_inventory_count(inv));
+	dm_inventory_free(inv);
+	return 0;
+}
+EOF
+"$MKFAKESYSFS" "$T_TMP/sys" >/dev/null
+want="0000:3b:01.0 $("$root/usr/bin/devmgr" --sysfs-root "$T_TMP/sys" list --json | jq '[.pfs[], .pfs[].vfs[], .nics[]] | length')"
+pcenv=(env PKG_CONFIG_PATH= PKG_CONFIG_LIBDIR="$root/usr/lib/pkgconfig:/usr/lib/$(gcc -print-multiarch)/pkgconfig:/usr/share/pkgconfig"
+	PKG_CONFIG_SYSROOT_DIR="$root")
+flags=$("${pcenv[@]}" pkg-config --cflags --libs libdevmgr 2>&1)
+check_match "pkg-config --cflags --libs libdevmgr points into the installed tree" \
+	"^-I$root/usr/include .*-L$root/usr/lib -ldevmgr$" "$(xargs <<<"$flags")"
+# shellcheck disable=SC2086
+check "a C program compiles and links against the shared libdevmgr" \
+	cc -Wall -Werror -o "$T_TMP/use" "$T_TMP/use.c" $flags
+check_match "it runs with the installed libdevmgr.so.0" "libdevmgr.so.0 => $root/usr/lib/libdevmgr.so.0" \
+	"$(LD_LIBRARY_PATH=$root/usr/lib ldd "$T_TMP/use" 2>&1)"
+check_eq "and agrees with devmgr on the fake tree" "$want" \
+	"$(LD_LIBRARY_PATH=$root/usr/lib "$T_TMP/use" "$T_TMP/sys" 2>&1)"
+sflags=$("${pcenv[@]}" pkg-config --static --cflags --libs libdevmgr 2>&1)
+# shellcheck disable=SC2086
+check "statically linked against libdevmgr.a (with the .pc's private libraries)" \
+	cc -Wall -Werror -o "$T_TMP/use-static" "$T_TMP/use.c" \
+	$(sed "s|-ldevmgr|$root/usr/lib/libdevmgr.a|" <<<"$sflags")
+check_eq "the static program needs no libdevmgr.so" "" "$(ldd "$T_TMP/use-static" | grep libdevmgr)"
+check_eq "and prints the same" "$want" "$("$T_TMP/use-static" "$T_TMP/sys" 2>&1)"
+check_eq "libdevmgr.so.0 exports only dm_ symbols" "" \
+	"$(nm -D --defined-only "$root/usr/lib/libdevmgr.so.0" | awk '$2 ~ /^[TDBR]$/ && $3 !~ /^dm_/ {print $3}' | xargs)"
+man -l "$root/usr/share/man/man3/libdevmgr.3" 2>/dev/null | col -b |
+	sed -n '/^EXAMPLE/,/^FILES/p' | sed '1d;$d' | sed 's/^       //' >"$T_TMP/example.c"
+# shellcheck disable=SC2086
+check "the EXAMPLE of libdevmgr(3) compiles against the installed library" \
+	cc -Wall -Werror -o "$T_TMP/example" "$T_TMP/example.c" $flags
+check "and runs" env LD_LIBRARY_PATH="$root/usr/lib" "$T_TMP/example"
+
+# ---- man pages render without a warning; the completion loads and completes
+for m in "$root"/usr/share/man/man*/*; do
+	w=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l -Tutf8 "$m" 2>&1 >/dev/null)
+	check_eq "man page $(basename "$m") renders without warnings (man --warnings)" "" "$w"
+	check_eq "man page $(basename "$m"): groff -man -ww (every warning) is silent" "" \
+		"$(groff -man -Tutf8 -ww -z "$m" 2>&1)"
+	check_match "man page $(basename "$m") has NAME, SYNOPSIS or DESCRIPTION, SEE ALSO" \
+		'NAME.*(SYNOPSIS|DESCRIPTION).*SEE ALSO' "$(man -l "$m" 2>/dev/null | col -b | tr '\n' ' ')"
+done
+check_match "devmgr(8) documents every command of devmgr --help" '^$' \
+	"$(for c in list show vfs apply pools alloc release gc export watch; do
+		man -l "$root/usr/share/man/man8/devmgr.8" 2>/dev/null | col -b | grep -qE "^ +$c( |$)" || echo "$c"; done)"
+comp=$root/usr/share/bash-completion/completions/devmgr
+# complete WORDS… — what bash would offer for the last word (the line as typed)
+complete_line() {
+	env -i PATH="$PATH" bash --norc --noprofile -c '
+		source "$1" || exit 1
+		complete -p devmgr >/dev/null || exit 1
+		COMP_LINE=$2; COMP_POINT=${#COMP_LINE}; COMP_WORDBREAKS=$3
+		_devmgr; printf "%s\n" "${COMPREPLY[@]}"' _ "$comp" "$1" $' \t\n"\'><=;|&(:'  # bash's default
+}
+check_eq "completion: the commands" "list show vfs apply pools alloc release gc export watch" \
+	"$(complete_line 'devmgr ' | xargs)"
+check_eq "completion: a command's prefix" "alloc" "$(complete_line 'devmgr al' | xargs)"
+check_eq "completion: global options" "--sysfs-root --state-dir --config --help --version" \
+	"$(complete_line 'devmgr --' | xargs)"
+check_eq "completion: alloc's options" "--pool --owner --ifname --netns --numa --json --sysfs-root --state-dir --config" \
+	"$(complete_line 'devmgr alloc --' | xargs)"
+check_eq "completion: export --format" "device-plugin" "$(complete_line 'devmgr export --format ' | xargs)"
+export PATH="$root/usr/bin:$PATH"
+check_eq "completion: show completes VF addresses after a ':' (from devmgr list --json)" "01.0 01.1 01.2 01.3 01.4 01.5 01.6 01.7" \
+	"$(complete_line "devmgr --sysfs-root $T_TMP/sys show 0000:3b:01" | xargs)"
+check_eq "completion: vfs completes PFs only" "0000:3b:00.0 ens1f0 0000:3b:00.1 ens1f1 0000:af:00.0 ens2f0 0000:af:00.1 ens2f1" \
+	"$(complete_line "devmgr --sysfs-root $T_TMP/sys vfs " | xargs)"
+check_eq "completion: --pool completes the pools of the configuration" "intel_dpdk intel_netdev mlx_low mlx_rest" \
+	"$(complete_line "devmgr --sysfs-root $T_TMP/sys --state-dir $T_TMP/st --config conf/devmgr-pools.json alloc --pool " | xargs)"
+
+# ---- uninstall
+check "make uninstall" mk uninstall DESTDIR="$root" PREFIX=/usr
+check_eq "uninstall leaves nothing, not even empty directories" "" "$(ls -A "$root" 2>&1)"
+check "DESTDIR itself is kept" test -d "$root"
+
+# ---- every directory variable is honoured
+vars=(DESTDIR="$root" PREFIX=/usr/local CNI_BIN_DIR=/usr/libexec/cni LIBDIR=/usr/local/lib64 MANDIR=/usr/local/man)
+check "make install with CNI_BIN_DIR, LIBDIR and MANDIR set" mk install "${vars[@]}"
+check_eq "the files follow the variables" \
+	"$(expected /usr/local /usr/local/lib64 /usr/libexec/cni /usr/local/man | sort)" "$(installed "$root")"
+check_eq ".pc follows LIBDIR" "libdir=/usr/local/lib64" "$(grep '^libdir=' "$root/usr/local/lib64/pkgconfig/libdevmgr.pc")"
+mkdir -p "$root/usr/local/share/man/man1" && touch "$root/usr/local/share/keep"
+check "make uninstall" mk uninstall "${vars[@]}"
+check_eq "uninstall removes only what install put there" "/usr/local/share/keep /usr/local/share/man/man1" \
+	"$(cd "$root" && find . -mindepth 1 | sed 's|^\.||' | grep -E 'keep|man1$' | sort | xargs)"
+check_eq "and no other file" "" "$(cd "$root" && find . -type f ! -name keep)"
+for p in $PLUGINS; do
+	check "nothing installed outside DESTDIR ($p)" test ! -e "/usr/libexec/cni/$p"
+done
+finish
