@@ -60,12 +60,9 @@ static void read_netdev_details(int devfd, dm_device *d)
 }
 
 /* uevent has driver, class and ids in one read: DRIVER=, PCI_CLASS=, PCI_ID=vvvv:dddd */
-static int read_uevent(int devfd, dm_device *d)
+int uevent_parse(char *buf, dm_device *d)
 {
-	char buf[1024];
 	bool have_id = false;
-	if (read_small_at(devfd, "uevent", buf, sizeof(buf)) < 0)
-		return -ENOENT;
 	for (char *line = buf, *next; line && *line; line = next) {
 		next = strchr(line, '\n');
 		if (next)
@@ -86,6 +83,14 @@ static int read_uevent(int devfd, dm_device *d)
 		}
 	}
 	return have_id ? 0 : -ENOENT;
+}
+
+static int read_uevent(int devfd, dm_device *d)
+{
+	char buf[1024];
+	if (read_small_at(devfd, "uevent", buf, sizeof(buf)) < 0)
+		return -ENOENT;
+	return uevent_parse(buf, d);
 }
 
 int device_read_ident(int devfd, dm_device *d)

@@ -44,6 +44,8 @@ ssize_t read_small_at(int dirfd, const char *path, char *buf, size_t size);
 int read_int_at(int dirfd, const char *path, int *ret);
 /* The last path component of the symlink DIRFD/PATH. */
 int readlink_base_at(int dirfd, const char *path, char *buf, size_t size);
+/* ... of a link target already read: -ENAMETOOLONG when it does not fit SIZE. */
+int link_target_base(const char *target, char *buf, size_t size);
 /* A directory stream on DIRFD/PATH (".": DIRFD itself), with its own descriptor:
  * the caller's DIRFD stays usable. NULL with errno set on failure. */
 DIR *opendir_at(int dirfd, const char *path);
@@ -58,6 +60,9 @@ enum { READ_IDENT = 1, READ_DETAILS = 2, READ_HAVE_NETDEV = 4 /* d->netdev alrea
 void device_init(dm_device *d, const char *pci);
 /* vendor, device, class and driver: from uevent, else from the single files */
 int device_read_ident(int devfd, dm_device *d);
+/* The lines DRIVER=, PCI_CLASS=, PCI_ID= of a uevent file's text BUF (modified in place);
+ * -ENOENT without a valid PCI_ID. */
+int uevent_parse(char *buf, dm_device *d);
 /* Fills D from the sysfs directory DEVFD of device PCI: the role and SR-IOV facts, the
  * netdev name; READ_IDENT first resets D and reads the identity, READ_DETAILS also reads
  * what a VF shares with its PF or rarely needs (numa_node, iommu_group, netdev state). */
@@ -79,6 +84,11 @@ int vf_range_parse(const char *s, vf_range *ret);
 static inline bool vf_range_has(const vf_range *r, int i) {
 	return i >= 0 && i < DM_VF_INDEX_MAX && (r->bits[i / 8] >> (i % 8)) & 1;
 }
+
+/* store.c — one record's text, exposed for the unit tests and the fuzz target */
+/* Parses the record of the VF PCI: -EBADMSG malformed, -EPROTO another format. */
+int record_from_json(const char *pci, const char *text, dm_record **ret);
+char *record_to_json(const dm_record *r);
 
 /* json.c — the documented JSON shapes, shared by the CLI and the tests */
 struct cJSON;

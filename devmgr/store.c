@@ -86,6 +86,31 @@ static bool known_entry(const char *n)
 	       !strcmp(n, "locks") || !strcmp(n, "vfs") || !strncmp(n, ".format.", 8);
 }
 
+/* A new temporary file: never an existing one, which might be a hard link to a file
+ * elsewhere (O_TRUNC would empty it and the rename would adopt it) or a leftover of a
+ * crashed writer that had our pid. -1 with errno set on failure. */
+static int create_tmp(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST && unlinkat(dirfd, name, 0) == 0)
+		fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	return fd;
+}
+
+/* A lock file (flock works on any descriptor): on a read-only state directory an existing
+ * one still opens, so that reading the store keeps working; every write then fails with
+ * EROFS. A symlink is never followed. -1 with errno set on failure. */
+static int open_lock_file(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EROFS) {
+		fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT)
+			errno = EROFS;
+	}
+	return fd;
+}
+
 /* A fresh directory gets the format marker; one with foreign content is refused. */
 static int check_format(int dirfd)
 {
@@ -112,7 +137,7 @@ static int check_format(int dirfd)
 
 	char tmp[32];
 	snprintf(tmp, sizeof(tmp), ".format.%d", (int)getpid());
-	_cleanup_close_ int wfd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	_cleanup_close_ int wfd = create_tmp(dirfd, tmp);
 	if (wfd < 0)
 		return -errno;
 	if (write(wfd, STORE_FORMAT, strlen(STORE_FORMAT)) != (ssize_t)strlen(STORE_FORMAT) || fsync(wfd) < 0) {
@@ -185,7 +210,7 @@ int dm_store_open(const char *state_dir, dm_store **ret)
 	r = check_format(s->dirfd);
 	if (r < 0)
 		goto fail;
-	s->storefd = openat(s->dirfd, "store.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	s->storefd = open_lock_file(s->dirfd, "store.lock");
 	if (s->storefd < 0) {
 		r = -errno;
 		goto fail;
@@ -231,7 +256,7 @@ static int vf_lock_acquire(dm_store *s, const char *pci, bool wait)
 		return -ENOMEM;
 	s->held = h;
 	snprintf(name, sizeof(name), "%s.lock", pci);
-	int fd = openat(s->locksfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int fd = open_lock_file(s->locksfd, name);
 	if (fd < 0)
 		return -errno;
 	while (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
@@ -348,7 +373,18 @@ static const char *json_str(const cJSON *o, const char *k, bool *bad)
 	return v->valuestring;
 }
 
-static int record_from_json(const char *pci, const char *text, dm_record **ret)
+/* A whole number from 0 to below 10^15: no undefined conversion of an out-of-range double
+ * to an integer type, and cJSON writes it back exactly (it prints 15 significant digits).
+ * Times, pids and nsfs inodes are far below. Both limits found by fuzzing. */
+static bool json_uint(const cJSON *v)
+{
+	if (!cJSON_IsNumber(v))
+		return false;
+	double d = v->valuedouble;
+	return d >= 0 && d < 1e15 && d == (double)(uint64_t)d;
+}
+
+int record_from_json(const char *pci, const char *text, dm_record **ret)
 {
 	bool bad = false;
 	cJSON *o = cJSON_Parse(text);
@@ -376,20 +412,25 @@ static int record_from_json(const char *pci, const char *text, dm_record **ret)
 	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(o, "pid");
 	const cJSON *data = cJSON_GetObjectItemCaseSensitive(o, "data");
 	if (bad || !addr || strcmp(addr, pci) || !dm_owner_id_valid(owner) || (ifname && !dm_ifname_valid(ifname)) ||
-	    (netns && netns[0] != '/') || !cJSON_IsNumber(t) || (ino && !cJSON_IsNumber(ino)))
+	    (netns && netns[0] != '/') || !json_uint(t) || (ino && !json_uint(ino)) || (pid && !json_uint(pid)))
 		goto bad;
-	memcpy(r->pci, pci, DM_PCI_ADDR_MAX);
+	str_copy(r->pci, sizeof(r->pci), pci);
 	r->pool = dup_opt(json_str(o, "pool", &bad));
 	r->owner = strdup(owner);
 	r->ifname = dup_opt(ifname);
 	r->netns = dup_opt(netns);
-	r->netns_ino = ino ? (uint64_t)ino->valuedouble : 0;
+	r->netns_ino = ino && netns ? (uint64_t)ino->valuedouble : 0; /* only with its netns */
 	r->time = (int64_t)t->valuedouble;
-	r->pid = cJSON_IsNumber(pid) ? (pid_t)pid->valueint : 0;
-	if (data && !cJSON_IsNull(data))
+	r->pid = pid ? (pid_t)pid->valueint : 0;
+	bool nomem = false;
+	if (data && !cJSON_IsNull(data)) {
 		r->data = cJSON_PrintUnformatted(data);
+		nomem = !r->data;
+		if (r->data && !strcmp(r->data, "null")) /* 1e999 prints as null: no data */
+			r->data = (free(r->data), NULL);
+	}
 	cJSON_Delete(o);
-	if (bad || !r->owner || (ifname && !r->ifname) || (netns && !r->netns) || (data && !cJSON_IsNull(data) && !r->data)) {
+	if (bad || nomem || !r->owner || (ifname && !r->ifname) || (netns && !r->netns)) {
 		dm_record_free(r);
 		return bad ? -EBADMSG : -ENOMEM;
 	}
@@ -423,7 +464,7 @@ static int read_record(dm_store *s, const char *pci, dm_record **ret)
 	return record_from_json(pci, buf, ret);
 }
 
-static char *record_to_json(const dm_record *r)
+char *record_to_json(const dm_record *r)
 {
 	cJSON *o = cJSON_CreateObject();
 	if (!o)
@@ -480,7 +521,7 @@ static int write_record(dm_store *s, const dm_record *r)
 		return -ENOMEM;
 	snprintf(tmp, sizeof(tmp), ".tmp.%s.%d", r->pci, (int)getpid());
 	snprintf(name, sizeof(name), "%s.json", r->pci);
-	int fd = openat(s->vfsfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int fd = create_tmp(s->vfsfd, tmp);
 	if (fd < 0)
 		return -errno;
 	size_t len = strlen(text), half = len / 2;
@@ -574,7 +615,7 @@ static int record_new(const char *pci, const char *pool, const dm_owner *o, dm_r
 	dm_record *r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	memcpy(r->pci, pci, DM_PCI_ADDR_MAX);
+	str_copy(r->pci, sizeof(r->pci), pci);
 	r->pool = dup_opt(pool);
 	r->owner = strdup(o->id);
 	r->ifname = dup_opt(o->ifname);

@@ -38,6 +38,11 @@ int readlink_base_at(int dirfd, const char *path, char *buf, size_t size)
 	if (n < 0)
 		return -errno;
 	target[n] = 0;
+	return link_target_base(target, buf, size);
+}
+
+int link_target_base(const char *target, char *buf, size_t size)
+{
 	const char *base = strrchr(target, '/');
 	base = base ? base + 1 : target;
 	if (strlen(base) >= size)

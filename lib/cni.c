@@ -88,6 +88,10 @@ int cni_validate_containerid(const char *id)
 {
 	if (!id || !*id)
 		return cni_fail(CNI_ERR_INVALID_ENV, -EINVAL, "CNI_CONTAINERID is empty");
+	/* Runtimes use 64 characters; state files are named after it. */
+	if (strlen(id) > 255)
+		return cni_fail(CNI_ERR_INVALID_ENV, -EINVAL, "CNI_CONTAINERID is too long (%zu characters, at most 255)",
+				strlen(id));
 	/* The spec's rule: starts alphanumeric, then alphanumerics, '_', '.', '-'. */
 	if (!isalnum((unsigned char)id[0]))
 		goto bad;

@@ -32,18 +32,16 @@ static int write_sysctl(const char *path, const char *val)
 	return r;
 }
 
-int ipcfg_notify_sysctls(int nsfd, const char *ifname)
+int ipcfg_ndisc_notify(int nsfd, const char *ifname)
 {
 	char path[128];
 	int orig, r = netns_enter(nsfd, &orig);
 	if (r < 0)
 		return r;
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/arp_notify", ifname);
-	r = write_sysctl(path, "1");
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/ndisc_notify", ifname);
-	int r6 = write_sysctl(path, "1");
-	if (r6 < 0 && r6 != -ENOENT) /* no IPv6 in this namespace is fine */
-		r = r < 0 ? r : r6;
+	r = write_sysctl(path, "1");
+	if (r == -ENOENT) /* no IPv6 in this namespace is fine */
+		r = 0;
 	netns_leave(&orig);
 	return r;
 }

@@ -2,6 +2,7 @@
  * extended-ack errors are read here) and the link/address/route operations. */
 #include <errno.h>
 #include <linux/if_link.h>
+#include <linux/ip.h>
 #include <linux/netlink.h>
 #include <netlink/errno.h>
 #include <stdio.h>
@@ -312,6 +313,16 @@ int link_change(struct nlsk *sk, int ifindex, const struct link_change *c)
 		goto out;
 	if (c->mtu && nla_put_u32(m, IFLA_MTU, c->mtu) < 0)
 		goto out;
+	if (c->arp_notify) {
+		/* IFLA_AF_SPEC → AF_INET → IFLA_INET_CONF → {devconf index: value} */
+		struct nlattr *spec = nla_nest_start(m, IFLA_AF_SPEC), *inet, *conf;
+		if (!spec || !(inet = nla_nest_start(m, AF_INET)) || !(conf = nla_nest_start(m, IFLA_INET_CONF)) ||
+		    nla_put_u32(m, IPV4_DEVCONF_ARP_NOTIFY, 1) < 0)
+			goto out;
+		nla_nest_end(m, conf);
+		nla_nest_end(m, inet);
+		nla_nest_end(m, spec);
+	}
 	r = nl_request(sk, m, NULL, NULL);
 out:
 	nlmsg_free(m);

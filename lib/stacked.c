@@ -322,13 +322,14 @@ static int stacked_add(struct cni_ctx *ctx, cJSON **ret)
 		goto out;
 	}
 	ifindex = li.ifindex;
-	if ((r = FAULT("add.sysctl") ?: ipcfg_notify_sysctls(st.nsfd, tmp)) < 0) {
-		cni_fail(CNI_ERR_KERNEL, r, "setting arp_notify/ndisc_notify on %s failed", tmp);
+	if ((r = FAULT("add.sysctl") ?: ipcfg_ndisc_notify(st.nsfd, tmp)) < 0) {
+		cni_fail(CNI_ERR_KERNEL, r, "setting ndisc_notify on %s failed", tmp);
 		goto out;
 	}
 	struct link_change ch = LINK_CHANGE_INIT;
 	ch.name = ifname;
 	ch.up = 1;
+	ch.arp_notify = true;
 	if ((r = FAULT("add.rename") ?: link_change(&st.cont, ifindex, &ch)) < 0) {
 		cni_fail(CNI_ERR_KERNEL, r, "renaming %s to \"%s\" and bringing it up failed", tmp, ifname);
 		goto out;

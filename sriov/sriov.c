@@ -2,6 +2,7 @@
  * and record it, save its state, configure it through the PF, move its netdev
  * into the container — and put everything back on DEL, GC or a failed ADD. */
 #include <errno.h>
+#include <sys/stat.h>
 #include <linux/if_link.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,8 +141,17 @@ static int parse_conf(struct sr *s)
 		/* as the devmgr CLI: $DEVMGR_CONFIG, the config `devmgr apply` installed, /etc */
 		c->pool_config = getenv("DEVMGR_CONFIG");
 		if (!c->pool_config || !*c->pool_config) {
+			struct stat st;
 			snprintf(s->installed_config, sizeof(s->installed_config), "%s/config.json", s->statedir);
-			c->pool_config = access(s->installed_config, F_OK) == 0 ? s->installed_config : DEFAULT_POOL_CONFIG;
+			c->pool_config = DEFAULT_POOL_CONFIG;
+			if (lstat(s->installed_config, &st) == 0) {
+				/* as the devmgr CLI: never follow a link planted in the state directory */
+				if (!S_ISREG(st.st_mode) && c->pool)
+					return cni_fail(CNI_ERR_INVALID_CONFIG, -ELOOP,
+							"the installed pool config %s is not a regular file",
+							s->installed_config);
+				c->pool_config = s->installed_config;
+			}
 		}
 	}
 	if ((r = conf_int(root, NULL, "numaNode", -1, 1023, &v)) < 0)
@@ -923,15 +933,16 @@ static int sriov_add(struct cni_ctx *ctx, cJSON **ret)
 			r = -EIO;
 			goto out;
 		}
-		if ((r = ipcfg_notify_sysctls(s.nsfd, tmp)) < 0) {
-			cni_fail(CNI_ERR_KERNEL, r, "setting arp_notify/ndisc_notify on %s failed", tmp);
+		if ((r = ipcfg_ndisc_notify(s.nsfd, tmp)) < 0) {
+			cni_fail(CNI_ERR_KERNEL, r, "setting ndisc_notify on %s failed", tmp);
 			goto out;
 		}
-		/* One request: the kernel renames, sets the MTU, then brings it up. */
+		/* One request: the kernel renames, sets the MTU and arp_notify, then brings it up. */
 		struct link_change ren = LINK_CHANGE_INIT;
 		ren.name = ifname;
 		ren.mtu = s.c.mtu;
 		ren.up = 1;
+		ren.arp_notify = true;
 		if ((r = link_change(&s.cont, cont_ifindex, &ren)) < 0) {
 			if (s.c.mtu)
 				cni_fail(CNI_ERR_KERNEL, r, "VF %s: renaming %s to \"%s\" with mtu %u and bringing it up failed",

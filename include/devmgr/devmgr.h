@@ -208,7 +208,9 @@ enum {
 };
 
 /* Opens (creating with 0700 if needed) the store. -EPROTO: the directory holds a store
- * of another format. -ENOTDIR/-ELOOP: the path is not a plain directory. */
+ * of another format. -ENOTDIR/-ELOOP: the path is not a plain directory. -EPERM: it
+ * belongs to another user. A store on a read-only file system opens for reading; every
+ * change then fails with -EROFS. */
 int dm_store_open(const char *state_dir, dm_store **ret);
 /* Drops every VF lock still held through this handle. */
 dm_store *dm_store_free(dm_store *s);
@@ -230,7 +232,8 @@ int dm_store_claim(dm_store *s, const char *pci, const char *pool, const dm_owne
  * node NUMA first (NUMA < 0: no preference), in inventory order; a VF whose lock another
  * process holds is skipped, not waited for. The same owner (id and ifname) asking again
  * gets its VF again (DM_CLAIM_EXISTING). -ENOENT unknown pool or OWNER's netns missing,
- * -ENOSPC none free. */
+ * -ENOSPC none free, -EIO the record could not be written (a full file system included),
+ * -EROFS the store is read-only. */
 int dm_store_claim_from_pool(dm_store *s, const dm_config *c, const dm_inventory *inv,
                              const char *pool, const dm_owner *owner, int numa,
                              dm_record **ret);

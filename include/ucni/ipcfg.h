@@ -5,8 +5,9 @@
 #include "ucni/nl.h"
 #include "ucni/result.h"
 
-/* Set arp_notify and ndisc_notify for `ifname` in namespace nsfd. */
-int ipcfg_notify_sysctls(int nsfd, const char *ifname);
+/* Set ndisc_notify for `ifname` in namespace nsfd (it has no netlink
+ * setter; arp_notify goes with the rename: link_change.arp_notify). */
+int ipcfg_ndisc_notify(int nsfd, const char *ifname);
 /* Add the result's addresses (those of interface `iface`) and routes to
  * ifindex, wait (bounded) for IPv6 DAD, then send a gratuitous ARP / an
  * unsolicited neighbour advertisement for each address from `mac` (the

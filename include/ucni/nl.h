@@ -65,6 +65,7 @@ struct link_change {
 	unsigned int mtu;
 	int up;     /* 1 up, 0 down, -1 unchanged */
 	int netns_fd; /* move to this namespace; -1 unchanged */
+	bool arp_notify; /* set the link's IPv4 arp_notify (no /proc/sys write needed) */
 };
 #define LINK_CHANGE_INIT { .up = -1, .netns_fd = -1 }
 int link_change(struct nlsk *sk, int ifindex, const struct link_change *c);

@@ -111,6 +111,16 @@ static void test_config_bad(void **state)
 		{ "{\"pfs\": [{\"name\": \"../x\", \"numVfs\": 1}]}", "pfs[0].name", -EINVAL },
 		{ "{\"resourceList\": [", "JSON", -EINVAL },
 		{ "[]", "object", -EINVAL },
+		/* found by fuzzing (fuzz_dm_config): a key given twice was parsed twice, leaking */
+		{ "{\"resourceList\": [{\"resourceName\": \"a\", \"selectors\": {\"drivers\": [\"x\"], \"drivers\": [\"y\"]}}]}",
+		  "selectors: \"drivers\" is given twice", -EINVAL },
+		{ "{\"resourceList\": [{\"resourceName\": \"a\", \"resourceName\": \"b\", \"selectors\": {}}]}",
+		  "\"resourceName\" is given twice", -EINVAL },
+		{ "{\"pfs\": [{\"name\": \"ens1f0\", \"name\": \"ens1f1\", \"numVfs\": 1}]}", "pfs[0]: \"name\" is given twice", -EINVAL },
+		{ "{\"resourceList\": [], \"resourceList\": []}", "\"resourceList\" is given twice", -EINVAL },
+		/* a pool name is a Kubernetes resource name: never "." or ".." */
+		{ "{\"resourceList\": [{\"resourceName\": \"..\", \"selectors\": {}}]}", "resourceName", -EINVAL },
+		{ "{\"resourceList\": [{\"resourceName\": \"-a\", \"selectors\": {}}]}", "resourceName", -EINVAL },
 	};
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
 		dm_config *c = (dm_config *)0x1;
@@ -120,6 +130,107 @@ static void test_config_bad(void **state)
 			fail_msg("case %zu: got %d \"%s\", wanted %d naming %s", i, r, err, cases[i].err, cases[i].needle);
 		assert_ptr_equal(c, (dm_config *)0x1); /* untouched on failure */
 	}
+}
+
+/* Found by fuzzing (fuzz_dm_config): a short address in pciAddresses was normalized in
+ * place into its shorter string (heap overflow); it must match the VF it names. */
+static void test_config_short_pci(void **state)
+{
+	dm_config *c = NULL;
+	char err[256] = "";
+	assert_int_equal(dm_config_parse("{\"resourceList\": [{\"resourceName\": \"a\", \"selectors\":"
+	                                 " {\"pciAddresses\": [\"3b:01.0\", \"AF:00.2\"]}}]}", &c, err, sizeof(err)), 0);
+	dm_device vf;
+	device_init(&vf, "0000:3b:01.0");
+	vf.role = DM_ROLE_VF;
+	assert_int_equal(dm_config_match(c, &vf), 0);
+	device_init(&vf, "0000:af:00.2");
+	vf.role = DM_ROLE_VF;
+	assert_int_equal(dm_config_match(c, &vf), 0);
+	device_init(&vf, "0000:3b:01.1");
+	vf.role = DM_ROLE_VF;
+	assert_int_equal(dm_config_match(c, &vf), -ENOENT);
+	dm_config_free(c);
+}
+
+/* Found by fuzzing (fuzz_dm_record): numbers out of range were converted to integers
+ * (undefined behaviour); an inode without its netns did not survive a rewrite; a data
+ * blob of 1e999 became the text "null". Each parsed record writes back unchanged. */
+static void test_record_parse(void **state)
+{
+	static const char *const bad[] = {
+		"\"time\": -1", "\"time\": 1e300", "\"time\": 1.5", "\"time\": \"1\"",
+		"\"time\": 8888888888888881", /* cJSON would write it back as 8888888888888880 */
+		"\"time\": 1, \"netns\": \"/x\", \"netnsInode\": -1",
+		"\"time\": 1, \"netns\": \"/x\", \"netnsInode\": 1e30",
+		"\"time\": 1, \"pid\": -5", "\"time\": 1, \"pid\": 1e20",
+		"\"time\": 1, \"netns\": \"relative\"", "\"time\": 1, \"ifname\": \"a/b\"",
+	};
+	char text[512];
+	dm_record *r = NULL, *again = NULL;
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+		snprintf(text, sizeof(text), "{\"format\": \"ucni-devmgr-allocation\", \"version\": 1,"
+		         " \"pciAddress\": \"0000:3b:01.0\", \"owner\": \"ctr\", %s}", bad[i]);
+		r = (dm_record *)0x1;
+		if (record_from_json("0000:3b:01.0", text, &r) != -EBADMSG)
+			fail_msg("case %zu accepted: %s", i, bad[i]);
+		assert_ptr_equal(r, (dm_record *)0x1);
+	}
+	assert_int_equal(record_from_json("0000:3b:01.0",
+	                                  "{\"format\": \"ucni-devmgr-allocation\", \"version\": 1, \"pciAddress\": \"0000:3b:01.0\","
+	                                  " \"owner\": \"ctr\", \"time\": 1700000000, \"netnsInode\": 42, \"data\": 1e999}", &r), 0);
+	assert_int_equal(r->netns_ino, 0); /* meaningless without a netns */
+	assert_null(r->data);
+	char *out = record_to_json(r);
+	assert_non_null(out);
+	assert_int_equal(record_from_json("0000:3b:01.0", out, &again), 0);
+	assert_int_equal(again->time, 1700000000);
+	assert_null(again->netns);
+	free(out);
+	dm_record_free(again);
+	dm_record_free(r);
+	/* the PCI address is copied as a string: a caller's short buffer is not overread */
+	static const char pci[] = "0000:3b:01.0";
+	assert_int_equal(record_from_json(pci, "{\"format\": \"ucni-devmgr-allocation\", \"version\": 1,"
+	                                  " \"pciAddress\": \"0000:3b:01.0\", \"owner\": \"c\", \"time\": 0}", &r), 0);
+	assert_string_equal(r->pci, pci);
+	dm_record_free(r);
+}
+
+/* The sysfs value parsers on what the kernel writes, and on what it never should. */
+static void test_sysfs_parse(void **state)
+{
+	dm_device d;
+	char buf[256], base[DM_PCI_ADDR_MAX + 8];
+	device_init(&d, "0000:3b:01.0");
+	snprintf(buf, sizeof(buf), "DRIVER=iavf\nPCI_CLASS=20000\nPCI_ID=8086:1889\nPCI_SLOT_NAME=0000:3b:01.0\n");
+	assert_int_equal(uevent_parse(buf, &d), 0);
+	assert_string_equal(d.driver, "iavf");
+	assert_int_equal(d.class_code, 0x020000);
+	assert_int_equal(d.vendor_id, 0x8086);
+	assert_int_equal(d.device_id, 0x1889);
+	device_init(&d, "0000:3b:01.0");
+	snprintf(buf, sizeof(buf), "PCI_ID=8086:18899\nPCI_CLASS=1ffffffff\nDRIVER=%0100d", 7);
+	assert_int_equal(uevent_parse(buf, &d), -ENOENT);
+	assert_int_equal(d.class_code, 0);
+	assert_int_equal(strlen(d.driver), DM_DRIVER_MAX - 1); /* truncated, terminated */
+	assert_int_equal(link_target_base("../../../bus/pci/drivers/iavf", base, sizeof(base)), 0);
+	assert_string_equal(base, "iavf");
+	assert_int_equal(link_target_base("../0000:3b:00.0", base, sizeof(base)), 0);
+	assert_string_equal(base, "0000:3b:00.0");
+	assert_int_equal(link_target_base("../x/", base, sizeof(base)), 0);
+	assert_string_equal(base, "");
+	assert_int_equal(link_target_base("../averyveryverylongdevicename", base, sizeof(base)), -ENAMETOOLONG);
+	int v = 99;
+	assert_int_equal(parse_int("-1", &v), 0);
+	assert_int_equal(v, -1);
+	assert_int_equal(parse_int("99999999999", &v), -EINVAL);
+	assert_int_equal(parse_int("1 ", &v), -EINVAL);
+	uint32_t x;
+	assert_int_equal(parse_hex_u32("0x8086", &x), 0);
+	assert_int_equal(x, 0x8086);
+	assert_int_equal(parse_hex_u32("100000000", &x), -EINVAL);
+	assert_int_equal(parse_hex_u32("", &x), -EINVAL);
 }
 
 /* ------------------------------------------------------------ matching */
@@ -607,6 +718,47 @@ static void test_store_corrupt(void **state)
 	assert_int_equal(dm_store_open(p, &s), -ENOTDIR);
 }
 
+/* A temporary record file that exists already (a hard link planted to a file elsewhere,
+ * or a crashed writer's leftover with our pid) is replaced, never written into. */
+static void test_store_tmp_exists(void **state)
+{
+	dm_store *s = NULL;
+	dm_record *r = NULL;
+	char victim[PATH_MAX], buf[64];
+	const char *dir = store_dir("tmpexists");
+	assert_int_equal(dm_store_open(dir, &s), 0);
+	snprintf(victim, sizeof(victim), "%s/victim", workdir);
+	write_text(victim, "precious");
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char tmp[PATH_MAX];
+		snprintf(tmp, sizeof(tmp), "%s/vfs/.tmp.0000:3b:01.0.%d", dir, (int)getpid());
+		if (link(victim, tmp) < 0)
+			_exit(2);
+		dm_owner o = { "ctr", NULL, NULL };
+		_exit(dm_store_claim(s, "0000:3b:01.0", NULL, &o, NULL) == DM_CLAIM_NEW ? 0 : 3);
+	}
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	int fd = open(victim, O_RDONLY);
+	assert_true(fd >= 0);
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	assert_true(n >= 0);
+	buf[n] = 0;
+	assert_string_equal(buf, "precious");
+	struct stat vst;
+	assert_int_equal(stat(victim, &vst), 0);
+	assert_int_equal(vst.st_nlink, 1); /* the planted link was removed, not adopted */
+	assert_int_equal(dm_store_get(s, "0000:3b:01.0", &r), 0);
+	assert_string_equal(r->owner, "ctr");
+	dm_record_free(r);
+	dm_store_free(s);
+}
+
 static void test_store_locks(void **state)
 {
 	dm_store *s1 = NULL, *s2 = NULL;
@@ -791,6 +943,9 @@ int main(void)
 		cmocka_unit_test(test_range_invalid),
 		cmocka_unit_test(test_config_good),
 		cmocka_unit_test(test_config_bad),
+		cmocka_unit_test(test_config_short_pci),
+		cmocka_unit_test(test_record_parse),
+		cmocka_unit_test(test_sysfs_parse),
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_pci_addr),
 		cmocka_unit_test(test_lookup),
@@ -801,6 +956,7 @@ int main(void)
 		cmocka_unit_test(test_store_names),
 		cmocka_unit_test(test_store_stale),
 		cmocka_unit_test(test_store_corrupt),
+		cmocka_unit_test(test_store_tmp_exists),
 		cmocka_unit_test(test_store_locks),
 		cmocka_unit_test(test_claim_from_pool),
 		cmocka_unit_test(test_json_schema),

@@ -1,6 +1,9 @@
 # libFuzzer targets (clang): `make fuzz` runs each for FUZZ_TIME seconds;
 # make check runs a short pass through tests/fuzz/run.sh.
 FUZZ_TARGETS := fuzz_conf fuzz_args fuzz_result
+# devmgr's parsers: pool config, sysfs values and names, allocation records
+DM_FUZZ_TARGETS := fuzz_dm_config fuzz_dm_sysfs fuzz_dm_record
+FUZZ_TARGETS += $(DM_FUZZ_TARGETS)
 FUZZ_BINS    := $(FUZZ_TARGETS:%=build/fuzz/bin/%)
 FUZZ_TIME    ?= 60
 DEPS_PKGS    += clang libclang-rt-14-dev
@@ -11,10 +14,15 @@ OBJS += $(FUZZ_TARGETS:%=$(B)/obj/tests/fuzz/%.o)
 $(B)/bin/fuzz_conf: $(B)/obj/tests/fuzz/fuzz_conf.o $(B)/obj/macvlan/macvlan.o $(LIBUCNI)
 $(B)/bin/fuzz_args: $(B)/obj/tests/fuzz/fuzz_args.o $(LIBUCNI)
 $(B)/bin/fuzz_result: $(B)/obj/tests/fuzz/fuzz_result.o $(LIBUCNI)
-$(FUZZ_BINS):
+$(filter-out $(DM_FUZZ_TARGETS:%=$(B)/bin/%),$(FUZZ_BINS)):
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $(filter %.o,$^) $(UCNI_PLUGIN_LIBS)
+# libdevmgr.a of the fuzz tree (devmgr/module.mk is read after this file: name it directly)
+$(DM_FUZZ_TARGETS:%=$(B)/bin/%): $(B)/bin/%: $(B)/obj/tests/fuzz/%.o $(B)/lib/libdevmgr.a
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $(filter %.o,$^) $(DEVMGR_LIBS)
 fuzz-build: $(FUZZ_BINS)
 endif
 

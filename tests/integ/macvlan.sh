@@ -82,7 +82,7 @@ for v in "${VERSIONS[@]}"; do
 		check_match "$v $ipam: address on eth0" "inet ${addr%/*}/" "$(ip -n "$pod" -o addr show eth0)"
 		check_match "$v $ipam: default route" "default via 10.7[78].0.1 dev eth0" "$(ip -n "$pod" route)"
 		check_match "$v $ipam: eth0 is up" "UP" "$(ip -n "$pod" -o link show eth0)"
-		check_eq "$v $ipam: arp_notify" 1 "$(ip netns exec "$pod" cat /proc/sys/net/ipv4/conf/eth0/arp_notify)"
+		check_eq "$v $ipam: arp_notify and ndisc_notify" "1 1" "$(ip netns exec "$pod" cat /proc/sys/net/ipv4/conf/eth0/arp_notify /proc/sys/net/ipv6/conf/eth0/ndisc_notify | tr '\n' ' ' | sed 's/ $//')"
 		check "$v $ipam: pod reaches the gateway" ip netns exec "$pod" ping -c1 -W2 -q "$(jv '.ips[0].gateway')"
 		cni CHECK "$PLUGIN" "$pod" eth0 "c-$v" <<<"$(with_prev "$c" "$res")"
 		if [[ $v == 0.3.* ]]; then expect_err "$v $ipam: CHECK refused below 0.4.0" 1 "CHECK"

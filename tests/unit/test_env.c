@@ -31,6 +31,14 @@ static void ifname_bad(void **s)
 static void containerid(void **s)
 {
 	assert_int_equal(cni_validate_containerid("abc-DEF_1.2"), 0);
+	char longid[300];
+	memset(longid, 'a', sizeof(longid) - 1);
+	longid[sizeof(longid) - 1] = '\0';
+	assert_true(cni_validate_containerid(longid) < 0);
+	assert_error(CNI_ERR_INVALID_ENV, "too long");
+	longid[255] = '\0';
+	cni_error_reset();
+	assert_int_equal(cni_validate_containerid(longid), 0);
 	const char *bad[] = {"", "-abc", "a/b", "../x", "a b", ".hidden", "a;b"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		cni_error_reset();
