@@ -1,0 +1,223 @@
+/* bench-floor — the kernel floor for a stacked-link ADD and DEL: only the netlink
+ * operations no plugin can avoid, nothing else (no config parsing, no checks, no result).
+ *
+ *   bench-floor add [--ipvlan] [--notify] NETNS MASTER IFNAME [ADDRESS/PLEN GATEWAY]
+ *       create a macvlan (bridge; --ipvlan: an ipvlan, l2) on MASTER directly in NETNS
+ *       under a temporary name,
+ *       rename it to IFNAME and bring it up in one request, then optionally add the
+ *       IPv4 address and a default route via GATEWAY. --notify also writes the two
+ *       sysctls the plugins set (arp_notify, ndisc_notify) the way they do, through
+ *       /proc/sys: not part of the floor, it measures what those writes cost.
+ *   bench-floor add [--ipvlan] --direct NETNS MASTER IFNAME
+ *       below the floor: one request that creates the macvlan in NETNS under its final
+ *       name and up (the name is checked in NETNS, so no temporary name is needed to
+ *       avoid a clash with the host's interfaces); what skipping the rename would save.
+ *   bench-floor del NETNS IFNAME
+ *       delete IFNAME inside NETNS (by name, one request)
+ *
+ * Linked like the plugins (libnl static, libc dynamic) so that the start-up cost is
+ * comparable; it uses libnl only to build messages and to wait for the kernel's ack.
+ * Exit status 0 on success, 1 with a message on stderr otherwise. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/rtnetlink.h>
+
+static int fail(const char *what, int err)
+{
+	fprintf(stderr, "bench-floor: %s: %s\n", what, err < 0 ? nl_geterror(err) : strerror(err));
+	return 1;
+}
+
+/* Send one request and wait for its ack; libnl error code (negative) or 0. */
+static int request(struct nl_sock *sk, struct nl_msg *m)
+{
+	int r = nl_send_auto(sk, m);
+	nlmsg_free(m);
+	if (r < 0)
+		return r;
+	return nl_wait_for_ack(sk);
+}
+
+/* Every socket opened, freed before exit (keeps sanitizer builds quiet). */
+static struct nl_sock *socks[2];
+
+static struct nl_sock *sock_open(void)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	for (size_t i = 0; i < 2; i++)
+		if (!socks[i]) {
+			socks[i] = sk;
+			break;
+		}
+	if (!sk || nl_connect(sk, NETLINK_ROUTE) < 0)
+		return NULL;
+	return sk;
+}
+
+static int done(int r)
+{
+	for (size_t i = 0; i < 2; i++)
+		if (socks[i])
+			nl_socket_free(socks[i]);
+	return r;
+}
+
+static int write_sysctl(const char *family, const char *ifname, const char *key)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/proc/sys/net/%s/conf/%s/%s", family, ifname, key);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "1", 1) != 1)
+		return fail(path, errno);
+	close(fd);
+	return 0;
+}
+
+static int floor_add(int argc, char **argv, bool notify, bool direct, bool ipvlan)
+{
+	const char *netns = argv[0], *master = argv[1], *ifname = argv[2];
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
+	char tmp[IFNAMSIZ];
+	struct nlattr *li, *data;
+	struct nl_sock *sk;
+	struct nl_msg *m;
+	int nsfd, r;
+
+	nsfd = open(netns, O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0)
+		return fail(netns, errno);
+	unsigned int mindex = if_nametoindex(master);
+	if (!mindex)
+		return fail(master, errno);
+	if (!(sk = sock_open()))
+		return fail("netlink socket", ENOMEM);
+
+	snprintf(tmp, sizeof(tmp), "flr%d", (int)getpid());
+	if (direct) {
+		snprintf(tmp, sizeof(tmp), "%s", ifname);
+		ifi.ifi_flags = ifi.ifi_change = IFF_UP;
+	}
+	m = nlmsg_alloc_simple(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+	if (!m || nlmsg_append(m, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    nla_put_string(m, IFLA_IFNAME, tmp) < 0 || nla_put_u32(m, IFLA_LINK, mindex) < 0 ||
+	    nla_put_u32(m, IFLA_NET_NS_FD, (uint32_t)nsfd) < 0 || !(li = nla_nest_start(m, IFLA_LINKINFO)) ||
+	    nla_put_string(m, IFLA_INFO_KIND, ipvlan ? "ipvlan" : "macvlan") < 0 ||
+	    !(data = nla_nest_start(m, IFLA_INFO_DATA)) ||
+	    (ipvlan ? nla_put_u16(m, IFLA_IPVLAN_MODE, IPVLAN_MODE_L2) : nla_put_u32(m, IFLA_MACVLAN_MODE, MACVLAN_MODE_BRIDGE)) < 0)
+		return fail("building RTM_NEWLINK", ENOBUFS);
+	nla_nest_end(m, data);
+	nla_nest_end(m, li);
+	if ((r = request(sk, m)) < 0)
+		return fail("creating the macvlan", r);
+	if (direct)
+		return 0;
+
+	/* Everything else happens inside the container. */
+	if (setns(nsfd, CLONE_NEWNET) < 0)
+		return fail("setns", errno);
+	if (!(sk = sock_open()))
+		return fail("netlink socket in the container", ENOMEM);
+	int index = (int)if_nametoindex(tmp);
+	if (!index)
+		return fail(tmp, errno);
+	if (notify && (write_sysctl("ipv4", tmp, "arp_notify") || write_sysctl("ipv6", tmp, "ndisc_notify")))
+		return 1;
+
+	ifi.ifi_index = index;
+	ifi.ifi_flags = IFF_UP;
+	ifi.ifi_change = IFF_UP;
+	m = nlmsg_alloc_simple(RTM_NEWLINK, 0);
+	if (!m || nlmsg_append(m, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 || nla_put_string(m, IFLA_IFNAME, ifname) < 0)
+		return fail("building RTM_NEWLINK", ENOBUFS);
+	if ((r = request(sk, m)) < 0)
+		return fail("rename and up", r);
+	if (argc < 5)
+		return 0;
+
+	char buf[64];
+	snprintf(buf, sizeof(buf), "%s", argv[3]);
+	char *slash = strchr(buf, '/');
+	struct in_addr a, gw;
+	if (!slash || (*slash++ = 0, inet_pton(AF_INET, buf, &a) != 1) || inet_pton(AF_INET, argv[4], &gw) != 1)
+		return fail("address or gateway", EINVAL);
+	struct ifaddrmsg ifa = {.ifa_family = AF_INET, .ifa_prefixlen = (unsigned char)atoi(slash),
+				.ifa_index = (unsigned int)index};
+	m = nlmsg_alloc_simple(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
+	if (!m || nlmsg_append(m, &ifa, sizeof(ifa), NLMSG_ALIGNTO) < 0 || nla_put(m, IFA_LOCAL, 4, &a) < 0 ||
+	    nla_put(m, IFA_ADDRESS, 4, &a) < 0)
+		return fail("building RTM_NEWADDR", ENOBUFS);
+	if ((r = request(sk, m)) < 0)
+		return fail("adding the address", r);
+
+	struct rtmsg rtm = {.rtm_family = AF_INET, .rtm_table = RT_TABLE_MAIN, .rtm_protocol = RTPROT_BOOT,
+			    .rtm_scope = RT_SCOPE_UNIVERSE, .rtm_type = RTN_UNICAST};
+	m = nlmsg_alloc_simple(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
+	if (!m || nlmsg_append(m, &rtm, sizeof(rtm), NLMSG_ALIGNTO) < 0 || nla_put(m, RTA_GATEWAY, 4, &gw) < 0 ||
+	    nla_put_u32(m, RTA_OIF, (uint32_t)index) < 0)
+		return fail("building RTM_NEWROUTE", ENOBUFS);
+	if ((r = request(sk, m)) < 0)
+		return fail("adding the default route", r);
+	return 0;
+}
+
+static int floor_del(char **argv)
+{
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
+	struct nl_sock *sk;
+	struct nl_msg *m;
+	int nsfd = open(argv[0], O_RDONLY | O_CLOEXEC), r;
+	if (nsfd < 0)
+		return fail(argv[0], errno);
+	if (setns(nsfd, CLONE_NEWNET) < 0)
+		return fail("setns", errno);
+	if (!(sk = sock_open()))
+		return fail("netlink socket", ENOMEM);
+	m = nlmsg_alloc_simple(RTM_DELLINK, 0);
+	if (!m || nlmsg_append(m, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 || nla_put_string(m, IFLA_IFNAME, argv[1]) < 0)
+		return fail("building RTM_DELLINK", ENOBUFS);
+	if ((r = request(sk, m)) < 0)
+		return fail("deleting the link", r);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	/* Options come right after "add": shift them out. */
+	bool notify = false, direct = false, ipvlan = false;
+	while (argc > 2 && strncmp(argv[2], "--", 2) == 0) {
+		if (strcmp(argv[2], "--notify") == 0)
+			notify = true;
+		else if (strcmp(argv[2], "--direct") == 0)
+			direct = true;
+		else if (strcmp(argv[2], "--ipvlan") == 0)
+			ipvlan = true;
+		else
+			break;
+		argv[2] = argv[1];
+		argv++;
+		argc--;
+	}
+	if (direct && argc != 5)
+		argc = 0; /* addresses are not supported with --direct */
+	if (argc >= 5 && strcmp(argv[1], "add") == 0 && argc != 6)
+		return done(floor_add(argc - 2, argv + 2, notify, direct, ipvlan));
+	if (argc == 4 && strcmp(argv[1], "del") == 0)
+		return done(floor_del(argv + 2));
+	fputs("usage: bench-floor add [--ipvlan] [--notify] NETNS MASTER IFNAME [ADDRESS/PLEN GATEWAY]\n"
+	      "       bench-floor add [--ipvlan] --direct NETNS MASTER IFNAME\n"
+	      "       bench-floor del NETNS IFNAME\n",
+	      stderr);
+	return 2;
+}

@@ -1,0 +1,88 @@
+#!/bin/bash
+# The benchmark in miniature (3 iterations, 2 and 20 siblings, a small devmgr tree), so
+# that `make check` notices when the benchmark code rots. It checks that every case ran
+# and produced plausible numbers, that a failing plugin is reported as a failure, and
+# that the driver leaves no namespace or temporary folder behind, also when interrupted.
+# Timings themselves are not judged here: targets belong to `make bench`.
+source "$(dirname "$0")/../tests/lib.sh"
+DRIVER=$UCNI_TOP/$BUILD/bench/driver
+J=$T_TMP/bench.json
+PFX=$T_ID-bench
+
+# The driver makes its temporary folder under TMPDIR.
+export TMPDIR=$T_TMP/tmp
+mkdir -p "$TMPDIR"
+leftovers() { # leftovers PREFIX — our namespaces and temporary folders still there
+	{ ip netns list | awk '{print $1}' | grep "^$1-"; ls "$TMPDIR"; } | tr '\n' ' '
+}
+dm_args=()
+if [ -x "$UCNI_BIN/devmgr" ] && [ -x "$UCNI_TOP/$BUILD/tests/fixtures/mkfakesysfs" ]; then
+	dm_args=(--devmgr "$UCNI_BIN/devmgr" --mkfakesysfs "$UCNI_TOP/$BUILD/tests/fixtures/mkfakesysfs" --devmgr-tree 1,64)
+fi
+
+echo "# a 3-iteration run of every case"
+out=$("$DRIVER" --iterations 3 --siblings 2,20 --prefix "$PFX" --json "$J" --ucni "$UCNI_BIN/macvlan" \
+	"${dm_args[@]}" 2>&1)
+rc=$?
+echo "$out" | sed -n '/^case/,$p' | head -n 60
+check_eq "driver exits 0" 0 "$rc"
+check "the JSON parses" jq -e . "$J"
+check_eq "machine: nproc" "$(nproc)" "$(jq -r .machine.nproc "$J")"
+check_eq "machine: kernel" "$(uname -r)" "$(jq -r .machine.kernel "$J")"
+for c in macvlan-l2 macvlan-static macvlan-host-local macvlan-l2-siblings2 macvlan-l2-siblings20; do
+	for op in ADD DEL; do
+		impls=$(jq -r --arg c "$c" --arg o "$op" '[.series[] | select(.case == $c and .op == $o) | .impl] | sort | join(",")' "$J")
+		case $c in
+		macvlan-l2) want=exec-true,floor,floor+sysctl,floor-direct,reference,ucni ;;
+		macvlan-static) want=floor,ipam-alone,reference,ucni ;;
+		macvlan-host-local) want=ipam-alone,reference,ucni ;;
+		*) want=floor,reference,ucni ;;
+		esac
+		check_eq "$c $op: implementations" "$want" "$impls"
+	done
+done
+check_eq "every series has 3 runs and no failure" "" \
+	"$(jq -r '.series[] | select(.case | startswith("macvlan")) | select(.n != 3 or .failed != 0) | "\(.case) \(.op) \(.impl) n=\(.n) failed=\(.failed)"' "$J")"
+check_eq "timings are plausible (0 < wall < 10 s, cpu > 0, rss > 100 kB)" "" \
+	"$(jq -r '.series[] | select(.n > 0) | select(.wall_ms.median <= 0 or .wall_ms.median > 10000 or .cpu_ms.median <= 0 or .maxrss_kb.median < 100) | "\(.case) \(.op) \(.impl)"' "$J")"
+check_eq "the reference uses more memory than ucni (the RSS figure is the program's own)" true \
+	"$(jq -r '[.series[] | select(.case == "macvlan-l2" and .op == "ADD")] | (map(select(.impl == "reference"))[0].maxrss_kb.median > map(select(.impl == "ucni"))[0].maxrss_kb.median)' "$J")"
+check_eq "ratios ucni/reference, ucni/floor and ucni/floor+sysctl are there" 3 \
+	"$(jq '[.ratios[] | select(.case == "macvlan-l2" and .op == "ADD" and .num == "ucni")] | length' "$J")"
+check_eq "issue 6 targets are evaluated" true "$(jq '[.targets[] | select(.value != null)] | length >= 8' "$J")"
+check_match "the table names the targets" "issue 6 targets" "$out"
+if [ ${#dm_args[@]} -gt 0 ]; then
+	check_eq "devmgr: inventory and 32 concurrent alloc/release ran" "3 32 32" \
+		"$(jq -r '[.series[] | select(.case | startswith("devmgr-")) | select(.failed == 0) | .n] | join(" ")' "$J")"
+else
+	skip "devmgr cases" "devmgr or mkfakesysfs is not built"
+fi
+check_eq "nothing left behind" "" "$(leftovers "$PFX")"
+
+echo "# a plugin that fails is reported, and the run fails"
+out=$("$DRIVER" --iterations 1 --cases l2 --prefix "$PFX-f" --ucni /bin/false --json "$T_TMP/f.json" 2>&1)
+rc=$?
+check_eq "driver exits 1" 1 "$rc"
+check_match "the failure is named" "macvlan-l2 ADD ucni failed: exit status 1" "$out"
+check_eq "the JSON counts it" 1 "$(jq '[.series[] | select(.impl == "ucni")][0].failed' "$T_TMP/f.json")"
+check_eq "nothing left behind after a failure" "" "$(leftovers "$PFX-f")"
+
+echo "# a plugin that exits 0 without creating the link is caught"
+out=$("$DRIVER" --iterations 1 --cases l2 --prefix "$PFX-t" --ucni /bin/true 2>&1)
+check_match "exit 0 without eth0 counts as a failure" "ucni failed: exit 0 but eth0 is missing" "$out"
+
+echo "# interrupted in the middle: everything is still removed"
+"$DRIVER" --iterations 200 --cases scale --siblings 10,200 --prefix "$PFX-i" >/dev/null 2>&1 &
+pid=$!
+sleep 2
+kill -TERM "$pid"
+wait "$pid"
+check_eq "SIGTERM: exit status 143" 143 "$?"
+check_eq "nothing left behind after SIGTERM" "" "$(leftovers "$PFX-i")"
+
+echo "# usage errors"
+"$DRIVER" --iterations 0 >/dev/null 2>&1
+check_eq "--iterations 0 is refused (exit 2)" 2 "$?"
+"$DRIVER" --siblings 5,1 >/dev/null 2>&1
+check_eq "--siblings 5,1 is refused (exit 2)" 2 "$?"
+finish
