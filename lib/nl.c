@@ -120,8 +120,6 @@ int nl_request(struct nlsk *sk, struct nl_msg *msg, nl_reply_fn fn, void *arg)
 	struct nlmsghdr *req = nlmsg_hdr(msg);
 	bool dump = (req->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
 	int cb_err = 0;
-	char *buf = NULL;
-	size_t cap = 0;
 
 	last_msg[0] = '\0';
 	int f = FAULT("nl.request");
@@ -134,29 +132,17 @@ int nl_request(struct nlsk *sk, struct nl_msg *msg, nl_reply_fn fn, void *arg)
 		return -errno;
 
 	for (;;) {
-		ssize_t n = recv(sk->fd, NULL, 0, MSG_PEEK | MSG_TRUNC);
+		/* One read per datagram into a buffer that fits any reply we ask for
+		 * (a PF with hundreds of VFs stays well below it). */
+		static char buf[1 << 18] __attribute__((aligned(8)));
+		ssize_t n = recv(sk->fd, buf, sizeof(buf), MSG_TRUNC);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			free(buf);
 			return -errno;
 		}
-		if ((size_t)n > cap) {
-			char *nb = realloc(buf, (size_t)n);
-			if (!nb) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = nb;
-			cap = (size_t)n;
-		}
-		n = recv(sk->fd, buf, cap, 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			free(buf);
-			return -errno;
-		}
+		if ((size_t)n > sizeof(buf))
+			return -EMSGSIZE;
 		size_t len = (size_t)n, step;
 		for (size_t off = 0; off + NLMSG_HDRLEN <= len; off += step) {
 			struct nlmsghdr *h = (struct nlmsghdr *)(void *)(buf + off);
@@ -170,14 +156,12 @@ int nl_request(struct nlsk *sk, struct nl_msg *msg, nl_reply_fn fn, void *arg)
 				int err = e->error;
 				if (err)
 					keep_extack(h);
-				free(buf);
 				return err ? err : cb_err;
 			}
 			if (h->nlmsg_type == NLMSG_DONE) {
 				int derr = 0;
 				if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(int)))
 					memcpy(&derr, NLMSG_DATA(h), sizeof(int));
-				free(buf);
 				return derr < 0 ? derr : cb_err;
 			}
 			if (fn && cb_err == 0)

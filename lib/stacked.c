@@ -292,10 +292,6 @@ static int stacked_add(struct cni_ctx *ctx, cJSON **ret)
 	}
 
 	cni_tmpname(&ctx->env, tmp);
-	if ((r = remove_stale(&st.cont, tmp)) < 0) {
-		cni_fail(CNI_ERR_KERNEL, r, "removing the stale link %s failed", tmp);
-		goto out;
-	}
 	if (K->add_begin) {
 		if (!st.conf.link_in_container && (r = netns_open_self(&host_nsfd)) < 0) {
 			cni_fail(CNI_ERR_INTERNAL, r, "cannot open the host network namespace");
@@ -311,6 +307,8 @@ static int stacked_add(struct cni_ctx *ctx, cJSON **ret)
 		began = true;
 	}
 	r = FAULT("add.create") ?: create_link(&st, tmp);
+	if (r == -EEXIST && remove_stale(&st.cont, tmp) == 0)
+		r = create_link(&st, tmp); /* a crashed ADD left it; ours to replace */
 	if (r < 0) {
 		cni_fail(CNI_ERR_KERNEL, r, "creating the %s link on master \"%s\" failed", K->kind,
 			 st.master.name);
@@ -334,10 +332,9 @@ static int stacked_add(struct cni_ctx *ctx, cJSON **ret)
 		cni_fail(CNI_ERR_KERNEL, r, "renaming %s to \"%s\" and bringing it up failed", tmp, ifname);
 		goto out;
 	}
-	if ((r = link_get_by_index(&st.cont, ifindex, &li)) < 0) {
-		cni_fail(CNI_ERR_KERNEL, r, "reading back %s failed", ifname);
-		goto out;
-	}
+	/* li (read right after the create) keeps its MAC and MTU; only the name changed. */
+	snprintf(li.name, sizeof(li.name), "%s", ifname);
+	li.flags |= IFF_UP;
 	if (began) {
 		K->add_end(st.conf.kind, &hook, 0);
 		ended = true;
