@@ -286,6 +286,26 @@ void cni_tmpname(const struct cni_env *env, char buf[16])
 	snprintf(buf, 16, "ucni%08x", h);
 }
 
+int cni_prev_iface(const struct cni_ctx *ctx, bool in_sandbox, int *ret)
+{
+	const struct cni_result *prev = ctx->conf.prev;
+	const char *ifname = ctx->env.ifname, *ns = ctx->env.netns ? ctx->env.netns : "";
+	if (!prev)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL, "invalid config: CHECK needs \"prevResult\"");
+	for (size_t i = prev->n_ifaces; i-- > 0;) {
+		const struct cni_iface *f = &prev->ifaces[i];
+		if (f->name && strcmp(f->name, ifname) == 0 &&
+		    (!in_sandbox || (f->sandbox && strcmp(f->sandbox, ns) == 0))) {
+			*ret = (int)i;
+			return 0;
+		}
+	}
+	if (in_sandbox)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, -ENOENT,
+				"invalid config: prevResult has no interface \"%s\" in sandbox \"%s\"", ifname, ns);
+	return cni_fail(CNI_ERR_INVALID_CONFIG, -ENOENT, "invalid config: prevResult has no interface \"%s\"", ifname);
+}
+
 int cni_netns_open(const struct cni_env *env, int *ret_fd)
 {
 	const char *p = env->netns ? env->netns : "";

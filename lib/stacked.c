@@ -545,24 +545,12 @@ static int stacked_check(struct cni_ctx *ctx)
 	stacked_init(&st, ctx);
 	if ((r = parse_conf(&st)) < 0)
 		goto out;
-	if (!prev) {
-		r = cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL, "invalid config: CHECK needs \"prevResult\"");
+	if ((r = cni_prev_iface(ctx, true, &idx)) < 0)
 		goto out;
-	}
 	if ((r = open_netns(&st)) < 0 || (r = open_host(&st)) < 0)
 		goto out;
 	if (ctx->conf.ipam_type && (r = ipam_forward(ctx, CNI_CHECK)) < 0)
 		goto out;
-	for (size_t i = 0; i < prev->n_ifaces; i++)
-		if (prev->ifaces[i].name && strcmp(prev->ifaces[i].name, ifname) == 0 &&
-		    prev->ifaces[i].sandbox && strcmp(prev->ifaces[i].sandbox, ctx->env.netns) == 0)
-			idx = (int)i;
-	if (idx < 0) {
-		r = cni_fail(CNI_ERR_INVALID_CONFIG, -ENOENT,
-			     "invalid config: prevResult has no interface \"%s\" in sandbox \"%s\"", ifname,
-			     ctx->env.netns);
-		goto out;
-	}
 	if ((r = resolve_master(&st, CNI_ERR_DEVICE)) < 0)
 		goto out;
 	r = link_get_by_name(&st.cont, ifname, &li);

@@ -1176,21 +1176,13 @@ static int sriov_check(struct cni_ctx *ctx)
 	sr_init(&s, ctx);
 	if ((r = parse_conf(&s)) < 0)
 		goto out;
-	if (!prev) {
-		r = cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL, "invalid config: CHECK needs \"prevResult\"");
+	/* a userspace-driver VF's interface has no sandbox in the result */
+	if ((r = cni_prev_iface(ctx, false, &idx)) < 0)
 		goto out;
-	}
 	if ((r = open_netns(&s)) < 0 || (r = open_host(&s)) < 0 || (r = open_store(&s)) < 0)
 		goto out;
 	if (ctx->conf.ipam_type && (r = ipam_forward(ctx, CNI_CHECK)) < 0)
 		goto out;
-	for (size_t i = 0; i < prev->n_ifaces; i++)
-		if (prev->ifaces[i].name && strcmp(prev->ifaces[i].name, ifname) == 0)
-			idx = (int)i;
-	if (idx < 0) {
-		r = cni_fail(CNI_ERR_INVALID_CONFIG, -ENOENT, "invalid config: prevResult has no interface \"%s\"", ifname);
-		goto out;
-	}
 	if ((r = find_record(&s, &rec)) < 0) {
 		cni_fail(CNI_ERR_IO, r, "reading the VF allocation store failed");
 		goto out;

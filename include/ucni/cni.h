@@ -181,6 +181,11 @@ void cni_tmpname(const struct cni_env *env, char buf[16]);
  * that is not a network namespace a bad variable (4). */
 int cni_netns_open(const struct cni_env *env, int *ret_fd);
 
+/* CHECK: the index of CNI_IFNAME in prevResult's interfaces (and, with
+ * in_sandbox, with CNI_NETNS as its sandbox). Errors (code 7) when prevResult
+ * is missing or lacks it. The last match wins, as a chain appends. */
+int cni_prev_iface(const struct cni_ctx *ctx, bool in_sandbox, int *ret);
+
 /* Runs one CNI invocation and returns the process exit status. */
 int cni_main(const struct cni_plugin *plugin);
 
