@@ -141,7 +141,7 @@ static void ipvlan_forget(const struct cni_ctx *ctx)
 	port_forget(ctx->env.containerid, ctx->env.ifname);
 }
 
-static const struct link_kind ipvlan = {
+const struct link_kind ipvlan_kind = {
 	.kind = "ipvlan",
 	.about = "ucni ipvlan CNI plugin",
 	.conf_size = sizeof(struct ipvlan_conf),
@@ -157,7 +157,9 @@ static const struct link_kind ipvlan = {
 	.forget = ipvlan_forget,
 };
 
+#ifndef UCNI_FUZZ
 int main(void)
 {
-	return stacked_main(&ipvlan);
+	return stacked_main(&ipvlan_kind);
 }
+#endif

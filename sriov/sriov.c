@@ -1339,6 +1339,18 @@ out:
 	return r;
 }
 
+#ifdef UCNI_FUZZ
+/* The config parser alone, for tests/fuzz/fuzz_conf.c. */
+int sriov_fuzz_parse(struct cni_ctx *ctx);
+int sriov_fuzz_parse(struct cni_ctx *ctx)
+{
+	struct sr s;
+	sr_init(&s, ctx);
+	int r = parse_conf(&s);
+	sr_free(&s);
+	return r;
+}
+#else
 int main(void)
 {
 	static const struct cni_plugin p = {
@@ -1353,3 +1365,4 @@ int main(void)
 	};
 	return cni_main(&p);
 }
+#endif

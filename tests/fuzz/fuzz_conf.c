@@ -1,4 +1,5 @@
-/* libFuzzer: a network config through the common parser and macvlan's keys. */
+/* libFuzzer: a network config through the common parser and the keys of every
+ * plugin: macvlan, ipvlan (stacked kinds) and sriov. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,7 +8,8 @@
 #include "ucni/result.h"
 #include "ucni/stacked.h"
 
-extern const struct link_kind macvlan_kind;
+extern const struct link_kind macvlan_kind, ipvlan_kind;
+int sriov_fuzz_parse(struct cni_ctx *ctx);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -20,9 +22,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(raw, data, size);
 	raw[size] = '\0';
 	if (cni_conf_parse(&ctx.conf, raw, size) == 0) {
-		if (stacked_conf_parse(&macvlan_kind, &ctx, &sc) < 0 && !cni_failed())
-			abort(); /* every refusal must say why */
-		free(sc.kind);
+		const struct link_kind *kinds[] = {&macvlan_kind, &ipvlan_kind};
+		for (size_t i = 0; i < 2; i++) {
+			memset(&sc, 0, sizeof(sc));
+			cni_error_reset();
+			if (stacked_conf_parse(kinds[i], &ctx, &sc) < 0 && !cni_failed())
+				abort(); /* every refusal must say why */
+			free(sc.kind);
+		}
+		cni_error_reset();
+		if (sriov_fuzz_parse(&ctx) < 0 && !cni_failed())
+			abort();
 		if (ctx.conf.prev) {
 			cJSON *o = cni_result_to_json(ctx.conf.prev, ctx.conf.version);
 			cJSON_Delete(o);

@@ -11,10 +11,16 @@ CHECK_SUITES += tests/fuzz/run.sh
 
 ifeq ($(FUZZ),1)
 OBJS += $(FUZZ_TARGETS:%=$(B)/obj/tests/fuzz/%.o)
-$(B)/bin/fuzz_conf: $(B)/obj/tests/fuzz/fuzz_conf.o $(B)/obj/macvlan/macvlan.o $(LIBUCNI)
+# every plugin's config parser (their main() is left out under UCNI_FUZZ)
+$(B)/bin/fuzz_conf: $(B)/obj/tests/fuzz/fuzz_conf.o $(B)/obj/macvlan/macvlan.o $(B)/obj/ipvlan/ipvlan.o \
+		$(B)/obj/ipvlan/port.o $(B)/obj/sriov/sriov.o $(LIBUCNI) $(B)/lib/libdevmgr.a
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $(filter %.o,$^) $(LIBUCNI) $(B)/lib/libdevmgr.a \
+		$(UCNI_PLUGIN_LIBS) $(shell $(PKG_CONFIG) --libs libpci libudev)
 $(B)/bin/fuzz_args: $(B)/obj/tests/fuzz/fuzz_args.o $(LIBUCNI)
 $(B)/bin/fuzz_result: $(B)/obj/tests/fuzz/fuzz_result.o $(LIBUCNI)
-$(filter-out $(DM_FUZZ_TARGETS:%=$(B)/bin/%),$(FUZZ_BINS)):
+$(filter-out $(DM_FUZZ_TARGETS:%=$(B)/bin/%) $(B)/bin/fuzz_conf,$(FUZZ_BINS)):
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $(filter %.o,$^) $(UCNI_PLUGIN_LIBS)
