@@ -316,8 +316,7 @@ out:
 /* ---- routes and addresses ---- */
 
 struct route_walk {
-	int family;
-	int ifindex;
+	int ifindex; /* found (default route) or wanted (route_exists) */
 	const struct cni_route *want; /* route_exists */
 	bool found;
 };
@@ -369,7 +368,7 @@ int route_default_ifindex(struct nlsk *sk, int *ret)
 {
 	static const int families[] = {AF_INET, AF_INET6};
 	for (size_t i = 0; i < 2; i++) {
-		struct route_walk w = {.family = families[i]};
+		struct route_walk w = {.ifindex = 0};
 		int r = route_dump(sk, families[i], on_default_route, &w);
 		if (r < 0)
 			return r;
@@ -461,7 +460,6 @@ struct addr_walk {
 	int ifindex;
 	struct addr_entry *v;
 	size_t n;
-	int err;
 };
 
 static int on_addr(struct nlmsghdr *h, void *arg)
