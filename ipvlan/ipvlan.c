@@ -133,6 +133,8 @@ fail:
 static void ipvlan_add_end(void *p, const struct stacked_add *a, int r)
 {
 	struct ipvlan_conf *c = p;
+	if (r < 0)
+		port_unrecord(&c->reg, a);
 	port_close(&c->reg);
 }
 

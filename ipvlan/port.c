@@ -65,11 +65,12 @@ static void state_from(struct port_state *st, const struct link_info *li, const 
 }
 
 /*
- * Is the registered link (netns, ifname or tmpname) still an ipvlan on this
- * master? 1 with its state, 0 when gone, <0 when it cannot be told.
+ * Is the registered link of (containerID, ifname) in netns still an ipvlan on
+ * this master? It may still have the temporary name of an interrupted ADD (on
+ * kernels that need one). 1 with its state, 0 when gone, <0 when it cannot be told.
  */
-static int probe_entry(const struct stacked_add *a, const char *netns, const char *ifname,
-		       const char *tmpname, struct port_state *st)
+static int probe_entry(const struct stacked_add *a, const char *cid, const char *netns, const char *ifname,
+		       struct port_state *st)
 {
 	struct nlsk sk = NLSK_NULL;
 	struct link_info li;
@@ -81,8 +82,12 @@ static int probe_entry(const struct stacked_add *a, const char *netns, const cha
 	if ((r = nlsk_open_in(&sk, fd)) < 0)
 		goto out;
 	r = link_get_by_name(&sk, ifname, &li);
-	if (r == -ENODEV && tmpname && *tmpname)
-		r = link_get_by_name(&sk, tmpname, &li);
+	if (r == -ENODEV && cid) {
+		struct cni_env env = {.containerid = cid, .ifname = ifname};
+		char tmp[IFNAMSIZ];
+		cni_tmpname(&env, tmp);
+		r = link_get_by_name(&sk, tmp, &li);
+	}
 	if (r == -ENODEV) {
 		r = 0;
 		goto out;
@@ -238,7 +243,7 @@ int port_open(const struct stacked_add *a, struct port_reg *reg, struct port_sta
 	for (e = entries ? entries->child : NULL; e && !st->found; e = next) {
 		const char *ns = str_of(e, "netns"), *ifn = str_of(e, "ifname");
 		next = e->next;
-		r = ns && ifn ? probe_entry(a, ns, ifn, str_of(e, "tmpname"), st) : 0;
+		r = ns && ifn ? probe_entry(a, str_of(e, "containerID"), ns, ifn, st) : 0;
 		if (r < 0)
 			return cni_fail(CNI_ERR_IO, r, "cannot inspect ipvlan \"%s\" in %s (registered on master \"%s\")",
 					ifn, ns, a->master->name);
@@ -252,26 +257,53 @@ int port_open(const struct stacked_add *a, struct port_reg *reg, struct port_sta
 	return 0;
 }
 
+static bool is_entry(const cJSON *e, const char *cid, const char *ifname)
+{
+	const char *c = str_of(e, "containerID"), *i = str_of(e, "ifname");
+	return c && i && strcmp(c, cid) == 0 && strcmp(i, ifname) == 0;
+}
+
 int port_record(struct port_reg *reg, const struct stacked_add *a)
 {
 	const struct cni_env *env = &a->ctx->env;
 	cJSON *entries = cJSON_GetObjectItemCaseSensitive(reg->root, "entries"), *e, *next;
+	reg->added = false;
 	for (e = entries->child; e; e = next) {
-		const char *cid = str_of(e, "containerID"), *ifn = str_of(e, "ifname");
 		next = e->next;
-		if (cid && ifn && strcmp(cid, env->containerid) == 0 && strcmp(ifn, env->ifname) == 0)
-			cJSON_Delete(cJSON_DetachItemViaPointer(entries, e));
+		if (!is_entry(e, env->containerid, env->ifname))
+			continue;
+		const char *ns = str_of(e, "netns");
+		if (ns && strcmp(ns, env->netns) == 0)
+			return 0; /* a live link of an earlier ADD: this one will find the name taken */
+		cJSON_Delete(cJSON_DetachItemViaPointer(entries, e));
 	}
 	e = cJSON_CreateObject();
 	if (!e || !cJSON_AddStringToObject(e, "containerID", env->containerid) ||
-	    !cJSON_AddStringToObject(e, "ifname", env->ifname) || !cJSON_AddStringToObject(e, "netns", env->netns) ||
-	    !cJSON_AddStringToObject(e, "tmpname", a->tmpname)) {
+	    !cJSON_AddStringToObject(e, "ifname", env->ifname) || !cJSON_AddStringToObject(e, "netns", env->netns)) {
 		cJSON_Delete(e);
 		return cni_fail(CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
 	}
 	cJSON_AddItemToArray(entries, e);
 	int r = reg_save(reg->path, reg->root);
-	return r < 0 ? cni_fail(CNI_ERR_IO, r, "cannot write ipvlan registry %s", reg->path) : 0;
+	if (r < 0)
+		return cni_fail(CNI_ERR_IO, r, "cannot write ipvlan registry %s", reg->path);
+	reg->added = true;
+	return 0;
+}
+
+void port_unrecord(struct port_reg *reg, const struct stacked_add *a)
+{
+	cJSON *entries = reg->root ? cJSON_GetObjectItemCaseSensitive(reg->root, "entries") : NULL, *e, *next;
+	if (!reg->added || !entries)
+		return;
+	for (e = entries->child; e; e = next) {
+		next = e->next;
+		if (is_entry(e, a->ctx->env.containerid, a->ctx->env.ifname))
+			cJSON_Delete(cJSON_DetachItemViaPointer(entries, e));
+	}
+	if (reg_save(reg->path, reg->root) < 0)
+		log_warn("cannot update ipvlan registry %s", reg->path);
+	reg->added = false;
 }
 
 void port_close(struct port_reg *reg)
@@ -297,9 +329,8 @@ static void forget_in(const char *dir, const char *name, const char *cid, const 
 	if (reg_load(path, &root) == 0) {
 		cJSON *entries = cJSON_GetObjectItemCaseSensitive(root, "entries");
 		for (e = entries->child; e; e = next) {
-			const char *c = str_of(e, "containerID"), *i = str_of(e, "ifname");
 			next = e->next;
-			if (c && i && strcmp(c, cid) == 0 && strcmp(i, ifname) == 0) {
+			if (is_entry(e, cid, ifname)) {
 				cJSON_Delete(cJSON_DetachItemViaPointer(entries, e));
 				changed = true;
 			}

@@ -15,7 +15,8 @@ const char *port_dir(void);
 struct port_reg {
 	int lock_fd;     /* -1 when closed */
 	char path[PATH_MAX];
-	cJSON *root;     /* {"master": name, "entries": [{containerID, ifname, netns, tmpname}]} */
+	cJSON *root;     /* {"master": name, "entries": [{containerID, ifname, netns}]} */
+	bool added;      /* port_record added this invocation's entry */
 };
 #define PORT_REG_INIT { .lock_fd = -1 }
 
@@ -34,9 +35,13 @@ struct port_state {
  * Records the CNI error.
  */
 int port_open(const struct stacked_add *a, struct port_reg *reg, struct port_state *ret);
-/* Record this invocation's (containerID, ifname, netns, tmpname) and write the
- * registry, before the link exists: a crash afterwards still leaves a trace. */
+/* Record this invocation's (containerID, ifname, netns) and write the registry,
+ * before the link exists: a crash afterwards still leaves a trace. An entry that
+ * is there already (a live link of an earlier ADD) is left as it is. */
 int port_record(struct port_reg *reg, const struct stacked_add *a);
+/* Take back the entry port_record added (an ADD that failed before its link
+ * existed); an earlier ADD's entry stays. */
+void port_unrecord(struct port_reg *reg, const struct stacked_add *a);
 /* Unlock and free. */
 void port_close(struct port_reg *reg);
 /* Remove (containerID, ifname) from every registry file. Best effort. */

@@ -33,6 +33,16 @@ int fault_hit(const char *point)
 		raise(SIGKILL);
 	return -EIO;
 }
+
+bool fault_simulate(const char *what)
+{
+	const char *list = getenv("UCNI_FAULT_SIMULATE");
+	size_t n = strlen(what);
+	for (const char *p = list; p && *p; p += strcspn(p, ","), p += *p == ',')
+		if (strncmp(p, what, n) == 0 && (p[n] == '\0' || p[n] == ','))
+			return true;
+	return false;
+}
 #else
 /* ISO C forbids an empty translation unit. */
 typedef int fault_unused;

@@ -32,7 +32,7 @@ static int write_sysctl(const char *path, const char *val)
 	return r;
 }
 
-int ipcfg_ndisc_notify(int nsfd, const char *ifname)
+static int ndisc_notify(int nsfd, const char *ifname)
 {
 	char path[128];
 	int orig, r = netns_enter(nsfd, &orig);
@@ -191,12 +191,40 @@ static void announce(struct nlsk *sk, int nsfd, int ifindex, const unsigned char
 	netns_leave(&orig);
 }
 
+/* The kernel announces a family's addresses only with that family's notify
+ * setting on: arp_notify (IPv4, over netlink) and ndisc_notify (IPv6, which
+ * only /proc/sys can set). Set for the families being configured, before the
+ * addresses; a link without addresses gets neither, as with the reference
+ * plugins. */
+static int set_notify(struct nlsk *sk, int nsfd, int ifindex, const char *ifname, bool v4, bool v6)
+{
+	int rc = FAULT("add.notify");
+	if (rc < 0)
+		return cni_fail(CNI_ERR_KERNEL, rc, "setting arp_notify/ndisc_notify on %s failed", ifname);
+	if (v4) {
+		struct link_change ch = LINK_CHANGE_INIT;
+		ch.arp_notify = true;
+		if ((rc = link_change(sk, ifindex, &ch)) < 0)
+			return cni_fail(CNI_ERR_KERNEL, rc, "setting arp_notify on %s failed", ifname);
+	}
+	if (v6 && (rc = ndisc_notify(nsfd, ifname)) < 0)
+		return cni_fail(CNI_ERR_KERNEL, rc, "setting ndisc_notify on %s failed", ifname);
+	return 0;
+}
+
 int ipcfg_apply(struct nlsk *sk, int nsfd, int ifindex, const char *ifname, const unsigned char *mac,
 		const struct cni_result *r, int iface)
 {
 	char buf[IP_PREFIX_STRLEN], gbuf[INET6_ADDRSTRLEN];
-	bool v6 = false;
+	bool v4 = false, v6 = false;
 	int rc;
+	for (size_t i = 0; i < r->n_ips; i++)
+		if (r->ips[i].iface == iface) {
+			v4 |= r->ips[i].address.family == AF_INET;
+			v6 |= r->ips[i].address.family == AF_INET6;
+		}
+	if ((rc = set_notify(sk, nsfd, ifindex, ifname, v4, v6)) < 0)
+		return rc;
 	for (size_t i = 0; i < r->n_ips; i++) {
 		const struct cni_ip *ip = &r->ips[i];
 		if (ip->iface != iface)
@@ -205,7 +233,6 @@ int ipcfg_apply(struct nlsk *sk, int nsfd, int ifindex, const char *ifname, cons
 		if (rc < 0)
 			return cni_fail(CNI_ERR_KERNEL, rc, "adding address %s to %s failed",
 					ip_prefix_format(&ip->address, buf, sizeof(buf)), ifname);
-		v6 |= ip->address.family == AF_INET6;
 	}
 	if (v6 && (rc = dad_wait(sk, ifindex)) < 0)
 		return rc;

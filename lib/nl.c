@@ -119,13 +119,16 @@ int nl_request(struct nlsk *sk, struct nl_msg *msg, nl_reply_fn fn, void *arg)
 {
 	struct nlmsghdr *req = nlmsg_hdr(msg);
 	bool dump = (req->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
+	/* A GET of one object (a reply callback, no dump) is answered by exactly one
+	 * message, the object or an error: no ACK to ask for and read. */
+	bool get = fn && !dump;
 	int cb_err = 0;
 
 	last_msg[0] = '\0';
 	int f = FAULT("nl.request");
 	if (f < 0)
 		return f;
-	req->nlmsg_flags |= NLM_F_REQUEST | (dump ? 0 : NLM_F_ACK);
+	req->nlmsg_flags |= NLM_F_REQUEST | (dump || get ? 0 : NLM_F_ACK);
 	req->nlmsg_seq = ++sk->seq;
 	req->nlmsg_pid = 0;
 	if (send(sk->fd, req, req->nlmsg_len, 0) < 0)
@@ -166,6 +169,8 @@ int nl_request(struct nlsk *sk, struct nl_msg *msg, nl_reply_fn fn, void *arg)
 			}
 			if (fn && cb_err == 0)
 				cb_err = fn(h, arg);
+			if (get)
+				return cb_err;
 		}
 	}
 }

@@ -185,16 +185,17 @@ static int check_mtu(struct stacked *st)
 	return 0;
 }
 
-static int create_link(struct stacked *st, const char *tmpname)
+/* Create the link directly in the container under `name`, up or not. */
+static int create_link(struct stacked *st, const char *name, bool up)
 {
-	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_flags = up ? IFF_UP : 0, .ifi_change = IFF_UP};
 	struct nl_msg *m = nlmsg_alloc_simple(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
 	struct nlattr *li, *data;
 	int r = -ENOBUFS;
 	if (!m)
 		return -ENOMEM;
 	if (nlmsg_append(m, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
-	    nla_put_string(m, IFLA_IFNAME, tmpname) < 0 ||
+	    nla_put_string(m, IFLA_IFNAME, name) < 0 ||
 	    nla_put_u32(m, IFLA_LINK, (uint32_t)st->master.ifindex) < 0)
 		goto out;
 	if (!st->conf.link_in_container && nla_put_u32(m, IFLA_NET_NS_FD, (uint32_t)st->nsfd) < 0)
@@ -268,7 +269,7 @@ static int stacked_add(struct cni_ctx *ctx, cJSON **ret)
 	struct cni_result *ipam = NULL, *res = NULL, *adopted = NULL;
 	struct link_info li;
 	struct stacked_add hook = {.ctx = ctx, .master_nsfd = -1, .nsfd = -1};
-	char tmp[IFNAMSIZ], mac[18];
+	char mac[18], tmp[IFNAMSIZ] = "";
 	const char *ifname = ctx->env.ifname;
 	int ifindex = 0, host_nsfd = -1, r;
 	bool created = false, ipam_done = false, began = false, ended = false;
@@ -279,19 +280,6 @@ static int stacked_add(struct cni_ctx *ctx, cJSON **ret)
 		goto out;
 	if (K->check_master && (r = K->check_master(st.conf.kind, st.master_sk, &st.master)) < 0)
 		goto out;
-	r = link_get_by_name(&st.cont, ifname, &li);
-	if (r == 0) {
-		r = cni_fail(CNI_ERR_INVALID_ENV, -EEXIST,
-			     "CNI_IFNAME \"%s\" already exists in the container (%s)", ifname,
-			     li.kind[0] ? li.kind : "device");
-		goto out;
-	}
-	if (r != -ENODEV) {
-		cni_fail(CNI_ERR_KERNEL, r, "looking up \"%s\" in the container failed", ifname);
-		goto out;
-	}
-
-	cni_tmpname(&ctx->env, tmp);
 	if (K->add_begin) {
 		if (!st.conf.link_in_container && (r = netns_open_self(&host_nsfd)) < 0) {
 			cni_fail(CNI_ERR_INTERNAL, r, "cannot open the host network namespace");
@@ -301,40 +289,57 @@ static int stacked_add(struct cni_ctx *ctx, cJSON **ret)
 		hook.master_sk = st.master_sk;
 		hook.master_nsfd = st.conf.link_in_container ? st.nsfd : host_nsfd;
 		hook.nsfd = st.nsfd;
-		hook.tmpname = tmp;
 		if ((r = K->add_begin(st.conf.kind, &hook)) < 0)
 			goto out;
 		began = true;
 	}
-	r = FAULT("add.create") ?: create_link(&st, tmp);
-	if (r == -EEXIST && remove_stale(&st.cont, tmp) == 0)
-		r = create_link(&st, tmp); /* a crashed ADD left it; ours to replace */
+	/*
+	 * One request makes the link in the container under its final name, up: the
+	 * rename a temporary name needs costs the kernel more than the create. Kernels
+	 * before 6.14 look the name up in the caller's namespace first, though, and
+	 * answer EEXIST when the host has an interface of that name (eth0, say); there
+	 * the link is made under a temporary name, then renamed and brought up.
+	 */
+	r = FAULT("add.create") ?: SIMULATE("old-kernel") ? -EEXIST : create_link(&st, ifname, true);
+	if (r == -EEXIST) {
+		if ((r = link_get_by_name(&st.cont, ifname, &li)) == 0) {
+			r = cni_fail(CNI_ERR_INVALID_ENV, -EEXIST,
+				     "CNI_IFNAME \"%s\" already exists in the container (%s)", ifname,
+				     li.kind[0] ? li.kind : "device");
+			goto out;
+		}
+		if (r == -ENODEV) {
+			cni_tmpname(&ctx->env, tmp);
+			r = create_link(&st, tmp, false);
+			if (r == -EEXIST && remove_stale(&st.cont, tmp) == 0)
+				r = create_link(&st, tmp, false); /* a crashed ADD left it; ours to replace */
+		}
+	}
 	if (r < 0) {
 		cni_fail(CNI_ERR_KERNEL, r, "creating the %s link on master \"%s\" failed", K->kind,
 			 st.master.name);
 		goto out;
 	}
 	created = true;
-	if ((r = link_get_by_name(&st.cont, tmp, &li)) < 0) {
-		cni_fail(CNI_ERR_KERNEL, r, "the new %s link %s cannot be found in the container", K->kind, tmp);
+	const char *made = *tmp ? tmp : ifname;
+	if ((r = FAULT("add.getlink") ?: link_get_by_name(&st.cont, made, &li)) < 0) {
+		cni_fail(CNI_ERR_KERNEL, r, "the new %s link %s cannot be found in the container", K->kind, made);
 		goto out;
+	}
+	if (*tmp) {
+		struct link_change ch = LINK_CHANGE_INIT;
+		ch.name = ifname;
+		ch.up = 1;
+		if ((r = FAULT("add.rename") ?: link_change(&st.cont, li.ifindex, &ch)) < 0) {
+			ifindex = li.ifindex;
+			cni_fail(r == -EEXIST ? CNI_ERR_INVALID_ENV : CNI_ERR_KERNEL, r,
+				 "renaming %s to \"%s\" and bringing it up failed", tmp, ifname);
+			goto out;
+		}
+		snprintf(li.name, sizeof(li.name), "%s", ifname);
+		li.flags |= IFF_UP;
 	}
 	ifindex = li.ifindex;
-	if ((r = FAULT("add.sysctl") ?: ipcfg_ndisc_notify(st.nsfd, tmp)) < 0) {
-		cni_fail(CNI_ERR_KERNEL, r, "setting ndisc_notify on %s failed", tmp);
-		goto out;
-	}
-	struct link_change ch = LINK_CHANGE_INIT;
-	ch.name = ifname;
-	ch.up = 1;
-	ch.arp_notify = true;
-	if ((r = FAULT("add.rename") ?: link_change(&st.cont, ifindex, &ch)) < 0) {
-		cni_fail(CNI_ERR_KERNEL, r, "renaming %s to \"%s\" and bringing it up failed", tmp, ifname);
-		goto out;
-	}
-	/* li (read right after the create) keeps its MAC and MTU; only the name changed. */
-	snprintf(li.name, sizeof(li.name), "%s", ifname);
-	li.flags |= IFF_UP;
 	if (began) {
 		K->add_end(st.conf.kind, &hook, 0);
 		ended = true;
@@ -391,14 +396,15 @@ out:
 		if (ipam_done)
 			ipam_forward(ctx, CNI_DEL);
 		if (created) {
-			if (!ifindex && link_get_by_name(&st.cont, tmp, &li) == 0)
+			if (!ifindex && link_get_by_name(&st.cont, *tmp ? tmp : ifname, &li) == 0 &&
+			    strcmp(li.kind, K->kind) == 0)
 				ifindex = li.ifindex;
 			if (ifindex)
 				link_del(&st.cont, ifindex);
 		}
 		if (began && !ended)
 			K->add_end(st.conf.kind, &hook, r);
-		if (began && K->forget)
+		else if (ended && K->forget)
 			K->forget(ctx);
 	}
 	if (host_nsfd >= 0)

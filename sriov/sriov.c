@@ -933,16 +933,11 @@ static int sriov_add(struct cni_ctx *ctx, cJSON **ret)
 			r = -EIO;
 			goto out;
 		}
-		if ((r = ipcfg_ndisc_notify(s.nsfd, tmp)) < 0) {
-			cni_fail(CNI_ERR_KERNEL, r, "setting ndisc_notify on %s failed", tmp);
-			goto out;
-		}
-		/* One request: the kernel renames, sets the MTU and arp_notify, then brings it up. */
+		/* One request: the kernel renames, sets the MTU, then brings it up. */
 		struct link_change ren = LINK_CHANGE_INIT;
 		ren.name = ifname;
 		ren.mtu = s.c.mtu;
 		ren.up = 1;
-		ren.arp_notify = true;
 		if ((r = link_change(&s.cont, cont_ifindex, &ren)) < 0) {
 			if (s.c.mtu)
 				cni_fail(CNI_ERR_KERNEL, r, "VF %s: renaming %s to \"%s\" with mtu %u and bringing it up failed",

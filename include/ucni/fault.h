@@ -5,12 +5,19 @@
  *                          it fails with -EIO ...
  *   UCNI_FAULT_KILL=1      ... or the process kills itself with SIGKILL there.
  *   UCNI_FAULT_TRACE=file  append the name of every point reached to file.
+ *   UCNI_FAULT_SIMULATE=what[,what…]  behave as on a system where `what` holds
+ *                          (SIMULATE("old-kernel"): a kernel before 6.14).
  */
 #pragma once
 
+#include <stdbool.h>
+
 #ifdef UCNI_FAULTS
 int fault_hit(const char *point);
+bool fault_simulate(const char *what);
 #define FAULT(point) fault_hit(point)
+#define SIMULATE(what) fault_simulate(what)
 #else
 #define FAULT(point) 0
+#define SIMULATE(what) false
 #endif

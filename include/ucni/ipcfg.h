@@ -5,13 +5,11 @@
 #include "ucni/nl.h"
 #include "ucni/result.h"
 
-/* Set ndisc_notify for `ifname` in namespace nsfd (it has no netlink
- * setter; arp_notify goes with the rename: link_change.arp_notify). */
-int ipcfg_ndisc_notify(int nsfd, const char *ifname);
-/* Add the result's addresses (those of interface `iface`) and routes to
- * ifindex, wait (bounded) for IPv6 DAD, then send a gratuitous ARP / an
- * unsolicited neighbour advertisement for each address from `mac` (the
- * link's 6-byte MAC; NULL: no announcements). */
+/* Set arp_notify / ndisc_notify for the families among the result's addresses
+ * (those of interface `iface`), add them and the routes to ifindex, wait
+ * (bounded) for IPv6 DAD, then announce each address (gratuitous ARP,
+ * unsolicited neighbour advertisement) from `mac` (the link's 6-byte MAC;
+ * NULL: no announcements). */
 int ipcfg_apply(struct nlsk *sk, int nsfd, int ifindex, const char *ifname, const unsigned char *mac,
 		const struct cni_result *r, int iface);
 /* CHECK: every address of interface `iface` and every route is there. */

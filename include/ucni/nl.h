@@ -26,9 +26,10 @@ void nlsk_close(struct nlsk *sk);
 /* Called for each reply message; return <0 to stop with that error. */
 typedef int (*nl_reply_fn)(struct nlmsghdr *h, void *arg);
 
-/* Send msg and collect the replies until the ACK (or DONE for a dump).
- * Returns 0 or the kernel's -errno; the kernel's extended-ack text, if any,
- * is kept for nl_last_message(). */
+/* Send msg and collect the replies until the ACK (or DONE for a dump); a
+ * request with a callback that is not a dump is a GET of one object: its one
+ * reply ends it, no ACK is asked for. Returns 0 or the kernel's -errno; the
+ * kernel's extended-ack text, if any, is kept for nl_last_message(). */
 int nl_request(struct nlsk *sk, struct nl_msg *msg, nl_reply_fn fn, void *arg);
 /* The kernel's message for the last failed request ("" if none). */
 const char *nl_last_message(void);

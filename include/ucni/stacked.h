@@ -23,7 +23,6 @@ struct stacked_add {
 	struct nlsk *master_sk; /* a socket in the master's namespace */
 	int master_nsfd;        /* the master's namespace (host, or the container's) */
 	int nsfd;               /* the container's namespace */
-	const char *tmpname;    /* the name the link is created under */
 };
 
 struct link_kind {
@@ -44,12 +43,13 @@ struct link_kind {
 	int (*verify)(const void *kconf, const struct link_info *link);
 	/* Optional, ADD: runs right before the link is created (master resolved, nothing
 	 * changed yet); records its error. When it succeeds, add_end runs exactly once:
-	 * with r == 0 as soon as the link is up under its final name, or with r < 0 after
-	 * a failure before that (the link is already removed then). */
+	 * with r == 0 as soon as the link exists, or with r < 0 after a failure before
+	 * that, to undo what add_begin did (no link of this ADD exists then; CNI_IFNAME
+	 * may be another, earlier link's). */
 	int (*add_begin)(void *kconf, const struct stacked_add *a);
 	void (*add_end)(void *kconf, const struct stacked_add *a, int r);
 	/* Optional: the link of (CNI_CONTAINERID, CNI_IFNAME) is gone: a successful DEL,
-	 * or a failed ADD that rolled back after add_begin. Best effort. */
+	 * or a failed ADD that rolled back after add_end(0). Best effort. */
 	void (*forget)(const struct cni_ctx *ctx);
 	/* Without IPAM, the new interface takes prevResult's IPs that name no interface
 	 * (and, when prevResult has no interfaces at all, its routes). */

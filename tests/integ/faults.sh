@@ -5,8 +5,7 @@
 #   node ns: m0 (veth master)          pod ns: the attachment under test
 #
 # After each injected failure the system must be exactly as before; after a
-# kill -9, one DEL must bring it back: no link (not even under the temporary
-# name), no host-local reservation.
+# kill -9, one DEL must bring it back: no link, no host-local reservation.
 source "$(dirname "$0")/../lib.sh"
 cd "$UCNI_TOP"
 if ! make --no-print-directory FAULTS=1 build/fault/bin/macvlan >"$T_TMP/build.log" 2>&1; then
@@ -30,7 +29,7 @@ state() {
 }
 clean=$(state)
 
-add_points=(add.create add.sysctl add.rename ipam.exec add.ipcfg add.addr add.route add.result)
+add_points=(add.create add.getlink ipam.exec add.ipcfg add.notify add.addr add.route add.result)
 echo "# ADD fails at each step: nothing is left"
 for p in "${add_points[@]}"; do
 	CNI_EXTRA_ENV=("UCNI_FAULT=$p")
@@ -66,15 +65,52 @@ for p in "${add_points[@]}"; do
 	check_eq "DEL after kill at $p succeeds" 0 "$CNI_RC"
 	check_eq "DEL after kill at $p: state restored" "$clean" "$(state)"
 done
-CNI_EXTRA_ENV=("UCNI_FAULT=add.sysctl" UCNI_FAULT_KILL=1)
+CNI_EXTRA_ENV=("UCNI_FAULT=add.getlink" UCNI_FAULT_KILL=1)
 cni ADD "$PLUGIN" "$POD" eth0 f <<<"$conf"
 CNI_EXTRA_ENV=()
-check_match "killed between create and rename: link under its temporary name" "ucni[0-9a-f]{8}" "$(ip -n "$POD" -o link)"
+check_match "killed right after the create: the link is there under its final name" "eth0@" "$(ip -n "$POD" -o link)"
+killed=$(state)
 cni ADD "$PLUGIN" "$POD" eth0 f <<<"$conf"
-check_eq "the next ADD replaces the stale temporary link" 0 "$CNI_RC"
-check_eq "the stale temporary link is gone" "" "$(ip -n "$POD" -o link | grep -o 'ucni[0-9a-f]*')"
+check_eq "an ADD before the DEL is refused: CNI_IFNAME exists" "1 4" "$CNI_RC $(jv .code)"
+check_match "the refusal says so" 'CNI_IFNAME "eth0" already exists in the container \(macvlan\)' "$(jv .msg)"
+check_eq "the refused ADD changed nothing" "$killed" "$(state)"
 cni DEL "$PLUGIN" "$POD" eth0 f <<<"$conf"
 check_eq "state restored" "$clean" "$(state)"
+
+echo "# a kernel before 6.14 (simulated): the link is made under a temporary name, then renamed"
+OLD=(UCNI_FAULT_SIMULATE=old-kernel)
+CNI_EXTRA_ENV=("${OLD[@]}")
+cni ADD "$PLUGIN" "$POD" eth0 f <<<"$conf"
+CNI_EXTRA_ENV=()
+check_eq "old kernel: ADD succeeds" 0 "$CNI_RC"
+check_match "old kernel: eth0 is up in the pod" "eth0@[^ ]* <[^>]*,UP[,>]" "$(ip -n "$POD" -o link)"
+check_eq "old kernel: the result names the link" "$(ip -n "$POD" -j link show eth0 | jq -r '.[0].address')" "$(jv '.interfaces[0].mac')"
+cni DEL "$PLUGIN" "$POD" eth0 f <<<"$conf"
+check_eq "old kernel: DEL restores the state" "$clean" "$(state)"
+for p in "${add_points[@]}" add.rename; do
+	CNI_EXTRA_ENV=("${OLD[@]}" "UCNI_FAULT=$p")
+	cni ADD "$PLUGIN" "$POD" eth0 f <<<"$conf"
+	CNI_EXTRA_ENV=()
+	check_eq "old kernel: ADD fails at $p" 1 "$CNI_RC"
+	check_eq "old kernel: ADD failed at $p: state unchanged" "$clean" "$(state)"
+	CNI_EXTRA_ENV=("${OLD[@]}" "UCNI_FAULT=$p" UCNI_FAULT_KILL=1)
+	cni ADD "$PLUGIN" "$POD" eth0 f <<<"$conf"
+	CNI_EXTRA_ENV=()
+	check_eq "old kernel: ADD killed at $p" 137 "$CNI_RC"
+	cni DEL "$PLUGIN" "$POD" eth0 f <<<"$conf"
+	check_eq "old kernel: DEL after kill at $p: state restored" "$clean" "$(state)"
+done
+CNI_EXTRA_ENV=("${OLD[@]}" UCNI_FAULT=add.rename UCNI_FAULT_KILL=1)
+cni ADD "$PLUGIN" "$POD" eth0 f <<<"$conf"
+CNI_EXTRA_ENV=()
+check_match "old kernel: killed before the rename: link under its temporary name" "ucni[0-9a-f]{8}" "$(ip -n "$POD" -o link)"
+CNI_EXTRA_ENV=("${OLD[@]}")
+cni ADD "$PLUGIN" "$POD" eth0 f <<<"$conf"
+CNI_EXTRA_ENV=()
+check_eq "old kernel: the next ADD replaces the stale temporary link" 0 "$CNI_RC"
+check_eq "old kernel: the stale temporary link is gone" "" "$(ip -n "$POD" -o link | grep -o 'ucni[0-9a-f]*')"
+cni DEL "$PLUGIN" "$POD" eth0 f <<<"$conf"
+check_eq "old kernel: state restored" "$clean" "$(state)"
 
 echo "# DEL fails or is killed at each step: a second DEL finishes the job"
 for p in del.start ipam.exec del.link nl.request; do

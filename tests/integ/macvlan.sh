@@ -59,6 +59,10 @@ expect_ok() {
 	if [ "$CNI_RC" -eq 0 ]; then ok "$1"; else fail "$1" "exit $CNI_RC: $(jv .code) $(jv .msg) $(jv .details)"; fi
 }
 
+notify_of() { # notify_of POD — "arp_notify ndisc_notify" of its eth0
+	ip netns exec "$1" cat /proc/sys/net/ipv4/conf/eth0/arp_notify /proc/sys/net/ipv6/conf/eth0/ndisc_notify | xargs
+}
+
 # ---------------------------------------------------------------------------
 echo "# every cniVersion × ADD/CHECK/DEL, static and host-local IPAM"
 for v in "${VERSIONS[@]}"; do
@@ -82,7 +86,7 @@ for v in "${VERSIONS[@]}"; do
 		check_match "$v $ipam: address on eth0" "inet ${addr%/*}/" "$(ip -n "$pod" -o addr show eth0)"
 		check_match "$v $ipam: default route" "default via 10.7[78].0.1 dev eth0" "$(ip -n "$pod" route)"
 		check_match "$v $ipam: eth0 is up" "UP" "$(ip -n "$pod" -o link show eth0)"
-		check_eq "$v $ipam: arp_notify and ndisc_notify" "1 1" "$(ip netns exec "$pod" cat /proc/sys/net/ipv4/conf/eth0/arp_notify /proc/sys/net/ipv6/conf/eth0/ndisc_notify | tr '\n' ' ' | sed 's/ $//')"
+		check_eq "$v $ipam: arp_notify on (IPv4 addresses), ndisc_notify as it was (none)" "1 0" "$(notify_of "$pod")"
 		check "$v $ipam: pod reaches the gateway" ip netns exec "$pod" ping -c1 -W2 -q "$(jv '.ips[0].gateway')"
 		cni CHECK "$PLUGIN" "$pod" eth0 "c-$v" <<<"$(with_prev "$c" "$res")"
 		if [[ $v == 0.3.* ]]; then expect_err "$v $ipam: CHECK refused below 0.4.0" 1 "CHECK"
@@ -109,6 +113,7 @@ c=$(conf 1.0.0 ".ipam = {type: \"static\", addresses: [{address: \"10.77.0.12/24
 cni ADD "$PLUGIN" "$pod" eth0 ann <<<"$c"
 expect_ok "dual-stack ADD with logging"
 mac=$(jv '.interfaces[0].mac')
+check_eq "dual-stack: arp_notify and ndisc_notify on" "1 1" "$(notify_of "$pod")"
 check_match "gratuitous ARP reached the neighbour" "lladdr $mac" "$(ip -n "$GW" neigh show 10.77.0.12 dev gw0)"
 if [ -e /proc/sys/net/ipv6/conf/all/accept_untracked_na ]; then
 	check_match "unsolicited NA reached the neighbour" "lladdr $mac" "$(ip -n "$GW" -6 neigh show 2001:db8:77::12 dev gw0)"
@@ -147,6 +152,7 @@ expect_ok "L2: ADD without ipam"
 check_eq "L2: no IPs in the result" null "$(jv .ips)"
 check_eq "L2: no IPv4 address" "" "$(ip -n "$pod" -4 -o addr show eth0)"
 check_match "L2: link up" "UP" "$(ip -n "$pod" -o link show eth0)"
+check_eq "L2: arp_notify and ndisc_notify left alone (nothing to announce)" "0 0" "$(notify_of "$pod")"
 res=$CNI_OUT
 cni CHECK "$PLUGIN" "$pod" eth0 l2 <<<"$(with_prev "$(conf 1.0.0)" "$res")"
 expect_ok "L2: CHECK"
@@ -217,6 +223,28 @@ cni ADD "$PLUGIN" "$pod" eth0 mac <<<"$(conf 1.0.0 '.mac = "02:00:00:00:aa:01" |
 check_eq "mac: runtimeConfig beats CNI_ARGS" 02:00:00:00:aa:03 "$(mac_of)"
 cni DEL "$PLUGIN" "$pod" eth0 mac <<<"$(conf 1.0.0)"
 CNI_EXTRA_ENV=()
+
+# ---------------------------------------------------------------------------
+echo "# the node has an interface of the container's interface name"
+# Kernels before 6.14 look a new link's name up in the caller's namespace: ucni
+# then makes it under a temporary name (the VM's 6.1 kernel takes that path).
+pod=$(mkns same)
+ip -n "$NODE" link add net7 type veth peer name net7p
+node_net7=$(ip -n "$NODE" -o link show net7 | cut -d: -f1)
+c=$(conf 1.0.0 ".ipam = $(static_ipam 10.77.0.31/24)")
+cni ADD "$PLUGIN" "$pod" net7 same <<<"$c"
+expect_ok "same name: ADD net7"
+check_eq "same name: net7 made in the pod, a macvlan" macvlan "$(ip -n "$pod" -d -j link show net7 | jq -r '.[0].linkinfo.info_kind')"
+check_match "same name: with its address" "inet 10.77.0.31/24" "$(ip -n "$pod" -o addr show net7)"
+check_match "same name: up" "<[^>]*,UP[,>]" "$(ip -n "$pod" -o link show net7)"
+check_eq "same name: the node's net7 untouched" "$node_net7 veth DOWN" \
+	"$(ip -n "$NODE" -d -j link show net7 | jq -r '.[0] | "\(.ifindex) \(.linkinfo.info_kind) \(.operstate)"')"
+check_eq "same name: no temporary name left" "" "$(ip -n "$pod" -o link | grep -o 'ucni[0-9a-f]*')"
+cni DEL "$PLUGIN" "$pod" net7 same <<<"$c"
+expect_ok "same name: DEL"
+check_eq "same name: DEL removed net7 from the pod only" "lo |net7 net7p" \
+	"$(pod_links "$pod")|$(ip -n "$NODE" -o link | awk -F': ' '{print $2}' | cut -d@ -f1 | grep net7 | sort | xargs)"
+ip -n "$NODE" link del net7
 
 # ---------------------------------------------------------------------------
 echo "# linkInContainer, default master"

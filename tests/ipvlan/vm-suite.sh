@@ -214,15 +214,28 @@ cni ADD "$PLUGIN" "$pA" eth0 gA <<<"$cl2"
 expect_err "guard: ipvlan in the master's namespace counts" 7 '"mgx"' "the master's namespace" "mode l3, flags private"
 ip link del mgx
 
-# A crashed ADD leaves its entry with the temporary name; the link under that name counts.
-ip link add ucnideadbeef link mg0 netns "$pC" type ipvlan mode l2
+# A crashed ADD leaves its entry (written before the link is made) and its link,
+# under the final name or, where the kernel needed one, the temporary name
+# (ucni + FNV-1a of "containerID/ifname").
+tmpname() {
+	local s="$1/$2" h=2166136261 i c
+	for ((i = 0; i < ${#s}; i++)); do
+		printf -v c '%d' "'${s:i:1}"
+		h=$(((h ^ c) * 16777619 & 0xffffffff))
+	done
+	printf 'ucni%08x' "$h"
+}
 mkdir -p "$REG"
-echo "{\"master\":\"mg0\",\"entries\":[{\"containerID\":\"crashed\",\"ifname\":\"eth0\",\"netns\":\"/var/run/netns/$pC\",\"tmpname\":\"ucnideadbeef\"}]}" >"$f"
-cni ADD "$PLUGIN" "$pA" eth0 gA <<<"$cl3"
-expect_err "guard: a crashed ADD's link (temporary name) counts" 7 '"ucnideadbeef"' "mode l2"
-cni ADD "$PLUGIN" "$pA" eth0 gA <<<"$cl2"
-expect_ok "guard: the crashed ADD's mode is accepted"
-ip -n "$pC" link del ucnideadbeef
+for crashed in net9 "$(tmpname crashed net9)"; do
+	ip link add "$crashed" link mg0 netns "$pC" type ipvlan mode l2
+	echo "{\"master\":\"mg0\",\"entries\":[{\"containerID\":\"crashed\",\"ifname\":\"net9\",\"netns\":\"/var/run/netns/$pC\"}]}" >"$f"
+	cni ADD "$PLUGIN" "$pA" eth0 gA <<<"$cl3"
+	expect_err "guard: a crashed ADD's link ($crashed) counts" 7 "\"$crashed\"" "mode l2"
+	cni ADD "$PLUGIN" "$pA" eth0 gA <<<"$cl2"
+	expect_ok "guard: the crashed ADD's mode is accepted ($crashed)"
+	ip -n "$pC" link del "$crashed"
+	[ "$crashed" = net9 ] && cni DEL "$PLUGIN" "$pA" eth0 gA <<<"$cl2"
+done
 cni DEL "$PLUGIN" "$pA" eth0 gA <<<"$cl2"
 check_eq "registry: the dead entry stays until an ADD checks it" "crashed" "$(reg_ids)"
 cni ADD "$PLUGIN" "$pB" eth0 gB <<<"$cl3"
@@ -238,7 +251,7 @@ cni DEL "$PLUGIN" "$pA" eth0 gA <<<"$cl2"
 
 # An entry naming a link that is no ipvlan of this master is not trusted.
 ip -n "$pC" link add eth0 type dummy
-echo "{\"master\":\"mg0\",\"entries\":[{\"containerID\":\"other\",\"ifname\":\"eth0\",\"netns\":\"/var/run/netns/$pC\",\"tmpname\":\"x\"}]}" >"$f"
+echo "{\"master\":\"mg0\",\"entries\":[{\"containerID\":\"other\",\"ifname\":\"eth0\",\"netns\":\"/var/run/netns/$pC\"}]}" >"$f"
 cni ADD "$PLUGIN" "$pA" eth0 gA <<<"$cl3"
 expect_ok "guard: an entry whose link is not an ipvlan on the master is ignored"
 check_eq "registry: and pruned" "gA" "$(reg_ids)"
