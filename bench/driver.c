@@ -14,6 +14,12 @@
  * it waited for (IPAM). After each run the driver checks (untimed) that eth0 exists and is
  * up after ADD and is gone after DEL.
  *
+ * --kind sriov (in the VM, tests/vm/run --igb): one real VF (--vf PCI), moved by ucni's
+ * sriov plugin into a fresh pod namespace as eth0 (ADD) and back (DEL), against the
+ * floor's `vf` mode; the plugin and the floor run in the driver's own namespace, where
+ * the VF's netdev lives. Each run's ADD is followed by its DEL (one VF), the order of
+ * the implementations rotating each iteration.
+ *
  * Output: a table on stdout and a JSON file (--json) with every statistic. Exit status 0
  * when every run succeeded, 1 when a run failed, 2 on a usage or set-up error, 128+N after
  * signal N. Everything the driver creates (namespaces, links, files, a tmpfs) is removed on
@@ -22,6 +28,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 #include <math.h>
 #include <net/if.h>
 #include <sched.h>
@@ -54,7 +62,7 @@ extern char **environ;
 static struct {
 	int iterations;
 	const char *ucni, *ref, *floor, *ref_dir, *ucni_dir, *json, *prefix, *cases, *devmgr, *mkfakesysfs;
-	const char *ref_version, *spawner, *devmgr_lib, *devmgr_inv, *kind;
+	const char *ref_version, *spawner, *devmgr_lib, *devmgr_inv, *kind, *vf;
 	int siblings_lo, siblings_hi, dm_pfs, dm_vfs, chunk;
 	bool verbose;
 } opt = {
@@ -292,10 +300,17 @@ static void ns_enter(int fd)
 }
 
 /* Flags of IFNAME in namespace fd, -1 when it does not exist. */
+static bool link_exists_in(int nsfd, const char *ifname);
+
+/* IFNAME's flags in namespace nsfd, -1 when it does not exist. Looked for first:
+ * SIOCGIFFLAGS on a missing name makes the kernel run modprobe (netdev-NAME),
+ * which costs ≈ 0.1 s in the VM and adds a process to the machine between runs. */
 static int link_flags_in(int nsfd, const char *ifname)
 {
 	struct ifreq ifr = {0};
 	int flags = -1;
+	if (!link_exists_in(nsfd, ifname))
+		return -1;
 	ns_enter(nsfd);
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
@@ -308,6 +323,8 @@ static int link_flags_in(int nsfd, const char *ifname)
 }
 
 static void spawner_stop(void);
+static bool vf_in_use(void);
+static bool vf_returned(void);
 static void cleanup(void)
 {
 	in_cleanup = true;
@@ -316,6 +333,8 @@ static void cleanup(void)
 		setns(host_fd, CLONE_NEWNET);
 	if (prefix[0])
 		ns_delete_matching(prefix, false);
+	if (vf_in_use() && !vf_returned()) /* interrupted while a pod held the VF */
+		fprintf(stderr, "bench: the VF's netdev did not come back\n");
 	if (tmpfs_mount[0]) {
 		umount2(tmpfs_mount, MNT_DETACH);
 		tmpfs_mount[0] = 0;
@@ -628,6 +647,13 @@ static const char *const *cni_env(const char *cmd, const char *cid, const char *
 	for (int i = 0; i < 6; i++)
 		envp[i] = e[i];
 	envp[6] = NULL;
+	if (!strcmp(opt.kind, "sriov")) {
+		/* The plugin's VF allocation store: the driver's own, removed with it. */
+		static char st[4200];
+		snprintf(st, sizeof(st), "UCNI_STATE_DIR=%s/sriov-state", tmpdir);
+		envp[6] = st;
+		envp[7] = NULL;
+	}
 	return envp;
 }
 
@@ -928,6 +954,268 @@ static void run_cni_case(const char *cas, const struct cni_case *c, const struct
 	free(conf);
 }
 
+/* ---- sriov: one VF into a pod and back ---- */
+static struct {
+	char pci[64], netdev[IFNAMSIZ];
+} vf;
+
+/* Whether IFNAME exists in namespace nsfd. Through /proc/self/net/dev, which shows the
+ * namespace the reader is in: an ioctl on a missing name makes the kernel run modprobe
+ * for "netdev-IFNAME" (≈0.1 s under TCG). */
+static bool link_exists_in(int nsfd, const char *ifname)
+{
+	char line[512];
+	size_t n = strlen(ifname);
+	bool found = false;
+	ns_enter(nsfd);
+	FILE *f = fopen("/proc/self/net/dev", "re");
+	while (f && !found && fgets(line, sizeof(line), f)) {
+		const char *p = line + strspn(line, " ");
+		found = !strncmp(p, ifname, n) && p[n] == ':';
+	}
+	if (f)
+		fclose(f);
+	ns_enter(host_fd);
+	return found;
+}
+
+/* The PCI address of IFNAME's device in namespace nsfd (ethtool's bus-info), "" when
+ * IFNAME does not exist there. Tells a VF netdev apart whatever its name. */
+static void link_bus_in(int nsfd, const char *ifname, char *buf, size_t len)
+{
+	struct ethtool_drvinfo di = {.cmd = ETHTOOL_GDRVINFO};
+	struct ifreq ifr = {0};
+	buf[0] = 0;
+	if (!link_exists_in(nsfd, ifname))
+		return;
+	ns_enter(nsfd);
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&di;
+	if (s >= 0 && ioctl(s, SIOCETHTOOL, &ifr) == 0)
+		snprintf(buf, len, "%.*s", (int)sizeof(di.bus_info), di.bus_info);
+	if (s >= 0)
+		close(s);
+	ns_enter(host_fd);
+}
+
+/* The VF's netdev as sysfs shows it in this namespace, "" when it is elsewhere. */
+static void vf_sysfs_netdev(char *buf, size_t len)
+{
+	char *dir = xasprintf("/sys/bus/pci/devices/%s/net", vf.pci);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	buf[0] = 0;
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.') {
+			snprintf(buf, len, "%.*s", IFNAMSIZ - 1, e->d_name);
+			break;
+		}
+	if (d)
+		closedir(d);
+	free(dir);
+}
+
+static bool vf_home(void)
+{
+	char bus[64];
+	link_bus_in(host_fd, vf.netdev, bus, sizeof(bus));
+	return !strcmp(bus, vf.pci);
+}
+
+/* A sriov run whose VF netdev is out of the node (in a pod, or on its way back). */
+static bool vf_in_use(void)
+{
+	return vf.pci[0] && vf.netdev[0] && !vf_home();
+}
+
+static void vf_setup(void)
+{
+	char *p = xasprintf("/sys/bus/pci/devices/%s/physfn", opt.vf);
+	if (access(p, F_OK) < 0)
+		die("--vf %s: not an SR-IOV VF (no %s)", opt.vf, p);
+	free(p);
+	snprintf(vf.pci, sizeof(vf.pci), "%s", opt.vf);
+	vf_sysfs_netdev(vf.netdev, sizeof(vf.netdev));
+	if (!vf.netdev[0] || !vf_home())
+		die("--vf %s: no netdev of it in this namespace (a kernel driver must be bound: igbvf)", vf.pci);
+	/* Down, as DEL leaves it (a move takes a link down; the plugin restores what it saved). */
+	const char *argv[] = {"ip", "link", "set", vf.netdev, "down", NULL};
+	if (run_cmd(argv) < 0)
+		die("ip link set %s down failed", vf.netdev);
+}
+
+/* Once the namespace that held the VF's netdev is gone: wait for the kernel to return it
+ * (from a work queue; under another name if its own was taken) and give it its name back. */
+static bool vf_returned(void)
+{
+	char now[IFNAMSIZ] = "";
+	struct timespec ts = {0, 100 * 1000 * 1000};
+	for (int i = 0; i < 100 && !now[0]; i++) {
+		vf_sysfs_netdev(now, sizeof(now));
+		if (!now[0])
+			nanosleep(&ts, NULL);
+	}
+	if (now[0] && strcmp(now, vf.netdev)) {
+		const char *ren[] = {"ip", "link", "set", now, "down", "name", vf.netdev, NULL};
+		run_cmd(ren);
+	}
+	return vf_home();
+}
+
+/* After a failed run: the plugin's DEL (untimed; its record and saved state), then, if the
+ * netdev is still out, the pod namespace goes and the kernel returns the VF to the initial
+ * namespace, where it gets its name back. No later run can work without the VF. */
+static void vf_recover(const struct impl *ucni, const char *pod, const char *conf)
+{
+	char *nspath = ns_path(pod), cid[96];
+	struct run r;
+	snprintf(cid, sizeof(cid), "bench-%s", pod);
+	const char *argv[] = {ucni->bin, NULL};
+	run_timed(host_fd, argv, cni_env("DEL", cid, nspath, ucni->cni_path), conf, &r);
+	free(r.out);
+	free(nspath);
+	if (vf_home())
+		return;
+	ns_delete_matching(pod, true);
+	if (!vf_returned())
+		die("VF %s: its netdev %s could not be brought back", vf.pci, vf.netdev);
+}
+
+/* One implementation's ADD or DEL of the VF in `pod`; records it and checks, untimed, that
+ * the VF is in the pod as eth0 and up (ADD), or back home under its name (DEL). */
+static bool vf_run(const char *cas, const char *op, const struct impl *im, const char *pod, const char *conf,
+		   char **ret_out)
+{
+	char *nspath = ns_path(pod), cid[96], bus[64];
+	struct series *s = series_get(cas, op, im->name);
+	struct run r;
+	bool add = !strcmp(op, "ADD");
+	snprintf(cid, sizeof(cid), "bench-%s", pod);
+	if (im->kind == K_FLOOR) {
+		const char *argv[] = {im->bin, "vf", add ? "add" : "del", nspath, add ? vf.netdev : "eth0",
+				      add ? "eth0" : vf.netdev, NULL};
+		const char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+		run_timed(host_fd, argv, envp, "", &r);
+	} else {
+		const char *argv[] = {im->bin, NULL};
+		run_timed(host_fd, argv, cni_env(op, cid, nspath, im->cni_path), conf, &r);
+	}
+	free(nspath);
+	if (r.status != 0) {
+		series_fail(s, "exit status %d: %s %s", r.status, r.out, r.err);
+		free(r.out);
+		return false;
+	}
+	int fd = ns_open(pod);
+	int flags = link_flags_in(fd, "eth0");
+	link_bus_in(fd, "eth0", bus, sizeof(bus));
+	close(fd);
+	const char *bad = NULL;
+	if (add && flags < 0)
+		bad = "exit 0 but eth0 is missing in the pod";
+	else if (add && strcmp(bus, vf.pci))
+		bad = "exit 0 but eth0 in the pod is not the VF";
+	else if (add && !(flags & IFF_UP))
+		bad = "exit 0 but eth0 is down in the pod";
+	else if (!add && flags >= 0)
+		bad = "exit 0 but eth0 is still in the pod";
+	else if (!add && !vf_home())
+		bad = "exit 0 but the VF netdev is not back in the node under its name";
+	if (!bad && !add && im->kind == K_CNI) {
+		char *rec = xasprintf("%s/sriov-state/vfs/%s.json", tmpdir, vf.pci);
+		if (access(rec, F_OK) == 0)
+			bad = "exit 0 but the VF's allocation record is still there";
+		free(rec);
+	}
+	if (bad) {
+		series_fail(s, "%s", bad);
+		free(r.out);
+		return false;
+	}
+	series_add(s, &r);
+	if (ret_out)
+		*ret_out = r.out;
+	else
+		free(r.out);
+	return true;
+}
+
+/* The sriov case: per iteration, each implementation in turn (order rotating) ADDs the VF
+ * into a fresh pod namespace and DELs it again. Pod namespaces are made a chunk at a time,
+ * outside the timed part. */
+static void run_vf_case(const struct impl *impls, int n_impls)
+{
+	const char *cas = case_name("vf");
+	int total = n_impls * opt.iterations;
+	char **pods = calloc((size_t)total, sizeof(char *));
+	char *conf = xasprintf("{\"cniVersion\":\"1.0.0\",\"name\":\"bench\",\"type\":\"sriov\",\"deviceID\":\"%s\"}",
+			       vf.pci);
+	double create_s = 0, delete_s = 0;
+	struct timespec ta, tb;
+	char pfx[96];
+	if (!pods)
+		die("out of memory");
+	snprintf(pfx, sizeof(pfx), "%s-%s-", prefix, cas);
+	for (int i = 0; i < total; i++)
+		pods[i] = xasprintf("%s%d", pfx, i);
+	int chunk = opt.chunk < opt.iterations ? opt.chunk : opt.iterations;
+	printf("  %-18s %d iterations × %d runs on VF %s (%s), pod namespaces made %d at a time …\n", cas,
+	       opt.iterations, n_impls, vf.pci, vf.netdev, chunk * n_impls);
+	fflush(stdout);
+	/* The table lists the series in the order they were made: ADDs first, then DELs. */
+	for (int o = 0; o < 2; o++)
+		for (int k = 0; k < n_impls; k++)
+			series_get(cas, o ? "DEL" : "ADD", impls[k].name);
+	struct case_meta *meta = meta_begin(cas);
+	meta->alive_ns = count_netns();
+	meta->seconds = 0;
+	for (int first = 0; first < opt.iterations; first += chunk) {
+		int last = first + chunk < opt.iterations ? first + chunk : opt.iterations;
+		clock_gettime(CLOCK_MONOTONIC, &ta);
+		ns_create(pods + first * n_impls, (last - first) * n_impls);
+		settle();
+		clock_gettime(CLOCK_MONOTONIC, &tb);
+		create_s += ms(&ta, &tb) / 1e3;
+		int alive = count_netns();
+		if (alive > meta->alive_ns)
+			meta->alive_ns = alive;
+		for (int it = first; it < last; it++) {
+			for (int j = 0; j < n_impls; j++) {
+				int k = (j + it) % n_impls, idx = it * n_impls + k;
+				char *out = NULL;
+				bool ok = vf_run(cas, "ADD", &impls[k], pods[idx], conf, &out);
+				if (ok) {
+					char *dconf = with_prev(conf, out);
+					ok = vf_run(cas, "DEL", &impls[k], pods[idx], dconf, NULL);
+					free(dconf);
+				}
+				if (!ok)
+					vf_recover(&impls[0], pods[idx], conf);
+				free(out);
+			}
+			if (opt.verbose) {
+				fprintf(stderr, ".");
+				fflush(stderr);
+			}
+		}
+		clock_gettime(CLOCK_MONOTONIC, &ta);
+		meta->seconds += ms(&tb, &ta) / 1e3;
+		ns_delete_matching(pfx, false);
+		settle();
+		clock_gettime(CLOCK_MONOTONIC, &tb);
+		delete_s += ms(&ta, &tb) / 1e3;
+	}
+	loadavg(meta->load_after, sizeof(meta->load_after));
+	printf("  %-18s %.1f s of runs; %.1f s to make and %.1f s to remove namespaces\n", "", meta->seconds, create_s,
+	       delete_s);
+	fflush(stdout);
+	for (int i = 0; i < total; i++)
+		free(pods[i]);
+	free(pods);
+	free(conf);
+}
+
 /* ---- devmgr ---- */
 /* Statistics reported by another program (median, p90, max of n samples, in ms). */
 #define MAX_EXTERNAL 12
@@ -1202,6 +1490,8 @@ static void compute_ratios_and_targets(void)
 			add_ratio(cases[c], ops[o], "ucni", "floor+sysctl");
 			add_ratio(cases[c], ops[o], "ipam-alone", "ucni");
 		}
+	for (size_t o = 0; o < 2; o++)
+		add_ratio(case_name("vf"), ops[o], "ucni", "floor");
 	for (size_t o = 0; o < 2; o++) {
 		add_ratio(lo, ops[o], "ucni", "reference");
 		add_ratio(hi, ops[o], "ucni", "reference");
@@ -1240,6 +1530,13 @@ static void compute_ratios_and_targets(void)
 				 opt.siblings_lo),
 		       ratio(med(hi, "ADD", "floor", CPU), med(lo, "ADD", "floor", CPU)), NAN);
 		target(d, ratio(med(hi, "DEL", "ucni", WALL), med(lo, "DEL", "ucni", WALL)), NAN);
+	}
+	const char *vfc = case_name("vf");
+	if (series_find(vfc, "ADD", "floor")) {
+		target("sriov VF ADD wall ucni/floor <= 1.15", ratio(med(vfc, "ADD", "ucni", WALL), med(vfc, "ADD", "floor", WALL)), 1.15);
+		target("sriov VF ADD cpu ucni/floor <= 1.15", ratio(med(vfc, "ADD", "ucni", CPU), med(vfc, "ADD", "floor", CPU)), 1.15);
+		target("sriov VF DEL wall ucni/floor <= 1.15", ratio(med(vfc, "DEL", "ucni", WALL), med(vfc, "DEL", "floor", WALL)), 1.15);
+		target("sriov VF DEL cpu ucni/floor <= 1.15", ratio(med(vfc, "DEL", "ucni", CPU), med(vfc, "DEL", "floor", CPU)), 1.15);
 	}
 	char inv[64];
 	snprintf(inv, sizeof(inv), "devmgr-inventory-%d", opt.dm_pfs * opt.dm_vfs);
@@ -1357,6 +1654,12 @@ static void write_json(const char *path, const char *load_start, const char *loa
 	json_str(f, opt.ref_version ? opt.ref_version : "");
 	fputs(",\"floor\":", f);
 	json_str(f, opt.floor);
+	if (vf.pci[0]) {
+		fputs(",\"vf\":", f);
+		json_str(f, vf.pci);
+		fputs(",\"vf_netdev\":", f);
+		json_str(f, vf.netdev);
+	}
 	fputs("},\n\"cases\":[", f);
 	for (int i = 0; i < n_metas; i++) {
 		fprintf(f, "%s\n {\"name\":", i ? "," : "");
@@ -1450,8 +1753,12 @@ static void usage(FILE *f)
 {
 	fputs("usage: bench-driver [options]\n"
 	      "  --iterations N     runs per implementation and case (default 50; 3 for a smoke run)\n"
-	      "  --cases LIST       any of l2,static,host-local,scale,devmgr (default: all)\n"
-	      "  --kind KIND        macvlan (default) or ipvlan (needs a kernel with ipvlan: the VM)\n"
+	      "  --cases LIST       any of l2,static,host-local,scale,devmgr (default: all);\n"
+	      "                     with --kind sriov: vf (the default), devmgr\n"
+	      "  --kind KIND        macvlan (default), ipvlan (needs a kernel with ipvlan: the VM), or\n"
+	      "                     sriov (case vf: needs --vf and a real VF: the VM with --igb)\n"
+	      "  --vf PCI           the VF for --kind sriov, bound to its kernel driver, its netdev\n"
+	      "                     in this namespace; moved to pods and back, left down at the end\n"
 	      "  --ucni PATH        ucni's plugin (default build/bin/KIND)\n"
 	      "  --ref PATH         the reference plugin (default /usr/lib/cni/KIND)\n"
 	      "  --ref-dir DIR      the reference plugins, for IPAM (default /usr/lib/cni)\n"
@@ -1490,13 +1797,16 @@ int main(int argc, char **argv)
 		{"spawner", required_argument, NULL, 'S'},   {"devmgr-lib-bench", required_argument, NULL, 'L'},
 		{"devmgr-tree", required_argument, NULL, 'T'}, {"chunk", required_argument, NULL, 'C'},
 		{"devmgr-inventory-bench", required_argument, NULL, 'I'}, {"kind", required_argument, NULL, 'K'},
+		{"vf", required_argument, NULL, 'F'},
 		{"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
 	};
 	int ch;
+	bool cases_given = false;
 	while ((ch = getopt_long(argc, argv, "vh", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'n': opt.iterations = atoi(optarg); break;
-		case 'c': opt.cases = optarg; break;
+		case 'c': opt.cases = optarg; cases_given = true; break;
+		case 'F': opt.vf = optarg; break;
 		case 'u': opt.ucni = optarg; break;
 		case 'r': opt.ref = optarg; break;
 		case 'R': opt.ref_dir = optarg; break;
@@ -1518,8 +1828,8 @@ int main(int argc, char **argv)
 		case 'C': opt.chunk = atoi(optarg); break;
 		case 'I': opt.devmgr_inv = optarg; break;
 		case 'K':
-			if (strcmp(optarg, "macvlan") && strcmp(optarg, "ipvlan")) {
-				fprintf(stderr, "bench: --kind is macvlan or ipvlan\n");
+			if (strcmp(optarg, "macvlan") && strcmp(optarg, "ipvlan") && strcmp(optarg, "sriov")) {
+				fprintf(stderr, "bench: --kind is macvlan, ipvlan or sriov\n");
 				return 2;
 			}
 			opt.kind = optarg;
@@ -1540,14 +1850,26 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	bool sriov = !strcmp(opt.kind, "sriov");
+	if (sriov && !cases_given)
+		opt.cases = "vf";
+	if (sriov && (want("l2") || want("static") || want("host-local") || want("scale") || !opt.vf)) {
+		fprintf(stderr, "bench: --kind sriov takes --vf PCI and runs only the cases vf and devmgr\n");
+		return 2;
+	}
+	if (!sriov && (want("vf") || opt.vf)) {
+		fprintf(stderr, "bench: the case vf and --vf need --kind sriov\n");
+		return 2;
+	}
 	if (geteuid() != 0)
 		die("needs root (network namespaces)");
 	if (!opt.ucni)
 		opt.ucni = xasprintf("build/bin/%s", opt.kind);
 	if (!opt.ref)
-		opt.ref = xasprintf("/usr/lib/cni/%s", opt.kind);
+		opt.ref = sriov ? "" : xasprintf("/usr/lib/cni/%s", opt.kind); /* no reference sriov plugin */
 	opt.ucni = absolute(opt.ucni);
-	opt.ref = absolute(opt.ref);
+	if (*opt.ref)
+		opt.ref = absolute(opt.ref);
 	opt.floor = absolute(opt.floor);
 	opt.ref_dir = absolute(opt.ref_dir);
 	if (opt.devmgr && !access(opt.devmgr, X_OK))
@@ -1662,6 +1984,14 @@ int main(int argc, char **argv)
 		node_teardown(&nodes[0]);
 		node_teardown(&nodes[1]);
 	}
+	if (want("vf")) {
+		const struct impl vf_impls[] = {
+			{"ucni", K_CNI, opt.ucni, ucni_path},
+			{"floor", K_FLOOR, opt.floor, NULL},
+		};
+		vf_setup();
+		run_vf_case(vf_impls, 2);
+	}
 	if (want("devmgr"))
 		run_devmgr();
 
@@ -1670,6 +2000,11 @@ int main(int argc, char **argv)
 	compute_ratios_and_targets();
 	print_table();
 	print_ratios_and_targets();
+	if (want("vf"))
+		printf("\nsriov: VF %s (%s); no reference sriov plugin exists to compare with. Under qemu's TCG\n"
+		       "emulation absolute times are many times the host's (5-35x, depending on the load):\n"
+		       "only the ratios mean anything.\n",
+		       vf.pci, vf.netdev);
 	printf("\nload average: %s at the start, %s at the end; %.1f s in all\n", load_start, load_end, ms(&t0, &t1) / 1e3);
 	if (opt.json) {
 		write_json(opt.json, load_start, load_end, ms(&t0, &t1) / 1e3);

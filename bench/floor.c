@@ -14,6 +14,13 @@
  *       avoid a clash with the host's interfaces); what skipping the rename would save.
  *   bench-floor del NETNS IFNAME
  *       delete IFNAME inside NETNS (by name, one request)
+ *   bench-floor vf add NETNS NETDEV IFNAME
+ *       the floor of an SR-IOV VF ADD (no VF settings): one request that moves the host
+ *       netdev NETDEV into NETNS, renames it IFNAME there and brings it up
+ *   bench-floor vf del NETNS IFNAME NETDEV
+ *       the floor of its DEL: one request, from inside NETNS, that moves IFNAME back to
+ *       the namespace this program started in under its host name NETDEV (a move takes
+ *       the link down)
  *
  * Linked like the plugins (libnl static, libc dynamic) so that the start-up cost is
  * comparable; it uses libnl only to build messages and to wait for the kernel's ack.
@@ -192,8 +199,53 @@ static int floor_del(char **argv)
 	return 0;
 }
 
+/* One RTM_NEWLINK on an existing link: move it into the namespace nsfd, name it `name`
+ * there, and set `flags` (IFF_UP or 0). The kernel moves first, then renames (the
+ * name only counts in the target namespace) and changes the flags. */
+static int vf_move(struct nl_sock *sk, int index, int nsfd, const char *name, unsigned int flags)
+{
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = index, .ifi_flags = flags, .ifi_change = IFF_UP};
+	struct nl_msg *m = nlmsg_alloc_simple(RTM_NEWLINK, 0);
+	if (!m || nlmsg_append(m, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    nla_put_u32(m, IFLA_NET_NS_FD, (uint32_t)nsfd) < 0 || nla_put_string(m, IFLA_IFNAME, name) < 0) {
+		nlmsg_free(m);
+		return -NLE_NOMEM;
+	}
+	return request(sk, m);
+}
+
+/* bench-floor vf add NETNS NETDEV IFNAME | vf del NETNS IFNAME NETDEV */
+static int floor_vf(char **argv)
+{
+	bool add = strcmp(argv[0], "add") == 0;
+	const char *netns = argv[1], *from = argv[2], *to = argv[3];
+	struct nl_sock *sk;
+	int nsfd, hostfd = -1, r;
+
+	nsfd = open(netns, O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0)
+		return fail(netns, errno);
+	if (!add) {
+		hostfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (hostfd < 0)
+			return fail("/proc/self/ns/net", errno);
+		if (setns(nsfd, CLONE_NEWNET) < 0)
+			return fail("setns", errno);
+	}
+	int index = (int)if_nametoindex(from);
+	if (!index)
+		return fail(from, errno);
+	if (!(sk = sock_open()))
+		return fail("netlink socket", ENOMEM);
+	if ((r = vf_move(sk, index, add ? nsfd : hostfd, to, add ? IFF_UP : 0)) < 0)
+		return fail(add ? "moving the VF netdev into the pod" : "moving the VF netdev back", r);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 6 && strcmp(argv[1], "vf") == 0 && (strcmp(argv[2], "add") == 0 || strcmp(argv[2], "del") == 0))
+		return done(floor_vf(argv + 2));
 	/* Options come right after "add": shift them out. */
 	bool notify = false, direct = false, ipvlan = false;
 	while (argc > 2 && strncmp(argv[2], "--", 2) == 0) {
@@ -217,7 +269,9 @@ int main(int argc, char **argv)
 		return done(floor_del(argv + 2));
 	fputs("usage: bench-floor add [--ipvlan] [--notify] NETNS MASTER IFNAME [ADDRESS/PLEN GATEWAY]\n"
 	      "       bench-floor add [--ipvlan] --direct NETNS MASTER IFNAME\n"
-	      "       bench-floor del NETNS IFNAME\n",
+	      "       bench-floor del NETNS IFNAME\n"
+	      "       bench-floor vf add NETNS NETDEV IFNAME\n"
+	      "       bench-floor vf del NETNS IFNAME NETDEV\n",
 	      stderr);
 	return 2;
 }

@@ -35,9 +35,9 @@ bench: deps
 		$(if $(wildcard devmgr/module.mk),$(BIN)/devmgr $(MKFAKESYSFS) $(DEVMGR_BENCH) $(DEVMGR_BENCH_INV))
 	$(Q)B=$(B) bench/run $(BENCH_ARGS)
 
-# ipvlan in the qemu VM (tests/vm): relative numbers only. Not part of `make bench`: the
-# VM needs its own set-up (kernel, qemu) and several minutes.
+# ipvlan and sriov (a VF of qemu's igb) in the qemu VM (tests/vm): relative numbers only.
+# Not part of `make bench`: the VM needs its own set-up (kernel, qemu) and several minutes.
 .PHONY: bench-vm
 bench-vm: deps
-	$(Q)$(MAKE) -s --no-print-directory $(BIN)/macvlan $(BIN)/ipvlan $(BENCH_DRIVER) $(BENCH_FLOOR) $(BENCH_SPAWN)
+	$(Q)$(MAKE) -s --no-print-directory $(BIN)/macvlan $(BIN)/ipvlan $(BIN)/sriov $(BENCH_DRIVER) $(BENCH_FLOOR) $(BENCH_SPAWN)
 	$(Q)B=$(B) bench/vm.sh $(BENCH_ARGS)

@@ -343,6 +343,9 @@ expect_err "a VF held by a live container" 102 "in use by container ctr-busy"
 del "$b1" ctr-busy net1 "$(cf 1.0.0 "\"deviceID\":\"${A[0]}\"")"
 restored "busy VF DEL" "$PFA" 0 "${A[0]}"
 
+section "the sriov benchmark in miniature (make bench-vm runs it in full)"
+source "$(dirname "$0")/bench-smoke.sh" "${B[1]}"
+
 section "STATUS"
 cni STATUS "$PLUGIN" "" "" "" <<<"$(cf 1.1.0 "\"deviceID\":\"${A[0]}\"")"
 expect_ok "STATUS: VF and PF present"
