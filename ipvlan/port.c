@@ -127,27 +127,47 @@ static int on_link_scan(struct nlmsghdr *h, void *arg)
 {
 	struct scan *s = arg;
 	struct link_info li;
-	if (s->st->found || link_parse(h, &li) <= 0)
+	if (link_parse(h, &li) <= 0)
 		return 0;
-	if (strcmp(li.kind, "ipvlan") == 0 && li.link == s->master && li.link_netnsid < 0)
+	if (strcmp(li.kind, "ipvlan") == 0 && li.link == s->master && li.link_netnsid < 0) {
 		state_from(s->st, &li, "");
+		return NL_STOP; /* one link tells the whole port's mode */
+	}
 	return 0;
 }
 
-/* An ipvlan on the master in the master's own namespace. */
+/*
+ * An ipvlan on the master in the master's own namespace. The kernel is asked for
+ * ipvlan links only (a kind filter, kernels since 4.20; older ones send all and
+ * the callback filters), and reading stops at the first one on this master, so
+ * the cost does not grow with the links next to it. The unread rest of the dump
+ * dies with the socket, which is this scan's own for that reason.
+ */
 static int scan_master_ns(const struct stacked_add *a, struct port_state *st)
 {
 	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
 	struct scan s = {.master = a->master->ifindex, .st = st};
+	struct nlsk sk = NLSK_NULL;
+	struct nlattr *li;
+	int one = 1, r = nlsk_open_in(&sk, a->master_nsfd);
+	if (r < 0)
+		return r;
+	setsockopt(sk.fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof(one));
 	struct nl_msg *m = nlmsg_alloc_simple(RTM_GETLINK, NLM_F_DUMP);
-	int r;
-	if (!m)
+	if (!m) {
+		nlsk_close(&sk);
 		return -ENOMEM;
-	r = nlmsg_append(m, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
-			    nla_put_u32(m, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) < 0
-		    ? -ENOBUFS
-		    : nl_request(a->master_sk, m, on_link_scan, &s);
+	}
+	if (nlmsg_append(m, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    nla_put_u32(m, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) < 0 || !(li = nla_nest_start(m, IFLA_LINKINFO)) ||
+	    nla_put_string(m, IFLA_INFO_KIND, "ipvlan") < 0) {
+		r = -ENOBUFS;
+	} else {
+		nla_nest_end(m, li);
+		r = nl_request(&sk, m, on_link_scan, &s);
+	}
 	nlmsg_free(m);
+	nlsk_close(&sk);
 	return r;
 }
 

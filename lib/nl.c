@@ -169,8 +169,8 @@ int nl_request(struct nlsk *sk, struct nl_msg *msg, nl_reply_fn fn, void *arg)
 			}
 			if (fn && cb_err == 0)
 				cb_err = fn(h, arg);
-			if (get)
-				return cb_err;
+			if (get || cb_err == NL_STOP)
+				return cb_err == NL_STOP ? 0 : cb_err;
 		}
 	}
 }

@@ -23,8 +23,11 @@ int nlsk_open(struct nlsk *sk);
 int nlsk_open_in(struct nlsk *sk, int nsfd);
 void nlsk_close(struct nlsk *sk);
 
-/* Called for each reply message; return <0 to stop with that error. */
+/* Called for each reply message; return <0 to stop with that error, NL_STOP
+ * to stop reading at once with success (the rest of a dump is left unread:
+ * close the socket afterwards). */
 typedef int (*nl_reply_fn)(struct nlmsghdr *h, void *arg);
+#define NL_STOP 1
 
 /* Send msg and collect the replies until the ACK (or DONE for a dump); a
  * request with a callback that is not a dump is a GET of one object: its one

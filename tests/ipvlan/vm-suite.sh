@@ -209,10 +209,13 @@ cni DEL "$PLUGIN" "$pB" eth0 gB <<<"$cl2"
 check_eq "registry: DEL removed pod B" "gA" "$(reg_ids)"
 cni DEL "$PLUGIN" "$pA" eth0 gA <<<"$cl2"
 check "registry: last DEL removed the master's file and its lock file" test ! -e "$f" -a ! -e "${f%.json}.lock"
+# Made first, so a scan meets it first: an ipvlan of another master tells nothing.
+ip link add mgy link mf3 type ipvlan mode l2
 ip link add mgx link mg0 type ipvlan mode l3 private
 cni ADD "$PLUGIN" "$pA" eth0 gA <<<"$cl2"
 expect_err "guard: ipvlan in the master's namespace counts" 7 '"mgx"' "the master's namespace" "mode l3, flags private"
 ip link del mgx
+ip link del mgy
 
 # A crashed ADD leaves its entry (written before the link is made) and its link,
 # under the final name or, where the kernel needed one, the temporary name
