@@ -624,8 +624,8 @@ enum { WALL, CPU, RSS };
 /* ---- the CNI side ---- */
 struct impl {
 	const char *name;
-	enum { K_CNI, K_FLOOR, K_FLOOR_NOTIFY, K_FLOOR_DIRECT, K_IPAM, K_EXEC } kind;
-	const char *bin, *cni_path;
+	enum { K_CNI, K_FLOOR, K_FLOOR_NOTIFY, K_FLOOR_DIRECT, K_FLOOR_IPAM, K_IPAM, K_EXEC } kind;
+	const char *bin, *cni_path; /* K_FLOOR_IPAM: cni_path is the IPAM plugin the floor runs */
 };
 
 struct cni_case {
@@ -703,9 +703,14 @@ static bool cni_run(const char *cas, const char *op, const struct impl *im, cons
 		const char *argv[] = {im->bin, NULL};
 		const char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
 		run_timed(nodefd, argv, envp, "", &r);
-	} else if (im->kind == K_FLOOR || im->kind == K_FLOOR_NOTIFY || im->kind == K_FLOOR_DIRECT) {
-		const char *argv[12] = {(char *)im->bin, add ? "add" : "del"};
+	} else if (im->kind == K_FLOOR || im->kind == K_FLOOR_NOTIFY || im->kind == K_FLOOR_DIRECT ||
+		   im->kind == K_FLOOR_IPAM) {
+		const char *argv[14] = {(char *)im->bin, add ? "add" : "del"};
 		int k = 2;
+		if (im->kind == K_FLOOR_IPAM) {
+			argv[k++] = "--ipam";
+			argv[k++] = im->cni_path;
+		}
 		if (add && !strcmp(opt.kind, "ipvlan"))
 			argv[k++] = "--ipvlan";
 		if (add && im->kind == K_FLOOR_NOTIFY)
@@ -722,7 +727,10 @@ static bool cni_run(const char *cas, const char *op, const struct impl *im, cons
 		}
 		argv[k] = NULL;
 		const char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
-		run_timed(nodefd, argv, envp, "", &r);
+		if (im->kind == K_FLOOR_IPAM) /* the IPAM plugin gets what it would get from a plugin */
+			run_timed(nodefd, argv, cni_env(op, cid, nspath, opt.ref_dir), conf, &r);
+		else
+			run_timed(nodefd, argv, envp, "", &r);
 	} else {
 		const char *argv[] = {(char *)im->bin, NULL};
 		run_timed(nodefd, argv, cni_env(op, cid, nspath, im->cni_path), conf, &r);
@@ -1488,6 +1496,7 @@ static void compute_ratios_and_targets(void)
 			add_ratio(cases[c], ops[o], "ucni", "reference");
 			add_ratio(cases[c], ops[o], "ucni", "floor");
 			add_ratio(cases[c], ops[o], "ucni", "floor+sysctl");
+			add_ratio(cases[c], ops[o], "ucni", "floor+ipam");
 			add_ratio(cases[c], ops[o], "ipam-alone", "ucni");
 		}
 	for (size_t o = 0; o < 2; o++)
@@ -1519,6 +1528,14 @@ static void compute_ratios_and_targets(void)
 		       ratio(med(st, "ADD", "ucni", WALL) - med(st, "ADD", "ipam-alone", WALL), med(st, "ADD", "floor", WALL)), 1.15);
 		target("static ADD cpu (ucni - ipam)/floor <= 1.15",
 		       ratio(med(st, "ADD", "ucni", CPU) - med(st, "ADD", "ipam-alone", CPU), med(st, "ADD", "floor", CPU)), 1.15);
+	}
+	if (series_find(st, "ADD", "floor+ipam")) {
+		/* The same, against a floor that runs the IPAM plugin itself: what a child
+		 * costs its parent (spawn, pipes, wait) is in both. */
+		target("static ADD wall ucni/(floor+ipam) <= 1.15",
+		       ratio(med(st, "ADD", "ucni", WALL), med(st, "ADD", "floor+ipam", WALL)), 1.15);
+		target("static ADD cpu ucni/(floor+ipam) <= 1.15",
+		       ratio(med(st, "ADD", "ucni", CPU), med(st, "ADD", "floor+ipam", CPU)), 1.15);
 	}
 	if (series_find(hi, "ADD", "ucni") && series_find(lo, "ADD", "ucni")) {
 		char *w = xasprintf("ADD wall siblings%d/siblings%d <= 1.2", opt.siblings_hi, opt.siblings_lo);
@@ -1932,6 +1949,7 @@ int main(int argc, char **argv)
 		{"ucni", K_CNI, opt.ucni, ucni_path},
 		{"reference", K_CNI, opt.ref, opt.ref_dir},
 		{"floor", K_FLOOR, opt.floor, NULL},
+		{"floor+ipam", K_FLOOR_IPAM, opt.floor, static_ipam},
 		{"ipam-alone", K_IPAM, static_ipam, opt.ref_dir},
 	};
 	const struct impl hl_impls[] = {
@@ -1963,9 +1981,11 @@ int main(int argc, char **argv)
 		if (want("l2"))
 			run_cni_case(case_name("l2"), &l2, l2_impls, n_l2, &node, no_variant, 1);
 		if (want("static"))
-			run_cni_case(case_name("static"), &st, static_impls, 4, &node, no_variant, 1);
+			run_cni_case(case_name("static"), &st, static_impls, (int)(sizeof(static_impls) / sizeof(static_impls[0])),
+				     &node, no_variant, 1);
 		if (want("host-local"))
-			run_cni_case(case_name("host-local"), &hl, hl_impls, 3, &node, no_variant, 1);
+			run_cni_case(case_name("host-local"), &hl, hl_impls, (int)(sizeof(hl_impls) / sizeof(hl_impls[0])), &node,
+				     no_variant, 1);
 		node_teardown(&node);
 	}
 	if (want("scale")) {

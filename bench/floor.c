@@ -14,6 +14,11 @@
  *       avoid a clash with the host's interfaces); what skipping the rename would save.
  *   bench-floor del NETNS IFNAME
  *       delete IFNAME inside NETNS (by name, one request)
+ *   bench-floor add|del --ipam PATH …
+ *       also run the IPAM plugin PATH the way any plugin has to (the CNI environment
+ *       and the config this program got, config on its stdin, its result read from its
+ *       stdout, then waited for), right after the create / before the delete. Its
+ *       result is not used (ADDRESS/GATEWAY are): the cost of having a child at all.
  *   bench-floor vf add NETNS NETDEV IFNAME
  *       the floor of an SR-IOV VF ADD (no VF settings): one request that moves the host
  *       netdev NETDEV into NETNS, renames it IFNAME there and brings it up
@@ -34,12 +39,16 @@
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
 #include <sched.h>
+#include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <linux/rtnetlink.h>
+
+extern char **environ;
 
 static int fail(const char *what, int err)
 {
@@ -92,7 +101,42 @@ static int write_sysctl(const char *family, const char *ifname, const char *key)
 	return 0;
 }
 
-static int floor_add(int argc, char **argv, bool notify, bool direct, bool ipvlan)
+/* Run the IPAM plugin `path` with this program's environment and stdin (the config),
+ * read its stdout to the end and wait for it. 0 when it exited 0. */
+static int run_ipam(const char *path)
+{
+	static char conf[1 << 16], out[1 << 16];
+	size_t len = 0;
+	ssize_t n;
+	while (len < sizeof(conf) && (n = read(STDIN_FILENO, conf + len, sizeof(conf) - len)) > 0)
+		len += (size_t)n;
+	int in[2], res[2], st;
+	pid_t pid;
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(res, O_CLOEXEC) < 0)
+		return fail("pipe", errno);
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in[0], STDIN_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, res[1], STDOUT_FILENO);
+	char *argv[] = {(char *)path, NULL};
+	int r = posix_spawn(&pid, path, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(in[0]);
+	close(res[1]);
+	if (r != 0)
+		return fail(path, r);
+	if (write(in[1], conf, len) != (ssize_t)len) /* a config fits the pipe's buffer */
+		return fail("writing the config to the IPAM plugin", errno);
+	close(in[1]);
+	while ((n = read(res[0], out, sizeof(out))) > 0)
+		;
+	close(res[0]);
+	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return fail("the IPAM plugin failed", EIO);
+	return 0;
+}
+
+static int floor_add(int argc, char **argv, bool notify, bool direct, bool ipvlan, const char *ipam)
 {
 	const char *netns = argv[0], *master = argv[1], *ifname = argv[2];
 	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
@@ -130,6 +174,8 @@ static int floor_add(int argc, char **argv, bool notify, bool direct, bool ipvla
 		return fail("creating the macvlan", r);
 	if (direct)
 		return 0;
+	if (ipam && run_ipam(ipam))
+		return 1;
 
 	/* Everything else happens inside the container. */
 	if (setns(nsfd, CLONE_NEWNET) < 0)
@@ -179,7 +225,7 @@ static int floor_add(int argc, char **argv, bool notify, bool direct, bool ipvla
 	return 0;
 }
 
-static int floor_del(char **argv)
+static int floor_del(char **argv, const char *ipam)
 {
 	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
 	struct nl_sock *sk;
@@ -187,6 +233,8 @@ static int floor_del(char **argv)
 	int nsfd = open(argv[0], O_RDONLY | O_CLOEXEC), r;
 	if (nsfd < 0)
 		return fail(argv[0], errno);
+	if (ipam && run_ipam(ipam))
+		return 1;
 	if (setns(nsfd, CLONE_NEWNET) < 0)
 		return fail("setns", errno);
 	if (!(sk = sock_open()))
@@ -248,7 +296,16 @@ int main(int argc, char **argv)
 		return done(floor_vf(argv + 2));
 	/* Options come right after "add": shift them out. */
 	bool notify = false, direct = false, ipvlan = false;
+	const char *ipam = NULL;
 	while (argc > 2 && strncmp(argv[2], "--", 2) == 0) {
+		if (strcmp(argv[2], "--ipam") == 0 && argc > 3) {
+			ipam = argv[3];
+			argv[3] = argv[1];
+			argv[2] = argv[0];
+			argv += 2;
+			argc -= 2;
+			continue;
+		}
 		if (strcmp(argv[2], "--notify") == 0)
 			notify = true;
 		else if (strcmp(argv[2], "--direct") == 0)
@@ -264,12 +321,12 @@ int main(int argc, char **argv)
 	if (direct && argc != 5)
 		argc = 0; /* addresses are not supported with --direct */
 	if (argc >= 5 && strcmp(argv[1], "add") == 0 && argc != 6)
-		return done(floor_add(argc - 2, argv + 2, notify, direct, ipvlan));
+		return done(floor_add(argc - 2, argv + 2, notify, direct, ipvlan, ipam));
 	if (argc == 4 && strcmp(argv[1], "del") == 0)
-		return done(floor_del(argv + 2));
-	fputs("usage: bench-floor add [--ipvlan] [--notify] NETNS MASTER IFNAME [ADDRESS/PLEN GATEWAY]\n"
+		return done(floor_del(argv + 2, ipam));
+	fputs("usage: bench-floor add [--ipvlan] [--notify] [--ipam PATH] NETNS MASTER IFNAME [ADDRESS/PLEN GATEWAY]\n"
 	      "       bench-floor add [--ipvlan] --direct NETNS MASTER IFNAME\n"
-	      "       bench-floor del NETNS IFNAME\n"
+	      "       bench-floor del [--ipam PATH] NETNS IFNAME\n"
 	      "       bench-floor vf add NETNS NETDEV IFNAME\n"
 	      "       bench-floor vf del NETNS IFNAME NETDEV\n",
 	      stderr);

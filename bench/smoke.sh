@@ -34,7 +34,7 @@ for c in macvlan-l2 macvlan-static macvlan-host-local macvlan-l2-siblings2 macvl
 		impls=$(jq -r --arg c "$c" --arg o "$op" '[.series[] | select(.case == $c and .op == $o) | .impl] | sort | join(",")' "$J")
 		case $c in
 		macvlan-l2) want=exec-true,floor,floor+sysctl,floor-direct,reference,ucni ;;
-		macvlan-static) want=floor,ipam-alone,reference,ucni ;;
+		macvlan-static) want=floor,floor+ipam,ipam-alone,reference,ucni ;;
 		macvlan-host-local) want=ipam-alone,reference,ucni ;;
 		*) want=floor,reference,ucni ;;
 		esac
