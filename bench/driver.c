@@ -869,26 +869,28 @@ static void settle(void)
  * order rotates each iteration (A B C, B C A, C A B, …) so that no implementation always
  * runs right after the same other one.
  * nodes: one per "variant" (sibling counts); case names get the variant's suffix. */
-static void run_cni_case(const char *cas, const struct cni_case *c, const struct impl *impls, int n_impls,
-			 struct node *nodes, const char **variant_names, int n_variants)
+/*
+ * The frame every case shares: opt.iterations iterations of per_iter runs, each run in
+ * a pod namespace of its own. The namespaces of a chunk of iterations are made before
+ * it and removed after it, outside the timed runs. body(it, that iteration's pods, arg)
+ * does one iteration. `about` adds to the announcement line.
+ */
+typedef void (*iteration_fn)(int it, char **pods, void *arg);
+static void run_in_chunks(const char *cas, int per_iter, const char *about, iteration_fn body, void *arg)
 {
-	int per_iter = n_impls * n_variants, total = per_iter * opt.iterations;
+	int total = per_iter * opt.iterations;
 	char **pods = calloc((size_t)total, sizeof(char *));
-	bool *added = calloc((size_t)total, sizeof(bool));
-	char **outs = calloc((size_t)total, sizeof(char *));
-	char **confs = calloc((size_t)total, sizeof(char *));
-	char *conf = net_conf(c);
 	double create_s = 0, delete_s = 0;
 	struct timespec ta, tb;
-	if (!pods || !added || !outs || !confs)
-		die("out of memory");
 	char pfx[96];
+	if (!pods)
+		die("out of memory");
 	snprintf(pfx, sizeof(pfx), "%s-%s-", prefix, cas);
 	for (int i = 0; i < total; i++)
 		pods[i] = xasprintf("%s%d", pfx, i);
 	int chunk = opt.chunk < opt.iterations ? opt.chunk : opt.iterations;
-	printf("  %-18s %d iterations × %d runs, pod namespaces made %d at a time …\n", cas, opt.iterations, per_iter,
-	       chunk * per_iter);
+	printf("  %-18s %d iterations × %d runs%s, pod namespaces made %d at a time …\n", cas, opt.iterations, per_iter,
+	       about, chunk * per_iter);
 	fflush(stdout);
 	struct case_meta *meta = meta_begin(cas);
 	meta->alive_ns = count_netns();
@@ -905,35 +907,7 @@ static void run_cni_case(const char *cas, const struct cni_case *c, const struct
 		if (alive > meta->alive_ns)
 			meta->alive_ns = alive;
 		for (int it = first; it < last; it++) {
-			for (int v = 0; v < n_variants; v++)
-				for (int j = 0; j < n_impls; j++) {
-					int k = (j + it) % n_impls, idx = it * per_iter + v * n_impls + k;
-					char name[96];
-					snprintf(name, sizeof(name), "%s%s", cas, variant_names[v]);
-					/* A static address of its own per run: ipvlan refuses an address
-					 * another ipvlan on the same master holds. */
-					struct cni_case cc = *c;
-					char addr[32];
-					if (c->static_addr) {
-						snprintf(addr, sizeof(addr), "10.77.%d.%d/16", 1 + idx / 250, 2 + idx % 250);
-						cc.static_addr = addr;
-						cc.ipam = static_ipam(addr);
-						confs[idx] = net_conf(&cc);
-					}
-					added[idx] = cni_run(name, "ADD", &impls[k], &cc, nodes[v].fd, pods[idx],
-							     confs[idx] ? confs[idx] : conf, &outs[idx]);
-				}
-			for (int v = 0; v < n_variants; v++)
-				for (int j = 0; j < n_impls; j++) {
-					int k = (j + it) % n_impls, idx = it * per_iter + v * n_impls + k;
-					char name[96];
-					if (!added[idx])
-						continue;
-					snprintf(name, sizeof(name), "%s%s", cas, variant_names[v]);
-					char *dconf = with_prev(confs[idx] ? confs[idx] : conf, outs[idx]);
-					cni_run(name, "DEL", &impls[k], c, nodes[v].fd, pods[idx], dconf, NULL);
-					free(dconf);
-				}
+			body(it, pods + it * per_iter, arg);
 			if (opt.verbose) {
 				fprintf(stderr, ".");
 				fflush(stderr);
@@ -950,15 +924,76 @@ static void run_cni_case(const char *cas, const struct cni_case *c, const struct
 	printf("  %-18s %.1f s of runs; %.1f s to make and %.1f s to remove namespaces; up to %d namespaces alive\n", "",
 	       meta->seconds, create_s, delete_s, meta->alive_ns);
 	fflush(stdout);
-	for (int i = 0; i < total; i++) {
+	for (int i = 0; i < total; i++)
 		free(pods[i]);
+	free(pods);
+}
+
+struct cni_iter {
+	const char *cas;
+	const struct cni_case *c;
+	const struct impl *impls;
+	int n_impls;
+	struct node *nodes;
+	const char **variant_names;
+	int n_variants;
+	const char *conf;
+};
+
+/* One iteration: every implementation (and variant) ADDs in its own pod, the order
+ * rotating with `it`; then each DELs what it added, with its ADD result as prevResult. */
+static void cni_iteration(int it, char **pods, void *arg)
+{
+	const struct cni_iter *x = arg;
+	int per_iter = x->n_impls * x->n_variants;
+	bool *added = calloc((size_t)per_iter, sizeof(*added));
+	char **outs = calloc((size_t)per_iter, sizeof(*outs)), **confs = calloc((size_t)per_iter, sizeof(*confs));
+	char name[96];
+	if (!added || !outs || !confs)
+		die("out of memory");
+	for (int v = 0; v < x->n_variants; v++)
+		for (int j = 0; j < x->n_impls; j++) {
+			int k = (j + it) % x->n_impls, i = v * x->n_impls + k, idx = it * per_iter + i;
+			snprintf(name, sizeof(name), "%s%s", x->cas, x->variant_names[v]);
+			/* A static address of its own per run: ipvlan refuses an address
+			 * another ipvlan on the same master holds. */
+			struct cni_case cc = *x->c;
+			char addr[32], *ipam = NULL;
+			if (x->c->static_addr) {
+				snprintf(addr, sizeof(addr), "10.77.%d.%d/16", 1 + idx / 250, 2 + idx % 250);
+				cc.static_addr = addr;
+				cc.ipam = ipam = static_ipam(addr);
+				confs[i] = net_conf(&cc);
+			}
+			added[i] = cni_run(name, "ADD", &x->impls[k], &cc, x->nodes[v].fd, pods[i],
+					   confs[i] ? confs[i] : x->conf, &outs[i]);
+			free(ipam);
+		}
+	for (int v = 0; v < x->n_variants; v++)
+		for (int j = 0; j < x->n_impls; j++) {
+			int k = (j + it) % x->n_impls, i = v * x->n_impls + k;
+			if (!added[i])
+				continue;
+			snprintf(name, sizeof(name), "%s%s", x->cas, x->variant_names[v]);
+			char *dconf = with_prev(confs[i] ? confs[i] : x->conf, outs[i]);
+			cni_run(name, "DEL", &x->impls[k], x->c, x->nodes[v].fd, pods[i], dconf, NULL);
+			free(dconf);
+		}
+	for (int i = 0; i < per_iter; i++) {
 		free(outs[i]);
 		free(confs[i]);
 	}
 	free(confs);
-	free(pods);
 	free(outs);
 	free(added);
+}
+
+static void run_cni_case(const char *cas, const struct cni_case *c, const struct impl *impls, int n_impls,
+			 struct node *nodes, const char **variant_names, int n_variants)
+{
+	char *conf = net_conf(c);
+	struct cni_iter x = {cas, c, impls, n_impls, nodes, variant_names, n_variants, conf};
+	run_in_chunks(cas, n_impls * n_variants, "", cni_iteration, &x);
 	free(conf);
 }
 
@@ -1152,75 +1187,45 @@ static bool vf_run(const char *cas, const char *op, const struct impl *im, const
 /* The sriov case: per iteration, each implementation in turn (order rotating) ADDs the VF
  * into a fresh pod namespace and DELs it again. Pod namespaces are made a chunk at a time,
  * outside the timed part. */
+struct vf_iter {
+	const char *cas, *conf;
+	const struct impl *impls;
+	int n_impls;
+};
+
+/* One iteration: each implementation in turn (order rotating) ADDs the VF into its pod
+ * and DELs it again; a failed run is followed by an untimed recovery. */
+static void vf_iteration(int it, char **pods, void *arg)
+{
+	const struct vf_iter *x = arg;
+	for (int j = 0; j < x->n_impls; j++) {
+		int k = (j + it) % x->n_impls;
+		char *out = NULL;
+		bool ok = vf_run(x->cas, "ADD", &x->impls[k], pods[k], x->conf, &out);
+		if (ok) {
+			char *dconf = with_prev(x->conf, out);
+			ok = vf_run(x->cas, "DEL", &x->impls[k], pods[k], dconf, NULL);
+			free(dconf);
+		}
+		if (!ok)
+			vf_recover(&x->impls[0], pods[k], x->conf);
+		free(out);
+	}
+}
+
 static void run_vf_case(const struct impl *impls, int n_impls)
 {
 	const char *cas = case_name("vf");
-	int total = n_impls * opt.iterations;
-	char **pods = calloc((size_t)total, sizeof(char *));
 	char *conf = xasprintf("{\"cniVersion\":\"1.0.0\",\"name\":\"bench\",\"type\":\"sriov\",\"deviceID\":\"%s\"}",
 			       vf.pci);
-	double create_s = 0, delete_s = 0;
-	struct timespec ta, tb;
-	char pfx[96];
-	if (!pods)
-		die("out of memory");
-	snprintf(pfx, sizeof(pfx), "%s-%s-", prefix, cas);
-	for (int i = 0; i < total; i++)
-		pods[i] = xasprintf("%s%d", pfx, i);
-	int chunk = opt.chunk < opt.iterations ? opt.chunk : opt.iterations;
-	printf("  %-18s %d iterations × %d runs on VF %s (%s), pod namespaces made %d at a time …\n", cas,
-	       opt.iterations, n_impls, vf.pci, vf.netdev, chunk * n_impls);
-	fflush(stdout);
+	char *about = xasprintf(" on VF %s (%s)", vf.pci, vf.netdev);
 	/* The table lists the series in the order they were made: ADDs first, then DELs. */
 	for (int o = 0; o < 2; o++)
 		for (int k = 0; k < n_impls; k++)
 			series_get(cas, o ? "DEL" : "ADD", impls[k].name);
-	struct case_meta *meta = meta_begin(cas);
-	meta->alive_ns = count_netns();
-	meta->seconds = 0;
-	for (int first = 0; first < opt.iterations; first += chunk) {
-		int last = first + chunk < opt.iterations ? first + chunk : opt.iterations;
-		clock_gettime(CLOCK_MONOTONIC, &ta);
-		ns_create(pods + first * n_impls, (last - first) * n_impls);
-		settle();
-		clock_gettime(CLOCK_MONOTONIC, &tb);
-		create_s += ms(&ta, &tb) / 1e3;
-		int alive = count_netns();
-		if (alive > meta->alive_ns)
-			meta->alive_ns = alive;
-		for (int it = first; it < last; it++) {
-			for (int j = 0; j < n_impls; j++) {
-				int k = (j + it) % n_impls, idx = it * n_impls + k;
-				char *out = NULL;
-				bool ok = vf_run(cas, "ADD", &impls[k], pods[idx], conf, &out);
-				if (ok) {
-					char *dconf = with_prev(conf, out);
-					ok = vf_run(cas, "DEL", &impls[k], pods[idx], dconf, NULL);
-					free(dconf);
-				}
-				if (!ok)
-					vf_recover(&impls[0], pods[idx], conf);
-				free(out);
-			}
-			if (opt.verbose) {
-				fprintf(stderr, ".");
-				fflush(stderr);
-			}
-		}
-		clock_gettime(CLOCK_MONOTONIC, &ta);
-		meta->seconds += ms(&tb, &ta) / 1e3;
-		ns_delete_matching(pfx, false);
-		settle();
-		clock_gettime(CLOCK_MONOTONIC, &tb);
-		delete_s += ms(&ta, &tb) / 1e3;
-	}
-	loadavg(meta->load_after, sizeof(meta->load_after));
-	printf("  %-18s %.1f s of runs; %.1f s to make and %.1f s to remove namespaces\n", "", meta->seconds, create_s,
-	       delete_s);
-	fflush(stdout);
-	for (int i = 0; i < total; i++)
-		free(pods[i]);
-	free(pods);
+	struct vf_iter x = {cas, conf, impls, n_impls};
+	run_in_chunks(cas, n_impls, about, vf_iteration, &x);
+	free(about);
 	free(conf);
 }
 
