@@ -30,13 +30,27 @@ state() {
 clean=$(state)
 
 add_points=(add.create add.getlink ipam.exec add.ipcfg add.notify add.addr add.route add.result)
-echo "# ADD fails at each step: nothing is left"
-for p in "${add_points[@]}"; do
-	CNI_EXTRA_ENV=("UCNI_FAULT=$p")
+# fail_then_kill LABEL POINT [ENV…]: ADD failing at POINT leaves the state as it was;
+# killed there instead, one DEL brings it back.
+fail_then_kill() {
+	local label=$1 p=$2
+	shift 2
+	CNI_EXTRA_ENV=("$@" "UCNI_FAULT=$p")
 	cni ADD "$PLUGIN" "$POD" eth0 f <<<"$conf"
 	CNI_EXTRA_ENV=()
-	check_eq "ADD fails at $p" 1 "$CNI_RC"
-	check_eq "ADD failed at $p: state unchanged" "$clean" "$(state)"
+	check_eq "${label}ADD fails at $p" 1 "$CNI_RC"
+	check_eq "${label}ADD failed at $p: state unchanged" "$clean" "$(state)"
+	CNI_EXTRA_ENV=("$@" "UCNI_FAULT=$p" UCNI_FAULT_KILL=1)
+	cni ADD "$PLUGIN" "$POD" eth0 f <<<"$conf"
+	CNI_EXTRA_ENV=()
+	check_eq "${label}ADD killed at $p" 137 "$CNI_RC"
+	cni DEL "$PLUGIN" "$POD" eth0 f <<<"$conf"
+	check_eq "${label}DEL after kill at $p succeeds" 0 "$CNI_RC"
+	check_eq "${label}DEL after kill at $p: state restored" "$clean" "$(state)"
+}
+echo "# ADD fails, or is killed (kill -9), at each step: nothing is left, or one DEL restores everything"
+for p in "${add_points[@]}"; do
+	fail_then_kill "" "$p"
 done
 # Every netlink request of a clean ADD, failed in turn.
 : >"$T_TMP/trace"
@@ -55,16 +69,6 @@ for n in $(seq 1 "$n_add"); do
 	check_eq "ADD with netlink request #$n failing: state unchanged" "$clean" "$(state)"
 done
 
-echo "# kill -9 at each step of ADD, then one DEL restores everything"
-for p in "${add_points[@]}"; do
-	CNI_EXTRA_ENV=("UCNI_FAULT=$p" UCNI_FAULT_KILL=1)
-	cni ADD "$PLUGIN" "$POD" eth0 f <<<"$conf"
-	CNI_EXTRA_ENV=()
-	check_eq "ADD killed at $p" 137 "$CNI_RC"
-	cni DEL "$PLUGIN" "$POD" eth0 f <<<"$conf"
-	check_eq "DEL after kill at $p succeeds" 0 "$CNI_RC"
-	check_eq "DEL after kill at $p: state restored" "$clean" "$(state)"
-done
 CNI_EXTRA_ENV=("UCNI_FAULT=add.getlink" UCNI_FAULT_KILL=1)
 cni ADD "$PLUGIN" "$POD" eth0 f <<<"$conf"
 CNI_EXTRA_ENV=()
@@ -88,17 +92,7 @@ check_eq "old kernel: the result names the link" "$(ip -n "$POD" -j link show et
 cni DEL "$PLUGIN" "$POD" eth0 f <<<"$conf"
 check_eq "old kernel: DEL restores the state" "$clean" "$(state)"
 for p in "${add_points[@]}" add.rename; do
-	CNI_EXTRA_ENV=("${OLD[@]}" "UCNI_FAULT=$p")
-	cni ADD "$PLUGIN" "$POD" eth0 f <<<"$conf"
-	CNI_EXTRA_ENV=()
-	check_eq "old kernel: ADD fails at $p" 1 "$CNI_RC"
-	check_eq "old kernel: ADD failed at $p: state unchanged" "$clean" "$(state)"
-	CNI_EXTRA_ENV=("${OLD[@]}" "UCNI_FAULT=$p" UCNI_FAULT_KILL=1)
-	cni ADD "$PLUGIN" "$POD" eth0 f <<<"$conf"
-	CNI_EXTRA_ENV=()
-	check_eq "old kernel: ADD killed at $p" 137 "$CNI_RC"
-	cni DEL "$PLUGIN" "$POD" eth0 f <<<"$conf"
-	check_eq "old kernel: DEL after kill at $p: state restored" "$clean" "$(state)"
+	fail_then_kill "old kernel: " "$p" "${OLD[@]}"
 done
 CNI_EXTRA_ENV=("${OLD[@]}" UCNI_FAULT=add.rename UCNI_FAULT_KILL=1)
 cni ADD "$PLUGIN" "$POD" eth0 f <<<"$conf"
