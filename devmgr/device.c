@@ -9,11 +9,12 @@
 
 #include "internal.h"
 
-/* The first entry of DEVFD/net, with one getdents: a PCI function has one netdev. */
-static void read_netdev_name(int devfd, dm_device *d)
+/* The first entry of DIRFD/PATH (a device's net directory), with one getdents: a PCI
+ * function has one netdev. */
+void read_netdev_name_at(int dirfd, const char *path, dm_device *d)
 {
 	char buf[1024];
-	_cleanup_close_ int netfd = openat(devfd, "net", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int netfd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (netfd < 0)
 		return;
 	long n = syscall(SYS_getdents64, netfd, buf, sizeof(buf));
@@ -131,7 +132,9 @@ int device_read_sysfs(int devfd, const char *pci, unsigned flags, dm_device *d)
 		if (device_read_ident(devfd, d) < 0)
 			return -ENOENT;
 	}
-	if (readlink_base_at(devfd, "physfn", buf, sizeof(buf)) >= 0) {
+	if (flags & READ_KNOWN_VF)
+		d->role = DM_ROLE_VF;
+	else if (readlink_base_at(devfd, "physfn", buf, sizeof(buf)) >= 0) {
 		d->role = DM_ROLE_VF;
 		str_copy(d->pf_pci, sizeof(d->pf_pci), buf);
 	} else if (read_int_at(devfd, "sriov_totalvfs", &v) >= 0) {
@@ -153,7 +156,7 @@ int device_read_sysfs(int devfd, const char *pci, unsigned flags, dm_device *d)
 		snprintf(d->vfio_path, sizeof(d->vfio_path), "/dev/vfio/%d", d->iommu_group);
 
 	if (!(flags & READ_HAVE_NETDEV))
-		read_netdev_name(devfd, d);
+		read_netdev_name_at(devfd, "net", d);
 	if (full)
 		read_netdev_details(devfd, d);
 	return 0;

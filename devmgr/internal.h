@@ -56,7 +56,12 @@ int pci_addr_cmp(const char *a, const char *b);
 bool pci_addr_valid(const char *s); /* exact canonical lower-case form */
 
 /* device.c */
-enum { READ_IDENT = 1, READ_DETAILS = 2, READ_HAVE_NETDEV = 4 /* d->netdev already known */ };
+enum {
+	READ_IDENT = 1,
+	READ_DETAILS = 2,
+	READ_HAVE_NETDEV = 4, /* d->netdev already known */
+	READ_KNOWN_VF = 8,    /* d->pf_pci already known from the PF's virtfn link: no physfn read */
+};
 void device_init(dm_device *d, const char *pci);
 /* vendor, device, class and driver: from uevent, else from the single files */
 int device_read_ident(int devfd, dm_device *d);
@@ -70,6 +75,24 @@ int device_read_sysfs(int devfd, const char *pci, unsigned flags, dm_device *d);
 /* Reads the PF's virtfn<N> links: calls CB for each (index, VF address). */
 int pf_for_each_virtfn(int pffd, int (*cb)(int index, const char *vf_pci, void *arg), void *arg);
 void device_update_health(dm_device *d, const dm_device *pf);
+/* The netdev name: the first entry of DIRFD/PATH (a device's net directory). */
+void read_netdev_name_at(int dirfd, const char *path, dm_device *d);
+
+/* inventory.c: the healthy VFs one at a time, in the cheap inventory's order and as it
+ * describes them, reading sysfs only as far as the caller goes (the allocation path). */
+typedef struct vf_cursor vf_cursor;
+/* Lists <root>/bus/pci/devices; -errno when that fails (as dm_inventory_load()). */
+int vf_cursor_open(const char *sysfs_root, vf_cursor **ret);
+vf_cursor *vf_cursor_free(vf_cursor *c);
+/* The next healthy VF in address order that WANT (may be NULL) accepts: 1 and *RET
+ * (valid until the next call; its pf points to the cursor's copy of the PF, vfs is NULL),
+ * 0 at the end, -errno. WANT sees each VF complete but for its netdev name (no selector
+ * reads it), which is read only for a VF it accepts. */
+int vf_cursor_next(vf_cursor *c, bool (*want)(const dm_device *d, void *arg), void *arg, const dm_device **ret);
+void vf_cursor_rewind(vf_cursor *c);
+/* The VF at PCI, healthy or not, as the cheap inventory describes it: 0, or -ENOENT when
+ * that inventory has no VF there. *RET's pf is NULL. */
+int vf_cursor_lookup(vf_cursor *c, const char *pci, dm_device *ret);
 
 /* vfinfo.c: fills the vf_config of each VF of PF with one RTM_GETLINK */
 int vf_config_query_all(dm_device *pf);

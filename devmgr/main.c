@@ -717,18 +717,31 @@ static int cmd_alloc(void)
 		ctx_done(&x);
 		return die(EXIT_NOT_FOUND, "alloc: no pool named \"%s\"", opt.pool);
 	}
+	/* no inventory: the claim reads sysfs VF by VF, only as far as it has to; an
+	 * unreadable bus is told as `list` tells it, before the store is touched */
+	char bus[PATH_MAX];
+	snprintf(bus, sizeof(bus), "%s/bus/pci/devices", opt.sysfs_root);
+	if (access(bus, R_OK | X_OK) < 0) {
+		int e = errno;
+		ctx_done(&x);
+		return die(e == ENOENT ? EXIT_NOT_FOUND : EXIT_FAIL, "cannot read %s/bus/pci: %s", opt.sysfs_root,
+		           strerror(e));
+	}
 	dm_config *c = TAKE_PTR(x.cfg);
-	r = ctx_load(&x, 0, CTX_STORE);
+	r = ctx_load(&x, -1, CTX_STORE);
 	x.cfg = c;
 	if (r) {
 		ctx_done(&x);
 		return r;
 	}
 	dm_store *s = x.store;
-	const dm_inventory *inv = x.inv;
 	dm_owner o = { opt.owner, opt.ifname, opt.netns };
-	int k = dm_store_claim_from_pool(s, c, inv, opt.pool, &o, opt.numa, &rec);
-	if (k < 0) {
+	dm_device vf;
+	int k = dm_store_claim_from_pool_sysfs(s, c, opt.sysfs_root, opt.pool, &o, opt.numa, &rec, &vf);
+	if (k == -ENOENT && access(bus, R_OK | X_OK) < 0) {
+		/* the bus went away between the check and the claim */
+		r = die(EXIT_NOT_FOUND, "cannot read %s/bus/pci: %s", opt.sysfs_root, strerror(ENOENT));
+	} else if (k < 0) {
 		if (k == -ENOSPC)
 			r = die(EXIT_NO_FREE, "alloc: no free healthy VF in pool \"%s\"", opt.pool);
 		else if (k == -ENOENT && opt.netns)
@@ -742,7 +755,7 @@ static int cmd_alloc(void)
 		} else
 			r = die(exit_code(k) == EXIT_USAGE ? EXIT_FAIL : exit_code(k), "alloc: %s", strerror(-k));
 	} else {
-		const dm_device *d = dm_inventory_find(inv, rec->pci);
+		const dm_device *d = vf.pci[0] ? &vf : NULL;
 		if (opt.json) {
 			cJSON *j = json_record(rec, d);
 			cJSON_AddStringToObject(j, "result",

@@ -773,17 +773,56 @@ static int try_candidate(dm_store *s, const char *pci, const char *pool, const d
 	return e;
 }
 
-int dm_store_claim_from_pool(dm_store *s, const dm_config *c, const dm_inventory *inv, const char *pool,
-                             const dm_owner *owner, int numa, dm_record **ret)
+/* What a pool claim looks for: a VF of pool IDX; with NUMA >= 0, on that node in pass
+ * 0 and elsewhere in pass 1. */
+typedef struct claim_filter {
+	const dm_config *c;
+	int idx, numa, pass;
+} claim_filter;
+
+static bool claim_wants(const dm_device *d, void *arg)
 {
-	int e, idx;
+	const claim_filter *f = arg;
+	if (f->numa >= 0 && (f->pass == 0) != (d->numa_node == f->numa))
+		return false;
+	return dm_config_match(f->c, d) == f->idx;
+}
+
+/* Where a pool claim takes its candidates from: an inventory in memory, or sysfs read VF
+ * by VF through a cursor. Both give the healthy VFs in address order. */
+typedef struct candidates {
+	const dm_inventory *inv;
+	size_t i;
+	vf_cursor *cursor;
+} candidates;
+
+static int candidates_next(candidates *cs, claim_filter *f, const dm_device **ret)
+{
+	if (cs->cursor)
+		return vf_cursor_next(cs->cursor, claim_wants, f, ret);
+	while (cs->i < dm_inventory_count(cs->inv)) {
+		const dm_device *d = dm_inventory_get(cs->inv, cs->i++);
+		if (d->role == DM_ROLE_VF && !d->health && claim_wants(d, f)) {
+			*ret = d;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void candidates_rewind(candidates *cs)
+{
+	if (cs->cursor)
+		vf_cursor_rewind(cs->cursor);
+	cs->i = 0;
+}
+
+static int claim_from_candidates(dm_store *s, const dm_config *c, int idx, const char *pool, const dm_owner *owner,
+                                 int numa, candidates *cs, dm_record **ret)
+{
+	int e;
 	dm_record *r = NULL;
 
-	if (!s || !c || !inv || !pool || owner_validate(owner) < 0)
-		return -EINVAL;
-	idx = dm_config_pool_index(c, pool);
-	if (idx < 0)
-		return idx;
 	e = store_lock(s, LOCK_SH);
 	if (e < 0)
 		return e;
@@ -792,26 +831,19 @@ int dm_store_claim_from_pool(dm_store *s, const dm_config *c, const dm_inventory
 	e = for_each_entry(s, find_owner_cb, &f, NULL);
 	if (f.found) {
 		store_unlock(s);
-		if (ret)
-			*ret = f.found;
-		else
-			dm_record_free(f.found);
+		*ret = f.found;
 		return DM_CLAIM_EXISTING;
 	}
 
 	e = -ENOSPC;
-	size_t n = dm_inventory_count(inv);
-	for (int pass = 0; pass < 2 && e < 0; pass++) {
-		if (pass == 1 && numa < 0)
+	claim_filter want = { c, idx, numa, 0 };
+	for (want.pass = 0; want.pass < 2 && e < 0; want.pass++) {
+		if (want.pass == 1 && numa < 0)
 			break;
-		for (size_t i = 0; i < n; i++) {
-			const dm_device *d = dm_inventory_get(inv, i);
-			if (d->role != DM_ROLE_VF || d->health)
-				continue;
-			if (numa >= 0 && (pass == 0) != (d->numa_node == numa))
-				continue;
-			if (dm_config_match(c, d) != idx)
-				continue;
+		candidates_rewind(cs);
+		const dm_device *d;
+		int n;
+		while ((n = candidates_next(cs, &want, &d)) > 0) {
 			int k = try_candidate(s, d->pci, pool, owner, &r);
 			if (k >= 0) {
 				e = k;
@@ -826,10 +858,61 @@ int dm_store_claim_from_pool(dm_store *s, const dm_config *c, const dm_inventory
 				break;
 			}
 		}
+		if (n < 0)
+			e = n;
 		if (e != -ENOSPC)
 			break;
 	}
 	store_unlock(s);
+	if (e < 0)
+		return e;
+	*ret = r;
+	return e;
+}
+
+int dm_store_claim_from_pool(dm_store *s, const dm_config *c, const dm_inventory *inv, const char *pool,
+                             const dm_owner *owner, int numa, dm_record **ret)
+{
+	dm_record *r = NULL;
+	if (!s || !c || !inv || !pool || owner_validate(owner) < 0)
+		return -EINVAL;
+	int idx = dm_config_pool_index(c, pool);
+	if (idx < 0)
+		return idx;
+	candidates cs = { .inv = inv };
+	int e = claim_from_candidates(s, c, idx, pool, owner, numa, &cs, &r);
+	if (e < 0)
+		return e;
+	if (ret)
+		*ret = r;
+	else
+		dm_record_free(r);
+	return e;
+}
+
+int dm_store_claim_from_pool_sysfs(dm_store *s, const dm_config *c, const char *sysfs_root, const char *pool,
+                                   const dm_owner *owner, int numa, dm_record **ret, dm_device *ret_dev)
+{
+	dm_record *r = NULL;
+	vf_cursor *cur = NULL;
+	if (!s || !c || !pool || owner_validate(owner) < 0)
+		return -EINVAL;
+	int idx = dm_config_pool_index(c, pool);
+	if (idx < 0)
+		return idx;
+	int e = vf_cursor_open(sysfs_root, &cur);
+	if (e < 0)
+		return e;
+	candidates cs = { .cursor = cur };
+	e = claim_from_candidates(s, c, idx, pool, owner, numa, &cs, &r);
+	if (e >= 0 && ret_dev) {
+		dm_device d;
+		/* the claim stands even when its VF cannot be described (gone since) */
+		if (vf_cursor_lookup(cur, r->pci, &d) < 0)
+			device_init(&d, "");
+		*ret_dev = d;
+	}
+	vf_cursor_free(cur);
 	if (e < 0)
 		return e;
 	if (ret)

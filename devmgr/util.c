@@ -106,22 +106,27 @@ int pci_addr_cmp(const char *a, const char *b)
 	return strcmp(a, b);
 }
 
+static int lower_hex(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Called for every entry of the bus and of the drivers' directories: no locale, no strtoul. */
 bool pci_addr_valid(const char *s)
 {
 	/* dddd:bb:dd.f */
 	static const char pat[] = "xxxx:xx:xx.x";
-	if (strlen(s) != sizeof(pat) - 1)
-		return false;
 	for (size_t i = 0; pat[i]; i++) {
 		if (pat[i] == 'x') {
-			if (!isxdigit((unsigned char)s[i]) || isupper((unsigned char)s[i]))
+			if (lower_hex(s[i]) < 0)
 				return false;
 		} else if (s[i] != pat[i])
 			return false;
 	}
+	if (s[sizeof(pat) - 1])
+		return false;
 	/* device 0..1f, function 0..7 */
-	unsigned dev = (unsigned)strtoul(s + 8, NULL, 16), fn = (unsigned)(s[11] - '0');
-	return dev <= 0x1f && fn <= 7;
+	return lower_hex(s[8]) * 16 + lower_hex(s[9]) <= 0x1f && s[11] <= '7';
 }
 
 int dm_pci_addr_normalize(const char *s, char ret_pci[DM_PCI_ADDR_MAX])

@@ -238,6 +238,16 @@ int dm_store_claim_from_pool(dm_store *s, const dm_config *c, const dm_inventory
                              const char *pool, const dm_owner *owner, int numa,
                              dm_record **ret);
 
+/* Claims exactly as dm_store_claim_from_pool() with the cheap inventory of SYSFS_ROOT
+ * (dm_inventory_load(SYSFS_ROOT, 0, …)) would, the same VF included, but reads sysfs only
+ * as far as the claim goes: the bus listing, then VF after VF in address order until one
+ * is claimed (a VF passed over costs a readlink or two, not a full read). RET_DEV (may be NULL) receives the VF as that inventory describes it, pf and
+ * vfs NULL; its pci is "" when that inventory holds no such VF (an existing claim of a VF
+ * gone since). Errors as dm_store_claim_from_pool(), and those of reading
+ * <SYSFS_ROOT>/bus/pci/devices (-ENOENT when it is missing). */
+int dm_store_claim_from_pool_sysfs(dm_store *s, const dm_config *c, const char *sysfs_root, const char *pool,
+                                   const dm_owner *owner, int numa, dm_record **ret, dm_device *ret_dev);
+
 /* The record of the VF at PCI. -ENOENT: not allocated. -EBADMSG corrupt, -EPROTO foreign. */
 int dm_store_get(dm_store *s, const char *pci, dm_record **ret);
 

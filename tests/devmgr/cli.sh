@@ -309,6 +309,11 @@ OUT=$("$UCNI_BIN/devmgr" --help)
 check_match "--help documents the exit codes" '5 no free VF, 6 busy' "$OUT"
 dm --sysfs-root "$T_TMP/nosys" list
 expect_rc "a sysfs root that does not exist" 4
+before=$(store_state)
+dm --sysfs-root "$T_TMP/nosys" --config "$CONF" alloc --pool mlx_low --owner ok
+expect_rc "alloc on a sysfs root that does not exist" 4
+check_match "it names what it could not read" "cannot read $T_TMP/nosys/bus/pci" "$ERR"
+check_eq "and the store is as it was" "$before" "$(store_state)"
 
 # ---- the real /sys of this host (no SR-IOV here: its NICs are plain functions)
 OUT=$("$UCNI_BIN/devmgr" --state-dir "$ST" list --json)
@@ -349,4 +354,44 @@ OUT=$("$UCNI_BIN/devmgr" --sysfs-root "$T_TMP/big" list --json)
 check_eq "8 PFs x 64 VFs: 512 VFs listed" "8 512" "$(jq '"\(.pfs | length) \([.pfs[].vfs[]] | length)"' -r <<<"$OUT")"
 check_eq "Intel and Mellanox PFs in turn, NUMA 0 and 1" "8086:0 15b3:1" \
 	"$(jq -r '[.pfs[0:2][] | "\(.vendorId):\(.numaNode)"] | join(" ")' <<<"$OUT")"
+
+# ---- alloc on the scaled tree reads sysfs only as far as the claim goes (no inventory):
+# it must still take the pool's free VFs in the order `pools` lists them (the inventory's)
+# and describe each as `pools` does
+BIGCONF=$T_TMP/big-pools.json
+cat >"$BIGCONF" <<'EOF'
+{"resourceList": [
+  {"resourceName": "range", "selectors": {"pfNames": ["enp28s0f0#5-7,40-41"]}},
+  {"resourceName": "mlx", "selectors": {"vendors": ["15b3"]}}
+]}
+EOF
+bdm() {
+	OUT=$("$UCNI_BIN/devmgr" --sysfs-root "$T_TMP/big" --state-dir "$T_TMP/bigstate" --config "$BIGCONF" "$@" 2>"$T_TMP/err")
+	RC=$?
+	ERR=$(cat "$T_TMP/err")
+}
+facts='"\(.pciAddress) \(.pf) \(.pfNetdev) \(.vfIndex) \(.netdev) \(.driver) \(.numaNode)"'
+bdm pools --json
+want=$(jq -r '.pools[] | select(.name == "range") | .members[] | select(.state == "free") | .pciAddress' <<<"$OUT" | xargs)
+members=$(jq -r ".pools[].members[] | $facts" <<<"$OUT")
+got="" same=yes
+for i in 1 2 3 4 5; do
+	bdm alloc --pool range --owner "big-$i" --json
+	got="$got${got:+ }$(jq -r .pciAddress <<<"$OUT")"
+	grep -qxF "$(jq -r "$facts" <<<"$OUT")" <<<"$members" || same="no: $(jq -c . <<<"$OUT")"
+done
+check_eq "alloc takes a pool's free VFs in the inventory's order (VF ranges of a PF)" "$want" "$got"
+check_eq "and describes each as pools does" "yes" "$same"
+bdm alloc --pool range --owner big-6
+expect_rc "then none is left" 5
+bdm release --owner big-3
+bdm alloc --pool range --owner big-7
+check_eq "a released VF is the next one taken" "$(cut -d' ' -f3 <<<"$want")" "${OUT%% *}"
+bdm alloc --pool mlx --owner big-m --numa 1 --json
+check_eq "NUMA preference: the first Mellanox VF, on node 1" "0000:15:00.0 1" \
+	"$(jq -r '"\(.pciAddress) \(.numaNode)"' <<<"$OUT")"
+bdm alloc --pool mlx --owner big-n --numa 0 --json
+check_eq "none on node 0: the next one on node 1" "0000:15:00.1 1" "$(jq -r '"\(.pciAddress) \(.numaNode)"' <<<"$OUT")"
+bdm alloc --pool mlx --owner big-m --numa 1
+check_eq "the same owner again: the same VF and its netdev" "0000:15:00.0 enp20s0f0v0" "$OUT"
 finish

@@ -315,6 +315,13 @@ static void test_pci_addr(void **state)
 	                                   "0000:3b:01.0/", "x000:3b:01.0" };
 	for (size_t i = 0; i < ELEMENTSOF(bad); i++)
 		assert_int_equal(dm_pci_addr_normalize(bad[i], a), -EINVAL);
+	/* the exact canonical form only */
+	assert_true(pci_addr_valid("0000:3b:1f.7"));
+	assert_true(pci_addr_valid("ffff:ff:00.0"));
+	static const char *const not_canonical[] = { "0000:3B:01.0", "0000:3b:01.a", "0000:3b:01.0x", "0000:3b:01.",
+	                                             "0000:3b:01", "0000:3b:g1.0", "0000-3b:01.0", "" };
+	for (size_t i = 0; i < ELEMENTSOF(not_canonical); i++)
+		assert_false(pci_addr_valid(not_canonical[i]));
 }
 
 static void test_lookup(void **state)
@@ -398,25 +405,45 @@ static void test_inventory(void **state)
 
 static int run_generator(const char *dir, const char *extra);
 
+/* What every view of a device agrees on. */
+static void assert_same_device(const dm_device *x, const dm_device *y)
+{
+	assert_string_equal(x->pci, y->pci);
+	assert_int_equal(x->role, y->role);
+	assert_int_equal(x->vendor_id, y->vendor_id);
+	assert_int_equal(x->device_id, y->device_id);
+	assert_int_equal(x->class_code, y->class_code);
+	assert_string_equal(x->driver, y->driver);
+	assert_int_equal(x->userspace_driver, y->userspace_driver);
+	assert_string_equal(x->netdev, y->netdev);
+	assert_int_equal(x->numa_node, y->numa_node);
+	assert_int_equal(x->vf_index, y->vf_index);
+	assert_string_equal(x->pf_pci, y->pf_pci);
+	assert_string_equal(x->pf_netdev, y->pf_netdev);
+	assert_int_equal(x->health, y->health);
+	assert_string_equal(x->vfio_path, y->vfio_path);
+}
+
 static void assert_same_view(const dm_inventory *a, const dm_inventory *b)
 {
 	assert_int_equal(dm_inventory_count(a), dm_inventory_count(b));
 	for (size_t i = 0; i < dm_inventory_count(a); i++) {
 		const dm_device *x = dm_inventory_get(a, i), *y = dm_inventory_get(b, i);
-		assert_string_equal(x->pci, y->pci);
-		assert_int_equal(x->role, y->role);
-		assert_int_equal(x->vendor_id, y->vendor_id);
-		assert_int_equal(x->device_id, y->device_id);
-		assert_int_equal(x->class_code, y->class_code);
-		assert_string_equal(x->driver, y->driver);
-		assert_int_equal(x->userspace_driver, y->userspace_driver);
-		assert_string_equal(x->netdev, y->netdev);
-		assert_int_equal(x->numa_node, y->numa_node);
-		assert_int_equal(x->vf_index, y->vf_index);
-		assert_string_equal(x->pf_pci, y->pf_pci);
-		assert_string_equal(x->pf_netdev, y->pf_netdev);
-		assert_int_equal(x->health, y->health);
-		assert_string_equal(x->vfio_path, y->vfio_path);
+		assert_same_device(x, y);
+		if (x->role == DM_ROLE_VF) {
+			/* linked to the same PF, at the same index */
+			assert_int_equal(x->pf != NULL, y->pf != NULL);
+			if (x->pf)
+				assert_string_equal(x->pf->pci, y->pf->pci);
+		}
+		if (x->role == DM_ROLE_PF) {
+			assert_int_equal(x->n_vfs, y->n_vfs);
+			for (size_t j = 0; j < x->n_vfs; j++) {
+				assert_int_equal(x->vfs[j] != NULL, y->vfs[j] != NULL);
+				if (x->vfs[j])
+					assert_string_equal(x->vfs[j]->pci, y->vfs[j]->pci);
+			}
+		}
 	}
 }
 
@@ -438,6 +465,83 @@ static void test_inventory_views(void **state)
 	dm_inventory_free(full);
 	dm_inventory_free(cheap);
 	dm_inventory_free(nomap);
+}
+
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sh(const char *fmt, ...)
+{
+	char cmd[4 * PATH_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* A tree with 64 VFs or more (the cheap view then lists the drivers' directories instead
+ * of reading each VF's driver link): the views agree with each other and with each VF's
+ * own files, an unbound VF included, also where a PF's sriov_offset/sriov_stride is
+ * missing or wrong (the scan then reads every virtfn link). */
+static void test_inventory_views_many(void **state)
+{
+	char root[PATH_MAX];
+	dm_inventory *full = NULL, *cheap = NULL;
+	snprintf(root, sizeof(root), "%s/views-many", workdir);
+	assert_int_equal(run_generator(root, "--pfs 2 --vfs 40"), 0);
+	/* unbind VF 5 of each PF the way the kernel does: both links go (the first PF's VFs
+	 * are read before 64 VFs are known, the second's through the listings) */
+	sh("rm '%s/devices/pci0000:00/0000:11:00.5/driver' '%s/bus/pci/drivers/iavf/0000:11:00.5' && "
+	   "sed -i /^DRIVER=/d '%s/devices/pci0000:00/0000:11:00.5/uevent'", root, root, root);
+	sh("rm '%s/devices/pci0000:00/0000:15:00.5/driver' '%s/bus/pci/drivers/mlx5_core/0000:15:00.5' && "
+	   "sed -i /^DRIVER=/d '%s/devices/pci0000:00/0000:15:00.5/uevent'", root, root, root);
+	sh("echo 7 > '%s/devices/pci0000:00/0000:10:00.0/sriov_stride'", root);
+	sh("rm '%s/devices/pci0000:00/0000:14:00.0/sriov_offset'", root);
+	assert_int_equal(dm_inventory_load(root, DM_INVENTORY_DETAILS, &full), 0);
+	assert_int_equal(dm_inventory_load(root, 0, &cheap), 0);
+	assert_int_equal(dm_inventory_count(cheap), 2 + 2 * 40);
+	assert_same_view(full, cheap);
+	const dm_device *vf = dm_inventory_find(cheap, "0000:11:00.5");
+	assert_non_null(vf);
+	assert_string_equal(vf->driver, "");
+	assert_int_equal(vf->health, DM_UNHEALTHY_NO_DRIVER);
+	vf = dm_inventory_find(cheap, "0000:15:00.5");
+	assert_non_null(vf);
+	assert_string_equal(vf->driver, "");
+	assert_int_equal(vf->health, DM_UNHEALTHY_NO_DRIVER);
+	vf = dm_inventory_find(cheap, "0000:15:04.1");
+	assert_non_null(vf);
+	assert_string_equal(vf->driver, "mlx5_core");
+	assert_int_equal(vf->vf_index, 33);
+	/* every PF's VFs are what its virtfn links say, whichever way the scan found them */
+	size_t pfs = 0;
+	for (size_t i = 0; i < dm_inventory_count(cheap); i++) {
+		const dm_device *pf = dm_inventory_get(cheap, i);
+		if (pf->role != DM_ROLE_PF)
+			continue;
+		pfs++;
+		assert_int_equal(pf->n_vfs, 40);
+		for (size_t j = 0; j < pf->n_vfs; j++) {
+			char link[PATH_MAX], target[PATH_MAX];
+			snprintf(link, sizeof(link), "%s/bus/pci/devices/%s/virtfn%zu", root, pf->pci, j);
+			ssize_t n = readlink(link, target, sizeof(target) - 1);
+			assert_true(n > 0);
+			target[n] = 0;
+			assert_non_null(pf->vfs[j]);
+			assert_string_equal(strrchr(target, '/') + 1, pf->vfs[j]->pci);
+			assert_int_equal(pf->vfs[j]->vf_index, (int)j);
+			assert_ptr_equal(pf->vfs[j]->pf, pf);
+		}
+	}
+	assert_int_equal(pfs, 2);
+	/* and each VF is what its own files say (dm_device_lookup reads uevent and physfn) */
+	for (size_t i = 0; i < dm_inventory_count(cheap); i++) {
+		const dm_device *d = dm_inventory_get(cheap, i);
+		dm_device one;
+		assert_int_equal(dm_device_lookup(root, d->pci, &one), 0);
+		assert_same_device(d, &one);
+	}
+	dm_inventory_free(full);
+	dm_inventory_free(cheap);
 }
 
 static int run_generator(const char *dir, const char *extra)
@@ -845,6 +949,148 @@ static void test_claim_from_pool(void **state)
 	dm_inventory_free(inv);
 }
 
+/* The claim that reads sysfs VF by VF (dm_store_claim_from_pool_sysfs) against the claim
+ * over the cheap inventory: two stores, the same requests in the same order, the same
+ * answers and the same VFs, described alike. */
+typedef struct claim_step {
+	const char *pool;
+	int numa;
+} claim_step;
+
+static void claims_agree(const char *tag, const char *root, const char *conf, const claim_step *steps,
+                         size_t n_steps)
+{
+	dm_inventory *inv = NULL;
+	dm_config *c = NULL;
+	dm_store *a = NULL, *b = NULL;
+	char sa[64], sb[64];
+	assert_int_equal(dm_inventory_load(root, 0, &inv), 0);
+	assert_int_equal(dm_config_parse(conf, &c, NULL, 0), 0);
+	snprintf(sa, sizeof(sa), "%s-inv", tag);
+	snprintf(sb, sizeof(sb), "%s-sysfs", tag);
+	assert_int_equal(dm_store_open(store_dir(sa), &a), 0);
+	assert_int_equal(dm_store_open(store_dir(sb), &b), 0);
+	size_t claimed = 0;
+	for (size_t i = 0; i < n_steps; i++) {
+		/* each step claims until the pool runs dry, then asks once more as an owner it
+		 * already served, then frees every third VF and claims those again */
+		char first[DM_PCI_ADDR_MAX] = "";
+		char owners[512][24];
+		size_t n_own = 0;
+		for (int k = 0; k < 512; k++) {
+			dm_record *ra = NULL, *rb = NULL;
+			dm_device dev;
+			snprintf(owners[n_own], sizeof(owners[n_own]), "%s-%zu-%d", tag, i, k);
+			dm_owner o = { owners[n_own], "net1", NULL };
+			int ka = dm_store_claim_from_pool(a, c, inv, steps[i].pool, &o, steps[i].numa, &ra);
+			int kb = dm_store_claim_from_pool_sysfs(b, c, root, steps[i].pool, &o, steps[i].numa, &rb, &dev);
+			if (ka != kb)
+				fail_msg("%s step %zu claim %d: %d by the inventory, %d through sysfs", tag, i, k, ka, kb);
+			if (ka < 0)
+				break;
+			assert_string_equal(ra->pci, rb->pci);
+			const dm_device *want = dm_inventory_find(inv, ra->pci);
+			assert_non_null(want);
+			assert_same_device(want, &dev);
+			assert_null(dev.pf);
+			if (!first[0])
+				strcpy(first, ra->pci);
+			dm_record_free(ra);
+			dm_record_free(rb);
+			n_own++;
+			claimed++;
+		}
+		if (!n_own)
+			continue;
+		dm_owner again = { owners[0], "net1", NULL };
+		dm_record *ra = NULL, *rb = NULL;
+		dm_device dev;
+		assert_int_equal(dm_store_claim_from_pool(a, c, inv, steps[i].pool, &again, steps[i].numa, &ra),
+		                 DM_CLAIM_EXISTING);
+		assert_int_equal(dm_store_claim_from_pool_sysfs(b, c, root, steps[i].pool, &again, steps[i].numa, &rb, &dev),
+		                 DM_CLAIM_EXISTING);
+		assert_string_equal(ra->pci, first);
+		assert_string_equal(rb->pci, first);
+		assert_same_device(dm_inventory_find(inv, first), &dev);
+		dm_record_free(ra);
+		dm_record_free(rb);
+		for (size_t k = 0; k < n_own; k += 3) {
+			assert_int_equal(dm_store_release_owner(a, owners[k], NULL, NULL), 0);
+			assert_int_equal(dm_store_release_owner(b, owners[k], NULL, NULL), 0);
+		}
+		for (size_t k = 0; k < n_own; k += 3) {
+			dm_owner o = { owners[k], NULL, NULL };
+			assert_true(dm_store_claim_from_pool(a, c, inv, steps[i].pool, &o, steps[i].numa, &ra) >= 0);
+			assert_true(dm_store_claim_from_pool_sysfs(b, c, root, steps[i].pool, &o, steps[i].numa, &rb, NULL) >= 0);
+			assert_string_equal(ra->pci, rb->pci);
+			dm_record_free(ra);
+			dm_record_free(rb);
+		}
+	}
+	assert_true(claimed > 0);
+	/* the same refusals */
+	dm_owner gone = { "gone", NULL, "/nonexistent/netns" }, bad = { "../x", NULL, NULL };
+	dm_record *r = (dm_record *)0x1;
+	assert_int_equal(dm_store_claim_from_pool_sysfs(b, c, root, "no-such-pool", &gone, -1, &r, NULL), -ENOENT);
+	assert_int_equal(dm_store_claim_from_pool_sysfs(b, c, root, steps[0].pool, &bad, -1, &r, NULL), -EINVAL);
+	assert_int_equal(dm_store_claim_from_pool_sysfs(b, c, NULL, NULL, &gone, -1, &r, NULL), -EINVAL);
+	assert_ptr_equal(r, (dm_record *)0x1);
+	char nowhere[PATH_MAX];
+	snprintf(nowhere, sizeof(nowhere), "%s/no-such-root", workdir);
+	assert_int_equal(dm_store_claim_from_pool_sysfs(b, c, nowhere, steps[0].pool, &gone, -1, &r, NULL),
+	                 -ENOENT);
+	dm_store_free(a);
+	dm_store_free(b);
+	dm_config_free(c);
+	dm_inventory_free(inv);
+}
+
+static void test_claim_sysfs_standard(void **state)
+{
+	/* conf/devmgr-pools.json's pools (VF ranges by PF name and by address, link types,
+	 * drivers, ids), then one pool of everything with each NUMA preference */
+	static const char conf[] =
+		"{\"resourceList\": ["
+		"{\"resourceName\": \"intel_dpdk\", \"selectors\": {\"vendors\": [\"8086\"], \"drivers\": [\"vfio-pci\"]}},"
+		"{\"resourceName\": \"intel_netdev\", \"selectors\": [{\"pfNames\": [\"ens1f0#0-5\"]}, {\"pfNames\": [\"ens1f1\"]}]},"
+		"{\"resourceName\": \"mlx_low\", \"selectors\": [{\"rootDevices\": [\"0000:af:00.0#0-3\"], \"linkTypes\": [\"ether\"]}]},"
+		"{\"resourceName\": \"mlx_rest\", \"selectors\": [{\"vendors\": [\"15b3\"], \"devices\": [\"101e\"]}]},"
+		"{\"resourceName\": \"all\", \"selectors\": {}}]}";
+	static const claim_step steps[] = {
+		{ "intel_dpdk", -1 }, { "intel_netdev", 1 }, { "mlx_low", 0 }, { "mlx_rest", -1 }, { "all", 1 },
+	};
+	claims_agree("std", fixture, conf, steps, ELEMENTSOF(steps));
+}
+
+static void test_claim_sysfs_many(void **state)
+{
+	char root[PATH_MAX];
+	static const char conf[] =
+		"{\"resourceList\": ["
+		"{\"resourceName\": \"range\", \"selectors\": {\"pfNames\": [\"enp20s0f0#3-5,9-11\"]}},"
+		"{\"resourceName\": \"mlx\", \"selectors\": {\"vendors\": [\"15b3\"]}},"
+		"{\"resourceName\": \"root\", \"selectors\": {\"rootDevices\": [\"0000:10:00.0#0-7\"]}},"
+		"{\"resourceName\": \"all\", \"selectors\": {}}]}";
+	static const claim_step steps[] = {
+		{ "range", -1 }, { "mlx", 0 }, { "root", 1 }, { "all", 1 }, { "all", -1 },
+	};
+	/* healthy VFs whose indexes come from offset and stride; then the same tree with
+	 * what makes that guess miss or impossible, an unbound VF, a PF without link, and
+	 * no class/net (VFs then read in full) */
+	snprintf(root, sizeof(root), "%s/claims-many", workdir);
+	assert_int_equal(run_generator(root, "--pfs 3 --vfs 12"), 0);
+	claims_agree("many", root, conf, steps, ELEMENTSOF(steps));
+	sh("rm '%s/devices/pci0000:00/0000:11:00.5/driver' '%s/bus/pci/drivers/iavf/0000:11:00.5' && "
+	   "sed -i /^DRIVER=/d '%s/devices/pci0000:00/0000:11:00.5/uevent'", root, root, root);
+	sh("echo 3 > '%s/devices/pci0000:00/0000:10:00.0/sriov_stride'", root);
+	sh("rm '%s/devices/pci0000:00/0000:14:00.0/sriov_offset'", root);
+	sh("echo 0 > '%s/devices/pci0000:00/0000:18:00.0/net/enp24s0f0/carrier'", root);
+	sh("echo down > '%s/devices/pci0000:00/0000:18:00.0/net/enp24s0f0/operstate'", root);
+	claims_agree("many-odd", root, conf, steps, ELEMENTSOF(steps));
+	sh("rm -rf '%s/class/net'", root);
+	claims_agree("many-nomap", root, conf, steps, ELEMENTSOF(steps));
+}
+
 /* ------------------------------------------------------------ JSON shapes */
 
 static void assert_type(const cJSON *o, const char *key, int type_mask)
@@ -951,6 +1197,7 @@ int main(void)
 		cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_inventory),
 		cmocka_unit_test(test_inventory_views),
+		cmocka_unit_test(test_inventory_views_many),
 		cmocka_unit_test(test_set_num_vfs),
 		cmocka_unit_test(test_store_basic),
 		cmocka_unit_test(test_store_names),
@@ -959,6 +1206,8 @@ int main(void)
 		cmocka_unit_test(test_store_tmp_exists),
 		cmocka_unit_test(test_store_locks),
 		cmocka_unit_test(test_claim_from_pool),
+		cmocka_unit_test(test_claim_sysfs_standard),
+		cmocka_unit_test(test_claim_sysfs_many),
 		cmocka_unit_test(test_json_schema),
 	};
 	return cmocka_run_group_tests_name("devmgr", tests, setup, teardown);

@@ -86,13 +86,19 @@ out=$("${DM[@]}" apply "$T_TMP/conf.json" 2>&1)
 check_eq "apply again changes nothing" "apply: 0 changes" "$(tail -n1 <<<"$out")"
 
 ns=$(mkns vf)
-got=()
+got=() byidx=""
 for i in 1 2 3 4; do
 	out=$("${DM[@]}" alloc --pool igb_vf --owner "ctr$i" --ifname net1 --netns "/var/run/netns/$ns" --json)
 	got+=("$(jq -r .pciAddress <<<"$out")")
 	vfdev=$(jq -r .netdev <<<"$out")
+	byidx="$byidx${byidx:+ }$(basename "$(readlink "$SA/virtfn$(jq -r .vfIndex <<<"$out")")")"
 done
 check_eq "4 allocations, 4 different VFs" 4 "$(printf '%s\n' "${got[@]}" | sort -u | grep -c 0000:)"
+# alloc reads sysfs VF by VF (no inventory) and takes a VF's index from the PF's
+# sriov_offset/sriov_stride checked against its virtfn link: both must match the kernel's
+check_eq "alloc takes the VFs in address order" \
+	"$(for i in 0 1 2 3; do basename "$(readlink "$SA/virtfn$i")"; done | sort | xargs)" "${got[*]}"
+check_eq "each alloc's vfIndex is its virtfn link" "${got[*]}" "$byidx"
 check_eq "the record's netdev is the VF's" "$(ls "/sys/bus/pci/devices/${got[3]}/net")" "$vfdev"
 "${DM[@]}" alloc --pool igb_vf --owner ctr5 >/dev/null 2>&1
 check_eq "a fifth: no free VF (exit 5)" 5 $?
