@@ -6,9 +6,11 @@
  * tree costs, so the cheap view reads per VF only what the PF cannot tell: its netdev (one
  * readlink in class/net for all) and, with many VFs, nothing else of its own (drivers from
  * the drivers' directory listings, indexes from the PF's offset and stride). */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +25,48 @@ struct dm_inventory {
 	char **names;      /* interned pci.ids names, freed with the inventory */
 	size_t n_names;
 };
+
+/*
+ * libpci is opened with the first inventory, not linked: a program that never takes one
+ * (the sriov plugin given a deviceID, `devmgr alloc`, `release`) then does not load it,
+ * nor what it pulls in (libudev, libz, …), at every start. The package depends on it.
+ */
+#define LIBPCI_SONAME "libpci.so.3"
+static struct {
+	struct pci_access *(*alloc)(void);
+	void (*init)(struct pci_access *);
+	void (*cleanup)(struct pci_access *);
+	void (*scan_bus)(struct pci_access *);
+	int (*set_param)(struct pci_access *, char *, char *);
+	char *(*lookup_name)(struct pci_access *, char *, int, int, ...);
+} libpci;
+static int libpci_err;
+static pthread_once_t libpci_once = PTHREAD_ONCE_INIT;
+
+static void libpci_open(void)
+{
+	void *h = dlopen(LIBPCI_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		libpci_err = -ELIBACC;
+		return;
+	}
+	*(void **)&libpci.alloc = dlsym(h, "pci_alloc");
+	*(void **)&libpci.init = dlsym(h, "pci_init");
+	*(void **)&libpci.cleanup = dlsym(h, "pci_cleanup");
+	*(void **)&libpci.scan_bus = dlsym(h, "pci_scan_bus");
+	*(void **)&libpci.set_param = dlsym(h, "pci_set_param");
+	*(void **)&libpci.lookup_name = dlsym(h, "pci_lookup_name");
+	if (!libpci.alloc || !libpci.init || !libpci.cleanup || !libpci.scan_bus || !libpci.set_param ||
+	    !libpci.lookup_name)
+		libpci_err = -ELIBBAD;
+}
+
+/* 0, or -ELIBACC (libpci cannot be opened) / -ELIBBAD (it lacks a function). */
+static int libpci_load(void)
+{
+	pthread_once(&libpci_once, libpci_open);
+	return libpci_err;
+}
 
 /* libpci's error hook must not return: jump back into dm_inventory_load(). */
 static __thread jmp_buf *pci_jmp;
@@ -537,7 +581,7 @@ static int scan_pci(struct pci_access *pacc, dm_inventory *inv, const char *root
 	x.have_map = load_netdev_map(root, &map, &x.n_map) >= 0;
 	x.map = map;
 
-	pci_scan_bus(pacc);
+	libpci.scan_bus(pacc);
 	size_t cap = 0;
 	for (struct pci_dev *p = pacc->devices; p; p = p->next)
 		cap++;
@@ -575,11 +619,11 @@ static int scan_pci(struct pci_access *pacc, dm_inventory *inv, const char *root
 			char name[256];
 			if (!have_last || d->vendor_id != last_v || d->device_id != last_d) {
 				vn = dn = NULL;
-				if (pci_lookup_name(pacc, name, sizeof(name), PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS,
-				                    d->vendor_id))
+				if (libpci.lookup_name(pacc, name, sizeof(name), PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS,
+				                       d->vendor_id))
 					vn = intern(inv, name);
-				if (pci_lookup_name(pacc, name, sizeof(name), PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS,
-				                    d->vendor_id, d->device_id))
+				if (libpci.lookup_name(pacc, name, sizeof(name), PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS,
+				                       d->vendor_id, d->device_id))
 					dn = intern(inv, name);
 				last_v = d->vendor_id;
 				last_d = d->device_id;
@@ -603,7 +647,7 @@ static int run_libpci(struct pci_access *pacc, dm_inventory *inv, const char *ro
 	int r = -EIO; /* libpci gave up (unreadable tree) */
 	pci_jmp = &jb;
 	if (setjmp(jb) == 0) {
-		pci_init(pacc);
+		libpci.init(pacc);
 		r = scan_pci(pacc, inv, root, flags, ret_links, ret_n_links);
 	}
 	pci_jmp = NULL;
@@ -631,10 +675,12 @@ int dm_inventory_load(const char *sysfs_root, unsigned flags, dm_inventory **ret
 	snprintf(param, sizeof(param), "%s/bus/pci/devices", root);
 	if (access(param, R_OK | X_OK) < 0)
 		return -errno;
+	if ((r = libpci_load()) < 0)
+		return r;
 	dm_inventory *inv = calloc(1, sizeof(*inv));
 	if (!inv)
 		return -ENOMEM;
-	struct pci_access *pacc = pci_alloc();
+	struct pci_access *pacc = libpci.alloc();
 	if (!pacc) {
 		free(inv);
 		return -ENOMEM;
@@ -644,10 +690,10 @@ int dm_inventory_load(const char *sysfs_root, unsigned flags, dm_inventory **ret
 	pacc->debug = pci_quiet_hook;
 	pacc->method = PCI_ACCESS_SYS_BUS_PCI;
 	snprintf(param, sizeof(param), "%s/bus/pci", root);
-	pci_set_param(pacc, (char *)"sysfs.path", param);
+	libpci.set_param(pacc, (char *)"sysfs.path", param);
 
 	r = run_libpci(pacc, inv, root, flags, &links, &n_links);
-	pci_cleanup(pacc);
+	libpci.cleanup(pacc);
 	if (r < 0) {
 		dm_inventory_free(inv);
 		return r;

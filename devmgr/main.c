@@ -106,6 +106,8 @@ static int load_inventory(unsigned flags, dm_inventory **ret)
 	if (is_real_sysfs())
 		flags |= flags & DM_INVENTORY_NAMES ? DM_INVENTORY_NETLINK : 0;
 	int r = dm_inventory_load(opt.sysfs_root, flags, ret);
+	if (r == -ELIBACC || r == -ELIBBAD)
+		return die(EXIT_FAIL, "libpci (libpci.so.3) cannot be loaded: %s; install libpci3", strerror(-r));
 	if (r < 0)
 		return die(r == -ENOENT ? EXIT_NOT_FOUND : EXIT_FAIL, "cannot read %s/bus/pci: %s", opt.sysfs_root,
 		           strerror(-r));

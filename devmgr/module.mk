@@ -4,7 +4,6 @@
 DEPS_PKGS += libpci-dev libudev-dev pci.ids pciutils libcmocka-dev
 
 PCI_CFLAGS  := $(shell $(PKG_CONFIG) --cflags libpci 2>/dev/null)
-PCI_LIBS    := $(shell $(PKG_CONFIG) --libs libpci 2>/dev/null || echo -lpci)
 UDEV_LIBS   := $(shell $(PKG_CONFIG) --libs libudev 2>/dev/null || echo -ludev)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
@@ -16,11 +15,12 @@ DEVMGR_PIC_OBJS := $(DEVMGR_LIB_SRCS:%.c=$(B)/pic/%.o)
 DEVMGR_CLI_OBJS := $(DEVMGR_CLI_SRCS:%.c=$(B)/obj/%.o)
 
 # What a program linking libdevmgr.a needs after it (the sriov plugin uses this).
-# libpci and libudev are only pulled in when the inventory or watch code is linked.
+# libudev is only pulled in when the watch code is linked; libpci is not linked at all:
+# the inventory opens it on first use (devmgr/inventory.c), so only its headers are needed.
 DEVMGR_A    := $(B)/lib/libdevmgr.a
 DEVMGR_SO   := $(B)/lib/libdevmgr.so.0
 DEVMGR_PC   := $(B)/lib/pkgconfig/libdevmgr.pc
-DEVMGR_LIBS := $(DEVMGR_A) -Wl,--push-state,--as-needed $(PCI_LIBS) $(UDEV_LIBS) -Wl,--pop-state \
+DEVMGR_LIBS := $(DEVMGR_A) -Wl,--push-state,--as-needed $(UDEV_LIBS) -Wl,--pop-state \
                $(JSON_LIBS) $(NL_LIBS)
 
 OBJS += $(DEVMGR_LIB_OBJS) $(DEVMGR_PIC_OBJS) $(DEVMGR_CLI_OBJS)
@@ -42,7 +42,7 @@ $(DEVMGR_SO): $(DEVMGR_PIC_OBJS) devmgr/libdevmgr.sym
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -shared -Wl,-soname,libdevmgr.so.0 -Wl,--version-script=devmgr/libdevmgr.sym \
-		-o $@ $(DEVMGR_PIC_OBJS) $(PCI_LIBS) $(UDEV_LIBS) $(JSON_LIBS) \
+		-o $@ $(DEVMGR_PIC_OBJS) $(UDEV_LIBS) $(JSON_LIBS) \
 		$(shell $(PKG_CONFIG) --libs libnl-route-3.0 2>/dev/null || echo -lnl-route-3 -lnl-3)
 	$(Q)ln -sf libdevmgr.so.0 $(B)/lib/libdevmgr.so
 

@@ -138,7 +138,9 @@ enum {
 };
 
 /* Enumerates the PCI bus with libpci (sysfs.path = <root>/bus/pci) and keeps the
- * network functions: NICs, PFs and VFs, sorted by PCI address, VFs linked to PFs. */
+ * network functions: NICs, PFs and VFs, sorted by PCI address, VFs linked to PFs.
+ * libpci.so.3 is opened on the first call (a program that takes no inventory never
+ * loads it): -ELIBACC when it cannot be opened, -ELIBBAD when it lacks a function. */
 int dm_inventory_load(const char *sysfs_root, unsigned flags, dm_inventory **ret);
 dm_inventory *dm_inventory_free(dm_inventory *inv);
 size_t dm_inventory_count(const dm_inventory *inv);

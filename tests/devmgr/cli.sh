@@ -394,4 +394,24 @@ bdm alloc --pool mlx --owner big-n --numa 0 --json
 check_eq "none on node 0: the next one on node 1" "0000:15:00.1 1" "$(jq -r '"\(.pciAddress) \(.numaNode)"' <<<"$OUT")"
 bdm alloc --pool mlx --owner big-m --numa 1
 check_eq "the same owner again: the same VF and its netdev" "0000:15:00.0 enp20s0f0v0" "$OUT"
+
+# ---- libpci is opened with the first inventory, not at start: hidden (an empty file bound
+# over it in a mount namespace of this test's own), list fails clearly and alloc still works
+libpci=$(readlink -f "$(ldconfig -p | awk '$1 == "libpci.so.3" && /x86-64|64bit/ {print $NF; exit}')")
+check "libpci.so.3 found through ldconfig" test -f "$libpci"
+check_eq "devmgr does not link libpci" "" "$(readelf -d "$UCNI_BIN/devmgr" | grep -o 'libpci[^]]*')"
+check_eq "the sriov plugin does not link libpci" "" "$(readelf -d "$UCNI_BIN/sriov" | grep -o 'libpci[^]]*')"
+nolibpci() { # nolibpci ARGS… — devmgr on the fixture with libpci.so.3 unreadable
+	OUT=$(unshare -m sh -c 'mount --bind /dev/null "$0" && exec "$@"' "$libpci" \
+		"$UCNI_BIN/devmgr" --sysfs-root "$SYS" --state-dir "$ST" --config "$CONF" "$@" 2>"$T_TMP/err")
+	RC=$?
+	ERR=$(cat "$T_TMP/err")
+}
+nolibpci list
+expect_rc "without libpci: list fails" 1
+check_match "without libpci: the message names it" 'libpci \(libpci.so.3\) cannot be loaded.*install libpci3' "$ERR"
+nolibpci alloc --pool mlx_low --owner nolib-a
+expect_rc "without libpci: alloc needs no inventory" 0
+nolibpci release --owner nolib-a
+expect_rc "without libpci: release" 0
 finish

@@ -17,7 +17,7 @@ $(B)/bin/fuzz_conf: $(B)/obj/tests/fuzz/fuzz_conf.o $(B)/obj/macvlan/macvlan.o $
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $(filter %.o,$^) $(LIBUCNI) $(B)/lib/libdevmgr.a \
-		$(UCNI_PLUGIN_LIBS) $(shell $(PKG_CONFIG) --libs libpci libudev)
+		$(UCNI_PLUGIN_LIBS) $(shell $(PKG_CONFIG) --libs libudev)
 $(B)/bin/fuzz_args: $(B)/obj/tests/fuzz/fuzz_args.o $(LIBUCNI)
 $(B)/bin/fuzz_result: $(B)/obj/tests/fuzz/fuzz_result.o $(LIBUCNI)
 $(filter-out $(DM_FUZZ_TARGETS:%=$(B)/bin/%) $(B)/bin/fuzz_conf,$(FUZZ_BINS)):
