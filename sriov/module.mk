@@ -13,3 +13,5 @@ $(BIN)/sriov: $(SRIOV_OBJS) $(LIBUCNI) $(DEVMGR_A)
 # suite with qemu's igb and netdevsim.
 CHECK_SUITES += tests/sriov/host.sh tests/sriov/vm.sh
 SAN_SUITES   += tests/sriov/host.sh
+# strace: the host suite counts the requests and sysfs reads of an ADD and a DEL.
+DEPS_PKGS    += strace

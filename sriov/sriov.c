@@ -2,7 +2,10 @@
  * and record it, save its state, configure it through the PF, move its netdev
  * into the container — and put everything back on DEL, GC or a failed ADD. */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <linux/if_link.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +70,9 @@ struct sr {
 	struct nlsk host, cont;
 	struct saved orig;
 	int reclaimed_ifindex; /* the VF netdev as a reclaim just restored it */
+	unsigned char netdev_mac[6]; /* the VF netdev's MAC as ADD moves it */
+	char pf_name[IFNAMSIZ]; /* the last PF looked up, and its ifindex */
+	int pf_idx;
 	char installed_config[4096];
 };
 
@@ -137,7 +143,8 @@ static int parse_conf(struct sr *s)
 		c->pool = NULL;
 	if ((r = conf_string(root, NULL, "poolConfig", &c->pool_config)) < 0)
 		return r;
-	if (!c->pool_config || !*c->pool_config) {
+	/* Only a pool needs the pool config: a deviceID ADD does not look for it. */
+	if (c->pool && (!c->pool_config || !*c->pool_config)) {
 		/* as the devmgr CLI: $DEVMGR_CONFIG, the config `devmgr apply` installed, /etc */
 		c->pool_config = getenv("DEVMGR_CONFIG");
 		if (!c->pool_config || !*c->pool_config) {
@@ -146,7 +153,7 @@ static int parse_conf(struct sr *s)
 			c->pool_config = DEFAULT_POOL_CONFIG;
 			if (lstat(s->installed_config, &st) == 0) {
 				/* as the devmgr CLI: never follow a link planted in the state directory */
-				if (!S_ISREG(st.st_mode) && c->pool)
+				if (!S_ISREG(st.st_mode))
 					return cni_fail(CNI_ERR_INVALID_CONFIG, -ELOOP,
 							"the installed pool config %s is not a regular file",
 							s->installed_config);
@@ -247,8 +254,18 @@ static int open_host(struct sr *s)
 	int r;
 	if (s->host.fd >= 0)
 		return 0;
-	if ((r = nlsk_open(&s->host)) < 0 || (r = netns_open_self(&s->hostfd)) < 0)
+	if ((r = nlsk_open(&s->host)) < 0)
 		return cni_fail(CNI_ERR_INTERNAL, r, "cannot open the host network namespace");
+	return 0;
+}
+
+/* The host namespace as a file, for moves back to it: opened when first needed. */
+static int host_netns_fd(struct sr *s, int *ret)
+{
+	int r;
+	if (s->hostfd < 0 && (r = netns_open_self(&s->hostfd)) < 0)
+		return cni_fail(CNI_ERR_INTERNAL, r, "cannot open the host network namespace");
+	*ret = s->hostfd;
 	return 0;
 }
 
@@ -470,13 +487,19 @@ static const char *describe(enum vf_setting st, const struct vf_info *v, char *b
 	return buf;
 }
 
+/* The PF's ifindex, looked up once per PF and invocation. */
 static int pf_ifindex(struct sr *s, const char *pf, int *ret)
 {
 	struct link_info li;
+	if (s->pf_idx > 0 && strcmp(s->pf_name, pf) == 0) {
+		*ret = s->pf_idx;
+		return 0;
+	}
 	int r = link_get_by_name(&s->host, pf, &li);
 	if (r < 0)
 		return r;
-	*ret = li.ifindex;
+	snprintf(s->pf_name, sizeof(s->pf_name), "%s", pf);
+	s->pf_idx = *ret = li.ifindex;
 	return 0;
 }
 
@@ -503,6 +526,7 @@ static int apply_vf_settings(struct sr *s, const struct link_info *host_li)
 			return cni_fail(CNI_ERR_KERNEL, r, "VF %s: setting MAC %s on its netdev %s failed", s->pci, what,
 					host_li->name);
 		}
+		memcpy(s->netdev_mac, s->c.mac, 6);
 	}
 	wanted_vf(&s->c, &s->orig.vf, &want);
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
@@ -519,12 +543,12 @@ static int apply_vf_settings(struct sr *s, const struct link_info *host_li)
 }
 
 /* Put every VF setting that differs from the saved state back; the first
- * failure is returned, the others are still tried. */
+ * failure is returned, the others are still tried. 1: something was restored. */
 static int restore_vf_settings(struct sr *s, const struct saved *o, const char *pci)
 {
 	struct vf_info cur;
 	char what[96];
-	int pfidx, r, first = 0;
+	int pfidx, r, first = 0, changed = 0;
 	if (!o->has_vf)
 		return 0;
 	if ((r = pf_ifindex(s, o->pf, &pfidx)) < 0 || (r = vf_get(&s->host, pfidx, o->vf.index, &cur)) < 0) {
@@ -546,6 +570,7 @@ static int restore_vf_settings(struct sr *s, const struct saved *o, const char *
 		if (st == VF_SET_MAC && o->netdev[0] && memcmp(o->vf.mac, o->mac, 6) == 0)
 			memset(v.mac, 0, 6);
 		r = vf_set(&s->host, pfidx, st, &v);
+		changed = 1;
 		if (r < 0) {
 			describe(st, &v, what, sizeof(what));
 			log_error("VF %s: restoring %s failed: %s", pci, what, strerror(-r));
@@ -554,32 +579,39 @@ static int restore_vf_settings(struct sr *s, const struct saved *o, const char *
 						 o->vf.index, o->pf, pci, what);
 		}
 	}
-	return first;
+	return first < 0 ? first : changed;
 }
 
-/* The netdev (ifindex in the host) gets its saved name, MAC, MTU and state. */
-static int restore_host_netdev(struct sr *s, const struct saved *o, const char *pci, int ifindex)
+/* The netdev (li, in the host) gets its saved name, MAC, MTU and state; only
+ * what differs is changed (a netdev comes back from a namespace down). */
+static int restore_host_netdev(struct sr *s, const struct saved *o, const char *pci, const struct link_info *li)
 {
-	struct link_info li;
-	int r;
-	if ((r = link_get_by_index(&s->host, ifindex, &li)) < 0)
-		return cni_fail(CNI_ERR_KERNEL, r, "VF %s: its netdev (ifindex %d) vanished", pci, ifindex);
-	struct link_change ch = LINK_CHANGE_INIT;
-	ch.up = 0;
-	if (strcmp(li.name, o->netdev) != 0)
-		ch.name = o->netdev;
-	if (o->mtu && li.mtu != o->mtu)
-		ch.mtu = o->mtu;
-	if ((r = link_change(&s->host, ifindex, &ch)) < 0 && ch.name) {
-		/* the old name is taken meanwhile: keep the current one, restore the rest */
-		log_warn("VF %s: cannot rename %s back to %s: %s", pci, li.name, o->netdev, strerror(-r));
-		ch.name = NULL;
-		r = link_change(&s->host, ifindex, &ch);
-	}
-	if (r < 0)
-		return cni_fail(CNI_ERR_KERNEL, r, "VF %s: restoring netdev %s (mtu %u) failed", pci, o->netdev, o->mtu);
 	static const unsigned char zero[6];
-	if (li.maclen == 6 && memcmp(li.mac, o->mac, 6) != 0 && memcmp(o->mac, zero, 6) != 0) {
+	int r, ifindex = li->ifindex;
+	bool up = (li->flags & IFF_UP) != 0;
+	bool mac = li->maclen == 6 && memcmp(li->mac, o->mac, 6) != 0 && memcmp(o->mac, zero, 6) != 0;
+	struct link_change ch = LINK_CHANGE_INIT;
+	if (strcmp(li->name, o->netdev) != 0)
+		ch.name = o->netdev;
+	if (o->mtu && li->mtu != o->mtu)
+		ch.mtu = o->mtu;
+	/* down to end down, and before a rename or a new MAC (drivers refuse those while up) */
+	if (up && (!o->up || ch.name || mac))
+		ch.up = 0;
+	if (ch.name || ch.mtu || ch.up == 0) {
+		if ((r = link_change(&s->host, ifindex, &ch)) < 0 && ch.name) {
+			/* the old name is taken meanwhile: keep the current one, restore the rest */
+			log_warn("VF %s: cannot rename %s back to %s: %s", pci, li->name, o->netdev, strerror(-r));
+			ch.name = NULL;
+			r = ch.mtu || ch.up == 0 ? link_change(&s->host, ifindex, &ch) : 0;
+		}
+		if (r < 0)
+			return cni_fail(CNI_ERR_KERNEL, r, "VF %s: restoring netdev %s (mtu %u) failed", pci, o->netdev,
+					o->mtu);
+		if (ch.up == 0)
+			up = false;
+	}
+	if (mac) {
 		struct link_change mc = LINK_CHANGE_INIT;
 		mc.mac = o->mac;
 		if ((r = link_change(&s->host, ifindex, &mc)) < 0) {
@@ -588,34 +620,39 @@ static int restore_host_netdev(struct sr *s, const struct saved *o, const char *
 			return cni_fail(CNI_ERR_KERNEL, r, "VF %s: restoring MAC %s on %s failed", pci, m, o->netdev);
 		}
 	}
-	if (o->up) {
-		struct link_change up = LINK_CHANGE_INIT;
-		up.up = 1;
-		if ((r = link_change(&s->host, ifindex, &up)) < 0)
+	if (o->up && !up) {
+		struct link_change uc = LINK_CHANGE_INIT;
+		uc.up = 1;
+		if ((r = link_change(&s->host, ifindex, &uc)) < 0)
 			return cni_fail(CNI_ERR_KERNEL, r, "VF %s: bringing %s up failed", pci, o->netdev);
 	}
 	return 0;
 }
 
-/* Move the VF netdev from the container (cont_ifindex in cont) back to the host.
- * Returns its ifindex in the host. */
+/* Move the VF netdev from the container (cont_ifindex in cont) back to the host,
+ * renamed to its saved name. *ret: the netdev in the host. */
 static int move_to_host(struct sr *s, struct nlsk *cont, int cont_ifindex, const struct saved *o, const char *pci,
-			int *ret_ifindex)
+			struct link_info *ret)
 {
 	struct link_change ch = LINK_CHANGE_INIT;
 	struct link_info li;
 	int r;
+	if ((r = host_netns_fd(s, &ch.netns_fd)) < 0)
+		return r;
 	ch.up = 0;
-	ch.netns_fd = s->hostfd;
-	/* Its own name may be taken in the host: the saved name then serves as the pattern. */
+	/* Its own name may be taken in the host: the saved name then serves as the pattern.
+	 * The saved MTU goes along (the kernel ignores an unchanged one). */
 	ch.name = o->netdev;
+	ch.mtu = o->mtu;
 	r = link_change(cont, cont_ifindex, &ch);
+	/* Moved and renamed: the saved name in the host is this netdev. */
+	if (r == 0 && link_get_by_name(&s->host, o->netdev, ret) == 0 && link_is_vf(ret, pci))
+		return 0;
 	if (r < 0 && link_get_by_index(cont, cont_ifindex, &li) == 0)
 		return cni_fail(CNI_ERR_KERNEL, r, "VF %s: moving %s back to the host failed", pci, li.name);
-	if ((r = find_host_netdev(s, pci, o->ifindex, &li)) < 0 &&
-	    (r = link_get_by_index(&s->host, cont_ifindex, &li)) < 0)
+	if ((r = find_host_netdev(s, pci, o->ifindex, ret)) < 0 &&
+	    (r = link_get_by_index(&s->host, cont_ifindex, ret)) < 0)
 		return cni_fail(CNI_ERR_KERNEL, r, "VF %s: its netdev is neither in the container nor in the host", pci);
-	*ret_ifindex = li.ifindex;
 	return 0;
 }
 
@@ -631,9 +668,10 @@ static int restore_all(struct sr *s, const struct saved *o, const char *pci, str
 	int ifindex = 0, r = 0, r2;
 	struct link_info li;
 	if (o->netdev[0]) {
-		if (cont && cont_ifindex > 0)
-			r = move_to_host(s, cont, cont_ifindex, o, pci, &ifindex);
-		else if (wait_host_netdev(s, pci, o->ifindex, &li) == 0)
+		if (cont && cont_ifindex > 0) {
+			if ((r = move_to_host(s, cont, cont_ifindex, o, pci, &li)) == 0)
+				ifindex = li.ifindex;
+		} else if (wait_host_netdev(s, pci, o->ifindex, &li) == 0)
 			ifindex = li.ifindex;
 		else if (vf_netdev_expected(s, pci))
 			r = cni_fail(CNI_ERR_TRY_AGAIN, -EAGAIN,
@@ -643,10 +681,16 @@ static int restore_all(struct sr *s, const struct saved *o, const char *pci, str
 			log_warn("VF %s: no netdev in the container or the host; only its VF settings are restored", pci);
 	}
 	r2 = restore_vf_settings(s, o, pci);
-	if (!r)
+	if (r2 < 0 && !r)
 		r = r2;
-	if (ifindex > 0 && (r2 = restore_host_netdev(s, o, pci, ifindex)) < 0 && !r)
-		r = r2;
+	if (ifindex > 0) {
+		/* Restored VF settings may change what the netdev shows (its MAC): read it again then. */
+		if (r2 != 0 && (r2 = link_get_by_index(&s->host, ifindex, &li)) < 0) {
+			if (!r)
+				r = cni_fail(CNI_ERR_KERNEL, r2, "VF %s: its netdev (ifindex %d) vanished", pci, ifindex);
+		} else if ((r2 = restore_host_netdev(s, o, pci, &li)) < 0 && !r)
+			r = r2;
+	}
 	if (ret_ifindex)
 		*ret_ifindex = ifindex;
 	return r;
@@ -783,9 +827,130 @@ fail:
 	return r;
 }
 
+/* ---- the VF in sysfs ---- */
+
+/* The last path component of the link dirfd/name into buf ("" on failure). */
+static int link_base(int dirfd, const char *name, char *buf, size_t len)
+{
+	char target[PATH_MAX];
+	ssize_t n = readlinkat(dirfd, name, target, sizeof(target) - 1);
+	buf[0] = '\0';
+	if (n <= 0)
+		return -ENOENT;
+	target[n] = '\0';
+	const char *slash = strrchr(target, '/');
+	if ((size_t)snprintf(buf, len, "%s", slash ? slash + 1 : target) < len)
+		return 0;
+	buf[0] = '\0';
+	return -ENAMETOOLONG;
+}
+
+/* The one entry of the directory dirfd/name (a device's net/), "" when there is none. */
+static void only_entry(int dirfd, const char *name, char *buf, size_t len)
+{
+	char ents[1024] __attribute__((aligned(8)));
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	buf[0] = '\0';
+	if (fd < 0)
+		return;
+	long n = syscall(SYS_getdents64, fd, ents, sizeof(ents));
+	close(fd);
+	for (long off = 0; off < n;) {
+		struct {
+			uint64_t ino;
+			int64_t off;
+			unsigned short reclen;
+			unsigned char type;
+			char name[];
+		} *de = (void *)(ents + off);
+		if (de->name[0] != '.' && strlen(de->name) < len) {
+			strcpy(buf, de->name);
+			return;
+		}
+		off += de->reclen;
+	}
+}
+
+/* Domain, bus, device and function of a canonical PCI address ("dddd:bb:dd.f", as
+ * dm_pci_addr_normalize() and sysfs write it) as one number; -1 if malformed. */
+static long routing_id(const char *pci)
+{
+	static const char sep[4] = {':', ':', '.', '\0'};
+	static const int end_at[4] = {4, 7, 10, 12};
+	unsigned long part[4];
+	const char *p = pci;
+	for (int i = 0; i < 4; i++) {
+		char *end;
+		part[i] = strtoul(p, &end, 16);
+		if (end != pci + end_at[i] || *end != sep[i])
+			return -1;
+		p = end + 1;
+	}
+	if (part[2] > 31 || part[3] > 7)
+		return -1;
+	return (long)(part[0] << 16 | part[1] << 8 | part[2] << 3 | part[3]);
+}
+
+/* The VF's index at its PF (pffd): VFs sit at routing IDs first + index × stride, so
+ * virtfn0 and virtfn1 give it, virtfnN confirms it; -1 when that does not hold. */
+static int virtfn_index(int pffd, const char *pci)
+{
+	char v0[DM_PCI_ADDR_MAX], v1[DM_PCI_ADDR_MAX], vn[DM_PCI_ADDR_MAX], name[24];
+	long rid = routing_id(pci), rid0, stride;
+	if (rid < 0 || link_base(pffd, "virtfn0", v0, sizeof(v0)) < 0 || (rid0 = routing_id(v0)) < 0)
+		return -1;
+	if (rid == rid0)
+		return strcmp(v0, pci) == 0 ? 0 : -1;
+	if (link_base(pffd, "virtfn1", v1, sizeof(v1)) < 0 || (stride = routing_id(v1) - rid0) <= 0 ||
+	    rid < rid0 || (rid - rid0) % stride != 0 || (rid - rid0) / stride > 65535)
+		return -1;
+	int index = (int)((rid - rid0) / stride);
+	if (index == 1)
+		return strcmp(v1, pci) == 0 ? 1 : -1;
+	snprintf(name, sizeof(name), "virtfn%d", index);
+	return link_base(pffd, name, vn, sizeof(vn)) == 0 && strcmp(vn, pci) == 0 ? index : -1;
+}
+
+/* What ADD needs to know of a VF, in a dozen sysfs reads: its PF, driver, netdev, the
+ * PF's netdev and the VF's index. dm_device_lookup() reads four times as much (NUMA,
+ * IOMMU group, both netdevs' state, the PF's identity) for the inventory's sake. -EAGAIN
+ * when anything is not as on a healthy VF: the full lookup then names the problem. */
+static int vf_probe(const char *sysfs, const char *pci, dm_device *d)
+{
+	char path[PATH_MAX];
+	int r = -EAGAIN;
+	if ((size_t)snprintf(path, sizeof(path), "%s/bus/pci/devices/%s", sysfs, pci) >= sizeof(path))
+		return r;
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), pffd = -1;
+	if (fd < 0)
+		return r;
+	memset(d, 0, sizeof(*d));
+	snprintf(d->pci, sizeof(d->pci), "%s", pci);
+	d->role = DM_ROLE_VF;
+	d->carrier = -1;
+	d->numa_node = d->iommu_group = -1;
+	if (link_base(fd, "physfn", d->pf_pci, sizeof(d->pf_pci)) < 0 ||
+	    link_base(fd, "driver", d->driver, sizeof(d->driver)) < 0 ||
+	    (pffd = openat(fd, "physfn", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    (d->vf_index = virtfn_index(pffd, pci)) < 0)
+		goto out;
+	d->userspace_driver = dm_driver_is_userspace(d->driver);
+	if (!d->userspace_driver)
+		only_entry(fd, "net", d->netdev, sizeof(d->netdev));
+	only_entry(pffd, "net", d->pf_netdev, sizeof(d->pf_netdev));
+	r = 0;
+out:
+	if (pffd >= 0)
+		close(pffd);
+	close(fd);
+	return r;
+}
+
 /* The device behind s->pci must be a usable VF. */
 static int check_device(struct sr *s, const char *key)
 {
+	if (vf_probe(s->sysfs, s->pci, &s->dev) == 0)
+		return 0;
 	int r = dm_device_lookup(s->sysfs, s->pci, &s->dev);
 	const char *k = key ? key : "pool";
 	if (r == -ENOENT)
@@ -806,6 +971,31 @@ static int check_device(struct sr *s, const char *key)
 }
 
 /* ---- ADD ---- */
+
+/* Is li (in the container) the VF netdev that was host_li before the move? By the
+ * PCI address where the kernel reports it, else by the MAC it had when it moved. */
+static bool is_moved_vf(const struct sr *s, const struct link_info *li)
+{
+	if (li->parent_dev[0])
+		return strcmp(li->parent_dev, s->pci) == 0;
+	return li->maclen == 6 && memcmp(li->mac, s->netdev_mac, 6) == 0;
+}
+
+/* After a move request that failed part-way (or a fault after it): the VF netdev's
+ * ifindex in the container, 0 when it never left the host. A move keeps the ifindex
+ * unless it is taken in the container, and the host name unless that is taken, when
+ * it takes CNI_IFNAME; the rename to CNI_IFNAME comes last. */
+static int find_moved(struct sr *s, const struct link_info *host_li, const char *ifname)
+{
+	struct link_info li;
+	if (link_get_by_index(&s->cont, host_li->ifindex, &li) == 0 && is_moved_vf(s, &li))
+		return li.ifindex;
+	if (link_get_by_name(&s->cont, host_li->name, &li) == 0 && is_moved_vf(s, &li))
+		return li.ifindex;
+	if (link_get_by_name(&s->cont, ifname, &li) == 0 && is_moved_vf(s, &li))
+		return li.ifindex;
+	return 0;
+}
 
 static int open_netns(struct sr *s)
 {
@@ -837,6 +1027,7 @@ static int save_state(struct sr *s, struct link_info *host_li)
 		snprintf(o->netdev, sizeof(o->netdev), "%s", host_li->name);
 		o->ifindex = host_li->ifindex;
 		memcpy(o->mac, host_li->mac, 6);
+		memcpy(s->netdev_mac, host_li->mac, 6);
 		o->mtu = host_li->mtu;
 		o->up = (host_li->flags & IFF_UP) != 0;
 	}
@@ -860,7 +1051,7 @@ static int sriov_add(struct cni_ctx *ctx, cJSON **ret)
 	struct sr s;
 	struct cni_result *ipam = NULL, *res = NULL;
 	struct link_info host_li, li;
-	char tmp[IFNAMSIZ], mac[18];
+	char mac[18];
 	const char *ifname = ctx->env.ifname;
 	int cont_ifindex = 0, r;
 	bool claimed = false, saved = false, ipam_done = false;
@@ -914,43 +1105,38 @@ static int sriov_add(struct cni_ctx *ctx, cJSON **ret)
 	}
 
 	if (!s.dev.userspace_driver) {
-		cni_tmpname(&ctx->env, tmp);
+		/* One request, as the kernel floor makes it: the kernel moves the netdev (under
+		 * its host name, or CNI_IFNAME if that is taken there), sets the MTU, renames it
+		 * to CNI_IFNAME inside the container and brings it up. */
 		struct link_change ch = LINK_CHANGE_INIT;
-		ch.name = tmp;
 		ch.netns_fd = s.nsfd;
-		ch.up = 0;
+		ch.name = ifname;
+		ch.mtu = s.c.mtu;
+		ch.up = 1;
 		if ((r = link_change(&s.host, host_li.ifindex, &ch)) < 0) {
-			cni_fail(CNI_ERR_KERNEL, r, "VF %s: moving %s into the container failed", s.pci, host_li.name);
+			/* It may have moved before the rest failed: the rollback brings it back. */
+			cont_ifindex = find_moved(&s, &host_li, ifname);
+			if (r == -EEXIST)
+				cni_fail(CNI_ERR_INVALID_ENV, r, "CNI_IFNAME \"%s\" already exists in the container", ifname);
+			else if (s.c.mtu)
+				cni_fail(CNI_ERR_KERNEL, r, "VF %s: moving %s into the container as \"%s\" with mtu %u failed",
+					 s.pci, host_li.name, ifname, s.c.mtu);
+			else
+				cni_fail(CNI_ERR_KERNEL, r, "VF %s: moving %s into the container as \"%s\" failed", s.pci,
+					 host_li.name, ifname);
 			goto out;
 		}
-		if ((r = link_get_by_name(&s.cont, tmp, &li)) < 0) {
-			cni_fail(CNI_ERR_KERNEL, r, "VF %s: %s cannot be found in the container", s.pci, tmp);
-			/* where did it go? the host then */
-			goto out;
-		}
-		cont_ifindex = li.ifindex;
 		if (fault("sriov.move")) {
+			cont_ifindex = find_moved(&s, &host_li, ifname);
 			r = -EIO;
 			goto out;
 		}
-		/* One request: the kernel renames, sets the MTU, then brings it up. */
-		struct link_change ren = LINK_CHANGE_INIT;
-		ren.name = ifname;
-		ren.mtu = s.c.mtu;
-		ren.up = 1;
-		if ((r = link_change(&s.cont, cont_ifindex, &ren)) < 0) {
-			if (s.c.mtu)
-				cni_fail(CNI_ERR_KERNEL, r, "VF %s: renaming %s to \"%s\" with mtu %u and bringing it up failed",
-					 s.pci, tmp, ifname, s.c.mtu);
-			else
-				cni_fail(CNI_ERR_KERNEL, r, "VF %s: renaming %s to \"%s\" and bringing it up failed", s.pci,
-					 tmp, ifname);
+		if ((r = link_get_by_name(&s.cont, ifname, &li)) < 0) {
+			cni_fail(CNI_ERR_KERNEL, r, "VF %s: \"%s\" cannot be found in the container", s.pci, ifname);
+			cont_ifindex = find_moved(&s, &host_li, ifname);
 			goto out;
 		}
-		if ((r = link_get_by_index(&s.cont, cont_ifindex, &li)) < 0) {
-			cni_fail(CNI_ERR_KERNEL, r, "reading back %s failed", ifname);
-			goto out;
-		}
+		cont_ifindex = li.ifindex;
 		if (fault("sriov.rename")) {
 			r = -EIO;
 			goto out;
@@ -999,7 +1185,9 @@ static int sriov_add(struct cni_ctx *ctx, cJSON **ret)
 	r = 0;
 out:
 	if (r < 0) {
-		/* Undo in reverse; the first error stays the one reported. */
+		/* Undo in reverse; the first error stays the one reported. A kill here
+		 * (FAULTS=1 builds) leaves what DEL must undo from the record. */
+		(void)FAULT("sriov.rollback");
 		if (ipam_done)
 			ipam_forward(ctx, CNI_DEL);
 		if (saved) {
@@ -1067,6 +1255,8 @@ static int detach(struct sr *s, const char *pci, const char *id, const char *ifn
 		/* Released meanwhile, or already given to another container: not ours to touch. */
 		if (r == 0)
 			log_warn("DEL %s: VF %s now belongs to %s; left alone", id, pci, rec->owner);
+		else
+			log_info("DEL %s: VF %s is not allocated", id, pci);
 		r = 0;
 		goto out;
 	}
@@ -1084,10 +1274,13 @@ static int detach(struct sr *s, const char *pci, const char *id, const char *ifn
 		struct link_info li;
 		if (link_get_by_name(&cont, ifname, &li) == 0 && link_is_vf(&li, pci))
 			cont_ifindex = li.ifindex;
-		/* An ADD killed between move and rename left it under its temporary name;
-		 * a move keeps the ifindex when it is free in the target namespace. */
+		/* An ADD killed while it rolled back a move that failed part-way left it under
+		 * its host name (ucni 0.1: between move and rename, under a temporary
+		 * "ucni…" name); a move keeps the ifindex when it is free in the target namespace. */
 		else if (o.ifindex > 0 && link_get_by_index(&cont, o.ifindex, &li) == 0 &&
-			 strncmp(li.name, "ucni", 4) == 0 && link_is_vf(&li, pci))
+			 (strncmp(li.name, "ucni", 4) == 0 || strcmp(li.name, o.netdev) == 0) && link_is_vf(&li, pci))
+			cont_ifindex = li.ifindex;
+		else if (link_get_by_name(&cont, o.netdev, &li) == 0 && li.parent_dev[0] && strcmp(li.parent_dev, pci) == 0)
 			cont_ifindex = li.ifindex;
 	}
 	/* Namespace gone (or the netdev not in it): the kernel moved it back to the host. */
@@ -1124,6 +1317,11 @@ static int sriov_del(struct cni_ctx *ctx)
 		goto out;
 	if ((r = open_host(&s)) < 0 || (r = open_store(&s)) < 0)
 		goto out;
+	/* By address: the record is read once, under the VF's lock. */
+	if (s.c.device_id) {
+		r = detach(&s, s.c.pci, ctx->env.containerid, ctx->env.ifname, ctx->env.netns);
+		goto out;
+	}
 	if ((r = find_record(&s, &rec)) < 0) {
 		cni_fail(CNI_ERR_IO, r, "reading the VF allocation store failed");
 		goto out;

@@ -14,8 +14,10 @@
 # Covered: every cniVersion × ADD/CHECK/DEL, move/rename/MAC/MTU/restore, the
 # allocation record and its owner check, busy VFs, rollback after every ADD step,
 # DEL after the netns is gone, pool allocation (also four at once), userspace
-# drivers, GC, STATUS, bad input. VF settings through a PF need real SR-IOV: the
-# VM suite (tests/sriov/vm.sh) covers them.
+# drivers, GC, STATUS, bad input; CNI_IFNAME taken in the container; a move the kernel
+# completes and then refuses (MTU), also killed in its rollback; what ADD and DEL cost
+# (link requests and sysfs reads, counted with strace). VF settings through a PF need
+# real SR-IOV: the VM suite (tests/sriov/vm.sh) covers them.
 . "$(dirname "$0")/../lib.sh"
 cd "$UCNI_TOP" || exit 1
 
@@ -131,6 +133,40 @@ check_match "CHECK for another container: not allocated" 'no VF is allocated to 
 del "$ns" ctr-mac net1 "$c"
 check_eq "DEL after the container changed MAC and MTU" 0 "$CNI_RC"
 restored 1 "DEL restores MAC/MTU the container changed"
+
+# --- CNI_IFNAME taken in the container: code 4, the VF untouched ------------------------
+ns=$(mkns taken)
+ip -n "$ns" link add net1 type veth peer name taken-peer
+c=$(conf 1.0.0 "$(jq -nc --arg d "${VF[1]}" '{deviceID: $d, mtu: 1400}')")
+add "$ns" ctr-taken net1 "$c"
+check_eq "CNI_IFNAME already in the container: code 4" 4 "$(jv .code)"
+check_match "  ... message names it" 'CNI_IFNAME "net1" already exists in the container' "$(jv .msg)"
+restored 1 "CNI_IFNAME taken"
+check_eq "  ... the container keeps its own net1 and nothing else" "lo net1 taken-peer" \
+	"$(ip -n "$ns" -br link | awk '{sub(/@.*/, "", $1); print $1}' | sort | xargs)"
+
+# --- what ADD and DEL cost: one link request moves the VF, few sysfs reads --------------
+# The floor (bench/floor vf) moves, renames and brings the VF up in one RTM_NEWLINK; a DEL
+# whose netdev comes back under its saved name needs no sysfs lookup to find it.
+TRACE=$T_TMP/trace
+# (strace decodes requests on a socket opened in another namespace only by number: 0x10)
+newlinks() { grep -cE 'RTM_NEWLINK|nlmsg_type=0x10 ' "$TRACE"; }
+# (LeakSanitizer cannot run under ptrace: the ASan build's leak check is off here)
+printf '#!/bin/sh\nASAN_OPTIONS=detect_leaks=0 exec strace -f -qq -e trace=sendto,openat,readlinkat -o "%s" "%s"\n' "$TRACE" "$PLUGIN" >"$T_TMP/traced"
+chmod +x "$T_TMP/traced"
+ns=$(mkns cost)
+c=$(conf 1.0.0 "$(jq -nc --arg d "${VF[1]}" '{deviceID: $d, mtu: 1400}')")
+cni ADD "$T_TMP/traced" "$ns" net1 ctr-cost <<<"$c"
+check_eq "traced ADD exits 0" "0 net1" "$CNI_RC $(jv '.interfaces[0].name')"
+check_eq "ADD: one RTM_NEWLINK moves, renames, sets the MTU and brings the VF up" 1 "$(newlinks)"
+check_eq "ADD: sysfs read only for what it needs (no netdev state, NUMA node or device identity)" "" \
+	"$(grep -E '"(uevent|operstate|carrier|address|numa_node|sriov_totalvfs)"' "$TRACE")"
+check_match "  ... net1 in the container with MTU 1400, up" "net1[@:].*mtu 1400 .*UP" "$(ip -n "$ns" link show net1 2>&1 | tr '\n' ' ')"
+cni DEL "$T_TMP/traced" "$ns" net1 ctr-cost <<<"$c"
+check_eq "traced DEL exits 0" "0 " "$CNI_RC $CNI_OUT"
+check_eq "DEL: no sysfs read to find the netdev it moved back" "" "$(grep -F "$SYS" "$TRACE")"
+check_eq "DEL: one RTM_NEWLINK moves the VF back with its name and MTU (it was down)" 1 "$(newlinks)"
+restored 1 "traced DEL"
 
 # --- busy VF, owner check, DEL after the netns is gone --------------------------------
 a=$(mkns a) b=$(mkns b) x=$(mkns x)
@@ -332,6 +368,38 @@ add "$ns" ctr-bad net1 "$(conf 1.0.0 '{"pciBusID": "0000:3b:01.1"}')"
 check_eq "Multus pciBusID is a deviceID" "0 ctr-bad" "$CNI_RC $(record "${VF[1]}" | jq -r .owner)"
 del "$ns" ctr-bad net1 "$(conf 1.0.0 '{"pciBusID": "0000:3b:01.1"}')"
 restored 1 "DEL with pciBusID"
+
+# --- a move that fails half-way: the kernel moved the netdev, then refused its MTU ---------
+# VF 3's netdev becomes a macvlan on a node veth: it moves like a VF netdev, and the kernel
+# refuses an MTU above its lower device's only after the move, in the same request.
+n link del ens1f0v3
+n link add lowmtu type veth peer name lowmtu-peer
+n link add ens1f0v3 link lowmtu address "${MACS[3]}" mtu 1500 type macvlan mode bridge
+ORIG[3]=$(node_state ens1f0v3)
+ns=$(mkns half)
+c=$(conf 1.0.0 "$(jq -nc --arg d "${VF[3]}" '{deviceID: $d, mtu: 9000}')")
+add "$ns" ctr-half net1 "$c"
+check_eq "MTU refused after the move: code 100" 100 "$(jv .code)"
+check_match "  ... message" 'moving ens1f0v3 into the container as "net1" with mtu 9000 failed' "$(jv .msg)"
+restored 3 "MTU refused after the move"
+check_eq "  ... nothing left in the container" "lo" "$(ip -n "$ns" -br link | awk '{print $1}' | xargs)"
+if [ -x "$FPLUGIN" ]; then
+	# Killed while rolling back: the netdev waits in the container under its host name.
+	CNI_EXTRA_ENV+=(UCNI_FAULT=sriov.rollback UCNI_FAULT_KILL=1)
+	cni ADD "$FPLUGIN" "$ns" net1 ctr-half <<<"$c"
+	unset 'CNI_EXTRA_ENV[3]' 'CNI_EXTRA_ENV[2]'
+	check_eq "killed in the rollback of a half-done move: ADD died" 137 "$CNI_RC"
+	check_match "  ... the netdev is in the container under its host name" '^ens1f0v3[@ ]' \
+		"$(ip -n "$ns" -br link show ens1f0v3 2>&1)"
+	del "$ns" ctr-half net1 "$c"
+	check_eq "  ... DEL exits 0" 0 "$CNI_RC"
+	restored 3 "DEL after a kill in the rollback"
+fi
+n link del ens1f0v3
+n link del lowmtu
+n link add ens1f0v3 address "${MACS[3]}" mtu 1500 type veth peer name p3
+n link set p3 up
+ORIG[3]=$(node_state ens1f0v3)
 
 # --- the example conflists ------------------------------------------------------------------
 for f in conf/sriov.conflist conf/sriov-pool.conflist; do

@@ -330,6 +330,17 @@ bad "igb refuses link_state" 100 "$pre,\"link_state\":\"enable\"" "refused link_
 restored "after link_state refusal" "$PFA" 0 "${A[0]}"
 bad "igb refuses min_tx_rate" 100 "$pre,\"min_tx_rate\":10,\"max_tx_rate\":100" "refused min_tx_rate 10 max_tx_rate 100" "Invalid argument"
 restored "after min_tx_rate refusal" "$PFA" 0 "${A[0]}"
+# The move, rename, MTU and up are one request: the kernel moves the netdev, then refuses
+# an MTU above the VF's maximum (igbvf: 9216); the netdev must come back from the pod.
+pre9="\"deviceID\":\"${A[0]}\",\"mac\":\"02:00:00:00:66:66\",\"spoofchk\":\"off\",\"trust\":\"on\",\"vlan\":9"
+bad "an MTU above the VF's maximum (after the move)" 100 "$pre9,\"mtu\":9500" "moving" "with mtu 9500 failed"
+restored "after the refused MTU" "$PFA" 0 "${A[0]}"
+check_eq "  ... nothing left in the pod" "lo" "$(ip -n "$ns" -o link | awk -F': ' '{print $2}' | xargs)"
+# CNI_IFNAME taken in the pod: code 4, the VF untouched.
+ip -n "$ns" link add net1 type veth peer name net1-peer
+bad "CNI_IFNAME already in the pod" 4 "$pre9" 'CNI_IFNAME "net1" already exists in the container'
+restored "CNI_IFNAME taken" "$PFA" 0 "${A[0]}"
+ip -n "$ns" link del net1
 # An IPAM failure comes after the move, rename, MTU and up: all of that is undone too.
 add "$ns" ctr-bad net1 "$(cf 1.0.0 "\"deviceID\":\"${A[0]}\",\"mac\":\"02:00:00:00:66:66\",\"vlan\":9,\"mtu\":1280,\"ipam\":{\"type\":\"static\",\"addresses\":[{\"address\":\"not-an-address\"}]}")"
 check_eq "IPAM fails after the VF moved: ADD fails" 1 "$CNI_RC"
