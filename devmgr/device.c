@@ -258,6 +258,75 @@ int dm_device_lookup(const char *sysfs_root, const char *pci, dm_device *ret)
 	return 0;
 }
 
+/* Domain, bus, device and function of a canonical PCI address ("dddd:bb:dd.f") as one
+ * number; -1 if malformed. */
+static long routing_id(const char *pci)
+{
+	static const char sep[4] = { ':', ':', '.', '\0' };
+	static const int end_at[4] = { 4, 7, 10, 12 };
+	unsigned long part[4];
+	const char *p = pci;
+	for (int i = 0; i < 4; i++) {
+		char *end;
+		part[i] = strtoul(p, &end, 16);
+		if (end != pci + end_at[i] || *end != sep[i])
+			return -1;
+		p = end + 1;
+	}
+	if (part[2] > 31 || part[3] > 7)
+		return -1;
+	return (long)(part[0] << 16 | part[1] << 8 | part[2] << 3 | part[3]);
+}
+
+/* The VF's index at its PF (PFFD): VFs sit at routing ids first + index × stride, so
+ * virtfn0 and virtfn1 give it and virtfnN confirms it; -1 when that does not hold. */
+static int virtfn_index(int pffd, const char *pci)
+{
+	char v0[DM_PCI_ADDR_MAX], v1[DM_PCI_ADDR_MAX], vn[DM_PCI_ADDR_MAX], name[24];
+	long rid = routing_id(pci), rid0, stride;
+	if (rid < 0 || readlink_base_at(pffd, "virtfn0", v0, sizeof(v0)) < 0 || (rid0 = routing_id(v0)) < 0)
+		return -1;
+	if (rid == rid0)
+		return strcmp(v0, pci) == 0 ? 0 : -1;
+	if (readlink_base_at(pffd, "virtfn1", v1, sizeof(v1)) < 0 || (stride = routing_id(v1) - rid0) <= 0 ||
+	    rid < rid0 || (rid - rid0) % stride != 0 || (rid - rid0) / stride > 65535)
+		return -1;
+	int index = (int)((rid - rid0) / stride);
+	if (index == 1)
+		return strcmp(v1, pci) == 0 ? 1 : -1;
+	snprintf(name, sizeof(name), "virtfn%d", index);
+	return readlink_base_at(pffd, name, vn, sizeof(vn)) >= 0 && strcmp(vn, pci) == 0 ? index : -1;
+}
+
+int dm_vf_lookup(const char *sysfs_root, const char *pci, dm_device *ret)
+{
+	dm_device d, pf;
+	if (!ret || !pci || !pci_addr_valid(pci))
+		return -EINVAL;
+	_cleanup_close_ int fd = open_bus_device(sysfs_root ? sysfs_root : DM_DEFAULT_SYSFS_ROOT, pci);
+	if (fd < 0)
+		return -EAGAIN;
+	memset(&d, 0, sizeof(d));
+	str_copy(d.pci, sizeof(d.pci), pci);
+	d.role = DM_ROLE_VF;
+	d.carrier = -1;
+	d.numa_node = d.iommu_group = -1;
+	if (readlink_base_at(fd, "physfn", d.pf_pci, sizeof(d.pf_pci)) < 0 ||
+	    readlink_base_at(fd, "driver", d.driver, sizeof(d.driver)) < 0)
+		return -EAGAIN;
+	_cleanup_close_ int pffd = openat(fd, "physfn", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pffd < 0 || (d.vf_index = virtfn_index(pffd, pci)) < 0)
+		return -EAGAIN;
+	d.userspace_driver = dm_driver_is_userspace(d.driver);
+	if (!d.userspace_driver)
+		read_netdev_name_at(fd, "net", &d);
+	memset(&pf, 0, sizeof(pf));
+	read_netdev_name_at(pffd, "net", &pf);
+	str_copy(d.pf_netdev, sizeof(d.pf_netdev), pf.netdev);
+	*ret = d;
+	return 0;
+}
+
 int dm_netdev_to_pci(const char *sysfs_root, const char *netdev, char ret_pci[DM_PCI_ADDR_MAX])
 {
 	char path[PATH_MAX], base[64];

@@ -112,6 +112,13 @@ int dm_pci_addr_normalize(const char *s, char ret_pci[DM_PCI_ADDR_MAX]);
  * PCI is a PCI address. Fills every field that sysfs knows; pf/vfs stay NULL,
  * names stay NULL and vf_config is not queried (see dm_vf_config_query()). */
 int dm_device_lookup(const char *sysfs_root, const char *pci, dm_device *ret);
+/* What allocating a VF needs of it — its PF, driver, netdev, the PF's netdev and its
+ * index at the PF — in about a dozen sysfs reads, where dm_device_lookup() reads four
+ * times as much (NUMA, IOMMU group, both netdevs' state, the PF's identity). PCI must
+ * be canonical ("dddd:bb:dd.f"). The fields it does not read are unknown (-1, "").
+ * -EAGAIN when anything is not as on a healthy VF (missing, not a VF, no driver, not
+ * listed by its PF): dm_device_lookup() then tells what; -EINVAL for a bad argument. */
+int dm_vf_lookup(const char *sysfs_root, const char *pci, dm_device *ret);
 
 /* Resolves a netdev name to its PCI address through <root>/class/net/<name>/device. */
 int dm_netdev_to_pci(const char *sysfs_root, const char *netdev, char ret_pci[DM_PCI_ADDR_MAX]);

@@ -449,6 +449,47 @@ static void assert_same_view(const dm_inventory *a, const dm_inventory *b)
 
 /* The cheap view (VFs from their PF) and the detailed one (every file read) agree on what
  * they share, and so does the fallback without class/net. */
+/* dm_vf_lookup: what dm_device_lookup says of every healthy VF of the fixture, in its
+ * own fields; -EAGAIN (output untouched) where the full lookup is needed to say what is
+ * wrong: an unbound VF, a PF, a plain NIC, a missing address. */
+static void test_vf_lookup(void **state)
+{
+	dm_inventory *inv = NULL;
+	dm_device v, d;
+	int healthy = 0;
+	assert_int_equal(dm_inventory_load(fixture, 0, &inv), 0);
+	for (size_t i = 0; i < dm_inventory_count(inv); i++) {
+		const dm_device *x = dm_inventory_get(inv, i);
+		int r = dm_vf_lookup(fixture, x->pci, &v);
+		assert_int_equal(dm_device_lookup(fixture, x->pci, &d), 0);
+		if (d.role != DM_ROLE_VF || !d.driver[0] || d.vf_index < 0) {
+			assert_int_equal(r, -EAGAIN);
+			continue;
+		}
+		assert_int_equal(r, 0);
+		healthy++;
+		assert_string_equal(v.pci, d.pci);
+		assert_int_equal(v.role, DM_ROLE_VF);
+		assert_string_equal(v.pf_pci, d.pf_pci);
+		assert_string_equal(v.pf_netdev, d.pf_netdev);
+		assert_string_equal(v.driver, d.driver);
+		assert_int_equal(v.userspace_driver, d.userspace_driver);
+		assert_string_equal(v.netdev, d.netdev);
+		assert_int_equal(v.vf_index, d.vf_index);
+		assert_int_equal(v.numa_node, -1); /* not read */
+	}
+	dm_inventory_free(inv);
+	assert_true(healthy >= 10);
+	memset(&v, 0x5a, sizeof(v));
+	dm_device copy = v;
+	assert_int_equal(dm_vf_lookup(fixture, "0000:af:01.1", &v), -EAGAIN); /* unbound VF */
+	assert_int_equal(dm_vf_lookup(fixture, "0000:af:00.0", &v), -EAGAIN); /* a PF */
+	assert_int_equal(dm_vf_lookup(fixture, "0000:99:00.0", &v), -EAGAIN);
+	assert_int_equal(dm_vf_lookup(fixture, "0000:AF:00.2", &v), -EINVAL); /* not canonical */
+	assert_int_equal(dm_vf_lookup(fixture, "0000:3b:01.1/..", &v), -EINVAL);
+	assert_memory_equal(&v, &copy, sizeof(v));
+}
+
 static void test_inventory_views(void **state)
 {
 	char root[PATH_MAX], cmd[PATH_MAX + 32];
@@ -1195,6 +1236,7 @@ int main(void)
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_pci_addr),
 		cmocka_unit_test(test_lookup),
+		cmocka_unit_test(test_vf_lookup),
 		cmocka_unit_test(test_inventory),
 		cmocka_unit_test(test_inventory_views),
 		cmocka_unit_test(test_inventory_views_many),
