@@ -2,10 +2,7 @@
  * and record it, save its state, configure it through the PF, move its netdev
  * into the container — and put everything back on DEL, GC or a failed ADD. */
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <linux/if_link.h>
 #include <stdio.h>
 #include <stdlib.h>
