@@ -321,16 +321,26 @@ void port_unrecord(struct port_reg *reg, const struct stacked_add *a)
 		if (is_entry(e, a->ctx->env.containerid, a->ctx->env.ifname))
 			cJSON_Delete(cJSON_DetachItemViaPointer(entries, e));
 	}
-	if (reg_save(reg->path, reg->root) < 0)
-		log_warn("cannot update ipvlan registry %s", reg->path);
 	reg->added = false;
+	if (cJSON_GetArraySize(entries) == 0) {
+		/* The master carries no link of ours: nothing to keep (as forget_in). */
+		unlink(reg->path);
+		reg->drop = true;
+	} else if (reg_save(reg->path, reg->root) < 0)
+		log_warn("cannot update ipvlan registry %s", reg->path);
 }
 
 void port_close(struct port_reg *reg)
 {
+	char lock[PATH_MAX];
+	size_t n = strlen(reg->path);
 	cJSON_Delete(reg->root);
 	reg->root = NULL;
-	state_unlock(&reg->lock_fd);
+	if (reg->drop && n > 5 && snprintf(lock, sizeof(lock), "%.*s.lock", (int)(n - 5), reg->path) < (int)sizeof(lock))
+		state_unlock_remove(lock, &reg->lock_fd);
+	else
+		state_unlock(&reg->lock_fd);
+	reg->drop = false;
 }
 
 /* Drop (containerID, ifname) from one registry file, under its lock. */

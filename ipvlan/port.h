@@ -17,6 +17,7 @@ struct port_reg {
 	char path[PATH_MAX];
 	cJSON *root;     /* {"master": name, "entries": [{containerID, ifname, netns}]} */
 	bool added;      /* port_record added this invocation's entry */
+	bool drop;       /* no entry is left: port_close removes the lock file too */
 };
 #define PORT_REG_INIT { .lock_fd = -1 }
 

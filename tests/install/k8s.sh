@@ -108,6 +108,7 @@ for f in conf/*NetworkAttachmentDefinition*.yaml; do
 		else
 			check_match "$n: config accepted; only the host kernel lacks ipvlan" \
 				'^100 .*(Unknown device type|not supported)' "$(code) $(jq -r .details <<<"$CNI_OUT")"
+			check_eq "$n: the failed ADD left no registry file behind" "" "$(ls -A "$T_TMP/ipvlan" 2>/dev/null)"
 		fi
 		run_nad ADD "$f" "$(jq -c '.mode = "l4"' <<<"$cfg")"
 		check_eq "$n: a broken copy (mode l4) is refused as invalid config" 7 "$(code)"
