@@ -42,9 +42,10 @@ FAKE=$T_TMP/sys
 run_nad() {
 	local type
 	type=$(jq -r .type <<<"$3")
-	CNI_NODE=$node CNI_EXTRA_ENV=(UCNI_SYSFS_ROOT="$FAKE" UCNI_STATE_DIR="$T_TMP/state"
-		UCNI_IPVLAN_DIR="$T_TMP/ipvlan") \
-		cni "$1" "$UCNI_BIN/$type" "$pod" net1 "k8s-$(basename "$2" .yaml)" <<<"$3"
+	# (an array cannot be a command's temporary assignment: set it, then reset it)
+	CNI_EXTRA_ENV=(UCNI_SYSFS_ROOT="$FAKE" UCNI_STATE_DIR="$T_TMP/state" UCNI_IPVLAN_DIR="$T_TMP/ipvlan")
+	CNI_NODE=$node cni "$1" "$UCNI_BIN/$type" "$pod" net1 "k8s-$(basename "$2" .yaml)" <<<"$3"
+	CNI_EXTRA_ENV=()
 }
 code() { jq -r '.code // empty' <<<"$CNI_OUT" 2>/dev/null; }
 
