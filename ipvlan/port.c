@@ -232,12 +232,12 @@ static int reg_paths(const struct stacked_add *a, char *json, char *lock, size_t
 
 int port_open(const struct stacked_add *a, struct port_reg *reg, struct port_state *st)
 {
-	char lock[PATH_MAX];
+	const char *lock = reg->lock;
 	cJSON *e, *next;
 	int r;
 
 	memset(st, 0, sizeof(*st));
-	if ((r = reg_paths(a, reg->path, lock, sizeof(lock))) < 0)
+	if ((r = reg_paths(a, reg->path, reg->lock, sizeof(reg->lock))) < 0)
 		return cni_fail(CNI_ERR_IO, r, "ipvlan registry path under %s", port_dir());
 	if ((r = state_mkdir(port_dir(), 0700)) < 0)
 		return cni_fail(CNI_ERR_IO, r, "cannot create the ipvlan registry directory %s", port_dir());
@@ -311,33 +311,43 @@ int port_record(struct port_reg *reg, const struct stacked_add *a)
 	return 0;
 }
 
-void port_unrecord(struct port_reg *reg, const struct stacked_add *a)
+/* Remove (cid, ifname) from the locked registry REG. With no entry left the file goes
+ * (the master carries no link of ours: nothing to keep) and port_close() removes the
+ * lock file too; otherwise it is saved if anything changed. */
+static void reg_drop(struct port_reg *reg, const char *cid, const char *ifname)
 {
 	cJSON *entries = reg->root ? cJSON_GetObjectItemCaseSensitive(reg->root, "entries") : NULL, *e, *next;
-	if (!reg->added || !entries)
+	bool changed = false;
+	if (!entries)
 		return;
 	for (e = entries->child; e; e = next) {
 		next = e->next;
-		if (is_entry(e, a->ctx->env.containerid, a->ctx->env.ifname))
+		if (is_entry(e, cid, ifname)) {
 			cJSON_Delete(cJSON_DetachItemViaPointer(entries, e));
+			changed = true;
+		}
 	}
-	reg->added = false;
 	if (cJSON_GetArraySize(entries) == 0) {
-		/* The master carries no link of ours: nothing to keep (as forget_in). */
 		unlink(reg->path);
 		reg->drop = true;
-	} else if (reg_save(reg->path, reg->root) < 0)
+	} else if (changed && reg_save(reg->path, reg->root) < 0)
 		log_warn("cannot update ipvlan registry %s", reg->path);
+}
+
+void port_unrecord(struct port_reg *reg, const struct stacked_add *a)
+{
+	if (!reg->added)
+		return;
+	reg->added = false;
+	reg_drop(reg, a->ctx->env.containerid, a->ctx->env.ifname);
 }
 
 void port_close(struct port_reg *reg)
 {
-	char lock[PATH_MAX];
-	size_t n = strlen(reg->path);
 	cJSON_Delete(reg->root);
 	reg->root = NULL;
-	if (reg->drop && n > 5 && snprintf(lock, sizeof(lock), "%.*s.lock", (int)(n - 5), reg->path) < (int)sizeof(lock))
-		state_unlock_remove(lock, &reg->lock_fd);
+	if (reg->drop)
+		state_unlock_remove(reg->lock, &reg->lock_fd);
 	else
 		state_unlock(&reg->lock_fd);
 	reg->drop = false;
@@ -346,37 +356,16 @@ void port_close(struct port_reg *reg)
 /* Drop (containerID, ifname) from one registry file, under its lock. */
 static void forget_in(const char *dir, const char *name, const char *cid, const char *ifname)
 {
-	char path[PATH_MAX], lock[PATH_MAX];
-	cJSON *root = NULL, *e, *next;
-	bool changed = false;
-	int fd = -1;
+	struct port_reg reg = PORT_REG_INIT;
 	size_t n = strlen(name) - strlen(".json");
-	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path) ||
-	    snprintf(lock, sizeof(lock), "%s/%.*s.lock", dir, (int)n, name) >= (int)sizeof(lock))
+	if (snprintf(reg.path, sizeof(reg.path), "%s/%s", dir, name) >= (int)sizeof(reg.path) ||
+	    snprintf(reg.lock, sizeof(reg.lock), "%s/%.*s.lock", dir, (int)n, name) >= (int)sizeof(reg.lock))
 		return;
-	if (state_lock(lock, REG_LOCK_TIMEOUT_MS, &fd) < 0)
+	if (state_lock(reg.lock, REG_LOCK_TIMEOUT_MS, &reg.lock_fd) < 0)
 		return;
-	if (reg_load(path, &root) == 0) {
-		cJSON *entries = cJSON_GetObjectItemCaseSensitive(root, "entries");
-		for (e = entries->child; e; e = next) {
-			next = e->next;
-			if (is_entry(e, cid, ifname)) {
-				cJSON_Delete(cJSON_DetachItemViaPointer(entries, e));
-				changed = true;
-			}
-		}
-		if (cJSON_GetArraySize(entries) == 0) {
-			/* The master carries no link of ours: nothing to keep. */
-			unlink(path);
-			cJSON_Delete(root);
-			state_unlock_remove(lock, &fd);
-			return;
-		}
-		if (changed && reg_save(path, root) < 0)
-			log_warn("cannot update ipvlan registry %s", path);
-	}
-	cJSON_Delete(root);
-	state_unlock(&fd);
+	if (reg_load(reg.path, &reg.root) == 0)
+		reg_drop(&reg, cid, ifname);
+	port_close(&reg);
 }
 
 void port_forget(const char *cid, const char *ifname)

@@ -14,7 +14,8 @@ const char *port_dir(void);
 /* One master's registry file, locked while open. */
 struct port_reg {
 	int lock_fd;     /* -1 when closed */
-	char path[PATH_MAX];
+	char path[PATH_MAX]; /* the registry file */
+	char lock[PATH_MAX]; /* its lock file */
 	cJSON *root;     /* {"master": name, "entries": [{containerID, ifname, netns}]} */
 	bool added;      /* port_record added this invocation's entry */
 	bool drop;       /* no entry is left: port_close removes the lock file too */
