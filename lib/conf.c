@@ -1,14 +1,17 @@
 /* Network configuration: the keys every plugin shares, and typed access that
  * names the key and the value in every error. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ucni/cni.h"
 #include "ucni/log.h"
+#include "ucni/node.h"
 #include "ucni/result.h"
 
 /* "ipam.type" or "mtu" */
@@ -194,6 +197,48 @@ bad:
 			"invalid config: \"%s\" value \"%s\" must be a plain program name", what, s);
 }
 
+/* logLevel and logFile. A logFile the node's rules refuse (outside its log directories,
+ * not a regular file, reached through a link) is a config error: nothing is written
+ * there. One the rules allow but that cannot be opened (its directory is missing, the
+ * disk is full) does not fail the operation: a warning on stderr, no log. */
+static int log_open_conf(const cJSON *root)
+{
+	const char *lvl = NULL, *file = NULL, *why = NULL;
+	enum log_level l;
+	int fd = STDERR_FILENO, r;
+	if (conf_string(root, NULL, "logLevel", &lvl) < 0 || conf_string(root, NULL, "logFile", &file) < 0)
+		return -EINVAL;
+	if (file && *file && file[0] != '/')
+		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
+				"invalid config: \"logFile\" value \"%s\" must be an absolute path", file);
+	if (!lvl && !file)
+		return 0;
+	if (log_level_parse(lvl, &l) < 0)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
+				"invalid config: \"logLevel\" value \"%s\" is not one of error, warning, info, debug, panic",
+				lvl);
+	if (file && *file) {
+#ifdef UCNI_FUZZ
+		/* fuzzed configs must not create files: the path rules only */
+		char buf[4096];
+		if (node_path_normalize(file, buf, sizeof(buf)) < 0)
+			return cni_fail(CNI_ERR_INVALID_CONFIG, -EPERM, "invalid config: \"logFile\" refused");
+		return 0;
+#endif
+		r = node_open(NODE_LOG_DIRS, file, O_WRONLY | O_APPEND | O_CREAT, 0600, &fd, &why);
+		if (r == -EPERM)
+			return cni_fail(CNI_ERR_INVALID_CONFIG, r, "invalid config: \"logFile\" value \"%s\" %s", file,
+					why);
+		if (r < 0) {
+			fprintf(stderr, "ucni: \"logFile\" %s cannot be opened (%s): not logging\n", file,
+				strerror(-r));
+			return 0;
+		}
+	}
+	log_start(l, fd);
+	return 0;
+}
+
 int cni_conf_parse(struct cni_conf *c, char *raw, size_t len)
 {
 	const char *s;
@@ -206,12 +251,8 @@ int cni_conf_parse(struct cni_conf *c, char *raw, size_t len)
 		i++;
 	if (i == len)
 		return cni_fail(CNI_ERR_DECODE, -EINVAL, "no network configuration on stdin");
-	const char *end = NULL;
-	c->root = cJSON_ParseWithLengthOpts(raw, len, &end, false);
-	if (!c->root)
-		return cni_fail(CNI_ERR_DECODE, -EINVAL,
-				"network configuration is not valid JSON (error at byte %td)",
-				end ? end - raw : (ptrdiff_t)0);
+	if ((r = cni_json_parse(raw, len, "network configuration", &c->root)) < 0)
+		return r;
 	if (!cJSON_IsObject(c->root))
 		return cni_fail(CNI_ERR_DECODE, -EINVAL, "network configuration is not a JSON object");
 
@@ -228,16 +269,8 @@ int cni_conf_parse(struct cni_conf *c, char *raw, size_t len)
 	c->version = r;
 
 	/* Logging first, so the rest of the parse can be logged. */
-	const char *lvl = NULL, *file = NULL;
-	if (conf_string(root, NULL, "logLevel", &lvl) < 0 || conf_string(root, NULL, "logFile", &file) < 0)
-		return -EINVAL;
-	if (file && *file && file[0] != '/')
-		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
-				"invalid config: \"logFile\" value \"%s\" must be an absolute path", file);
-	if ((lvl || file) && log_setup(lvl, file) < 0)
-		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
-				"invalid config: \"logLevel\" value \"%s\" is not one of error, warning, info, debug, panic",
-				lvl ? lvl : "");
+	if ((r = log_open_conf(root)) < 0)
+		return r;
 
 	if ((r = conf_string(root, NULL, "name", &c->name)) < 0)
 		return r;
@@ -252,7 +285,10 @@ int cni_conf_parse(struct cni_conf *c, char *raw, size_t len)
 			return wrong(v, NULL, "ipam", "an object");
 		if ((r = conf_string(v, "ipam", "type", &s)) < 0)
 			return r;
-		if (r > 0 && *s) {
+		if (r > 0 && !*s)
+			return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
+					"invalid config: \"ipam.type\" is empty (use \"ipam\": {} for no IPAM)");
+		if (r > 0) {
 			if ((r = plain_name(s, "ipam.type")) < 0)
 				return r;
 			c->ipam = v;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ucni/jsoncheck.h"
 #include "ucni/result.h"
 
 int ip_addr_parse(const char *s, struct ip_addr *ret)
@@ -148,6 +149,29 @@ static const cJSON *array_of(const cJSON *o, const char *k, const char *what, in
 	if (!cJSON_IsArray(v))
 		*r = bad(what, k, -1, "must be an array", NULL);
 	return v;
+}
+
+int cni_json_parse(const char *text, size_t len, const char *what, cJSON **ret)
+{
+	struct json_nul nul;
+	const char *end = NULL;
+	cJSON *j = cJSON_ParseWithLengthOpts(text, len, &end, false);
+	if (!j)
+		return cni_fail(CNI_ERR_DECODE, -EINVAL, "%s is not valid JSON (error at byte %td)", what,
+				end ? end - text : (ptrdiff_t)0);
+	if (json_find_nul(text, len, &nul)) {
+		cJSON_Delete(j);
+		if (nul.in_key)
+			return cni_fail(CNI_ERR_DECODE, -EINVAL,
+					"%s: a key of %s%s%s holds an escaped NUL (\\u0000) at byte %zu", what,
+					nul.path[0] ? "\"" : "the top-level object", nul.path, nul.path[0] ? "\"" : "",
+					nul.offset);
+		return cni_fail(CNI_ERR_DECODE, -EINVAL, "%s: %s%s%s holds an escaped NUL (\\u0000) at byte %zu",
+				what, nul.path[0] ? "\"" : "the top-level value", nul.path, nul.path[0] ? "\"" : "",
+				nul.offset);
+	}
+	*ret = j;
+	return 0;
 }
 
 int cni_result_parse(const cJSON *j, const char *what, struct cni_result **ret)

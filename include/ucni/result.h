@@ -63,6 +63,12 @@ struct cni_result {
 	cJSON *dns; /* owned; NULL when absent */
 };
 
+/* Parse the LEN bytes of JSON TEXT that WHAT names ("network configuration", "IPAM
+ * result"). Malformed text, and a string or key holding the escape \u0000 (which cJSON
+ * would cut there), are decode errors (6) naming WHAT, the byte offset and the key path.
+ * Returns 0 and *ret (the caller deletes it), or the cni_fail() value. */
+int cni_json_parse(const char *text, size_t len, const char *what, cJSON **ret);
+
 /* Parse a result of any supported version. `version` is the cniVersion that
  * governs the object (the result's own when it carries one). `what` names it
  * in error messages ("prevResult", "IPAM result"). */

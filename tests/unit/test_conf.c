@@ -1,7 +1,14 @@
 /* Network configuration: common keys and the typed accessors' errors. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "unit.h"
+#include "ucni/jsoncheck.h"
+#include "ucni/log.h"
+#include "ucni/node.h"
 #include "ucni/result.h"
 
 static struct cni_conf conf;
@@ -75,8 +82,9 @@ static void ipam(void **s)
 {
 	assert_int_equal(parse("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"ipam\":{}}"), 0);
 	assert_null(conf.ipam_type);
-	assert_int_equal(parse("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"ipam\":{\"type\":\"\"}}"), 0);
-	assert_null(conf.ipam_type);
+	/* an empty type is not "no IPAM": that is "ipam": {} */
+	assert_true(parse("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"ipam\":{\"type\":\"\"}}") < 0);
+	assert_error(CNI_ERR_INVALID_CONFIG, "\"ipam.type\" is empty");
 	assert_int_equal(parse("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"ipam\":{\"type\":\"host-local\"}}"), 0);
 	assert_string_equal(conf.ipam_type, "host-local");
 	assert_true(parse("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"ipam\":{\"type\":\"../../bin/sh\"}}") < 0);
@@ -103,6 +111,159 @@ static void objects(void **s)
 	assert_error(CNI_ERR_INVALID_CONFIG, "\"logLevel\" value \"loud\"");
 	assert_true(parse("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"logFile\":\"rel/x.log\"}") < 0);
 	assert_error(CNI_ERR_INVALID_CONFIG, "\"logFile\" value \"rel/x.log\" must be an absolute path");
+}
+
+/* cJSON decodes \u0000 and cuts the string there: every such string is refused. */
+static void nul_in_strings(void **s)
+{
+	static const struct {
+		const char *json, *needle;
+	} cases[] = {
+		{"{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"ipam\":{\"type\":\"static\\u0000x\"}}", "\"ipam.type\""},
+		{"{\"cniVersion\":\"1.0.0\",\"name\":\"n\\u0000x\"}", "\"name\""},
+		{"{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"master\":\"m0\\u0000evil\"}", "\"master\""},
+		{"{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"runtimeConfig\":{\"mac\":\"x\",\"deviceID\":\"a\\u0000\"}}",
+		 "\"runtimeConfig.deviceID\""},
+		{"{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"prevResult\":{\"interfaces\":[{\"name\":\"a\"},"
+		 "{\"name\":\"eth0\",\"sandbox\":\"/x\\u0000y\"}]}}", "\"prevResult.interfaces[1].sandbox\""},
+		{"{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"args\":{\"cni\":{\"ips\":[\"10.0.0.1\",\"\\u0000\"]}}}",
+		 "\"args.cni.ips[1]\""},
+		{"{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"x\\u0000y\":1}", "a key of the top-level object"},
+		{"{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"ipam\":{\"a\":1,\"t\\u0000\":1}}", "a key of \"ipam\""},
+		/* upper-case hex is the same escape */
+		{"{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"mode\":\"\\u0000\"}", "\"mode\""},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		if (parse(cases[i].json) >= 0)
+			fail_msg("case %zu accepted", i);
+		assert_error(CNI_ERR_DECODE, cases[i].needle);
+		assert_error(CNI_ERR_DECODE, "escaped NUL");
+	}
+	/* "\\u0000" is a backslash followed by text; other escapes stay allowed */
+	assert_int_equal(parse("{\"cniVersion\":\"1.0.0\",\"name\":\"a\\\\u0000b\",\"x\":\"\\u0001\\\\\\\\\"}"), 0);
+	assert_string_equal(conf.name, "a\\u0000b");
+	/* the offset is the backslash's */
+	assert_true(parse("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"master\":\"\\u0000\"}") < 0);
+	assert_error(CNI_ERR_DECODE, "at byte 43");
+}
+
+static void nul_scanner(void **s)
+{
+	struct json_nul n;
+	assert_false(json_find_nul("", 0, &n));
+	assert_false(json_find_nul("\"\\\\u0000\"", 9, &n));
+	assert_true(json_find_nul("\"\\\\\\u0000\"", 10, &n));
+	assert_int_equal(n.offset, 3);
+	assert_false(json_find_nul("\"\\u000\"", 7, &n)); /* too short */
+	assert_false(json_find_nul("\"\\u0000", 6, &n));   /* cut by the length */
+	assert_true(json_find_nul("[1,[2,{\"a\":[\"\\u0000\"]}]]", 23, &n));
+	assert_string_equal(n.path, "[1][1].a[0]");
+	assert_true(json_find_nul("{\"a\":{\"b\":1},\"c\":\"\\u0000\"}", 25, &n));
+	assert_string_equal(n.path, "c");
+	assert_false(n.in_key);
+	/* deeper than the named levels: still found */
+	char deep[256] = "";
+	for (int i = 0; i < 40; i++)
+		strcat(deep, "[");
+	strcat(deep, "\"\\u0000\"");
+	assert_true(json_find_nul(deep, strlen(deep), &n));
+	assert_non_null(strstr(n.path, "..."));
+}
+
+static void log_escaping(void **s)
+{
+	char buf[64];
+	assert_int_equal(log_escape(buf, sizeof(buf), "m0\nssh-rsa AAAA\r\t\\\x01\x7f"), 30);
+	assert_string_equal(buf, "m0\\nssh-rsa AAAA\\r\\t\\\\\\x01\\x7f");
+	/* a cut never splits an escape and is marked */
+	char small[10];
+	log_escape(small, sizeof(small), "abcd\x01zzzzzz");
+	assert_string_equal(small, "abcd...");
+	log_escape(small, sizeof(small), "abcdef\n"); /* fits exactly */
+	assert_string_equal(small, "abcdef\\n");
+	log_escape(small, 8, "abcdef\n");
+	assert_string_equal(small, "abcd...");
+	log_escape(small, sizeof(small), "abcdef\\n"); /* fits exactly: no marker */
+	assert_string_equal(small, "abcdef\\\\n");
+	log_escape(small, sizeof(small), "a\n\n\n\n\n");
+	assert_string_equal(small, "a\\n\\n...");
+	assert_int_equal(log_escape(small, 4, "abcdef"), 3);
+	assert_string_equal(small, "...");
+}
+
+static void path_normalize(void **s)
+{
+	char buf[64];
+	assert_int_equal(node_path_normalize("/var//log/./ucni/", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/var/log/ucni");
+	assert_int_equal(node_path_normalize("/", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/");
+	assert_int_equal(node_path_normalize("/var/log/ucni/../../root/x", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(node_path_normalize("/var/log/..", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(node_path_normalize("var/log", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(node_path_normalize("/var/log/a\nb", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(node_path_normalize("/var/log/..a", buf, sizeof(buf)), 0);
+	assert_int_equal(node_path_normalize("/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", buf,
+						 sizeof(buf)), -ENAMETOOLONG);
+}
+
+/* logFile through the node settings: inside the allowed directory only. */
+static void log_file_rules(void **s)
+{
+	char dir[] = "/tmp/ucni-unit.XXXXXX", node[256], json[512], path[512];
+	assert_non_null(mkdtemp(dir));
+	snprintf(node, sizeof(node), "%s/node.json", dir);
+	snprintf(path, sizeof(path), "%s/logs", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	FILE *f = fopen(node, "w");
+	assert_non_null(f);
+	fprintf(f, "{\"logDirs\": [\"%s/logs\"]}", dir);
+	fclose(f);
+	chmod(node, 0644);
+	setenv(NODE_SETTINGS_ENV, node, 1);
+	node_reset();
+
+	snprintf(json, sizeof(json), "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"logFile\":\"%s/logs/a.log\"}", dir);
+	assert_int_equal(parse(json), 0);
+	snprintf(path, sizeof(path), "%s/logs/a.log", dir);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+
+	snprintf(json, sizeof(json), "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"logFile\":\"%s/other.log\"}", dir);
+	assert_true(parse(json) < 0);
+	assert_error(CNI_ERR_INVALID_CONFIG, "is outside the log directories the node allows");
+	snprintf(path, sizeof(path), "%s/other.log", dir);
+	assert_int_equal(access(path, F_OK), -1);
+
+	snprintf(json, sizeof(json), "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"logFile\":\"%s/logs/../x.log\"}", dir);
+	assert_true(parse(json) < 0);
+	assert_error(CNI_ERR_INVALID_CONFIG, "without \"..\"");
+
+	/* a group-writable node file is refused, not read */
+	chmod(node, 0664);
+	node_reset();
+	snprintf(json, sizeof(json), "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"logFile\":\"%s/logs/a.log\"}", dir);
+	if (geteuid() == 0) {
+		assert_true(parse(json) < 0);
+		assert_error(CNI_ERR_INVALID_CONFIG, "writable by root alone");
+	}
+	/* a node file with an unknown key is refused too */
+	chmod(node, 0644);
+	f = fopen(node, "w");
+	fprintf(f, "{\"logdirs\": []}");
+	fclose(f);
+	node_reset();
+	if (geteuid() == 0) {
+		assert_true(parse(json) < 0);
+		assert_error(CNI_ERR_INVALID_CONFIG, "unknown key");
+	}
+	unsetenv(NODE_SETTINGS_ENV);
+	node_reset();
+	log_start(LOG_LVL_OFF, -1);
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
 }
 
 static void prev_result(void **s)
@@ -197,6 +358,11 @@ int main(void)
 		cmocka_unit_test_setup(ipam, reset_error),
 		cmocka_unit_test_setup(objects, reset_error),
 		cmocka_unit_test_setup(prev_result, reset_error),
+		cmocka_unit_test_setup(nul_in_strings, reset_error),
+		cmocka_unit_test_setup(nul_scanner, reset_error),
+		cmocka_unit_test_setup(log_escaping, reset_error),
+		cmocka_unit_test_setup(path_normalize, reset_error),
+		cmocka_unit_test_setup(log_file_rules, reset_error),
 		cmocka_unit_test_setup(accessors, reset_error),
 		cmocka_unit_test_setup(mac_format, reset_error),
 	};

@@ -1,0 +1,44 @@
+/* Node settings: the directories the node's admin lets a network config name files in
+ * (logFile, poolConfig), and the one way such a file is opened. */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* The node settings file; the variable names another one (the runtime's environment
+ * is the node's, never a tenant's). */
+#define NODE_SETTINGS_PATH "/etc/ucni/node.json"
+#define NODE_SETTINGS_ENV "UCNI_NODE_CONFIG"
+#define NODE_LOG_DIR_DEFAULT "/var/log/ucni"
+#define NODE_CONFIG_DIR_DEFAULT "/etc/ucni"
+
+enum node_dirs {
+	NODE_LOG_DIRS,    /* "logDirs": where a logFile may be */
+	NODE_CONFIG_DIRS, /* "configDirs": where a file a config names (poolConfig) may be */
+};
+
+/*
+ * Opens PATH, a file a network config names, for FLAGS (O_RDONLY, or O_WRONLY|O_APPEND|
+ * O_CREAT with MODE) when it lies beneath a directory of KIND: PATH is normalized
+ * lexically (absolute; "//" and "." dropped; "..", control characters refused), then
+ * opened component by component from that directory without following any symbolic
+ * link, with O_NOFOLLOW|O_NONBLOCK|O_NOCTTY|O_CLOEXEC added; it must be a regular file
+ * with a single link (checked before the open and again with fstat on the descriptor),
+ * or not exist when FLAGS creates it.
+ * Returns 0 and *ret_fd; -EPERM when the rules refuse it (*ret_why, a static string,
+ * says why and names the allowed directories, also when the node settings are unusable);
+ * another -errno when opening failed (the directory or the file is missing, …).
+ */
+int node_open(enum node_dirs kind, const char *path, int flags, mode_t mode, int *ret_fd,
+	      const char **ret_why);
+
+/* The directories of KIND, ", "-separated (static storage); "" when the settings
+ * cannot be loaded. */
+const char *node_dirs_str(enum node_dirs kind);
+
+/* Normalizes the absolute PATH into BUF: 0, -EINVAL (relative, "..", a control
+ * character) or -ENAMETOOLONG. */
+int node_path_normalize(const char *path, char *buf, size_t size);
+
+/* Forget the loaded settings (the unit tests change them). */
+void node_reset(void);
