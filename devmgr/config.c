@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "internal.h"
+#include "ucni/jsoncheck.h"
 
 typedef struct pf_sel {
 	char name[DM_IFNAME_MAX > DM_PCI_ADDR_MAX ? DM_IFNAME_MAX : DM_PCI_ADDR_MAX];
@@ -115,8 +116,15 @@ dm_config *dm_config_free(dm_config *c)
 typedef struct pctx {
 	char *err;
 	size_t errlen;
+	bool quiet; /* DM_CONFIG_QUIET: no value of the text in a message */
 	char path[192];
 } pctx;
+
+/* S, a value or key from the text, as a message may show it. */
+static const char *val(const pctx *x, const char *s)
+{
+	return x->quiet ? "..." : s;
+}
 
 #define FAIL(ctx, r, ...) do { errbuf_set((ctx)->err, (ctx)->errlen, __VA_ARGS__); return (r); } while (0)
 
@@ -184,7 +192,7 @@ static int hex_ids(pctx *x, const cJSON *v, const char *key, uint16_t **ret, siz
 		if (!strncasecmp(s, "0x", 2))
 			s += 2;
 		if (strlen(s) < 1 || strlen(s) > 4 || parse_hex_u32(s, &id) < 0) {
-			errbuf_set(x->err, x->errlen, "%s.%s[%zu]: \"%s\" is not a 16-bit hex id", x->path, key, i, a[i]);
+			errbuf_set(x->err, x->errlen, "%s.%s[%zu]: \"%s\" is not a 16-bit hex id", x->path, key, i, val(x, a[i]));
 			free(ids);
 			free_strs(a, n);
 			return -EINVAL;
@@ -217,7 +225,7 @@ static int pf_sels(pctx *x, const cJSON *v, const char *key, bool pci, pf_sel **
 			r = vf_range_parse(hash + 1, &s[i].range);
 			if (r < 0) {
 				*hash = '#';
-				errbuf_set(x->err, x->errlen, "%s.%s[%zu]: bad VF range in \"%s\"%s", x->path, key, i, a[i],
+				errbuf_set(x->err, x->errlen, "%s.%s[%zu]: bad VF range in \"%s\"%s", x->path, key, i, val(x, a[i]),
 				           r == -ERANGE ? " (a range must ascend and stay below 4096)" : "");
 				goto bad;
 			}
@@ -226,13 +234,13 @@ static int pf_sels(pctx *x, const cJSON *v, const char *key, bool pci, pf_sel **
 		if (pci) {
 			char addr[DM_PCI_ADDR_MAX];
 			if (dm_pci_addr_normalize(a[i], addr) < 0) {
-				errbuf_set(x->err, x->errlen, "%s.%s[%zu]: \"%s\" is not a PCI address", x->path, key, i, a[i]);
+				errbuf_set(x->err, x->errlen, "%s.%s[%zu]: \"%s\" is not a PCI address", x->path, key, i, val(x, a[i]));
 				goto bad;
 			}
 			strcpy(s[i].name, addr);
 		} else {
 			if (!dm_ifname_valid(a[i])) {
-				errbuf_set(x->err, x->errlen, "%s.%s[%zu]: \"%s\" is not an interface name", x->path, key, i, a[i]);
+				errbuf_set(x->err, x->errlen, "%s.%s[%zu]: \"%s\" is not an interface name", x->path, key, i, val(x, a[i]));
 				goto bad;
 			}
 			strcpy(s[i].name, a[i]);
@@ -259,7 +267,7 @@ static int parse_selector(pctx *x, const cJSON *o, selector *s)
 	cJSON_ArrayForEach(v, o) {
 		const char *k = v->string;
 		if (key_repeated(o, v)) {
-			errbuf_set(x->err, x->errlen, "%s: \"%s\" is given twice", x->path, k);
+			errbuf_set(x->err, x->errlen, "%s: \"%s\" is given twice", x->path, val(x, k));
 			r = -EINVAL;
 		} else if (!strcmp(k, "vendors"))
 			r = hex_ids(x, v, k, &s->vendors, &s->n_vendors);
@@ -275,7 +283,7 @@ static int parse_selector(pctx *x, const cJSON *o, selector *s)
 				char addr[DM_PCI_ADDR_MAX], *canon;
 				if (dm_pci_addr_normalize(s->pci_addrs[i], addr) < 0) {
 					errbuf_set(x->err, x->errlen, "%s.pciAddresses[%zu]: \"%s\" is not a PCI address",
-					           x->path, i, s->pci_addrs[i]);
+					           x->path, i, val(x, s->pci_addrs[i]));
 					r = -EINVAL;
 				} else if (!(canon = strdup(addr)))
 					r = -ENOMEM;
@@ -296,7 +304,7 @@ static int parse_selector(pctx *x, const cJSON *o, selector *s)
 			else if (cJSON_IsTrue(v))
 				r = -EOPNOTSUPP, errbuf_set(x->err, x->errlen, "%s.%s: true is not supported by devmgr", x->path, k);
 		} else {
-			errbuf_set(x->err, x->errlen, "%s: unknown selector \"%s\"%s", x->path, k,
+			errbuf_set(x->err, x->errlen, "%s: unknown selector \"%s\"%s", x->path, val(x, k),
 			           !strcmp(k, "acpiIndexes") || !strcmp(k, "ddpProfiles") || !strcmp(k, "pKeys") ||
 			           !strcmp(k, "auxTypes") || !strcmp(k, "vdpaType")
 			           ? " (a device plugin selector devmgr does not support)" : "");
@@ -336,7 +344,7 @@ static int parse_pool(pctx *x, const cJSON *o, pool *p)
 	cJSON_ArrayForEach(v, o) {
 		const char *k = v->string;
 		if (key_repeated(o, v))
-			FAIL(x, -EINVAL, "%s: \"%s\" is given twice", x->path, k);
+			FAIL(x, -EINVAL, "%s: \"%s\" is given twice", x->path, val(x, k));
 		if (!strcmp(k, "resourceName")) {
 			if (!cJSON_IsString(v) || !resource_name_valid(v->valuestring))
 				FAIL(x, -EINVAL, "%s.resourceName: must be a name of letters, digits, '_' and '-' "
@@ -356,7 +364,7 @@ static int parse_pool(pctx *x, const cJSON *o, pool *p)
 		} else if (!strcmp(k, "selectors"))
 			sels = v;
 		else
-			FAIL(x, -EINVAL, "%s: unknown key \"%s\"", x->path, k);
+			FAIL(x, -EINVAL, "%s: unknown key \"%s\"", x->path, val(x, k));
 	}
 	v = cJSON_GetObjectItemCaseSensitive(o, "resourceName");
 	if (!v)
@@ -405,7 +413,7 @@ static int parse_pf(pctx *x, const cJSON *o, dm_pf_spec *pf)
 	cJSON_ArrayForEach(v, o) {
 		const char *k = v->string;
 		if (key_repeated(o, v))
-			FAIL(x, -EINVAL, "%s: \"%s\" is given twice", x->path, k);
+			FAIL(x, -EINVAL, "%s: \"%s\" is given twice", x->path, val(x, k));
 		if (!strcmp(k, "name")) {
 			if (!cJSON_IsString(v) || !dm_ifname_valid(v->valuestring))
 				FAIL(x, -EINVAL, "%s.name: must be an interface name", x->path);
@@ -424,7 +432,7 @@ static int parse_pf(pctx *x, const cJSON *o, dm_pf_spec *pf)
 			pf->num_vfs = v->valueint;
 			have_num = true;
 		} else
-			FAIL(x, -EINVAL, "%s: unknown key \"%s\"", x->path, k);
+			FAIL(x, -EINVAL, "%s: unknown key \"%s\"", x->path, val(x, k));
 	}
 	if (!!pf->name == !!pf->pci)
 		FAIL(x, -EINVAL, "%s: give exactly one of name and pciAddress", x->path);
@@ -435,17 +443,39 @@ static int parse_pf(pctx *x, const cJSON *o, dm_pf_spec *pf)
 
 int dm_config_parse(const char *json, dm_config **ret, char *errbuf, size_t errlen)
 {
-	pctx x = { errbuf, errlen, "" };
+	if (!json)
+		return -EINVAL;
+	return dm_config_parse_text(json, strlen(json), 0, ret, errbuf, errlen);
+}
+
+int dm_config_parse_text(const char *json, size_t len, unsigned flags, dm_config **ret, char *errbuf,
+                         size_t errlen)
+{
+	pctx x = { errbuf, errlen, flags & DM_CONFIG_QUIET, "" };
+	struct json_nul nul;
+	const char *end = NULL;
 	const cJSON *v;
 	int r = 0;
 
 	if (!json || !ret)
 		return -EINVAL;
-	cJSON *root = cJSON_Parse(json);
+	cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, false);
 	if (!root) {
-		const char *at = cJSON_GetErrorPtr();
-		errbuf_set(errbuf, errlen, "not valid JSON (near \"%.20s\")", at ? at : "");
+		size_t at = end && end >= json ? (size_t)(end - json) : 0;
+		if (x.quiet)
+			errbuf_set(errbuf, errlen, "not valid JSON (error at byte %zu)", at);
+		else
+			errbuf_set(errbuf, errlen, "not valid JSON (error at byte %zu, near \"%.20s\")", at,
+			           end ? end : "");
 		return -EINVAL;
+	}
+	/* cJSON cuts a string at \u0000: "ens1f0\u0000x" would select ens1f0 */
+	if (json_find_nul(json, len, &nul)) {
+		cJSON_Delete(root);
+		errbuf_set(errbuf, errlen, "%s%s holds an escaped NUL (\\u0000) at byte %zu",
+		           nul.in_key ? "a key of " : "", nul.path[0] ? nul.path : "the top level",
+		           nul.offset);
+		return -EBADMSG;
 	}
 	dm_config *c = calloc(1, sizeof(*c));
 	if (!c) {
@@ -460,7 +490,7 @@ int dm_config_parse(const char *json, dm_config **ret, char *errbuf, size_t errl
 	cJSON_ArrayForEach(v, root) {
 		const char *k = v->string;
 		if (key_repeated(root, v)) {
-			errbuf_set(errbuf, errlen, "\"%s\" is given twice", k);
+			errbuf_set(errbuf, errlen, "\"%s\" is given twice", val(&x, k));
 			r = -EINVAL;
 			goto out;
 		}
@@ -486,7 +516,7 @@ int dm_config_parse(const char *json, dm_config **ret, char *errbuf, size_t errl
 				for (size_t j = 0; j < i; j++)
 					if (!strcmp(c->pools[j].name, c->pools[i].name)) {
 						errbuf_set(errbuf, errlen, "%s.resourceName: \"%s\" is defined twice",
-						           x.path, c->pools[i].name);
+						           x.path, val(&x, c->pools[i].name));
 						r = -EINVAL;
 						goto out;
 					}
@@ -514,7 +544,7 @@ int dm_config_parse(const char *json, dm_config **ret, char *errbuf, size_t errl
 				i++;
 			}
 		} else {
-			errbuf_set(errbuf, errlen, "unknown key \"%s\" (expected resourceList, pfs)", k);
+			errbuf_set(errbuf, errlen, "unknown key \"%s\" (expected resourceList, pfs)", val(&x, k));
 			r = -EINVAL;
 			goto out;
 		}
@@ -531,7 +561,8 @@ out:
 
 int dm_config_load(const char *path, dm_config **ret, char *errbuf, size_t errlen)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* non-blocking: a FIFO or a device there must not hang the reader; checked below */
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	struct stat st;
 	if (fd < 0) {
 		int e = errno;
@@ -550,6 +581,8 @@ int dm_config_load(const char *path, dm_config **ret, char *errbuf, size_t errle
 	size_t got = 0;
 	while (got < (size_t)st.st_size) {
 		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n < 0)
 			return -errno;
 		if (n == 0)
@@ -558,7 +591,7 @@ int dm_config_load(const char *path, dm_config **ret, char *errbuf, size_t errle
 	}
 	buf[got] = 0;
 	char sub[256] = "";
-	int r = dm_config_parse(buf, ret, sub, sizeof(sub));
+	int r = dm_config_parse_text(buf, got, 0, ret, sub, sizeof(sub));
 	if (r < 0)
 		errbuf_set(errbuf, errlen, "%s: %s", path, sub);
 	return r;

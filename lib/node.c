@@ -326,3 +326,19 @@ int node_open(enum node_dirs kind, const char *path, int flags, mode_t mode, int
 		 d->n ? "" : "none", node_dirs_str(kind));
 	return refuse(ret_why, why_buf);
 }
+
+int node_open_regular(const char *path, int *ret_fd, const char **ret_why)
+{
+	struct stat st;
+	*ret_why = NULL;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int r = fstat(fd, &st) < 0 ? -errno : !S_ISREG(st.st_mode) ? refuse(ret_why, "is not a regular file") : 0;
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	*ret_fd = fd;
+	return 0;
+}

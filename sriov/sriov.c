@@ -2,6 +2,7 @@
  * and record it, save its state, configure it through the PF, move its netdev
  * into the container — and put everything back on DEL, GC or a failed ADD. */
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <linux/if_link.h>
 #include <stdio.h>
@@ -16,7 +17,9 @@
 #include "ucni/ipam.h"
 #include "ucni/ipcfg.h"
 #include "ucni/log.h"
+#include "ucni/jsoncheck.h"
 #include "ucni/netns.h"
+#include "ucni/node.h"
 #include "ucni/vf.h"
 
 #define DEFAULT_POOL_CONFIG "/etc/ucni/devmgr.json"
@@ -326,7 +329,8 @@ static const char *str(const cJSON *o, const char *k)
 
 static int saved_parse(const char *txt, struct saved *o)
 {
-	cJSON *j = txt ? cJSON_Parse(txt) : NULL;
+	/* a string cut at \u0000 would name another netdev or PF: malformed */
+	cJSON *j = txt && !json_find_nul(txt, strlen(txt), NULL) ? cJSON_Parse(txt) : NULL;
 	const char *p;
 	memset(o, 0, sizeof(*o));
 	if (!j || num(j, "format", 0) != SAVED_FORMAT) {
@@ -732,18 +736,46 @@ static void sweep_stale(struct sr *s)
 	dm_record_list_free(list, n);
 }
 
+/* The pool config. A "poolConfig" of the network config is read only from a config
+ * directory the node allows (ucni/node.h); the node's own choice ($DEVMGR_CONFIG, the
+ * installed config, /etc) as it is. Both open non-blocking, regular files only, and no
+ * message quotes the file: the kubelet shows CNI errors in pod events. */
+static int pool_config_load(struct sr *s, dm_config **ret)
+{
+	const char *path = s->c.pool_config, *given = NULL, *why = NULL;
+	char err[256] = "", *text = NULL;
+	size_t len = 0;
+	int fd = -1, r;
+	if (conf_string(s->ctx->conf.root, NULL, "poolConfig", &given) > 0 && *given)
+		r = node_open(NODE_CONFIG_DIRS, path, O_RDONLY, 0, &fd, &why);
+	else
+		r = node_open_regular(path, &fd, &why);
+	if (r == -EPERM)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, r, "invalid config: \"poolConfig\" value \"%s\" %s", path, why);
+	if (r < 0)
+		return cni_fail(r == -ENOENT ? CNI_ERR_INVALID_CONFIG : CNI_ERR_IO, r,
+				"invalid config: \"poolConfig\" %s cannot be opened: %s", path, strerror(-r));
+	r = read_all(fd, 1 << 20, &text, &len);
+	close(fd);
+	if (r < 0)
+		return cni_fail(CNI_ERR_IO, r, "invalid config: \"poolConfig\" %s cannot be read: %s", path,
+				r == -EFBIG ? "larger than 1 MiB" : strerror(-r));
+	r = dm_config_parse_text(text, len, DM_CONFIG_QUIET, ret, err, sizeof(err));
+	free(text);
+	if (r < 0)
+		return cni_fail(r == -EBADMSG ? CNI_ERR_DECODE : CNI_ERR_INVALID_CONFIG, r,
+				"invalid config: \"poolConfig\" %s cannot be used: %s", path, err);
+	return 0;
+}
+
 static int claim_from_pool(struct sr *s, const dm_owner *owner)
 {
-	char err[256] = "";
 	dm_config *cfg = NULL;
 	dm_inventory *inv = NULL;
 	dm_record *rec = NULL;
-	int r = dm_config_load(s->c.pool_config, &cfg, err, sizeof(err));
-	if (r < 0) {
-		r = cni_fail(CNI_ERR_INVALID_CONFIG, r, "invalid config: \"poolConfig\" %s cannot be used: %s",
-			     s->c.pool_config, err[0] ? err : strerror(-r));
+	int r = pool_config_load(s, &cfg);
+	if (r < 0)
 		goto out;
-	}
 	if (dm_config_pool_index(cfg, s->c.pool) < 0) {
 		r = cni_fail(CNI_ERR_INVALID_CONFIG, -ENOENT, "invalid config: \"pool\" value \"%s\" is not defined in %s",
 			     s->c.pool, s->c.pool_config);
@@ -1325,12 +1357,12 @@ static int sriov_status(struct cni_ctx *ctx)
 			goto out;
 		}
 	} else if (s.c.pool) {
-		char err[256] = "";
 		dm_config *cfg = NULL;
 		dm_inventory *inv = NULL;
 		size_t n = 0;
-		r = dm_config_load(s.c.pool_config, &cfg, err, sizeof(err));
-		if (r >= 0 && (r = dm_inventory_load(s.sysfs, 0, &inv)) >= 0) {
+		if ((r = pool_config_load(&s, &cfg)) < 0)
+			goto out;
+		if ((r = dm_inventory_load(s.sysfs, 0, &inv)) >= 0) {
 			int pidx = dm_config_pool_index(cfg, s.c.pool);
 			for (size_t i = 0; pidx >= 0 && i < dm_inventory_count(inv); i++) {
 				const dm_device *d = dm_inventory_get(inv, i);
@@ -1341,8 +1373,8 @@ static int sriov_status(struct cni_ctx *ctx)
 		dm_inventory_free(inv);
 		dm_config_free(cfg);
 		if (n == 0) {
-			r = cni_fail(CNI_ERR_NOT_AVAILABLE, r < 0 ? r : -ENODEV, "pool \"%s\" has no VF with a present PF%s%s",
-				     s.c.pool, err[0] ? ": " : "", err);
+			r = cni_fail(CNI_ERR_NOT_AVAILABLE, r < 0 ? r : -ENODEV, "pool \"%s\" has no VF with a present PF",
+				     s.c.pool);
 			goto out;
 		}
 	}

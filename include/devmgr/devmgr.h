@@ -168,7 +168,19 @@ typedef struct dm_pf_spec {
 	int num_vfs;
 } dm_pf_spec;
 
+/* Flags of dm_config_parse_text(). */
+enum {
+	/* Messages name the key path and the byte offset only, never a value or key of the
+	 * text: for a file read on behalf of someone who may not read it. */
+	DM_CONFIG_QUIET = 1 << 0,
+};
+
+/* -EINVAL for text that is not a valid configuration, -EBADMSG for a string or key that
+ * holds the escape \u0000 (which would cut it). dm_config_load() opens PATH non-blocking
+ * and reads only a regular file of at most 1 MiB. */
 int dm_config_parse(const char *json, dm_config **ret, char *errbuf, size_t errlen);
+int dm_config_parse_text(const char *json, size_t len, unsigned flags, dm_config **ret, char *errbuf,
+                         size_t errlen);
 int dm_config_load(const char *path, dm_config **ret, char *errbuf, size_t errlen);
 dm_config *dm_config_free(dm_config *c);
 size_t dm_config_pool_count(const dm_config *c);

@@ -32,6 +32,11 @@ enum node_dirs {
 int node_open(enum node_dirs kind, const char *path, int flags, mode_t mode, int *ret_fd,
 	      const char **ret_why);
 
+/* Opens PATH, a file the node named (its environment, its defaults), for reading:
+ * non-blocking, and only a regular file (fstat on the descriptor). Returns 0, -EPERM
+ * with *ret_why, or another -errno. */
+int node_open_regular(const char *path, int *ret_fd, const char **ret_why);
+
 /* The directories of KIND, ", "-separated (static storage); "" when the settings
  * cannot be loaded. */
 const char *node_dirs_str(enum node_dirs kind);

@@ -109,7 +109,10 @@ if [ -e /proc/sys/net/ipv6/conf/all/accept_untracked_na ]; then
 	ip netns exec "$GW" sysctl -qw net.ipv6.conf.gw0.accept_untracked_na=1
 fi
 pod=$(mkns ann)
-c=$(conf 1.0.0 ".ipam = {type: \"static\", addresses: [{address: \"10.77.0.12/24\"}, {address: \"2001:db8:77::12/64\"}]} | .logLevel = \"debug\" | .logFile = \"$T_TMP/plugin.log\"")
+# a logFile lies in a directory the node settings allow (tests/security/hostile.sh has the rest)
+mkdir -p "$T_TMP/log" && echo "{\"logDirs\": [\"$T_TMP/log\"]}" >"$T_TMP/node.json"
+CNI_EXTRA_ENV=(UCNI_NODE_CONFIG="$T_TMP/node.json")
+c=$(conf 1.0.0 ".ipam = {type: \"static\", addresses: [{address: \"10.77.0.12/24\"}, {address: \"2001:db8:77::12/64\"}]} | .logLevel = \"debug\" | .logFile = \"$T_TMP/log/plugin.log\"")
 cni ADD "$PLUGIN" "$pod" eth0 ann <<<"$c"
 expect_ok "dual-stack ADD with logging"
 mac=$(jv '.interfaces[0].mac')
@@ -120,11 +123,12 @@ if [ -e /proc/sys/net/ipv6/conf/all/accept_untracked_na ]; then
 fi
 check_eq "IPv6 address is past DAD when ADD returns" "" "$(ip -n "$pod" -6 addr show dev eth0 tentative)"
 check "IPv6 traffic works right away" ip netns exec "$pod" ping -6 -c1 -W2 -q 2001:db8:77::1
-check_match "logFile has the ADD" "info: ADD ann: macvlan eth0 on m0" "$(cat "$T_TMP/plugin.log")"
-check_match "logFile has debug lines" "debug: running .*/static ADD" "$(cat "$T_TMP/plugin.log")"
+check_match "logFile has the ADD" "info: ADD ann: macvlan eth0 on m0" "$(cat "$T_TMP/log/plugin.log")"
+check_match "logFile has debug lines" "debug: running .*/static ADD" "$(cat "$T_TMP/log/plugin.log")"
 cni DEL "$PLUGIN" "$pod" eth0 ann <<<"$c"
-check_match "logFile has the DEL" "DEL ann: macvlan eth0 removed" "$(cat "$T_TMP/plugin.log")"
+check_match "logFile has the DEL" "DEL ann: macvlan eth0 removed" "$(cat "$T_TMP/log/plugin.log")"
 check_eq "logging never reaches stdout or stderr" "" "$CNI_OUT$(cat "$T_TMP/stderr")"
+CNI_EXTRA_ENV=()
 
 # ---------------------------------------------------------------------------
 echo "# CHECK finds what is wrong"

@@ -32,7 +32,9 @@ SYS=$T_TMP/sys STATE=$T_TMP/state IPAMLOG=$T_TMP/ipam.log
 NODE=$(mkns node) || { fail "node netns"; finish; }
 CNI_NODE=$NODE
 CNI_PATH_OVERRIDE=$UCNI_TOP/tests/integ:$UCNI_BIN
-CNI_EXTRA_ENV=(UCNI_SYSFS_ROOT="$SYS" UCNI_STATE_DIR="$STATE")
+# poolConfig files live in $T_TMP/etc, a config directory the node settings allow
+mkdir -p "$T_TMP/etc" && echo "{\"configDirs\": [\"$T_TMP/etc\"]}" >"$T_TMP/node.json"
+CNI_EXTRA_ENV=(UCNI_SYSFS_ROOT="$SYS" UCNI_STATE_DIR="$STATE" UCNI_NODE_CONFIG="$T_TMP/node.json")
 n() { ip -n "$NODE" "$@"; }
 
 VF=(0000:3b:01.0 0000:3b:01.1 0000:3b:01.2 0000:3b:01.3)
@@ -109,7 +111,7 @@ ns=$(mkns mac)
 c=$(conf 1.0.0 "$(jq -nc --arg d "${VF[1]}" '{deviceID: $d, mac: "02:00:00:00:00:01"}')")
 CNI_EXTRA_ENV+=(CNI_ARGS="IgnoreUnknown=1;MAC=02:00:00:00:00:99")
 add "$ns" ctr-mac net1 "$c"
-unset 'CNI_EXTRA_ENV[2]'
+unset 'CNI_EXTRA_ENV[3]'
 # A MAC goes through the PF too; the fake PF cannot take it: a clear error, nothing changed.
 check_eq "mac without a PF that reports the VF: code 102" 102 "$(jv .code)"
 check_match "  ... message names the setting" 'VF settings \(mac\) cannot be applied' "$(jv .msg)"
@@ -242,7 +244,7 @@ else
 		: >"$IPAMLOG"
 		CNI_EXTRA_ENV+=(UCNI_FAULT=sriov.$step)
 		cni ADD "$FPLUGIN" "$ns" net1 ctr-rb <<<"$c"
-		unset 'CNI_EXTRA_ENV[2]'
+		unset 'CNI_EXTRA_ENV[3]'
 		check_match "failure after $step: reported" "fault injected at sriov.$step" "$(jv .msg)"
 		restored 0 "rollback after $step"
 		check_eq "rollback after $step: nothing in the container" "lo" "$(ip -n "$ns" -br link | awk '{print $1}' | xargs)"
@@ -253,7 +255,7 @@ else
 	for step in claim save vf move rename ipam addresses; do
 		CNI_EXTRA_ENV+=(UCNI_FAULT=sriov.$step UCNI_FAULT_KILL=1)
 		cni ADD "$FPLUGIN" "$ns" net1 ctr-kill <<<"$c"
-		unset 'CNI_EXTRA_ENV[3]' 'CNI_EXTRA_ENV[2]'
+		unset 'CNI_EXTRA_ENV[4]' 'CNI_EXTRA_ENV[3]'
 		check_eq "kill -9 after $step: ADD died" 137 "$CNI_RC"
 		del "$ns" ctr-kill net1 "$c"
 		check_eq "kill -9 after $step: DEL exits 0" 0 "$CNI_RC"
@@ -267,13 +269,13 @@ check_eq "IPAM failure: its code (11) is passed on" 11 "$(jv .code)"
 restored 0 "rollback after an IPAM failure"
 
 # --- pools: one VF per ADD, four at once, NUMA hint --------------------------------------
-cat >"$T_TMP/pools.json" <<EOF
+cat >"$T_TMP/etc/pools.json" <<EOF
 {"resourceList": [
   {"resourceName": "fake_vfs", "selectors": [{"pfNames": ["ens1f0#0-3"]}]},
   {"resourceName": "fake_dpdk", "selectors": [{"pciAddresses": ["0000:3b:01.6"]}]}
 ]}
 EOF
-pc=$(conf 1.1.0 "$(jq -nc --arg p "$T_TMP/pools.json" '{pool: "fake_vfs", poolConfig: $p, numaNode: 0}')")
+pc=$(conf 1.1.0 "$(jq -nc --arg p "$T_TMP/etc/pools.json" '{pool: "fake_vfs", poolConfig: $p, numaNode: 0}')")
 pids=()
 for i in 0 1 2 3; do
 	p=$(mkns "pool$i")
@@ -301,7 +303,7 @@ for i in 0 1 2 3; do restored "$i" "pool DEL"; done
 
 # --- a userspace-driver VF: configured, not moved -----------------------------------------
 ns=$(mkns dpdk)
-uc=$(conf 1.1.0 "$(jq -nc --arg p "$T_TMP/pools.json" --argjson i "$(ipam 198.18.1.5/24)" '{pool: "fake_dpdk", poolConfig: $p, ipam: $i}')")
+uc=$(conf 1.1.0 "$(jq -nc --arg p "$T_TMP/etc/pools.json" --argjson i "$(ipam 198.18.1.5/24)" '{pool: "fake_dpdk", poolConfig: $p, ipam: $i}')")
 add "$ns" ctr-dpdk net1 "$uc"
 check_eq "vfio-pci VF: ADD exits 0" 0 "$CNI_RC"
 check_eq "  ... result: pciID, the IP, no MTU" "0000:3b:01.6 198.18.1.5/24 null" "$(jv '"\(.interfaces[0].pciID) \(.ips[0].address) \(.interfaces[0].mtu)"')"
@@ -357,7 +359,7 @@ bad "bad vlanProto" 7 '"vlanProto" has unknown value "802.1x"' '{"deviceID": "00
 bad "bad spoofchk" 7 '"spoofchk" has unknown value "maybe"' '{"deviceID": "0000:3b:01.0", "spoofchk": "maybe"}'
 bad "bad link_state" 7 '"link_state" has unknown value "up"' '{"deviceID": "0000:3b:01.0", "link_state": "up"}'
 bad "min above max rate" 7 '"min_tx_rate" 200 is above "max_tx_rate" 100' '{"deviceID": "0000:3b:01.0", "min_tx_rate": 200, "max_tx_rate": 100}'
-bad "pool not defined" 7 '"pool" value "nope" is not defined' "$(jq -nc --arg p "$T_TMP/pools.json" '{pool: "nope", poolConfig: $p}')"
+bad "pool not defined" 7 '"pool" value "nope" is not defined' "$(jq -nc --arg p "$T_TMP/etc/pools.json" '{pool: "nope", poolConfig: $p}')"
 bad "vlan on a PF without VF support" 102 'VF settings \(vlan\) cannot be applied' '{"deviceID": "0000:3b:01.0", "vlan": 10}'
 restored 0 "refused settings"
 add "$ns" ctr-bad net1 "$(jq -c '.runtimeConfig = {deviceID: "0000:3b:01.1"} | .deviceID = "0000:3b:09.0"' <<<"$(conf 1.0.0)")"
@@ -387,7 +389,7 @@ if [ -x "$FPLUGIN" ]; then
 	# Killed while rolling back: the netdev waits in the container under its host name.
 	CNI_EXTRA_ENV+=(UCNI_FAULT=sriov.rollback UCNI_FAULT_KILL=1)
 	cni ADD "$FPLUGIN" "$ns" net1 ctr-half <<<"$c"
-	unset 'CNI_EXTRA_ENV[3]' 'CNI_EXTRA_ENV[2]'
+	unset 'CNI_EXTRA_ENV[4]' 'CNI_EXTRA_ENV[3]'
 	check_eq "killed in the rollback of a half-done move: ADD died" 137 "$CNI_RC"
 	check_match "  ... the netdev is in the container under its host name" '^ens1f0v3[@ ]' \
 		"$(ip -n "$ns" -br link show ens1f0v3 2>&1)"
