@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 
 #include "internal.h"
+#include "ucni/jsoncheck.h"
 
 static void add_str_or_null(cJSON *o, const char *k, const char *v)
 {
@@ -88,7 +89,7 @@ cJSON *json_record(const dm_record *r, const dm_device *d)
 		add_str_or_null(o, "driver", d->driver);
 		add_int_or_null(o, "numaNode", d->numa_node);
 	}
-	cJSON *data = r->data ? cJSON_Parse(r->data) : NULL;
+	cJSON *data = r->data && !json_find_nul(r->data, strlen(r->data), NULL) ? cJSON_Parse(r->data) : NULL;
 	cJSON_AddItemToObject(o, "data", data ? data : cJSON_CreateNull());
 	return o;
 }

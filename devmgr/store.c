@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "internal.h"
+#include "ucni/jsoncheck.h"
 
 #define STORE_FORMAT "ucni-devmgr-store 1\n"
 #define RECORD_FORMAT "ucni-devmgr-allocation"
@@ -387,7 +388,8 @@ static bool json_uint(const cJSON *v)
 int record_from_json(const char *pci, const char *text, dm_record **ret)
 {
 	bool bad = false;
-	cJSON *o = cJSON_Parse(text);
+	/* a string cut at \u0000 would name another owner or netns */
+	cJSON *o = text && !json_find_nul(text, strlen(text), NULL) ? cJSON_Parse(text) : NULL;
 	if (!o)
 		return -EBADMSG;
 	if (!cJSON_IsObject(o)) {
@@ -940,7 +942,7 @@ int dm_store_set_data(dm_store *s, const char *pci, const char *owner_id, const 
 	if (!s || dm_pci_addr_normalize(pci, addr) < 0 || !dm_owner_id_valid(owner_id))
 		return -EINVAL;
 	if (json) {
-		cJSON *d = cJSON_Parse(json);
+		cJSON *d = json_find_nul(json, strlen(json), NULL) ? NULL : cJSON_Parse(json);
 		if (!d)
 			return -EINVAL;
 		compact = cJSON_PrintUnformatted(d);
