@@ -19,7 +19,9 @@ VERSIONS=(0.3.0 0.3.1 0.4.0 1.0.0 1.1.0)
 STATE=$T_TMP/state
 NET=sriov-vm
 CNI_PATH_OVERRIDE=$UCNI_BIN:$REF_CNI
-CNI_EXTRA_ENV=(UCNI_STATE_DIR="$STATE")
+# a poolConfig lies in a config directory the node settings allow
+mkdir -p "$T_TMP/etc" && echo "{\"configDirs\": [\"$T_TMP/etc\"]}" >"$T_TMP/node.json"
+CNI_EXTRA_ENV=(UCNI_STATE_DIR="$STATE" UCNI_NODE_CONFIG="$T_TMP/node.json")
 section() { echo "# $* [${SECONDS}s]"; }
 
 # ---- helpers ------------------------------------------------------------------
@@ -218,10 +220,10 @@ expect_ok "DEL without CNI_NETNS after the netns is gone"
 restored "DEL without CNI_NETNS" "$PFA" 2 "${A[2]}"
 
 section "pool: four concurrent ADDs, no deviceID"
-cat >"$T_TMP/pools.json" <<EOF
+cat >"$T_TMP/etc/pools.json" <<EOF
 {"resourceList": [{"resourceName": "igb_vfs", "selectors": [{"vendors": ["8086"], "devices": ["10ca"], "drivers": ["igbvf"]}]}]}
 EOF
-pool=$(sed -e "s|/etc/ucni/devmgr.json|$T_TMP/pools.json|" -e 's|"numaNode": 0|"numaNode": -1|' \
+pool=$(sed -e "s|/etc/ucni/devmgr.json|$T_TMP/etc/pools.json|" -e 's|"numaNode": 0|"numaNode": -1|' \
 	-e "s|\"type\": \"host-local\"|\"type\": \"host-local\", \"dataDir\": \"$T_TMP/hl\"|" "$UCNI_TOP/conf/sriov-pool.conflist")
 pc=$(jq -c '.plugins[0] + {cniVersion: .cniVersion, name: .name}' <<<"$pool")
 pids=()
