@@ -469,12 +469,12 @@ int dm_config_parse_text(const char *json, size_t len, unsigned flags, dm_config
 			           end ? end : "");
 		return -EINVAL;
 	}
-	/* cJSON cuts a string at \u0000: "ens1f0\u0000x" would select ens1f0 */
+	/* cJSON cuts a string at a NUL: "ens1f0\u0000x" would select ens1f0 */
 	if (json_find_nul(json, len, &nul)) {
 		cJSON_Delete(root);
-		errbuf_set(errbuf, errlen, "%s%s holds an escaped NUL (\\u0000) at byte %zu",
-		           nul.in_key ? "a key of " : "", nul.path[0] ? nul.path : "the top level",
-		           nul.offset);
+		errbuf_set(errbuf, errlen, "%s%s holds %s at byte %zu", nul.in_key ? "a key of " : "",
+		           nul.path[0] ? nul.path : "the top level",
+		           nul.raw ? "a NUL byte" : "an escaped NUL (\\u0000)", nul.offset);
 		return -EBADMSG;
 	}
 	dm_config *c = calloc(1, sizeof(*c));

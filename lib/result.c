@@ -161,13 +161,13 @@ int cni_json_parse(const char *text, size_t len, const char *what, cJSON **ret)
 				end ? end - text : (ptrdiff_t)0);
 	if (json_find_nul(text, len, &nul)) {
 		cJSON_Delete(j);
+		const char *what_nul = nul.raw ? "a NUL byte" : "an escaped NUL (\\u0000)";
 		if (nul.in_key)
-			return cni_fail(CNI_ERR_DECODE, -EINVAL,
-					"%s: a key of %s%s%s holds an escaped NUL (\\u0000) at byte %zu", what,
+			return cni_fail(CNI_ERR_DECODE, -EINVAL, "%s: a key of %s%s%s holds %s at byte %zu", what,
 					nul.path[0] ? "\"" : "the top-level object", nul.path, nul.path[0] ? "\"" : "",
-					nul.offset);
-		return cni_fail(CNI_ERR_DECODE, -EINVAL, "%s: %s%s%s holds an escaped NUL (\\u0000) at byte %zu",
-				what, nul.path[0] ? "\"" : "the top-level value", nul.path, nul.path[0] ? "\"" : "",
+					what_nul, nul.offset);
+		return cni_fail(CNI_ERR_DECODE, -EINVAL, "%s: %s%s%s holds %s at byte %zu", what,
+				nul.path[0] ? "\"" : "the top-level value", nul.path, nul.path[0] ? "\"" : "", what_nul,
 				nul.offset);
 	}
 	*ret = j;

@@ -1,9 +1,9 @@
-/* The escaped-NUL check of JSON text, shared by the CNI core and devmgr (header only).
+/* The NUL check of JSON text, shared by the CNI core and devmgr (header only).
  *
- * cJSON decodes the escape \u0000 into a NUL byte and keeps its strings NUL-terminated,
- * so "static\u0000x" reads as "static": whatever is checked sees one string, whatever
- * the JSON meant is another. Every JSON text ucni reads is scanned for that escape and
- * refused. The scan follows the text's structure far enough to name where the escape
+ * cJSON decodes the escape \u0000 into a NUL byte, copies a raw NUL byte inside a string
+ * as it is, and keeps its strings NUL-terminated, so "static\u0000x" reads as "static":
+ * whatever is checked sees one string, whatever the JSON meant is another. Every JSON
+ * text ucni reads is scanned for both and refused. The scan follows the text's structure far enough to name where the escape
  * is: its byte offset and the key path ("ipam.type", "prevResult.ips[0].address"). */
 #ifndef UCNI_JSONCHECK_H
 #define UCNI_JSONCHECK_H
@@ -15,8 +15,9 @@
 #define JSON_NUL_DEPTH 32 /* levels named in a path; deeper ones are shown as "..." */
 
 struct json_nul {
-	size_t offset;  /* of the backslash of \u0000 */
-	bool in_key;    /* the escape is in a key of the object PATH names */
+	size_t offset;  /* of the backslash of \u0000, or of the NUL byte */
+	bool raw;       /* a NUL byte, not the escape */
+	bool in_key;    /* it is in a key of the object PATH names */
 	char path[160]; /* "" for the top level */
 };
 
@@ -62,7 +63,7 @@ static inline void json_nul_path_(const char *text, const struct json_nul_frame_
 }
 
 /* Scans the LEN bytes of TEXT. Returns true, with RET (may be NULL) filled, when a string
- * or key holds the escape \u0000; false otherwise. A backslash always takes the next
+ * or key holds the escape \u0000, or the text a NUL byte anywhere; false otherwise. A backslash always takes the next
  * character with it, so "\\u0000" (a backslash, then text) is not a hit. Text that is
  * not JSON may give either answer: the parser refuses it anyway. */
 static inline bool json_find_nul(const char *text, size_t len, struct json_nul *ret)
@@ -73,19 +74,21 @@ static inline bool json_find_nul(const char *text, size_t len, struct json_nul *
 	for (size_t i = 0; i < len; i++) {
 		char c = text[i];
 		struct json_nul_frame_ *top = depth && depth <= JSON_NUL_DEPTH ? &f[depth - 1] : NULL;
+		bool raw = c == 0;
+		if (raw || (in_str && c == '\\' && i + 5 < len && text[i + 1] == 'u' && text[i + 2] == '0' &&
+			    text[i + 3] == '0' && text[i + 4] == '0' && text[i + 5] == '0')) {
+			if (ret) {
+				if (in_str && is_key && top)
+					top->want_key = true; /* name the object, not the half-read key */
+				json_nul_path_(text, f, depth, ret);
+				ret->offset = i;
+				ret->raw = raw;
+				ret->in_key = in_str && is_key;
+			}
+			return true;
+		}
 		if (in_str) {
 			if (c == '\\') {
-				if (i + 5 < len && text[i + 1] == 'u' && text[i + 2] == '0' && text[i + 3] == '0' &&
-				    text[i + 4] == '0' && text[i + 5] == '0') {
-					if (ret) {
-						if (is_key && top)
-							top->want_key = true; /* name the object, not the half-read key */
-						json_nul_path_(text, f, depth, ret);
-						ret->offset = i;
-						ret->in_key = is_key;
-					}
-					return true;
-				}
 				i++;
 			} else if (c == '"') {
 				in_str = false;

@@ -14,7 +14,8 @@
 # escaped in a legit log; poolConfig outside the config directories, a FIFO (returns
 # promptly), a symlink, a directory, "..", secrets never echoed; an escaped NUL (\u0000)
 # in ipam.type, master, name, keys, prevResult, runtimeConfig, args, the pool config and
-# a store record; an empty ipam.type; the node settings file's own rules.
+# a store record, and a raw NUL byte; an empty ipam.type; the node settings file's own
+# rules.
 . "$(dirname "$0")/../lib.sh"
 cd "$UCNI_TOP" || exit 1
 
@@ -58,12 +59,13 @@ snapshot() { echo "$(decoys) $(links) $(records)"; }
 
 # hostile "what" CODE msg-part PLUGIN CONFIG [VERB] — a bad config: its code and message,
 # nothing changed, the secret nowhere in the answer; returns within 20 s (a FIFO must
-# not block it)
+# not block it). CONFIG "@FILE": the config is FILE's bytes (a NUL byte in a variable
+# is lost).
 hostile() {
 	local what=$1 code=$2 part=$3 plugin=$4 config=$5 verb=${6:-ADD} before t0
 	before=$(snapshot)
 	t0=$SECONDS
-	CNI_OUT=$(printf '%s' "$config" | timeout 20 ip netns exec "$NODE" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+	CNI_OUT=$(if [[ "$config" == @* ]]; then cat "${config#@}"; else printf '%s' "$config"; fi | timeout 20 ip netns exec "$NODE" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 		CNI_COMMAND="$verb" CNI_CONTAINERID=ctr-hostile CNI_NETNS=/var/run/netns/$POD CNI_IFNAME=net1 \
 		CNI_PATH="$CNI_PATH_OVERRIDE" "${CNI_EXTRA_ENV[@]}" "$plugin" 2>"$T_TMP/stderr")
 	CNI_RC=$?
@@ -179,6 +181,8 @@ hostile "prevResult address with \\u0000" 6 '"prevResult.ips[0].address"' "$MACV
 hostile "runtimeConfig.mac with \\u0000" 6 '"runtimeConfig.mac"' "$MACVLAN" "$(mconf '.runtimeConfig = {mac: "02:00:00:00:00:01\u0000"}')"
 hostile "args with \\u0000" 6 '"args.cni.ips[0]"' "$MACVLAN" "$(mconf '.args = {cni: {ips: ["10.0.0.1\u0000x"]}}')"
 hostile "DEL with \\u0000 in master" 6 '"master"' "$MACVLAN" "$(mconf '.master = "m0\u0000evil"')" DEL
+mconf '.master = "m0@evil"' | tr '@' '\0' >"$T_TMP/rawnul.json"
+hostile "master with a raw NUL byte" 6 '"master" holds a NUL byte' "$MACVLAN" "@$T_TMP/rawnul.json"
 hostile "an empty ipam.type" 7 '"ipam.type" is empty' "$MACVLAN" "$(mconf '.ipam = {type: ""}')"
 cni ADD "$MACVLAN" "$POD" net1 ctr-l2 <<<"$(mconf '.ipam = {} | .name = "a\\u0000b"')"
 check_eq "\"\\\\u0000\" (a backslash, then text) and \"ipam\": {} are fine" 0 "$CNI_RC"

@@ -147,13 +147,36 @@ static void nul_in_strings(void **s)
 	assert_error(CNI_ERR_DECODE, "at byte 43");
 }
 
+/* cJSON copies a raw NUL byte inside a string as it is: cut there too */
+static void nul_bytes(void **s)
+{
+	static const char text[] = "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"master\":\"m0\0evil\"}";
+	cni_conf_free(&conf);
+	char *raw = malloc(sizeof(text));
+	memcpy(raw, text, sizeof(text));
+	assert_true(cni_conf_parse(&conf, raw, sizeof(text) - 1) < 0);
+	assert_error(CNI_ERR_DECODE, "\"master\" holds a NUL byte at byte 45");
+	/* after the object too */
+	static const char tail[] = "{\"cniVersion\":\"1.0.0\",\"name\":\"n\"}\0x";
+	cni_conf_free(&conf);
+	cni_error_reset();
+	raw = malloc(sizeof(tail));
+	memcpy(raw, tail, sizeof(tail));
+	assert_true(cni_conf_parse(&conf, raw, sizeof(tail) - 1) < 0);
+	assert_error(CNI_ERR_DECODE, "NUL byte");
+}
+
 static void nul_scanner(void **s)
 {
 	struct json_nul n;
+	assert_true(json_find_nul("[\"a\0\"]", 5, &n));
+	assert_true(n.raw);
+	assert_int_equal(n.offset, 3);
 	assert_false(json_find_nul("", 0, &n));
 	assert_false(json_find_nul("\"\\\\u0000\"", 9, &n));
 	assert_true(json_find_nul("\"\\\\\\u0000\"", 10, &n));
 	assert_int_equal(n.offset, 3);
+	assert_false(n.raw);
 	assert_false(json_find_nul("\"\\u000\"", 7, &n)); /* too short */
 	assert_false(json_find_nul("\"\\u0000", 6, &n));   /* cut by the length */
 	assert_true(json_find_nul("[1,[2,{\"a\":[\"\\u0000\"]}]]", 23, &n));
@@ -359,6 +382,7 @@ int main(void)
 		cmocka_unit_test_setup(objects, reset_error),
 		cmocka_unit_test_setup(prev_result, reset_error),
 		cmocka_unit_test_setup(nul_in_strings, reset_error),
+		cmocka_unit_test_setup(nul_bytes, reset_error),
 		cmocka_unit_test_setup(nul_scanner, reset_error),
 		cmocka_unit_test_setup(log_escaping, reset_error),
 		cmocka_unit_test_setup(path_normalize, reset_error),
