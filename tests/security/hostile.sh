@@ -152,7 +152,9 @@ echo "# the node settings file"
 cp "$T_TMP/node.json" "$T_TMP/node-gw.json" && chmod 664 "$T_TMP/node-gw.json"
 CNI_EXTRA_ENV[0]=UCNI_NODE_CONFIG=$T_TMP/node-gw.json
 hostile "a group-writable node file is not used" 7 'writable by root alone' "$MACVLAN" "$(mconf ".logFile = \"$LOG\"")"
-ln -s "$T_TMP/node.json" "$T_TMP/node-link.json"
+cp "$T_TMP/node.json" "$T_TMP/node-nobody.json" && chown nobody "$T_TMP/node-nobody.json"
+CNI_EXTRA_ENV[0]=UCNI_NODE_CONFIG=$T_TMP/node-nobody.json
+hostile "a node file not owned by root is not used" 7 'owned by root' "$MACVLAN" "$(mconf ".logFile = \"$LOG\"")"
 mkfifo "$T_TMP/node-fifo.json"
 CNI_EXTRA_ENV[0]=UCNI_NODE_CONFIG=$T_TMP/node-fifo.json
 hostile "a FIFO as the node file: refused promptly" 7 'not a regular file' "$MACVLAN" "$(mconf ".logFile = \"$LOG\"")"
