@@ -234,6 +234,8 @@ static void path_normalize(void **s)
 static void log_file_rules(void **s)
 {
 	char dir[] = "/tmp/ucni-unit.XXXXXX", node[256], json[512], path[512];
+	if (geteuid() != 0)
+		skip(); /* the node file must be root's */
 	assert_non_null(mkdtemp(dir));
 	snprintf(node, sizeof(node), "%s/node.json", dir);
 	snprintf(path, sizeof(path), "%s/logs", dir);
@@ -267,20 +269,16 @@ static void log_file_rules(void **s)
 	chmod(node, 0664);
 	node_reset();
 	snprintf(json, sizeof(json), "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"logFile\":\"%s/logs/a.log\"}", dir);
-	if (geteuid() == 0) {
-		assert_true(parse(json) < 0);
-		assert_error(CNI_ERR_INVALID_CONFIG, "writable by root alone");
-	}
+	assert_true(parse(json) < 0);
+	assert_error(CNI_ERR_INVALID_CONFIG, "writable by root alone");
 	/* a node file with an unknown key is refused too */
 	chmod(node, 0644);
 	f = fopen(node, "w");
 	fprintf(f, "{\"logdirs\": []}");
 	fclose(f);
 	node_reset();
-	if (geteuid() == 0) {
-		assert_true(parse(json) < 0);
-		assert_error(CNI_ERR_INVALID_CONFIG, "unknown key");
-	}
+	assert_true(parse(json) < 0);
+	assert_error(CNI_ERR_INVALID_CONFIG, "unknown key");
 	unsetenv(NODE_SETTINGS_ENV);
 	node_reset();
 	log_start(LOG_LVL_OFF, -1);
