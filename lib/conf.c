@@ -198,9 +198,11 @@ bad:
 }
 
 /* logLevel and logFile. A logFile the node's rules refuse (outside its log directories,
- * not a regular file, reached through a link) is a config error: nothing is written
- * there. One the rules allow but that cannot be opened (its directory is missing, the
- * disk is full) does not fail the operation: a warning on stderr, no log. */
+ * not a regular file, reached through a link, unusable node settings) is ignored:
+ * nothing is opened or written there, a warning goes to stderr (the runtime's log) and
+ * the operation goes on, as it does when an allowed file cannot be opened (its
+ * directory is missing, the disk is full). A log is a diagnostic: it never decides
+ * whether a pod gets its network, nor whether a DEL can clean up. */
 static int log_open_conf(const cJSON *root)
 {
 	const char *lvl = NULL, *file = NULL, *why = NULL;
@@ -226,12 +228,14 @@ static int log_open_conf(const cJSON *root)
 		return 0;
 #endif
 		r = node_open(NODE_LOG_DIRS, file, O_WRONLY | O_APPEND | O_CREAT, 0600, &fd, &why);
-		if (r == -EPERM)
-			return cni_fail(CNI_ERR_INVALID_CONFIG, r, "invalid config: \"logFile\" value \"%s\" %s", file,
-					why);
 		if (r < 0) {
-			fprintf(stderr, "ucni: \"logFile\" %s cannot be opened (%s): not logging\n", file,
-				strerror(-r));
+			char shown[512];
+			log_escape(shown, sizeof(shown), file);
+			if (r == -EPERM)
+				fprintf(stderr, "ucni: \"logFile\" %s ignored: %s; not logging\n", shown, why);
+			else
+				fprintf(stderr, "ucni: \"logFile\" %s cannot be opened (%s): not logging\n", shown,
+					strerror(-r));
 			return 0;
 		}
 	}

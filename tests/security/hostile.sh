@@ -86,39 +86,63 @@ hostile() {
 	[ $((SECONDS - t0)) -le 10 ] || fail "$what: prompt" "took $((SECONDS - t0)) s"
 }
 
+# ignored "what" msg-part CONFIG — a logFile the node's rules refuse: ADD and DEL go on
+# (exit 0), a warning naming why is on stderr, the decoy tree and the config directory
+# are unchanged, the pod's link is gone after DEL; returns within 20 s each.
+ignored() {
+	local what=$1 part=$2 config=$3 before verb t0 err=
+	before="$(decoys) $(links)"
+	for verb in ADD DEL; do
+		t0=$SECONDS
+		CNI_OUT=$(printf '%s' "$config" | timeout 20 ip netns exec "$NODE" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+			CNI_COMMAND="$verb" CNI_CONTAINERID=ctr-hostile CNI_NETNS=/var/run/netns/$POD CNI_IFNAME=net1 \
+			CNI_PATH="$CNI_PATH_OVERRIDE" "${CNI_EXTRA_ENV[@]}" "$MACVLAN" 2>"$T_TMP/stderr")
+		CNI_RC=$?
+		[ "$CNI_RC" -eq 0 ] || err+="$verb exit $CNI_RC: $CNI_OUT; "
+		[ $((SECONDS - t0)) -le 10 ] || err+="$verb took $((SECONDS - t0)) s; "
+		[ "$verb" = DEL ] || { grep -qF -- "ignored: " "$T_TMP/stderr" && grep -qF -- "$part" "$T_TMP/stderr"; } ||
+			err+="no warning with '$part' on stderr: $(head -c 300 "$T_TMP/stderr"); "
+		[ "$(grep -c . "$T_TMP/stderr")" -le 1 ] || err+="$verb: more than one stderr line; "
+	done
+	if [ -z "$err" ]; then ok "$what → ignored, with a warning"; else fail "$what" "$err"; fi
+	check_eq "$what: nothing changed" "$before" "$(decoys) $(links)"
+}
+
 echo "# logFile: only inside the node's log directories"
-hostile "logFile is the decoy authorized_keys" 7 'is outside the log directories the node allows' \
+ignored "logFile is the decoy authorized_keys" 'is outside the log directories the node allows' \
+	"$(mconf ".logFile = \"$DECOY/authorized_keys\"")"
+check_match "  ... the warning names the allowed directory" "$LOGDIR" "$(cat "$T_TMP/stderr")"
+hostile "logFile the decoy, master with a newline" 7 '"master"' \
 	"$MACVLAN" "$(mconf ".logFile = \"$DECOY/authorized_keys\" | .master = \"m0\nssh-rsa AAAA evil\"")"
-check_match "  ... the message names the allowed directory" "$LOGDIR" "$(jv .msg)"
-hostile "logFile creating a file outside" 7 'outside the log directories' "$MACVLAN" "$(mconf ".logFile = \"$DECOY/new.log\"")"
+ignored "logFile creating a file outside" 'outside the log directories' "$(mconf ".logFile = \"$DECOY/new.log\"")"
 check "  ... not created" test ! -e "$DECOY/new.log"
-hostile "logFile /root/.ssh/authorized_keys" 7 'outside the log directories' "$MACVLAN" "$(mconf '.logFile = "/root/.ssh/authorized_keys"')"
-hostile "logFile with .. out of the log directory" 7 'without ".."' "$MACVLAN" "$(mconf ".logFile = \"$LOGDIR/../decoy/authorized_keys\"")"
-hostile "logFile with ./.. out of the log directory" 7 'without ".."' "$MACVLAN" "$(mconf ".logFile = \"$LOGDIR/./sub/../../decoy/x.log\"")"
-hostile "logFile with a control character" 7 'control characters' "$MACVLAN" "$(mconf ".logFile = \"$LOGDIR/a\nb.log\"")"
+ignored "logFile /root/.ssh/authorized_keys" 'outside the log directories' "$(mconf '.logFile = "/root/.ssh/authorized_keys"')"
+ignored "logFile with .. out of the log directory" 'without ".."' "$(mconf ".logFile = \"$LOGDIR/../decoy/authorized_keys\"")"
+ignored "logFile with ./.. out of the log directory" 'without ".."' "$(mconf ".logFile = \"$LOGDIR/./sub/../../decoy/x.log\"")"
+ignored "logFile with a control character" 'control characters' "$(mconf ".logFile = \"$LOGDIR/a\nb.log\"")"
 ln -s "$DECOY/authorized_keys" "$LOGDIR/link.log"
-hostile "logFile a symlink out of the log directory" 7 'is a symbolic link' "$MACVLAN" "$(mconf ".logFile = \"$LOGDIR/link.log\"")"
+ignored "logFile a symlink out of the log directory" 'is a symbolic link' "$(mconf ".logFile = \"$LOGDIR/link.log\"")"
 ln -s "$DECOY/nothing-yet" "$LOGDIR/dangling.log"
-hostile "logFile a dangling symlink" 7 'is a symbolic link' "$MACVLAN" "$(mconf ".logFile = \"$LOGDIR/dangling.log\"")"
+ignored "logFile a dangling symlink" 'is a symbolic link' "$(mconf ".logFile = \"$LOGDIR/dangling.log\"")"
 check "  ... its target not created" test ! -e "$DECOY/nothing-yet"
 ln -s "$DECOY" "$LOGDIR/sub"
-hostile "logFile beneath a symlinked directory" 7 'lies beneath a symbolic link' "$MACVLAN" "$(mconf ".logFile = \"$LOGDIR/sub/authorized_keys\"")"
+ignored "logFile beneath a symlinked directory" 'lies beneath a symbolic link' "$(mconf ".logFile = \"$LOGDIR/sub/authorized_keys\"")"
 mkfifo "$LOGDIR/fifo.log"
-hostile "logFile a FIFO" 7 'is not a regular file' "$MACVLAN" "$(mconf ".logFile = \"$LOGDIR/fifo.log\"")"
+ignored "logFile a FIFO" 'is not a regular file' "$(mconf ".logFile = \"$LOGDIR/fifo.log\"")"
 ( exec 3<>"$LOGDIR/fifo.log"; sleep 25 ) & reader=$!
 on_exit "kill $reader"
-hostile "logFile a FIFO with a reader" 7 'is not a regular file' "$MACVLAN" "$(mconf ".logFile = \"$LOGDIR/fifo.log\"")"
+ignored "logFile a FIFO with a reader" 'is not a regular file' "$(mconf ".logFile = \"$LOGDIR/fifo.log\"")"
 kill "$reader" 2>/dev/null
 mkdir "$LOGDIR/dir.log"
-hostile "logFile a directory" 7 'is not a regular file' "$MACVLAN" "$(mconf ".logFile = \"$LOGDIR/dir.log\"")"
-hostile "logFile the log directory itself" 7 'is not a regular file' "$MACVLAN" "$(mconf ".logFile = \"$LOGDIR\"")"
+ignored "logFile a directory" 'is not a regular file' "$(mconf ".logFile = \"$LOGDIR/dir.log\"")"
+ignored "logFile the log directory itself" 'is not a regular file' "$(mconf ".logFile = \"$LOGDIR\"")"
 if mknod "$LOGDIR/null.log" c 1 3 2>/dev/null; then
-	hostile "logFile a device" 7 'is not a regular file' "$MACVLAN" "$(mconf ".logFile = \"$LOGDIR/null.log\"")"
+	ignored "logFile a device" 'is not a regular file' "$(mconf ".logFile = \"$LOGDIR/null.log\"")"
 else
 	skip "logFile a device" "mknod not permitted here"
 fi
 if ln "$DECOY/authorized_keys" "$LOGDIR/hard.log" 2>/dev/null; then
-	hostile "logFile a hard link to the decoy" 7 'more than one hard link' "$MACVLAN" "$(mconf ".logFile = \"$LOGDIR/hard.log\"")"
+	ignored "logFile a hard link to the decoy" 'more than one hard link' "$(mconf ".logFile = \"$LOGDIR/hard.log\"")"
 	rm -f "$LOGDIR/hard.log"
 else
 	skip "logFile a hard link" "ln refused"
@@ -151,18 +175,18 @@ cni DEL "$MACVLAN" "$POD" net1 ctr-log <<<"$(mconf)"
 echo "# the node settings file"
 cp "$T_TMP/node.json" "$T_TMP/node-gw.json" && chmod 664 "$T_TMP/node-gw.json"
 CNI_EXTRA_ENV[0]=UCNI_NODE_CONFIG=$T_TMP/node-gw.json
-hostile "a group-writable node file is not used" 7 'writable by root alone' "$MACVLAN" "$(mconf ".logFile = \"$LOG\"")"
+ignored "a group-writable node file is not used" 'writable by root alone' "$(mconf ".logFile = \"$LOG\"")"
 cp "$T_TMP/node.json" "$T_TMP/node-nobody.json" && chown nobody "$T_TMP/node-nobody.json"
 CNI_EXTRA_ENV[0]=UCNI_NODE_CONFIG=$T_TMP/node-nobody.json
-hostile "a node file not owned by root is not used" 7 'owned by root' "$MACVLAN" "$(mconf ".logFile = \"$LOG\"")"
+ignored "a node file not owned by root is not used" 'owned by root' "$(mconf ".logFile = \"$LOG\"")"
 mkfifo "$T_TMP/node-fifo.json"
 CNI_EXTRA_ENV[0]=UCNI_NODE_CONFIG=$T_TMP/node-fifo.json
-hostile "a FIFO as the node file: refused promptly" 7 'not a regular file' "$MACVLAN" "$(mconf ".logFile = \"$LOG\"")"
+ignored "a FIFO as the node file: refused promptly" 'not a regular file' "$(mconf ".logFile = \"$LOG\"")"
 echo '{"logDirs": ["/var/log/../../root"]}' >"$T_TMP/node-bad.json"
 CNI_EXTRA_ENV[0]=UCNI_NODE_CONFIG=$T_TMP/node-bad.json
-hostile "a node file with .. in a directory" 7 'logDirs' "$MACVLAN" "$(mconf ".logFile = \"$LOG\"")"
+ignored "a node file with .. in a directory" 'logDirs' "$(mconf ".logFile = \"$LOG\"")"
 CNI_EXTRA_ENV[0]=UCNI_NODE_CONFIG=$T_TMP/no-such-node.json
-hostile "no node file: /var/log/ucni only" 7 '(/var/log/ucni)' "$MACVLAN" "$(mconf ".logFile = \"$LOG\"")"
+ignored "no node file: /var/log/ucni only" '(/var/log/ucni)' "$(mconf ".logFile = \"$LOG\"")"
 CNI_EXTRA_ENV[0]=UCNI_NODE_CONFIG=$T_TMP/node.json
 cni ADD "$MACVLAN" "$POD" net1 ctr-plain <<<"$(mconf)"
 check_eq "a config naming no file never needs the node file" 0 "$CNI_RC"
