@@ -482,7 +482,7 @@ static int set_vfs(const char *label, const char *pci, int n, bool quiet_unchang
 		if (dm_device_lookup(opt.sysfs_root, pci, &after) < 0)
 			snprintf(where, sizeof(where), "its VF count cannot be read back");
 		else if (after.num_vfs == before.num_vfs)
-			snprintf(where, sizeof(where), "it is back at its old count, %d VFs", after.num_vfs);
+			snprintf(where, sizeof(where), "it is back at its old count, %d", after.num_vfs);
 		else
 			snprintf(where, sizeof(where), "it is now at %d VFs: putting its old count, %d, back failed too",
 			         after.num_vfs, before.num_vfs);
