@@ -418,8 +418,8 @@ static int cmd_show(const char *dev)
 /* ------------------------------------------------------------------- vfs */
 
 /* The PCI address of DEV, a PCI address or a netdev name found as `show` finds it:
- * <root>/class/net/DEV, else the net/DEV of a device on the bus (a tree without
- * class/net). -ENOENT none, -ENODEV a netdev that is not a PCI function. */
+ * <root>/class/net/DEV, or in a tree without class/net the device on the bus with a
+ * net/DEV. -ENOENT none, -ENODEV a netdev that is not a PCI function. */
 static int dev_to_pci(const char *dev, char pci[DM_PCI_ADDR_MAX])
 {
 	char path[PATH_MAX], name[DM_IFNAME_MAX + 8];
@@ -428,7 +428,8 @@ static int dev_to_pci(const char *dev, char pci[DM_PCI_ADDR_MAX])
 	if (!dm_ifname_valid(dev))
 		return -ENOENT;
 	int r = dm_netdev_to_pci(opt.sysfs_root, dev, pci);
-	if (r != -ENOENT && r != -ENOTDIR)
+	snprintf(path, sizeof(path), "%s/class/net", opt.sysfs_root);
+	if ((r != -ENOENT && r != -ENOTDIR) || access(path, F_OK) == 0)
 		return r;
 	snprintf(path, sizeof(path), "%s/bus/pci/devices", opt.sysfs_root);
 	_cleanup_closedir_ DIR *d = opendir(path);
