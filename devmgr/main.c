@@ -607,18 +607,19 @@ static int guard_pfs(const char *cmd, const pf_change *pfs, size_t n, dm_store *
 	dm_store *s = NULL;
 	bool header = false;
 	int held = 0;
+	int r;
 	*ret_s = NULL;
-	if (access(state_dir(), F_OK) < 0)
-		return 0; /* no store: nothing allocated */
-	int r = dm_store_open(state_dir(), &s);
-	if (r < 0) {
-		if (opt.force) {
-			fprintf(stderr, "devmgr: %s --force: allocations not checked: cannot open %s: %s\n", cmd,
-			        state_dir(), strerror(-r));
-			return 0;
-		}
-		return open_store(false, &s); /* its message and exit code */
-	}
+	if (!opt.force) {
+		if ((r = open_store(false, &s)))
+			return r; /* a store that cannot be read: nothing is known to be free */
+		if (!s)
+			return 0; /* no store: nothing allocated */
+	} else if (access(state_dir(), F_OK) == 0 && (r = dm_store_open(state_dir(), &s)) < 0) {
+		fprintf(stderr, "devmgr: %s --force: allocations not checked: cannot open %s: %s\n", cmd, state_dir(),
+		        strerror(-r));
+		return 0;
+	} else if (!s)
+		return 0;
 	for (size_t i = 0; i < n; i++) {
 		r = pf_holders(s, &pfs[i], cmd, &header);
 		if (r < 0) {
