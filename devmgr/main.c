@@ -558,7 +558,8 @@ static int pf_holders(dm_store *s, const pf_change *p, const char *cmd, bool *he
 		free(l.v);
 		return r;
 	}
-	qsort(l.v, l.n, sizeof(*l.v), cmp_vf);
+	if (l.n)
+		qsort(l.v, l.n, sizeof(*l.v), cmp_vf);
 	for (size_t i = 0; i < l.n; i++) {
 		char what[600], sub[32];
 		dm_record *rec = NULL;

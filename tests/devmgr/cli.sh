@@ -1,7 +1,10 @@
 #!/bin/bash
 # devmgr CLI on generated fake sysfs trees: list/show/pools/alloc/release/gc/export/apply/
 # vfs, what libpci sees, and bad input — each with its documented exit code and the store
-# left as it was.
+# left as it was. vfs/apply under allocations (refused, exit 6, owners named; --force), a
+# failed write of sriov_numvfs (the old count back), killed writers' temp files (replaced,
+# swept, gc'ed). watch on the host kernel and in test namespaces (veth): RTM_DELLINK, a
+# receive buffer overrun (resync), SIGTERM during a busy stream.
 #
 #   fake sysfs (tests/fixtures/mkfakesysfs) ──> devmgr --sysfs-root R --state-dir S
 #   R: eno1 (no SR-IOV); ens1f0 8 VFs (6 iavf, 2 vfio-pci); ens1f1 4 VFs, link down;
