@@ -147,9 +147,12 @@ static int store_refused(int r)
 {
 	struct stat st;
 	const char *d = state_dir();
-	if (r == -ENOTDIR || lstat(d, &st) < 0 || !S_ISDIR(st.st_mode))
-		return die(EXIT_STATE, "state directory %s is not a directory (a symlink, a file, or a symlink or file "
-		           "as vfs/ or locks/ in it); refusing to use it", d);
+	if (lstat(d, &st) < 0 || !S_ISDIR(st.st_mode))
+		return die(EXIT_STATE, "state directory %s is not a directory (a symlink or a file); refusing to use it",
+		           d);
+	if (r == -ENOTDIR)
+		return die(EXIT_STATE, "state directory %s: vfs/ or locks/ in it is not a directory (a symlink or a "
+		           "file); refusing to use it", d);
 	if (st.st_uid != geteuid())
 		return die(EXIT_STATE, "state directory %s belongs to uid %u, not to uid %u; refusing to use it", d,
 		           (unsigned)st.st_uid, (unsigned)geteuid());
