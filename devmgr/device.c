@@ -342,6 +342,19 @@ int dm_netdev_to_pci(const char *sysfs_root, const char *netdev, char ret_pci[DM
 	return 0;
 }
 
+/* Fault injection, only in FAULTS=1 builds (as in store.c): UCNI_FAULT=numvfs-set fails
+ * the write of the new VF count with -EIO, numvfs-set-restore also the write back. */
+static bool fault(const char *name)
+{
+#ifdef UCNI_FAULTS
+	const char *f = getenv("UCNI_FAULT");
+	return f && !strcmp(f, name);
+#else
+	(void)name;
+	return false;
+#endif
+}
+
 static int write_int_at(int dirfd, const char *path, int v)
 {
 	char buf[16];
@@ -376,11 +389,17 @@ int dm_pf_set_num_vfs(const char *sysfs_root, const char *pci, int num)
 		return r;
 	if (cur == num)
 		return 0;
-	if (cur != 0 && num != 0) {
+	bool through_zero = cur != 0 && num != 0;
+	if (through_zero) {
 		r = write_int_at(fd, "sriov_numvfs", 0);
 		if (r < 0)
 			return r;
 	}
-	r = write_int_at(fd, "sriov_numvfs", num);
+	r = fault("numvfs-set") || fault("numvfs-set-restore") ? -EIO : write_int_at(fd, "sriov_numvfs", num);
+	if (r < 0 && through_zero) {
+		/* not left at 0: the old count back (the caller reads where it stands) */
+		if (!fault("numvfs-set-restore"))
+			(void)write_int_at(fd, "sriov_numvfs", cur);
+	}
 	return r < 0 ? r : 1;
 }

@@ -13,6 +13,8 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <sys/file.h>
+
 #include <cjson/cJSON.h>
 
 #include "cli.h"
@@ -22,10 +24,10 @@
 
 static struct {
 	const char *sysfs_root, *state_dir, *config;
-	bool json;
+	bool json, force;
 	const char *pool, *owner, *ifname, *netns, *format;
 	int numa, count, timeout;
-} opt = { DM_DEFAULT_SYSFS_ROOT, NULL, NULL, false, NULL, NULL, NULL, NULL, NULL, -1, 0, 0 };
+} opt = { DM_DEFAULT_SYSFS_ROOT, NULL, NULL, false, false, NULL, NULL, NULL, NULL, NULL, -1, 0, 0 };
 
 static void usage(FILE *f)
 {
@@ -34,8 +36,9 @@ static void usage(FILE *f)
 	      "Commands:\n"
 	      "  list [--json]                      PFs with their VFs, and other NICs\n"
 	      "  show DEV [--json]                  one device by PCI address or netdev name\n"
-	      "  vfs PF N                           set the PF's number of VFs\n"
-	      "  apply CONFIG                       provision VF counts and install the pools\n"
+	      "  vfs PF N [--force]                 set the PF's number of VFs (refused while\n"
+	      "                                     any of its VFs is allocated, unless --force)\n"
+	      "  apply CONFIG [--force]             provision VF counts and install the pools\n"
 	      "  pools [--json]                     pool members, free and used\n"
 	      "  alloc --pool P --owner ID [--ifname IF] [--netns PATH] [--numa N] [--json]\n"
 	      "  release (--owner ID [--ifname IF] | DEV) [--json]\n"
@@ -50,7 +53,8 @@ static void usage(FILE *f)
 	      "                     else " DEFAULT_CONFIG ")\n"
 	      "\n"
 	      "Exit codes: 0 ok, 1 failure, 2 usage, 3 bad configuration, 4 not found,\n"
-	      "5 no free VF, 6 busy, 7 not supported, 8 corrupt or foreign state.\n",
+	      "5 no free VF, 6 busy (a VF held or locked; vfs/apply: the PF has allocated VFs),\n"
+	      "7 not supported, 8 corrupt or foreign state.\n",
 	      f);
 }
 
@@ -137,6 +141,28 @@ static int load_config(bool required, dm_config **ret)
 	return 0;
 }
 
+/* Why dm_store_open() refused the state directory (-EPERM, -ENOTDIR): exit 8, the
+ * directory as it was. */
+static int store_refused(int r)
+{
+	struct stat st;
+	const char *d = state_dir();
+	if (lstat(d, &st) < 0 || !S_ISDIR(st.st_mode))
+		return die(EXIT_STATE, "state directory %s is not a directory (a symlink or a file); refusing to use it",
+		           d);
+	if (r == -ENOTDIR)
+		return die(EXIT_STATE, "state directory %s: vfs/ or locks/ in it is not a directory (a symlink or a "
+		           "file); refusing to use it", d);
+	if (st.st_uid != geteuid())
+		return die(EXIT_STATE, "state directory %s belongs to uid %u, not to uid %u; refusing to use it", d,
+		           (unsigned)st.st_uid, (unsigned)geteuid());
+	if (st.st_mode & 022)
+		return die(EXIT_STATE, "state directory %s is writable by group or others (mode %04o); refusing to use "
+		           "it", d, (unsigned)(st.st_mode & 07777));
+	return die(EXIT_STATE, "state directory %s: vfs/ or locks/ in it belongs to another user or is writable by "
+	           "group or others; refusing to use it", d);
+}
+
 /* Opens the store only when it exists (read-only commands must not create it). */
 static int open_store(bool create, dm_store **ret)
 {
@@ -146,6 +172,8 @@ static int open_store(bool create, dm_store **ret)
 	int r = dm_store_open(state_dir(), ret);
 	if (r == -EPROTO)
 		return die(EXIT_STATE, "%s holds something that is not a devmgr store; refusing to touch it", state_dir());
+	if (r == -EPERM || r == -ENOTDIR)
+		return store_refused(r);
 	if (r < 0)
 		return die(exit_code(r) == EXIT_USAGE ? EXIT_FAIL : exit_code(r), "cannot open state directory %s: %s",
 		           state_dir(), strerror(-r));
@@ -392,15 +420,46 @@ static int cmd_show(const char *dev)
 
 /* ------------------------------------------------------------------- vfs */
 
+/* The PCI address of DEV, a PCI address or a netdev name found as `show` finds it:
+ * <root>/class/net/DEV, or in a tree without class/net the device on the bus with a
+ * net/DEV. -ENOENT none, -ENODEV a netdev that is not a PCI function. */
+static int dev_to_pci(const char *dev, char pci[DM_PCI_ADDR_MAX])
+{
+	char path[PATH_MAX], name[DM_IFNAME_MAX + 8];
+	if (dm_pci_addr_normalize(dev, pci) >= 0)
+		return 0;
+	if (!dm_ifname_valid(dev))
+		return -ENOENT;
+	int r = dm_netdev_to_pci(opt.sysfs_root, dev, pci);
+	snprintf(path, sizeof(path), "%s/class/net", opt.sysfs_root);
+	if ((r != -ENOENT && r != -ENOTDIR) || access(path, F_OK) == 0)
+		return r;
+	snprintf(path, sizeof(path), "%s/bus/pci/devices", opt.sysfs_root);
+	_cleanup_closedir_ DIR *d = opendir(path);
+	if (!d)
+		return -ENOENT;
+	snprintf(name, sizeof(name), "net/%s", dev);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		char sub[sizeof(de->d_name) + sizeof(name)];
+		if (!pci_addr_valid(de->d_name))
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", de->d_name, name);
+		if (faccessat(dirfd(d), sub, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+			str_copy(pci, DM_PCI_ADDR_MAX, de->d_name);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 static int resolve_pf(const char *arg, char pci[DM_PCI_ADDR_MAX])
 {
-	int r = dm_pci_addr_normalize(arg, pci);
-	if (r < 0) {
-		r = dm_netdev_to_pci(opt.sysfs_root, arg, pci);
-		if (r < 0)
-			return die(r == -ENOENT || r == -EINVAL ? EXIT_NOT_FOUND : EXIT_UNSUPPORTED,
-			           "%s: no PCI device or netdev of that name", arg);
-	}
+	int r = dev_to_pci(arg, pci);
+	if (r < 0)
+		return die(r == -ENOENT || r == -EINVAL ? EXIT_NOT_FOUND : EXIT_UNSUPPORTED,
+		           r == -ENODEV ? "%s: a netdev that is not a PCI function" : "%s: no PCI device or netdev of that name",
+		           arg);
 	dm_device d;
 	r = dm_device_lookup(opt.sysfs_root, pci, &d);
 	if (r < 0)
@@ -420,9 +479,20 @@ static int set_vfs(const char *label, const char *pci, int n, bool quiet_unchang
 		return die(EXIT_UNSUPPORTED, "%s: %d VFs requested but sriov_totalvfs is %d", label, n, before.total_vfs);
 	if (r == -ENODEV)
 		return die(EXIT_UNSUPPORTED, "%s: not an SR-IOV physical function", label);
-	if (r < 0)
-		return die(exit_code(r) == EXIT_USAGE ? EXIT_FAIL : exit_code(r), "%s: cannot set sriov_numvfs to %d: %s",
-		           label, n, strerror(-r));
+	if (r < 0) {
+		/* where the PF stands now: the library put the old count back if it could */
+		char where[128];
+		dm_device after;
+		if (dm_device_lookup(opt.sysfs_root, pci, &after) < 0)
+			snprintf(where, sizeof(where), "its VF count cannot be read back");
+		else if (after.num_vfs == before.num_vfs)
+			snprintf(where, sizeof(where), "it is back at its old count, %d", after.num_vfs);
+		else
+			snprintf(where, sizeof(where), "it is now at %d VFs: putting its old count, %d, back failed too",
+			         after.num_vfs, before.num_vfs);
+		return die(exit_code(r) == EXIT_USAGE ? EXIT_FAIL : exit_code(r), "%s: cannot set sriov_numvfs to %d: %s; %s",
+		           label, n, strerror(-r), where);
+	}
 	const char *name = before.netdev[0] ? before.netdev : label;
 	if (r > 0)
 		printf("%s (%s): numVfs %d -> %d\n", name, pci, before.num_vfs, n);
@@ -438,40 +508,158 @@ static int parse_count(const char *s, int *ret)
 	return 0;
 }
 
+/* A PF whose VF count is about to change. */
+typedef struct pf_change {
+	const char *label;
+	char pci[DM_PCI_ADDR_MAX];
+	int num;
+} pf_change;
+
+typedef struct vf_ent {
+	int index;
+	char pci[DM_PCI_ADDR_MAX];
+} vf_ent;
+
+typedef struct vf_list {
+	vf_ent *v;
+	size_t n;
+} vf_list;
+
+static int collect_vf(int index, const char *vf_pci, void *arg)
+{
+	vf_list *l = arg;
+	vf_ent *v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	l->v = v;
+	v[l->n].index = index;
+	str_copy(v[l->n].pci, sizeof(v[l->n].pci), vf_pci);
+	l->n++;
+	return 0;
+}
+
+static int cmp_vf(const void *a, const void *b)
+{
+	return ((const vf_ent *)a)->index - ((const vf_ent *)b)->index;
+}
+
+/* Tells on stderr who holds the VFs of PF (its current virtfn links): a record (live,
+ * stale or corrupt) or a lock another process holds. Each VF's lock is taken (without
+ * waiting) and stays held in S until S is freed, so no allocation lands on the PF while
+ * its count changes. Returns how many are held, or -errno. */
+static int pf_holders(dm_store *s, const pf_change *p, const char *cmd, bool *header)
+{
+	char path[PATH_MAX];
+	vf_list l = { NULL, 0 };
+	int held = 0;
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s", opt.sysfs_root, p->pci);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int r = pf_for_each_virtfn(fd, collect_vf, &l);
+	if (r < 0) {
+		free(l.v);
+		return r;
+	}
+	if (l.n)
+		qsort(l.v, l.n, sizeof(*l.v), cmp_vf);
+	for (size_t i = 0; i < l.n; i++) {
+		char what[600], sub[32];
+		dm_record *rec = NULL;
+		dm_device nd;
+		int e = dm_store_lock_vf(s, l.v[i].pci, false);
+		if (e == -EWOULDBLOCK)
+			snprintf(what, sizeof(what), "locked: an allocation or a CNI call is at work on it");
+		else if (e < 0 && e != -EROFS) {
+			held = e; /* a read-only store takes no new allocation: no lock needed */
+			break;
+		} else if ((e = dm_store_get(s, l.v[i].pci, &rec)) == -ENOENT)
+			continue;
+		else if (e < 0)
+			snprintf(what, sizeof(what), "corrupt record (`devmgr release %s` removes it)", l.v[i].pci);
+		else {
+			snprintf(what, sizeof(what), "owner %s%s%s%s%s%s", rec->owner, rec->ifname ? ", ifname " : "",
+			         rec->ifname ? rec->ifname : "", rec->pool ? ", pool " : "", rec->pool ? rec->pool : "",
+			         dm_record_is_stale(rec) ? " (stale: its netns is gone; `devmgr gc` releases it)" : "");
+			dm_record_free(rec);
+		}
+		if (!*header) {
+			if (opt.force)
+				fprintf(stderr, "devmgr: %s --force: changing the VF count of %s (%s) takes these VFs from "
+				        "their owners:\n", cmd, p->label, p->pci);
+			else
+				fprintf(stderr, "devmgr: %s: %s (%s) has allocated VFs; its VF count stays as it is "
+				        "(--force changes it anyway):\n", cmd, p->label, p->pci);
+			*header = true;
+		}
+		memset(&nd, 0, sizeof(nd));
+		snprintf(sub, sizeof(sub), "virtfn%d/net", l.v[i].index);
+		read_netdev_name_at(fd, sub, &nd);
+		fprintf(stderr, "devmgr:   vf%d %s%s%s: %s\n", l.v[i].index, l.v[i].pci, nd.netdev[0] ? " " : "", nd.netdev,
+		        what);
+		held++;
+	}
+	free(l.v);
+	return held;
+}
+
+/* Before the VF counts of PFS change: refuses (exit 6, naming every holder) when any of
+ * their VFs is allocated or locked, unless --force; otherwise *RET_S (NULL without a
+ * store) holds every VF lock of those PFs until the caller frees it. */
+static int guard_pfs(const char *cmd, const pf_change *pfs, size_t n, dm_store **ret_s)
+{
+	dm_store *s = NULL;
+	bool header = false;
+	int held = 0;
+	int r;
+	*ret_s = NULL;
+	if (!opt.force) {
+		if ((r = open_store(false, &s)))
+			return r; /* a store that cannot be read: nothing is known to be free */
+		if (!s)
+			return 0; /* no store: nothing allocated */
+	} else if (access(state_dir(), F_OK) == 0 && (r = dm_store_open(state_dir(), &s)) < 0) {
+		fprintf(stderr, "devmgr: %s --force: allocations not checked: cannot open %s: %s\n", cmd, state_dir(),
+		        strerror(-r));
+		return 0;
+	} else if (!s)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		r = pf_holders(s, &pfs[i], cmd, &header);
+		if (r < 0) {
+			dm_store_free(s);
+			return die(EXIT_FAIL, "%s: cannot check the allocations on %s (%s): %s", cmd, pfs[i].label,
+			           pfs[i].pci, strerror(-r));
+		}
+		held += r;
+	}
+	if (held && !opt.force) {
+		dm_store_free(s);
+		return die(EXIT_BUSY, "%s: %d VF%s allocated or locked; nothing changed", cmd, held, held == 1 ? "" : "s");
+	}
+	*ret_s = s;
+	return 0;
+}
+
 static int cmd_vfs(const char *pf, const char *num)
 {
-	char pci[DM_PCI_ADDR_MAX];
-	int n, r;
-	if (parse_count(num, &n) < 0)
+	pf_change p = { pf, "", 0 };
+	dm_device d;
+	dm_store *s = NULL;
+	int r;
+	if (parse_count(num, &p.num) < 0)
 		return die(EXIT_USAGE, "vfs: \"%s\" is not a VF count", num);
-	if ((r = resolve_pf(pf, pci)))
+	if ((r = resolve_pf(pf, p.pci)))
 		return r;
-	r = set_vfs(pf, pci, n, false);
+	/* a count that does not change takes no allocation away */
+	if (dm_device_lookup(opt.sysfs_root, p.pci, &d) >= 0 && d.num_vfs != p.num && (r = guard_pfs("vfs", &p, 1, &s)))
+		return r;
+	r = set_vfs(pf, p.pci, p.num, false);
+	dm_store_free(s);
 	return r ? r : EXIT_OK;
 }
 
 /* ----------------------------------------------------------------- apply */
-
-static int write_file_atomic(const char *dir, const char *name, const char *text)
-{
-	char tmp[PATH_MAX], final[PATH_MAX];
-	snprintf(tmp, sizeof(tmp), "%s/.%s.%d", dir, name, (int)getpid());
-	snprintf(final, sizeof(final), "%s/%s", dir, name);
-	/* O_EXCL: never write into an existing file (a leftover, or a hard link elsewhere) */
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	size_t len = strlen(text);
-	int e = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0 ? 0 : -(errno ? errno : EIO);
-	close(fd);
-	if (e == 0 && rename(tmp, final) < 0)
-		e = -errno;
-	if (e < 0)
-		unlink(tmp);
-	return e;
-}
 
 static char *read_text(const char *path)
 {
@@ -512,11 +700,12 @@ static int cmd_apply(const char *file)
 		return die(EXIT_CONFIG, "%s", err);
 
 	/* check every PF before changing any */
-	size_t n = dm_config_pf_count(c);
+	size_t n = dm_config_pf_count(c), n_change = 0;
 	char (*pcis)[DM_PCI_ADDR_MAX] = calloc(n ? n : 1, DM_PCI_ADDR_MAX);
-	if (!pcis) {
-		dm_config_free(c);
-		return die(EXIT_FAIL, "out of memory");
+	pf_change *change = calloc(n ? n : 1, sizeof(*change));
+	if (!pcis || !change) {
+		r = die(EXIT_FAIL, "out of memory");
+		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
 		const dm_pf_spec *p = dm_config_pf(c, i);
@@ -524,12 +713,21 @@ static int cmd_apply(const char *file)
 		const char *label = p->name ? p->name : p->pci;
 		if ((r = resolve_pf(label, pcis[i])))
 			goto out;
-		if (dm_device_lookup(opt.sysfs_root, pcis[i], &d) >= 0 && p->num_vfs > d.total_vfs) {
+		if (dm_device_lookup(opt.sysfs_root, pcis[i], &d) < 0)
+			continue; /* set_vfs() tells */
+		if (p->num_vfs > d.total_vfs) {
 			r = die(EXIT_UNSUPPORTED, "pfs[%zu] %s: numVfs %d exceeds sriov_totalvfs %d", i, label, p->num_vfs,
 			        d.total_vfs);
 			goto out;
 		}
+		if (d.num_vfs != p->num_vfs) {
+			change[n_change] = (pf_change){ label, "", p->num_vfs };
+			str_copy(change[n_change++].pci, DM_PCI_ADDR_MAX, pcis[i]);
+		}
 	}
+	/* no PF changes under allocations: all checked before any changes */
+	if ((r = guard_pfs("apply", change, n_change, &s)))
+		goto out;
 	int changes = 0;
 	for (size_t i = 0; i < n; i++) {
 		const dm_pf_spec *p = dm_config_pf(c, i);
@@ -543,6 +741,7 @@ static int cmd_apply(const char *file)
 			goto out;
 		changes++;
 	}
+	s = dm_store_free(s);
 
 	/* the pools become the default configuration of later commands */
 	text = read_text(file);
@@ -552,13 +751,12 @@ static int cmd_apply(const char *file)
 	}
 	if ((r = open_store(true, &s)))
 		goto out;
-	dm_store_free(s);
 	snprintf(path, sizeof(path), "%s/config.json", state_dir());
 	old = read_text(path);
 	if (old && !strcmp(old, text))
 		printf("pools: %zu, unchanged\n", dm_config_pool_count(c));
 	else {
-		int e = write_file_atomic(state_dir(), "config.json", text);
+		int e = dm_store_install_config(s, text);
 		if (e < 0) {
 			r = die(EXIT_FAIL, "cannot install %s: %s", path, strerror(-e));
 			goto out;
@@ -569,6 +767,8 @@ static int cmd_apply(const char *file)
 	printf("apply: %d change%s\n", changes, changes == 1 ? "" : "s");
 	r = EXIT_OK;
 out:
+	dm_store_free(s);
+	free(change);
 	free(pcis);
 	dm_config_free(c);
 	return r;
@@ -937,7 +1137,7 @@ static int cmd_export(void)
 /* ------------------------------------------------------------------ main */
 
 enum { O_SYSFS = 256, O_STATE, O_CONFIG, O_JSON, O_POOL, O_OWNER, O_IFNAME, O_NETNS, O_NUMA, O_FORMAT, O_COUNT,
-       O_TIMEOUT, O_VERSION };
+       O_TIMEOUT, O_FORCE, O_VERSION };
 
 int main(int argc, char **argv)
 {
@@ -954,13 +1154,14 @@ int main(int argc, char **argv)
 		{ "format", required_argument, NULL, O_FORMAT },
 		{ "count", required_argument, NULL, O_COUNT },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "force", no_argument, NULL, O_FORCE },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	/* which command may use which option */
 	static const struct { const char *cmd; const char *opts; } allowed[] = {
-		{ "list", "j" }, { "show", "j" }, { "vfs", "" }, { "apply", "" }, { "pools", "j" },
+		{ "list", "j" }, { "show", "j" }, { "vfs", "F" }, { "apply", "F" }, { "pools", "j" },
 		{ "alloc", "jpoinm" }, { "release", "joi" }, { "gc", "j" }, { "export", "f" }, { "watch", "ct" },
 	};
 	char used[16] = "";
@@ -978,6 +1179,7 @@ int main(int argc, char **argv)
 		case O_IFNAME: opt.ifname = optarg; tag = 'i'; break;
 		case O_NETNS: opt.netns = optarg; tag = 'n'; break;
 		case O_FORMAT: opt.format = optarg; tag = 'f'; break;
+		case O_FORCE: opt.force = true; tag = 'F'; break;
 		case O_NUMA:
 			if (parse_count(optarg, &opt.numa) < 0)
 				return die(EXIT_USAGE, "--numa: \"%s\" is not a NUMA node number", optarg);
@@ -1025,7 +1227,7 @@ int main(int argc, char **argv)
 				    (*u == 'o' && o->val == O_OWNER) || (*u == 'i' && o->val == O_IFNAME) ||
 				    (*u == 'n' && o->val == O_NETNS) || (*u == 'm' && o->val == O_NUMA) ||
 				    (*u == 'f' && o->val == O_FORMAT) || (*u == 'c' && o->val == O_COUNT) ||
-				    (*u == 't' && o->val == O_TIMEOUT))
+				    (*u == 't' && o->val == O_TIMEOUT) || (*u == 'F' && o->val == O_FORCE))
 					return die(EXIT_USAGE, "%s: option --%s does not apply", cmd, o->name);
 		}
 #define NARGS(min, max, what)                                                             \
@@ -1041,10 +1243,10 @@ int main(int argc, char **argv)
 		NARGS(1, 1, "DEV [--json]");
 		return cmd_show(args[0]);
 	} else if (!strcmp(cmd, "vfs")) {
-		NARGS(2, 2, "PF N");
+		NARGS(2, 2, "PF N [--force]");
 		return cmd_vfs(args[0], args[1]);
 	} else if (!strcmp(cmd, "apply")) {
-		NARGS(1, 1, "CONFIG");
+		NARGS(1, 1, "CONFIG [--force]");
 		return cmd_apply(args[0]);
 	} else if (!strcmp(cmd, "pools")) {
 		NARGS(0, 0, "[--json]");

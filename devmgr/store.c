@@ -4,7 +4,11 @@
  *   store.lock          shared by every operation, exclusive for gc
  *   locks/<pci>.lock    the VF's lock (never removed: an unlinked lock file would let two
  *                       processes hold "the" lock at once)
- *   vfs/<pci>.json      the record; vfs/.tmp.<pci>.<pid> while one is being written */
+ *   vfs/<pci>.json      the record; vfs/.tmp.<pci> while one is being written (under the
+ *                       VF's lock, so a temp file whose VF lock is free is a leftover)
+ *   config.json         the configuration `devmgr apply` installed (.config.json.tmp while
+ *                       written, under store.lock held exclusively, as .format.tmp)
+ * store.lock's modification time is when the last sweep of leftover temp files ran. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -24,6 +28,8 @@
 #define RECORD_FORMAT "ucni-devmgr-allocation"
 #define RECORD_VERSION 1
 #define RECORD_MAX (1 << 20)
+/* Seconds between two sweeps of vfs/ for leftover temp files (see sweep_tmp()). */
+#define SWEEP_INTERVAL 60
 
 typedef struct held_lock {
 	char pci[DM_PCI_ADDR_MAX];
@@ -66,19 +72,45 @@ static int mkdir_parents(const char *path)
 		if (*p != '/')
 			continue;
 		*p = 0;
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
 			return -errno;
 		*p = '/';
 	}
 	return 0;
 }
 
+/* The rule for a directory of the store (the same as lib/state.c's): a real directory
+ * (opened with O_NOFOLLOW, so never a symlink), owned by the effective uid, not writable
+ * by group or others. One that fails is refused as it is: -ENOTDIR, or -EPERM. A
+ * directory this process has just made (CREATED) is set to 0700 whatever the umask. */
+static int dir_trusted(int fd, bool created)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	if (st.st_uid != geteuid() || (st.st_mode & 022))
+		return -EPERM;
+	if (created && (st.st_mode & 07777) != 0700 && fchmod(fd, 0700) < 0)
+		return -errno;
+	return 0;
+}
+
 static int open_subdir(int dirfd, const char *name)
 {
-	if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
+	bool created = mkdirat(dirfd, name, 0700) == 0;
+	if (!created && errno != EEXIST)
 		return -errno;
 	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+	if (fd < 0)
+		return errno == ELOOP ? -ENOTDIR : -errno;
+	int r = dir_trusted(fd, created);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
 }
 
 static bool known_entry(const char *n)
@@ -89,7 +121,8 @@ static bool known_entry(const char *n)
 
 /* A new temporary file: never an existing one, which might be a hard link to a file
  * elsewhere (O_TRUNC would empty it and the rename would adopt it) or a leftover of a
- * crashed writer that had our pid. -1 with errno set on failure. */
+ * crashed writer (temp names are per target and written under the target's lock, so an
+ * existing one is never another live writer's). -1 with errno set on failure. */
 static int create_tmp(int dirfd, const char *name)
 {
 	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -112,43 +145,95 @@ static int open_lock_file(int dirfd, const char *name)
 	return fd;
 }
 
-/* A fresh directory gets the format marker; one with foreign content is refused. */
-static int check_format(int dirfd)
+static int write_all(int fd, const char *buf, size_t len);
+static int store_lock(dm_store *s, int how);
+static void store_unlock(dm_store *s);
+
+/* The store's one way to write a file: TMP (a name of its own per target, in DIRFD) made
+ * with O_EXCL, written, fsync'ed, renamed over NAME, then the directory fsync'ed. A crash
+ * at any point leaves the old NAME or the new one, plus perhaps TMP, which the next writer
+ * of NAME replaces and gc removes. The caller holds the lock that covers NAME. */
+static int atomic_write(dm_store *s, int dirfd, const char *tmp, const char *name, const char *text, size_t len)
+{
+	int fd = create_tmp(dirfd, tmp);
+	if (fd < 0)
+		return -errno;
+	size_t half = len / 2;
+	int e = fault_point(s, "write-tmp-created");
+	if (e >= 0)
+		e = write_all(fd, text, half);
+	if (e >= 0)
+		e = fault_point(s, "write-tmp-half");
+	if (e >= 0)
+		e = write_all(fd, text + half, len - half);
+	if (e >= 0)
+		e = fault_point(s, "write-tmp-written");
+	if (e >= 0 && fsync(fd) < 0)
+		e = -errno;
+	close(fd);
+	if (e >= 0)
+		e = fault_point(s, "write-synced");
+	if (e >= 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+		e = -errno;
+	if (e < 0) {
+		unlinkat(dirfd, tmp, 0);
+		return e;
+	}
+	e = fault_point(s, "write-renamed");
+	if (e < 0)
+		return e; /* the file is in place; like a failed fsync, reported */
+	return fsync(dirfd) < 0 ? -errno : 0;
+}
+
+/* 0 when DIRFD has our format marker, -ENOENT when it has none, -EPROTO when it has
+ * another (or a link there). */
+static int read_format(int dirfd)
 {
 	char buf[64];
-	ssize_t n = -1;
-	_cleanup_close_ int fd = openat(dirfd, "format", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd >= 0) {
-		n = read(fd, buf, sizeof(buf) - 1);
-		if (n < 0)
-			return -errno;
-		buf[n] = 0;
-		return strcmp(buf, STORE_FORMAT) ? -EPROTO : 0;
-	}
-	if (errno != ENOENT)
+	_cleanup_close_ int fd = openat(dirfd, "format", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
 		return errno == ELOOP ? -EPROTO : -errno;
-
-	_cleanup_closedir_ DIR *d = opendir_at(dirfd, ".");
-	if (!d)
+	struct stat st;
+	if (fstat(fd, &st) < 0)
 		return -errno;
-	struct dirent *de;
-	while ((de = readdir(d)))
-		if (!known_entry(de->d_name))
-			return -EPROTO;
-
-	char tmp[32];
-	snprintf(tmp, sizeof(tmp), ".format.%d", (int)getpid());
-	_cleanup_close_ int wfd = create_tmp(dirfd, tmp);
-	if (wfd < 0)
+	if (!S_ISREG(st.st_mode))
+		return -EPROTO;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0)
 		return -errno;
-	if (write(wfd, STORE_FORMAT, strlen(STORE_FORMAT)) != (ssize_t)strlen(STORE_FORMAT) || fsync(wfd) < 0) {
-		int e = errno ? errno : EIO;
-		unlinkat(dirfd, tmp, 0);
-		return -e;
+	buf[n] = 0;
+	return strcmp(buf, STORE_FORMAT) ? -EPROTO : 0;
+}
+
+/* Decides whether the directory is a store before anything in it changes: with our
+ * format marker it is; without one it becomes one only when it holds nothing but what a
+ * store holds (empty, or a store whose first open was interrupted), and only then are
+ * store.lock and the marker made. Anything else: -EPROTO, the directory untouched. */
+static int check_format(dm_store *s)
+{
+	int r = read_format(s->dirfd);
+	if (r != -ENOENT)
+		return r;
+	{
+		_cleanup_closedir_ DIR *d = opendir_at(s->dirfd, ".");
+		if (!d)
+			return -errno;
+		struct dirent *de;
+		while ((de = readdir(d)))
+			if (!known_entry(de->d_name))
+				return -EPROTO;
 	}
-	if (renameat(dirfd, tmp, dirfd, "format") < 0)
+	s->storefd = open_lock_file(s->dirfd, "store.lock");
+	if (s->storefd < 0)
 		return -errno;
-	return fsync(dirfd) < 0 ? -errno : 0;
+	/* exclusive: two first opens write the marker one after the other */
+	if ((r = store_lock(s, LOCK_EX)) < 0)
+		return r;
+	r = read_format(s->dirfd);
+	if (r == -ENOENT)
+		r = atomic_write(s, s->dirfd, ".format.tmp", "format", STORE_FORMAT, strlen(STORE_FORMAT));
+	store_unlock(s);
+	return r;
 }
 
 dm_store *dm_store_free(dm_store *s)
@@ -173,7 +258,6 @@ dm_store *dm_store_free(dm_store *s)
 
 int dm_store_open(const char *state_dir, dm_store **ret)
 {
-	struct stat st;
 	int r;
 
 	if (!ret)
@@ -184,7 +268,8 @@ int dm_store_open(const char *state_dir, dm_store **ret)
 	r = mkdir_parents(dir);
 	if (r < 0)
 		return r;
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+	bool created = mkdir(dir, 0700) == 0;
+	if (!created && errno != EEXIST)
 		return -errno;
 
 	dm_store *s = calloc(1, sizeof(*s));
@@ -196,22 +281,14 @@ int dm_store_open(const char *state_dir, dm_store **ret)
 		r = -errno;
 		goto fail;
 	}
-	if (fstat(s->dirfd, &st) < 0) {
-		r = -errno;
+	/* nothing is changed before the directory passed the rule and check_format() */
+	if ((r = dir_trusted(s->dirfd, created)) < 0)
 		goto fail;
-	}
-	if (st.st_uid != geteuid()) {
-		r = -EPERM;
-		goto fail;
-	}
-	if ((st.st_mode & 077) && fchmod(s->dirfd, 0700) < 0) {
-		r = -errno;
-		goto fail;
-	}
-	r = check_format(s->dirfd);
+	r = check_format(s);
 	if (r < 0)
 		goto fail;
-	s->storefd = open_lock_file(s->dirfd, "store.lock");
+	if (s->storefd < 0)
+		s->storefd = open_lock_file(s->dirfd, "store.lock");
 	if (s->storefd < 0) {
 		r = -errno;
 		goto fail;
@@ -513,46 +590,64 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-/* temp file, fsync, rename over the record, fsync the directory: a crash at any point
- * leaves either the old record or the new one, plus perhaps a temp file gc removes. */
+/* Removes the leftover temp files in vfs/: a name ".tmp.<pci>" (or ".tmp.<pci>.<pid>", as
+ * older versions named them) whose VF lock is free has no writer. Run by a writer at most
+ * once per SWEEP_INTERVAL (store.lock's mtime says when it last ran), so a write costs
+ * one fstat however many records the store has; the common leftover (a writer killed
+ * mid-write) is already replaced by the next write of the same record. */
+static void sweep_tmp(dm_store *s)
+{
+	struct stat st;
+	struct timespec now;
+	if (fstat(s->storefd, &st) < 0 || clock_gettime(CLOCK_REALTIME, &now) < 0)
+		return;
+	long long age = (long long)now.tv_sec - (long long)st.st_mtim.tv_sec;
+	if (age >= 0 && age < SWEEP_INTERVAL)
+		return;
+	if (futimens(s->storefd, NULL) < 0)
+		return; /* a read-only store: nothing to sweep */
+	_cleanup_closedir_ DIR *d = opendir_at(s->vfsfd, ".");
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		char pci[DM_PCI_ADDR_MAX];
+		const char *n = de->d_name;
+		if (strncmp(n, ".tmp.", 5) || strlen(n) < 5 + 12 || (n[17] && n[17] != '.'))
+			continue;
+		memcpy(pci, n + 5, 12);
+		pci[12] = 0;
+		if (!pci_addr_valid(pci))
+			continue;
+		int took = vf_lock_acquire(s, pci, false);
+		if (took < 0)
+			continue; /* a writer may be at work on it */
+		(void)unlinkat(s->vfsfd, n, 0);
+		if (took)
+			vf_lock_drop(s, pci);
+	}
+}
+
+/* The record of R->pci, written atomically; the caller holds the VF's lock and the store
+ * lock (shared). */
 static int write_record(dm_store *s, const dm_record *r)
 {
-	char tmp[64], name[DM_PCI_ADDR_MAX + 8];
+	char tmp[DM_PCI_ADDR_MAX + 8], name[DM_PCI_ADDR_MAX + 8];
 	_cleanup_free_ char *text = record_to_json(r);
 	if (!text)
 		return -ENOMEM;
-	snprintf(tmp, sizeof(tmp), ".tmp.%s.%d", r->pci, (int)getpid());
+	size_t len = strlen(text);
+	char *t = realloc(text, len + 2);
+	if (!t)
+		return -ENOMEM;
+	text = t;
+	memcpy(text + len, "\n", 2);
+	snprintf(tmp, sizeof(tmp), ".tmp.%s", r->pci);
 	snprintf(name, sizeof(name), "%s.json", r->pci);
-	int fd = create_tmp(s->vfsfd, tmp);
-	if (fd < 0)
-		return -errno;
-	size_t len = strlen(text), half = len / 2;
-	int e = fault_point(s, "write-tmp-created");
+	int e = atomic_write(s, s->vfsfd, tmp, name, text, len + 1);
 	if (e >= 0)
-		e = write_all(fd, text, half);
-	if (e >= 0)
-		e = fault_point(s, "write-tmp-half");
-	if (e >= 0)
-		e = write_all(fd, text + half, len - half);
-	if (e >= 0)
-		e = write_all(fd, "\n", 1);
-	if (e >= 0)
-		e = fault_point(s, "write-tmp-written");
-	if (e >= 0 && fsync(fd) < 0)
-		e = -errno;
-	close(fd);
-	if (e >= 0)
-		e = fault_point(s, "write-synced");
-	if (e >= 0 && renameat(s->vfsfd, tmp, s->vfsfd, name) < 0)
-		e = -errno;
-	if (e < 0) {
-		unlinkat(s->vfsfd, tmp, 0);
-		return e;
-	}
-	e = fault_point(s, "write-renamed");
-	if (e < 0)
-		return e; /* the record is in place; like a failed fsync, reported */
-	return fsync(s->vfsfd) < 0 ? -errno : 0;
+		sweep_tmp(s);
+	return e;
 }
 
 static int delete_record(dm_store *s, const char *pci)
@@ -1129,6 +1224,19 @@ struct gc_ctx {
 	int err;
 };
 
+/* The store directory's temp files (.format.*, .config.json.*): written under store.lock
+ * held exclusively, as gc holds it, so every one is a leftover. */
+static void sweep_root_tmp(dm_store *s)
+{
+	_cleanup_closedir_ DIR *d = opendir_at(s->dirfd, ".");
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (!strncmp(de->d_name, ".format.", 8) || !strncmp(de->d_name, ".config.json.", 13))
+			(void)unlinkat(s->dirfd, de->d_name, 0);
+}
+
 static void gc_tmp_cb(dm_store *s, const char *name)
 {
 	/* under the exclusive store lock no writer is active: every temp file is a leftover */
@@ -1174,6 +1282,7 @@ int dm_store_gc(dm_store *s, size_t *ret_released, size_t *ret_corrupt)
 	if (e < 0)
 		return e;
 	struct gc_ctx g = { 0, 0, 0 };
+	sweep_root_tmp(s);
 	e = for_each_entry(s, gc_cb, &g, gc_tmp_cb);
 	if (e >= 0)
 		(void)fsync(s->vfsfd);
@@ -1187,4 +1296,16 @@ int dm_store_gc(dm_store *s, size_t *ret_released, size_t *ret_corrupt)
 	if (ret_corrupt)
 		*ret_corrupt = g.corrupt;
 	return 0;
+}
+
+int dm_store_install_config(dm_store *s, const char *text)
+{
+	if (!s || !text)
+		return -EINVAL;
+	int e = store_lock(s, LOCK_EX);
+	if (e < 0)
+		return e;
+	e = atomic_write(s, s->dirfd, ".config.json.tmp", "config.json", text, strlen(text));
+	store_unlock(s);
+	return e;
 }

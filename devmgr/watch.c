@@ -1,4 +1,4 @@
-/* devmgr watch: kernel device events (libudev) and link up/down (rtnetlink) as JSON lines. */
+/* devmgr watch: kernel device events (libudev) and link changes (rtnetlink) as JSON lines. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/rtnetlink.h>
@@ -20,15 +20,28 @@
 #include "cli.h"
 #include "internal.h"
 
-static volatile sig_atomic_t stop;
+/* Signals: SIGINT and SIGTERM are blocked except inside ppoll() and while a line is
+ * written, so one arriving between the check of `stop` and the wait is not lost: it is
+ * delivered when ppoll() unblocks it and ends that wait. While a line is written (which
+ * may block on a stalled reader) it ends the process at once. */
+static volatile sig_atomic_t stop, writing;
 
 static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
+	if (writing)
+		_exit(EXIT_OK);
 }
 
-static void emit(cJSON *o)
+typedef struct watch {
+	sigset_t run_mask; /* the mask while waiting or writing: without SIGINT and SIGTERM */
+	sigset_t blocked;  /* the mask otherwise */
+	int left;          /* lines still to print, -1 for no limit */
+} watch;
+
+/* One line on stdout with a single write(2): a line is written whole or not at all. */
+static void emit(watch *w, cJSON *o)
 {
 	char ts[40];
 	struct timespec now;
@@ -38,13 +51,38 @@ static void emit(cJSON *o)
 	size_t n = strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(ts + n, sizeof(ts) - n, ".%03ldZ", now.tv_nsec / 1000000);
 	cJSON_AddStringToObject(o, "time", ts);
-	char *s = cJSON_PrintUnformatted(o);
-	if (s) {
-		puts(s);
-		fflush(stdout);
-		free(s);
+	if (w->left == 0) { /* --count lines printed already */
+		cJSON_Delete(o);
+		return;
 	}
+	char *s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
+	if (!s)
+		return;
+	size_t len = strlen(s);
+	char *line = realloc(s, len + 2);
+	if (!line) {
+		free(s);
+		return;
+	}
+	line[len++] = '\n';
+	writing = 1;
+	sigprocmask(SIG_SETMASK, &w->run_mask, NULL);
+	for (size_t off = 0; !stop && off < len;) {
+		ssize_t k = write(STDOUT_FILENO, line + off, len - off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			stop = 1; /* the reader is gone */
+			break;
+		}
+		off += (size_t)k;
+	}
+	sigprocmask(SIG_SETMASK, &w->blocked, NULL);
+	writing = 0;
+	free(line);
+	if (w->left > 0)
+		w->left--;
 }
 
 static void add_opt(cJSON *o, const char *k, const char *v)
@@ -75,11 +113,11 @@ static void add_pci_facts(cJSON *o, const char *pci)
 		cJSON_AddNumberToObject(o, "numVfs", d.num_vfs);
 }
 
-static int handle_udev(struct udev_monitor *mon, int *left)
+static void handle_udev(watch *w, struct udev_monitor *mon)
 {
 	struct udev_device *dev = udev_monitor_receive_device(mon);
 	if (!dev)
-		return 0;
+		return;
 	const char *sub = udev_device_get_subsystem(dev), *action = udev_device_get_action(dev);
 	cJSON *o = NULL;
 	if (sub && !strcmp(sub, "pci")) {
@@ -108,70 +146,247 @@ static int handle_udev(struct udev_monitor *mon, int *left)
 		if (parent)
 			cJSON_AddStringToObject(o, "pciAddress", udev_device_get_sysname(parent));
 	}
-	if (o) {
-		emit(o);
-		if (*left > 0)
-			(*left)--;
-	}
+	if (o)
+		emit(w, o);
 out:
 	udev_device_unref(dev);
+}
+
+/* ------------------------------------------------------------------ links */
+
+typedef struct link_seen {
+	int ifindex;
+	bool up;
+	unsigned gen;                /* the dump that last listed it */
+	char name[IF_NAMESIZE];
+	char pci[DM_PCI_ADDR_MAX];   /* "" when not a PCI function */
+} link_seen;
+
+typedef struct links {
+	int mcast;                   /* RTNLGRP_LINK notifications */
+	int dump;                    /* requests (no groups: only the answers) */
+	uint32_t seq;
+	unsigned gen;
+	link_seen *v;
+	size_t n;
+} links;
+
+/* One link message, parsed. */
+typedef struct link_msg {
+	int type; /* RTM_NEWLINK, RTM_DELLINK */
+	int ifindex;
+	bool up;
+	const char *name;
+	bool moved; /* RTM_DELLINK of a link that went to another netns */
+	int32_t new_nsid;
+} link_msg;
+
+static bool parse_link(const struct nlmsghdr *h, link_msg *m)
+{
+	if ((h->nlmsg_type != RTM_NEWLINK && h->nlmsg_type != RTM_DELLINK) || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)))
+		return false;
+	const struct ifinfomsg *ifi = NLMSG_DATA(h);
+	if (ifi->ifi_family != AF_UNSPEC)
+		return false; /* AF_BRIDGE port notifications share the group */
+	memset(m, 0, sizeof(*m));
+	m->type = h->nlmsg_type;
+	m->ifindex = ifi->ifi_index;
+	m->up = (ifi->ifi_flags & IFF_UP) && (ifi->ifi_flags & IFF_LOWER_UP);
+	int alen = (int)IFLA_PAYLOAD(h);
+	for (const struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
+		if (a->rta_type == IFLA_IFNAME && RTA_PAYLOAD(a) > 0 && memchr(RTA_DATA(a), 0, RTA_PAYLOAD(a)))
+			m->name = RTA_DATA(a);
+		else if (a->rta_type == IFLA_NEW_NETNSID && RTA_PAYLOAD(a) >= sizeof(int32_t)) {
+			m->moved = true;
+			memcpy(&m->new_nsid, RTA_DATA(a), sizeof(int32_t));
+		}
+	}
+	return true;
+}
+
+static link_seen *find_link(links *ls, int ifindex)
+{
+	for (size_t i = 0; i < ls->n; i++)
+		if (ls->v[i].ifindex == ifindex)
+			return &ls->v[i];
+	return NULL;
+}
+
+static cJSON *link_event(const char *event, const link_seen *l)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "event", event);
+	cJSON_AddStringToObject(o, "subsystem", "net");
+	cJSON_AddStringToObject(o, "netdev", l->name);
+	cJSON_AddNumberToObject(o, "ifindex", l->ifindex);
+	if (l->pci[0])
+		cJSON_AddStringToObject(o, "pciAddress", l->pci);
+	return o;
+}
+
+/* A link left this network namespace: deleted, moved elsewhere (MOVED), or missing
+ * from a dump after events were lost. */
+static void link_gone(watch *w, links *ls, link_seen *l, bool report, const link_msg *m)
+{
+	if (report) {
+		cJSON *o = link_event("link-removed", l);
+		if (m && m->moved)
+			cJSON_AddNumberToObject(o, "movedToNetnsId", m->new_nsid);
+		if (!m)
+			cJSON_AddBoolToObject(o, "resync", true);
+		emit(w, o);
+	}
+	*l = ls->v[--ls->n];
+}
+
+/* Applies one link message to the table; REPORT: tell what changed. A link first seen is
+ * only recorded: udev tells that it appeared. */
+static int apply_link(watch *w, links *ls, const link_msg *m, bool report)
+{
+	link_seen *l = find_link(ls, m->ifindex);
+	if (m->type == RTM_DELLINK) {
+		if (l)
+			link_gone(w, ls, l, report, m);
+		return 0;
+	}
+	if (!l) {
+		link_seen *nv = realloc(ls->v, (ls->n + 1) * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		ls->v = nv;
+		l = &nv[ls->n++];
+		memset(l, 0, sizeof(*l));
+		l->ifindex = m->ifindex;
+		l->up = m->up;
+		l->gen = ls->gen;
+		if (m->name) {
+			str_copy(l->name, sizeof(l->name), m->name);
+			/* remembered now: when the link goes, its sysfs entry is gone with it */
+			if (dm_netdev_to_pci(NULL, l->name, l->pci) < 0)
+				l->pci[0] = 0;
+		}
+		return 0;
+	}
+	l->gen = ls->gen;
+	if (m->name)
+		str_copy(l->name, sizeof(l->name), m->name);
+	if (l->up == m->up)
+		return 0;
+	l->up = m->up;
+	if (report && l->name[0])
+		emit(w, link_event(m->up ? "link-up" : "link-down", l));
 	return 0;
 }
 
-struct link_seen {
-	int ifindex;
-	bool up;
-};
+static char nlbuf[65536];
 
-static int handle_rtnl(int fd, struct link_seen **seen, size_t *n_seen, bool report, int *left)
+/* Dumps every link through the request socket and brings the table up to date; a dump
+ * the kernel marks interrupted (NLM_F_DUMP_INTR: the table changed meanwhile) is run
+ * again. REPORT: tell each change, and each link no longer there. */
+static int dump_links(watch *w, links *ls, bool report)
 {
-	char buf[16384];
-	ssize_t len = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-	if (len < 0)
-		return errno == EAGAIN ? 0 : -errno;
-	for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)len); h = NLMSG_NEXT(h, len)) {
-		if (h->nlmsg_type == NLMSG_DONE)
-			return 1;
-		if (h->nlmsg_type != RTM_NEWLINK)
-			continue;
-		struct ifinfomsg *ifi = NLMSG_DATA(h);
-		bool up = (ifi->ifi_flags & IFF_UP) && (ifi->ifi_flags & IFF_LOWER_UP);
-		const char *name = NULL;
-		int alen = (int)IFLA_PAYLOAD(h);
-		for (struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, alen); a = RTA_NEXT(a, alen))
-			if (a->rta_type == IFLA_IFNAME)
-				name = RTA_DATA(a);
-		size_t i;
-		for (i = 0; i < *n_seen; i++)
-			if ((*seen)[i].ifindex == ifi->ifi_index)
-				break;
-		if (i == *n_seen) {
-			struct link_seen *ns = realloc(*seen, (*n_seen + 1) * sizeof(*ns));
-			if (!ns)
-				return -ENOMEM;
-			*seen = ns;
-			ns[i].ifindex = ifi->ifi_index;
-			ns[i].up = up;
-			(*n_seen)++;
-			continue; /* new links are reported by udev */
+	for (int attempt = 0; attempt < 8; attempt++) {
+		struct {
+			struct nlmsghdr h;
+			struct ifinfomsg i;
+		} req = { { sizeof(req), RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, ++ls->seq, 0 }, { .ifi_family = AF_UNSPEC } };
+		bool done = false, intr = false;
+		ls->gen++;
+		if (send(ls->dump, &req, sizeof(req), 0) != (ssize_t)sizeof(req))
+			return -errno;
+		while (!done) {
+			ssize_t len = recv(ls->dump, nlbuf, sizeof(nlbuf), 0);
+			if (len < 0) {
+				if (errno == EINTR)
+					continue;
+				return -errno;
+			}
+			for (struct nlmsghdr *h = (struct nlmsghdr *)nlbuf; NLMSG_OK(h, (size_t)len); h = NLMSG_NEXT(h, len)) {
+				if (h->nlmsg_seq != ls->seq)
+					continue;
+				if (h->nlmsg_flags & NLM_F_DUMP_INTR)
+					intr = true;
+				if (h->nlmsg_type == NLMSG_DONE) {
+					done = true;
+					break;
+				}
+				if (h->nlmsg_type == NLMSG_ERROR) {
+					const struct nlmsgerr *e = NLMSG_DATA(h);
+					return e->error ? e->error : -EIO;
+				}
+				link_msg m;
+				if (parse_link(h, &m)) {
+					int r = apply_link(w, ls, &m, report);
+					if (r < 0)
+						return r;
+				}
+			}
 		}
-		if ((*seen)[i].up == up)
+		if (intr)
 			continue;
-		(*seen)[i].up = up;
-		if (!report || !name)
-			continue;
+		/* a complete dump: what it did not list is gone */
+		for (size_t i = 0; i < ls->n;)
+			if (ls->v[i].gen != ls->gen)
+				link_gone(w, ls, &ls->v[i], report, NULL);
+			else
+				i++;
+		return 0;
+	}
+	return -EAGAIN; /* the table changed during every try: it stays as the last try left it */
+}
+
+/* The notifications at hand. After an overrun (ENOBUFS: the kernel dropped some) the
+ * rest of the queue is stale: it is dropped, a "resync" line says so, and a new dump
+ * tells what changed meanwhile. */
+static int handle_rtnl(watch *w, links *ls)
+{
+	ssize_t len = recv(ls->mcast, nlbuf, sizeof(nlbuf), MSG_DONTWAIT);
+	if (len < 0 && errno == ENOBUFS) {
+		for (int i = 0; i < 4096; i++) /* bounded: the stream may never pause */
+			if (recv(ls->mcast, nlbuf, sizeof(nlbuf), MSG_DONTWAIT) < 0 && errno != ENOBUFS)
+				break;
 		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "event", up ? "link-up" : "link-down");
+		cJSON_AddStringToObject(o, "event", "resync");
 		cJSON_AddStringToObject(o, "subsystem", "net");
-		cJSON_AddStringToObject(o, "netdev", name);
-		char pci[DM_PCI_ADDR_MAX];
-		if (dm_netdev_to_pci(NULL, name, pci) >= 0)
-			cJSON_AddStringToObject(o, "pciAddress", pci);
-		emit(o);
-		if (*left > 0)
-			(*left)--;
+		cJSON_AddStringToObject(o, "reason", "link notifications were lost (receive buffer overrun); "
+		                                     "the links are read again");
+		emit(w, o);
+		int r = dump_links(w, ls, true);
+		return r == -EAGAIN ? 0 : r;
+	}
+	if (len < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	for (struct nlmsghdr *h = (struct nlmsghdr *)nlbuf; NLMSG_OK(h, (size_t)len); h = NLMSG_NEXT(h, len)) {
+		link_msg m;
+		if (parse_link(h, &m)) {
+			int r = apply_link(w, ls, &m, true);
+			if (r < 0)
+				return r;
+		}
 	}
 	return 0;
+}
+
+static int open_links(links *ls)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
+	memset(ls, 0, sizeof(*ls));
+	ls->mcast = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	ls->dump = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (ls->mcast < 0 || ls->dump < 0 || bind(ls->mcast, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -errno;
+	return 0;
+}
+
+static void close_links(links *ls)
+{
+	if (ls->mcast >= 0)
+		close(ls->mcast);
+	if (ls->dump >= 0)
+		close(ls->dump);
+	free(ls->v);
+	ls->mcast = ls->dump = -1;
+	ls->v = NULL;
 }
 
 int cmd_watch(const char *sysfs_root, int count, int timeout_s)
@@ -180,6 +395,20 @@ int cmd_watch(const char *sysfs_root, int count, int timeout_s)
 		fprintf(stderr, "devmgr: watch follows the kernel's events and cannot use --sysfs-root\n");
 		return EXIT_USAGE;
 	}
+	watch w = { .left = count > 0 ? count : -1 };
+	sigemptyset(&w.blocked);
+	sigaddset(&w.blocked, SIGINT);
+	sigaddset(&w.blocked, SIGTERM);
+	sigprocmask(SIG_BLOCK, &w.blocked, &w.run_mask);
+	w.blocked = w.run_mask;
+	sigaddset(&w.blocked, SIGINT);
+	sigaddset(&w.blocked, SIGTERM);
+	sigdelset(&w.run_mask, SIGINT);
+	sigdelset(&w.run_mask, SIGTERM);
+	struct sigaction act = { .sa_handler = on_signal }; /* no SA_RESTART */
+	sigaction(SIGINT, &act, NULL);
+	sigaction(SIGTERM, &act, NULL);
+
 	struct udev *udev = udev_new();
 	if (!udev) {
 		fprintf(stderr, "devmgr: watch: cannot create a udev context\n");
@@ -196,47 +425,32 @@ int cmd_watch(const char *sysfs_root, int count, int timeout_s)
 		udev_unref(udev);
 		return EXIT_FAIL;
 	}
-	int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
-	if (nl >= 0 && bind(nl, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		close(nl);
-		nl = -1;
-	}
-	struct link_seen *seen = NULL;
-	size_t n_seen = 0;
-	int left = count > 0 ? count : -1;
-	if (nl >= 0) {
-		/* learn every link's current state so only changes are reported */
-		struct {
-			struct nlmsghdr h;
-			struct rtgenmsg g;
-		} req = { { sizeof(req), RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, 1, 0 }, { AF_UNSPEC } };
-		if (send(nl, &req, sizeof(req), 0) == (ssize_t)sizeof(req)) {
-			struct pollfd p = { nl, POLLIN, 0 };
-			while (poll(&p, 1, 1000) > 0 && handle_rtnl(nl, &seen, &n_seen, false, &left) == 0)
-				;
-		}
-	}
-	struct sigaction act = { .sa_handler = on_signal };
-	sigaction(SIGINT, &act, NULL);
-	sigaction(SIGTERM, &act, NULL);
-	fprintf(stderr, "devmgr: watching %s events%s\n", source, nl >= 0 ? " and link changes" : "");
+	/* learn every link's current state so only changes are reported */
+	links ls;
+	bool have_links = open_links(&ls) >= 0 && dump_links(&w, &ls, false) >= 0;
+	if (!have_links)
+		close_links(&ls);
+	fprintf(stderr, "devmgr: watching %s events%s\n", source, have_links ? " and link changes" : "");
 
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	int rc = EXIT_OK;
-	while (!stop && left != 0) {
-		struct pollfd p[2] = { { udev_monitor_get_fd(mon), POLLIN, 0 }, { nl, POLLIN, 0 } };
-		int wait_ms = -1;
+	while (!stop && w.left != 0) {
+		struct pollfd p[2] = { { udev_monitor_get_fd(mon), POLLIN, 0 }, { have_links ? ls.mcast : -1, POLLIN, 0 } };
+		struct timespec wait, *waitp = NULL;
 		if (timeout_s > 0) {
 			struct timespec now;
 			clock_gettime(CLOCK_MONOTONIC, &now);
-			long el = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
-			if (el >= timeout_s * 1000L)
+			long long left_ms = timeout_s * 1000LL - ((now.tv_sec - start.tv_sec) * 1000LL +
+			                                          (now.tv_nsec - start.tv_nsec) / 1000000);
+			if (left_ms <= 0)
 				break;
-			wait_ms = (int)(timeout_s * 1000L - el);
+			wait.tv_sec = left_ms / 1000;
+			wait.tv_nsec = (left_ms % 1000) * 1000000;
+			waitp = &wait;
 		}
-		int k = poll(p, nl >= 0 ? 2 : 1, wait_ms);
+		/* SIGINT/SIGTERM are unblocked only inside ppoll(): none is lost before it */
+		int k = ppoll(p, have_links ? 2 : 1, waitp, &w.run_mask);
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
@@ -244,13 +458,16 @@ int cmd_watch(const char *sysfs_root, int count, int timeout_s)
 			break;
 		}
 		if (p[0].revents & POLLIN)
-			handle_udev(mon, &left);
-		if (nl >= 0 && (p[1].revents & POLLIN))
-			(void)handle_rtnl(nl, &seen, &n_seen, true, &left);
+			handle_udev(&w, mon);
+		int r = !stop && w.left != 0 && have_links && (p[1].revents & POLLIN) ? handle_rtnl(&w, &ls) : 0;
+		if (r < 0) {
+			fprintf(stderr, "devmgr: watch: reading link changes: %s\n", strerror(-r));
+			rc = EXIT_FAIL;
+			break;
+		}
 	}
-	free(seen);
-	if (nl >= 0)
-		close(nl);
+	if (have_links)
+		close_links(&ls);
 	udev_monitor_unref(mon);
 	udev_unref(udev);
 	return rc;

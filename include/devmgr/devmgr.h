@@ -128,7 +128,10 @@ int dm_vf_config_query(const char *pf_netdev, int vf_index, dm_vf_config *ret);
 
 /* Writes sriov_numvfs of the PF at PCI; a change between two non-zero counts goes
  * through 0 as the kernel demands. Returns 0 when nothing had to change, 1 when it
- * changed. -ENODEV not a PF, -ERANGE NUM > sriov_totalvfs. */
+ * changed. -ENODEV not a PF, -ERANGE NUM > sriov_totalvfs. When the write of NUM fails
+ * after the write of 0, the old count is written back and the first error returned:
+ * read sriov_numvfs to learn whether that worked. It does not look at allocations:
+ * callers check the store first (devmgr vfs/apply do). */
 int dm_pf_set_num_vfs(const char *sysfs_root, const char *pci, int num);
 
 /* ---------------------------------------------------------------- inventory */
@@ -198,7 +201,10 @@ int dm_config_match(const dm_config *c, const dm_device *dev);
 /* --------------------------------------------------------------- the store */
 
 /* One record per allocated VF in <state_dir>/vfs/<pci>.json, written atomically
- * (temporary file, fsync, rename, fsync of the directory); a lock file per VF in
+ * (temporary file, fsync, rename, fsync of the directory; the temporary file is named
+ * after its record and written under the VF's lock, so the next write of that record
+ * replaces a killed writer's leftover, and a writer sweeps vfs/ for leftovers whose VF
+ * lock is free at most once a minute); a lock file per VF in
  * <state_dir>/locks/ and <state_dir>/store.lock for maintenance. Directories are 0700,
  * files 0600, everything is opened with O_NOFOLLOW relative to the state directory. */
 typedef struct dm_store dm_store;
@@ -228,10 +234,13 @@ enum {
 	DM_CLAIM_RECLAIMED = 2,  /* it was held by an owner whose netns is gone */
 };
 
-/* Opens (creating with 0700 if needed) the store. -EPROTO: the directory holds a store
- * of another format. -ENOTDIR/-ELOOP: the path is not a plain directory. -EPERM: it
- * belongs to another user. A store on a read-only file system opens for reading; every
- * change then fails with -EROFS. */
+/* Opens the store, creating the directory (and missing parents) 0700 if needed. Before
+ * anything in it changes, an existing directory must be a real directory (not a symlink:
+ * -ENOTDIR), owned by the effective uid and not writable by group or others (-EPERM), and
+ * hold the store's format marker or nothing but what a store holds (-EPROTO: foreign
+ * content or another format). A refused directory is left exactly as it was (no chmod).
+ * The subdirectories vfs/ and locks/ follow the same rule. A store on a read-only file
+ * system opens for reading; every change then fails with -EROFS. */
 int dm_store_open(const char *state_dir, dm_store **ret);
 /* Drops every VF lock still held through this handle. */
 dm_store *dm_store_free(dm_store *s);
@@ -290,8 +299,12 @@ int dm_store_release_owner(dm_store *s, const char *owner_id, const char *ifname
 int dm_store_list(dm_store *s, dm_record ***ret, int **ret_errors, size_t *ret_n);
 void dm_record_list_free(dm_record **list, size_t n);
 
+/* Installs TEXT as <state_dir>/config.json, atomically, under the store lock held
+ * exclusively (the configuration `devmgr apply` installs). */
+int dm_store_install_config(dm_store *s, const char *text);
+
 /* Releases every record whose netns is gone, removes temporary files left by crashed
- * writers. Counts into *ret_released; *ret_corrupt (may be NULL) counts records that
+ * writers (also those of the state directory itself). Counts into *ret_released; *ret_corrupt (may be NULL) counts records that
  * could not be read and were left in place. */
 int dm_store_gc(dm_store *s, size_t *ret_released, size_t *ret_corrupt);
 

@@ -1,7 +1,10 @@
 #!/bin/bash
 # devmgr CLI on generated fake sysfs trees: list/show/pools/alloc/release/gc/export/apply/
 # vfs, what libpci sees, and bad input — each with its documented exit code and the store
-# left as it was.
+# left as it was. vfs/apply under allocations (refused, exit 6, owners named; --force), a
+# failed write of sriov_numvfs (the old count back), killed writers' temp files (replaced,
+# swept, gc'ed). watch on the host kernel and in test namespaces (veth): RTM_DELLINK, a
+# receive buffer overrun (resync), SIGTERM during a busy stream.
 #
 #   fake sysfs (tests/fixtures/mkfakesysfs) ──> devmgr --sysfs-root R --state-dir S
 #   R: eno1 (no SR-IOV); ens1f0 8 VFs (6 iavf, 2 vfio-pci); ens1f1 4 VFs, link down;
@@ -29,6 +32,8 @@ store_state() { (cd "$ST" 2>/dev/null && find vfs format config.json -type f -pr
 expect_rc() {
 	if [ "$RC" -eq "$2" ]; then ok "$1 (exit $2)"; else fail "$1" "exit $RC, wanted $2: $ERR"; fi
 }
+# hold_lock FILE — starts a process (its pid in $!) that holds FILE's flock until killed
+hold_lock() { bash -c 'exec 9>>"$1" && flock 9 && exec sleep 60' _ "$1" & }
 
 # ---- what libpci makes of the tree, and list agreeing with it
 lspci_out=$(lspci -A linux-sysfs -O sysfs.path="$SYS/bus/pci" -D -n 2>/dev/null)
@@ -181,6 +186,35 @@ check "its record is gone" test ! -e "$ST/vfs/$GC1.json"
 check "the live one is kept" test -n "$(ls "$ST/vfs")"
 dmc release --owner ctr-keep
 
+# ---- temp files of killed writers: a record's temp file is named after it, so the next
+# write of that record replaces it; a writer sweeps the rest at most once a minute (those
+# whose VF lock is free); gc removes all, the state directory's too
+dmc alloc --pool mlx_low --owner ctr-t
+T1=${OUT%% *}
+dmc release --owner ctr-t
+touch "$ST/vfs/.tmp.$T1" "$ST/vfs/.tmp.0000:af:01.0.99999999" "$ST/vfs/.tmp.0000:af:00.7" \
+	"$ST/.format.99999999" "$ST/.config.json.tmp"
+dmc alloc --pool mlx_low --owner ctr-t
+check_eq "the next alloc takes the same VF" "$T1" "${OUT%% *}"
+check "and its write replaced that record's leftover" test ! -e "$ST/vfs/.tmp.$T1"
+check "no sweep of the others within the minute" test -e "$ST/vfs/.tmp.0000:af:01.0.99999999" -a -e "$ST/vfs/.tmp.0000:af:00.7"
+hold_lock "$ST/locks/0000:af:00.7.lock"
+tlock=$!
+on_exit "kill $tlock"
+for _ in $(seq 50); do flock -n "$ST/locks/0000:af:00.7.lock" true || break; sleep 0.1; done
+touch -d '2 minutes ago' "$ST/store.lock"
+dmc alloc --pool mlx_low --owner ctr-t2
+check "a minute on, a writer sweeps a dead writer's temp file" test ! -e "$ST/vfs/.tmp.0000:af:01.0.99999999"
+check "but not one whose VF is locked by a live process" test -e "$ST/vfs/.tmp.0000:af:00.7"
+kill "$tlock"
+wait "$tlock" 2>/dev/null
+dm gc
+expect_rc "gc" 0
+check_eq "gc removes every temp file, the state directory's too" "" \
+	"$(cd "$ST" && ls -A . vfs | grep -E '^\.(tmp|format|config)')"
+dmc release --owner ctr-t
+dmc release --owner ctr-t2
+
 # ---- export
 dmc export --format device-plugin
 expect_rc "export --format device-plugin" 0
@@ -246,6 +280,111 @@ jq '.pfs += [{"name": "ens1f0", "numVfs": 2}, {"name": "nosuch9", "numVfs": 1}]'
 dm apply "$T_TMP/cbad.json"
 expect_rc "apply naming an unknown PF" 4
 check_eq "no PF was changed before the check failed" 16 "$(numvfs 0000:3b:00.0)"
+
+# ---- vfs and apply under allocations: refused with exit 6, naming every holder (a live
+# record, a stale one, a VF locked by a process at work on it); nothing changes. --force
+# changes the count anyway and still names them.
+dmc alloc --pool mlx_low --owner ctr-p --ifname net1
+P1=${OUT%% *}
+nsv=$(mkns vfs) || fail "create a netns"
+dmc alloc --pool mlx_low --owner ctr-q --netns "/var/run/netns/$nsv"
+P2=${OUT%% *}
+ip netns del "$nsv"
+before=$(store_state)
+dm vfs ens2f0 4
+expect_rc "vfs on a PF with allocated VFs" 6
+check_match "it names the live owner, its VF, netdev, ifname and pool" \
+	"vf0 $P1 ens2f0v0: owner ctr-p, ifname net1, pool mlx_low" "$ERR"
+check_match "and the stale one, saying gc releases it" "vf1 $P2 ens2f0v1: owner ctr-q, pool mlx_low \(stale.*devmgr gc" "$ERR"
+check_match "it says nothing changed and how to force it" "ens2f0 \(0000:af:00.0\) has allocated VFs.*--force.*2 VFs allocated or locked; nothing changed" "$(tr '\n' ' ' <<<"$ERR")"
+check_eq "the VF count is unchanged" 8 "$(numvfs 0000:af:00.0)"
+check_eq "the store is unchanged" "$before" "$(store_state)"
+dm vfs 0000:af:00.0 0
+expect_rc "vfs to 0 by address: refused too" 6
+check_eq "still 8 VFs" 8 "$(numvfs 0000:af:00.0)"
+dm vfs ens2f0 8
+expect_rc "vfs with the current count takes nothing away: allowed" 0
+dm vfs ens1f0 16
+expect_rc "vfs on another PF without allocations" 0
+dm vfs ens1f0 8
+jq '.pfs = [{"name": "ens1f0", "numVfs": 4}, {"pciAddress": "0000:af:00.0", "numVfs": 6}]' "$CONF" >"$T_TMP/c-alloc.json"
+cp "$ST/config.json" "$T_TMP/installed.json"
+dm apply "$T_TMP/c-alloc.json"
+expect_rc "apply changing a PF with allocated VFs" 6
+check_match "apply names the owners too" "vf0 $P1 ens2f0v0: owner ctr-p" "$ERR"
+check_eq "no PF changed (checked before any change), the pools not installed" "8 8 same" \
+	"$(numvfs 0000:3b:00.0) $(numvfs 0000:af:00.0) $(cmp -s "$ST/config.json" "$T_TMP/installed.json" && echo same)"
+dmc release --owner ctr-p
+dmc release --owner ctr-q
+# a VF whose lock another process holds: an allocation in flight
+hold_lock "$ST/locks/0000:af:01.0.lock"
+lockpid=$!
+on_exit "kill $lockpid"
+for _ in $(seq 50); do flock -n "$ST/locks/0000:af:01.0.lock" true || break; sleep 0.1; done
+dm vfs ens2f0 4
+expect_rc "vfs while a VF of the PF is locked" 6
+check_match "it names the locked VF" "vf6 0000:af:01.0 ens2f0v6: locked" "$ERR"
+kill "$lockpid"
+wait "$lockpid" 2>/dev/null
+# a state directory it must refuse: the allocations are unknown, so nothing changes
+ln -s "$ST" "$T_TMP/state-link2"
+OUT=$("$UCNI_BIN/devmgr" --sysfs-root "$SYS" --state-dir "$T_TMP/state-link2" vfs ens2f0 4 2>&1)
+RC=$? ERR=$OUT
+expect_rc "vfs with a state directory that is a symlink" 8
+check_eq "the count is unchanged" 8 "$(numvfs 0000:af:00.0)"
+OUT=$("$UCNI_BIN/devmgr" --sysfs-root "$SYS" --state-dir "$T_TMP/state-link2" vfs ens2f0 4 --force 2>&1)
+RC=$? ERR=$OUT
+expect_rc "--force goes on" 0
+check_match "saying the allocations were not checked" "allocations not checked" "$ERR"
+dm vfs ens2f0 8
+dmc alloc --pool mlx_low --owner ctr-p --ifname net1
+dm vfs ens2f0 4 --force
+expect_rc "vfs --force under an allocation" 0
+check_match "--force still names what it takes away" "vfs --force: .*vf0 $P1 ens2f0v0: owner ctr-p" "$(tr '\n' ' ' <<<"$ERR")"
+check_eq "--force: the count changed" 4 "$(numvfs 0000:af:00.0)"
+dm apply "$T_TMP/c-alloc.json" --force
+expect_rc "apply --force under an allocation" 0
+check_eq "apply --force: both PFs changed" "4 6" "$(numvfs 0000:3b:00.0) $(numvfs 0000:af:00.0)"
+dm vfs ens2f0 8 --force
+dmc release --owner ctr-p
+dm apply "$CONF"
+expect_rc "apply without allocations" 0
+dm vfs ens2f1 4 --force --json
+expect_rc "--json does not apply to vfs" 2
+dm pools --force
+expect_rc "--force applies only to vfs and apply" 2
+
+# ---- vfs finds a PF by netdev name as show does: also in a tree without class/net
+mv "$SYS/class/net" "$T_TMP/class-net"
+dm show ens2f1 --json
+expect_rc "show finds a netdev in a tree without class/net" 0
+dm vfs ens2f1 2
+expect_rc "vfs finds it too" 0
+check_eq "vfs by netdev name under --sysfs-root" "ens2f1 (0000:af:00.1): numVfs 4 -> 2" "$OUT"
+check_eq "sriov_numvfs written" 2 "$(numvfs 0000:af:00.1)"
+dm vfs nosuch0 1
+expect_rc "an unknown netdev there: not found" 4
+mv "$T_TMP/class-net" "$SYS/class/net"
+dm vfs ens2f0v0 1
+expect_rc "vfs by a VF's netdev name: not a PF" 7
+
+# ---- a change whose second write fails puts the old count back: sriov_numvfs bound (in
+# a mount namespace of the test's own, in a test netns) to a sysctl of that netns that
+# takes 0 and 1 and refuses 4
+nsf=$(mkns nvf) || fail "create a netns"
+if ip netns exec "$nsf" sh -c 'f=/proc/sys/net/ipv4/tcp_ecn_fallback; [ "$(cat $f)" = 1 ] && ! echo 4 2>/dev/null >$f'; then
+	NV=$SYS/bus/pci/devices/0000:af:00.1/sriov_numvfs
+	OUT=$(ip netns exec "$nsf" unshare -m sh -c 'mount --bind /proc/sys/net/ipv4/tcp_ecn_fallback "$1" && shift && exec "$@"' \
+		sh "$NV" "$UCNI_BIN/devmgr" --sysfs-root "$SYS" --state-dir "$ST" vfs ens2f1 4 2>&1)
+	RC=$? ERR=$OUT
+	expect_rc "vfs whose write of the new count fails" 1
+	check_match "it names the failure and where the PF stands" \
+		'ens2f1: cannot set sriov_numvfs to 4: Invalid argument; it is back at its old count, 1$' "$ERR"
+	check_eq "the old count was written back after the 0" 1 "$(ip netns exec "$nsf" cat /proc/sys/net/ipv4/tcp_ecn_fallback)"
+	check_eq "the fake file was never touched" 2 "$(numvfs 0000:af:00.1)"
+else
+	skip "a refused write of sriov_numvfs" "tcp_ecn_fallback does not refuse 4 here"
+fi
 
 # ---- bad configurations: refused, naming the culprit
 badconf() { # badconf "what" JQ_EDIT NEEDLE
@@ -347,6 +486,80 @@ check_eq "watch: a rename names the old name" "$va" \
 check_eq "watch: and it was removed" "${va}r" "$(jq -r --arg n "${va}r" 'select(.event == "remove" and .netdev == $n) | .netdev' "$W" | head -n1)"
 OUT=$("$UCNI_BIN/devmgr" watch --count 1 --timeout 1 2>/dev/null)
 check_eq "watch --timeout without events prints nothing" "" "$OUT"
+
+# ---- watch in test namespaces (veth pairs): a link deleted or moved to another netns
+# (RTM_DELLINK) is reported; after a receive buffer overrun (ENOBUFS: the reader stopped
+# while 3000+ notifications came) a "resync" line says so and the links are read again,
+# so a link deleted meanwhile and a link's final state are still told
+nsw=$(mkns watch) && nsw2=$(mkns watch2) || fail "create two netns"
+ip -n "$nsw" link add w4 type veth peer name w4p && ip -n "$nsw" link add w5 type veth peer name w5p &&
+	ip -n "$nsw" link set w4p up || fail "veth pairs in $nsw"
+# watch_wait FILE WHAT TRIES — FILE matches the regex WHAT within TRIES tenths of a second
+watch_wait() { local i; for ((i = 0; i < $3; i++)); do grep -qE "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+W=$T_TMP/watchns
+ip netns exec "$nsw" "$UCNI_BIN/devmgr" watch --timeout 60 >"$W" 2>"$W.err" &
+wpid=$!
+on_exit "kill $wpid"
+watch_wait "$W.err" watching 100 || fail "watch started" "$(cat "$W.err")"
+ip -n "$nsw" link add w0 type veth peer name w0p
+ip -n "$nsw" link del w0
+ip -n "$nsw" link add w1 type veth peer name w1p
+ip -n "$nsw" link set w1 netns "$nsw2"
+watch_wait "$W" '"netdev":"w1".*movedToNetnsId' 50
+kill -STOP "$wpid"
+flaps=$(($(cat /proc/sys/net/core/rmem_default) / 400))
+((flaps < 1500)) && flaps=1500
+for ((i = 0; i < flaps; i++)); do echo "link set w4 up"; echo "link set w4 down"; done >"$T_TMP/flood"
+printf 'link set w4 up\nlink del w5\n' >>"$T_TMP/flood"
+ip -n "$nsw" -batch "$T_TMP/flood" >/dev/null 2>&1
+kill -CONT "$wpid"
+watch_wait "$W" '"netdev":"w5",.*"event"|"event":"link-removed","subsystem":"net","netdev":"w5"' 100
+kill -TERM "$wpid"
+wait "$wpid"
+check_eq "watch ends on SIGTERM with status 0" 0 $?
+check "every line is JSON" jq -e -s 'length > 0' "$W"
+check_eq "a deleted link: link-removed (RTM_DELLINK)" "w0" \
+	"$(jq -r 'select(.event == "link-removed" and .netdev == "w0") | .netdev' "$W" | head -n1)"
+check_match "a link moved to another netns: link-removed with the netns id" '^[0-9]+$' \
+	"$(jq -r 'select(.event == "link-removed" and .netdev == "w1") | .movedToNetnsId' "$W" | head -n1)"
+check_eq "the overrun is told: one resync line" "net" "$(jq -r 'select(.event == "resync") | .subsystem' "$W" | head -n1)"
+after=$(awk '/"event":"resync"/ {r = 1} r' "$W")
+check_eq "a link deleted while notifications were lost is reported after the resync" "w5" \
+	"$(jq -r 'select(.event == "link-removed" and .netdev == "w5") | .netdev' <<<"$after" | head -n1)"
+check_eq "the last state told of the flapping link is its real one (up)" "link-up" \
+	"$(jq -r 'select(.netdev == "w4" and (.event == "link-up" or .event == "link-down")) | .event' "$W" | tail -n1)"
+check_eq "and it is up" "1" "$(ip -n "$nsw" -j link show w4 | jq '[.[0].flags[] | select(. == "LOWER_UP")] | length')"
+
+# SIGTERM while the stream is busy (a link flapping without pause): watch ends at once,
+# every time, and every line it wrote is whole
+for ((i = 0; i < 20000; i++)); do echo "link set w4 down"; echo "link set w4 up"; done >"$T_TMP/flood2"
+(while :; do ip -n "$nsw" -batch "$T_TMP/flood2" >/dev/null 2>&1; done) &
+fpid=$!
+on_exit "kill $fpid"
+slow=0 bad="" started=0
+for r in $(seq 1 10); do
+	ip netns exec "$nsw" "$UCNI_BIN/devmgr" watch >"$W.$r" 2>"$W.$r.err" &
+	wpid=$!
+	# a loaded machine may take a while to start it; the signal is for a running watch
+	watch_wait "$W.$r.err" watching 600 && started=$((started + 1))
+	sleep "0.$((RANDOM % 5 + 1))"
+	kill -TERM "$wpid"
+	for ((t = 0; t < 50; t++)); do kill -0 "$wpid" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$wpid" 2>/dev/null; then slow=$((slow + 1)); kill -KILL "$wpid"; fi
+	wait "$wpid"
+	rc=$?
+	# every line whole: each parses on its own (an empty output is whole too)
+	whole=yes
+	[ -s "$W.$r" ] && ! jq -e . "$W.$r" >/dev/null 2>&1 && whole=no
+	if [ "$rc" -ne 0 ] || [ "$whole" = no ]; then
+		bad="$bad round $r: status $rc, $(wc -l <"$W.$r") lines, last: $(tail -c 120 "$W.$r"), stderr: $(cat "$W.$r.err");"
+	fi
+done
+kill "$fpid"
+wait "$fpid" 2>/dev/null
+check_eq "10 busy streams started" 10 "$started"
+check_eq "10 busy streams: each ended within 5 s of SIGTERM" 0 "$slow"
+check_eq "each with status 0 and only whole JSON lines" "" "$bad"
 
 # ---- the scaled tree: 8 PFs x 64 VFs
 "$GEN" "$T_TMP/big" --pfs 8 --vfs 64

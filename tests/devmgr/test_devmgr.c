@@ -3,6 +3,7 @@
 /* paths here are short temporary directories: truncation cannot happen */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -864,7 +866,7 @@ static void test_store_corrupt(void **state)
 }
 
 /* A temporary record file that exists already (a hard link planted to a file elsewhere,
- * or a crashed writer's leftover with our pid) is replaced, never written into. */
+ * or a killed writer's leftover: the name is the record's) is replaced, never written into. */
 static void test_store_tmp_exists(void **state)
 {
 	dm_store *s = NULL;
@@ -878,7 +880,7 @@ static void test_store_tmp_exists(void **state)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		char tmp[PATH_MAX];
-		snprintf(tmp, sizeof(tmp), "%s/vfs/.tmp.0000:3b:01.0.%d", dir, (int)getpid());
+		snprintf(tmp, sizeof(tmp), "%s/vfs/.tmp.0000:3b:01.0", dir);
 		if (link(victim, tmp) < 0)
 			_exit(2);
 		dm_owner o = { "ctr", NULL, NULL };
@@ -901,6 +903,143 @@ static void test_store_tmp_exists(void **state)
 	assert_int_equal(dm_store_get(s, "0000:3b:01.0", &r), 0);
 	assert_string_equal(r->owner, "ctr");
 	dm_record_free(r);
+	dm_store_free(s);
+}
+
+static mode_t mode_of(const char *path)
+{
+	struct stat st;
+	assert_int_equal(lstat(path, &st), 0);
+	return st.st_mode & 07777;
+}
+
+static int entries(const char *path)
+{
+	int n = 0;
+	DIR *d = opendir(path);
+	assert_non_null(d);
+	for (struct dirent *de; (de = readdir(d));)
+		n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	closedir(d);
+	return n;
+}
+
+/* The rule for state directories: decided before anything changes, a refused one is
+ * left exactly as it was. */
+static void test_store_dir_rules(void **state)
+{
+	dm_store *s = (dm_store *)0x1;
+	char p[PATH_MAX], sub[PATH_MAX];
+	(void)state;
+	/* writable by others: refused, mode and content unchanged (no chmod) */
+	snprintf(p, sizeof(p), "%s/open", workdir);
+	assert_int_equal(mkdir(p, 0700), 0);
+	assert_int_equal(chmod(p, 0777), 0);
+	assert_int_equal(dm_store_open(p, &s), -EPERM);
+	assert_ptr_equal(s, (dm_store *)0x1);
+	assert_int_equal(mode_of(p), 0777);
+	assert_int_equal(entries(p), 0);
+	assert_int_equal(chmod(p, 0770), 0);
+	assert_int_equal(dm_store_open(p, &s), -EPERM);
+	assert_int_equal(mode_of(p), 0770);
+	/* not writable by others (0755): used as it is */
+	assert_int_equal(chmod(p, 0755), 0);
+	assert_int_equal(dm_store_open(p, &s), 0);
+	assert_int_equal(mode_of(p), 0755);
+	dm_store_free(s);
+	/* a store subdirectory writable by others: refused, unchanged */
+	snprintf(sub, sizeof(sub), "%s/vfs", p);
+	assert_int_equal(chmod(sub, 0777), 0);
+	s = (dm_store *)0x1;
+	assert_int_equal(dm_store_open(p, &s), -EPERM);
+	assert_int_equal(mode_of(sub), 0777);
+	assert_int_equal(chmod(sub, 0700), 0);
+	/* another owner's: refused, owner and mode unchanged */
+	if (geteuid() == 0) {
+		snprintf(p, sizeof(p), "%s/foreign-owner", workdir);
+		assert_int_equal(mkdir(p, 0700), 0);
+		assert_int_equal(chown(p, 65534, 65534), 0);
+		assert_int_equal(dm_store_open(p, &s), -EPERM);
+		struct stat st;
+		assert_int_equal(stat(p, &st), 0);
+		assert_int_equal(st.st_uid, 65534);
+		assert_int_equal(st.st_mode & 07777, 0700);
+		assert_int_equal(entries(p), 0);
+	}
+	/* a new directory (and its missing parents) is 0700 whatever the umask */
+	mode_t old = umask(0);
+	snprintf(p, sizeof(p), "%s/new/parent/store", workdir);
+	assert_int_equal(dm_store_open(p, &s), 0);
+	umask(old);
+	assert_int_equal(mode_of(p), 0700);
+	snprintf(sub, sizeof(sub), "%s/new/parent", workdir);
+	assert_int_equal(mode_of(sub), 0700);
+	snprintf(sub, sizeof(sub), "%s/vfs", p);
+	assert_int_equal(mode_of(sub), 0700);
+	dm_store_free(s);
+}
+
+static void set_mtime_ago(const char *path, long seconds)
+{
+	struct timespec t[2];
+	clock_gettime(CLOCK_REALTIME, &t[0]);
+	t[0].tv_sec -= seconds;
+	t[1] = t[0];
+	assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
+}
+
+/* Killed writers' temp files: the next write of the record replaces its own, a writer's
+ * sweep (at most once a minute) removes those whose VF lock is free, gc all. */
+static void test_store_tmp_sweep(void **state)
+{
+	dm_store *s = NULL, *other = NULL;
+	char a[PATH_MAX], b[PATH_MAX], c[PATH_MAX], legacy[PATH_MAX], lock[PATH_MAX], fmt[PATH_MAX], cfg[PATH_MAX];
+	(void)state;
+	const char *dir = store_dir("sweep");
+	assert_int_equal(dm_store_open(dir, &s), 0);
+	assert_int_equal(dm_store_open(dir, &other), 0);
+	snprintf(a, sizeof(a), "%s/vfs/.tmp.0000:3b:01.0", dir);
+	snprintf(b, sizeof(b), "%s/vfs/.tmp.0000:3b:01.1", dir);
+	snprintf(c, sizeof(c), "%s/vfs/.tmp.0000:3b:01.2", dir);
+	snprintf(legacy, sizeof(legacy), "%s/vfs/.tmp.0000:3b:01.3.99999999", dir);
+	snprintf(lock, sizeof(lock), "%s/store.lock", dir);
+	write_text(a, "{\"half");
+	write_text(b, "{\"half");
+	write_text(c, "{\"half");
+	write_text(legacy, "{\"half");
+	/* the same record's next write replaces its leftover; no sweep within the minute */
+	dm_owner o = { "ctr", NULL, NULL };
+	assert_int_equal(dm_store_claim(s, "0000:3b:01.0", NULL, &o, NULL), DM_CLAIM_NEW);
+	assert_int_equal(access(a, F_OK), -1);
+	assert_int_equal(access(b, F_OK), 0);
+	assert_int_equal(access(legacy, F_OK), 0);
+	/* a minute later the next write sweeps: not the temp file of a VF another holds */
+	assert_int_equal(dm_store_lock_vf(other, "0000:3b:01.1", false), 0);
+	set_mtime_ago(lock, 120);
+	assert_int_equal(dm_store_claim(s, "0000:3b:01.5", NULL, &o, NULL), DM_CLAIM_NEW);
+	assert_int_equal(access(b, F_OK), 0);
+	assert_int_equal(access(c, F_OK), -1);
+	assert_int_equal(access(legacy, F_OK), -1);
+	struct stat st;
+	assert_int_equal(stat(lock, &st), 0);
+	assert_true(time(NULL) - st.st_mtime < 60); /* the sweep's time */
+	/* gc: every temp file, the state directory's too */
+	snprintf(fmt, sizeof(fmt), "%s/.format.4242", dir);
+	snprintf(cfg, sizeof(cfg), "%s/.config.json.tmp", dir);
+	write_text(fmt, "x");
+	write_text(cfg, "x");
+	dm_store_free(other);
+	size_t rel = 9;
+	assert_int_equal(dm_store_gc(s, &rel, NULL), 0);
+	assert_int_equal(access(b, F_OK), -1);
+	assert_int_equal(access(fmt, F_OK), -1);
+	assert_int_equal(access(cfg, F_OK), -1);
+	/* the installed configuration: one atomic write, no temp file left */
+	assert_int_equal(dm_store_install_config(s, "{\"resourceList\": []}\n"), 0);
+	snprintf(cfg, sizeof(cfg), "%s/config.json", dir);
+	assert_int_equal(mode_of(cfg), 0600);
+	snprintf(cfg, sizeof(cfg), "%s/.config.json.tmp", dir);
+	assert_int_equal(access(cfg, F_OK), -1);
 	dm_store_free(s);
 }
 
@@ -1246,6 +1385,8 @@ int main(void)
 		cmocka_unit_test(test_store_stale),
 		cmocka_unit_test(test_store_corrupt),
 		cmocka_unit_test(test_store_tmp_exists),
+		cmocka_unit_test(test_store_dir_rules),
+		cmocka_unit_test(test_store_tmp_sweep),
 		cmocka_unit_test(test_store_locks),
 		cmocka_unit_test(test_claim_from_pool),
 		cmocka_unit_test(test_claim_sysfs_standard),

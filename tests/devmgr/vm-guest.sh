@@ -4,8 +4,9 @@
 #   PF A (igb 8086:10c9) ──virtfn0..N──> VFs 8086:10ca (igbvf)     PF B: left at 0 VFs
 #
 # list agrees with lspci and sysfs; vfs creates, changes (through 0) and removes real VFs;
-# watch reports them appearing; the VF settings come from the PF over netlink; apply +
-# pools + alloc over real VFs.
+# watch reports them appearing, and their netdevs going (link-removed); the VF settings
+# come from the PF over netlink; apply + pools + alloc over real VFs; vfs and apply refuse
+# to change the count under allocations.
 . "$(dirname "$0")/../lib.sh"
 [ "${UCNI_VM:-}" = 1 ] || { echo "vm-guest.sh runs inside the VM (tests/devmgr/vm.sh)"; exit 2; }
 
@@ -103,6 +104,19 @@ check_eq "the record's netdev is the VF's" "$(ls "/sys/bus/pci/devices/${got[3]}
 "${DM[@]}" alloc --pool igb_vf --owner ctr5 >/dev/null 2>&1
 check_eq "a fifth: no free VF (exit 5)" 5 $?
 
+# ---- the VF count does not change under allocations (the VFs would leave their pods)
+"${DM[@]}" vfs "$AN" 2 >/dev/null 2>"$T_TMP/err"
+check_eq "vfs under 4 allocations: exit 6" 6 $?
+check_match "it names each VF's owner" "vf0 ${got[0]} [^:]*: owner ctr1, ifname net1, pool igb_vf" "$(cat "$T_TMP/err")"
+check_eq "it names all four" 4 "$(grep -c ': owner ctr' "$T_TMP/err")"
+"${DM[@]}" apply "$T_TMP/conf.json" >/dev/null 2>&1
+check_eq "apply with the current count is not refused" 0 $?
+sed 's/"numVfs": 4/"numVfs": 3/' "$T_TMP/conf.json" >"$T_TMP/conf3.json"
+"${DM[@]}" apply "$T_TMP/conf3.json" >/dev/null 2>"$T_TMP/err"
+check_eq "apply changing the count under allocations: exit 6" 6 $?
+check_eq "the PF keeps its 4 VFs and their netdevs" "4 $vfdev" \
+	"$(cat "$SA/sriov_numvfs") $(ls "/sys/bus/pci/devices/${got[3]}/net" 2>/dev/null)"
+
 # ---- driver unbind/bind: watch sees it, the VF turns unhealthy and back
 vf3=$(basename "$(readlink "$SA/virtfn3")")
 "${DM[@]}" watch --timeout 4 >"$T_TMP/watch2" 2>/dev/null &
@@ -137,6 +151,16 @@ check_eq "PF down: members unhealthy" "false" "$(jq -r '[.pools[0].members[].hea
 ip netns del "$ns"
 out=$("${DM[@]}" gc)
 check_eq "gc releases the 4 whose netns is gone" "released 4 stale allocations" "$out"
+
+# ---- watch: the VF netdevs disappearing show up as link-removed (RTM_DELLINK), each
+# with its VF's PCI address
+want=$(for i in 0 1 2 3; do v=$(basename "$(readlink "$SA/virtfn$i")"); echo "$(ls "$SA/virtfn$i/net") $v"; done | sort)
+"${DM[@]}" watch --timeout 8 >"$T_TMP/watch3" 2>"$T_TMP/watch3.err" &
+wpid=$!
+wait_for 5 grep -q watching "$T_TMP/watch3.err"
 "${DM[@]}" vfs "$AN" 0 >/dev/null
 check_eq "VFs removed at the end" 0 "$(cat "$SA/sriov_numvfs")"
+wait "$wpid"
+check_eq "watch: link-removed for each VF netdev, with its PCI address" "$want" \
+	"$(jq -r 'select(.event == "link-removed") | "\(.netdev) \(.pciAddress)"' "$T_TMP/watch3" | sort)"
 finish

@@ -3,8 +3,9 @@
 #   - nothing from the command line or the config becomes a path unchecked: owner ids,
 #     interface names, device names, pool names, netns paths — each refused with its
 #     documented exit code, the store unchanged, no file made anywhere else;
-#   - the store's files are 0600 in 0700 directories whatever the umask, a state directory
-#     of another user is refused;
+#   - the store's files are 0600 in 0700 directories whatever the umask; an existing state
+#     directory of another user, writable by group or others, or a symlink, is refused
+#     (exit 8) with its mode, owner and content unchanged;
 #   - no symlink in the state directory is followed: records, lock files, store.lock,
 #     format, vfs/, locks/, config.json planted as links to a file outside stay untouched;
 #   - another owner's VF cannot be released or taken; gc releases an owner whose netns
@@ -129,15 +130,45 @@ check_eq "umask 000: every file is 0600 (record, locks, format, store.lock, conf
 	"$(find "$ST" -type f ! -perm 0600 -printf '%p %m\n')"
 check "there are such files" test -f "$ST/vfs/$A.json" -a -f "$ST/locks/$A.lock" -a -f "$ST/format" -a -f "$ST/config.json"
 check_eq "nothing but files and directories" "" "$(find "$ST" ! -type f ! -type d)"
-chmod 0755 "$ST" "$ST/vfs"
+# The rule for an existing state directory (shared with lib/state.c): a real directory,
+# owned by devmgr's uid, not writable by group or others. It is decided before anything
+# changes: a refused one keeps its mode, owner and content (no chmod, no file made).
+chmod 0755 "$ST"
 dm pools
-check_eq "a state directory opened to others is closed again (0700)" "700" "$(stat -c %a "$ST")"
+expect_rc "a state directory readable by others (0755) is used" 0
+check_eq "and left as it is (no chmod)" "755" "$(stat -c %a "$ST")"
+chmod 0700 "$ST"
 dm release --owner ctr-a
-chown nobody "$ST"
+dir_state() { (stat -c '%a %U' "$1" "$1/vfs" "$1/locks"; cd "$1" && find . -printf '%p %m %s\n' | sort) | md5sum; }
+for m in 0777 0770 0702; do
+	chmod "$m" "$ST"
+	before=$(dir_state "$ST")
+	dm alloc --pool mlx_low --owner ctr-b
+	expect_rc "a state directory of mode $m is refused" 8 "writable by group or others (mode $m)"
+	dm pools
+	expect_rc "also by a reading command" 8 "refusing to use it"
+	check_eq "mode $m: mode, owner and content unchanged" "$before" "$(dir_state "$ST")"
+done
+chmod 0700 "$ST"
+chmod 0777 "$ST/vfs"
+before=$(dir_state "$ST")
 dm alloc --pool mlx_low --owner ctr-b
-expect_rc "a state directory owned by another user is refused" 1 "Operation not permitted"
-check_eq "and nothing was written there" "" "$(ls -A "$ST/vfs")"
+expect_rc "a vfs/ writable by others is refused" 8 "vfs/ or locks/"
+check_eq "and left as it was" "$before" "$(dir_state "$ST")"
+chmod 0700 "$ST/vfs"
+chown nobody "$ST"
+before=$(dir_state "$ST")
+dm alloc --pool mlx_low --owner ctr-b
+expect_rc "a state directory owned by another user is refused" 8 "belongs to uid $(id -u nobody)"
+check_eq "its owner, mode and content unchanged" "$before" "$(dir_state "$ST")"
 chown root "$ST"
+mkdir -p "$T_TMP/other-store" && chmod 0700 "$T_TMP/other-store"
+ln -s "$T_TMP/other-store" "$T_TMP/store-link"
+OUT=$("$DEVMGR" --sysfs-root "$SYS" --state-dir "$T_TMP/store-link" --config "$CONF" alloc --pool mlx_low --owner a 2>&1)
+RC=$? ERR=$OUT
+expect_rc "a state directory that is a symlink is refused" 8 "is not a directory"
+check_eq "nothing was made behind the link" "" "$(ls -A "$T_TMP/other-store")"
+check_eq "its target's mode is unchanged" "700" "$(stat -c %a "$T_TMP/other-store")"
 
 # ---------------------------------------------------------- symlinks
 # The first VF of mlx_low is $A; each link points at a file outside the store.
