@@ -429,7 +429,8 @@ int dm_vf_restore(const char *sysfs_root, const char *pci, const dm_vf_state *sa
 		}
 	}
 	if (pf) {
-		const unsigned char *own = have_link && l.has_mac ? l.mac : saved && saved->netdev[0] ? saved->mac : NULL;
+		/* the VF's own MAC: as saved (a restore), or as its netdev has it now (the baseline) */
+		const unsigned char *own = saved && saved->netdev[0] ? saved->mac : have_link && l.has_mac ? l.mac : NULL;
 		e = restore_settings(addr, pf, &target, !(saved && saved->pf[0]), own, &rep);
 		if (e < 0 && e != -ENODEV && !first)
 			first = e;
