@@ -524,6 +524,11 @@ static int claim_from_pool(struct sr *s, const dm_owner *owner)
 		r = cni_fail(CNI_ERR_DEVICE, r, "pool \"%s\" has no free healthy VF", s->c.pool);
 		goto out;
 	}
+	if (r == -ETIMEDOUT) {
+		r = cni_fail(CNI_ERR_TRY_AGAIN, r, "pool \"%s\": the allocation store is busy (locked past the bound); try again",
+			     s->c.pool);
+		goto out;
+	}
 	if (r < 0) {
 		r = cni_fail(CNI_ERR_IO, r, "claiming a VF from pool \"%s\" failed", s->c.pool);
 		goto out;
@@ -573,8 +578,13 @@ static int claim_device(struct sr *s, const dm_owner *owner)
 	}
 	r = dm_store_claim(s->store, s->pci, NULL, owner, &rec);
 	dm_record_free(rec);
-	if (r == -EBUSY) {
+	if (r == -EBUSY || r == -ENOTEMPTY) {
 		r = cni_fail(CNI_ERR_DEVICE, r, "VF %s is in use by another container", s->pci);
+		goto fail;
+	}
+	if (r == -ETIMEDOUT) {
+		r = cni_fail(CNI_ERR_TRY_AGAIN, r, "VF %s is busy: the allocation store is locked past the bound; try again",
+			     s->pci);
 		goto fail;
 	}
 	if (r < 0) {
