@@ -440,6 +440,8 @@ static int restore_all(struct sr *s, const dm_vf_state *o, const char *pci, stru
 		r = 0; /* the VF or its PF is gone: nothing left to restore */
 	if (rep.tolerated)
 		log_warn("VF %s: the driver keeps its administrative MAC (clearing it was refused)", pci);
+	if (rep.reset)
+		log_info("VF %s: function-level reset (userspace driver)", pci);
 	if (r == -EAGAIN)
 		return cni_fail(CNI_ERR_TRY_AGAIN, r,
 				"VF %s: its netdev has not come back to the host yet (netns teardown in progress?); retry", pci);
@@ -689,6 +691,8 @@ static int save_state(struct sr *s, struct link_info *host_li)
 				rep.what[0] ? rep.what : strerror(-r));
 	if (rep.written)
 		log_info("VF %s: reset to the baseline before use (it had settings of its own)", s->pci);
+	if (rep.reset)
+		log_info("VF %s: function-level reset (userspace driver %s)", s->pci, s->dev.driver);
 	if (!s->dev.userspace_driver) {
 		if (rep.written && (r = link_get_by_index(&s->host, host_li->ifindex, host_li)) < 0)
 			return cni_fail(CNI_ERR_DEVICE, r, "VF %s: its netdev vanished", s->pci);

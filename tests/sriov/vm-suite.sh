@@ -246,9 +246,15 @@ snapshot "$PFB" 3 "$VFIO"
 # handed out at the baseline (administrative MAC cleared), and that is what DEL restores.
 VFL[$VFIO]=$(sed -E 's/link\/ether [0-9a-f:]+/link\/ether 00:00:00:00:00:00/' <<<"${VFL[$VFIO]}")
 ns=$(mkns vfio)
-c=$(cf 1.1.0 "\"deviceID\":\"$VFIO\",\"vlan\":300,\"mac\":\"02:00:00:00:30:03\",$(static_ipam 10.40.0.1/24)")
+c=$(cf 1.1.0 "\"deviceID\":\"$VFIO\",\"vlan\":300,\"mac\":\"02:00:00:00:30:03\",\"logLevel\":\"info\",$(static_ipam 10.40.0.1/24)")
 add "$ns" ctr-vfio net1 "$c"
 expect_ok "ADD of the $UDRV VF"
+if [ -e "/sys/bus/pci/devices/$VFIO/reset" ]; then
+	check_match "  ... a function-level reset before the VF is handed out" "VF $VFIO: function-level reset" \
+		"$(cat "$T_TMP/stderr")"
+else
+	skip "function-level reset" "VF $VFIO has no reset method"
+fi
 check_eq "  ... result: net1, its pciID, the admin MAC, the address" "net1 $VFIO 02:00:00:00:30:03 10.40.0.1/24" \
 	"$(jf name) $(jf pciID) $(jf mac) $(jf address)"
 check_match "  ... the PF applied vlan and MAC" '02:00:00:00:30:03.*vlan 300' "$(vfline "$PFB" 3)"
@@ -259,6 +265,8 @@ chk "$ns" ctr-vfio net1 "$(with_prev "$c" "$res")"
 expect_ok "  ... CHECK (VF settings on the PF)"
 del "$ns" ctr-vfio net1 "$c"
 expect_ok "  ... DEL"
+[ -e "/sys/bus/pci/devices/$VFIO/reset" ] && check_match "  ... and one at DEL" "VF $VFIO: function-level reset" \
+	"$(cat "$T_TMP/stderr")"
 restored "$UDRV VF DEL" "$PFB" 3 "$VFIO"
 
 section "bad input and driver refusals: clear error, VF untouched, allocation released"
