@@ -352,13 +352,15 @@ int dm_store_unlock_vf(dm_store *s, const char *pci);
 /* Claims the VF at PCI for OWNER. POOL (may be NULL) is recorded. Waits for the VF's lock
  * when another process holds it. -EBUSY: held by another owner whose netns still exists;
  * -ENOENT: OWNER's netns does not exist; -EBADMSG/-EPROTO: its record is corrupt or
- * foreign and is left alone. Another owner's data blob never passes to the new owner. */
+ * foreign and is left alone; -ENOTEMPTY: its owner's netns is gone but the record holds
+ * saved state (dm_data_is_vf_state()): restore first (dm_store_restore_release()).
+ * Another owner's data blob never passes to the new owner. */
 int dm_store_claim(dm_store *s, const char *pci, const char *pool, const dm_owner *owner,
                    dm_record **ret);
 
 /* Claims a free healthy VF of pool POOL (as dm_config_match() assigns VFs); VFs on NUMA
  * node NUMA first (NUMA < 0: no preference), in inventory order; a VF whose lock another
- * process holds is skipped, not waited for. The same owner (id and ifname) asking again
+ * process holds is skipped, not waited for, and so is a stale record holding saved state. The same owner (id and ifname) asking again
  * gets its VF again (DM_CLAIM_EXISTING). -ENOENT unknown pool or OWNER's netns missing,
  * -ENOSPC none free, -EIO the record could not be written (a full file system included),
  * -EROFS the store is read-only. */
