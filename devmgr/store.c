@@ -1061,7 +1061,13 @@ int dm_store_restore_release(dm_store *s, const char *sysfs_root, const char *pc
 	int e = read_record(s, addr, &r);
 	if (e >= 0 && owner_id && !same_owner(r, owner_id, NULL) && !(flags & DM_DROP_FORCE))
 		e = -EBUSY;
-	else if (e >= 0 || (e != -ENOENT && !owner_id)) {
+	else if (e >= 0 && r->netns && !dm_record_is_stale(r)) {
+		/* a live attachment: its VF is in use (a netdev in the pod, or an application
+		 * on a userspace driver); only its own DEL, or a forced drop, ends it */
+		snprintf(rep.what, sizeof(rep.what), "VF %s: its owner's netns %s still exists (a live attachment)", addr,
+		         r->netns);
+		e = flags & DM_DROP_FORCE ? release_locked(s, addr, owner_id, NULL, DM_DROP_FORCE) : -EAGAIN;
+	} else if (e >= 0 || (e != -ENOENT && !owner_id)) {
 		/* a corrupt record: nothing saved can be read, the VF goes to the baseline */
 		dm_record base = { 0 };
 		str_copy(base.pci, sizeof(base.pci), addr);

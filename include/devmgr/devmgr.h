@@ -412,8 +412,9 @@ int dm_store_release_owner(dm_store *s, const char *owner_id, const char *ifname
  * saved state that does not parse, or when the record has no saved state) and then drops
  * the record, all under the VF's lock (bounded wait: -ETIMEDOUT). OWNER_ID as for
  * dm_store_drop(). A failed restore keeps the record and returns its error (REPORT tells
- * what: -EAGAIN when the VF's netdev is not in the caller's namespace, as while its owner
- * lives); DM_DROP_FORCE then still drops it. FLAGS: DM_DROP_FORCE and
+ * what: -EAGAIN when the VF's netdev is not in the caller's namespace); DM_DROP_FORCE then
+ * still drops it. A record whose owner's netns still exists is a live attachment: -EAGAIN
+ * and nothing is touched, unless DM_DROP_FORCE (which then drops it without a restore). FLAGS: DM_DROP_FORCE and
  * DM_RESTORE_WAIT_NETDEV (implied for a stale record). REPORT may be NULL. */
 int dm_store_restore_release(dm_store *s, const char *sysfs_root, const char *pci, const char *owner_id,
                              unsigned flags, dm_restore_report *report);
