@@ -96,6 +96,22 @@ int vf_cursor_lookup(vf_cursor *c, const char *pci, dm_device *ret);
 
 /* vfinfo.c: fills the vf_config of each VF of PF with one RTM_GETLINK */
 int vf_config_query_all(dm_device *pf);
+/* ... and one netdev of the caller's namespace, as a restore needs it */
+typedef struct nl_link_info {
+	int ifindex;
+	char name[DM_IFNAME_MAX];
+	unsigned flags, mtu;
+	unsigned char mac[6];
+	bool has_mac;
+	char parent_dev[64]; /* IFLA_PARENT_DEV_NAME: the PCI address of a PCI netdev, "" unknown */
+} nl_link_info;
+/* By IFINDEX (> 0) or NAME. -ENODEV when there is none. */
+int vf_link_get(int ifindex, const char *name, nl_link_info *ret);
+/* One RTM_NEWLINK: NAME/MTU/MAC when given (NULL, 0, NULL leave them), UP 1/0 (-1 leaves it). */
+int vf_link_change(int ifindex, const char *name, unsigned mtu, const unsigned char *mac, int up);
+
+/* vfstate.c: the store's restore of one record (store.c calls it under the VF's lock) */
+int vf_restore_record(const char *sysfs_root, const dm_record *rec, unsigned flags, dm_restore_report *ret);
 
 /* config.c — exposed for the unit tests */
 /* A VF index set parsed from "0,2-7" (at most DM_VF_RANGE_MAX indexes). */

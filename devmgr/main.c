@@ -41,8 +41,9 @@ static void usage(FILE *f)
 	      "  apply CONFIG [--force]             provision VF counts and install the pools\n"
 	      "  pools [--json]                     pool members, free and used\n"
 	      "  alloc --pool P --owner ID [--ifname IF] [--netns PATH] [--numa N] [--json]\n"
-	      "  release (--owner ID [--ifname IF] | DEV) [--json]\n"
-	      "  gc [--json]                        release allocations whose netns is gone\n"
+	      "  release (--owner ID [--ifname IF] | DEV) [--force] [--json]\n"
+	      "                                     restore the VF, then release it\n"
+	      "  gc [--json]                        restore and release allocations whose netns is gone\n"
 	      "  export --format device-plugin      pools as an SR-IOV device plugin config\n"
 	      "  watch [--count N] [--timeout S]    one JSON line per device change\n"
 	      "\n"
@@ -974,6 +975,42 @@ static int cmd_alloc(void)
 
 /* --------------------------------------------------------------- release */
 
+/* The VF lock wait of release and gc: $UCNI_VF_LOCK_TIMEOUT_MS (as the sriov plugin), else
+ * the library's default. */
+static void set_lock_timeout(dm_store *s)
+{
+	const char *v = getenv("UCNI_VF_LOCK_TIMEOUT_MS");
+	int ms;
+	if (v && *v && parse_count(v, &ms) == 0 && ms > 0)
+		(void)dm_store_set_lock_timeout(s, ms);
+}
+
+/* One VF: restored from its record, then released. Prints nothing on success. */
+static int release_one(dm_store *s, const char *label, const char *pci)
+{
+	dm_restore_report rep;
+	int e = dm_store_restore_release(s, opt.sysfs_root, pci, opt.owner, opt.force ? DM_DROP_FORCE : 0, &rep);
+	if (e == -ENOENT)
+		return die(EXIT_NOT_FOUND, "release: %s (%s) is not allocated", label, pci);
+	if (e == -EBUSY)
+		return die(EXIT_BUSY, "release: %s is held by another owner (--force releases it anyway)", pci);
+	if (e == -ETIMEDOUT)
+		return die(EXIT_BUSY, "release: VF %s is locked by another process (a CNI ADD or DEL); try again", pci);
+	if (e == -EAGAIN)
+		return die(EXIT_BUSY, "release: %s; the record of VF %s is kept (DEL the attachment, or --force)",
+		           rep.what[0] ? rep.what : "its netdev is not in this namespace", pci);
+	if (e == -EBADMSG || e == -EPROTO)
+		return die(EXIT_STATE, "release: the record of %s is corrupt; release it by address without --owner", pci);
+	if (e < 0 && (rep.what[0] || rep.refused))
+		return die(EXIT_FAIL, "release: VF %s could not be restored: %s; its record is kept (--force drops it)",
+		           pci, rep.what[0] ? rep.what : strerror(-e));
+	if (e < 0)
+		return die(EXIT_FAIL, "release: %s: %s", pci, strerror(-e));
+	if (rep.tolerated)
+		fprintf(stderr, "devmgr: release: VF %s: the driver keeps its administrative MAC (clearing refused)\n", pci);
+	return EXIT_OK;
+}
+
 static int cmd_release(const char *dev)
 {
 	dm_store *s = NULL;
@@ -1002,17 +1039,12 @@ static int cmd_release(const char *dev)
 	}
 	if ((r = open_store(true, &s)))
 		return r;
+	set_lock_timeout(s);
 	if (dev) {
-		int e = dm_store_release(s, pci, opt.owner, opt.ifname);
+		r = release_one(s, dev, pci);
 		dm_store_free(s);
-		if (e == -ENOENT)
-			return die(EXIT_NOT_FOUND, "release: %s (%s) is not allocated", dev, pci);
-		if (e == -EBUSY)
-			return die(EXIT_BUSY, "release: %s is held by another owner", pci);
-		if (e == -EBADMSG || e == -EPROTO)
-			return die(EXIT_STATE, "release: the record of %s is corrupt; release it by address without --owner", pci);
-		if (e < 0)
-			return die(EXIT_FAIL, "release: %s: %s", pci, strerror(-e));
+		if (r != EXIT_OK)
+			return r;
 		if (opt.json)
 			printf("{\"released\": [\"%s\"]}\n", pci);
 		else
@@ -1034,13 +1066,18 @@ static int cmd_release(const char *dev)
 		if (errs[i] || strcmp(recs[i]->owner, opt.owner) ||
 		    (opt.ifname && (!recs[i]->ifname || strcmp(recs[i]->ifname, opt.ifname))))
 			continue;
-		int e = dm_store_release(s, recs[i]->pci, opt.owner, opt.ifname);
+		dm_restore_report rep;
+		int e = dm_store_restore_release(s, opt.sysfs_root, recs[i]->pci, opt.owner,
+		                                 opt.force ? DM_DROP_FORCE : 0, &rep);
 		if (e == -ENOENT || e == -EBUSY)
 			continue; /* released or reclaimed meanwhile */
 		if (e < 0) {
-			rc = die(EXIT_FAIL, "release: %s: %s", recs[i]->pci, strerror(-e));
+			rc = release_one(s, recs[i]->pci, recs[i]->pci); /* says why (and tries once more) */
+			if (rc == EXIT_OK)
+				goto released;
 			continue;
 		}
+	released:
 		count++;
 		cJSON_AddItemToArray(arr, cJSON_CreateString(recs[i]->pci));
 		if (!opt.json)
@@ -1063,28 +1100,40 @@ static int cmd_release(const char *dev)
 
 /* -------------------------------------------------------------------- gc */
 
+/* Stale records: each VF restored (its saved state, else the baseline), then released. */
 static int cmd_gc(void)
 {
 	dm_store *s = NULL;
-	size_t released = 0, corrupt = 0;
+	dm_gc_report rep = { 0 };
 	int r;
 	if (access(state_dir(), F_OK) < 0) {
-		printf(opt.json ? "{\"released\": 0, \"corrupt\": 0}\n" : "released 0 stale allocations\n");
+		printf(opt.json ? "{\"released\": 0, \"corrupt\": 0, \"kept\": 0, \"busy\": 0}\n"
+		                : "released 0 stale allocations\n");
 		return EXIT_OK;
 	}
 	if ((r = open_store(true, &s)))
 		return r;
-	int e = dm_store_gc(s, &released, &corrupt);
+	set_lock_timeout(s);
+	int e = dm_store_gc_restore(s, opt.sysfs_root, &rep);
 	dm_store_free(s);
+	if (e == -ETIMEDOUT)
+		return die(EXIT_BUSY, "gc: the store is locked by another process; try again");
 	if (e < 0)
 		return die(EXIT_FAIL, "gc: %s", strerror(-e));
 	if (opt.json)
-		printf("{\"released\": %zu, \"corrupt\": %zu}\n", released, corrupt);
+		printf("{\"released\": %zu, \"corrupt\": %zu, \"kept\": %zu, \"busy\": %zu}\n", rep.released, rep.corrupt,
+		       rep.kept, rep.busy);
 	else
-		printf("released %zu stale allocation%s\n", released, released == 1 ? "" : "s");
-	if (corrupt)
-		return die(EXIT_STATE, "gc: %zu record%s in %s/vfs could not be read and %s left in place", corrupt,
-		           corrupt == 1 ? "" : "s", state_dir(), corrupt == 1 ? "was" : "were");
+		printf("released %zu stale allocation%s\n", rep.released, rep.released == 1 ? "" : "s");
+	if (rep.kept)
+		return die(EXIT_FAIL, "gc: %zu stale record%s kept: the VF could not be restored (`devmgr release DEV` "
+		           "tells why)", rep.kept, rep.kept == 1 ? "" : "s");
+	if (rep.corrupt)
+		return die(EXIT_STATE, "gc: %zu record%s in %s/vfs could not be read and %s left in place", rep.corrupt,
+		           rep.corrupt == 1 ? "" : "s", state_dir(), rep.corrupt == 1 ? "was" : "were");
+	if (rep.busy)
+		return die(EXIT_BUSY, "gc: %zu stale record%s locked by another process and left; try again", rep.busy,
+		           rep.busy == 1 ? "" : "s");
 	return EXIT_OK;
 }
 
@@ -1162,7 +1211,7 @@ int main(int argc, char **argv)
 	/* which command may use which option */
 	static const struct { const char *cmd; const char *opts; } allowed[] = {
 		{ "list", "j" }, { "show", "j" }, { "vfs", "F" }, { "apply", "F" }, { "pools", "j" },
-		{ "alloc", "jpoinm" }, { "release", "joi" }, { "gc", "j" }, { "export", "f" }, { "watch", "ct" },
+		{ "alloc", "jpoinm" }, { "release", "joiF" }, { "gc", "j" }, { "export", "f" }, { "watch", "ct" },
 	};
 	char used[16] = "";
 	int c;
@@ -1255,7 +1304,7 @@ int main(int argc, char **argv)
 		NARGS(0, 0, "--pool P --owner ID [--ifname IF] [--netns PATH] [--numa N] [--json]");
 		return cmd_alloc();
 	} else if (!strcmp(cmd, "release")) {
-		NARGS(0, 1, "(--owner ID [--ifname IF] | DEV) [--json]");
+		NARGS(0, 1, "(--owner ID [--ifname IF] | DEV) [--force] [--json]");
 		if (nargs == 1 && opt.ifname)
 			return die(EXIT_USAGE, "release: --ifname goes with --owner, not with a device");
 		return cmd_release(nargs ? args[0] : NULL);

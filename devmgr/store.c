@@ -40,6 +40,7 @@ struct dm_store {
 	int dirfd, vfsfd, locksfd, storefd;
 	held_lock *held;
 	size_t n_held;
+	int lock_timeout_ms; /* 0: DM_LOCK_TIMEOUT_MS_DEFAULT */
 	char *fault;      /* FAULTS=1 builds: the named point where this process fails */
 	bool fault_kill;  /* ... by SIGKILL instead of -EIO */
 };
@@ -324,6 +325,47 @@ static held_lock *find_held(dm_store *s, const char *pci)
 	return NULL;
 }
 
+static int lock_timeout(const dm_store *s)
+{
+	return s->lock_timeout_ms > 0 ? s->lock_timeout_ms : DM_LOCK_TIMEOUT_MS_DEFAULT;
+}
+
+/* flock with a bounded wait: tries again every 10-100 ms until TIMEOUT_MS passed, then
+ * -ETIMEDOUT (flock has no timeout of its own, and a library may not use signals). */
+static int flock_bounded(int fd, int how, bool wait, int timeout_ms)
+{
+	struct timespec start, now;
+	long delay_ms = 10;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		if (flock(fd, how | LOCK_NB) == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK)
+			return -errno;
+		if (!wait)
+			return -EWOULDBLOCK;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long spent = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+		if (spent >= timeout_ms)
+			return -ETIMEDOUT;
+		long d = delay_ms < timeout_ms - spent ? delay_ms : timeout_ms - spent;
+		struct timespec ts = { d / 1000, (d % 1000) * 1000000L };
+		(void)nanosleep(&ts, NULL);
+		if (delay_ms < 100)
+			delay_ms += 10;
+	}
+}
+
+int dm_store_set_lock_timeout(dm_store *s, int timeout_ms)
+{
+	if (!s || timeout_ms < 1 || timeout_ms > 3600000)
+		return -EINVAL;
+	s->lock_timeout_ms = timeout_ms;
+	return 0;
+}
+
 static int vf_lock_acquire(dm_store *s, const char *pci, bool wait)
 {
 	char name[DM_PCI_ADDR_MAX + 8];
@@ -337,12 +379,10 @@ static int vf_lock_acquire(dm_store *s, const char *pci, bool wait)
 	int fd = open_lock_file(s->locksfd, name);
 	if (fd < 0)
 		return -errno;
-	while (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
-		if (errno == EINTR)
-			continue;
-		int e = errno;
+	int e = flock_bounded(fd, LOCK_EX, wait, lock_timeout(s));
+	if (e < 0) {
 		close(fd);
-		return -e;
+		return e;
 	}
 	memcpy(s->held[s->n_held].pci, pci, DM_PCI_ADDR_MAX);
 	s->held[s->n_held].fd = fd;
@@ -381,10 +421,7 @@ int dm_store_unlock_vf(dm_store *s, const char *pci)
 
 static int store_lock(dm_store *s, int how)
 {
-	while (flock(s->storefd, how) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return 0;
+	return flock_bounded(s->storefd, how, true, lock_timeout(s));
 }
 
 static void store_unlock(dm_store *s)
@@ -746,10 +783,12 @@ static int claim_locked(dm_store *s, const char *pci, const char *pool, const dm
 			*ret = old;
 			return DM_CLAIM_EXISTING;
 		}
-		bool stale = dm_record_is_stale(old);
+		bool stale = dm_record_is_stale(old), saved = dm_data_is_vf_state(old->data);
 		dm_record_free(old);
 		if (!stale)
 			return -EBUSY;
+		if (saved)
+			return -ENOTEMPTY; /* its VF must be restored first (dm_store_restore_release) */
 		kind = DM_CLAIM_RECLAIMED;
 	} else if (e != -ENOENT)
 		return e;
@@ -850,7 +889,7 @@ static int try_candidate(dm_store *s, const char *pci, const char *pool, const d
 		dm_record *r = NULL;
 		if (read_record(s, pci, &r) < 0)
 			return -EBUSY;
-		bool stale = dm_record_is_stale(r);
+		bool stale = dm_record_is_stale(r) && !dm_data_is_vf_state(r->data);
 		dm_record_free(r);
 		if (!stale)
 			return -EBUSY;
@@ -1061,36 +1100,84 @@ int dm_store_set_data(dm_store *s, const char *pci, const char *owner_id, const 
 	return e < 0 ? e : 0;
 }
 
-static int release_locked(dm_store *s, const char *pci, const char *owner_id, const char *ifname)
+static int release_locked(dm_store *s, const char *pci, const char *owner_id, const char *ifname, unsigned flags)
 {
 	dm_record *r = NULL;
 	int e = read_record(s, pci, &r);
 	if (e < 0) {
-		if (e == -ENOENT || owner_id)
+		if (e == -ENOENT || (owner_id && !(flags & DM_DROP_FORCE)))
 			return e;
 		/* an operator releasing a corrupt record by address */
 	} else {
-		bool mine = !owner_id || same_owner(r, owner_id, ifname);
+		bool mine = !owner_id || same_owner(r, owner_id, ifname) || (flags & DM_DROP_FORCE);
+		bool saved = dm_data_is_vf_state(r->data);
 		dm_record_free(r);
 		if (!mine)
 			return -EBUSY;
+		/* the only copy of the VF's state before its owner changed it */
+		if (saved && !(flags & (DM_DROP_RESTORED | DM_DROP_FORCE)))
+			return -ENOTEMPTY;
 	}
 	e = fault_point(s, "release-locked");
 	return e < 0 ? e : delete_record(s, pci);
 }
 
-int dm_store_release(dm_store *s, const char *pci, const char *owner_id, const char *ifname)
+int dm_store_drop(dm_store *s, const char *pci, const char *owner_id, const char *ifname, unsigned flags)
 {
 	char addr[DM_PCI_ADDR_MAX];
 	int e;
 	if (!s || dm_pci_addr_normalize(pci, addr) < 0 || (owner_id && !dm_owner_id_valid(owner_id)) ||
-	    (ifname && !dm_ifname_valid(ifname)))
+	    (ifname && !dm_ifname_valid(ifname)) || (flags & ~(unsigned)(DM_DROP_RESTORED | DM_DROP_FORCE)))
 		return -EINVAL;
 	int took = vf_op_begin(s, addr);
 	if (took < 0)
 		return took;
-	e = release_locked(s, addr, owner_id, ifname);
+	e = release_locked(s, addr, owner_id, ifname, flags);
 	vf_op_end(s, addr, took);
+	return e;
+}
+
+int dm_store_release(dm_store *s, const char *pci, const char *owner_id, const char *ifname)
+{
+	return dm_store_drop(s, pci, owner_id, ifname, 0);
+}
+
+int dm_store_restore_release(dm_store *s, const char *sysfs_root, const char *pci, const char *owner_id,
+                             unsigned flags, dm_restore_report *report)
+{
+	char addr[DM_PCI_ADDR_MAX];
+	dm_record *r = NULL;
+	dm_restore_report rep;
+	memset(&rep, 0, sizeof(rep));
+	if (!s || !sysfs_root || dm_pci_addr_normalize(pci, addr) < 0 || (owner_id && !dm_owner_id_valid(owner_id)) ||
+	    (flags & ~(unsigned)(DM_DROP_FORCE | DM_RESTORE_WAIT_NETDEV)))
+		return -EINVAL;
+	int took = vf_op_begin(s, addr);
+	if (took < 0)
+		return took;
+	int e = read_record(s, addr, &r);
+	if (e >= 0 && owner_id && !same_owner(r, owner_id, NULL) && !(flags & DM_DROP_FORCE))
+		e = -EBUSY;
+	else if (e >= 0 && r->netns && !dm_record_is_stale(r)) {
+		/* a live attachment: its VF is in use (a netdev in the pod, or an application
+		 * on a userspace driver); only its own DEL, or a forced drop, ends it */
+		snprintf(rep.what, sizeof(rep.what), "VF %s: its owner's netns %s still exists (a live attachment)", addr,
+		         r->netns);
+		e = flags & DM_DROP_FORCE ? release_locked(s, addr, owner_id, NULL, DM_DROP_FORCE) : -EAGAIN;
+	} else if (e >= 0 || (e != -ENOENT && !owner_id)) {
+		/* a corrupt record: nothing saved can be read, the VF goes to the baseline */
+		dm_record base = { 0 };
+		str_copy(base.pci, sizeof(base.pci), addr);
+		/* a stale record's netdev may still be on its way back from the dying netns */
+		unsigned rf = r && dm_record_is_stale(r) ? flags | DM_RESTORE_WAIT_NETDEV : flags;
+		e = vf_restore_record(sysfs_root, r ? r : &base, rf, &rep);
+		if (e >= 0 || (flags & DM_DROP_FORCE))
+			e = release_locked(s, addr, owner_id, NULL, DM_DROP_RESTORED | (flags & DM_DROP_FORCE));
+	}
+	dm_record_free(r);
+	vf_op_end(s, addr, took);
+	if (report)
+		*report = rep;
 	return e;
 }
 
@@ -1115,7 +1202,7 @@ static int release_owner_cb(dm_store *s, const char *pci, void *arg)
 		ro->err = took;
 		return 0;
 	}
-	int e = release_locked(s, pci, ro->id, ro->ifname);
+	int e = release_locked(s, pci, ro->id, ro->ifname, 0);
 	if (took)
 		vf_lock_drop(s, pci);
 	if (e >= 0)
@@ -1220,7 +1307,8 @@ int dm_store_list(dm_store *s, dm_record ***ret, int **ret_errors, size_t *ret_n
 }
 
 struct gc_ctx {
-	size_t released, corrupt;
+	const char *sysfs_root; /* NULL: records holding saved state stay */
+	dm_gc_report rep;
 	int err;
 };
 
@@ -1250,7 +1338,7 @@ static int gc_cb(dm_store *s, const char *pci, void *arg)
 	int e = read_record(s, pci, &r);
 	if (e < 0) {
 		if (e != -ENOENT)
-			g->corrupt++;
+			g->rep.corrupt++;
 		return 0;
 	}
 	bool stale = dm_record_is_stale(r);
@@ -1258,13 +1346,22 @@ static int gc_cb(dm_store *s, const char *pci, void *arg)
 	if (!stale)
 		return 0;
 	int took = vf_lock_acquire(s, pci, false);
-	if (took < 0)
+	if (took < 0) {
+		g->rep.busy++;
 		return 0; /* somebody is working on it right now */
+	}
 	e = read_record(s, pci, &r);
 	if (e >= 0 && dm_record_is_stale(r)) {
-		e = delete_record(s, pci);
-		if (e >= 0)
-			g->released++;
+		bool keep = false;
+		if (g->sysfs_root)
+			/* restored from its saved state (the baseline without one), then dropped */
+			keep = vf_restore_record(g->sysfs_root, r, DM_RESTORE_WAIT_NETDEV, NULL) < 0;
+		else
+			keep = dm_data_is_vf_state(r->data); /* cannot restore here: left for a restoring gc */
+		if (keep)
+			g->rep.kept++;
+		else if ((e = delete_record(s, pci)) >= 0)
+			g->rep.released++;
 		else
 			g->err = e;
 	}
@@ -1274,14 +1371,12 @@ static int gc_cb(dm_store *s, const char *pci, void *arg)
 	return 0;
 }
 
-int dm_store_gc(dm_store *s, size_t *ret_released, size_t *ret_corrupt)
+static int gc_run(dm_store *s, const char *sysfs_root, dm_gc_report *ret)
 {
-	if (!s)
-		return -EINVAL;
 	int e = store_lock(s, LOCK_EX);
 	if (e < 0)
 		return e;
-	struct gc_ctx g = { 0, 0, 0 };
+	struct gc_ctx g = { .sysfs_root = sysfs_root };
 	sweep_root_tmp(s);
 	e = for_each_entry(s, gc_cb, &g, gc_tmp_cb);
 	if (e >= 0)
@@ -1291,10 +1386,34 @@ int dm_store_gc(dm_store *s, size_t *ret_released, size_t *ret_corrupt)
 		return e;
 	if (g.err < 0)
 		return g.err;
+	*ret = g.rep;
+	return 0;
+}
+
+int dm_store_gc(dm_store *s, size_t *ret_released, size_t *ret_corrupt)
+{
+	dm_gc_report rep;
+	if (!s)
+		return -EINVAL;
+	int e = gc_run(s, NULL, &rep);
+	if (e < 0)
+		return e;
 	if (ret_released)
-		*ret_released = g.released;
+		*ret_released = rep.released;
 	if (ret_corrupt)
-		*ret_corrupt = g.corrupt;
+		*ret_corrupt = rep.corrupt;
+	return 0;
+}
+
+int dm_store_gc_restore(dm_store *s, const char *sysfs_root, dm_gc_report *ret)
+{
+	dm_gc_report rep;
+	if (!s || !sysfs_root || !ret)
+		return -EINVAL;
+	int e = gc_run(s, sysfs_root, &rep);
+	if (e < 0)
+		return e;
+	*ret = rep;
 	return 0;
 }
 

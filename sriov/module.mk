@@ -11,7 +11,8 @@ $(BIN)/sriov: $(SRIOV_OBJS) $(LIBUCNI) $(DEVMGR_A)
 
 # Host-kernel suite (fake sysfs, veths as VF netdevs), also under ASan/UBSan; the VM
 # suite with qemu's igb and netdevsim.
-CHECK_SUITES += tests/sriov/host.sh tests/sriov/vm.sh
+# tests/sriov/isolation.sh: tenant isolation (gc, release, reclaim, refused restores) on igb.
+CHECK_SUITES += tests/sriov/host.sh tests/sriov/vm.sh tests/sriov/isolation.sh
 SAN_SUITES   += tests/sriov/host.sh
 # strace: the host suite counts the requests and sysfs reads of an ADD and a DEL.
 DEPS_PKGS    += strace

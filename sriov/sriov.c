@@ -20,10 +20,8 @@
 #include "ucni/log.h"
 #include "ucni/netns.h"
 #include "ucni/node.h"
-#include "ucni/vf.h"
 
 #define DEFAULT_POOL_CONFIG "/etc/ucni/devmgr.json"
-#define SAVED_FORMAT 1
 
 /* ---- configuration ---- */
 
@@ -45,19 +43,6 @@ struct sriov_conf {
 	unsigned int mtu;
 };
 
-/* What the VF looked like before ADD touched it: the record's data blob. */
-struct saved {
-	char network[256];
-	char netdev[IFNAMSIZ]; /* host name of the VF netdev, "" for userspace drivers */
-	int ifindex;
-	unsigned char mac[6];
-	unsigned int mtu;
-	bool up;
-	char pf[IFNAMSIZ];
-	bool has_vf;
-	struct vf_info vf;
-};
-
 struct sr {
 	struct cni_ctx *ctx;
 	struct sriov_conf c;
@@ -68,11 +53,9 @@ struct sr {
 	dm_device dev;
 	int nsfd, hostfd;
 	struct nlsk host, cont;
-	struct saved orig;
+	dm_vf_state orig; /* what the VF looked like before ADD changed it: the record's data */
 	int reclaimed_ifindex; /* the VF netdev as a reclaim just restored it */
 	unsigned char netdev_mac[6]; /* the VF netdev's MAC as ADD moves it */
-	char pf_name[IFNAMSIZ]; /* the last PF looked up, and its ifindex */
-	int pf_idx;
 	char installed_config[4096];
 };
 
@@ -177,13 +160,13 @@ static int parse_conf(struct sr *s)
 	const char *proto;
 	if ((r = conf_string(root, NULL, "vlanProto", &proto)) < 0)
 		return r;
-	c->proto = VF_PROTO_8021Q;
+	c->proto = DM_VF_PROTO_8021Q;
 	if (r > 0) {
 		c->has_proto = true;
 		if (strcasecmp(proto, "802.1q") == 0)
-			c->proto = VF_PROTO_8021Q;
+			c->proto = DM_VF_PROTO_8021Q;
 		else if (strcasecmp(proto, "802.1ad") == 0)
-			c->proto = VF_PROTO_8021AD;
+			c->proto = DM_VF_PROTO_8021AD;
 		else
 			return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
 					"invalid config: \"vlanProto\" has unknown value \"%s\" (expected 802.1q or 802.1ad)",
@@ -192,7 +175,7 @@ static int parse_conf(struct sr *s)
 	if (c->qos && !c->vlan)
 		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
 				"invalid config: \"vlanQoS\" value %d needs a non-zero \"vlan\"", c->qos);
-	if (c->has_proto && c->proto != VF_PROTO_8021Q && !c->vlan)
+	if (c->has_proto && c->proto != DM_VF_PROTO_8021Q && !c->vlan)
 		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
 				"invalid config: \"vlanProto\" value \"%s\" needs a non-zero \"vlan\"", proto);
 
@@ -274,97 +257,32 @@ static int open_store(struct sr *s)
 	int r = dm_store_open(s->statedir, &s->store);
 	if (r < 0)
 		return cni_fail(CNI_ERR_IO, r, "cannot open the VF allocation store %s", s->statedir);
+	/* every wait for a VF's lock is bounded: $UCNI_VF_LOCK_TIMEOUT_MS, else the library's */
+	const char *t = getenv("UCNI_VF_LOCK_TIMEOUT_MS");
+	char *end;
+	long ms = t && *t ? strtol(t, &end, 10) : 0;
+	if (ms > 0 && !*end)
+		(void)dm_store_set_lock_timeout(s->store, (int)(ms > 3600000 ? 3600000 : ms));
 	return 0;
 }
 
-/* ---- the saved state (record data) ---- */
-
-static char *saved_to_json(const struct saved *o)
+/* Takes the VF's lock (bounded wait): a holder that does not let go within the timeout
+ * is reported as "busy, try again" (code 11), naming the VF. */
+static int lock_vf(struct sr *s, const char *pci)
 {
-	char mac[18];
-	cJSON *j = cJSON_CreateObject(), *vf;
-	cJSON_AddNumberToObject(j, "format", SAVED_FORMAT);
-	cJSON_AddStringToObject(j, "network", o->network);
-	if (o->netdev[0]) {
-		format_mac(o->mac, mac);
-		cJSON_AddStringToObject(j, "netdev", o->netdev);
-		cJSON_AddNumberToObject(j, "ifindex", o->ifindex);
-		cJSON_AddStringToObject(j, "mac", mac);
-		cJSON_AddNumberToObject(j, "mtu", o->mtu);
-		cJSON_AddBoolToObject(j, "up", o->up);
-	}
-	if (o->has_vf) {
-		vf = cJSON_AddObjectToObject(j, "vf");
-		format_mac(o->vf.mac, mac);
-		cJSON_AddStringToObject(vf, "pf", o->pf);
-		cJSON_AddNumberToObject(vf, "index", o->vf.index);
-		cJSON_AddStringToObject(vf, "mac", mac);
-		cJSON_AddNumberToObject(vf, "vlan", o->vf.vlan);
-		cJSON_AddNumberToObject(vf, "qos", o->vf.qos);
-		cJSON_AddNumberToObject(vf, "vlanProto", o->vf.vlan_proto);
-		cJSON_AddNumberToObject(vf, "spoofchk", o->vf.spoofchk);
-		cJSON_AddNumberToObject(vf, "trust", o->vf.trust);
-		cJSON_AddNumberToObject(vf, "linkState", o->vf.link_state);
-		if (o->vf.has_rate) {
-			cJSON_AddNumberToObject(vf, "minTxRate", o->vf.min_tx_rate);
-			cJSON_AddNumberToObject(vf, "maxTxRate", o->vf.max_tx_rate);
-		}
-	}
-	char *txt = cJSON_PrintUnformatted(j);
-	cJSON_Delete(j);
-	return txt;
-}
-
-static double num(const cJSON *o, const char *k, double dflt)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+	int r = dm_store_lock_vf(s->store, pci, true);
+	if (r == -ETIMEDOUT)
+		return cni_fail(CNI_ERR_TRY_AGAIN, r,
+				"VF %s is busy: another ADD, DEL or devmgr command holds its lock; try again", pci);
+	if (r < 0)
+		return cni_fail(CNI_ERR_IO, r, "locking VF %s failed", pci);
+	return 0;
 }
 
 static const char *str(const cJSON *o, const char *k)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static int saved_parse(const char *txt, struct saved *o)
-{
-	/* a string cut at \u0000 would name another netdev or PF: malformed */
-	cJSON *j = txt && !json_find_nul(txt, strlen(txt), NULL) ? cJSON_Parse(txt) : NULL;
-	const char *p;
-	memset(o, 0, sizeof(*o));
-	if (!j || num(j, "format", 0) != SAVED_FORMAT) {
-		cJSON_Delete(j);
-		return -EBADMSG;
-	}
-	snprintf(o->network, sizeof(o->network), "%s", (p = str(j, "network")) ? p : "");
-	if ((p = str(j, "netdev"))) {
-		snprintf(o->netdev, sizeof(o->netdev), "%s", p);
-		o->ifindex = (int)num(j, "ifindex", 0);
-		if (!(p = str(j, "mac")) || parse_mac(p, o->mac) < 0)
-			memset(o->mac, 0, 6);
-		o->mtu = (unsigned int)num(j, "mtu", 0);
-		o->up = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "up"));
-	}
-	const cJSON *vf = cJSON_GetObjectItemCaseSensitive(j, "vf");
-	if (cJSON_IsObject(vf) && (p = str(vf, "pf"))) {
-		o->has_vf = true;
-		snprintf(o->pf, sizeof(o->pf), "%s", p);
-		o->vf.index = (int)num(vf, "index", -1);
-		if (!(p = str(vf, "mac")) || parse_mac(p, o->vf.mac) < 0)
-			memset(o->vf.mac, 0, 6);
-		o->vf.vlan = (uint16_t)num(vf, "vlan", 0);
-		o->vf.qos = (uint8_t)num(vf, "qos", 0);
-		o->vf.vlan_proto = (uint16_t)num(vf, "vlanProto", VF_PROTO_8021Q);
-		o->vf.spoofchk = (int)num(vf, "spoofchk", -1);
-		o->vf.trust = (int)num(vf, "trust", -1);
-		o->vf.link_state = (int)num(vf, "linkState", -1);
-		o->vf.has_rate = cJSON_GetObjectItemCaseSensitive(vf, "maxTxRate") != NULL;
-		o->vf.min_tx_rate = (uint32_t)num(vf, "minTxRate", 0);
-		o->vf.max_tx_rate = (uint32_t)num(vf, "maxTxRate", 0);
-	}
-	cJSON_Delete(j);
-	return 0;
 }
 
 /* ---- finding the VF's netdev ---- */
@@ -391,45 +309,22 @@ static int find_host_netdev(struct sr *s, const char *pci, int saved_ifindex, st
 	return -ENODEV;
 }
 
-/* A netns being deleted returns its physical netdevs to the host from a kernel
- * work queue, a little after the netns file is gone: wait for it (bounded). */
-static int wait_host_netdev(struct sr *s, const char *pci, int saved_ifindex, struct link_info *ret)
-{
-	for (int i = 0; i < 100; i++) {
-		if (find_host_netdev(s, pci, saved_ifindex, ret) == 0)
-			return 0;
-		usleep(100 * 1000);
-	}
-	return -ENODEV;
-}
-
-/* Should the VF have a netdev? It still exists with a kernel network driver. */
-static bool vf_netdev_expected(struct sr *s, const char *pci)
-{
-	dm_device d;
-	return dm_device_lookup(s->sysfs, pci, &d) == 0 && d.role == DM_ROLE_VF && d.driver[0] &&
-	       !d.userspace_driver;
-}
-
 /* ---- applying and restoring VF settings ---- */
 
-static const enum vf_setting order[] = {VF_SET_MAC,	   VF_SET_VLAN,	      VF_SET_SPOOFCHK,
-					VF_SET_TRUST, VF_SET_LINK_STATE, VF_SET_RATE};
-
-static bool configured(const struct sriov_conf *c, enum vf_setting st)
+static bool configured(const struct sriov_conf *c, dm_vf_attr a)
 {
-	switch (st) {
-	case VF_SET_MAC:
+	switch (a) {
+	case DM_VF_MAC:
 		return c->has_mac;
-	case VF_SET_VLAN:
+	case DM_VF_VLAN:
 		return c->has_vlan || c->has_qos || c->has_proto;
-	case VF_SET_SPOOFCHK:
+	case DM_VF_SPOOFCHK:
 		return c->spoofchk >= 0;
-	case VF_SET_TRUST:
+	case DM_VF_TRUST:
 		return c->trust >= 0;
-	case VF_SET_LINK_STATE:
+	case DM_VF_LINK_STATE:
 		return c->link_state >= 0;
-	case VF_SET_RATE:
+	case DM_VF_RATE:
 		return c->has_min_tx || c->has_max_tx;
 	default:
 		return false;
@@ -437,12 +332,12 @@ static bool configured(const struct sriov_conf *c, enum vf_setting st)
 }
 
 /* The VF as the config wants it: the saved state with the configured keys on top. */
-static void wanted_vf(const struct sriov_conf *c, const struct vf_info *cur, struct vf_info *w)
+static void wanted_vf(const struct sriov_conf *c, const dm_vf_settings *cur, dm_vf_settings *w)
 {
 	*w = *cur;
 	if (c->has_mac)
 		memcpy(w->mac, c->mac, 6);
-	if (configured(c, VF_SET_VLAN)) {
+	if (configured(c, DM_VF_VLAN)) {
 		w->vlan = (uint16_t)c->vlan;
 		w->qos = (uint8_t)c->qos;
 		w->vlan_proto = c->proto;
@@ -459,65 +354,18 @@ static void wanted_vf(const struct sriov_conf *c, const struct vf_info *cur, str
 		w->max_tx_rate = c->max_tx;
 }
 
-static const char *describe(enum vf_setting st, const struct vf_info *v, char *buf, size_t len)
-{
-	char mac[18], pb[8];
-	switch (st) {
-	case VF_SET_MAC:
-		format_mac(v->mac, mac);
-		snprintf(buf, len, "mac %s", mac);
-		break;
-	case VF_SET_VLAN:
-		snprintf(buf, len, "vlan %u vlanQoS %u vlanProto %s", v->vlan, v->qos, vf_proto_str(v->vlan_proto, pb));
-		break;
-	case VF_SET_SPOOFCHK:
-		snprintf(buf, len, "spoofchk %s", v->spoofchk ? "on" : "off");
-		break;
-	case VF_SET_TRUST:
-		snprintf(buf, len, "trust %s", v->trust ? "on" : "off");
-		break;
-	case VF_SET_LINK_STATE:
-		snprintf(buf, len, "link_state %s", vf_link_state_str(v->link_state));
-		break;
-	case VF_SET_RATE:
-		snprintf(buf, len, "min_tx_rate %u max_tx_rate %u", v->min_tx_rate, v->max_tx_rate);
-		break;
-	default:
-		snprintf(buf, len, "?");
-	}
-	return buf;
-}
-
-/* The PF's ifindex, looked up once per PF and invocation. */
-static int pf_ifindex(struct sr *s, const char *pf, int *ret)
-{
-	struct link_info li;
-	if (s->pf_idx > 0 && strcmp(s->pf_name, pf) == 0) {
-		*ret = s->pf_idx;
-		return 0;
-	}
-	int r = link_get_by_name(&s->host, pf, &li);
-	if (r < 0)
-		return r;
-	snprintf(s->pf_name, sizeof(s->pf_name), "%s", pf);
-	s->pf_idx = *ret = li.ifindex;
-	return 0;
-}
-
 static int apply_vf_settings(struct sr *s, const struct link_info *host_li)
 {
-	struct vf_info want;
+	dm_vf_settings want;
 	char what[96];
-	int pfidx, r;
+	int r;
 	if (!wants_vf_settings(&s->c))
 		return 0;
-	if (!s->orig.has_vf)
+	if (!s->orig.pf[0])
 		return cni_fail(CNI_ERR_DEVICE, -ENODEV,
 				"VF %s: its PF \"%s\" does not report VF %d over netlink, so VF settings (%s) cannot be applied",
 				s->pci, s->dev.pf_netdev[0] ? s->dev.pf_netdev : s->dev.pf_pci, s->dev.vf_index,
-				s->c.has_mac ? "mac" : configured(&s->c, VF_SET_VLAN) ? "vlan" : "spoofchk/trust/link_state/rates");
-	if ((r = pf_ifindex(s, s->orig.pf, &pfidx)) < 0)
-		return cni_fail(CNI_ERR_DEVICE, r, "VF %s: PF \"%s\" is gone", s->pci, s->orig.pf);
+				s->c.has_mac ? "mac" : configured(&s->c, DM_VF_VLAN) ? "vlan" : "spoofchk/trust/link_state/rates");
 	/* A MAC set through the PF can lock the VF's own MAC (igb): set the netdev's first. */
 	if (s->c.has_mac && s->orig.netdev[0] && memcmp(host_li->mac, s->c.mac, 6) != 0) {
 		struct link_change ch = LINK_CHANGE_INIT;
@@ -530,109 +378,24 @@ static int apply_vf_settings(struct sr *s, const struct link_info *host_li)
 		memcpy(s->netdev_mac, s->c.mac, 6);
 	}
 	wanted_vf(&s->c, &s->orig.vf, &want);
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-		enum vf_setting st = order[i];
-		if (!configured(&s->c, st) || !vf_setting_differs(st, &want, &s->orig.vf))
+	/* one attribute per request: a refusal names the setting refused */
+	for (int a = 0; a < DM_VF_ATTR_COUNT; a++) {
+		if (!configured(&s->c, a) || !dm_vf_attr_differs(a, &want, &s->orig.vf))
 			continue;
-		r = vf_set(&s->host, pfidx, st, &want);
+		r = dm_vf_set(s->orig.pf, a, &want);
+		if (r == -ENODEV)
+			return cni_fail(CNI_ERR_DEVICE, r, "VF %s: PF \"%s\" is gone", s->pci, s->orig.pf);
 		if (r < 0)
 			return cni_fail(CNI_ERR_KERNEL, r, "VF %d of PF %s (%s): the driver refused %s",
-					want.index, s->orig.pf, s->pci, describe(st, &want, what, sizeof(what)));
+					want.index, s->orig.pf, s->pci, dm_vf_attr_describe(a, &want, what, sizeof(what)));
 		log_debug("VF %s: %s", s->pci, what);
-	}
-	return 0;
-}
-
-/* Put every VF setting that differs from the saved state back; the first
- * failure is returned, the others are still tried. 1: something was restored. */
-static int restore_vf_settings(struct sr *s, const struct saved *o, const char *pci)
-{
-	struct vf_info cur;
-	char what[96];
-	int pfidx, r, first = 0, changed = 0;
-	if (!o->has_vf)
-		return 0;
-	if ((r = pf_ifindex(s, o->pf, &pfidx)) < 0 || (r = vf_get(&s->host, pfidx, o->vf.index, &cur)) < 0) {
-		log_warn("VF %s: PF %s or its VF %d is gone, VF settings not restored", pci, o->pf, o->vf.index);
-		return 0; /* nothing left to restore */
-	}
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-		enum vf_setting st = order[i];
-		if (!vf_setting_differs(st, &cur, &o->vf))
-			continue;
-		if ((st == VF_SET_SPOOFCHK && o->vf.spoofchk < 0) || (st == VF_SET_TRUST && o->vf.trust < 0) ||
-		    (st == VF_SET_LINK_STATE && o->vf.link_state < 0) || (st == VF_SET_RATE && !o->vf.has_rate))
-			continue;
-		struct vf_info v = o->vf;
-		/* Some drivers (igb) report the MAC the VF gave itself as the VF's MAC.
-		 * Writing that back through the PF would make it an administrative MAC
-		 * and lock the VF out of its own: clear it instead; the netdev's MAC,
-		 * restored next, makes the driver report it again. */
-		if (st == VF_SET_MAC && o->netdev[0] && memcmp(o->vf.mac, o->mac, 6) == 0)
-			memset(v.mac, 0, 6);
-		r = vf_set(&s->host, pfidx, st, &v);
-		changed = 1;
-		if (r < 0) {
-			describe(st, &v, what, sizeof(what));
-			log_error("VF %s: restoring %s failed: %s", pci, what, strerror(-r));
-			if (!first)
-				first = cni_fail(CNI_ERR_KERNEL, r, "VF %d of PF %s (%s): restoring %s failed",
-						 o->vf.index, o->pf, pci, what);
-		}
-	}
-	return first < 0 ? first : changed;
-}
-
-/* The netdev (li, in the host) gets its saved name, MAC, MTU and state; only
- * what differs is changed (a netdev comes back from a namespace down). */
-static int restore_host_netdev(struct sr *s, const struct saved *o, const char *pci, const struct link_info *li)
-{
-	static const unsigned char zero[6];
-	int r, ifindex = li->ifindex;
-	bool up = (li->flags & IFF_UP) != 0;
-	bool mac = li->maclen == 6 && memcmp(li->mac, o->mac, 6) != 0 && memcmp(o->mac, zero, 6) != 0;
-	struct link_change ch = LINK_CHANGE_INIT;
-	if (strcmp(li->name, o->netdev) != 0)
-		ch.name = o->netdev;
-	if (o->mtu && li->mtu != o->mtu)
-		ch.mtu = o->mtu;
-	/* down to end down, and before a rename or a new MAC (drivers refuse those while up) */
-	if (up && (!o->up || ch.name || mac))
-		ch.up = 0;
-	if (ch.name || ch.mtu || ch.up == 0) {
-		if ((r = link_change(&s->host, ifindex, &ch)) < 0 && ch.name) {
-			/* the old name is taken meanwhile: keep the current one, restore the rest */
-			log_warn("VF %s: cannot rename %s back to %s: %s", pci, li->name, o->netdev, strerror(-r));
-			ch.name = NULL;
-			r = ch.mtu || ch.up == 0 ? link_change(&s->host, ifindex, &ch) : 0;
-		}
-		if (r < 0)
-			return cni_fail(CNI_ERR_KERNEL, r, "VF %s: restoring netdev %s (mtu %u) failed", pci, o->netdev,
-					o->mtu);
-		if (ch.up == 0)
-			up = false;
-	}
-	if (mac) {
-		struct link_change mc = LINK_CHANGE_INIT;
-		mc.mac = o->mac;
-		if ((r = link_change(&s->host, ifindex, &mc)) < 0) {
-			char m[18];
-			format_mac(o->mac, m);
-			return cni_fail(CNI_ERR_KERNEL, r, "VF %s: restoring MAC %s on %s failed", pci, m, o->netdev);
-		}
-	}
-	if (o->up && !up) {
-		struct link_change uc = LINK_CHANGE_INIT;
-		uc.up = 1;
-		if ((r = link_change(&s->host, ifindex, &uc)) < 0)
-			return cni_fail(CNI_ERR_KERNEL, r, "VF %s: bringing %s up failed", pci, o->netdev);
 	}
 	return 0;
 }
 
 /* Move the VF netdev from the container (cont_ifindex in cont) back to the host,
  * renamed to its saved name. *ret: the netdev in the host. */
-static int move_to_host(struct sr *s, struct nlsk *cont, int cont_ifindex, const struct saved *o, const char *pci,
+static int move_to_host(struct sr *s, struct nlsk *cont, int cont_ifindex, const dm_vf_state *o, const char *pci,
 			struct link_info *ret)
 {
 	struct link_change ch = LINK_CHANGE_INIT;
@@ -658,43 +421,44 @@ static int move_to_host(struct sr *s, struct nlsk *cont, int cont_ifindex, const
 }
 
 /*
- * Everything back as saved: the netdev out of the container (cont may be NULL
- * when the namespace is gone; then it is looked for in the host), VF settings
- * through the PF, then name, MAC, MTU and state of the netdev in the host.
- * The VF settings go first: a MAC the PF set can lock the VF's own MAC.
+ * Everything back as saved (O NULL: to the baseline): the netdev out of the container
+ * (cont may be NULL when the namespace is gone; the library then looks for it in the
+ * host, waiting a little for a netns teardown), then the library's restore: a userspace
+ * driver's function-level reset, the VF settings through the PF (one attribute per
+ * request), name, MAC, MTU and state of the netdev in the host.
  */
-static int restore_all(struct sr *s, const struct saved *o, const char *pci, struct nlsk *cont, int cont_ifindex,
+static int restore_all(struct sr *s, const dm_vf_state *o, const char *pci, struct nlsk *cont, int cont_ifindex,
 		       int *ret_ifindex)
 {
-	int ifindex = 0, r = 0, r2;
+	dm_restore_report rep;
 	struct link_info li;
-	if (o->netdev[0]) {
-		if (cont && cont_ifindex > 0) {
-			if ((r = move_to_host(s, cont, cont_ifindex, o, pci, &li)) == 0)
-				ifindex = li.ifindex;
-		} else if (wait_host_netdev(s, pci, o->ifindex, &li) == 0)
-			ifindex = li.ifindex;
-		else if (vf_netdev_expected(s, pci))
-			r = cni_fail(CNI_ERR_TRY_AGAIN, -EAGAIN,
-				     "VF %s: its netdev has not come back to the host yet (netns teardown in progress?); retry",
-				     pci);
-		else
-			log_warn("VF %s: no netdev in the container or the host; only its VF settings are restored", pci);
+	int ifindex = 0, r;
+	if (o && o->netdev[0] && cont && cont_ifindex > 0) {
+		if ((r = move_to_host(s, cont, cont_ifindex, o, pci, &li)) < 0)
+			return r;
+		ifindex = li.ifindex;
 	}
-	r2 = restore_vf_settings(s, o, pci);
-	if (r2 < 0 && !r)
-		r = r2;
-	if (ifindex > 0) {
-		/* Restored VF settings may change what the netdev shows (its MAC): read it again then. */
-		if (r2 != 0 && (r2 = link_get_by_index(&s->host, ifindex, &li)) < 0) {
-			if (!r)
-				r = cni_fail(CNI_ERR_KERNEL, r2, "VF %s: its netdev (ifindex %d) vanished", pci, ifindex);
-		} else if ((r2 = restore_host_netdev(s, o, pci, &li)) < 0 && !r)
-			r = r2;
-	}
+	r = dm_vf_restore(s->sysfs, pci, o, ifindex, DM_RESTORE_WAIT_NETDEV, &rep);
+	if (r == -ENODEV)
+		r = 0; /* the VF or its PF is gone: nothing left to restore */
+	if (rep.tolerated)
+		log_warn("VF %s: the driver keeps its administrative MAC (clearing it was refused)", pci);
+	if (rep.reset)
+		log_info("VF %s: function-level reset (userspace driver)", pci);
+	if (r == -EAGAIN)
+		return cni_fail(CNI_ERR_TRY_AGAIN, r,
+				"VF %s: its netdev has not come back to the host yet (netns teardown in progress?); retry", pci);
+	if (r < 0)
+		return cni_fail(CNI_ERR_KERNEL, r, "%s", rep.what[0] ? rep.what : "restoring the VF failed");
 	if (ret_ifindex)
-		*ret_ifindex = ifindex;
-	return r;
+		*ret_ifindex = rep.ifindex;
+	return 0;
+}
+
+/* A record's saved state; NULL (the baseline) when it has none or it does not parse. */
+static const dm_vf_state *record_state(const dm_record *rec, dm_vf_state *buf)
+{
+	return rec->data && dm_vf_state_parse(rec->data, buf) == 0 ? buf : NULL;
 }
 
 /* ---- allocation ---- */
@@ -703,15 +467,17 @@ static int restore_all(struct sr *s, const struct saved *o, const char *pci, str
  * Called with the VF lock held. */
 static int reclaim(struct sr *s, const dm_record *rec)
 {
-	struct saved o;
-	if (rec->data && saved_parse(rec->data, &o) == 0) {
-		log_info("VF %s: container %s is gone, restoring the VF before reuse", rec->pci, rec->owner);
-		int r = restore_all(s, &o, rec->pci, NULL, 0, &s->reclaimed_ifindex);
-		if (r < 0)
-			return r;
-	}
-	int r = dm_store_release(s->store, rec->pci, rec->owner, NULL);
-	return r == -ENOENT ? 0 : r;
+	dm_vf_state buf;
+	const dm_vf_state *o = record_state(rec, &buf);
+	log_info("VF %s: container %s is gone, restoring the VF%s before reuse", rec->pci, rec->owner,
+		 o ? "" : " to the baseline");
+	int r = restore_all(s, o, rec->pci, NULL, 0, &s->reclaimed_ifindex);
+	if (r < 0)
+		return r; /* the record stays: the next DEL, GC or ADD tries again */
+	r = dm_store_drop(s->store, rec->pci, rec->owner, NULL, DM_DROP_RESTORED);
+	if (r < 0 && r != -ENOENT)
+		return cni_fail(CNI_ERR_IO, r, "releasing the stale record of VF %s failed", rec->pci);
+	return 0;
 }
 
 /* Restore and release the pool's stale records, so that a claim only ever gets
@@ -791,6 +557,11 @@ static int claim_from_pool(struct sr *s, const dm_owner *owner)
 		r = cni_fail(CNI_ERR_DEVICE, r, "pool \"%s\" has no free healthy VF", s->c.pool);
 		goto out;
 	}
+	if (r == -ETIMEDOUT) {
+		r = cni_fail(CNI_ERR_TRY_AGAIN, r, "pool \"%s\": the allocation store is busy (locked past the bound); try again",
+			     s->c.pool);
+		goto out;
+	}
 	if (r < 0) {
 		r = cni_fail(CNI_ERR_IO, r, "claiming a VF from pool \"%s\" failed", s->c.pool);
 		goto out;
@@ -801,11 +572,9 @@ static int claim_from_pool(struct sr *s, const dm_owner *owner)
 		goto out;
 	}
 	memcpy(s->pci, rec->pci, sizeof(s->pci));
-	r = dm_store_lock_vf(s->store, s->pci, true);
-	if (r < 0) {
+	r = lock_vf(s, s->pci);
+	if (r < 0)
 		dm_store_release(s->store, s->pci, owner->id, owner->ifname);
-		r = cni_fail(CNI_ERR_IO, r, "locking VF %s failed", s->pci);
-	}
 out:
 	dm_record_free(rec);
 	dm_inventory_free(inv);
@@ -818,8 +587,8 @@ static int claim_device(struct sr *s, const dm_owner *owner)
 	dm_record *rec = NULL;
 	int r;
 	memcpy(s->pci, s->c.pci, sizeof(s->pci));
-	if ((r = dm_store_lock_vf(s->store, s->pci, true)) < 0)
-		return cni_fail(CNI_ERR_IO, r, "locking VF %s failed", s->pci);
+	if ((r = lock_vf(s, s->pci)) < 0)
+		return r;
 	r = dm_store_get(s->store, s->pci, &rec);
 	if (r == 0) {
 		bool same = rec->owner && strcmp(rec->owner, owner->id) == 0 && rec->ifname &&
@@ -842,8 +611,13 @@ static int claim_device(struct sr *s, const dm_owner *owner)
 	}
 	r = dm_store_claim(s->store, s->pci, NULL, owner, &rec);
 	dm_record_free(rec);
-	if (r == -EBUSY) {
+	if (r == -EBUSY || r == -ENOTEMPTY) {
 		r = cni_fail(CNI_ERR_DEVICE, r, "VF %s is in use by another container", s->pci);
+		goto fail;
+	}
+	if (r == -ETIMEDOUT) {
+		r = cni_fail(CNI_ERR_TRY_AGAIN, r, "VF %s is busy: the allocation store is locked past the bound; try again",
+			     s->pci);
 		goto fail;
 	}
 	if (r < 0) {
@@ -919,11 +693,16 @@ static int open_netns(struct sr *s)
 	return 0;
 }
 
-/* Read what ADD is about to change, and keep it in the record before any change. */
+/* Read what ADD is about to change, and keep it in the record before any change. The VF
+ * is handed out at the baseline (plus the config's keys): whatever VF settings it has here
+ * — a former owner's that were never restored, an operator's — are first reset, one
+ * attribute per request, and the baseline is what DEL restores. */
 static int save_state(struct sr *s, struct link_info *host_li)
 {
-	struct saved *o = &s->orig;
-	int r, pfidx;
+	dm_vf_state *o = &s->orig;
+	dm_restore_report rep;
+	int r;
+	memset(o, 0, sizeof(*o));
 	snprintf(o->network, sizeof(o->network), "%s", s->ctx->conf.name ? s->ctx->conf.name : "");
 	if (!s->dev.userspace_driver) {
 		if (!s->dev.netdev[0] && s->reclaimed_ifindex <= 0)
@@ -936,6 +715,18 @@ static int save_state(struct sr *s, struct link_info *host_li)
 		if (r < 0 || !link_is_vf(host_li, s->pci))
 			return cni_fail(CNI_ERR_DEVICE, r < 0 ? r : -ENODEV,
 					"VF %s: its netdev %s is not in the host namespace", s->pci, s->dev.netdev);
+	}
+	r = dm_vf_restore(s->sysfs, s->pci, NULL, s->dev.userspace_driver ? 0 : host_li->ifindex, 0, &rep);
+	if (r < 0 && r != -ENODEV)
+		return cni_fail(CNI_ERR_DEVICE, r, "VF %s is not clean and cannot be reset: %s", s->pci,
+				rep.what[0] ? rep.what : strerror(-r));
+	if (rep.written)
+		log_info("VF %s: reset to the baseline before use (it had settings of its own)", s->pci);
+	if (rep.reset)
+		log_info("VF %s: function-level reset (userspace driver %s)", s->pci, s->dev.driver);
+	if (!s->dev.userspace_driver) {
+		if (rep.written && (r = link_get_by_index(&s->host, host_li->ifindex, host_li)) < 0)
+			return cni_fail(CNI_ERR_DEVICE, r, "VF %s: its netdev vanished", s->pci);
 		snprintf(o->netdev, sizeof(o->netdev), "%s", host_li->name);
 		o->ifindex = host_li->ifindex;
 		memcpy(o->mac, host_li->mac, 6);
@@ -943,14 +734,11 @@ static int save_state(struct sr *s, struct link_info *host_li)
 		o->mtu = host_li->mtu;
 		o->up = (host_li->flags & IFF_UP) != 0;
 	}
-	if (s->dev.pf_netdev[0] && pf_ifindex(s, s->dev.pf_netdev, &pfidx) == 0 &&
-	    vf_get(&s->host, pfidx, s->dev.vf_index, &o->vf) == 0) {
-		o->has_vf = true;
+	if (s->dev.pf_netdev[0] && dm_vf_get(s->dev.pf_netdev, s->dev.vf_index, &o->vf) == 0)
 		snprintf(o->pf, sizeof(o->pf), "%s", s->dev.pf_netdev);
-	}
-	char *txt = saved_to_json(o);
+	char *txt = dm_vf_state_format(o);
 	if (!txt)
-		return cni_fail(CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+		return cni_fail(CNI_ERR_INTERNAL, -errno, "VF %s: its state cannot be saved", s->pci);
 	r = dm_store_set_data(s->store, s->pci, s->ctx->env.containerid, txt);
 	free(txt);
 	if (r < 0)
@@ -1079,7 +867,7 @@ static int sriov_add(struct cni_ctx *ctx, cJSON **ret)
 		r = cni_fail(CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
 		goto out;
 	}
-	const unsigned char *m = cont_ifindex ? li.mac : s.c.has_mac ? s.c.mac : s.orig.has_vf ? s.orig.vf.mac : NULL;
+	const unsigned char *m = cont_ifindex ? li.mac : s.c.has_mac ? s.c.mac : s.orig.pf[0] ? s.orig.vf.mac : NULL;
 	if (m)
 		format_mac(m, mac);
 	int idx = cni_result_add_iface(res, ifname, m && (m[0] | m[1] | m[2] | m[3] | m[4] | m[5]) ? mac : NULL,
@@ -1112,7 +900,7 @@ out:
 		}
 		/* A VF that could not be put back keeps its record: DEL or GC retries. */
 		if (claimed && !saved)
-			dm_store_release(s.store, s.pci, ctx->env.containerid, ifname);
+			dm_store_drop(s.store, s.pci, ctx->env.containerid, ifname, DM_DROP_RESTORED);
 	}
 	cni_result_free(ipam);
 	cni_result_free(res);
@@ -1156,12 +944,13 @@ static bool owned_by(const dm_record *rec, const char *id, const char *ifname)
 static int detach(struct sr *s, const char *pci, const char *id, const char *ifname, const char *netns_hint)
 {
 	dm_record *rec = NULL;
-	struct saved o;
+	dm_vf_state buf;
+	const dm_vf_state *o;
 	struct nlsk cont = NLSK_NULL;
 	int nsfd = -1, cont_ifindex = 0, r;
 
-	if ((r = dm_store_lock_vf(s->store, pci, true)) < 0)
-		return cni_fail(CNI_ERR_IO, r, "locking VF %s failed", pci);
+	if ((r = lock_vf(s, pci)) < 0)
+		return r;
 	r = dm_store_get(s->store, pci, &rec);
 	if (r == -ENOENT || (r == 0 && !owned_by(rec, id, ifname))) {
 		/* Released meanwhile, or already given to another container: not ours to touch. */
@@ -1176,12 +965,10 @@ static int detach(struct sr *s, const char *pci, const char *id, const char *ifn
 		r = cni_fail(CNI_ERR_IO, r, "the allocation record of VF %s cannot be read", pci);
 		goto out;
 	}
-	if (!rec->data || saved_parse(rec->data, &o) < 0) {
-		log_warn("DEL %s: VF %s has no saved state; released as is", id, pci);
-		goto release;
-	}
+	if (!(o = record_state(rec, &buf)))
+		log_warn("DEL %s: VF %s has no saved state; it goes back to the baseline", id, pci);
 	const char *netns = netns_hint && *netns_hint ? netns_hint : rec->netns;
-	if (o.netdev[0] && netns && !dm_record_is_stale(rec) && netns_open(netns, &nsfd) == 0 &&
+	if (o && o->netdev[0] && netns && !dm_record_is_stale(rec) && netns_open(netns, &nsfd) == 0 &&
 	    nlsk_open_in(&cont, nsfd) == 0) {
 		struct link_info li;
 		if (link_get_by_name(&cont, ifname, &li) == 0 && link_is_vf(&li, pci))
@@ -1189,17 +976,18 @@ static int detach(struct sr *s, const char *pci, const char *id, const char *ifn
 		/* An ADD killed while it rolled back a move that failed part-way left it under
 		 * its host name (ucni 0.1: between move and rename, under a temporary
 		 * "ucni…" name); a move keeps the ifindex when it is free in the target namespace. */
-		else if (o.ifindex > 0 && link_get_by_index(&cont, o.ifindex, &li) == 0 &&
-			 (strncmp(li.name, "ucni", 4) == 0 || strcmp(li.name, o.netdev) == 0) && link_is_vf(&li, pci))
+		else if (o->ifindex > 0 && link_get_by_index(&cont, o->ifindex, &li) == 0 &&
+			 (strncmp(li.name, "ucni", 4) == 0 || strcmp(li.name, o->netdev) == 0) && link_is_vf(&li, pci))
 			cont_ifindex = li.ifindex;
-		else if (link_get_by_name(&cont, o.netdev, &li) == 0 && li.parent_dev[0] && strcmp(li.parent_dev, pci) == 0)
+		else if (link_get_by_name(&cont, o->netdev, &li) == 0 && li.parent_dev[0] && strcmp(li.parent_dev, pci) == 0)
 			cont_ifindex = li.ifindex;
 	}
 	/* Namespace gone (or the netdev not in it): the kernel moved it back to the host. */
-	if ((r = restore_all(s, &o, pci, cont_ifindex ? &cont : NULL, cont_ifindex, NULL)) < 0)
+	if ((r = restore_all(s, o, pci, cont_ifindex ? &cont : NULL, cont_ifindex, NULL)) < 0) {
+		log_error("DEL %s: VF %s could not be restored; its record is kept for a retry", id, pci);
 		goto out;
-release:
-	r = dm_store_release(s->store, pci, id, NULL);
+	}
+	r = dm_store_drop(s->store, pci, id, NULL, DM_DROP_RESTORED);
 	if (r == -ENOENT || r == -EBUSY)
 		r = 0;
 	if (r < 0)
@@ -1251,20 +1039,19 @@ out:
 
 /* ---- CHECK ---- */
 
-static int check_vf_settings(struct sr *s, const struct saved *o)
+static int check_vf_settings(struct sr *s, const dm_vf_state *o)
 {
-	struct vf_info cur, want;
+	dm_vf_settings cur, want;
 	char a[96], b[96];
-	int pfidx, r;
 	if (!wants_vf_settings(&s->c))
 		return 0;
-	if (!o->has_vf || (r = pf_ifindex(s, o->pf, &pfidx)) < 0 || (r = vf_get(&s->host, pfidx, o->vf.index, &cur)) < 0)
+	if (!o->pf[0] || dm_vf_get(o->pf, o->vf.index, &cur) < 0)
 		return cni_fail(CNI_ERR_DEVICE, -ENODEV, "CHECK: the PF of VF %s does not report it", s->pci);
 	wanted_vf(&s->c, &cur, &want);
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
-		if (configured(&s->c, order[i]) && vf_setting_differs(order[i], &cur, &want))
+	for (int i = 0; i < DM_VF_ATTR_COUNT; i++)
+		if (configured(&s->c, i) && dm_vf_attr_differs(i, &cur, &want))
 			return cni_fail(CNI_ERR_DEVICE, -EINVAL, "CHECK: VF %s has %s, the config says %s", s->pci,
-					describe(order[i], &cur, a, sizeof(a)), describe(order[i], &want, b, sizeof(b)));
+					dm_vf_attr_describe(i, &cur, a, sizeof(a)), dm_vf_attr_describe(i, &want, b, sizeof(b)));
 	return 0;
 }
 
@@ -1272,7 +1059,7 @@ static int sriov_check(struct cni_ctx *ctx)
 {
 	struct sr s;
 	dm_record *rec = NULL;
-	struct saved o;
+	dm_vf_state o;
 	struct link_info li;
 	const struct cni_result *prev = ctx->conf.prev;
 	const char *ifname = ctx->env.ifname;
@@ -1303,7 +1090,7 @@ static int sriov_check(struct cni_ctx *ctx)
 			 s.pci);
 		goto out;
 	}
-	if (!rec->data || saved_parse(rec->data, &o) < 0) {
+	if (!rec->data || dm_vf_state_parse(rec->data, &o) < 0) {
 		cni_fail(CNI_ERR_DEVICE, r, "CHECK: VF %s has no saved state", s.pci);
 		goto out;
 	}
@@ -1424,10 +1211,10 @@ static int sriov_gc(struct cni_ctx *ctx)
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct saved o;
+		dm_vf_state o;
 		dm_record *rec = list[i];
 		/* Only this network's attachments: the valid list names no others. */
-		if (!rec->owner || !rec->data || saved_parse(rec->data, &o) < 0 || !ctx->conf.name ||
+		if (!rec->owner || !rec->data || dm_vf_state_parse(rec->data, &o) < 0 || !ctx->conf.name ||
 		    strcmp(o.network, ctx->conf.name) != 0 || attachment_valid(valid, rec->owner, rec->ifname))
 			continue;
 		log_info("GC: VF %s of %s/%s is not a valid attachment", rec->pci, rec->owner, rec->ifname ? rec->ifname : "-");

@@ -126,6 +126,119 @@ int dm_netdev_to_pci(const char *sysfs_root, const char *netdev, char ret_pci[DM
 /* Asks the kernel (rtnetlink, RTEXT_FILTER_VF) for VF number VF_INDEX of PF_NETDEV. */
 int dm_vf_config_query(const char *pf_netdev, int vf_index, dm_vf_config *ret);
 
+/* ------------------------------------------------------ VF settings (codec) */
+
+/* The settings a PF keeps for one of its VFs, as rtnetlink reads and writes them
+ * (IFLA_VFINFO_LIST / IFLA_VF_*). Every write carries one attribute, so a driver's
+ * refusal names the setting it refused. */
+typedef enum dm_vf_attr {
+	DM_VF_MAC,        /* administrative MAC */
+	DM_VF_VLAN,       /* vlan, qos and protocol: the kernel takes them as one */
+	DM_VF_SPOOFCHK,
+	DM_VF_TRUST,
+	DM_VF_LINK_STATE,
+	DM_VF_RATE,       /* min and max tx rate together */
+	DM_VF_ATTR_COUNT,
+} dm_vf_attr;
+
+#define DM_VF_PROTO_8021Q  0x8100
+#define DM_VF_PROTO_8021AD 0x88a8
+enum { DM_VF_LINK_AUTO = 0, DM_VF_LINK_ENABLE = 1, DM_VF_LINK_DISABLE = 2 };
+
+typedef struct dm_vf_settings {
+	int index;                /* VF number at its PF */
+	unsigned char mac[6];     /* administrative MAC, all-zero when unset */
+	uint16_t vlan;            /* 0-4094 */
+	uint8_t qos;              /* 0-7 */
+	uint16_t vlan_proto;      /* DM_VF_PROTO_* */
+	int spoofchk;             /* 0/1, -1 not reported */
+	int trust;                /* 0/1, -1 not reported */
+	int link_state;           /* DM_VF_LINK_*, -1 not reported */
+	bool has_rate;            /* the driver reports rates */
+	uint32_t min_tx_rate;     /* Mbit/s */
+	uint32_t max_tx_rate;
+} dm_vf_settings;
+
+/* VF VF_INDEX of the PF netdev PF_NETDEV (in the caller's network namespace).
+ * -ENOENT: the PF does not list that VF; -ENODEV: no such netdev. */
+int dm_vf_get(const char *pf_netdev, int vf_index, dm_vf_settings *ret);
+/* Writes attribute ATTR of VF WANT->index from WANT: one RTM_NEWLINK, one IFLA_VF_*.
+ * Returns 0 or the kernel's -errno (the driver's refusal: -EOPNOTSUPP, -EINVAL,
+ * -EPROTONOSUPPORT ...). An 802.1Q VLAN goes as IFLA_VF_VLAN, 802.1ad as IFLA_VF_VLAN_LIST. */
+int dm_vf_set(const char *pf_netdev, dm_vf_attr attr, const dm_vf_settings *want);
+bool dm_vf_attr_differs(dm_vf_attr attr, const dm_vf_settings *a, const dm_vf_settings *b);
+/* "mac", "vlan", "spoofchk", "trust", "link_state", "tx_rate" */
+const char *dm_vf_attr_name(dm_vf_attr attr);
+/* The attribute's value in words ("vlan 100 qos 3 proto 802.1Q", "trust off" ...). */
+const char *dm_vf_attr_describe(dm_vf_attr attr, const dm_vf_settings *v, char *buf, size_t len);
+
+/* The baseline a VF returns to when nothing better is known: VLAN 0, QoS 0, 802.1Q,
+ * spoofchk on, trust off, rates 0, link state auto, administrative MAC cleared. */
+void dm_vf_baseline(int vf_index, dm_vf_settings *ret);
+
+/* ------------------------------------------------- a VF's saved state, restore */
+
+/* What the VF looked like before a CNI ADD changed it; the allocation record's data
+ * (dm_vf_state_format()). The one saved-state format: the sriov plugin writes it, and
+ * the plugin, `devmgr gc` and `devmgr release` restore from it. */
+typedef struct dm_vf_state {
+	char network[256];             /* the CNI network name */
+	char netdev[DM_IFNAME_MAX];    /* host name of the VF netdev, "" for a userspace driver */
+	int ifindex;                   /* ... and its ifindex then */
+	unsigned char mac[6];          /* ... its MAC, MTU and whether it was up */
+	unsigned int mtu;
+	bool up;
+	char pf[DM_IFNAME_MAX];        /* the PF netdev, "" when the PF did not report the VF */
+	dm_vf_settings vf;             /* valid when pf[0] */
+} dm_vf_state;
+
+/* Parses a record's data as a saved state. Every field is checked: format 1, names that are
+ * interface names, ifindex 1..INT_MAX, MACs "xx:xx:xx:xx:xx:xx", MTU 0 or 68..65535, VF
+ * index 0..4095, vlan 0..4094, qos 0..7 (non-zero only with a vlan), vlanProto 33024
+ * (802.1Q) or 34984 (802.1ad), spoofchk/trust -1..1, linkState -1..2, rates 0..2^32-1 and
+ * whole numbers only. Anything else: -EBADMSG, and *RET is untouched. */
+int dm_vf_state_parse(const char *json, dm_vf_state *ret);
+/* The compact JSON text of ST (the caller frees it); NULL when out of memory or when
+ * ST would not parse back (a value out of range): -errno in errno. */
+char *dm_vf_state_format(const dm_vf_state *st);
+/* Is DATA (a record's data) meant as a saved state, well-formed or not? A JSON object with
+ * a "format" member is; anything else is the caller's own blob. */
+bool dm_data_is_vf_state(const char *data);
+
+enum {
+	/* wait (bounded, 10 s) for a kernel-driver VF's netdev that is not in the caller's
+	 * namespace: a netns being deleted returns it from a kernel work queue */
+	DM_RESTORE_WAIT_NETDEV = 1 << 0,
+};
+
+/* What dm_vf_restore() did, attribute by attribute. */
+typedef struct dm_restore_report {
+	unsigned written;                 /* bits (1 << DM_VF_*) written */
+	unsigned refused;                 /* ... the driver refused */
+	unsigned tolerated;               /* ... of those, refusals that do not fail the restore:
+	                                   * clearing an administrative MAC the driver keeps */
+	int errors[DM_VF_ATTR_COUNT];     /* -errno of each refusal */
+	int ifindex;                      /* the VF netdev in the host afterwards, 0 when none */
+	bool netdev_restored;             /* its saved name, MAC, MTU and state put back */
+	bool reset;                       /* a function-level reset was done */
+	char what[160];                   /* the first failure in words, "" when none */
+} dm_restore_report;
+
+/* Puts the VF at PCI back as SAVED says, or to the baseline when SAVED is NULL:
+ * a userspace-driver VF (vfio-pci …) first gets a function-level reset through
+ * <SYSFS_ROOT>/bus/pci/devices/<PCI>/reset where the device has one; then every VF setting
+ * through the PF that differs, one attribute per request (a setting the PF did not report
+ * is left alone); then the VF netdev in the caller's namespace gets its saved name, MTU,
+ * MAC and up/down state. IFINDEX > 0 names that netdev (the caller found it); else it is
+ * found through sysfs and the saved ifindex. Does not move a netdev out of another
+ * namespace: that is the caller's (the CNI plugin's) job.
+ * Returns 0 when the VF is clean; -EAGAIN when a kernel-driver VF's netdev is not in the
+ * namespace (a netns teardown still running: retry); the first refusal's -errno when the
+ * driver refused a setting that matters (RET->what names it); -ENODEV when the PF or the
+ * VF is gone (nothing left to restore: treat as clean); other -errno. RET may be NULL. */
+int dm_vf_restore(const char *sysfs_root, const char *pci, const dm_vf_state *saved, int ifindex,
+                  unsigned flags, dm_restore_report *ret);
+
 /* Writes sriov_numvfs of the PF at PCI; a change between two non-zero counts goes
  * through 0 as the kernel demands. Returns 0 when nothing had to change, 1 when it
  * changed. -ENODEV not a PF, -ERANGE NUM > sriov_totalvfs. When the write of NUM fails
@@ -247,20 +360,28 @@ dm_store *dm_store_free(dm_store *s);
 
 /* Takes the VF's exclusive lock for as long as the caller needs (a CNI ADD or DEL).
  * Claims, updates and releases made through the same handle while it is held do not
- * lock again. WAIT false: -EWOULDBLOCK when another process holds it. */
+ * lock again. WAIT false: -EWOULDBLOCK when another process holds it. WAIT true: waits
+ * at most the handle's lock timeout, then -ETIMEDOUT. Every lock wait of the store (a
+ * VF's, the store's own) is bounded by that timeout. */
 int dm_store_lock_vf(dm_store *s, const char *pci, bool wait);
+#define DM_LOCK_TIMEOUT_MS_DEFAULT 30000
+/* Sets the handle's lock timeout (milliseconds, 1..3600000; default
+ * DM_LOCK_TIMEOUT_MS_DEFAULT: above the longest a restore holds a VF's lock). */
+int dm_store_set_lock_timeout(dm_store *s, int timeout_ms);
 int dm_store_unlock_vf(dm_store *s, const char *pci);
 
 /* Claims the VF at PCI for OWNER. POOL (may be NULL) is recorded. Waits for the VF's lock
  * when another process holds it. -EBUSY: held by another owner whose netns still exists;
  * -ENOENT: OWNER's netns does not exist; -EBADMSG/-EPROTO: its record is corrupt or
- * foreign and is left alone. Another owner's data blob never passes to the new owner. */
+ * foreign and is left alone; -ENOTEMPTY: its owner's netns is gone but the record holds
+ * saved state (dm_data_is_vf_state()): restore first (dm_store_restore_release()).
+ * Another owner's data blob never passes to the new owner. */
 int dm_store_claim(dm_store *s, const char *pci, const char *pool, const dm_owner *owner,
                    dm_record **ret);
 
 /* Claims a free healthy VF of pool POOL (as dm_config_match() assigns VFs); VFs on NUMA
  * node NUMA first (NUMA < 0: no preference), in inventory order; a VF whose lock another
- * process holds is skipped, not waited for. The same owner (id and ifname) asking again
+ * process holds is skipped, not waited for, and so is a stale record holding saved state. The same owner (id and ifname) asking again
  * gets its VF again (DM_CLAIM_EXISTING). -ENOENT unknown pool or OWNER's netns missing,
  * -ENOSPC none free, -EIO the record could not be written (a full file system included),
  * -EROFS the store is read-only. */
@@ -285,13 +406,39 @@ int dm_store_get(dm_store *s, const char *pci, dm_record **ret);
  * -EBUSY when OWNER_ID does not hold the VF, -ENOENT when nobody does. */
 int dm_store_set_data(dm_store *s, const char *pci, const char *owner_id, const char *json);
 
-/* Releases the VF at PCI. OWNER_ID NULL: whoever holds it (operator action); otherwise
- * only if OWNER_ID (and IFNAME, when not NULL) hold it: -EBUSY if another does.
- * -ENOENT when it is not allocated. A corrupt record is removed only with OWNER_ID NULL. */
+/* Saved state and drops. A record whose data is a saved state (dm_data_is_vf_state())
+ * holds the only copy of what the VF looked like before its owner changed it: dropping
+ * it without a restore would hand the VF on with that owner's settings. So: */
+enum {
+	DM_DROP_RESTORED = 1 << 0, /* the caller restored the VF from the record's data (or to
+	                            * the baseline) under the VF's lock: the saved state may go */
+	DM_DROP_FORCE    = 1 << 1, /* drop whatever the record holds and whoever holds it
+	                            * (operator override: the VF keeps what it has) */
+};
+
+/* Drops the record of the VF at PCI. OWNER_ID NULL: whoever holds it (operator action);
+ * otherwise only if OWNER_ID (and IFNAME, when not NULL) hold it: -EBUSY if another does,
+ * unless DM_DROP_FORCE. A record holding saved state is dropped only with
+ * DM_DROP_RESTORED or DM_DROP_FORCE: else -ENOTEMPTY. -ENOENT when it is not allocated.
+ * A corrupt record is removed only with OWNER_ID NULL. */
+int dm_store_drop(dm_store *s, const char *pci, const char *owner_id, const char *ifname, unsigned flags);
+/* dm_store_drop() with FLAGS 0. */
 int dm_store_release(dm_store *s, const char *pci, const char *owner_id, const char *ifname);
 
-/* Releases every VF held by OWNER_ID (and IFNAME when not NULL); the count in *ret_n. */
+/* Releases every VF held by OWNER_ID (and IFNAME when not NULL); the count in *ret_n.
+ * Records holding saved state are left (-ENOTEMPTY after the others went). */
 int dm_store_release_owner(dm_store *s, const char *owner_id, const char *ifname, size_t *ret_n);
+
+/* Restores the VF at PCI from its record's saved state (the baseline when the data is a
+ * saved state that does not parse, or when the record has no saved state) and then drops
+ * the record, all under the VF's lock (bounded wait: -ETIMEDOUT). OWNER_ID as for
+ * dm_store_drop(). A failed restore keeps the record and returns its error (REPORT tells
+ * what: -EAGAIN when the VF's netdev is not in the caller's namespace); DM_DROP_FORCE then
+ * still drops it. A record whose owner's netns still exists is a live attachment: -EAGAIN
+ * and nothing is touched, unless DM_DROP_FORCE (which then drops it without a restore). FLAGS: DM_DROP_FORCE and
+ * DM_RESTORE_WAIT_NETDEV (implied for a stale record). REPORT may be NULL. */
+int dm_store_restore_release(dm_store *s, const char *sysfs_root, const char *pci, const char *owner_id,
+                             unsigned flags, dm_restore_report *report);
 
 /* All records, sorted by PCI address. Corrupt or foreign ones are returned with
  * owner NULL and their error in *ret_errors[i] (0 for a good record) when ret_errors is
@@ -305,8 +452,21 @@ int dm_store_install_config(dm_store *s, const char *text);
 
 /* Releases every record whose netns is gone, removes temporary files left by crashed
  * writers (also those of the state directory itself). Counts into *ret_released; *ret_corrupt (may be NULL) counts records that
- * could not be read and were left in place. */
+ * could not be read and were left in place. A stale record holding saved state is left
+ * too (this call cannot restore: see dm_store_gc_restore()). */
 int dm_store_gc(dm_store *s, size_t *ret_released, size_t *ret_corrupt);
+
+typedef struct dm_gc_report {
+	size_t released;   /* stale records dropped (after their VF was restored) */
+	size_t corrupt;    /* records that could not be read, left in place */
+	size_t kept;       /* stale records whose restore failed, left in place */
+	size_t busy;       /* stale records whose VF lock another process held, left */
+} dm_gc_report;
+/* dm_store_gc() that restores: each stale record's VF is restored (dm_vf_restore() with
+ * DM_RESTORE_WAIT_NETDEV) from its saved state, or to the baseline when it has none, and
+ * only then dropped; a failed restore keeps the record. -errno only for the store itself;
+ * the counts tell the rest. */
+int dm_store_gc_restore(dm_store *s, const char *sysfs_root, dm_gc_report *ret);
 
 /* A record is stale when its netns path no longer exists or now names another netns. */
 bool dm_record_is_stale(const dm_record *r);

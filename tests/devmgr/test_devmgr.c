@@ -1065,6 +1065,78 @@ static void test_store_locks(void **state)
 	dm_store_free(s1);
 }
 
+/* A record holding saved state is not dropped without a restore, nor taken over by a claim;
+ * the saved-state parser refuses every value out of range; lock waits are bounded. */
+static void test_store_saved_state(void **state)
+{
+	static const char good[] = "{\"format\":1,\"network\":\"n\",\"netdev\":\"eth3\",\"ifindex\":7,"
+	                           "\"mac\":\"52:54:00:12:34:56\",\"mtu\":1500,\"up\":false,\"vf\":{\"pf\":\"eth0\","
+	                           "\"index\":2,\"mac\":\"00:00:00:00:00:00\",\"vlan\":0,\"qos\":0,\"vlanProto\":33024,"
+	                           "\"spoofchk\":1,\"trust\":0,\"linkState\":0,\"minTxRate\":0,\"maxTxRate\":0}}";
+	static const char *const bad[][2] = {
+		{ "\"vlan\":0,", "\"vlan\":4095," }, { "\"qos\":0,", "\"qos\":8," }, { "\"vlan\":0,\"qos\":0", "\"vlan\":0,\"qos\":3" },
+		{ "33024", "1234" }, { "\"spoofchk\":1", "\"spoofchk\":2" }, { "\"linkState\":0", "\"linkState\":3" },
+		{ "\"maxTxRate\":0", "\"maxTxRate\":4294967296" }, { "\"maxTxRate\":0", "\"maxTxRate\":0.5" },
+		{ "\"mtu\":1500", "\"mtu\":67" }, { "\"mtu\":1500", "\"mtu\":65536" }, { "\"ifindex\":7", "\"ifindex\":0" },
+		{ "\"index\":2", "\"index\":4096" }, { "52:54:00:12:34:56", "52:54:00:12:34" }, { "\"eth3\"", "\"a/b\"" },
+		{ "\"format\":1", "\"format\":2" }, { "\"up\":false", "\"up\":0" }, { "\"network\":\"n\"", "\"extra\":1" },
+		{ ",\"maxTxRate\":0", "" },
+	};
+	dm_vf_state st;
+	char buf[1024];
+	assert_int_equal(dm_vf_state_parse(good, &st), 0);
+	assert_int_equal(st.vf.index, 2);
+	assert_string_equal(st.netdev, "eth3");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *at = strstr(good, bad[i][0]);
+		assert_non_null(at);
+		snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - good), good, bad[i][1], at + strlen(bad[i][0]));
+		memset(&st, 0x5a, sizeof(st));
+		assert_int_equal(dm_vf_state_parse(buf, &st), -EBADMSG);
+		assert_int_equal(st.vf.index, 0x5a5a5a5a); /* untouched */
+	}
+	assert_true(dm_data_is_vf_state(good));
+	assert_false(dm_data_is_vf_state("{\"saved\": true}"));
+
+	dm_store *s = NULL, *s2 = NULL;
+	dm_record *r = NULL;
+	char ns[PATH_MAX];
+	assert_int_equal(dm_store_open(store_dir("saved"), &s), 0);
+	snprintf(ns, sizeof(ns), "%s/netns-saved", workdir);
+	touch(ns);
+	dm_owner a = { "ctr-a", "net1", ns }, b = { "ctr-b", "net1", NULL };
+	assert_int_equal(dm_store_claim(s, "0000:3b:01.0", NULL, &a, NULL), DM_CLAIM_NEW);
+	assert_int_equal(dm_store_set_data(s, "0000:3b:01.0", "ctr-a", good), 0);
+	/* the owner cannot drop it without a restore; nobody else can at all */
+	assert_int_equal(dm_store_release(s, "0000:3b:01.0", "ctr-a", NULL), -ENOTEMPTY);
+	assert_int_equal(dm_store_release(s, "0000:3b:01.0", NULL, NULL), -ENOTEMPTY);
+	assert_int_equal(dm_store_drop(s, "0000:3b:01.0", "ctr-b", NULL, DM_DROP_RESTORED), -EBUSY);
+	/* stale: a claim does not take it over, nor does gc drop it */
+	unlink(ns);
+	assert_int_equal(dm_store_claim(s, "0000:3b:01.0", NULL, &b, NULL), -ENOTEMPTY);
+	size_t rel = 9, cor = 9;
+	assert_int_equal(dm_store_gc(s, &rel, &cor), 0);
+	assert_int_equal(rel, 0);
+	assert_int_equal(dm_store_get(s, "0000:3b:01.0", &r), 0);
+	assert_string_equal(r->owner, "ctr-a");
+	dm_record_free(r);
+	/* a bounded wait: another handle holds the VF's lock */
+	assert_int_equal(dm_store_open(store_dir("saved"), &s2), 0);
+	assert_int_equal(dm_store_set_lock_timeout(s2, 0), -EINVAL);
+	assert_int_equal(dm_store_set_lock_timeout(s2, 300), 0);
+	assert_int_equal(dm_store_lock_vf(s, "0000:3b:01.0", false), 0);
+	assert_int_equal(dm_store_lock_vf(s2, "0000:3b:01.0", true), -ETIMEDOUT);
+	assert_int_equal(dm_store_drop(s2, "0000:3b:01.0", NULL, NULL, DM_DROP_FORCE), -ETIMEDOUT);
+	assert_int_equal(dm_store_unlock_vf(s, "0000:3b:01.0"), 0);
+	/* restored: the owner may drop it; forced: anybody */
+	assert_int_equal(dm_store_drop(s2, "0000:3b:01.0", "ctr-a", NULL, DM_DROP_RESTORED), 0);
+	assert_int_equal(dm_store_claim(s, "0000:3b:01.1", NULL, &b, NULL), DM_CLAIM_NEW);
+	assert_int_equal(dm_store_set_data(s, "0000:3b:01.1", "ctr-b", good), 0);
+	assert_int_equal(dm_store_drop(s, "0000:3b:01.1", "ctr-x", NULL, DM_DROP_FORCE), 0);
+	dm_store_free(s2);
+	dm_store_free(s);
+}
+
 static void test_claim_from_pool(void **state)
 {
 	dm_inventory *inv = NULL;
@@ -1388,6 +1460,7 @@ int main(void)
 		cmocka_unit_test(test_store_dir_rules),
 		cmocka_unit_test(test_store_tmp_sweep),
 		cmocka_unit_test(test_store_locks),
+		cmocka_unit_test(test_store_saved_state),
 		cmocka_unit_test(test_claim_from_pool),
 		cmocka_unit_test(test_claim_sysfs_standard),
 		cmocka_unit_test(test_claim_sysfs_many),

@@ -1,8 +1,8 @@
 # libFuzzer targets (clang): `make fuzz` runs each for FUZZ_TIME seconds;
 # make check runs a short pass through tests/fuzz/run.sh.
 FUZZ_TARGETS := fuzz_conf fuzz_args fuzz_result
-# devmgr's parsers: pool config, sysfs values and names, allocation records
-DM_FUZZ_TARGETS := fuzz_dm_config fuzz_dm_sysfs fuzz_dm_record
+# devmgr's parsers: pool config, sysfs values and names, allocation records, a VF's saved state
+DM_FUZZ_TARGETS := fuzz_dm_config fuzz_dm_sysfs fuzz_dm_record fuzz_dm_saved
 FUZZ_TARGETS += $(DM_FUZZ_TARGETS)
 FUZZ_BINS    := $(FUZZ_TARGETS:%=build/fuzz/bin/%)
 FUZZ_TIME    ?= 60

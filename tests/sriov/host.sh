@@ -13,7 +13,9 @@
 #
 # Covered: every cniVersion × ADD/CHECK/DEL, move/rename/MAC/MTU/restore, the
 # allocation record and its owner check, busy VFs, rollback after every ADD step,
-# DEL after the netns is gone, pool allocation (also four at once), userspace
+# DEL after the netns is gone, `devmgr gc`/`release` restoring before they drop (and
+# refusing a live or foreign attachment), the VF lock's bounded wait (code 11, exit 6),
+# pool allocation (also four at once), userspace
 # drivers, GC, STATUS, bad input; CNI_IFNAME taken in the container; a move the kernel
 # completes and then refuses (MTU), also killed in its rollback; what ADD and DEL cost
 # (link requests and sysfs reads, counted with strace). VF settings through a PF need
@@ -231,6 +233,76 @@ check_eq "  ... the record names the winner" "ctr-race$winner" "$(record "${VF[3
 check_match "  ... whose pod has the VF" '^net1[@ ]' "$(ip -n "${T_ID}-race$winner" -br link show net1 2>&1)"
 del "${T_ID}-race$winner" "ctr-race$winner" net1 "$c"
 restored 3 "DEL of the race winner"
+
+# --- devmgr gc and release restore before they drop; what the store refuses; VF lock bound -----
+# A VF whose pod vanished without DEL is restored by `devmgr gc` / `devmgr release` before its
+# record goes; a live attachment or another owner's VF is not released; a held VF lock is
+# waited for a bounded time, then "busy" (CNI code 11, devmgr exit 6) and nothing changes.
+DM() { ip netns exec "$NODE" env UCNI_VF_LOCK_TIMEOUT_MS="${LOCK_MS:-30000}" "$UCNI_BIN/devmgr" \
+	--sysfs-root "$SYS" --state-dir "$STATE" "$@" 2>&1; }
+c=$(conf 1.1.0 "$(jq -nc --arg d "${VF[2]}" '{deviceID: $d, mtu: 1450}')")
+a=$(mkns gca)
+add "$a" ctr-gca net1 "$c"
+check_eq "ADD ctr-gca on VF 2" 0 "$CNI_RC"
+out=$(DM release "${VF[2]}"); rc=$?
+check_eq "devmgr release of a live attachment: exit 6 (busy)" 6 "$rc"
+check_match "  ... says the record is kept" "the record of VF ${VF[2]} is kept" "$out"
+check_eq "  ... the record stays with ctr-gca" ctr-gca "$(record "${VF[2]}" | jq -r .owner)"
+check_match "  ... the pod keeps net1" 'mtu 1450' "$(ip -n "$a" link show net1 2>&1)"
+out=$(DM release --owner ctr-other "${VF[2]}"); rc=$?
+check_eq "devmgr release --owner by a non-owner: exit 6" 6 "$rc"
+check_match "  ... names the refusal" "held by another owner" "$out"
+check_eq "  ... the record stays" ctr-gca "$(record "${VF[2]}" | jq -r .owner)"
+devname=$(netns_dies "$a" net1 2)
+check_match "netns gone: the netdev is in the node as $devname, as the pod left it" "$devname .* 1450 DOWN" \
+	"$(node_state "$devname")"
+out=$(DM gc --json); rc=$?
+check_eq "devmgr gc: exit 0, one record restored and released" '0 {"released": 1, "corrupt": 0, "kept": 0, "busy": 0}' "$rc $out"
+check_eq "  ... $devname renamed back" "" "$(node_state "$devname")"
+sysfs_sync 2 ens1f0v2
+restored 2 "devmgr gc"
+b=$(mkns rla)
+add "$b" ctr-rla net1 "$c"
+check_eq "ADD ctr-rla on VF 2" 0 "$CNI_RC"
+devname=$(netns_dies "$b" net1 2)
+out=$(DM release "${VF[2]}"); rc=$?
+check_eq "devmgr release DEV after the pod's netns died: exit 0" "0 released ${VF[2]}" "$rc $out"
+sysfs_sync 2 ens1f0v2
+restored 2 "devmgr release"
+# Another process holds VF 2's lock (as a DEL restoring it would) for longer than the bound.
+# (-o: only flock itself holds the lock, not its sleep, so killing it frees the lock)
+flock -o "$STATE/locks/${VF[2]}.lock" sleep 60 &
+holder=$!
+for ((i = 0; i < 50; i++)); do flock -n "$STATE/locks/${VF[2]}.lock" true || break; sleep 0.1; done
+lk=$(mkns lock)
+CNI_EXTRA_ENV+=(UCNI_VF_LOCK_TIMEOUT_MS=1500)
+t0=$SECONDS
+add "$lk" ctr-lock net1 "$c"
+check_eq "ADD while VF 2's lock is held past the bound: code 11" 11 "$(jv .code)"
+check_match "  ... names the VF, says busy" "VF ${VF[2]} is busy" "$(jv .msg)"
+check_match "  ... gave up within the bound (1.5 s, generous margin)" '^[0-9]$' "$((SECONDS - t0))"
+check_eq "  ... nothing in the pod" "lo" "$(ip -n "$lk" -br link | awk '{print $1}' | xargs)"
+restored 2 "ADD that timed out on the lock"
+del "$lk" ctr-lock net1 "$c"
+check_eq "DEL while the lock is held: code 11 (the runtime retries)" 11 "$(jv .code)"
+unset 'CNI_EXTRA_ENV[-1]'
+out=$(LOCK_MS=1500 DM release "${VF[2]}"); rc=$?
+check_eq "devmgr release while the lock is held: exit 6" 6 "$rc"
+check_match "  ... says it is locked" "VF ${VF[2]} is locked by another process" "$out"
+sleeper=$(pgrep -P "$holder")
+kill "$holder" $sleeper
+wait "$holder" 2>/dev/null
+# --force: an operator's drop without restore (the VF keeps what it has)
+add "$lk" ctr-lock net1 "$c"
+check_eq "ADD ctr-lock once the lock is free" "0 " "$CNI_RC $(jv .msg | grep -v null)"
+out=$(DM release --force "${VF[2]}"); rc=$?
+check_eq "devmgr release --force of a live attachment: dropped" "0 released ${VF[2]}" "$rc $out"
+check_eq "  ... record gone" "" "$(record "${VF[2]}")"
+del "$lk" ctr-lock net1 "$c"
+check_eq "  ... the pod's DEL: 0, finds no record, leaves the VF alone" "0 net1" \
+	"$CNI_RC $(ip -n "$lk" -br link show net1 | awk '{sub(/@.*/, "", $1); print $1}')"
+ip -n "$lk" link set net1 netns "$NODE" name ens1f0v2 mtu 1500
+check_eq "  ... (put back by hand)" "${ORIG[2]}" "$(node_state ens1f0v2)"
 
 # --- rollback after every ADD step; kill -9 at every step, then DEL -----------------------
 # Fault points exist only in a FAULTS=1 build (build/fault, see include/ucni/fault.h).

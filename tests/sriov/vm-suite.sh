@@ -10,7 +10,9 @@
 #
 # igb: every cniVersion × ADD/CHECK/DEL with VF settings; pods on two VFs ping, VLAN
 # isolation; DEL after the netns is gone; four concurrent pool ADDs; a vfio-pci VF
-# configured and not moved; bad input and driver refusals roll back completely.
+# configured and not moved; bad input and driver refusals roll back completely. A VF is
+# handed out at the baseline (VLAN 0, spoofchk on, trust off, admin MAC cleared …) plus the
+# config's keys, and DEL restores what ADD saved.
 # Process starts are slow under TCG (jq ≈0.35 s): output is parsed in bash.
 source "$(dirname "$0")/../lib.sh"
 [ "${UCNI_VM:-}" = 1 ] || { echo "tests/sriov/vm-suite.sh runs inside the test VM (tests/sriov/vm.sh)" >&2; exit 2; }
@@ -22,60 +24,8 @@ CNI_PATH_OVERRIDE=$UCNI_BIN:$REF_CNI
 # a poolConfig lies in a config directory the node settings allow
 mkdir -p "$T_TMP/etc" && echo "{\"configDirs\": [\"$T_TMP/etc\"]}" >"$T_TMP/node.json"
 CNI_EXTRA_ENV=(UCNI_STATE_DIR="$STATE" UCNI_NODE_CONFIG="$T_TMP/node.json")
-section() { echo "# $* [${SECONDS}s]"; }
 
-# ---- helpers ------------------------------------------------------------------
-jf() { # jf KEY [N] — the Nth string or number value of "KEY" in $CNI_OUT
-	local re='"'"$1"'":[[:space:]]*("(([^"\\]|\\.)*)"|(-?[0-9]+))' s=$CNI_OUT n=${2:-1}
-	while [[ $s =~ $re ]]; do
-		n=$((n - 1))
-		if [ $n -eq 0 ]; then echo "${BASH_REMATCH[2]}${BASH_REMATCH[4]}"; return; fi
-		s=${s#*"${BASH_REMATCH[0]}"}
-	done
-	echo null
-}
-err_msg() { local m; m=$(jf msg); echo "${m//\\\"/\"}"; }
-expect_err() { # expect_err "what" CODE [message-part…]
-	local what=$1 code=$2 msg part
-	shift 2
-	msg=$(err_msg)
-	if [ "$CNI_RC" -ne 1 ]; then fail "$what" "exit status $CNI_RC, output: $CNI_OUT"; return; fi
-	if [ "$(jf code)" != "$code" ]; then fail "$what" "code $(jf code) (want $code): $msg $(jf details)"; return; fi
-	for part in "$@"; do
-		[[ "$msg $(jf details)" == *"$part"* ]] || { fail "$what" "message '$msg $(jf details)' lacks '$part'"; return; }
-	done
-	ok "$what → code $code: $msg $(jf details)"
-}
-expect_ok() {
-	if [ "$CNI_RC" -eq 0 ]; then ok "$1"; else fail "$1" "exit $CNI_RC: $(jf code) $(err_msg) $(jf details)"; fi
-}
-# cf VERSION 'MEMBERS' — a plugin config
-cf() { echo "{\"cniVersion\":\"$1\",\"name\":\"$NET\",\"type\":\"sriov\"${2:+,$2}}"; }
-with_prev() { echo "${1%\}},\"prevResult\":$2}"; }
-static_ipam() { echo "\"ipam\":{\"type\":\"static\",\"addresses\":[{\"address\":\"$1\"}]}"; }
-# vfline PF N — the PF's line about VF N (mac, vlan, spoofchk, trust, rates, link state)
-vfline() { ip link show "$1" | sed -n "s/^ *vf $2 //p"; }
-# netdev NAME — "name mac mtu UP|DOWN" of a node netdev
-netdev() {
-	local l
-	l=$(ip -o link show "$1" 2>/dev/null) || { echo "absent"; return; }
-	local name=${l#*: } flags mtu mac
-	name=${name%%:*}
-	flags=${l#*<}
-	flags=${flags%%>*}
-	mtu=${l#* mtu }
-	mtu=${mtu%% *}
-	mac=${l#*link/ether }
-	mac=${mac%% *}
-	[[ ",$flags," == *,UP,* ]] && flags=UP || flags=DOWN
-	echo "$name $mac $mtu $flags"
-}
-vf_netdev() { ls "/sys/bus/pci/devices/$1/net" 2>/dev/null | head -n1; } # by PCI address
-record() { cat "$STATE/vfs/$1.json" 2>/dev/null; }
-add() { cni ADD "$PLUGIN" "$1" "${3:-net1}" "$2" <<<"$4"; }
-del() { cni DEL "$PLUGIN" "$1" "${3:-net1}" "$2" <<<"$4"; }
-chk() { cni CHECK "$PLUGIN" "$1" "${3:-net1}" "$2" <<<"$4"; }
-pod_has() { ip -n "$1" -o link show "$2" 2>/dev/null; }
+source "$(dirname "$0")/vm-lib.sh"
 
 section "igb: 2 PFs × 4 VFs"
 up=$("$UCNI_TOP/tests/vm/guest-sriov-up" 4 2>&1) || { fail "guest-sriov-up 4" "$up"; finish; }
@@ -294,10 +244,19 @@ elif bind_user uio_pci_generic; then
 fi
 check_match "VF $VFIO bound to a userspace driver" 'vfio-pci|uio_pci_generic' "${UDRV:-none}"
 snapshot "$PFB" 3 "$VFIO"
+# The MAC the PF reports is igbvf's from before the rebind; no netdev owns it now: the VF is
+# handed out at the baseline (administrative MAC cleared), and that is what DEL restores.
+VFL[$VFIO]=$(sed -E 's/link\/ether [0-9a-f:]+/link\/ether 00:00:00:00:00:00/' <<<"${VFL[$VFIO]}")
 ns=$(mkns vfio)
-c=$(cf 1.1.0 "\"deviceID\":\"$VFIO\",\"vlan\":300,\"mac\":\"02:00:00:00:30:03\",$(static_ipam 10.40.0.1/24)")
+c=$(cf 1.1.0 "\"deviceID\":\"$VFIO\",\"vlan\":300,\"mac\":\"02:00:00:00:30:03\",\"logLevel\":\"info\",$(static_ipam 10.40.0.1/24)")
 add "$ns" ctr-vfio net1 "$c"
 expect_ok "ADD of the $UDRV VF"
+if [ -e "/sys/bus/pci/devices/$VFIO/reset" ]; then
+	check_match "  ... a function-level reset before the VF is handed out" "VF $VFIO: function-level reset" \
+		"$(cat "$T_TMP/stderr")"
+else
+	skip "function-level reset" "VF $VFIO has no reset method"
+fi
 check_eq "  ... result: net1, its pciID, the admin MAC, the address" "net1 $VFIO 02:00:00:00:30:03 10.40.0.1/24" \
 	"$(jf name) $(jf pciID) $(jf mac) $(jf address)"
 check_match "  ... the PF applied vlan and MAC" '02:00:00:00:30:03.*vlan 300' "$(vfline "$PFB" 3)"
@@ -308,6 +267,8 @@ chk "$ns" ctr-vfio net1 "$(with_prev "$c" "$res")"
 expect_ok "  ... CHECK (VF settings on the PF)"
 del "$ns" ctr-vfio net1 "$c"
 expect_ok "  ... DEL"
+[ -e "/sys/bus/pci/devices/$VFIO/reset" ] && check_match "  ... and one at DEL" "VF $VFIO: function-level reset" \
+	"$(cat "$T_TMP/stderr")"
 restored "$UDRV VF DEL" "$PFB" 3 "$VFIO"
 
 section "bad input and driver refusals: clear error, VF untouched, allocation released"
@@ -406,7 +367,10 @@ chk "$ns" ctr-nsim net1 "$(with_prev "$c" "$res")"
 expect_err "CHECK sees link_state changed" 102 "has link_state auto" "says link_state disable"
 del "$ns" ctr-nsim net1 "$c"
 expect_ok "DEL"
-check_eq "DEL restored every VF setting on netdevsim" "$before1" "$(vfline ens1f0 1)"
+# netdevsim's VFs start with spoofchk off; ADD hands a VF out at the baseline (spoofchk on)
+# and saves that, so DEL restores the baseline.
+check_eq "DEL restored every VF setting on netdevsim (the baseline)" "${before1/spoof checking off/spoof checking on}" \
+	"$(vfline ens1f0 1)"
 check_eq "DEL restored the VF netdev" "$nd1" "$(netdev ens1f0v1)"
 # A refusal in the middle (a MAC the driver rejects is impossible to configure; use an
 # out-of-range rate) rolls back the settings applied before it.
@@ -419,5 +383,5 @@ if [ "$CNI_RC" = 0 ]; then
 else
 	expect_err "netdevsim refuses the rate" 100 "refused min_tx_rate"
 fi
-check_eq "VF 2 back as it was" "$before2" "$(vfline ens1f0 2)"
+check_eq "VF 2 back as it was (the baseline)" "${before2/spoof checking off/spoof checking on}" "$(vfline ens1f0 2)"
 finish
