@@ -988,7 +988,7 @@ static void set_lock_timeout(dm_store *s)
 /* One VF: restored from its record, then released. Prints nothing on success. */
 static int release_one(dm_store *s, const char *label, const char *pci)
 {
-	dm_restore_report rep;
+	dm_restore_report rep = { 0 };
 	int e = dm_store_restore_release(s, opt.sysfs_root, pci, opt.owner, opt.force ? DM_DROP_FORCE : 0, &rep);
 	if (e == -ENOENT)
 		return die(EXIT_NOT_FOUND, "release: %s (%s) is not allocated", label, pci);

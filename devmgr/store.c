@@ -1149,6 +1149,8 @@ int dm_store_restore_release(dm_store *s, const char *sysfs_root, const char *pc
 	dm_record *r = NULL;
 	dm_restore_report rep;
 	memset(&rep, 0, sizeof(rep));
+	if (report)
+		*report = rep; /* also on the early returns */
 	if (!s || !sysfs_root || dm_pci_addr_normalize(pci, addr) < 0 || (owner_id && !dm_owner_id_valid(owner_id)) ||
 	    (flags & ~(unsigned)(DM_DROP_FORCE | DM_RESTORE_WAIT_NETDEV)))
 		return -EINVAL;

@@ -379,6 +379,8 @@ int dm_vf_restore(const char *sysfs_root, const char *pci, const dm_vf_state *sa
 	int e, first = 0;
 
 	memset(&rep, 0, sizeof(rep));
+	if (ret)
+		*ret = rep; /* also on the early return */
 	if (!sysfs_root || dm_pci_addr_normalize(pci, addr) < 0)
 		return -EINVAL;
 	const char *root = sysfs_root;
