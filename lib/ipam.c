@@ -34,7 +34,8 @@ extern char **environ;
 
 #define IPAM_MAX_OUTPUT (1u << 20)
 #define IPAM_DEFAULT_TIMEOUT_MS 120000
-/* Cap of the timeout of the IPAM DEL that releases what a failed ADD may hold. */
+/* The timeout of the IPAM DEL that releases what a failed ADD may hold: its
+ * own, so that an ADD stopped by a short UCNI_IPAM_TIMEOUT_MS still releases. */
 #define IPAM_CLEANUP_TIMEOUT_MS 10000
 /* A killed group member that is not gone by then is stuck in the kernel. */
 #define IPAM_REAP_GRACE_MS 2000
@@ -465,10 +466,8 @@ int ipam_exec(const struct cni_ctx *ctx, enum cni_verb verb, const char *data, s
 	if (r < 0 && verb == CNI_ADD && started) {
 		/* Whatever it reserved before it failed, timed out or was killed is
 		 * released; the ADD's error stays the one reported. */
-		int tmo = timeout_ms();
 		log_info("IPAM plugin %s: ADD failed, releasing with DEL", ctx->conf.ipam_type);
-		run(ctx, CNI_DEL, data, len, tmo < IPAM_CLEANUP_TIMEOUT_MS ? tmo : IPAM_CLEANUP_TIMEOUT_MS, NULL,
-		    NULL);
+		run(ctx, CNI_DEL, data, len, IPAM_CLEANUP_TIMEOUT_MS, NULL, NULL);
 	}
 	free(older);
 	return r;

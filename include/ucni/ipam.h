@@ -19,7 +19,7 @@ int ipam_find(const char *path, const char *type, char **ret);
  * killed and the call fails with CNI_ERR_IPAM. The group, including what the
  * plugin forked, is reaped before the call returns (the process becomes a
  * child subreaper on the first call). An ADD that fails in any way after the
- * plugin started is followed by an IPAM DEL (timeout: the same, at most 10 s)
+ * plugin started is followed by an IPAM DEL (timeout: 10 s)
  * whose outcome does not change the error reported.
  */
 int ipam_exec(const struct cni_ctx *ctx, enum cni_verb verb, const char *stdin_data,
