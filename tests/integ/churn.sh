@@ -75,7 +75,7 @@ killer() { # killer NS CYCLES
 		pid=$!
 		sleep "$(printf '0.%03d' $((RANDOM % 400)))"
 		kill -KILL "$pid" 2>/dev/null
-		wait "$pid"
+		wait "$pid" 2>/dev/null
 		rc=$?
 		[ "$rc" -eq 137 ] && echo killed >>"$T_TMP/killed.$ns"
 		cni DEL "$PLUGIN" "$ns" eth0 "$ns-k$i" <<<"$c"

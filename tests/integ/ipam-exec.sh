@@ -104,7 +104,7 @@ for i in $(seq 1 20); do
 		sleep "$(ms_rand $((RANDOM % 300)))"
 	fi
 	kill -KILL "$pid"
-	wait "$pid"
+	wait "$pid" 2>/dev/null
 	rc=$?
 	[ "$rc" -eq 137 ] || { bad_rc=$((bad_rc + 1)); echo "# run $i: ADD exited $rc before the kill"; }
 	ipam=$(tail -n +$((before + 1)) "$PIDS" | awk '$2 == "ADD" {print $1; exit}')
