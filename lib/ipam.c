@@ -206,16 +206,19 @@ static int spawn(const char *path, char *const *env, int in, int out, struct chi
 	char stack[SPAWN_STACK] __attribute__((aligned(16)));
 	char *const argv[] = {(char *)path, NULL};
 	struct spawn_args a = {.path = path, .argv = argv, .env = env, .in = in, .out = out, .parent = getpid()};
+	const int flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
 	sigset_t all;
 	int pidfd = -1, e;
 	pid_t pid;
 
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &a.mask);
-	pid = clone(spawn_child, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &a, &pidfd);
+	/* Kernels before 5.2 refuse CLONE_PIDFD: then the exit is polled for. */
+	errno = EINVAL;
+	pid = SIMULATE("no-pidfd") ? -1 : clone(spawn_child, stack + sizeof(stack), flags | CLONE_PIDFD, &a, &pidfd);
 	if (pid < 0 && errno == EINVAL) {
 		pidfd = -1;
-		pid = clone(spawn_child, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+		pid = clone(spawn_child, stack + sizeof(stack), flags, &a);
 	}
 	e = errno;
 	sigprocmask(SIG_SETMASK, &a.mask, NULL);
