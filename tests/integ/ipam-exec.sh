@@ -128,17 +128,17 @@ sleep 1.5 # longer than the IPAM's 0.6 s: an orphan would have reserved by now
 check_eq "killed ADDs: nothing reserved, nothing running after the IPAM's delay" "$CLEAN" "$(leftovers)"
 
 # ---------------------------------------------------------------------------
-echo "# 2: timeout 800 ms; the IPAM reserves and answers after 4-5 s, or answers around the deadline; 20 runs"
+echo "# 2: timeout 800 ms; the IPAM reserves and answers after 5-6 s, or answers around the deadline; 20 runs"
 CNI_EXTRA_ENV=(UCNI_IPAM_TIMEOUT_MS=800)
 bad=0
 for i in $(seq 1 20); do
 	cid=t$i
 	: >"$LOG"
 	if ((i % 2 == 1)); then
-		d=$(ms_rand $((4000 + RANDOM % 1000)))
+		d=$(ms_rand $((5000 + RANDOM % 1000)))
 		run ADD "$cid" "$(conf slow-reserve "$d")"
 		expect "timeout run $i (reserves, answers after ${d}s)" 101 \
-			'IPAM plugin "fake-ipam" timed out: ADD did not finish within 800 ms; it was killed' 3500
+			'IPAM plugin "fake-ipam" timed out: ADD did not finish within 800 ms; it was killed' 4500
 	else
 		# reserves and answers after 0.5-1.1 s: in time or not, nothing may be left
 		d=$(ms_rand $((500 + RANDOM % 600)))
@@ -149,7 +149,7 @@ for i in $(seq 1 20); do
 			run DEL "$cid" "$(conf ok "$d")"
 			check_eq "timeout run $i: DEL" 0 "$CNI_RC"
 		else
-			expect "timeout run $i (answers after ${d}s): late" 101 'timed out: ADD did not finish within 800 ms' 3500
+			expect "timeout run $i (answers after ${d}s): late" 101 'timed out: ADD did not finish within 800 ms' 4500
 		fi
 	fi
 	# (under load the ADD may be killed before the fake logs it; the DEL has 10 s)
@@ -228,8 +228,8 @@ if (cd "$UCNI_TOP" && make --no-print-directory FAULTS=1 build/fault/bin/macvlan
 	run DEL np "$(conf ok 0.2)"
 	check_eq "no pidfd: ADD+DEL leave nothing" "$CLEAN" "$(leftovers)"
 	CNI_EXTRA_ENV=("${NOPIDFD[@]}" UCNI_IPAM_TIMEOUT_MS=800)
-	run ADD np "$(conf slow-reserve 4)"
-	expect "no pidfd: timeout" 101 'timed out: ADD did not finish within 800 ms; it was killed' 3500
+	run ADD np "$(conf slow-reserve 6)"
+	expect "no pidfd: timeout" 101 'timed out: ADD did not finish within 800 ms; it was killed' 4500
 	check_eq "no pidfd: timeout leaves nothing" "$CLEAN" "$(leftovers)"
 	CNI_EXTRA_ENV=("${NOPIDFD[@]}" UCNI_IPAM_TIMEOUT_MS=3000)
 	run ADD np "$(conf linger 30)"
