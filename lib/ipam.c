@@ -275,6 +275,7 @@ static void child_stop(struct child *c)
 
 	if (!c->reaped) {
 		kill(-c->pid, SIGKILL);
+		kill(c->pid, SIGKILL); /* in case it left its group */
 		if (!child_exited(c, IPAM_REAP_GRACE_MS))
 			goto out;
 		while (waitpid(c->pid, &c->status, 0) < 0 && errno == EINTR)
