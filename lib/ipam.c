@@ -1,13 +1,26 @@
 /* IPAM delegation: find the plugin in CNI_PATH, run it without a shell, and
- * take over its result or its error. */
+ * take over its result or its error.
+ *
+ * The plugin runs in a process group of its own with a parent-death signal
+ * (SIGKILL), so it dies with the plugin that ran it. One deadline bounds the
+ * whole exchange: start, writing its stdin, reading its stdout and waiting for
+ * it to exit. Past the deadline, after more than IPAM_MAX_OUTPUT bytes of
+ * output, or when its output cannot be read, the whole group is killed. In
+ * every case, also after a clean exit, what is left of the group is killed
+ * and reaped before run() returns: this process is a child subreaper, so the
+ * members the plugin forked come back here to be reaped. An answer counts only
+ * when the plugin exited within the deadline: one that closes its output and
+ * lingers is killed and its answer dropped.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -21,6 +34,13 @@ extern char **environ;
 
 #define IPAM_MAX_OUTPUT (1u << 20)
 #define IPAM_DEFAULT_TIMEOUT_MS 120000
+/* The timeout of the IPAM DEL that releases what a failed ADD may hold: its
+ * own, so that an ADD stopped by a short UCNI_IPAM_TIMEOUT_MS still releases. */
+#define IPAM_CLEANUP_TIMEOUT_MS 10000
+/* A killed group member that is not gone by then is stuck in the kernel. */
+#define IPAM_REAP_GRACE_MS 2000
+/* The child runs on this stack from clone() to execve(): a few system calls. */
+#define SPAWN_STACK (32 * 1024)
 
 int ipam_find(const char *path, const char *type, char **ret)
 {
@@ -68,41 +88,296 @@ static long long now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+/* UCNI_IPAM_TIMEOUT_MS (the runtime's environment) overrides the default. */
 static int timeout_ms(void)
 {
 	const char *s = getenv("UCNI_IPAM_TIMEOUT_MS");
-	int v = s ? atoi(s) : 0;
-	return v > 0 ? v : IPAM_DEFAULT_TIMEOUT_MS;
+	char *end;
+	long v = s ? strtol(s, &end, 10) : 0;
+	return s && *s && !*end && v > 0 && v <= 24 * 3600 * 1000L ? (int)v : IPAM_DEFAULT_TIMEOUT_MS;
 }
 
-/* Feed stdin and collect stdout until the child closes it or time runs out. */
-static int exchange(int in, int out, const char *data, size_t len, char **ret, size_t *ret_len)
+/*
+ * Once per process: become the child subreaper, so that what an IPAM plugin
+ * forks and leaves behind is reparented here and can be reaped; and take
+ * SIGCHLD back from SIG_IGN (a runtime may hand it down), under which the
+ * kernel reaps children itself and their exit status is lost.
+ */
+static void reaper_init(void)
 {
-	size_t off = 0, cap = 4096, got = 0;
-	char *buf = malloc(cap + 1);
-	long long deadline = now_ms() + timeout_ms();
+	static bool done;
+	struct sigaction sa;
+	if (done)
+		return;
+	done = true;
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	if (sigaction(SIGCHLD, NULL, &sa) == 0 && (sa.sa_handler == SIG_IGN || (sa.sa_flags & SA_NOCLDWAIT))) {
+		struct sigaction dfl = {.sa_handler = SIG_DFL};
+		sigaction(SIGCHLD, &dfl, NULL);
+	}
+}
+
+/* A pipe whose ends are above stderr: the child's dup2() onto 0 and 1 cannot hit them. */
+static int pipe_above_stdio(int p[2])
+{
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	for (int i = 0; i < 2; i++) {
+		if (p[i] > STDERR_FILENO)
+			continue;
+		int fd = fcntl(p[i], F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+		int e = errno;
+		close(p[i]);
+		p[i] = fd;
+		if (fd < 0) {
+			if (p[1 - i] >= 0)
+				close(p[1 - i]);
+			p[0] = p[1] = -1;
+			return -e;
+		}
+	}
+	return 0;
+}
+
+struct child {
+	pid_t pid;   /* the plugin; also the id of its process group */
+	int pidfd;   /* readable once it exited; -1 on kernels before 5.2 */
+	bool exited; /* it exited (maybe a zombie still: then pid still names its group) */
+	bool reaped;
+	int status;
+};
+
+struct spawn_args {
+	const char *path;
+	char *const *argv;
+	char *const *env;
+	int in, out;
+	pid_t parent;
+	sigset_t mask; /* the caller's, restored right before execve */
+	volatile int err;
+};
+
+/*
+ * The child, from clone() to execve(). It shares the parent's memory and the
+ * parent waits (CLONE_VFORK), so it only makes system calls, and a failure is
+ * left in a->err for the parent to read when it resumes. Not instrumented by
+ * AddressSanitizer: the redzones of a frame that never returns would stay
+ * poisoned in the parent's stack.
+ */
+__attribute__((no_sanitize_address)) static int spawn_child(void *arg)
+{
+	struct spawn_args *a = arg;
+	struct sigaction dfl = {.sa_handler = SIG_DFL}, cur;
+
+	if (setpgid(0, 0) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		goto fail;
+	/* The parent died before the prctl (a kill -9 does not wait for vfork): no signal will come. */
+	if (getppid() != a->parent)
+		_exit(127);
+	if (dup2(a->in, STDIN_FILENO) < 0 || dup2(a->out, STDOUT_FILENO) < 0)
+		goto fail;
+	/* No handler of the parent's may run here; SIGPIPE, ignored by the plugin, is the
+	 * child's again. Signals are blocked until the mask is restored. */
+	for (int s = 1; s < NSIG; s++)
+		if (sigaction(s, NULL, &cur) == 0 &&
+		    (s == SIGPIPE || (cur.sa_handler != SIG_DFL && cur.sa_handler != SIG_IGN)))
+			sigaction(s, &dfl, NULL);
+	sigprocmask(SIG_SETMASK, &a->mask, NULL);
+	execve(a->path, a->argv, a->env);
+fail:
+	a->err = errno;
+	_exit(127);
+}
+
+/*
+ * Start `path` with `in` as stdin and `out` as stdout. Not a fork: the child
+ * borrows this process's memory until it calls execve (clone with CLONE_VM and
+ * CLONE_VFORK), which posix_spawn does too but without a way to set the
+ * parent-death signal.
+ */
+static int spawn(const char *path, char *const *env, int in, int out, struct child *ret)
+{
+	char stack[SPAWN_STACK] __attribute__((aligned(16)));
+	char *const argv[] = {(char *)path, NULL};
+	struct spawn_args a = {.path = path, .argv = argv, .env = env, .in = in, .out = out, .parent = getpid()};
+	const int flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
+	sigset_t all;
+	int pidfd = -1, e;
+	pid_t pid;
+
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &a.mask);
+	/* Kernels before 5.2 refuse CLONE_PIDFD: then the exit is polled for. */
+	errno = EINVAL;
+	pid = SIMULATE("no-pidfd") ? -1 : clone(spawn_child, stack + sizeof(stack), flags | CLONE_PIDFD, &a, &pidfd);
+	if (pid < 0 && errno == EINVAL) {
+		pidfd = -1;
+		pid = clone(spawn_child, stack + sizeof(stack), flags, &a);
+	}
+	e = errno;
+	sigprocmask(SIG_SETMASK, &a.mask, NULL);
+	if (pid < 0)
+		return -e;
+	if (a.err) {
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		if (pidfd >= 0)
+			close(pidfd);
+		return -a.err;
+	}
+	*ret = (struct child){.pid = pid, .pidfd = pidfd};
+	return 0;
+}
+
+/* Has the child exited? Waits up to `ms` (0: only looks). Reaps nothing. */
+static bool child_exited(struct child *c, int ms)
+{
+	long long until = now_ms() + ms;
+	while (!c->exited) {
+		long long left = until - now_ms();
+		if (c->pidfd >= 0) {
+			struct pollfd p = {.fd = c->pidfd, .events = POLLIN};
+			int k = poll(&p, 1, left > 0 ? (int)left : 0);
+			if (k > 0)
+				c->exited = true;
+			else if (k == 0 || errno != EINTR)
+				break;
+		} else {
+			siginfo_t si = {0};
+			if (waitid(P_PID, (id_t)c->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == c->pid)
+				c->exited = true;
+			else if (left <= 0)
+				break;
+			else
+				sleep_ms(left < 5 ? (int)left : 5);
+		}
+	}
+	return c->exited;
+}
+
+/*
+ * Kill what is left of the child's process group and reap all of it. The
+ * group is signalled while the child is not reaped yet, so its id cannot name
+ * another group; the members it leaves come to this process (the subreaper)
+ * and are reaped until none is left, or until a grace period ends for members
+ * stuck in the kernel.
+ */
+static void child_stop(struct child *c)
+{
+	long long until = now_ms() + IPAM_REAP_GRACE_MS;
+	int st;
+
+	if (!c->reaped) {
+		kill(-c->pid, SIGKILL);
+		kill(c->pid, SIGKILL); /* in case it left its group */
+		if (!child_exited(c, IPAM_REAP_GRACE_MS))
+			goto out;
+		while (waitpid(c->pid, &c->status, 0) < 0 && errno == EINTR)
+			;
+		c->reaped = true;
+	}
+	for (;;) {
+		pid_t p = waitpid(-c->pid, &st, WNOHANG);
+		if (p > 0 || (p < 0 && errno == EINTR))
+			continue;
+		if (p < 0 || now_ms() >= until)
+			break; /* ECHILD: nothing of the group is left */
+		kill(-c->pid, SIGKILL);
+		sleep_ms(1);
+	}
+out:
+	if (c->pidfd >= 0)
+		close(c->pidfd);
+	c->pidfd = -1;
+}
+
+struct output {
+	char *buf;
+	size_t len, cap;
+	bool eof;
+};
+
+/* Read what is there: 0 when the pipe is empty, -EFBIG past IPAM_MAX_OUTPUT. */
+static int drain(int fd, struct output *o)
+{
+	while (!o->eof) {
+		if (o->len == o->cap) {
+			size_t cap = o->cap ? o->cap * 2 : 4096;
+			if (cap > IPAM_MAX_OUTPUT + 1)
+				cap = IPAM_MAX_OUTPUT + 1;
+			char *b = realloc(o->buf, cap + 1);
+			if (!b)
+				return -ENOMEM;
+			o->buf = b;
+			o->cap = cap;
+		}
+		ssize_t n = read(fd, o->buf + o->len, o->cap - o->len);
+		if (n > 0) {
+			o->len += (size_t)n;
+			if (o->len > IPAM_MAX_OUTPUT)
+				return -EFBIG;
+		} else if (n == 0) {
+			o->eof = true;
+		} else if (errno == EAGAIN) {
+			return 0;
+		} else if (errno != EINTR) {
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Feed stdin and collect stdout until the child exits, or the deadline.
+ * Its exit, not the end of its output, ends the exchange: then what it
+ * printed is all in the pipe. Closes `in`.
+ */
+static int exchange(struct child *c, int in, int out, const char *data, size_t len, long long deadline,
+		    struct output *o)
+{
+	size_t off = 0;
 	int r = 0;
-	if (!buf)
-		return -ENOMEM;
+
 	if (len == 0) {
 		close(in);
 		in = -1;
 	}
-	while (out >= 0) {
-		struct pollfd p[2] = {{.fd = out, .events = POLLIN}, {.fd = in, .events = POLLOUT}};
+	while (!c->exited) {
+		struct pollfd p[3];
+		int n = 0, i_in = -1, i_out = -1, i_pid = -1;
 		long long left = deadline - now_ms();
 		if (left <= 0) {
 			r = -ETIMEDOUT;
 			break;
 		}
-		int k = poll(p, in >= 0 ? 2 : 1, (int)left);
+		if (!o->eof) {
+			i_out = n;
+			p[n++] = (struct pollfd){.fd = out, .events = POLLIN};
+		}
+		if (in >= 0) {
+			i_in = n;
+			p[n++] = (struct pollfd){.fd = in, .events = POLLOUT};
+		}
+		if (c->pidfd >= 0) {
+			i_pid = n;
+			p[n++] = (struct pollfd){.fd = c->pidfd, .events = POLLIN};
+		} else if (left > 5) {
+			left = 5; /* no pidfd: look for its exit now and then */
+		}
+		int k = poll(p, (nfds_t)n, (int)left);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0) {
 			r = -errno;
 			break;
 		}
-		if (in >= 0 && (p[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
+		if (i_in >= 0 && p[i_in].revents) {
 			ssize_t w = write(in, data + off, len - off);
 			if (w < 0 && errno != EAGAIN && errno != EINTR) {
 				close(in); /* the plugin stopped reading; its answer tells why */
@@ -112,48 +387,24 @@ static int exchange(int in, int out, const char *data, size_t len, char **ret, s
 				in = -1;
 			}
 		}
-		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-			if (got == cap) {
-				if (cap >= IPAM_MAX_OUTPUT) {
-					r = -EFBIG;
-					break;
-				}
-				char *nb = realloc(buf, cap * 2 + 1);
-				if (!nb) {
-					r = -ENOMEM;
-					break;
-				}
-				buf = nb;
-				cap *= 2;
-			}
-			ssize_t n = read(out, buf + got, cap - got);
-			if (n < 0 && errno != EAGAIN && errno != EINTR) {
-				r = -errno;
-				break;
-			}
-			if (n == 0)
-				break;
-			if (n > 0)
-				got += (size_t)n;
-		}
+		if (i_out >= 0 && p[i_out].revents && (r = drain(out, o)) < 0)
+			break;
+		if (i_pid >= 0 ? (p[i_pid].revents & POLLIN) != 0 : child_exited(c, 0))
+			c->exited = true;
 	}
 	if (in >= 0)
 		close(in);
-	if (r < 0) {
-		free(buf);
-		return r;
-	}
-	buf[got] = '\0';
-	*ret = buf;
-	*ret_len = got;
-	return 0;
+	if (r == 0)
+		r = drain(out, o);
+	return r;
 }
 
-/* What the last run of the plugin said: its exit status was 0, its CNI error code. */
+/* What the last run of the plugin said: it was started, its exit status was 0, its CNI error code. */
+static bool last_started;
 static bool last_exit_ok;
 static int last_code;
 
-static int run(const struct cni_ctx *ctx, enum cni_verb verb, const char *data, size_t len,
+static int run(const struct cni_ctx *ctx, enum cni_verb verb, const char *data, size_t len, int tmo,
 	       struct cni_result **ret_result, cJSON **ret_json);
 static int ipam_supported_versions(const struct cni_ctx *ctx, bool supported[CNI_V_COUNT]);
 
@@ -177,9 +428,10 @@ static char *config_as(const struct cni_ctx *ctx, enum cni_version v)
  * while runtimes send 1.1.0) answers code 1. Then ask which versions it
  * speaks and talk to it in the newest one that is older than the config's and
  * still allows the verb; results are converted back by the caller's printer.
+ * The config sent is left in *ret_cfg.
  */
 static int run_older(const struct cni_ctx *ctx, enum cni_verb verb, struct cni_result **ret_result,
-		     bool had_error)
+		     bool had_error, char **ret_cfg)
 {
 	bool sup[CNI_V_COUNT] = {false};
 	int min = verb == CNI_CHECK ? CNI_V040 : CNI_V030;
@@ -195,9 +447,8 @@ static int run_older(const struct cni_ctx *ctx, enum cni_verb verb, struct cni_r
 			 ctx->conf.version_str, cni_version_str(v));
 		if (!had_error)
 			cni_error_reset();
-		int r = run(ctx, verb, cfg, strlen(cfg), ret_result, NULL);
-		free(cfg);
-		return r;
+		*ret_cfg = cfg;
+		return run(ctx, verb, cfg, strlen(cfg), timeout_ms(), ret_result, NULL);
 	}
 	return -EPROTO;
 }
@@ -206,33 +457,42 @@ int ipam_exec(const struct cni_ctx *ctx, enum cni_verb verb, const char *data, s
 	      struct cni_result **ret_result)
 {
 	bool had_error = cni_failed();
-	int r = run(ctx, verb, data, len, ret_result, NULL);
+	char *older = NULL;
+	int r = run(ctx, verb, data, len, timeout_ms(), ret_result, NULL);
+	bool started = last_started;
 	if (r < 0 && last_code == CNI_ERR_INCOMPATIBLE_VERSION && verb != CNI_VERSION) {
-		int r2 = run_older(ctx, verb, ret_result, had_error);
+		int r2 = run_older(ctx, verb, ret_result, had_error, &older);
 		if (r2 != -EPROTO)
 			r = r2;
+		if (older) {
+			data = older;
+			len = strlen(older);
+		}
 	}
-	if (r < 0 && verb == CNI_ADD && last_exit_ok) {
-		/* It said yes but its answer is unusable: release what it may hold. */
-		run(ctx, CNI_DEL, data, len, NULL, NULL);
+	if (r < 0 && verb == CNI_ADD && started) {
+		/* Whatever it reserved before it failed, timed out or was killed is
+		 * released; the ADD's error stays the one reported. */
+		log_info("IPAM plugin %s: ADD failed, releasing with DEL", ctx->conf.ipam_type);
+		run(ctx, CNI_DEL, data, len, IPAM_CLEANUP_TIMEOUT_MS, NULL, NULL);
 	}
+	free(older);
 	return r;
 }
 
-static int run(const struct cni_ctx *ctx, enum cni_verb verb, const char *data, size_t len,
+static int run(const struct cni_ctx *ctx, enum cni_verb verb, const char *data, size_t len, int tmo,
 	       struct cni_result **ret_result, cJSON **ret_json)
 {
 	const char *type = ctx->conf.ipam_type;
-	char *path = NULL, *out = NULL, **env = NULL;
+	const char *vs = cni_verb_str(verb);
+	char *path = NULL, **env = NULL;
 	char who[128];
 	int in_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1};
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t dfl;
-	pid_t pid;
-	size_t out_len = 0;
+	struct child c = {.pid = -1, .pidfd = -1};
+	struct output o = {0};
+	long long deadline = now_ms() + tmo;
 	int r, status;
 
+	last_started = false;
 	last_exit_ok = false;
 	last_code = 0;
 	snprintf(who, sizeof(who), "IPAM plugin \"%s\"", type);
@@ -241,24 +501,18 @@ static int run(const struct cni_ctx *ctx, enum cni_verb verb, const char *data, 
 		return cni_fail(CNI_ERR_INVALID_CONFIG, r,
 				"invalid config: \"ipam.type\": no plugin \"%s\" in CNI_PATH \"%s\"", type,
 				ctx->env.path ? ctx->env.path : "");
+	reaper_init();
 	env = child_env(verb);
-	if (!env || pipe2(in_pipe, O_CLOEXEC) < 0 || pipe2(out_pipe, O_CLOEXEC) < 0) {
-		r = cni_fail(CNI_ERR_INTERNAL, -errno, "%s: cannot set up pipes", who);
+	if (!env) {
+		r = cni_fail(CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
 		goto out;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in_pipe[0], STDIN_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, out_pipe[1], STDOUT_FILENO);
-	posix_spawnattr_init(&attr);
-	sigemptyset(&dfl);
-	sigaddset(&dfl, SIGPIPE);
-	posix_spawnattr_setsigdefault(&attr, &dfl);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
-	char *argv[] = {path, NULL};
-	log_debug("running %s %s", path, cni_verb_str(verb));
-	r = FAULT("ipam.exec") ?: -posix_spawn(&pid, path, &fa, &attr, argv, env);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
+	if ((r = pipe_above_stdio(in_pipe)) < 0 || (r = pipe_above_stdio(out_pipe)) < 0) {
+		r = cni_fail(CNI_ERR_INTERNAL, r, "%s: cannot set up pipes", who);
+		goto out;
+	}
+	log_debug("running %s %s", path, vs);
+	r = FAULT("ipam.exec") ?: spawn(path, env, in_pipe[0], out_pipe[1], &c);
 	close(in_pipe[0]);
 	close(out_pipe[1]);
 	in_pipe[0] = out_pipe[1] = -1;
@@ -266,49 +520,69 @@ static int run(const struct cni_ctx *ctx, enum cni_verb verb, const char *data, 
 		r = cni_fail(CNI_ERR_IPAM, r, "%s could not be started (%s)", who, path);
 		goto out;
 	}
+	last_started = true;
 	fcntl(in_pipe[1], F_SETFL, O_NONBLOCK);
-	r = exchange(in_pipe[1], out_pipe[0], data, len, &out, &out_len);
+	fcntl(out_pipe[0], F_SETFL, O_NONBLOCK);
+	r = exchange(&c, in_pipe[1], out_pipe[0], data, len, deadline, &o);
 	in_pipe[1] = -1;
-	if (r == -ETIMEDOUT)
-		kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	child_stop(&c);
+	status = c.status;
+	if (r == -ETIMEDOUT && o.eof) {
+		r = cni_fail(CNI_ERR_IPAM, r,
+			     "%s timed out: it closed its output but did not exit within %d ms of %s; "
+			     "it was killed and its answer not used",
+			     who, tmo, vs);
+		goto out;
+	}
 	if (r == -ETIMEDOUT) {
-		r = cni_fail(CNI_ERR_IPAM, r, "%s did not finish %s within %d ms and was stopped", who,
-			     cni_verb_str(verb), timeout_ms());
+		r = cni_fail(CNI_ERR_IPAM, r, "%s timed out: %s did not finish within %d ms; it was killed", who, vs,
+			     tmo);
+		goto out;
+	}
+	if (r == -EFBIG) {
+		r = cni_fail(CNI_ERR_IPAM, r, "%s printed more than %u bytes (1 MiB) on %s; it was killed", who,
+			     IPAM_MAX_OUTPUT, vs);
 		goto out;
 	}
 	if (r < 0) {
-		r = cni_fail(CNI_ERR_IPAM, r, "%s: reading its output failed", who);
+		r = cni_fail(CNI_ERR_IPAM, r, "%s: reading its output of %s failed; it was killed", who, vs);
 		goto out;
 	}
+	if (!c.reaped) {
+		r = cni_fail(CNI_ERR_IPAM, -EBUSY, "%s exited after %s but could not be reaped", who, vs);
+		goto out;
+	}
+	if (!o.buf && !(o.buf = calloc(1, 1))) {
+		r = cni_fail(CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+		goto out;
+	}
+	o.buf[o.len] = '\0';
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		cJSON *e = out_len ? cJSON_Parse(out) : NULL;
+		cJSON *e = o.len ? cJSON_Parse(o.buf) : NULL;
 		const cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code");
 		last_code = cJSON_IsNumber(code) ? code->valueint : CNI_ERR_IPAM;
 		if (cJSON_IsObject(e) && cJSON_GetObjectItemCaseSensitive(e, "msg"))
 			r = cni_fail_from_json(e, who);
 		else if (WIFSIGNALED(status))
-			r = cni_fail(CNI_ERR_IPAM, -EIO, "%s %s was killed by signal %d", who,
-				     cni_verb_str(verb), WTERMSIG(status));
+			r = cni_fail(CNI_ERR_IPAM, -EIO, "%s %s was killed by signal %d", who, vs, WTERMSIG(status));
 		else
-			r = cni_fail_details(CNI_ERR_IPAM, -EIO, out_len ? out : "", "%s %s failed with exit status %d",
-					     who, cni_verb_str(verb), WEXITSTATUS(status));
+			r = cni_fail_details(CNI_ERR_IPAM, -EIO, o.buf, "%s %s failed with exit status %d", who, vs,
+					     WEXITSTATUS(status));
 		cJSON_Delete(e);
 		goto out;
 	}
 	last_exit_ok = true;
 	if (ret_json) {
-		*ret_json = cJSON_ParseWithLength(out, out_len);
+		*ret_json = cJSON_ParseWithLength(o.buf, o.len);
 		r = 0;
 		goto out;
 	}
 	if (verb == CNI_ADD && ret_result) {
-		cJSON *j = cJSON_ParseWithLength(out, out_len);
+		cJSON *j = cJSON_ParseWithLength(o.buf, o.len);
 		if (!cJSON_IsObject(j)) {
 			cJSON_Delete(j);
-			r = cni_fail_details(CNI_ERR_IPAM, -EINVAL, out, "%s printed a result that is not a JSON object",
-					     who);
+			r = cni_fail_details(CNI_ERR_IPAM, -EINVAL, o.buf,
+					     "%s printed a result that is not a JSON object", who);
 			goto out;
 		}
 		r = cni_result_parse(j, "IPAM result", ret_result);
@@ -322,7 +596,7 @@ out:
 			close(out_pipe[i]);
 	}
 	free(env);
-	free(out);
+	free(o.buf);
 	free(path);
 	return r;
 }
@@ -338,7 +612,7 @@ static int ipam_supported_versions(const struct cni_ctx *ctx, bool supported[CNI
 	char in[64];
 	cJSON *j = NULL, *e;
 	int n = snprintf(in, sizeof(in), "{\"cniVersion\":\"%s\"}", ctx->conf.version_str);
-	int r = run(ctx, CNI_VERSION, in, (size_t)n, NULL, &j);
+	int r = run(ctx, CNI_VERSION, in, (size_t)n, timeout_ms(), NULL, &j);
 	if (r < 0)
 		return r;
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(j, "supportedVersions"))

@@ -2,6 +2,12 @@
 # Churn: CHURN_CYCLES (default 1000) ADD/DEL cycles of macvlan with host-local
 # IPAM, CHURN_WORKERS (default 8) at a time, all on one master. Afterwards:
 # no link, address or reservation is left, and every call succeeded.
+# Then CHURN_KILLS (default 80) ADDs killed (kill -9) at a random moment, each
+# followed at once by its DEL, as a runtime that timed out does; the same
+# workers. The IPAM plugin there is tests/integ/fake-ipam, which takes a random
+# 0-0.3 s and reserves with a single open(2) (a file named after the container
+# ID): an ADD killed at any point, its IPAM plugin included, leaves nothing once
+# its DEL returned, and nothing appears later.
 #
 #   node ns: m0 (master) ── m1        pod namespaces w0..w7, one per worker
 source "$(dirname "$0")/../lib.sh"
@@ -49,4 +55,51 @@ for p in "${pods[@]}"; do
 	[ -z "$(ip -n "$p" -o addr show scope global)" ] || left=$((left + 1))
 done
 check_eq "every pod namespace is back to lo only, no address" 0 "$left"
+
+KILLS=${CHURN_KILLS:-80}
+BIN=$T_TMP/bin RES=$T_TMP/res
+mkdir -p "$BIN" "$RES"
+ln -s "$UCNI_TOP/tests/integ/fake-ipam" "$BIN/fake-ipam"
+on_exit "pkill -KILL -f -- '$BIN/fake-ipam'"
+export CNI_PATH_OVERRIDE=$BIN
+kconf() { # kconf DELAY
+	jq -nc --arg res "$RES" --argjson d "$1" '{cniVersion: "1.0.0", name: "churn-kill", type: "macvlan",
+		master: "m0", ipam: {type: "fake-ipam", dir: $res, delay: $d, result: {ips: [{address: "10.81.1.5/24"}]}}}'
+}
+killer() { # killer NS CYCLES
+	local ns=$1 n=$2 errors=0 i c pid rc
+	for ((i = 0; i < n; i++)); do
+		c=$(kconf "$(printf '0.%03d' $((RANDOM % 300)))")
+		ip netns exec "$NODE" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin CNI_COMMAND=ADD CNI_CONTAINERID="$ns-k$i" \
+			CNI_NETNS="/var/run/netns/$ns" CNI_IFNAME=eth0 CNI_PATH="$BIN" "$PLUGIN" <<<"$c" >/dev/null 2>&1 &
+		pid=$!
+		sleep "$(printf '0.%03d' $((RANDOM % 400)))"
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		rc=$?
+		[ "$rc" -eq 137 ] && echo killed >>"$T_TMP/killed.$ns"
+		cni DEL "$PLUGIN" "$ns" eth0 "$ns-k$i" <<<"$c"
+		[ "$CNI_RC" -ne 0 ] && { errors=$((errors + 1)); echo "DEL $ns-k$i after kill: $CNI_OUT" >&2; }
+		[ "$(ip -n "$ns" -o link | wc -l)" -eq 1 ] || { errors=$((errors + 1)); echo "DEL $ns-k$i: a link is left" >&2; }
+		[ -e "$RES/$ns-k$i" ] && { errors=$((errors + 1)); echo "DEL $ns-k$i: the reservation is left" >&2; }
+	done
+	echo "$errors" >"$T_TMP/kerrors.$ns"
+}
+kper=$(( (KILLS + WORKERS - 1) / WORKERS ))
+: >"$T_TMP/worker.log"
+for p in "${pods[@]}"; do killer "$p" "$kper" 2>>"$T_TMP/worker.log" & done
+wait
+errors=$(cat "$T_TMP"/kerrors.* | paste -sd+ | bc)
+killed=$(cat "$T_TMP"/killed.* 2>/dev/null | wc -l)
+check_eq "$((kper * WORKERS)) killed ADDs ($killed killed while running), each DEL at once: succeeded, no link or reservation left" 0 "$errors"
+[ "$errors" -ne 0 ] && head -n5 "$T_TMP/worker.log"
+sleep 1.5 # longer than any IPAM delay: an IPAM plugin that outlived its caller would reserve by now
+check_eq "killed ADDs: no reservation appeared afterwards" 0 "$(find "$RES" -type f | wc -l)"
+check_eq "killed ADDs: no IPAM process left" 0 "$(pgrep -f -- "$BIN/fake-ipam" | wc -l)"
+check_eq "killed ADDs: node has only m0 and m1" "lo m0 m1" "$(ip -n "$NODE" -o link | awk -F': ' '{print $2}' | cut -d@ -f1 | sort | tr '\n' ' ' | sed 's/ $//')"
+left=0
+for p in "${pods[@]}"; do
+	[ "$(ip -n "$p" -o link | wc -l)" -eq 1 ] || left=$((left + 1))
+done
+check_eq "killed ADDs: every pod namespace is back to lo only" 0 "$left"
 finish
