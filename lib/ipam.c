@@ -28,12 +28,13 @@
 
 #include "ucni/fault.h"
 #include "ucni/ipam.h"
+#include "ucni/jsoncheck.h"
 #include "ucni/log.h"
 
 extern char **environ;
 
 #define IPAM_MAX_OUTPUT (1u << 20)
-#define IPAM_DEFAULT_TIMEOUT_MS 120000
+#define IPAM_DEFAULT_TIMEOUT_MS 60000
 /* The timeout of the IPAM DEL that releases what a failed ADD may hold: its
  * own, so that an ADD stopped by a short UCNI_IPAM_TIMEOUT_MS still releases. */
 #define IPAM_CLEANUP_TIMEOUT_MS 10000
@@ -558,7 +559,8 @@ static int run(const struct cni_ctx *ctx, enum cni_verb verb, const char *data, 
 	}
 	o.buf[o.len] = '\0';
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		cJSON *e = o.len ? cJSON_Parse(o.buf) : NULL;
+		/* its error is taken over only when no string of it is cut at a NUL */
+		cJSON *e = o.len && !json_find_nul(o.buf, o.len, NULL) ? cJSON_ParseWithLength(o.buf, o.len) : NULL;
 		const cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code");
 		last_code = cJSON_IsNumber(code) ? code->valueint : CNI_ERR_IPAM;
 		if (cJSON_IsObject(e) && cJSON_GetObjectItemCaseSensitive(e, "msg"))
@@ -572,6 +574,12 @@ static int run(const struct cni_ctx *ctx, enum cni_verb verb, const char *data, 
 		goto out;
 	}
 	last_exit_ok = true;
+	struct json_nul nul;
+	if (json_find_nul(o.buf, o.len, &nul)) {
+		r = cni_fail(CNI_ERR_DECODE, -EBADMSG, "%s printed an answer to %s holding a NUL (%s) at byte %zu%s%s", who,
+			     vs, nul.raw ? "a NUL byte" : "\\u0000", nul.offset, nul.path[0] ? " in " : "", nul.path);
+		goto out;
+	}
 	if (ret_json) {
 		*ret_json = cJSON_ParseWithLength(o.buf, o.len);
 		r = 0;

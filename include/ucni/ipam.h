@@ -14,7 +14,7 @@ int ipam_find(const char *path, const char *type, char **ret);
  *
  * The plugin runs in its own process group and is killed (SIGKILL) when the
  * calling thread dies; the caller must be single-threaded. Each run is bounded
- * by UCNI_IPAM_TIMEOUT_MS (default 120000 ms) from start to exit; past it, on
+ * by UCNI_IPAM_TIMEOUT_MS (default 60000 ms) from start to exit; past it, on
  * more than 1 MiB of output or when the output cannot be read, the group is
  * killed and the call fails with CNI_ERR_IPAM. The group, including what the
  * plugin forked, is reaped before the call returns (the process becomes a

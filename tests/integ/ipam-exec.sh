@@ -177,7 +177,7 @@ check_eq "lingered in time: DEL leaves nothing" "$CLEAN" "$(leftovers)"
 CNI_EXTRA_ENV=()
 
 # ---------------------------------------------------------------------------
-echo "# 4: an IPAM that prints 4 MiB (the default timeout: 120 s)"
+echo "# 4: an IPAM that prints 4 MiB (the default timeout: 60 s)"
 run ADD flood "$(conf flood 0)"
 expect "flooding IPAM fails at once" 101 'IPAM plugin "fake-ipam" printed more than 1048576 bytes \(1 MiB\) on ADD; it was killed' 5000
 pg=$(last_pgid ADD)
