@@ -218,6 +218,13 @@ run DEL junk "$(conf ok 0)"
 CNI_EXTRA_ENV=()
 
 # ---------------------------------------------------------------------------
+echo "# an answer holding an escaped NUL: refused, and what the IPAM reserved released"
+run ADD nul "$(conf nul 0)"
+expect "IPAM result with \\u0000" 6 'printed an answer to ADD holding a NUL \(\\u0000\) at byte [0-9]+ in ips\[0\]\.address' 5000
+check_eq "a NUL answer leaves nothing" "$CLEAN" "$(leftovers)"
+grep -q '^DEL ' "$LOG" && ok "its IPAM DEL ran" || fail "its IPAM DEL ran" "no DEL in $LOG"
+
+# ---------------------------------------------------------------------------
 echo "# without pidfds (kernels before 5.2, simulated in a FAULTS=1 build): the exit is polled for"
 if (cd "$UCNI_TOP" && make --no-print-directory FAULTS=1 build/fault/bin/macvlan) >"$T_TMP/build.log" 2>&1; then
 	PLUGIN=$UCNI_TOP/build/fault/bin/macvlan
