@@ -2,6 +2,7 @@
  * of the links ucni created on each master. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/if_link.h>
 #include <linux/net_namespace.h>
 #include <stdio.h>
@@ -77,6 +78,45 @@ static const char *str_of(const cJSON *o, const char *k)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* The directory of the netns path looked at last: registered namespaces mostly
+ * share one (/var/run/netns, say), and walking to it once rather than once per
+ * entry keeps a long registry cheap. */
+struct ns_dir {
+	char path[PATH_MAX];
+	int fd;  /* O_PATH descriptor, or -1 */
+	int err; /* why it could not be opened, or 0 */
+};
+#define NS_DIR_INIT {.fd = -1}
+
+static void ns_dir_close(struct ns_dir *d)
+{
+	if (d->fd >= 0)
+		close(d->fd);
+	d->fd = -1;
+	d->err = 0;
+	d->path[0] = '\0';
+}
+
+static int ns_dir_open(struct ns_dir *d, const char *netns, int *ret_fd)
+{
+	const char *slash = strrchr(netns, '/');
+	if (!slash || slash == netns || !slash[1] || (size_t)(slash - netns) >= sizeof(d->path))
+		return netns_open(netns, ret_fd);
+	size_t n = (size_t)(slash - netns);
+	if ((d->fd < 0 && !d->err) || strlen(d->path) != n || strncmp(d->path, netns, n) != 0) {
+		ns_dir_close(d);
+		memcpy(d->path, netns, n);
+		d->path[n] = '\0';
+		d->fd = open(d->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		d->err = d->fd < 0 ? -errno : 0;
+	}
+	if (d->err == -ENOENT || d->err == -ENOTDIR)
+		return d->err; /* no namespace can be there */
+	if (d->fd < 0)
+		return netns_open(netns, ret_fd);
+	return netns_openat(d->fd, slash + 1, ret_fd);
+}
+
 /*
  * Is the link of registry entry `e` still an ipvlan on the master? It may still
  * have the temporary name of an interrupted ADD (on kernels that need one). The
@@ -84,7 +124,7 @@ static const char *str_of(const cJSON *o, const char *k)
  * netnsID): a path reused by a later namespace is not the entry's owner.
  * 1 with its state, 0 when gone, <0 when it cannot be told.
  */
-static int probe_entry(const struct master_ref *m, const cJSON *e, struct port_state *st)
+static int probe_entry(const struct master_ref *m, struct ns_dir *dir, const cJSON *e, struct port_state *st)
 {
 	const char *cid = str_of(e, "containerID"), *netns = str_of(e, "netns"), *ifname = str_of(e, "ifname");
 	const char *id_s = str_of(e, "netnsID");
@@ -95,7 +135,7 @@ static int probe_entry(const struct master_ref *m, const cJSON *e, struct port_s
 
 	if (!netns || !ifname || !*netns)
 		return 0;
-	r = netns_open(netns, &fd);
+	r = ns_dir_open(dir, netns, &fd);
 	if (r == -ENOENT || r == -EINVAL || r == -ENOTDIR)
 		return 0;
 	if (r < 0)
@@ -261,7 +301,7 @@ static cJSON *reg_entries(const struct port_reg *reg)
 static int reg_commit(struct port_reg *reg)
 {
 	cJSON *entries = reg_entries(reg);
-	if (!entries || !reg->dirty)
+	if (!entries)
 		return 0;
 	if (cJSON_GetArraySize(entries) == 0) {
 		if (unlink(reg->path) < 0 && errno != ENOENT)
@@ -270,7 +310,7 @@ static int reg_commit(struct port_reg *reg)
 		reg->drop = true;
 		return 0;
 	}
-	return reg_save(reg);
+	return reg->dirty ? reg_save(reg) : 0;
 }
 
 /*
@@ -283,14 +323,16 @@ static int reg_prune(struct port_reg *reg, const struct master_ref *m, const cha
 		     struct port_state *st)
 {
 	cJSON *entries = reg_entries(reg), *e, *next;
+	struct ns_dir dir = NS_DIR_INIT;
 	for (e = entries ? entries->child : NULL; e; e = next) {
 		struct port_state seen;
 		next = e->next;
 		if (cid && !is_entry(e, cid, ifname))
 			continue;
-		int r = probe_entry(m, e, &seen);
+		int r = probe_entry(m, &dir, e, &seen);
 		if (r < 0) {
 			reg->bad = e;
+			ns_dir_close(&dir);
 			return r;
 		}
 		if (r > 0) {
@@ -303,6 +345,7 @@ static int reg_prune(struct port_reg *reg, const struct master_ref *m, const cha
 		cJSON_Delete(cJSON_DetachItemViaPointer(entries, e));
 		reg->dirty = true;
 	}
+	ns_dir_close(&dir);
 	return 0;
 }
 
@@ -440,8 +483,9 @@ void port_unrecord(struct port_reg *reg, const struct stacked_add *a)
 
 void port_close(struct port_reg *reg)
 {
-	/* What pruning changed is kept also when this ADD stops early. */
-	if (reg->dirty && reg_commit(reg) < 0)
+	/* What pruning changed is kept also when this ADD stops early; a registry
+	 * left empty (or never written) leaves no file behind, lock included. */
+	if (reg_commit(reg) < 0)
 		log_warn("cannot update ipvlan registry %s", reg->path);
 	cJSON_Delete(reg->root);
 	reg->root = NULL;

@@ -23,11 +23,11 @@
 #define NSFS_MAGIC 0x6e736673
 #endif
 
-int netns_open(const char *path, int *ret_fd)
+int netns_openat(int dirfd, const char *path, int *ret_fd)
 {
 	struct statfs sfs;
 	/* Non-blocking: a FIFO planted at the path must not hang the plugin. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	/* Only a namespace file (nsfs, or procfs for /proc/PID/ns/net) of type net. */
@@ -38,6 +38,11 @@ int netns_open(const char *path, int *ret_fd)
 	}
 	*ret_fd = fd;
 	return 0;
+}
+
+int netns_open(const char *path, int *ret_fd)
+{
+	return netns_openat(AT_FDCWD, path, ret_fd);
 }
 
 int netns_open_self(int *ret_fd)

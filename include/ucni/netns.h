@@ -7,6 +7,8 @@
 /* Open `path` and check that it is a network namespace (nsfs, CLONE_NEWNET).
  * -ENOENT when it does not exist, -EINVAL when it is something else. */
 int netns_open(const char *path, int *ret_fd);
+/* The same, `path` relative to the directory dirfd (or AT_FDCWD). */
+int netns_openat(int dirfd, const char *path, int *ret_fd);
 /* Enter the namespace `fd`; *ret_orig receives an fd of the current one. */
 int netns_enter(int fd, int *ret_orig);
 /* Return to the namespace saved by netns_enter and close it. Aborts the
