@@ -9,7 +9,9 @@
 #
 # Every cniVersion × ADD/CHECK/DEL for l2, l3, l3s with static and host-local IPAM,
 # flags, the per-master mode/flags guard and its registry (conflict, pruning, crash
-# trace, concurrency, lock), L2 only and prevResult addresses, chaining with
+# trace, concurrency, lock; every dead entry pruned, 1000 dead entries, a DEL
+# overlapping an ADD, a reused netns path, killed writers' files, GC, refused
+# directories), L2 only and prevResult addresses, chaining with
 # prevResult's interface as master, mtu, default master, linkInContainer, rollback,
 # DEL idempotency, bad input, traffic (l2, l3, l3s, private, IPv6), STATUS/GC, conf/ examples.
 #
