@@ -489,9 +489,10 @@ void port_close(struct port_reg *reg)
 		log_warn("cannot update ipvlan registry %s", reg->path);
 	cJSON_Delete(reg->root);
 	reg->root = NULL;
-	if (reg->drop)
+	if (reg->drop) {
 		state_unlock_remove(reg->lock, &reg->lock_fd);
-	else
+		state_tidy(port_dir());
+	} else
 		state_unlock(&reg->lock_fd);
 	reg->drop = false;
 	reg->dirty = false;
@@ -608,5 +609,6 @@ int port_gc(void)
 	closedir(d);
 	if (self >= 0)
 		close(self);
+	state_tidy(dir);
 	return n;
 }

@@ -267,10 +267,19 @@ int state_replace(const char *path, const char *data, size_t len, mode_t mode)
 		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return -errno;
-	if ((r = tmp_area_open(dfd, &tfd)) < 0)
-		goto out;
-	sweep_area(tfd); /* best effort: a failure here does not stop this write */
-	if ((r = tmp_create(tfd, base, name, sizeof(name), &fd)) < 0)
+	for (int attempt = 0;; attempt++) {
+		if ((r = tmp_area_open(dfd, &tfd)) == 0) {
+			sweep_area(tfd); /* best effort: a failure here does not stop this write */
+			r = tmp_create(tfd, base, name, sizeof(name), &fd);
+		}
+		if (r != -ENOENT || attempt == 50)
+			break;
+		/* state_tidy removed the (empty) area under us: make it anew. */
+		if (tfd >= 0)
+			close(tfd);
+		tfd = -1;
+	}
+	if (r < 0)
 		goto out;
 	if ((r = fchmod(fd, mode) < 0 ? -errno : 0) == 0 && (r = write_all(fd, data, len)) == 0 && fsync(fd) < 0)
 		r = -errno;
@@ -341,4 +350,15 @@ int state_sweep(const char *dir)
 	}
 	closedir(d); /* closes dfd */
 	return n;
+}
+
+int state_tidy(const char *dir)
+{
+	char p[PATH_MAX];
+	if (snprintf(p, sizeof(p), "%s/" TMP_AREA, dir) >= (int)sizeof(p))
+		return -ENAMETOOLONG;
+	/* Only an empty directory goes: a writer's file in it keeps it. */
+	if (rmdir(p) < 0 && errno != ENOENT && errno != ENOTEMPTY && errno != EEXIST)
+		return -errno;
+	return 0;
 }

@@ -43,3 +43,7 @@ int state_replace(const char *path, const char *data, size_t len, mode_t mode);
  * is dead. Returns how many were removed, or -errno. For a plugin's GC.
  */
 int state_sweep(const char *dir);
+/* Remove the temp area of `dir` when it is empty (no write in progress): for
+ * the last writer of a directory that is to be left empty. A write that meets
+ * the area gone makes it anew. */
+int state_tidy(const char *dir);

@@ -314,6 +314,47 @@ static void sweep_for_gc(void **state)
 	assert_int_equal(chmod(dir, 0700), 0);
 }
 
+/* The last writer of a directory may remove its empty temp area; a write that
+ * meets it gone makes it anew, and one in progress keeps it. */
+static void tidy(void **state)
+{
+	char p[512], t[512];
+	(void)state;
+	path_of(p, sizeof(p), "reg.json");
+	path_of(t, sizeof(t), ".tmp");
+	assert_int_equal(state_tidy(dir), 0); /* no area: nothing to do */
+	assert_int_equal(state_replace(p, "1", 1, 0600), 0);
+	pid_t live = tmp_file("reg.json.5.5", true);
+	assert_int_equal(state_tidy(dir), 0);
+	assert_int_equal(access(t, F_OK), 0); /* a writer at work keeps it */
+	stop(live);
+	assert_int_equal(state_replace(p, "2", 1, 0600), 0); /* sweeps the file */
+	assert_int_equal(state_tidy(dir), 0);
+	assert_int_equal(access(t, F_OK), -1);
+	assert_int_equal(count_in(""), 1);
+	/* Writes racing a tidier all succeed. */
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		for (;;) {
+			state_tidy(dir);
+			usleep(100);
+		}
+	int failed = 0, r = 0;
+	for (int i = 0; i < 2000; i++)
+		if ((r = state_replace(p, "3", 1, 0600)) != 0) {
+			failed = i + 1;
+			break;
+		}
+	stop(pid);
+	if (failed)
+		fail_msg("write %d failed while the temp area came and went: %s", failed, strerror(-r));
+	char *s = slurp(p);
+	assert_non_null(s);
+	assert_string_equal(s, "3");
+	free(s);
+}
+
 static long long now_ms(void)
 {
 	struct timespec ts;
@@ -377,6 +418,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(replace_is_atomic, make_dir, remove_dir),
 		cmocka_unit_test_setup_teardown(replace_sweeps_gone_writers, make_dir, remove_dir),
 		cmocka_unit_test_setup_teardown(sweep_for_gc, make_dir, remove_dir),
+		cmocka_unit_test_setup_teardown(tidy, make_dir, remove_dir),
 		cmocka_unit_test_setup_teardown(lock_excludes, make_dir, remove_dir),
 		cmocka_unit_test_setup_teardown(lock_removed_while_waiting, make_dir, remove_dir),
 	};
