@@ -249,6 +249,13 @@ static int write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
+/*
+ * A named temp file rather than O_TMPFILE + linkat: O_TMPFILE is not offered by
+ * every filesystem a state directory may sit on (9p, older NFS), and linkat
+ * cannot replace an existing name, so that way too needs a named file before
+ * the rename. A named file, locked while it is written, tells a sweeper on any
+ * filesystem whether its writer is still there.
+ */
 int state_replace(const char *path, const char *data, size_t len, mode_t mode)
 {
 	char dir[PATH_MAX], name[NAME_MAX + 1];
