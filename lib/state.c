@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ucni/cni.h"
+#include "ucni/fault.h"
 #include "ucni/state.h"
 
 /* The temp area of a state directory: only files being written live there. */
@@ -290,6 +291,8 @@ int state_replace(const char *path, const char *data, size_t len, mode_t mode)
 		goto out;
 	if ((r = fchmod(fd, mode) < 0 ? -errno : 0) == 0 && (r = write_all(fd, data, len)) == 0 && fsync(fd) < 0)
 		r = -errno;
+	if (r == 0) /* tests: a writer killed with its temp file written, not yet renamed */
+		r = FAULT("state.rename");
 	if (r == 0 && renameat(tfd, name, dfd, base) < 0)
 		r = -errno;
 	if (r < 0) {

@@ -433,6 +433,25 @@ expect_ok "temp: ADD"
 check "temp: the next ADD removed a killed writer's temp file" test ! -e "$killed"
 check "temp: a writer still at work keeps its temp file" test -e "$REG/.tmp/${f##*/}.424243.0"
 kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
+# A writer really killed between writing its temp file and the rename (the fault build).
+FPLUGIN=$UCNI_TOP/build/fault/bin/ipvlan
+if [ -x "$FPLUGIN" ]; then
+	p4=$(mkns tf4)
+	before=$(<"$f")
+	CNI_EXTRA_ENV=(UCNI_FAULT=state.rename UCNI_FAULT_KILL=1)
+	cni ADD "$FPLUGIN" "$p4" eth0 tf4 <<<"$ct"
+	CNI_EXTRA_ENV=()
+	check_eq "killed writer: the ADD died there (SIGKILL)" 137 "$CNI_RC"
+	check_eq "killed writer: the registry holds the old content" "$before" "$(<"$f")"
+	check_eq "killed writer: its temp file is left" 1 "$(ls -A "$REG/.tmp" | grep -c "^${f##*/}\.[0-9]*\.[0-9]*$")"
+	cni ADD "$PLUGIN" "$p4" eth0 tf4 <<<"$ct"
+	expect_ok "killed writer: the next ADD"
+	check_eq "killed writer: the next ADD removed its temp file" 0 "$(ls -A "$REG/.tmp" | grep -c "^${f##*/}\.[0-9]*\.[0-9]*$")"
+	check_eq "killed writer: the next ADD recorded its entry" "tf1 tf2 tf4" "$(reg_ids_in "$f")"
+	cni DEL "$PLUGIN" "$p4" eth0 tf4 <<<"$ct"
+else
+	skip "killed writer" "no fault-injection build ($FPLUGIN)"
+fi
 legacy="$f.tmp.999999999" stray="$REG/ns1-if99999.lock"
 : >"$legacy"; : >"$stray"; : >"$killed"
 ip netns del "$p2" # tf2 gone without DEL
