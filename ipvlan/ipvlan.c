@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <linux/if_link.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ucni/stacked.h"
@@ -138,6 +139,8 @@ static void ipvlan_add_end(void *p, const struct stacked_add *a, int r)
 	port_close(&c->reg);
 }
 
+/* The attachment's link is gone: its registry entry may go. port_forget looks
+ * again, under the registry's lock, and keeps an entry whose link is there. */
 static void ipvlan_forget(const struct cni_ctx *ctx)
 {
 	port_forget(ctx->env.containerid, ctx->env.ifname);
@@ -162,6 +165,13 @@ const struct link_kind ipvlan_kind = {
 #ifndef UCNI_FUZZ
 int main(void)
 {
-	return stacked_main(&ipvlan_kind);
+	int r = stacked_main(&ipvlan_kind);
+	/* After a GC that succeeded (config valid, IPAM's GC done; nothing printed):
+	 * the registries lose the entries of links that are gone, and the files
+	 * killed writers left go. Best effort: GC has answered already. */
+	const char *cmd = getenv("CNI_COMMAND");
+	if (r == 0 && cmd && strcmp(cmd, "GC") == 0)
+		port_gc();
+	return r;
 }
 #endif

@@ -9,7 +9,7 @@ $(BIN)/ipvlan: $(IPVLAN_OBJS) $(LIBUCNI)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(IPVLAN_OBJS) $(UCNI_PLUGIN_LIBS)
 
-# Unit tests of the state files and the registry's DEL path (host, no root needed),
+# Unit tests of the registry's DEL and GC paths and of the netns identity (host),
 # also under ASan+UBSan. Then the suite proper: the host kernel has no ipvlan, so it
 # boots one VM (tests/vm) for all its cases.
 IPVLAN_UNIT := $(B)/tests/ipvlan/unit

@@ -16,8 +16,11 @@ struct port_reg {
 	int lock_fd;     /* -1 when closed */
 	char path[PATH_MAX]; /* the registry file */
 	char lock[PATH_MAX]; /* its lock file */
-	cJSON *root;     /* {"master": name, "entries": [{containerID, ifname, netns}]} */
+	/* {"master": name, "entries": [{containerID, ifname, netns, netnsID}]} */
+	cJSON *root;
+	const cJSON *bad; /* the entry that could not be inspected */
 	bool added;      /* port_record added this invocation's entry */
+	bool dirty;      /* root differs from the file */
 	bool drop;       /* no entry is left: port_close removes the lock file too */
 };
 #define PORT_REG_INIT { .lock_fd = -1 }
@@ -31,7 +34,7 @@ struct port_state {
 };
 
 /*
- * Lock the master's registry, drop the entries whose link is gone, and read the
+ * Lock the master's registry, drop every entry whose link is gone, and read the
  * port's mode and flags from a live link: an ipvlan next to the master, or a
  * registered link in another namespace.
  * Records the CNI error.
@@ -44,7 +47,13 @@ int port_record(struct port_reg *reg, const struct stacked_add *a);
 /* Take back the entry port_record added (an ADD that failed before its link
  * existed); an earlier ADD's entry stays. */
 void port_unrecord(struct port_reg *reg, const struct stacked_add *a);
-/* Unlock and free. */
+/* Write what pruning changed, unlock and free. */
 void port_close(struct port_reg *reg);
-/* Remove (containerID, ifname) from every registry file. Best effort. */
+/* Remove the entries of (containerID, ifname) from every registry file, those
+ * whose link is gone only: a link still there keeps holding the port's mode.
+ * Best effort. */
 void port_forget(const char *containerid, const char *ifname);
+/* GC: drop every entry whose link is gone from every registry file, remove the
+ * files left empty, lock files without a registry, and the temp files of
+ * writers that are gone. Returns how many entries and files went, or -errno. */
+int port_gc(void);

@@ -6,21 +6,28 @@
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <inttypes.h>
+#include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
 #include "ucni/netns.h"
 
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
 #ifndef NSFS_MAGIC
 #define NSFS_MAGIC 0x6e736673
 #endif
 
-int netns_open(const char *path, int *ret_fd)
+int netns_openat(int dirfd, const char *path, int *ret_fd)
 {
 	struct statfs sfs;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Non-blocking: a FIFO planted at the path must not hang the plugin. */
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	/* Only a namespace file (nsfs, or procfs for /proc/PID/ns/net) of type net. */
@@ -31,6 +38,11 @@ int netns_open(const char *path, int *ret_fd)
 	}
 	*ret_fd = fd;
 	return 0;
+}
+
+int netns_open(const char *path, int *ret_fd)
+{
+	return netns_openat(AT_FDCWD, path, ret_fd);
 }
 
 int netns_open_self(int *ret_fd)
@@ -74,4 +86,76 @@ int netns_same(int a, int b)
 	if (fstat(a, &sa) < 0 || fstat(b, &sb) < 0)
 		return -errno;
 	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+int netns_id_of_socket(int sock, int nsfd, struct netns_id *ret)
+{
+	struct stat st;
+	uint64_t cookie = 0;
+	socklen_t len = sizeof(cookie);
+	if (fstat(nsfd, &st) < 0)
+		return -errno;
+	/* Only an unknown option means "no cookie here"; any other failure is one. */
+	if (getsockopt(sock, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) < 0) {
+		if (errno != ENOPROTOOPT)
+			return -errno;
+		cookie = 0;
+	}
+	ret->cookie = cookie;
+	ret->dev = (uint64_t)st.st_dev;
+	ret->ino = (uint64_t)st.st_ino;
+	return 0;
+}
+
+int netns_id(int nsfd, struct netns_id *ret)
+{
+	int self = -1, orig = -1, sock, r;
+	if ((r = netns_open_self(&self)) < 0)
+		return r;
+	r = netns_same(nsfd, self);
+	close(self);
+	if (r < 0)
+		return r;
+	/* A socket belongs to the namespace it was made in, for its whole life. */
+	if (r == 0 && (r = netns_enter(nsfd, &orig)) < 0)
+		return r;
+	sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	r = sock < 0 ? -errno : 0;
+	netns_leave(&orig);
+	if (r < 0)
+		return r;
+	r = netns_id_of_socket(sock, nsfd, ret);
+	close(sock);
+	return r;
+}
+
+bool netns_id_equal(const struct netns_id *a, const struct netns_id *b)
+{
+	if (a->cookie && b->cookie)
+		return a->cookie == b->cookie;
+	return a->dev == b->dev && a->ino == b->ino;
+}
+
+void netns_id_format(const struct netns_id *id, char *buf)
+{
+	if (id->cookie)
+		snprintf(buf, NETNS_ID_LEN, "cookie:%" PRIu64, id->cookie);
+	else
+		snprintf(buf, NETNS_ID_LEN, "ino:%" PRIu64 ":%" PRIu64, id->dev, id->ino);
+}
+
+int netns_id_parse(const char *s, struct netns_id *ret)
+{
+	struct netns_id id = {0};
+	int n = 0;
+	if (strncmp(s, "cookie:", 7) == 0) {
+		if (sscanf(s + 7, "%" SCNu64 "%n", &id.cookie, &n) != 1 || s[7 + n] || !id.cookie || s[7] == '-')
+			return -EINVAL;
+	} else if (strncmp(s, "ino:", 4) == 0) {
+		if (sscanf(s + 4, "%" SCNu64 ":%" SCNu64 "%n", &id.dev, &id.ino, &n) != 2 || s[4 + n] || s[4] == '-')
+			return -EINVAL;
+	} else
+		return -EINVAL;
+	*ret = id;
+	return 0;
 }

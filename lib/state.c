@@ -1,6 +1,10 @@
 /* Crash-safe state files: private directories, flock-based locks, atomic replace. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,16 +14,64 @@
 #include <unistd.h>
 
 #include "ucni/cni.h"
+#include "ucni/fault.h"
 #include "ucni/state.h"
+
+/* The temp area of a state directory: only files being written live there. */
+#define TMP_AREA ".tmp"
+/* An old-form temp file (<name>.tmp.<pid>) this old is gone even if its pid lives:
+ * the pid was reused. A write takes milliseconds. */
+#define LEGACY_TMP_MAX_AGE_S 3600
+
+/* A state directory is ours alone: whoever else could write there could plant
+ * records or swap a lock file. */
+static int judge(const struct stat *st)
+{
+	if (S_ISLNK(st->st_mode))
+		return -EPERM;
+	if (!S_ISDIR(st->st_mode))
+		return -ENOTDIR;
+	if (st->st_uid != geteuid() || (st->st_mode & 022))
+		return -EPERM;
+	return 0;
+}
+
+int state_dir_check(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return -errno;
+	return judge(&st);
+}
+
+/* Give the directory `name` under dirfd (just made by us) exactly `mode`, umask
+ * notwithstanding; through an fd, so a swapped name cannot redirect the chmod. */
+static int settle_new_dir(int dirfd, const char *name, mode_t mode)
+{
+	struct stat st;
+	int r = 0, fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ELOOP || errno == ENOTDIR ? -EPERM : -errno;
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else if (st.st_uid != geteuid())
+		r = -EPERM;
+	else if ((st.st_mode & 07777) != mode && fchmod(fd, mode) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
 
 int state_mkdir(const char *path, mode_t mode)
 {
-	char buf[4096];
-	struct stat st;
+	char buf[PATH_MAX];
 	size_t n = strlen(path);
+	mode &= 0755; /* never group or other writable, no special bits */
 	if (n == 0 || n >= sizeof(buf))
 		return -ENAMETOOLONG;
 	memcpy(buf, path, n + 1);
+	while (n > 1 && buf[n - 1] == '/')
+		buf[--n] = '\0';
 	for (char *p = buf + 1; *p; p++) {
 		if (*p != '/')
 			continue;
@@ -28,16 +80,12 @@ int state_mkdir(const char *path, mode_t mode)
 			return -errno;
 		*p = '/';
 	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+	if (mkdir(buf, mode) == 0)
+		return settle_new_dir(AT_FDCWD, buf, mode);
+	if (errno != EEXIST)
 		return -errno;
-	if (lstat(buf, &st) < 0)
-		return -errno;
-	if (!S_ISDIR(st.st_mode))
-		return -ENOTDIR;
-	/* Whoever else could write here could plant records or swap the lock file. */
-	if (st.st_uid != geteuid() || (st.st_mode & 022))
-		return -EPERM;
-	return 0;
+	/* There already: judged as it is, and left as it is when refused. */
+	return state_dir_check(buf);
 }
 
 static long long now_ms(void)
@@ -71,6 +119,8 @@ int state_lock(const char *path, int timeout_ms, int *ret_fd)
 			return 0;
 		}
 		close(fd);
+		if (now_ms() >= deadline)
+			return -ETIMEDOUT;
 	}
 }
 
@@ -90,40 +140,235 @@ void state_unlock_remove(const char *path, int *fd)
 
 int state_read(const char *path, size_t max, char **ret, size_t *ret_len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
-	int r = read_all(fd, max, ret, ret_len);
+	int r = fstat(fd, &st) < 0 ? -errno : !S_ISREG(st.st_mode) ? -EINVAL : read_all(fd, max, ret, ret_len);
 	close(fd);
 	return r;
 }
 
-int state_replace(const char *path, const char *data, size_t len, mode_t mode)
+/* ---- the temp area ---- */
+
+/* Open (making it when missing) the temp area of the directory dirfd. */
+static int tmp_area_open(int dirfd, int *ret_fd)
 {
-	char tmp[4096];
-	int r = 0;
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0)
+	struct stat st;
+	int fd, r;
+	if (mkdirat(dirfd, TMP_AREA, 0700) == 0) {
+		if ((r = settle_new_dir(dirfd, TMP_AREA, 0700)) < 0)
+			return r;
+	} else if (errno != EEXIST)
 		return -errno;
+	fd = openat(dirfd, TMP_AREA, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ELOOP || errno == ENOTDIR ? -EPERM : -errno;
+	r = fstat(fd, &st) < 0 ? -errno : judge(&st);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+/*
+ * Remove the temp files in the area `tfd` that no writer holds. A writer holds
+ * its file's flock from its creation to its rename, so a file whose lock can be
+ * taken belongs to a writer that is gone (or to one that has not locked it yet:
+ * that one notices the name is no longer its file and starts over). The area
+ * holds only files being written, so this costs what the writers in flight cost,
+ * however many files the directory itself holds.
+ */
+static int sweep_area(int tfd)
+{
+	int n = 0, dfd = dup(tfd);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	struct dirent *de;
+	if (!d) {
+		int r = -errno;
+		if (dfd >= 0)
+			close(dfd);
+		return r;
+	}
+	while ((de = readdir(d))) {
+		struct stat a, b;
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		int fd = openat(tfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0) {
+			/* Not a file a writer made (a symlink, say): nothing of ours. */
+			if (errno == ELOOP && unlinkat(tfd, de->d_name, 0) == 0)
+				n++;
+			continue;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &a) == 0 &&
+		    fstatat(tfd, de->d_name, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino && unlinkat(tfd, de->d_name, S_ISDIR(a.st_mode) ? AT_REMOVEDIR : 0) == 0)
+			n++;
+		close(fd);
+	}
+	closedir(d);
+	return n;
+}
+
+/* Create and lock a new temp file for `base` in the area tfd. */
+static int tmp_create(int tfd, const char *base, char *name, size_t len, int *ret_fd)
+{
+	static unsigned seq;
+	for (int attempt = 0; attempt < 16; attempt++) {
+		struct stat a, b;
+		if (snprintf(name, len, "%s.%d.%u", base, (int)getpid(), seq++) >= (int)len)
+			return -ENAMETOOLONG;
+		int fd = openat(tfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0 && errno == EEXIST)
+			continue;
+		if (fd < 0)
+			return -errno;
+		/* A sweeper may have taken it between the create and the lock. */
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &a) == 0 &&
+		    fstatat(tfd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+			*ret_fd = fd;
+			return 0;
+		}
+		close(fd);
+	}
+	return -EAGAIN;
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
 	for (size_t off = 0; off < len;) {
 		ssize_t w = write(fd, data + off, len - off);
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w < 0) {
-			r = -errno;
-			break;
-		}
+		if (w < 0)
+			return -errno;
 		off += (size_t)w;
 	}
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
+	return 0;
+}
+
+/*
+ * A named temp file rather than O_TMPFILE + linkat: O_TMPFILE is not offered by
+ * every filesystem a state directory may sit on (9p, older NFS), and linkat
+ * cannot replace an existing name, so that way too needs a named file before
+ * the rename. A named file, locked while it is written, tells a sweeper on any
+ * filesystem whether its writer is still there.
+ */
+int state_replace(const char *path, const char *data, size_t len, mode_t mode)
+{
+	char dir[PATH_MAX], name[NAME_MAX + 1];
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	int dfd = -1, tfd = -1, fd = -1, r;
+
+	if (!*base)
+		return -EISDIR;
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else if ((size_t)(slash - path) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -errno;
+	for (int attempt = 0;; attempt++) {
+		if ((r = tmp_area_open(dfd, &tfd)) == 0) {
+			sweep_area(tfd); /* best effort: a failure here does not stop this write */
+			r = tmp_create(tfd, base, name, sizeof(name), &fd);
+		}
+		if (r != -ENOENT || attempt == 50)
+			break;
+		/* state_tidy removed the (empty) area under us: make it anew. */
+		if (tfd >= 0)
+			close(tfd);
+		tfd = -1;
+	}
 	if (r < 0)
-		unlink(tmp);
+		goto out;
+	if ((r = fchmod(fd, mode) < 0 ? -errno : 0) == 0 && (r = write_all(fd, data, len)) == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (r == 0) /* tests: a writer killed with its temp file written, not yet renamed */
+		r = FAULT("state.rename");
+	if (r == 0 && renameat(tfd, name, dfd, base) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlinkat(tfd, name, 0);
+		goto out;
+	}
+	/* The rename itself lasts only once the directory is on disk. */
+	if (fsync(dfd) < 0)
+		r = -errno;
+out:
+	if (fd >= 0)
+		close(fd); /* releases the temp file's lock, after the rename */
+	if (tfd >= 0)
+		close(tfd);
+	close(dfd);
 	return r;
+}
+
+/* "<name>.tmp.<pid>": the pid, or 0 when the name is not of that form. */
+static long legacy_tmp_pid(const char *name)
+{
+	const char *p = strstr(name, ".tmp.");
+	char *end;
+	if (!p || p == name)
+		return 0;
+	while (strstr(p + 1, ".tmp."))
+		p = strstr(p + 1, ".tmp.");
+	errno = 0;
+	long pid = strtol(p + 5, &end, 10);
+	return errno || *end || end == p + 5 || pid <= 0 ? 0 : pid;
+}
+
+int state_sweep(const char *dir)
+{
+	struct stat st;
+	struct dirent *de;
+	int n = 0, r = 0, tfd = -1;
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return errno == ELOOP ? -EPERM : -errno;
+	r = fstat(dfd, &st) < 0 ? -errno : judge(&st);
+	if (r < 0) {
+		close(dfd);
+		return r;
+	}
+	tfd = openat(dfd, TMP_AREA, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (tfd >= 0) {
+		if (fstat(tfd, &st) == 0 && judge(&st) == 0 && (r = sweep_area(tfd)) > 0)
+			n += r;
+		close(tfd);
+	}
+	DIR *d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return n;
+	}
+	time_t now = time(NULL);
+	while ((de = readdir(d))) {
+		long pid = legacy_tmp_pid(de->d_name);
+		if (pid <= 0 || fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		bool gone = pid > INT_MAX || (kill((pid_t)pid, 0) < 0 && errno == ESRCH);
+		if ((gone || now - st.st_mtime > LEGACY_TMP_MAX_AGE_S) && unlinkat(dfd, de->d_name, 0) == 0)
+			n++;
+	}
+	closedir(d); /* closes dfd */
+	return n;
+}
+
+int state_tidy(const char *dir)
+{
+	char p[PATH_MAX];
+	if (snprintf(p, sizeof(p), "%s/" TMP_AREA, dir) >= (int)sizeof(p))
+		return -ENAMETOOLONG;
+	/* Only an empty directory goes: a writer's file in it keeps it. */
+	if (rmdir(p) < 0 && errno != ENOENT && errno != ENOTEMPTY && errno != EEXIST)
+		return -errno;
+	return 0;
 }

@@ -1,5 +1,6 @@
-/* Unit tests (no root, no ipvlan needed) of the crash-safe state files
- * (lib/state.c) and the ipvlan registry's DEL path (ipvlan/port.c). */
+/* Unit tests (no root, no ipvlan needed) of the ipvlan registry's DEL and GC
+ * paths (ipvlan/port.c) and of the namespace identity its entries carry
+ * (lib/netns.c). lib/state.c has its own, tests/unit/test_state.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "ucni/netns.h"
 #include "ucni/state.h"
 #include "../../ipvlan/port.h"
 
@@ -45,97 +47,6 @@ static char *slurp(const char *path)
 	char *s = NULL;
 	size_t n = 0;
 	return state_read(path, 1 << 20, &s, &n) == 0 ? s : NULL;
-}
-
-static void test_mkdir(void **state)
-{
-	char p[512], f[512];
-	struct stat st;
-	(void)state;
-	path_of(p, sizeof(p), "a/b/c");
-	assert_int_equal(state_mkdir(p, 0700), 0);
-	assert_int_equal(stat(p, &st), 0);
-	assert_int_equal(st.st_mode & 0777, 0700);
-	assert_int_equal(state_mkdir(p, 0700), 0); /* idempotent */
-	/* A directory others may write into is not trusted. */
-	assert_int_equal(chmod(p, 0777), 0);
-	assert_int_equal(state_mkdir(p, 0700), -EPERM);
-	path_of(f, sizeof(f), "file");
-	close(open(f, O_CREAT | O_WRONLY, 0600));
-	assert_int_equal(state_mkdir(f, 0700), -ENOTDIR);
-}
-
-static void test_replace_and_read(void **state)
-{
-	char p[512], *s;
-	struct stat st;
-	(void)state;
-	path_of(p, sizeof(p), "data.json");
-	assert_int_equal(state_read(p, 100, &s, &(size_t){0}), -ENOENT);
-	assert_int_equal(state_replace(p, "first", 5, 0600), 0);
-	assert_int_equal(state_replace(p, "second", 6, 0600), 0);
-	s = slurp(p);
-	assert_non_null(s);
-	assert_string_equal(s, "second");
-	free(s);
-	assert_int_equal(stat(p, &st), 0);
-	assert_int_equal(st.st_mode & 0777, 0600);
-	/* no temporary file is left next to it */
-	char cmd[600];
-	snprintf(cmd, sizeof(cmd), "test $(ls -A '%s' | wc -l) -eq 1", dir);
-	assert_int_equal(system(cmd), 0);
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-static void test_lock_excludes(void **state)
-{
-	char p[512];
-	int a = -1, b = -1;
-	(void)state;
-	path_of(p, sizeof(p), "x.lock");
-	assert_int_equal(state_lock(p, 1000, &a), 0);
-	/* A second open file description does not share the lock, even in one process. */
-	long long t0 = now_ms();
-	assert_int_equal(state_lock(p, 100, &b), -ETIMEDOUT);
-	assert_true(now_ms() - t0 >= 100);
-	state_unlock(&a);
-	assert_int_equal(a, -1);
-	assert_int_equal(state_lock(p, 100, &b), 0);
-	state_unlock(&b);
-}
-
-/* A waiter whose lock file was removed under it locks the new file. */
-static void test_lock_removed_while_waiting(void **state)
-{
-	char p[512];
-	int a = -1, status;
-	(void)state;
-	path_of(p, sizeof(p), "y.lock");
-	assert_int_equal(state_lock(p, 1000, &a), 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		int b = -1;
-		struct stat s1, s2;
-		close(a); /* the inherited descriptor would keep the parent's lock alive */
-		if (state_lock(p, 5000, &b) < 0)
-			_exit(1);
-		/* it holds the file the path names now */
-		if (fstat(b, &s1) < 0 || stat(p, &s2) < 0 || s1.st_ino != s2.st_ino)
-			_exit(2);
-		_exit(0);
-	}
-	usleep(100 * 1000);
-	state_unlock_remove(p, &a);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 static void write_reg(const char *name, const char *json)
@@ -185,14 +96,124 @@ static void test_forget(void **state)
 	unsetenv("UCNI_IPVLAN_DIR");
 }
 
+static int count_files(void)
+{
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "exit $(ls -A '%s' | grep -cv '^\\.tmp$')", dir);
+	int st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* GC: entries whose namespace is gone leave, a file left empty goes with its
+ * lock, a lock without a registry goes, killed writers' temp files go; a
+ * damaged registry and a busy lock stay. */
+static void test_gc(void **state)
+{
+	char p[512], j2[512], l3[512], lbusy[512], bad[512], legacy[512];
+	(void)state;
+	setenv("UCNI_IPVLAN_DIR", dir, 1);
+	write_reg("ns1-if2.json", "{\"master\":\"m0\",\"entries\":["
+				  "{\"containerID\":\"a\",\"ifname\":\"eth0\",\"netns\":\"/nonexistent/a\",\"netnsID\":\"cookie:5\"},"
+				  "{\"containerID\":\"b\",\"ifname\":\"eth0\",\"netns\":\"/nonexistent/b\"}]}");
+	path_of(j2, sizeof(j2), "ns1-if2.json");
+	path_of(l3, sizeof(l3), "ns1-if3.lock");          /* no ns1-if3.json */
+	close(open(l3, O_CREAT | O_WRONLY, 0600));
+	path_of(lbusy, sizeof(lbusy), "ns1-if4.lock");    /* held by someone */
+	int held = -1;
+	assert_int_equal(state_lock(lbusy, 100, &held), 0);
+	path_of(bad, sizeof(bad), "ns1-if5.json");
+	write_reg("ns1-if5.json", "not json");
+	path_of(legacy, sizeof(legacy), "ns1-if2.json.tmp.999999999");
+	close(open(legacy, O_CREAT | O_WRONLY, 0600));
+	path_of(p, sizeof(p), ".tmp/ns1-if2.json.77.0"); /* a killed writer's */
+	close(open(p, O_CREAT | O_WRONLY, 0600));
+
+	int n = port_gc();
+	assert_true(n >= 5); /* 2 entries, ns1-if3.lock, 2 temp files */
+	assert_int_equal(access(j2, F_OK), -1);
+	assert_int_equal(access(l3, F_OK), -1);
+	assert_int_equal(access(legacy, F_OK), -1);
+	assert_int_equal(access(p, F_OK), -1);
+	assert_int_equal(access(lbusy, F_OK), 0);
+	assert_int_equal(access(bad, F_OK), 0);
+	state_unlock(&held);
+	assert_int_equal(count_files(), 3); /* the busy lock, the damaged file and its lock */
+	assert_true(port_gc() >= 1);      /* the lock, free now */
+	assert_int_equal(count_files(), 2);
+	unsetenv("UCNI_IPVLAN_DIR");
+}
+
+/* A registry directory that is not private is neither used nor changed. */
+static void test_refused_dir(void **state)
+{
+	char j[512], l[512];
+	struct stat st;
+	(void)state;
+	setenv("UCNI_IPVLAN_DIR", dir, 1);
+	write_reg("ns1-if2.json", "{\"master\":\"m0\",\"entries\":["
+				  "{\"containerID\":\"a\",\"ifname\":\"eth0\",\"netns\":\"/nonexistent/a\"}]}");
+	path_of(j, sizeof(j), "ns1-if2.json");
+	path_of(l, sizeof(l), "ns1-if9.lock");
+	close(open(l, O_CREAT | O_WRONLY, 0600));
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_int_equal(port_gc(), -EPERM);
+	port_forget("a", "eth0");
+	assert_int_equal(access(j, F_OK), 0);
+	assert_int_equal(access(l, F_OK), 0);
+	assert_int_equal(stat(dir, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0777);
+	assert_int_equal(chmod(dir, 0700), 0);
+	unsetenv("UCNI_IPVLAN_DIR");
+}
+
+/* The identity a registry entry records: a recycled inode is not the same
+ * namespace when the kernel gives cookies. */
+static void test_netns_id(void **state)
+{
+	struct netns_id a, b, c;
+	char s[NETNS_ID_LEN];
+	int fd = -1;
+	(void)state;
+	assert_int_equal(netns_open_self(&fd), 0);
+	assert_int_equal(netns_id(fd, &a), 0);
+	assert_int_equal(netns_id(fd, &b), 0);
+	close(fd);
+	assert_true(netns_id_equal(&a, &b));
+	assert_true(a.ino != 0);
+	netns_id_format(&a, s);
+	assert_int_equal(netns_id_parse(s, &c), 0);
+	assert_true(netns_id_equal(&a, &c));
+	if (a.cookie) /* kernels since 5.14 */
+		assert_non_null(strstr(s, "cookie:"));
+
+	struct netns_id old = {.cookie = 7, .dev = 4, .ino = 4026532000};
+	struct netns_id reused = {.cookie = 9, .dev = 4, .ino = 4026532000};
+	struct netns_id same = {.cookie = 7, .dev = 4, .ino = 4026532001};
+	assert_false(netns_id_equal(&old, &reused)); /* recycled inode, other namespace */
+	assert_true(netns_id_equal(&old, &same));
+	struct netns_id i1 = {.dev = 4, .ino = 10}, i2 = {.dev = 4, .ino = 10}, i3 = {.dev = 4, .ino = 11};
+	assert_true(netns_id_equal(&i1, &i2)); /* no cookies: device and inode decide */
+	assert_false(netns_id_equal(&i1, &i3));
+	netns_id_format(&i1, s);
+	assert_string_equal(s, "ino:4:10");
+	assert_int_equal(netns_id_parse(s, &c), 0);
+	assert_true(netns_id_equal(&c, &i1));
+	assert_int_equal(netns_id_parse("cookie:18446744073709551615", &c), 0);
+	assert_true(c.cookie == UINT64_MAX);
+	const char *bad[] = {"", "cookie:", "cookie:0", "cookie:-1", "cookie:12x", "ino:4", "ino:4:", "ino:-4:5",
+			     "ino:4:5:6", "inode:4:5", "12"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		if (netns_id_parse(bad[i], &c) != -EINVAL)
+			fail_msg("\"%s\" parsed as a namespace identity", bad[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_mkdir, make_dir, remove_dir),
-		cmocka_unit_test_setup_teardown(test_replace_and_read, make_dir, remove_dir),
-		cmocka_unit_test_setup_teardown(test_lock_excludes, make_dir, remove_dir),
-		cmocka_unit_test_setup_teardown(test_lock_removed_while_waiting, make_dir, remove_dir),
 		cmocka_unit_test_setup_teardown(test_forget, make_dir, remove_dir),
+		cmocka_unit_test_setup_teardown(test_gc, make_dir, remove_dir),
+		cmocka_unit_test_setup_teardown(test_refused_dir, make_dir, remove_dir),
+		cmocka_unit_test(test_netns_id),
 	};
 	return cmocka_run_group_tests_name("ipvlan state", tests, NULL, NULL);
 }

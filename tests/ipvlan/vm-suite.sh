@@ -9,7 +9,9 @@
 #
 # Every cniVersion × ADD/CHECK/DEL for l2, l3, l3s with static and host-local IPAM,
 # flags, the per-master mode/flags guard and its registry (conflict, pruning, crash
-# trace, concurrency, lock), L2 only and prevResult addresses, chaining with
+# trace, concurrency, lock; every dead entry pruned, 1000 dead entries, a DEL
+# overlapping an ADD, a reused netns path, killed writers' files, GC, refused
+# directories), L2 only and prevResult addresses, chaining with
 # prevResult's interface as master, mtu, default master, linkInContainer, rollback,
 # DEL idempotency, bad input, traffic (l2, l3, l3s, private, IPv6), STATUS/GC, conf/ examples.
 #
@@ -23,7 +25,7 @@ NET=ipv-$T_ID
 HL=$T_TMP/hl
 REG=/run/ucni/ipvlan
 
-for m in ml2 ml3 ml3s mg0 mc0 ml2o mch0 mt2 mt3 mt3s mtp mtp3 mt6l2 mt6l3 mdf0 mbad mf1 mf2 mf3 mst; do
+for m in ml2 ml3 ml3s mg0 mc0 ml2o mch0 mt2 mt3 mt3s mtp mtp3 mt6l2 mt6l3 mdf0 mbad mf1 mf2 mf3 mst mpr mbig mrm mru mtf; do
 	ip link add "$m" type dummy && ip link set "$m" up || { fail "creating dummy master $m"; finish; }
 done
 
@@ -296,6 +298,183 @@ check_eq "lock: ADD waited for the holder (≥ 800 ms)" yes "$([ "$waited" -ge 8
 cni DEL "$PLUGIN" "$pod" eth0 lk <<<"$(cf 1.0.0 '"master":"mc0"')"
 
 # ---------------------------------------------------------------------------
+# The registry holds the live links of a master and nothing else.
+reg_ids_in() { # reg_ids_in FILE — the containerIDs in one registry file
+	local s out=() re='"containerID":"([^"]*)"'
+	[ -e "$1" ] && s=$(<"$1") || s=
+	while [[ $s =~ $re ]]; do out+=("${BASH_REMATCH[1]}"); s=${s#*"${BASH_REMATCH[0]}"}; done
+	echo "${out[*]}"
+}
+ms_now() { echo $(($(date +%s%N) / 1000000)); }
+median3() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
+
+section "registry: every dead entry goes, also those behind live ones"
+cp=$(cf 1.0.0 '"master":"mpr","mode":"l2"')
+f=$(reg_file mpr)
+for i in 1 2 3 4 5 6; do
+	pp[i]=$(mkns "pr$i")
+	cni ADD "$PLUGIN" "${pp[i]}" eth0 "pr$i" <<<"$cp"
+done
+check_eq "prune: six pods recorded" "pr1 pr2 pr3 pr4 pr5 pr6" "$(reg_ids_in "$f")"
+check_match "prune: entries carry their namespace's identity" '"netnsID":"(cookie|ino):[0-9:]+"' "$(<"$f")"
+ip netns del "${pp[2]}"; ip netns del "${pp[4]}"; ip netns del "${pp[6]}" # gone without DEL
+ip -n "${pp[5]}" link del eth0                                           # link gone, namespace lives
+pp[7]=$(mkns pr7)
+cni ADD "$PLUGIN" "${pp[7]}" eth0 pr7 <<<"$cp"
+expect_ok "prune: ADD with dead entries between live ones"
+check_eq "prune: only the live links' entries are left" "pr1 pr3 pr7" "$(reg_ids_in "$f")"
+# Pods that come and go without DEL: the file holds the live ones, not the history.
+for i in $(seq 10 19); do
+	p=$(mkns "pr$i")
+	cni ADD "$PLUGIN" "$p" eth0 "pr$i" <<<"$cp"
+	ip netns del "$p"
+done
+check_eq "prune: ten pods gone without DEL leave one trace at most" "pr1 pr3 pr7 pr19" "$(reg_ids_in "$f")"
+for i in 1 3 7; do cni DEL "$PLUGIN" "${pp[i]}" eth0 "pr$i" <<<"$cp"; done
+
+section "registry: 1000 dead entries, ADD stays fast"
+cb=$(cf 1.0.0 '"master":"mbig","mode":"l2"')
+f=$(reg_file mbig)
+pb=$(mkns big)
+dead_reg() { # dead_reg N — a registry of N entries whose namespaces are gone
+	local i s=
+	for ((i = 0; i < $1; i++)); do
+		s+="${s:+,}{\"containerID\":\"dead$i\",\"ifname\":\"eth0\",\"netns\":\"/var/run/netns/gone-$T_ID-$i\",\"netnsID\":\"cookie:$((900000 + i))\"}"
+	done
+	echo "{\"master\":\"mbig\",\"entries\":[$s]}"
+}
+big=$(dead_reg 1000)
+t0s=() t1000s=()
+for round in 1 2 3; do
+	t=$(ms_now); cni ADD "$PLUGIN" "$pb" eth0 big <<<"$cb"; t0s+=($(($(ms_now) - t)))
+	[ "$CNI_RC" = 0 ] || fail "1000 dead: ADD on an empty registry (round $round)" "$(err_msg)"
+	cni DEL "$PLUGIN" "$pb" eth0 big <<<"$cb"
+	mkdir -p "$REG"; echo "$big" >"$f"
+	t=$(ms_now); cni ADD "$PLUGIN" "$pb" eth0 big <<<"$cb"; t1000s+=($(($(ms_now) - t)))
+	[ "$CNI_RC" = 0 ] || fail "1000 dead: ADD with 1000 dead entries (round $round)" "$(err_msg)"
+	cni DEL "$PLUGIN" "$pb" eth0 big <<<"$cb"
+done
+echo "$big" >"$f"
+cni ADD "$PLUGIN" "$pb" eth0 big <<<"$cb"
+expect_ok "1000 dead: ADD succeeds"
+check_eq "1000 dead: all pruned in one ADD, the file holds one entry" "big" "$(reg_ids_in "$f")"
+check_eq "1000 dead: the file is small again" yes "$([ "$(stat -c %s "$f")" -lt 400 ] && echo yes || stat -c %s "$f")"
+t0=$(median3 "${t0s[@]}") t1000=$(median3 "${t1000s[@]}")
+echo "# ADD wall time, median of 3: 0 dead entries ${t0} ms (${t0s[*]}), 1000 dead entries ${t1000} ms (${t1000s[*]})"
+check_eq "1000 dead: ADD time stays flat (${t0} ms vs ${t1000} ms, bound +2000 ms)" yes \
+	"$([ "$t1000" -lt $((t0 + 2000)) ] && echo yes || echo no)"
+cni DEL "$PLUGIN" "$pb" eth0 big <<<"$cb"
+
+section "registry: a DEL overlapping an ADD cannot empty it under a live link"
+# The DEL finds no link yet and waits for the registry while the ADD of the same
+# attachment makes its link: whichever goes first, the entry of a live link stays,
+# and a later ADD in another mode is refused.
+crm=$(cf 1.0.0 '"master":"mrm","mode":"l2"')
+crm3=$(cf 1.0.0 '"master":"mrm","mode":"l3"')
+f=$(reg_file mrm)
+po=$(mkns rmo)
+for round in 1 2 3 4; do
+	p=$(mkns "rm$round")
+	mkdir -p "$REG"
+	echo "{\"master\":\"mrm\",\"entries\":[{\"containerID\":\"gone\",\"ifname\":\"eth0\",\"netns\":\"/var/run/netns/gone-$T_ID\"}]}" >"$f"
+	flock "${f%.json}.lock" sleep 2 &
+	holder=$!
+	sleep 0.3
+	(cni DEL "$PLUGIN" "$p" eth0 "rm$round" <<<"$crm") &
+	sleep 0.5
+	(cni ADD "$PLUGIN" "$p" eth0 "rm$round" <<<"$crm"; echo "$CNI_RC" >"$T_TMP/rm-add") &
+	wait
+	if [ -n "$(linkd "$p" eth0)" ]; then
+		check_eq "overlap $round: the live link keeps its entry" "rm$round" "$(reg_ids_in "$f")"
+		cni ADD "$PLUGIN" "$po" eth0 rmo <<<"$crm3"
+		expect_err "overlap $round: an ADD in another mode is refused" 7 "mode l2"
+		check_match "overlap $round: the pod stays in l2" "ipvlan +mode l2 bridge" "$(linkd "$p" eth0)"
+	else
+		check_eq "overlap $round: the ADD lost to the DEL; no link, no entry" "" "$(reg_ids_in "$f")"
+	fi
+	cni DEL "$PLUGIN" "$p" eth0 "rm$round" <<<"$crm"
+	cni DEL "$PLUGIN" "$po" eth0 rmo <<<"$crm3"
+done
+check_eq "overlap: registry empty after the DELs" "" "$(reg_ids_in "$f")"
+
+section "registry: a reused netns path is not the old entry's owner"
+cu=$(cf 1.0.0 '"master":"mru","mode":"l2"')
+f=$(reg_file mru)
+p=$(mkns ru)
+cni ADD "$PLUGIN" "$p" ru0 ru1 <<<"$cu"
+expect_ok "reuse: ADD"
+ino1=$(stat -L -c %i "/var/run/netns/$p")
+ip netns del "$p"; ip netns add "$p" # same path, another namespace
+ino2=$(stat -L -c %i "/var/run/netns/$p")
+# In the new namespace, a link of the old one's name: an ipvlan on the same master.
+ip link add ruX link mru type ipvlan mode l2
+ip link set ruX netns "$p"; ip -n "$p" link set ruX name ru0
+p2=$(mkns ru2)
+cni ADD "$PLUGIN" "$p2" eth0 ru2 <<<"$cu"
+expect_ok "reuse: ADD of another pod"
+check_eq "reuse: the old entry is dropped (inode $ino1 then $ino2$([ "$ino1" = "$ino2" ] && echo ', recycled'))" \
+	"ru2" "$(reg_ids_in "$f")"
+ip -n "$p" link del ru0
+cni DEL "$PLUGIN" "$p2" eth0 ru2 <<<"$cu"
+
+section "temp and lock files of killed writers; GC"
+ct=$(cf 1.0.0 '"master":"mtf","mode":"l2"')
+f=$(reg_file mtf)
+p1=$(mkns tf1) p2=$(mkns tf2) p3=$(mkns tf3)
+cni ADD "$PLUGIN" "$p1" eth0 tf1 <<<"$ct"
+check "temp: the registry has a private temp area" test "$(stat -c %a "$REG/.tmp")" = 700
+killed="$REG/.tmp/${f##*/}.424242.0"
+: >"$killed" # what a writer killed between its create and its rename leaves
+flock "$REG/.tmp/${f##*/}.424243.0" sleep 4 &
+holder=$!
+sleep 0.3
+cni ADD "$PLUGIN" "$p2" eth0 tf2 <<<"$ct"
+expect_ok "temp: ADD"
+check "temp: the next ADD removed a killed writer's temp file" test ! -e "$killed"
+check "temp: a writer still at work keeps its temp file" test -e "$REG/.tmp/${f##*/}.424243.0"
+kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
+rm -f "$REG/.tmp/${f##*/}.424243.0" # its sleep may hold it a while longer
+# A writer really killed between writing its temp file and the rename (the fault build).
+FPLUGIN=$UCNI_TOP/build/fault/bin/ipvlan
+if [ -x "$FPLUGIN" ]; then
+	p4=$(mkns tf4)
+	before=$(<"$f")
+	CNI_EXTRA_ENV=(UCNI_FAULT=state.rename UCNI_FAULT_KILL=1)
+	cni ADD "$FPLUGIN" "$p4" eth0 tf4 <<<"$ct"
+	CNI_EXTRA_ENV=()
+	check_eq "killed writer: the ADD died there (SIGKILL)" 137 "$CNI_RC"
+	check_eq "killed writer: the registry holds the old content" "$before" "$(<"$f")"
+	check_eq "killed writer: its temp file is left" 1 "$(ls -A "$REG/.tmp" | grep -c "^${f##*/}\.[0-9]*\.[0-9]*$")"
+	cni ADD "$PLUGIN" "$p4" eth0 tf4 <<<"$ct"
+	expect_ok "killed writer: the next ADD"
+	check_eq "killed writer: the next ADD removed its temp file" 0 "$(ls -A "$REG/.tmp" | grep -c "^${f##*/}\.[0-9]*\.[0-9]*$")"
+	check_eq "killed writer: the next ADD recorded its entry" "tf1 tf2 tf4" "$(reg_ids_in "$f")"
+	cni DEL "$PLUGIN" "$p4" eth0 tf4 <<<"$ct"
+else
+	skip "killed writer" "no fault-injection build ($FPLUGIN)"
+fi
+legacy="$f.tmp.999999999" stray="$REG/ns1-if99999.lock"
+: >"$legacy"; : >"$stray"; : >"$killed"
+ip netns del "$p2" # tf2 gone without DEL
+cni GC "$PLUGIN" "" "" "" <<<"$(cf 1.1.0 '"master":"mtf","cni.dev/valid-attachments":[]')"
+expect_ok "GC"
+check_eq "GC: the registry keeps the live link's entry only" "tf1" "$(reg_ids_in "$f")"
+check_eq "GC: old-form temp file, stray lock, killed writer's temp file removed" "no no no" \
+	"$([ -e "$legacy" ] && echo yes || echo no) $([ -e "$stray" ] && echo yes || echo no) $([ -e "$killed" ] && echo yes || echo no)"
+cni DEL "$PLUGIN" "$p1" eth0 tf1 <<<"$ct"
+check "GC then DEL: the master's files are gone" test ! -e "$f" -a ! -e "${f%.json}.lock"
+mv "$REG" "$REG.keep" && mkdir -m 0777 "$REG"
+cni ADD "$PLUGIN" "$p3" eth0 tf3 <<<"$ct"
+expect_err "registry directory writable by others: refused" 5 "$REG" "left as it is"
+check_eq "refused directory: mode unchanged, nothing written" "777 0" "$(stat -c %a "$REG") $(ls -A "$REG" | wc -l)"
+rmdir "$REG" && ln -s "$REG.keep" "$REG"
+cni ADD "$PLUGIN" "$p3" eth0 tf3 <<<"$ct"
+expect_err "registry directory is a symlink (to a good one): refused" 5 "$REG" "left as it is"
+rm "$REG" && mv "$REG.keep" "$REG"
+check_eq "refused: no link made" "lo" "$(pod_links "$p3")"
+check_eq "GC: every registry holds live links only" "" "$(reg_ids)"
+
+# ---------------------------------------------------------------------------
 section "L2 only, and addresses from prevResult"
 pod=$(mkns l2o)
 c=$(cf 1.0.0 '"master":"ml2o"')
@@ -438,9 +617,11 @@ check_eq "DEL after netns deleted: IP released, registry clean" "0 ''" "$(reserv
 pod=$(mkns del2)
 cni ADD "$PLUGIN" "$pod" eth0 del <<<"$c"
 cni DEL "$PLUGIN" "" eth0 del <<<"$c"; expect_ok "DEL without CNI_NETNS"
-check_eq "DEL without CNI_NETNS: IP released, registry clean" "0 ''" "$(reservations) '$(reg_ids)'"
+check_eq "DEL without CNI_NETNS: IP released; the link lives on, so does its entry" "0 'del'" "$(reservations) '$(reg_ids)'"
 ip -n "$pod" link del eth0
 cni DEL "$PLUGIN" "" eth0 del <<<"$(cf 1.0.0 '"master":"gone0"')"; expect_ok "DEL with the master gone"
+cni GC "$PLUGIN" "" "" "" <<<"$(cf 1.1.0 '"master":"mst","cni.dev/valid-attachments":[]')"
+check_eq "link gone: GC drops its entry" "" "$(reg_ids)"
 ip -n "$pod" link add eth0 type dummy
 cni DEL "$PLUGIN" "$pod" eth0 del <<<"$(cf 1.0.0 '"master":"mst"')"; expect_ok "DEL of a non-ipvlan eth0"
 check_match "DEL leaves another plugin's eth0 alone" "eth0" "$(pod_links "$pod")"

@@ -1,0 +1,426 @@
+/* The crash-safe state files (lib/state.c): the store-directory rule, the one
+ * atomic write, the temp files of writers that are gone, the bounded lock. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "unit.h"
+
+#include "ucni/state.h"
+
+static char dir[256];
+
+static int make_dir(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/ucni-state-unit.XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int remove_dir(void **state)
+{
+	char cmd[700];
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "chmod -R u+rwx '%s' 2>/dev/null; rm -rf '%s'", dir, dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void path_of(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", dir, name);
+}
+
+static char *slurp(const char *path)
+{
+	char *s = NULL;
+	size_t n = 0;
+	return state_read(path, 64 << 20, &s, &n) == 0 ? s : NULL;
+}
+
+static int count_in(const char *sub)
+{
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "exit $(ls -A '%s/%s' | wc -l)", dir, sub);
+	int st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static mode_t mode_of(const char *p)
+{
+	struct stat st;
+	assert_int_equal(lstat(p, &st), 0);
+	return st.st_mode & 07777;
+}
+
+static void mkdir_rule(void **state)
+{
+	char p[512], f[512], l[512];
+	(void)state;
+	path_of(p, sizeof(p), "a/b/c");
+	mode_t old = umask(0277); /* what we create is 0700 whatever the umask */
+	assert_int_equal(state_mkdir(p, 0700), 0);
+	umask(old);
+	assert_int_equal(mode_of(p), 0700);
+	assert_int_equal(state_mkdir(p, 0700), 0); /* idempotent */
+	assert_int_equal(state_dir_check(p), 0);
+	/* A directory others may write into is refused and left exactly as it is. */
+	assert_int_equal(chmod(p, 0777), 0);
+	assert_int_equal(state_mkdir(p, 0700), -EPERM);
+	assert_int_equal(mode_of(p), 0777);
+	assert_int_equal(state_dir_check(p), -EPERM);
+	assert_int_equal(chmod(p, 0770), 0);
+	assert_int_equal(state_mkdir(p, 0700), -EPERM);
+	assert_int_equal(mode_of(p), 0770);
+	/* Readable by others but not writable: usable, and not tightened either. */
+	assert_int_equal(chmod(p, 0755), 0);
+	assert_int_equal(state_mkdir(p, 0700), 0);
+	assert_int_equal(mode_of(p), 0755);
+	/* A symlink, even to a good directory, is refused; the link stays. */
+	path_of(l, sizeof(l), "link");
+	assert_int_equal(symlink(p, l), 0);
+	assert_int_equal(state_mkdir(l, 0700), -EPERM);
+	assert_int_equal(state_dir_check(l), -EPERM);
+	assert_int_equal(mode_of(p), 0755);
+	path_of(f, sizeof(f), "file");
+	close(open(f, O_CREAT | O_WRONLY, 0600));
+	assert_int_equal(state_mkdir(f, 0700), -ENOTDIR);
+	assert_int_equal(mode_of(f), 0600);
+	path_of(f, sizeof(f), "absent");
+	assert_int_equal(state_dir_check(f), -ENOENT);
+	/* Another owner's directory: refused, owner and mode unchanged. */
+	if (geteuid() == 0) {
+		struct stat st;
+		path_of(p, sizeof(p), "theirs");
+		assert_int_equal(mkdir(p, 0700), 0);
+		assert_int_equal(chown(p, 65534, 65534), 0);
+		assert_int_equal(state_mkdir(p, 0700), -EPERM);
+		assert_int_equal(stat(p, &st), 0);
+		assert_int_equal(st.st_uid, 65534);
+		assert_int_equal(st.st_mode & 07777, 0700);
+	}
+}
+
+static void replace_and_read(void **state)
+{
+	char p[512], *s;
+	(void)state;
+	path_of(p, sizeof(p), "data.json");
+	assert_int_equal(state_read(p, 100, &s, &(size_t){0}), -ENOENT);
+	mode_t old = umask(0);
+	assert_int_equal(state_replace(p, "first", 5, 0600), 0);
+	umask(old);
+	assert_int_equal(state_replace(p, "second", 6, 0640), 0);
+	s = slurp(p);
+	assert_non_null(s);
+	assert_string_equal(s, "second");
+	free(s);
+	assert_int_equal(mode_of(p), 0640);
+	/* the temp area is a private directory, and empty afterwards */
+	char t[512];
+	path_of(t, sizeof(t), ".tmp");
+	assert_int_equal(mode_of(t), 0700);
+	assert_int_equal(count_in(".tmp"), 0);
+	assert_int_equal(count_in(""), 2);
+	/* not a regular file: refused without blocking */
+	path_of(p, sizeof(p), "fifo");
+	assert_int_equal(mkfifo(p, 0600), 0);
+	assert_int_equal(state_read(p, 100, &s, &(size_t){0}), -EINVAL);
+}
+
+/* A temp area that is not a private directory is refused and left alone. */
+static void replace_refuses_foreign_tmp_area(void **state)
+{
+	char p[512], t[512], other[512];
+	(void)state;
+	path_of(p, sizeof(p), "data.json");
+	path_of(t, sizeof(t), ".tmp");
+	path_of(other, sizeof(other), "elsewhere");
+	assert_int_equal(mkdir(other, 0700), 0);
+	assert_int_equal(symlink(other, t), 0);
+	assert_int_equal(state_replace(p, "x", 1, 0600), -EPERM);
+	assert_int_equal(access(p, F_OK), -1);
+	assert_int_equal(count_in("elsewhere"), 0);
+	assert_int_equal(unlink(t), 0);
+	assert_int_equal(mkdir(t, 0777), 0);
+	assert_int_equal(chmod(t, 0777), 0);
+	assert_int_equal(state_replace(p, "x", 1, 0600), -EPERM);
+	assert_int_equal(mode_of(t), 0777);
+	assert_int_equal(access(p, F_OK), -1);
+}
+
+static char *filled(char c, size_t n)
+{
+	char *s = malloc(n + 1);
+	assert_non_null(s);
+	memset(s, c, n);
+	s[n] = '\0';
+	return s;
+}
+
+/* Content is one of the writes, whole: never a mix, never empty, also when
+ * the writer is killed in the middle of one. */
+static void replace_is_atomic(void **state)
+{
+	enum { NA = 300000, NB = 200000 };
+	char p[512];
+	char *a = filled('a', NA), *b = filled('b', NB);
+	(void)state;
+	path_of(p, sizeof(p), "big.json");
+	assert_int_equal(state_replace(p, a, NA, 0600), 0);
+	for (int round = 0; round < 3; round++) {
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			for (int i = 0;; i++)
+				if (state_replace(p, i % 2 ? a : b, i % 2 ? NA : NB, 0600) < 0)
+					_exit(1);
+		}
+		for (int i = 0; i < 200; i++) {
+			char *s = slurp(p);
+			assert_non_null(s);
+			size_t n = strlen(s);
+			if (!((n == NA && s[0] == 'a' && s[n - 1] == 'a' && strspn(s, "a") == n) ||
+			      (n == NB && s[0] == 'b' && s[n - 1] == 'b' && strspn(s, "b") == n)))
+				fail_msg("read %zu bytes starting with '%c': a mix", n, s[0]);
+			free(s);
+		}
+		usleep((useconds_t)(1000 * (round * 7 + 3)));
+		kill(pid, SIGKILL);
+		int status;
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFSIGNALED(status));
+		char *s = slurp(p);
+		assert_non_null(s);
+		assert_true(strlen(s) == NA || strlen(s) == NB);
+		free(s);
+	}
+	/* Whatever the killed writer left, the next write removes it. */
+	assert_int_equal(state_replace(p, "done", 4, 0600), 0);
+	assert_int_equal(count_in(".tmp"), 0);
+	free(a);
+	free(b);
+}
+
+/* A file in the temp area: "held" by a live child (which flocks it), or left. */
+static pid_t tmp_file(const char *name, bool held)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s/.tmp/%s", dir, name);
+	int fd = open(p, O_CREAT | O_WRONLY | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	if (!held) {
+		close(fd);
+		return 0;
+	}
+	int pfd[2];
+	assert_int_equal(pipe(pfd), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(pfd[0]);
+		if (flock(fd, LOCK_EX) < 0)
+			_exit(1);
+		if (write(pfd[1], "x", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(fd);
+	close(pfd[1]);
+	char c;
+	assert_int_equal(read(pfd[0], &c, 1), 1);
+	close(pfd[0]);
+	return pid;
+}
+
+static void stop(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+static void replace_sweeps_gone_writers(void **state)
+{
+	char p[512], t[512];
+	(void)state;
+	path_of(p, sizeof(p), "reg.json");
+	assert_int_equal(state_replace(p, "1", 1, 0600), 0);
+	path_of(t, sizeof(t), ".tmp/reg.json.424242.0");
+	tmp_file("reg.json.424242.0", false);         /* a killed writer's */
+	tmp_file("other.json.424243.7", false);       /* of another target: swept too */
+	pid_t live = tmp_file("reg.json.1.0", true);   /* a writer still at work */
+	assert_int_equal(count_in(".tmp"), 3);
+	assert_int_equal(state_replace(p, "2", 1, 0600), 0);
+	assert_int_equal(access(t, F_OK), -1);
+	assert_int_equal(count_in(".tmp"), 1); /* the live one is kept */
+	stop(live);
+	assert_int_equal(state_replace(p, "3", 1, 0600), 0);
+	assert_int_equal(count_in(".tmp"), 0);
+}
+
+static pid_t dead_pid(void)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(0);
+	waitpid(pid, NULL, 0);
+	return pid;
+}
+
+static void sweep_for_gc(void **state)
+{
+	char p[512], name[128], keep[512], legacy_dead[512], legacy_live[512], legacy_old[512];
+	(void)state;
+	path_of(p, sizeof(p), "reg.json");
+	assert_int_equal(state_replace(p, "1", 1, 0600), 0);
+	tmp_file("reg.json.99.1", false);
+	pid_t live = tmp_file("reg.json.98.1", true);
+	/* the older form, <name>.tmp.<pid>, next to the files */
+	snprintf(name, sizeof(name), "reg.json.tmp.%d", (int)dead_pid());
+	path_of(legacy_dead, sizeof(legacy_dead), name);
+	close(open(legacy_dead, O_CREAT | O_WRONLY, 0600));
+	snprintf(name, sizeof(name), "reg.json.tmp.%d", (int)getpid());
+	path_of(legacy_live, sizeof(legacy_live), name);
+	close(open(legacy_live, O_CREAT | O_WRONLY, 0600));
+	snprintf(name, sizeof(name), "old.json.tmp.%d", (int)getpid());
+	path_of(legacy_old, sizeof(legacy_old), name);
+	close(open(legacy_old, O_CREAT | O_WRONLY, 0600));
+	struct timespec ts[2] = {{time(NULL) - 7200, 0}, {time(NULL) - 7200, 0}};
+	assert_int_equal(utimensat(AT_FDCWD, legacy_old, ts, 0), 0);
+	path_of(keep, sizeof(keep), "notes.tmp.txt");
+	close(open(keep, O_CREAT | O_WRONLY, 0600));
+
+	assert_int_equal(state_sweep(dir), 3);
+	assert_int_equal(access(legacy_dead, F_OK), -1);
+	assert_int_equal(access(legacy_old, F_OK), -1);
+	assert_int_equal(access(legacy_live, F_OK), 0);
+	assert_int_equal(access(keep, F_OK), 0);
+	assert_int_equal(access(p, F_OK), 0);
+	assert_int_equal(count_in(".tmp"), 1);
+	stop(live);
+	assert_int_equal(state_sweep(dir), 1);
+	assert_int_equal(count_in(".tmp"), 0);
+	/* A directory that is not a state directory is not touched. */
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_int_equal(state_sweep(dir), -EPERM);
+	assert_int_equal(access(legacy_live, F_OK), 0);
+	assert_int_equal(chmod(dir, 0700), 0);
+}
+
+/* The last writer of a directory may remove its empty temp area; a write that
+ * meets it gone makes it anew, and one in progress keeps it. */
+static void tidy(void **state)
+{
+	char p[512], t[512];
+	(void)state;
+	path_of(p, sizeof(p), "reg.json");
+	path_of(t, sizeof(t), ".tmp");
+	assert_int_equal(state_tidy(dir), 0); /* no area: nothing to do */
+	assert_int_equal(state_replace(p, "1", 1, 0600), 0);
+	pid_t live = tmp_file("reg.json.5.5", true);
+	assert_int_equal(state_tidy(dir), 0);
+	assert_int_equal(access(t, F_OK), 0); /* a writer at work keeps it */
+	stop(live);
+	assert_int_equal(state_replace(p, "2", 1, 0600), 0); /* sweeps the file */
+	assert_int_equal(state_tidy(dir), 0);
+	assert_int_equal(access(t, F_OK), -1);
+	assert_int_equal(count_in(""), 1);
+	/* Writes racing a tidier all succeed. */
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		for (;;) {
+			state_tidy(dir);
+			usleep(100);
+		}
+	int failed = 0, r = 0;
+	for (int i = 0; i < 2000; i++)
+		if ((r = state_replace(p, "3", 1, 0600)) != 0) {
+			failed = i + 1;
+			break;
+		}
+	stop(pid);
+	if (failed)
+		fail_msg("write %d failed while the temp area came and went: %s", failed, strerror(-r));
+	char *s = slurp(p);
+	assert_non_null(s);
+	assert_string_equal(s, "3");
+	free(s);
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static void lock_excludes(void **state)
+{
+	char p[512];
+	int a = -1, b = -1;
+	(void)state;
+	path_of(p, sizeof(p), "x.lock");
+	assert_int_equal(state_lock(p, 1000, &a), 0);
+	/* A second open file description does not share the lock, even in one process. */
+	long long t0 = now_ms();
+	assert_int_equal(state_lock(p, 100, &b), -ETIMEDOUT);
+	assert_true(now_ms() - t0 >= 100);
+	assert_true(now_ms() - t0 < 5000); /* bounded */
+	assert_int_equal(state_lock(p, 0, &b), -ETIMEDOUT);
+	state_unlock(&a);
+	assert_int_equal(a, -1);
+	assert_int_equal(state_lock(p, 100, &b), 0);
+	state_unlock(&b);
+}
+
+/* A waiter whose lock file was removed under it locks the new file. */
+static void lock_removed_while_waiting(void **state)
+{
+	char p[512];
+	int a = -1, status;
+	(void)state;
+	path_of(p, sizeof(p), "y.lock");
+	assert_int_equal(state_lock(p, 1000, &a), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int b = -1;
+		struct stat s1, s2;
+		close(a); /* the inherited descriptor would keep the parent's lock alive */
+		if (state_lock(p, 5000, &b) < 0)
+			_exit(1);
+		/* it holds the file the path names now */
+		if (fstat(b, &s1) < 0 || stat(p, &s2) < 0 || s1.st_ino != s2.st_ino)
+			_exit(2);
+		_exit(0);
+	}
+	usleep(100 * 1000);
+	state_unlock_remove(p, &a);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(mkdir_rule, make_dir, remove_dir),
+		cmocka_unit_test_setup_teardown(replace_and_read, make_dir, remove_dir),
+		cmocka_unit_test_setup_teardown(replace_refuses_foreign_tmp_area, make_dir, remove_dir),
+		cmocka_unit_test_setup_teardown(replace_is_atomic, make_dir, remove_dir),
+		cmocka_unit_test_setup_teardown(replace_sweeps_gone_writers, make_dir, remove_dir),
+		cmocka_unit_test_setup_teardown(sweep_for_gc, make_dir, remove_dir),
+		cmocka_unit_test_setup_teardown(tidy, make_dir, remove_dir),
+		cmocka_unit_test_setup_teardown(lock_excludes, make_dir, remove_dir),
+		cmocka_unit_test_setup_teardown(lock_removed_while_waiting, make_dir, remove_dir),
+	};
+	return cmocka_run_group_tests_name("state", tests, NULL, NULL);
+}
