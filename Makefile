@@ -116,17 +116,21 @@ check: deps
 # prerequisite of both. uninstall removes exactly those files; directories only when
 # they are ucni's own, or, with a DESTDIR, any left empty below DESTDIR.
 EXAMPLESDIR ?= $(DATADIR)/ucni/examples
+DOCDIR      ?= $(DATADIR)/doc/ucni
+DOCS        := doc/threat-model.md
 BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 MAN_PAGES   := $(sort $(wildcard doc/*.[1-8]))
 EXAMPLES    := $(sort $(wildcard conf/*.conflist conf/*.conf conf/*.json conf/*.yaml))
 INSTALL_DIRS = $(CNI_BIN_DIR) $(BINDIR) $(LIBDIR)/pkgconfig $(INCLUDEDIR)/devmgr $(EXAMPLESDIR) \
-               $(BASHCOMPDIR) $(sort $(foreach m,$(MAN_PAGES),$(MANDIR)/man$(subst .,,$(suffix $(m)))))
+               $(DOCDIR) $(BASHCOMPDIR) $(sort $(foreach m,$(MAN_PAGES),$(MANDIR)/man$(subst .,,$(suffix $(m)))))
 
 install: all
 	install -d $(DESTDIR)$(CNI_BIN_DIR)
 	$(if $(CNI_PLUGINS),install -m 0755 $(addprefix $(BIN)/,$(CNI_PLUGINS)) $(DESTDIR)$(CNI_BIN_DIR)/)
 	install -d $(DESTDIR)$(EXAMPLESDIR) $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0644 $(EXAMPLES) $(DESTDIR)$(EXAMPLESDIR)/
+	install -d $(DESTDIR)$(DOCDIR)
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
 	install -m 0644 packaging/devmgr.bash-completion $(DESTDIR)$(BASHCOMPDIR)/devmgr
 	for m in $(MAN_PAGES); do d=$(DESTDIR)$(MANDIR)/man$${m##*.}; \
 		install -d $$d && install -m 0644 $$m $$d/ || exit 1; done
@@ -135,8 +139,10 @@ install: all
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(CNI_BIN_DIR)/,$(CNI_PLUGINS))
 	rm -f $(addprefix $(DESTDIR)$(EXAMPLESDIR)/,$(notdir $(EXAMPLES))) $(DESTDIR)$(BASHCOMPDIR)/devmgr
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)))
 	rm -f $(foreach m,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
 	rmdir $(DESTDIR)$(EXAMPLESDIR) $(DESTDIR)$(DATADIR)/ucni $(DESTDIR)$(INCLUDEDIR)/devmgr 2>/dev/null || true
+	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 	$(if $(DESTDIR),top='$(patsubst %/,%,$(DESTDIR))'; for d in $(INSTALL_DIRS); do d=$$top$$d; \
 		while [ "$$d" != "$$top" ] && [ "$${d#$$top/}" != "$$d" ]; do \
 			if [ -d "$$d" ]; then rmdir "$$d" 2>/dev/null || break; fi; d=$${d%/*}; done; \
