@@ -51,7 +51,7 @@ int vf_get(struct nlsk *sk, int pf_ifindex, int vf, struct vf_info *ret);
 
 /* Write setting s of VF want->index from *want: one RTM_NEWLINK carrying one
  * IFLA_VF_* attribute. Returns the kernel's -errno (its extended-ack text is
- * in nl_last_message()). A VLAN with 802.1Q goes as IFLA_VF_VLAN, which every
+ * nlsk_message(sk)). A VLAN with 802.1Q goes as IFLA_VF_VLAN, which every
  * driver knows; another protocol as IFLA_VF_VLAN_LIST. */
 int vf_set(struct nlsk *sk, int pf_ifindex, enum vf_setting s, const struct vf_info *want);
 
