@@ -5,3 +5,5 @@ CHECK_SUITES += tests/integ/faults.sh
 CHECK_SUITES += tests/integ/churn.sh
 DEPS_PKGS    += bc
 CHECK_SUITES += tests/integ/macvlan-vm.sh
+CHECK_SUITES += tests/integ/ownership.sh
+SAN_SUITES   += tests/integ/ownership.sh
