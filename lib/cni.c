@@ -1,11 +1,15 @@
 /* The CNI protocol: versions, verbs, environment, CNI_ARGS and the plugin skeleton. */
 #include <ctype.h>
+#include <dirent.h>
 #include <stdint.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ucni/cni.h"
@@ -404,13 +408,17 @@ static int env_ms(const char *name, int dflt, int max)
 	return errno || *end || n < 0 || n > max ? dflt : (int)n;
 }
 
-int cni_attach_lock_path(const struct cni_env *env, char *buf, size_t size)
+static const char *attach_lock_dir(void)
 {
 	const char *dir = getenv("UCNI_LOCK_DIR");
+	return dir && *dir ? dir : ATTACH_LOCK_DIR;
+}
+
+int cni_attach_lock_path(const struct cni_env *env, char *buf, size_t size)
+{
+	const char *dir = attach_lock_dir();
 	char hex[SHA256_HEX_LEN + 1], *key = NULL;
 	int n;
-	if (!dir || !*dir)
-		dir = ATTACH_LOCK_DIR;
 	if (dir[0] != '/')
 		return cni_fail(CNI_ERR_INVALID_ENV, -EINVAL, "UCNI_LOCK_DIR \"%s\" is not an absolute path", dir);
 	/* Neither part holds a '/': "ID/ifname" names one attachment. */
@@ -455,6 +463,46 @@ static int attach_lock(const struct cni_env *env, char *path, size_t size, int *
 		return cni_fail(CNI_ERR_IO, r, "locking the attachment (CNI_CONTAINERID \"%s\", CNI_IFNAME \"%s\") at %s failed",
 				env->containerid, env->ifname, path);
 	return 0;
+}
+
+/*
+ * GC: remove the lock files that nobody holds. A holder killed before it
+ * could remove its file leaves one, which the next call of that attachment
+ * takes over; this is for attachments never called again. A file is removed
+ * only while this process holds its lock and it is still the one at that
+ * name: whoever opened it meanwhile sees it gone and makes a new one (as after
+ * state_unlock_remove). Best effort, no waiting.
+ */
+static void attach_lock_sweep(void)
+{
+	const char *dir = attach_lock_dir();
+	struct stat ds;
+	struct dirent *de;
+	int n = 0;
+	DIR *d = dir[0] == '/' ? opendir(dir) : NULL;
+	if (!d)
+		return;
+	/* Only a directory of ours that no one else can write holds our locks. */
+	if (fstat(dirfd(d), &ds) < 0 || ds.st_uid != geteuid() || (ds.st_mode & 022))
+		goto out;
+	while ((de = readdir(d))) {
+		struct stat a, b;
+		size_t len = strlen(de->d_name);
+		if (len != SHA256_HEX_LEN + 5 || strcmp(de->d_name + SHA256_HEX_LEN, ".lock") != 0)
+			continue;
+		int fd = openat(dirfd(d), de->d_name, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &a) == 0 && S_ISREG(a.st_mode) &&
+		    fstatat(dirfd(d), de->d_name, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino && unlinkat(dirfd(d), de->d_name, 0) == 0)
+			n++;
+		close(fd);
+	}
+	if (n)
+		log_debug("GC: removed %d attachment lock file(s) nobody held", n);
+out:
+	closedir(d);
 }
 
 int cni_main(const struct cni_plugin *p)
@@ -533,6 +581,7 @@ int cni_main(const struct cni_plugin *p)
 		break;
 	case CNI_GC:
 		r = p->gc(&ctx);
+		attach_lock_sweep();
 		break;
 	default:
 		r = -EINVAL;

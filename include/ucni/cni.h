@@ -197,7 +197,7 @@ int cni_prev_iface(const struct cni_ctx *ctx, bool in_sandbox, int *ret);
  * DEL run under the lock of their attachment (CNI_CONTAINERID, CNI_IFNAME),
  * waited for at most $UCNI_LOCK_TIMEOUT_MS (default 10000) before failing with
  * code 11; the lock files live in $UCNI_LOCK_DIR (default /run/ucni/attach).
- * VERSION, STATUS and GC take no lock.
+ * VERSION, STATUS and GC take no lock; GC removes the lock files nobody holds.
  */
 int cni_main(const struct cni_plugin *plugin);
 /* The lock file of the attachment in env (for tests and tools). */

@@ -268,6 +268,14 @@ expect_ok "another attachment of the same container is not held up"
 cni DEL "$PLUGIN" "$L" eth1 cidL <<<"$cL" 9>&-
 cni STATUS "$PLUGIN" "" "" "" <<<"$(conf netL m0 '.cniVersion = "1.1.0"')" 9>&-
 expect_ok "STATUS takes no lock"
+stale="$LOCKS/$(printf '%064d' 0).lock"
+: >"$stale"
+: >"$LOCKS/other-file"
+cni GC "$PLUGIN" "" "" "" <<<"$(conf netL m0 '.cniVersion = "1.1.0" | .["cni.dev/valid-attachments"] = []')" 9>&-
+expect_ok "GC takes no lock"
+check_eq "GC removed the lock file nobody held, kept the held one and other files" "no yes yes" \
+	"$([ -e "$stale" ] && echo yes || echo no) $([ -e "$lf" ] && echo yes || echo no) $([ -e "$LOCKS/other-file" ] && echo yes || echo no)"
+rm -f "$LOCKS/other-file"
 CNI_EXTRA_ENV=("${BASE_ENV[@]}")
 rm -f "$T_TMP/waiter"
 ( cni ADD "$PLUGIN" "$L" eth0 cidL <<<"$cL"; echo "$CNI_RC" >"$T_TMP/waiter" ) 9>&- &
