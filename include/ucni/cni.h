@@ -30,11 +30,11 @@ enum cni_code {
  * `return cni_fail(...)`.
  */
 int cni_fail(int code, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* For an operation that failed, the details are the errno's text (codes 5, 11,
- * 100, 101, 999). The error printer knows nothing of the kernel: */
-/* like cni_fail, for a request the kernel refused: kmsg is its extended-ack
- * text for that request (nlsk_message() of the socket it went through; NULL or
- * "" for none), which the details carry after the errno's text. */
+/* cni_fail gives a failed operation (codes 5, 11, 100, 101, 999) the errno's
+ * text as details. The error printer knows nothing of the kernel: for a
+ * request the kernel refused, cni_fail_kernel adds kmsg, its extended-ack text
+ * for that very request (nlsk_message() of the socket it went through; NULL or
+ * "" for none), after the errno's text. */
 int cni_fail_kernel(int code, int r, const char *kmsg, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Like cni_fail, with explicit details (NULL: derived from r). */
 int cni_fail_details(int code, int r, const char *details, const char *fmt, ...)
