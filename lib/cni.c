@@ -445,8 +445,11 @@ static int attach_lock(const struct cni_env *env, char *path, size_t size, int *
 	if (r < 0)
 		return r;
 	char *slash = strrchr(path, '/');
+	struct stat ds;
 	*slash = '\0';
-	r = state_mkdir(path, 0700);
+	/* A private directory of ours as state_mkdir leaves it needs no mkdir at all. */
+	if (lstat(path, &ds) < 0 || !S_ISDIR(ds.st_mode) || ds.st_uid != geteuid() || (ds.st_mode & 022))
+		r = state_mkdir(path, 0700);
 	if (r < 0) {
 		cni_fail(CNI_ERR_IO, r, "the attachment lock directory %s cannot be used", path);
 		*slash = '/';

@@ -366,7 +366,10 @@ int netns_id(struct nlsk *sk, int nsfd, int *ret)
 	int id = -1, r;
 	if (!m)
 		return -ENOMEM;
-	r = nlmsg_append(m, &g, sizeof(g), NLMSG_ALIGNTO) < 0 || nla_put_u32(m, NETNSA_FD, (uint32_t)nsfd) < 0
+	/* The caller's own namespace goes by its pid: no namespace file to open. */
+	r = nlmsg_append(m, &g, sizeof(g), NLMSG_ALIGNTO) < 0 ||
+			    (nsfd >= 0 ? nla_put_u32(m, NETNSA_FD, (uint32_t)nsfd)
+				       : nla_put_u32(m, NETNSA_PID, (uint32_t)getpid())) < 0
 		    ? -ENOBUFS
 		    : nl_request(sk, m, on_nsid, &id);
 	nlmsg_free(m);

@@ -234,17 +234,14 @@ static int resolve_master(struct stacked *st, int code)
  * container is the host's only when the container's id for the host says so. */
 static int on_master(struct stacked *st, const struct link_info *li)
 {
-	int hostfd = -1, id = -1, r;
+	int id = -1, r;
 	if (li->link != st->master.ifindex)
 		return 0;
 	if (st->conf.link_in_container)
 		return li->link_netnsid < 0;
 	if (li->link_netnsid < 0)
 		return 0;
-	if ((r = netns_open_self(&hostfd)) < 0)
-		return r;
-	r = netns_id(&st->cont, hostfd, &id);
-	close(hostfd);
+	r = netns_id(&st->cont, -1, &id); /* the host: the namespace this process runs in */
 	return r < 0 ? r : id == li->link_netnsid;
 }
 

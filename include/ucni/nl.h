@@ -93,7 +93,8 @@ int link_change(struct nlsk *sk, int ifindex, const struct link_change *c);
 /* Parse an RTM_NEWLINK message into *ret. */
 int link_parse(struct nlmsghdr *h, struct link_info *ret);
 /* The id that the namespace of sk gives the namespace nsfd (IFLA_LINK_NETNSID
- * of a link whose parent lives there); -1 when it has given it none. */
+ * of a link whose parent lives there), nsfd -1: the namespace of the calling
+ * process; -1 when it has given it none. */
 int netns_id(struct nlsk *sk, int nsfd, int *ret);
 
 /* Interface of the first default route (IPv4, then IPv6). -ENOENT if none. */
