@@ -72,7 +72,7 @@ racer() { # racer POD CYCLES
 		cid="$ns-r$i"
 		printf '0.%03d\n' $((RANDOM % 400 + 100)) >"$T_TMP/ipam-delay.$cid"
 		( cni ADD "$PLUGIN" "$ns" eth0 "$cid" <<<"$race_conf"; echo "$CNI_RC" >"$T_TMP/add-rc.$cid" ) &
-		for ((k = 0; k < 300; k++)); do [ -e "$T_TMP/started.$cid" ] && break; sleep 0.02; done
+		for ((k = 0; k < 750; k++)); do [ -e "$T_TMP/started.$cid" ] && break; sleep 0.02; done
 		sleep "$(printf '0.%03d' $((RANDOM % 300)))"
 		cni DEL "$PLUGIN" "$ns" eth0 "$cid" <<<"$race_conf"
 		[ "$CNI_RC" -ne 0 ] && { bad=$((bad + 1)); echo "DEL $cid: $CNI_OUT" >&2; }

@@ -304,7 +304,7 @@ long=$(head -c 255 </dev/zero | tr '\0' a)
 echo 1 >"$T_TMP/ipam-delay"
 rm -f "$T_TMP/started.${long:0:32}"
 ( cni ADD "$PLUGIN" "$L" eth0 "$long" <<<"$(conf netL m0 ".ipam = $(hl netL 87 slow-ipam)")"; echo "$CNI_RC" >"$T_TMP/long-rc" ) &
-for ((i = 0; i < 200; i++)); do [ -e "$T_TMP/started.${long:0:32}" ] && break; sleep 0.02; done
+for ((i = 0; i < 750; i++)); do [ -e "$T_TMP/started.${long:0:32}" ] && break; sleep 0.02; done
 check_eq "a 255-character container ID: its lock file is held while ADD runs" 99 \
 	"$(flock -n -E 99 "$(lock_file "$long" eth0)" true; echo $?)"
 wait
@@ -323,7 +323,7 @@ for ((k = 0; k < n; k++)); do
 	printf '0.%03d\n' $((RANDOM % 400 + 100)) >"$T_TMP/ipam-delay"
 	( cni ADD "$PLUGIN" "$pod" eth0 "race$k" <<<"$cR"; echo "$CNI_RC" >"$T_TMP/add-rc.$k" ) &
 	addpid=$!
-	for ((i = 0; i < 200; i++)); do [ -e "$T_TMP/started.race$k" ] && break; sleep 0.02; done
+	for ((i = 0; i < 750; i++)); do [ -e "$T_TMP/started.race$k" ] && break; sleep 0.02; done
 	sleep "$(printf '0.%03d' $((RANDOM % 300)))"
 	echo 0 >"$T_TMP/ipam-delay"
 	cni DEL "$PLUGIN" "$pod" eth0 "race$k" <<<"$cR"
