@@ -27,34 +27,6 @@ const char *port_dir(void)
 
 /* ---- what the kernel says ---- */
 
-static int on_nsid(struct nlmsghdr *h, void *arg)
-{
-	struct nlattr *tb[NETNSA_MAX + 1];
-	if (h->nlmsg_type != RTM_NEWNSID ||
-	    nlmsg_parse(h, sizeof(struct rtgenmsg), tb, NETNSA_MAX, NULL) < 0 || !tb[NETNSA_NSID])
-		return 0;
-	*(int *)arg = (int)nla_get_s32(tb[NETNSA_NSID]);
-	return 0;
-}
-
-/* The id that the namespace of `sk` gives the namespace `nsfd` (-1: none). */
-static int nsid_of(struct nlsk *sk, int nsfd, int *ret)
-{
-	struct rtgenmsg g = {.rtgen_family = AF_UNSPEC};
-	struct nl_msg *m = nlmsg_alloc_simple(RTM_GETNSID, 0);
-	int id = -1, r;
-	if (!m)
-		return -ENOMEM;
-	r = nlmsg_append(m, &g, sizeof(g), NLMSG_ALIGNTO) < 0 || nla_put_u32(m, NETNSA_FD, (uint32_t)nsfd) < 0
-		    ? -ENOBUFS
-		    : nl_request(sk, m, on_nsid, &id);
-	nlmsg_free(m);
-	if (r < 0)
-		return r;
-	*ret = id;
-	return 0;
-}
-
 static void state_from(struct port_state *st, const struct link_info *li, const char *where)
 {
 	uint16_t v = 0;
@@ -174,7 +146,7 @@ static int probe_entry(const struct master_ref *m, struct ns_dir *dir, const cJS
 				goto out;
 		} else {
 			int id = -1;
-			if ((r = nsid_of(&sk, m->nsfd, &id)) < 0)
+			if ((r = nl_nsid(&sk, m->nsfd, &id)) < 0)
 				goto out;
 			r = 0;
 			if (id != li.link_netnsid)

@@ -1,19 +1,29 @@
 /* The CNI protocol: versions, verbs, environment, CNI_ARGS and the plugin skeleton. */
 #include <ctype.h>
+#include <dirent.h>
 #include <stdint.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ucni/cni.h"
 #include "ucni/log.h"
 #include "ucni/netns.h"
 #include "ucni/result.h"
+#include "ucni/sha256.h"
+#include "ucni/state.h"
 
 #define MAX_STDIN (1u << 20)
+/* The per-attachment lock (see cni_main): where, and how long to wait for it. */
+#define ATTACH_LOCK_DIR "/run/ucni/attach"
+#define ATTACH_LOCK_TIMEOUT_MS 10000
+#define ATTACH_LOCK_TIMEOUT_MAX_MS 600000
 
 static const char *const versions[CNI_V_COUNT] = {
 	[CNI_V030] = "0.3.0", [CNI_V031] = "0.3.1", [CNI_V040] = "0.4.0",
@@ -386,13 +396,125 @@ void cni_print_json(const cJSON *o)
 	free(s);
 }
 
+/* $name as a number of milliseconds in 0..max, else dflt. */
+static int env_ms(const char *name, int dflt, int max)
+{
+	const char *v = getenv(name);
+	char *end;
+	if (!v || !*v)
+		return dflt;
+	errno = 0;
+	long n = strtol(v, &end, 10);
+	return errno || *end || n < 0 || n > max ? dflt : (int)n;
+}
+
+static const char *attach_lock_dir(void)
+{
+	const char *dir = getenv("UCNI_LOCK_DIR");
+	return dir && *dir ? dir : ATTACH_LOCK_DIR;
+}
+
+int cni_attach_lock_path(const struct cni_env *env, char *buf, size_t size)
+{
+	const char *dir = attach_lock_dir();
+	char hex[SHA256_HEX_LEN + 1], *key = NULL;
+	int n;
+	if (dir[0] != '/')
+		return cni_fail(CNI_ERR_INVALID_ENV, -EINVAL, "UCNI_LOCK_DIR \"%s\" is not an absolute path", dir);
+	/* Neither part holds a '/': "ID/ifname" names one attachment. */
+	if ((n = asprintf(&key, "%s/%s", env->containerid, env->ifname)) < 0)
+		return cni_fail(CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+	sha256_hex(key, (size_t)n, hex);
+	free(key);
+	if ((size_t)snprintf(buf, size, "%s/%s.lock", dir, hex) >= size)
+		return cni_fail(CNI_ERR_INVALID_ENV, -ENAMETOOLONG, "UCNI_LOCK_DIR \"%s\" is too long", dir);
+	return 0;
+}
+
+/*
+ * One ADD, CHECK or DEL of an attachment at a time: a DEL that a runtime sends
+ * while its ADD still runs (after a timeout, say) waits for that ADD instead of
+ * racing it. The lock is a file named after the SHA-256 of "ID/ifname" in a
+ * private node directory; it is removed on release, and a holder that dies
+ * releases it with its last descriptor.
+ */
+static int attach_lock(const struct cni_env *env, char *path, size_t size, int *ret_fd)
+{
+	int timeout = env_ms("UCNI_LOCK_TIMEOUT_MS", ATTACH_LOCK_TIMEOUT_MS, ATTACH_LOCK_TIMEOUT_MAX_MS);
+	int r = cni_attach_lock_path(env, path, size);
+	if (r < 0)
+		return r;
+	char *slash = strrchr(path, '/');
+	struct stat ds;
+	*slash = '\0';
+	/* A private directory of ours as state_mkdir leaves it needs no mkdir at all. */
+	if (lstat(path, &ds) < 0 || !S_ISDIR(ds.st_mode) || ds.st_uid != geteuid() || (ds.st_mode & 022))
+		r = state_mkdir(path, 0700);
+	if (r < 0) {
+		cni_fail(CNI_ERR_IO, r, "the attachment lock directory %s cannot be used", path);
+		*slash = '/';
+		return r;
+	}
+	*slash = '/';
+	r = state_lock(path, timeout, ret_fd);
+	if (r == -ETIMEDOUT)
+		return cni_fail(CNI_ERR_TRY_AGAIN, r,
+				"attachment (CNI_CONTAINERID \"%s\", CNI_IFNAME \"%s\") is busy: another ADD, CHECK or DEL "
+				"of it still runs after %d ms; try again later",
+				env->containerid, env->ifname, timeout);
+	if (r < 0)
+		return cni_fail(CNI_ERR_IO, r, "locking the attachment (CNI_CONTAINERID \"%s\", CNI_IFNAME \"%s\") at %s failed",
+				env->containerid, env->ifname, path);
+	return 0;
+}
+
+/*
+ * GC: remove the lock files that nobody holds. A holder killed before it
+ * could remove its file leaves one, which the next call of that attachment
+ * takes over; this is for attachments never called again. A file is removed
+ * only while this process holds its lock and it is still the one at that
+ * name: whoever opened it meanwhile sees it gone and makes a new one (as after
+ * state_unlock_remove). Best effort, no waiting.
+ */
+static void attach_lock_sweep(void)
+{
+	const char *dir = attach_lock_dir();
+	struct stat ds;
+	struct dirent *de;
+	int n = 0;
+	DIR *d = dir[0] == '/' ? opendir(dir) : NULL;
+	if (!d)
+		return;
+	/* Only a directory of ours that no one else can write holds our locks. */
+	if (fstat(dirfd(d), &ds) < 0 || ds.st_uid != geteuid() || (ds.st_mode & 022))
+		goto out;
+	while ((de = readdir(d))) {
+		struct stat a, b;
+		size_t len = strlen(de->d_name);
+		if (len != SHA256_HEX_LEN + 5 || strcmp(de->d_name + SHA256_HEX_LEN, ".lock") != 0)
+			continue;
+		int fd = openat(dirfd(d), de->d_name, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &a) == 0 && S_ISREG(a.st_mode) &&
+		    fstatat(dirfd(d), de->d_name, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino && unlinkat(dirfd(d), de->d_name, 0) == 0)
+			n++;
+		close(fd);
+	}
+	if (n)
+		log_debug("GC: removed %d attachment lock file(s) nobody held", n);
+out:
+	closedir(d);
+}
+
 int cni_main(const struct cni_plugin *p)
 {
 	struct cni_ctx ctx = {0};
 	const char *out_version = NULL;
-	char *raw = NULL;
+	char *raw = NULL, lock_path[4096];
 	size_t len = 0;
-	int r;
+	int r, lock_fd = -1;
 
 	/* A plugin we run (IPAM) may exit before reading all of its stdin: that is
 	 * an answer to read, not a reason to die. Children get SIGPIPE back. */
@@ -438,6 +560,10 @@ int cni_main(const struct cni_plugin *p)
 		goto out;
 	}
 
+	if ((ctx.env.verb == CNI_ADD || ctx.env.verb == CNI_CHECK || ctx.env.verb == CNI_DEL) &&
+	    (r = attach_lock(&ctx.env, lock_path, sizeof(lock_path), &lock_fd)) < 0)
+		goto out;
+
 	switch (ctx.env.verb) {
 	case CNI_ADD: {
 		cJSON *res = NULL;
@@ -458,6 +584,7 @@ int cni_main(const struct cni_plugin *p)
 		break;
 	case CNI_GC:
 		r = p->gc(&ctx);
+		attach_lock_sweep();
 		break;
 	default:
 		r = -EINVAL;
@@ -469,6 +596,8 @@ out:
 		cni_error_print(out_version);
 	}
 	fflush(stdout);
+	if (lock_fd >= 0)
+		state_unlock_remove(lock_path, &lock_fd);
 	free(raw);
 	cni_conf_free(&ctx.conf);
 	cni_env_free(&ctx.env);

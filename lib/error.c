@@ -1,13 +1,13 @@
 /* The invocation's one CNI error: recorded once, printed once, as JSON on stdout. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ucni/cni.h"
 #include "ucni/log.h"
-#include "ucni/nl.h"
 
 static struct {
 	int code;
@@ -20,8 +20,10 @@ static int errno_ret(int r)
 	return r < 0 ? r : -EINVAL;
 }
 
-__attribute__((format(printf, 4, 0))) static int record(int code, int r, const char *details, const char *fmt,
-							  va_list ap)
+/* details: given by the caller; else, for a failed operation, the errno's
+ * text and the kernel's own words (kmsg) when the caller has them. */
+__attribute__((format(printf, 5, 0))) static int record(int code, int r, const char *details, const char *kmsg,
+							  const char *fmt, va_list ap)
 {
 	if (err.msg)
 		return errno_ret(r);
@@ -32,9 +34,8 @@ __attribute__((format(printf, 4, 0))) static int record(int code, int r, const c
 		err.details = strdup(details);
 	} else if (r < 0 && (code == CNI_ERR_KERNEL || code == CNI_ERR_IO || code == CNI_ERR_INTERNAL ||
 			     code == CNI_ERR_IPAM || code == CNI_ERR_TRY_AGAIN)) {
-		/* Operations that failed carry the errno and the kernel's own words. */
-		const char *kmsg = nl_last_message();
-		if (asprintf(&err.details, "%s%s%s", strerror(-r), *kmsg ? ": " : "", kmsg) < 0)
+		bool k = kmsg && *kmsg;
+		if (asprintf(&err.details, "%s%s%s", strerror(-r), k ? ": " : "", k ? kmsg : "") < 0)
 			err.details = NULL;
 	}
 	log_error("%s%s%s", err.msg ? err.msg : "", err.details ? ": " : "",
@@ -46,7 +47,16 @@ int cni_fail(int code, int r, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	r = record(code, r, NULL, fmt, ap);
+	r = record(code, r, NULL, NULL, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int cni_fail_kernel(int code, int r, const char *kmsg, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	r = record(code, r, NULL, kmsg, fmt, ap);
 	va_end(ap);
 	return r;
 }
@@ -55,7 +65,7 @@ int cni_fail_details(int code, int r, const char *details, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	r = record(code, r, details, fmt, ap);
+	r = record(code, r, details, NULL, fmt, ap);
 	va_end(ap);
 	return r;
 }

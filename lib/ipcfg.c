@@ -205,7 +205,8 @@ static int set_notify(struct nlsk *sk, int nsfd, int ifindex, const char *ifname
 		struct link_change ch = LINK_CHANGE_INIT;
 		ch.arp_notify = true;
 		if ((rc = link_change(sk, ifindex, &ch)) < 0)
-			return cni_fail(CNI_ERR_KERNEL, rc, "setting arp_notify on %s failed", ifname);
+			return cni_fail_kernel(CNI_ERR_KERNEL, rc, nlsk_message(sk), "setting arp_notify on %s failed",
+					       ifname);
 	}
 	if (v6 && (rc = ndisc_notify(nsfd, ifname)) < 0)
 		return cni_fail(CNI_ERR_KERNEL, rc, "setting ndisc_notify on %s failed", ifname);
@@ -231,7 +232,7 @@ int ipcfg_apply(struct nlsk *sk, int nsfd, int ifindex, const char *ifname, cons
 			continue;
 		rc = FAULT("add.addr") ?: addr_add(sk, ifindex, &ip->address);
 		if (rc < 0)
-			return cni_fail(CNI_ERR_KERNEL, rc, "adding address %s to %s failed",
+			return cni_fail_kernel(CNI_ERR_KERNEL, rc, nlsk_message(sk), "adding address %s to %s failed",
 					ip_prefix_format(&ip->address, buf, sizeof(buf)), ifname);
 	}
 	if (v6 && (rc = dad_wait(sk, ifindex)) < 0)
@@ -239,6 +240,8 @@ int ipcfg_apply(struct nlsk *sk, int nsfd, int ifindex, const char *ifname, cons
 	for (size_t i = 0; i < r->n_routes; i++) {
 		struct cni_route rt = effective_route(&r->routes[i], r, iface);
 		rc = FAULT("add.route") ?: route_add(sk, ifindex, &rt);
+		char kmsg[sizeof(sk->msg)];
+		snprintf(kmsg, sizeof(kmsg), "%s", nlsk_message(sk)); /* route_exists asks again */
 		if (rc == -EEXIST) {
 			/* Fine when it is this very route (e.g. the kernel's own prefix
 			 * route); a route through another interface is a conflict. */
@@ -247,7 +250,7 @@ int ipcfg_apply(struct nlsk *sk, int nsfd, int ifindex, const char *ifname, cons
 				rc = 0;
 		}
 		if (rc < 0)
-			return cni_fail(CNI_ERR_KERNEL, rc, "adding route to %s%s%s on %s failed",
+			return cni_fail_kernel(CNI_ERR_KERNEL, rc, kmsg, "adding route to %s%s%s on %s failed",
 					ip_prefix_format(&rt.dst, buf, sizeof(buf)), rt.has_gw ? " via " : "",
 					rt.has_gw ? ip_addr_format(&rt.gw, gbuf, sizeof(gbuf)) : "", ifname);
 	}
@@ -263,7 +266,7 @@ int ipcfg_verify(struct nlsk *sk, int ifindex, const char *ifname, const struct 
 	size_t n = 0;
 	int rc = addr_list(sk, ifindex, AF_UNSPEC, &v, &n);
 	if (rc < 0)
-		return cni_fail(CNI_ERR_KERNEL, rc, "listing addresses of %s failed", ifname);
+		return cni_fail_kernel(CNI_ERR_KERNEL, rc, nlsk_message(sk), "listing addresses of %s failed", ifname);
 	for (size_t i = 0; i < r->n_ips; i++) {
 		const struct cni_ip *ip = &r->ips[i];
 		bool found = false;
@@ -285,7 +288,7 @@ int ipcfg_verify(struct nlsk *sk, int ifindex, const char *ifname, const struct 
 		bool found = false;
 		rc = route_exists(sk, ifindex, &rt, &found);
 		if (rc < 0)
-			return cni_fail(CNI_ERR_KERNEL, rc, "listing routes failed");
+			return cni_fail_kernel(CNI_ERR_KERNEL, rc, nlsk_message(sk), "listing routes failed");
 		if (!found)
 			return cni_fail(CNI_ERR_DEVICE, -ENOENT, "CHECK: route to %s%s%s via %s is missing",
 					ip_prefix_format(&rt.dst, buf, sizeof(buf)), rt.has_gw ? " gw " : "",

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <linux/if_link.h>
 #include <linux/ip.h>
+#include <linux/net_namespace.h>
 #include <linux/netlink.h>
 #include <netlink/errno.h>
 #include <stdio.h>
@@ -22,11 +23,9 @@
 #define NETLINK_CAP_ACK 10
 #endif
 
-static char last_msg[256];
-
-const char *nl_last_message(void)
+const char *nlsk_message(const struct nlsk *sk)
 {
-	return last_msg;
+	return sk->msg;
 }
 
 int nl_errno(int nle)
@@ -78,6 +77,7 @@ int nlsk_open(struct nlsk *sk)
 	sk->fd = fd;
 	sk->seq = (uint32_t)getpid() << 8;
 	sk->portid = sa.nl_pid;
+	sk->msg[0] = '\0';
 	return 0;
 }
 
@@ -98,7 +98,7 @@ void nlsk_close(struct nlsk *sk)
 	sk->fd = -1;
 }
 
-static void keep_extack(struct nlmsghdr *h)
+static void keep_extack(struct nlsk *sk, struct nlmsghdr *h)
 {
 	struct nlmsgerr *e = NLMSG_DATA(h);
 	size_t off = NLMSG_HDRLEN + sizeof(*e);
@@ -111,20 +111,21 @@ static void keep_extack(struct nlmsghdr *h)
 		      (int)(h->nlmsg_len - off), NULL) < 0)
 		return;
 	if (tb[NLMSGERR_ATTR_MSG])
-		snprintf(last_msg, sizeof(last_msg), "%.*s", nla_len(tb[NLMSGERR_ATTR_MSG]),
+		snprintf(sk->msg, sizeof(sk->msg), "%.*s", nla_len(tb[NLMSGERR_ATTR_MSG]),
 			 (char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
 }
 
-int nl_request(struct nlsk *sk, struct nl_msg *msg, nl_reply_fn fn, void *arg)
+/* One request and its replies. *intr is set when a reply of a dump carries
+ * NLM_F_DUMP_INTR; the dump is then read to its end all the same. */
+static int exchange(struct nlsk *sk, struct nlmsghdr *req, nl_reply_fn fn, void *arg, bool *intr)
 {
-	struct nlmsghdr *req = nlmsg_hdr(msg);
 	bool dump = (req->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
 	/* A GET of one object (a reply callback, no dump) is answered by exactly one
 	 * message, the object or an error: no ACK to ask for and read. */
 	bool get = fn && !dump;
 	int cb_err = 0;
 
-	last_msg[0] = '\0';
+	sk->msg[0] = '\0';
 	int f = FAULT("nl.request");
 	if (f < 0)
 		return f;
@@ -154,11 +155,13 @@ int nl_request(struct nlsk *sk, struct nl_msg *msg, nl_reply_fn fn, void *arg)
 			step = NLMSG_ALIGN(h->nlmsg_len);
 			if (h->nlmsg_seq != req->nlmsg_seq)
 				continue; /* a late reply to an earlier request */
+			if (dump && (h->nlmsg_flags & NLM_F_DUMP_INTR))
+				*intr = true;
 			if (h->nlmsg_type == NLMSG_ERROR) {
 				struct nlmsgerr *e = NLMSG_DATA(h);
 				int err = e->error;
 				if (err)
-					keep_extack(h);
+					keep_extack(sk, h);
 				return err ? err : cb_err;
 			}
 			if (h->nlmsg_type == NLMSG_DONE) {
@@ -170,9 +173,31 @@ int nl_request(struct nlsk *sk, struct nl_msg *msg, nl_reply_fn fn, void *arg)
 			if (fn && cb_err == 0)
 				cb_err = fn(h, arg);
 			if (get || cb_err == NL_STOP)
-				return cb_err == NL_STOP ? 0 : cb_err;
+				return cb_err == NL_STOP ? NL_STOP : cb_err;
 		}
 	}
+}
+
+int nl_request_dump(struct nlsk *sk, struct nl_msg *msg, nl_reply_fn fn, void *arg, void (*restart)(void *arg))
+{
+	struct nlmsghdr *req = nlmsg_hdr(msg);
+	for (int try = 1;; try++) {
+		bool intr = false;
+		int r = exchange(sk, req, fn, arg, &intr);
+		if (r == NL_STOP)
+			return 0;
+		if (r < 0 || !intr)
+			return r;
+		if (try >= NL_DUMP_TRIES)
+			return -EAGAIN; /* the table keeps changing under the dump */
+		if (restart)
+			restart(arg);
+	}
+}
+
+int nl_request(struct nlsk *sk, struct nl_msg *msg, nl_reply_fn fn, void *arg)
+{
+	return nl_request_dump(sk, msg, fn, arg, NULL);
 }
 
 /* ---- links ---- */
@@ -211,6 +236,9 @@ int link_parse(struct nlmsghdr *h, struct link_info *ret)
 		ret->master = (int)nla_get_u32(tb[IFLA_MASTER]);
 	if (tb[IFLA_NUM_VF])
 		ret->num_vf = nla_get_u32(tb[IFLA_NUM_VF]);
+	if (tb[IFLA_IFALIAS])
+		snprintf(ret->alias, sizeof(ret->alias), "%.*s", nla_len(tb[IFLA_IFALIAS]),
+			 (char *)nla_data(tb[IFLA_IFALIAS]));
 	if (tb[IFLA_PARENT_DEV_NAME])
 		snprintf(ret->parent_dev, sizeof(ret->parent_dev), "%s",
 			 nla_get_string(tb[IFLA_PARENT_DEV_NAME]));
@@ -302,6 +330,9 @@ int link_change(struct nlsk *sk, int ifindex, const struct link_change *c)
 		goto out;
 	if (c->mtu && nla_put_u32(m, IFLA_MTU, c->mtu) < 0)
 		goto out;
+	/* Without a NUL, as the kernel counts IFALIASZ - 1 bytes at most. */
+	if (c->alias && nla_put(m, IFLA_IFALIAS, (int)strlen(c->alias), c->alias) < 0)
+		goto out;
 	if (c->arp_notify) {
 		/* IFLA_AF_SPEC → AF_INET → IFLA_INET_CONF → {devconf index: value} */
 		struct nlattr *spec = nla_nest_start(m, IFLA_AF_SPEC), *inet, *conf;
@@ -316,6 +347,36 @@ int link_change(struct nlsk *sk, int ifindex, const struct link_change *c)
 out:
 	nlmsg_free(m);
 	return r;
+}
+
+static int on_nsid(struct nlmsghdr *h, void *arg)
+{
+	struct nlattr *tb[NETNSA_MAX + 1];
+	if (h->nlmsg_type != RTM_NEWNSID ||
+	    nlmsg_parse(h, sizeof(struct rtgenmsg), tb, NETNSA_MAX, NULL) < 0 || !tb[NETNSA_NSID])
+		return 0;
+	*(int *)arg = (int)nla_get_s32(tb[NETNSA_NSID]);
+	return 0;
+}
+
+int nl_nsid(struct nlsk *sk, int nsfd, int *ret)
+{
+	struct rtgenmsg g = {.rtgen_family = AF_UNSPEC};
+	struct nl_msg *m = nlmsg_alloc_simple(RTM_GETNSID, 0);
+	int id = -1, r;
+	if (!m)
+		return -ENOMEM;
+	/* The caller's own namespace goes by its pid: no namespace file to open. */
+	r = nlmsg_append(m, &g, sizeof(g), NLMSG_ALIGNTO) < 0 ||
+			    (nsfd >= 0 ? nla_put_u32(m, NETNSA_FD, (uint32_t)nsfd)
+				       : nla_put_u32(m, NETNSA_PID, (uint32_t)getpid())) < 0
+		    ? -ENOBUFS
+		    : nl_request(sk, m, on_nsid, &id);
+	nlmsg_free(m);
+	if (r < 0)
+		return r;
+	*ret = id < 0 ? -1 : id;
+	return 0;
 }
 
 /* ---- routes and addresses ---- */
@@ -357,14 +418,24 @@ static int on_default_route(struct nlmsghdr *h, void *arg)
 	return 0;
 }
 
-static int route_dump(struct nlsk *sk, int family, nl_reply_fn fn, void *arg)
+/* A new try of a route dump forgets what the last one found. */
+static void route_walk_restart(void *arg)
+{
+	struct route_walk *w = arg;
+	if (!w->want)
+		w->ifindex = 0;
+	w->found = false;
+}
+
+static int route_dump(struct nlsk *sk, int family, nl_reply_fn fn, struct route_walk *w)
 {
 	struct rtmsg rtm = {.rtm_family = (unsigned char)family};
 	struct nl_msg *m = nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_DUMP);
 	int r;
 	if (!m)
 		return -ENOMEM;
-	r = nlmsg_append(m, &rtm, sizeof(rtm), NLMSG_ALIGNTO) < 0 ? -ENOBUFS : nl_request(sk, m, fn, arg);
+	r = nlmsg_append(m, &rtm, sizeof(rtm), NLMSG_ALIGNTO) < 0 ? -ENOBUFS
+								   : nl_request_dump(sk, m, fn, w, route_walk_restart);
 	nlmsg_free(m);
 	return r;
 }
@@ -492,6 +563,11 @@ static int on_addr(struct nlmsghdr *h, void *arg)
 	return 0;
 }
 
+static void addr_walk_restart(void *arg)
+{
+	((struct addr_walk *)arg)->n = 0;
+}
+
 int addr_list(struct nlsk *sk, int ifindex, int family, struct addr_entry **ret, size_t *ret_n)
 {
 	struct ifaddrmsg ifa = {.ifa_family = (unsigned char)family, .ifa_index = (unsigned)ifindex};
@@ -500,7 +576,7 @@ int addr_list(struct nlsk *sk, int ifindex, int family, struct addr_entry **ret,
 	int r;
 	if (!m)
 		return -ENOMEM;
-	r = nlmsg_append(m, &ifa, sizeof(ifa), NLMSG_ALIGNTO) < 0 ? -ENOBUFS : nl_request(sk, m, on_addr, &w);
+	r = nlmsg_append(m, &ifa, sizeof(ifa), NLMSG_ALIGNTO) < 0 ? -ENOBUFS : nl_request_dump(sk, m, on_addr, &w, addr_walk_restart);
 	nlmsg_free(m);
 	if (r < 0) {
 		free(w.v);

@@ -13,6 +13,7 @@
 #include "ucni/ipcfg.h"
 #include "ucni/log.h"
 #include "ucni/netns.h"
+#include "ucni/sha256.h"
 #include "ucni/stacked.h"
 
 static const struct link_kind *K;
@@ -25,6 +26,7 @@ struct stacked {
 	struct nlsk *master_sk; /* host or cont, per linkInContainer */
 	struct link_info master;
 	const char *where; /* "host" or "container": where master lives */
+	char mark[STACKED_MARK_MAX]; /* this attachment's ownership mark */
 };
 
 static void stacked_init(struct stacked *st, struct cni_ctx *ctx)
@@ -33,6 +35,29 @@ static void stacked_init(struct stacked *st, struct cni_ctx *ctx)
 	st->ctx = ctx;
 	st->nsfd = -1;
 	st->host.fd = st->cont.fd = -1;
+	stacked_mark(ctx->env.containerid, ctx->env.ifname, ctx->conf.name, st->mark);
+}
+
+void stacked_mark(const char *cid, const char *ifname, const char *network, char ret[STACKED_MARK_MAX])
+{
+	char *id = NULL;
+	bool plain = true;
+	int n = asprintf(&id, "%s/%s/%s", cid ? cid : "", ifname ? ifname : "", network ? network : "");
+	if (n < 0) {
+		/* Out of memory: a mark no ADD ever writes, so nothing is taken for ours. */
+		snprintf(ret, STACKED_MARK_MAX, "ucni:?");
+		return;
+	}
+	for (const char *p = id; *p && plain; p++)
+		plain = *p >= 0x20 && *p < 0x7f;
+	if (plain && (size_t)n + 5 < STACKED_MARK_MAX) {
+		snprintf(ret, STACKED_MARK_MAX, "ucni:%s", id);
+	} else {
+		char hex[SHA256_HEX_LEN + 1];
+		sha256_hex(id, (size_t)n, hex);
+		snprintf(ret, STACKED_MARK_MAX, "ucni:sha256:%s", hex);
+	}
+	free(id);
 }
 
 static void stacked_free(struct stacked *st)
@@ -123,8 +148,9 @@ static int open_host(struct stacked *st)
 }
 
 /* Master from prevResult: its single interface inside this sandbox, not
- * counting CNI_IFNAME itself (CHECK's prevResult already lists the link). */
-static int master_from_prev(struct stacked *st)
+ * counting CNI_IFNAME itself (CHECK's and DEL's prevResult already list the
+ * link). NULL with *ret_n interfaces when there is not exactly one. */
+static const char *master_from_prev(const struct stacked *st, int *ret_n)
 {
 	const struct cni_result *prev = st->ctx->conf.prev;
 	const char *found = NULL;
@@ -136,44 +162,87 @@ static int master_from_prev(struct stacked *st)
 			found = prev->ifaces[i].name;
 			n++;
 		}
-	if (n != 1)
-		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
-				"invalid config: \"master\" is not set and prevResult has %d interfaces in the sandbox (needs exactly one)",
-				n);
-	st->conf.master = found;
-	st->conf.link_in_container = true;
+	*ret_n = n;
+	return n == 1 ? found : NULL;
+}
+
+/* Does the master come from the config (or prevResult) by name, rather than
+ * from the default route? */
+static bool master_named(const struct stacked *st)
+{
+	return st->conf.master || (K->master_from_prev_result && st->ctx->conf.prev);
+}
+
+/*
+ * Find the master as ADD does: `master`, else (kinds that allow it)
+ * prevResult's single sandbox interface, else the default route's interface.
+ * Records no error: -ENODEV when the named master does not exist, -ENOENT when
+ * none can be derived (*ret_prev_n: prevResult's count, -1 for the default
+ * route), another -errno when the kernel cannot be asked.
+ */
+static int find_master(struct stacked *st, int *ret_prev_n)
+{
+	int r;
+	*ret_prev_n = -1;
+	if (!st->conf.master && K->master_from_prev_result && st->ctx->conf.prev) {
+		const char *m = master_from_prev(st, ret_prev_n);
+		if (!m)
+			return -ENOENT;
+		st->conf.master = m;
+		st->conf.link_in_container = true;
+	}
+	st->master_sk = st->conf.link_in_container ? &st->cont : &st->host;
+	st->where = st->conf.link_in_container ? "container" : "host";
+	if (st->conf.master)
+		return link_get_by_name(st->master_sk, st->conf.master, &st->master);
+	int ifindex;
+	if ((r = route_default_ifindex(st->master_sk, &ifindex)) < 0)
+		return r;
+	if ((r = link_get_by_index(st->master_sk, ifindex, &st->master)) < 0)
+		return r == -ENODEV ? -ENOENT : r;
+	log_debug("master defaults to %s (default route)", st->master.name);
 	return 0;
 }
 
 /* Find the master (and check it can carry the link). code: the CNI code for "missing". */
 static int resolve_master(struct stacked *st, int code)
 {
-	int r;
-	if (!st->conf.master && K->master_from_prev_result && st->ctx->conf.prev &&
-	    (r = master_from_prev(st)) < 0)
-		return r;
-	st->master_sk = st->conf.link_in_container ? &st->cont : &st->host;
-	st->where = st->conf.link_in_container ? "container" : "host";
-	if (st->conf.master) {
-		r = link_get_by_name(st->master_sk, st->conf.master, &st->master);
-		if (r == -ENODEV)
-			return cni_fail(code, r, "%s\"master\": interface \"%s\" does not exist in the %s namespace",
-					code == CNI_ERR_INVALID_CONFIG ? "invalid config: " : "", st->conf.master,
-					st->where);
-		if (r < 0)
-			return cni_fail(CNI_ERR_KERNEL, r, "looking up master \"%s\" failed", st->conf.master);
-	} else {
-		int ifindex;
-		r = route_default_ifindex(st->master_sk, &ifindex);
-		if (r == -ENOENT)
-			return cni_fail(code, r,
-					"%s\"master\" is not set and the %s namespace has no default route to take it from",
-					code == CNI_ERR_INVALID_CONFIG ? "invalid config: " : "", st->where);
-		if (r < 0 || (r = link_get_by_index(st->master_sk, ifindex, &st->master)) < 0)
-			return cni_fail(CNI_ERR_KERNEL, r, "looking up the default route's interface failed");
-		log_debug("master defaults to %s (default route)", st->master.name);
-	}
-	return 0;
+	const char *pre = code == CNI_ERR_INVALID_CONFIG ? "invalid config: " : "";
+	int n, r = find_master(st, &n);
+	if (r == 0)
+		return 0;
+	if (r == -ENOENT && n >= 0)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
+				"invalid config: \"master\" is not set and prevResult has %d interfaces in the sandbox (needs exactly one)",
+				n);
+	if (r == -ENODEV && st->conf.master)
+		return cni_fail(code, r, "%s\"master\": interface \"%s\" does not exist in the %s namespace", pre,
+				st->conf.master, st->where);
+	if (r == -ENOENT)
+		return cni_fail(code, r, "%s\"master\" is not set and the %s namespace has no default route to take it from",
+				pre, st->where);
+	if (st->conf.master)
+		return cni_fail_kernel(CNI_ERR_KERNEL, r, nlsk_message(st->master_sk), "looking up master \"%s\" failed",
+				       st->conf.master);
+	return cni_fail_kernel(CNI_ERR_KERNEL, r, nlsk_message(st->master_sk),
+			       "looking up the default route's interface failed");
+}
+
+/* Is the parent of li the master found by find_master, in the namespace the
+ * config puts it in? 1 yes, 0 no, -errno when that cannot be told. The same
+ * ifindex in another namespace is another device: a parent outside the
+ * container is the host's only when the container's id for the host says so. */
+static int on_master(struct stacked *st, const struct link_info *li)
+{
+	int id = -1, r;
+	if (li->link != st->master.ifindex)
+		return 0;
+	if (st->conf.link_in_container)
+		return li->link_netnsid < 0;
+	if (li->link_netnsid < 0)
+		return 0;
+	r = nl_nsid(&st->cont, -1, &id); /* the host: the namespace this process runs in */
+	return r < 0 ? r : id == li->link_netnsid;
 }
 
 static int check_mtu(struct stacked *st)
@@ -217,8 +286,42 @@ out:
 	return r;
 }
 
-/* Remove a link of our kind left under `name` by an interrupted ADD. */
-static int remove_stale(struct nlsk *sk, const char *name)
+/* Who owns li, as DEL and CHECK judge it. */
+enum owner {
+	OWNER_US,      /* our kind, this attachment's mark */
+	OWNER_NONE,    /* our kind, no mark: another plugin, an older ucni, or a crash before the mark */
+	OWNER_OTHER,   /* our kind, another attachment's mark */
+	OWNER_KIND,    /* another kind of device altogether */
+};
+
+static enum owner owner_of(const struct stacked *st, const struct link_info *li)
+{
+	if (strcmp(li->kind, K->kind) != 0)
+		return OWNER_KIND;
+	if (!li->alias[0])
+		return OWNER_NONE;
+	return strcmp(li->alias, st->mark) == 0 ? OWNER_US : OWNER_OTHER;
+}
+
+static const char *owner_str(enum owner o)
+{
+	switch (o) {
+	case OWNER_NONE:
+		return "carries no ucni ownership mark (another plugin's link, or one made by an older ucni)";
+	case OWNER_OTHER:
+		return "carries another attachment's ownership mark";
+	default:
+		return "is another kind of device";
+	}
+}
+
+/*
+ * Remove what an interrupted ADD of this attachment left under its temporary
+ * name `name`: a link of our kind that carries this attachment's mark or no
+ * mark at all (the name is derived from the attachment, and the mark comes
+ * with the rename). 1 removed, 0 nothing of ours there, -errno.
+ */
+static int remove_stale(struct stacked *st, struct nlsk *sk, const char *name)
 {
 	struct link_info li;
 	int r = link_get_by_name(sk, name, &li);
@@ -226,11 +329,14 @@ static int remove_stale(struct nlsk *sk, const char *name)
 		return 0;
 	if (r < 0)
 		return r;
-	if (strcmp(li.kind, K->kind) != 0)
+	enum owner o = owner_of(st, &li);
+	if (o != OWNER_US && o != OWNER_NONE) {
+		log_warn("%s: %s %s; left alone", name, li.kind[0] ? li.kind : "device", owner_str(o));
 		return 0;
+	}
 	log_info("removing %s left by an interrupted ADD", name);
 	r = link_del(sk, li.ifindex);
-	return r == -ENODEV ? 0 : r;
+	return r == -ENODEV ? 1 : r < 0 ? r : 1;
 }
 
 /* adopt_prev_ips: prevResult's IPs that name no interface, as interface 0 of a
@@ -303,40 +409,59 @@ static int stacked_add(struct cni_ctx *ctx, cJSON **ret)
 	r = FAULT("add.create") ?: SIMULATE("old-kernel") ? -EEXIST : create_link(&st, ifname, true);
 	if (r == -EEXIST) {
 		if ((r = link_get_by_name(&st.cont, ifname, &li)) == 0) {
-			r = cni_fail(CNI_ERR_INVALID_ENV, -EEXIST,
-				     "CNI_IFNAME \"%s\" already exists in the container (%s)", ifname,
-				     li.kind[0] ? li.kind : "device");
+			enum owner o = owner_of(&st, &li);
+			r = cni_fail(CNI_ERR_INVALID_ENV, -EEXIST, "CNI_IFNAME \"%s\" already exists in the container (%s)%s",
+				     ifname, li.kind[0] ? li.kind : "device",
+				     o == OWNER_US	  ? ": made by an earlier ADD of this attachment"
+				     : o == OWNER_OTHER ? ": another attachment's"
+							: "");
 			goto out;
 		}
 		if (r == -ENODEV) {
 			cni_tmpname(&ctx->env, tmp);
 			r = create_link(&st, tmp, false);
-			if (r == -EEXIST && remove_stale(&st.cont, tmp) == 0)
+			if (r == -EEXIST && remove_stale(&st, &st.cont, tmp) > 0)
 				r = create_link(&st, tmp, false); /* a crashed ADD left it; ours to replace */
 		}
 	}
 	if (r < 0) {
-		cni_fail(CNI_ERR_KERNEL, r, "creating the %s link on master \"%s\" failed", K->kind,
-			 st.master.name);
+		cni_fail_kernel(CNI_ERR_KERNEL, r, nlsk_message(st.master_sk), "creating the %s link on master \"%s\" failed",
+				K->kind, st.master.name);
 		goto out;
 	}
 	created = true;
+	/* The mark goes on right away: the kernel ignores an alias in the create.
+	 * Until then the link has no owner that DEL would recognise (see remove_stale
+	 * for the temporary name, which takes its mark with the rename). */
+	if (!*tmp) {
+		struct link_change ch = LINK_CHANGE_INIT;
+		ch.name = ifname; /* by name: no ifindex yet */
+		ch.alias = st.mark;
+		if ((r = FAULT("add.mark") ?: link_change(&st.cont, 0, &ch)) < 0) {
+			cni_fail_kernel(CNI_ERR_KERNEL, r, nlsk_message(&st.cont), "marking %s as this attachment's failed",
+					ifname);
+			goto out;
+		}
+	}
 	const char *made = *tmp ? tmp : ifname;
 	if ((r = FAULT("add.getlink") ?: link_get_by_name(&st.cont, made, &li)) < 0) {
-		cni_fail(CNI_ERR_KERNEL, r, "the new %s link %s cannot be found in the container", K->kind, made);
+		cni_fail_kernel(CNI_ERR_KERNEL, r, nlsk_message(&st.cont), "the new %s link %s cannot be found in the container",
+				K->kind, made);
 		goto out;
 	}
 	if (*tmp) {
 		struct link_change ch = LINK_CHANGE_INIT;
 		ch.name = ifname;
 		ch.up = 1;
+		ch.alias = st.mark;
 		if ((r = FAULT("add.rename") ?: link_change(&st.cont, li.ifindex, &ch)) < 0) {
 			ifindex = li.ifindex;
-			cni_fail(r == -EEXIST ? CNI_ERR_INVALID_ENV : CNI_ERR_KERNEL, r,
-				 "renaming %s to \"%s\" and bringing it up failed", tmp, ifname);
+			cni_fail_kernel(r == -EEXIST ? CNI_ERR_INVALID_ENV : CNI_ERR_KERNEL, r, nlsk_message(&st.cont),
+					"renaming %s to \"%s\" and bringing it up failed", tmp, ifname);
 			goto out;
 		}
 		snprintf(li.name, sizeof(li.name), "%s", ifname);
+		snprintf(li.alias, sizeof(li.alias), "%s", st.mark);
 		li.flags |= IFF_UP;
 	}
 	ifindex = li.ifindex;
@@ -395,16 +520,28 @@ out:
 		/* Undo in reverse; the first error stays the one reported. */
 		if (ipam_done)
 			ipam_forward(ctx, CNI_DEL);
+		bool gone = !created;
 		if (created) {
-			if (!ifindex && link_get_by_name(&st.cont, *tmp ? tmp : ifname, &li) == 0 &&
-			    strcmp(li.kind, K->kind) == 0)
-				ifindex = li.ifindex;
+			/* Under the attachment lock, and created with NLM_F_EXCL: the link
+			 * of that name and kind is the one this ADD made, marked or not. */
+			int d = -ENODEV;
+			if (!ifindex) {
+				int g = link_get_by_name(&st.cont, *tmp ? tmp : ifname, &li);
+				if (g == 0 && strcmp(li.kind, K->kind) == 0)
+					ifindex = li.ifindex;
+				else if (g < 0 && g != -ENODEV)
+					d = g;
+			}
 			if (ifindex)
-				link_del(&st.cont, ifindex);
+				d = link_del(&st.cont, ifindex);
+			gone = d == 0 || d == -ENODEV;
+			if (!gone)
+				log_warn("ADD %s: removing the new %s %s failed: %s", ctx->env.containerid, K->kind,
+					 *tmp ? tmp : ifname, strerror(-d));
 		}
 		if (began && !ended)
 			K->add_end(st.conf.kind, &hook, r);
-		else if (ended && K->forget)
+		else if (ended && gone && K->forget)
 			K->forget(ctx);
 	}
 	if (host_nsfd >= 0)
@@ -416,16 +553,66 @@ out:
 	return r;
 }
 
+/*
+ * DEL's one question: may the link li (named CNI_IFNAME) be removed? Only
+ * when it carries this attachment's mark and sits on the master the config
+ * names, found as ADD finds it. Logs why not. 1 yes, 0 no, <0 recorded error.
+ */
+static int del_may_remove(struct stacked *st, const struct link_info *li)
+{
+	const struct cni_ctx *ctx = st->ctx;
+	const char *cid = ctx->env.containerid, *ifname = ctx->env.ifname;
+	enum owner o = owner_of(st, li);
+	int n, r;
+	if (o != OWNER_US) {
+		log_warn("DEL %s: %s (%s) %s; left alone", cid, ifname, li->kind[0] ? li->kind : "device", owner_str(o));
+		return 0;
+	}
+	/* Without `master`, a kind that takes it from prevResult cannot tell
+	 * which master ADD used when DEL brings no prevResult: the mark decides. */
+	if (!st->conf.master && K->master_from_prev_result && !ctx->conf.prev) {
+		log_debug("DEL %s: no master to compare %s's parent with; its mark decides", cid, ifname);
+		return 1;
+	}
+	if ((r = open_host(st)) < 0)
+		return r;
+	r = find_master(st, &n);
+	if (r == -ENOENT && !master_named(st)) {
+		log_info("DEL %s: the %s namespace has no default route to find the master by; %s's mark decides", cid,
+			 st->where, ifname);
+		return 1;
+	}
+	if (r == -ENODEV || r == -ENOENT) {
+		log_warn("DEL %s: %s carries this attachment's mark, but its master %s%s%s cannot be found in the %s namespace; left alone",
+			 cid, ifname, st->conf.master ? "\"" : "(from prevResult)", st->conf.master ? st->conf.master : "",
+			 st->conf.master ? "\"" : "", st->where);
+		return 0;
+	}
+	if (r < 0)
+		return cni_fail_kernel(CNI_ERR_KERNEL, r, nlsk_message(st->master_sk), "looking up the master of %s failed",
+				       ifname);
+	if ((r = on_master(st, li)) < 0)
+		return cni_fail_kernel(CNI_ERR_KERNEL, r, nlsk_message(&st->cont),
+				       "telling whether %s sits on master \"%s\" failed", ifname, st->master.name);
+	if (r == 0)
+		log_warn("DEL %s: %s carries this attachment's mark, but not on master \"%s\" in the %s namespace; left alone",
+			 cid, ifname, st->master.name, st->where);
+	return r;
+}
+
 static int stacked_del(struct cni_ctx *ctx)
 {
 	struct stacked st;
 	struct link_info li;
+	bool gone = true; /* no link of this attachment is left: forget may run */
 	int r;
 
 	stacked_init(&st, ctx);
 	if ((r = parse_conf(&st)) < 0)
 		goto out;
-	/* IPAM first: if it fails the runtime retries DEL and finds the link still there. */
+	/* IPAM first: if it fails the runtime retries DEL and finds the link still
+	 * there. A link left to another owner does not keep this attachment's
+	 * addresses: they are released all the same. */
 	if ((r = FAULT("del.start")) < 0) {
 		cni_fail(CNI_ERR_INTERNAL, r, "DEL failed");
 		goto out;
@@ -452,8 +639,8 @@ static int stacked_del(struct cni_ctx *ctx)
 	}
 	char tmp[IFNAMSIZ];
 	cni_tmpname(&ctx->env, tmp);
-	if ((r = remove_stale(&st.cont, tmp)) < 0) {
-		cni_fail(CNI_ERR_KERNEL, r, "removing the stale link %s failed", tmp);
+	if ((r = remove_stale(&st, &st.cont, tmp)) < 0) {
+		cni_fail_kernel(CNI_ERR_KERNEL, r, nlsk_message(&st.cont), "removing the stale link %s failed", tmp);
 		goto out;
 	}
 	r = FAULT("del.link") ?: link_get_by_name(&st.cont, ctx->env.ifname, &li);
@@ -462,25 +649,23 @@ static int stacked_del(struct cni_ctx *ctx)
 		goto out;
 	}
 	if (r < 0) {
-		cni_fail(CNI_ERR_KERNEL, r, "looking up %s failed", ctx->env.ifname);
+		cni_fail_kernel(CNI_ERR_KERNEL, r, nlsk_message(&st.cont), "looking up %s failed", ctx->env.ifname);
 		goto out;
 	}
-	if (strcmp(li.kind, K->kind) != 0) {
-		/* Not ours: another plugin's interface must survive our DEL. */
-		log_warn("DEL %s: %s is a %s, not a %s; left alone", ctx->env.containerid, ctx->env.ifname,
-			 li.kind[0] ? li.kind : "device", K->kind);
-		r = 0;
-		goto out;
-	}
+	gone = false;
+	if ((r = del_may_remove(&st, &li)) <= 0)
+		goto out; /* left alone (0), or failed */
 	r = link_del(&st.cont, li.ifindex);
 	if (r == -ENODEV)
 		r = 0;
-	if (r < 0)
-		cni_fail(CNI_ERR_KERNEL, r, "deleting %s failed", ctx->env.ifname);
-	else
+	if (r < 0) {
+		cni_fail_kernel(CNI_ERR_KERNEL, r, nlsk_message(&st.cont), "deleting %s failed", ctx->env.ifname);
+	} else {
+		gone = true;
 		log_info("DEL %s: %s %s removed", ctx->env.containerid, K->kind, ctx->env.ifname);
+	}
 out:
-	if (r == 0 && K->forget)
+	if (r == 0 && gone && K->forget)
 		K->forget(ctx);
 	stacked_free(&st);
 	return r;
@@ -561,20 +746,28 @@ static int stacked_check(struct cni_ctx *ctx)
 		goto out;
 	r = link_get_by_name(&st.cont, ifname, &li);
 	if (r < 0) {
-		cni_fail(r == -ENODEV ? CNI_ERR_DEVICE : CNI_ERR_KERNEL, r,
-			 "CHECK: interface \"%s\" is not in the container", ifname);
+		cni_fail_kernel(r == -ENODEV ? CNI_ERR_DEVICE : CNI_ERR_KERNEL, r, nlsk_message(&st.cont),
+				"CHECK: interface \"%s\" is not in the container", ifname);
 		goto out;
 	}
 	r = -EINVAL;
-	if (strcmp(li.kind, K->kind) != 0) {
+	enum owner o = owner_of(&st, &li);
+	if (o == OWNER_KIND) {
 		cni_fail(CNI_ERR_DEVICE, r, "CHECK: \"%s\" is a %s, not a %s", ifname, li.kind[0] ? li.kind : "device",
 			 K->kind);
 		goto out;
 	}
-	if (li.link != st.master.ifindex ||
-	    (st.conf.link_in_container ? li.link_netnsid >= 0 : li.link_netnsid < 0)) {
-		cni_fail(CNI_ERR_DEVICE, r, "CHECK: \"%s\" is not on master \"%s\" in the %s namespace", ifname,
-			 st.master.name, st.where);
+	if (o != OWNER_US) {
+		cni_fail(CNI_ERR_DEVICE, r, "CHECK: \"%s\" is not this attachment's: it %s", ifname, owner_str(o));
+		goto out;
+	}
+	if ((r = on_master(&st, &li)) <= 0) {
+		if (r < 0)
+			cni_fail_kernel(CNI_ERR_KERNEL, r, nlsk_message(&st.cont),
+					"CHECK: telling whether \"%s\" sits on master \"%s\" failed", ifname, st.master.name);
+		else
+			r = cni_fail(CNI_ERR_DEVICE, -EINVAL, "CHECK: \"%s\" is not on master \"%s\" in the %s namespace",
+				     ifname, st.master.name, st.where);
 		goto out;
 	}
 	if ((r = ipcfg_verify_link(&li, ifname, prev->ifaces[idx].mac, st.conf.mtu)) < 0)

@@ -372,8 +372,8 @@ static int apply_vf_settings(struct sr *s, const struct link_info *host_li)
 		ch.mac = s->c.mac;
 		if ((r = link_change(&s->host, host_li->ifindex, &ch)) < 0) {
 			format_mac(s->c.mac, what);
-			return cni_fail(CNI_ERR_KERNEL, r, "VF %s: setting MAC %s on its netdev %s failed", s->pci, what,
-					host_li->name);
+			return cni_fail_kernel(CNI_ERR_KERNEL, r, nlsk_message(&s->host),
+					       "VF %s: setting MAC %s on its netdev %s failed", s->pci, what, host_li->name);
 		}
 		memcpy(s->netdev_mac, s->c.mac, 6);
 	}
@@ -408,12 +408,14 @@ static int move_to_host(struct sr *s, struct nlsk *cont, int cont_ifindex, const
 	 * The saved MTU goes along (the kernel ignores an unchanged one). */
 	ch.name = o->netdev;
 	ch.mtu = o->mtu;
+	char kmsg[256];
 	r = link_change(cont, cont_ifindex, &ch);
+	snprintf(kmsg, sizeof(kmsg), "%s", nlsk_message(cont)); /* the lookups below clear it */
 	/* Moved and renamed: the saved name in the host is this netdev. */
 	if (r == 0 && link_get_by_name(&s->host, o->netdev, ret) == 0 && link_is_vf(ret, pci))
 		return 0;
 	if (r < 0 && link_get_by_index(cont, cont_ifindex, &li) == 0)
-		return cni_fail(CNI_ERR_KERNEL, r, "VF %s: moving %s back to the host failed", pci, li.name);
+		return cni_fail_kernel(CNI_ERR_KERNEL, r, kmsg, "VF %s: moving %s back to the host failed", pci, li.name);
 	if ((r = find_host_netdev(s, pci, o->ifindex, ret)) < 0 &&
 	    (r = link_get_by_index(&s->host, cont_ifindex, ret)) < 0)
 		return cni_fail(CNI_ERR_KERNEL, r, "VF %s: its netdev is neither in the container nor in the host", pci);
@@ -814,16 +816,18 @@ static int sriov_add(struct cni_ctx *ctx, cJSON **ret)
 		ch.mtu = s.c.mtu;
 		ch.up = 1;
 		if ((r = link_change(&s.host, host_li.ifindex, &ch)) < 0) {
-			/* It may have moved before the rest failed: the rollback brings it back. */
-			cont_ifindex = find_moved(&s, &host_li, ifname);
 			if (r == -EEXIST)
 				cni_fail(CNI_ERR_INVALID_ENV, r, "CNI_IFNAME \"%s\" already exists in the container", ifname);
 			else if (s.c.mtu)
-				cni_fail(CNI_ERR_KERNEL, r, "VF %s: moving %s into the container as \"%s\" with mtu %u failed",
-					 s.pci, host_li.name, ifname, s.c.mtu);
+				cni_fail_kernel(CNI_ERR_KERNEL, r, nlsk_message(&s.host),
+						"VF %s: moving %s into the container as \"%s\" with mtu %u failed", s.pci,
+						host_li.name, ifname, s.c.mtu);
 			else
-				cni_fail(CNI_ERR_KERNEL, r, "VF %s: moving %s into the container as \"%s\" failed", s.pci,
-					 host_li.name, ifname);
+				cni_fail_kernel(CNI_ERR_KERNEL, r, nlsk_message(&s.host),
+						"VF %s: moving %s into the container as \"%s\" failed", s.pci, host_li.name,
+						ifname);
+			/* It may have moved before the rest failed: the rollback brings it back. */
+			cont_ifindex = find_moved(&s, &host_li, ifname);
 			goto out;
 		}
 		if (fault("sriov.move")) {
@@ -832,7 +836,8 @@ static int sriov_add(struct cni_ctx *ctx, cJSON **ret)
 			goto out;
 		}
 		if ((r = link_get_by_name(&s.cont, ifname, &li)) < 0) {
-			cni_fail(CNI_ERR_KERNEL, r, "VF %s: \"%s\" cannot be found in the container", s.pci, ifname);
+			cni_fail_kernel(CNI_ERR_KERNEL, r, nlsk_message(&s.cont), "VF %s: \"%s\" cannot be found in the container",
+					s.pci, ifname);
 			cont_ifindex = find_moved(&s, &host_li, ifname);
 			goto out;
 		}

@@ -30,7 +30,13 @@ enum cni_code {
  * `return cni_fail(...)`.
  */
 int cni_fail(int code, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* Like cni_fail, with explicit details (NULL: derived from r and the last netlink message). */
+/* cni_fail gives a failed operation (codes 5, 11, 100, 101, 999) the errno's
+ * text as details. The error printer knows nothing of the kernel: for a
+ * request the kernel refused, cni_fail_kernel adds kmsg, its extended-ack text
+ * for that very request (nlsk_message() of the socket it went through; NULL or
+ * "" for none), after the errno's text. */
+int cni_fail_kernel(int code, int r, const char *kmsg, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Like cni_fail, with explicit details (NULL: derived from r). */
 int cni_fail_details(int code, int r, const char *details, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* Take over an error another CNI plugin printed (IPAM): code, msg, details. */
@@ -186,8 +192,16 @@ int cni_netns_open(const struct cni_env *env, int *ret_fd);
  * is missing or lacks it. The last match wins, as a chain appends. */
 int cni_prev_iface(const struct cni_ctx *ctx, bool in_sandbox, int *ret);
 
-/* Runs one CNI invocation and returns the process exit status. */
+/*
+ * Runs one CNI invocation and returns the process exit status. ADD, CHECK and
+ * DEL run under the lock of their attachment (CNI_CONTAINERID, CNI_IFNAME),
+ * waited for at most $UCNI_LOCK_TIMEOUT_MS (default 10000) before failing with
+ * code 11; the lock files live in $UCNI_LOCK_DIR (default /run/ucni/attach).
+ * VERSION, STATUS and GC take no lock; GC removes the lock files nobody holds.
+ */
 int cni_main(const struct cni_plugin *plugin);
+/* The lock file of the attachment in env (for tests and tools). */
+int cni_attach_lock_path(const struct cni_env *env, char *buf, size_t size);
 
 /* Print JSON on stdout, indented like the reference plugins' output. */
 void cni_print_json(const cJSON *o);

@@ -14,6 +14,9 @@ struct nlsk {
 	int fd;
 	uint32_t seq;
 	uint32_t portid;
+	/* The kernel's extended-ack text for the socket's last request when it
+	 * failed, "" otherwise: nlsk_message(). */
+	char msg[256];
 };
 #define NLSK_NULL { .fd = -1 }
 
@@ -32,10 +35,22 @@ typedef int (*nl_reply_fn)(struct nlmsghdr *h, void *arg);
 /* Send msg and collect the replies until the ACK (or DONE for a dump); a
  * request with a callback that is not a dump is a GET of one object: its one
  * reply ends it, no ACK is asked for. Returns 0 or the kernel's -errno; the
- * kernel's extended-ack text, if any, is kept for nl_last_message(). */
+ * kernel's extended-ack text, if any, stays with the socket until its next
+ * request (nlsk_message()). A dump is nl_request_dump() without a restart hook. */
 int nl_request(struct nlsk *sk, struct nl_msg *msg, nl_reply_fn fn, void *arg);
-/* The kernel's message for the last failed request ("" if none). */
-const char *nl_last_message(void);
+/*
+ * A dump the kernel marks inconsistent (NLM_F_DUMP_INTR: the table changed
+ * while it was read) is read again, at most NL_DUMP_TRIES times in all, then
+ * fails with -EAGAIN. restart(arg) runs before every new try, so that fn can
+ * drop what it collected; without one, fn must keep nothing a new try would
+ * repeat. A dump that fn stops (NL_STOP) is not read again.
+ */
+#define NL_DUMP_TRIES 5
+int nl_request_dump(struct nlsk *sk, struct nl_msg *msg, nl_reply_fn fn, void *arg, void (*restart)(void *arg));
+/* The kernel's extended-ack text for the last request on sk if it failed, ""
+ * when there is none: the caller reporting that failure attaches it
+ * (cni_fail_kernel), as only it knows which request failed. */
+const char *nlsk_message(const struct nlsk *sk);
 /* libnl's -NLE_* codes mapped to -errno: the one conversion point. */
 int nl_errno(int nle);
 
@@ -50,6 +65,7 @@ struct link_info {
 	int link_netnsid; /* -1 when the parent is in the same namespace */
 	int master;     /* IFLA_MASTER */
 	char kind[16];  /* IFLA_INFO_KIND, "" for physical devices */
+	char alias[IFALIASZ]; /* IFLA_IFALIAS, "" when none */
 	unsigned char info_data[256] __attribute__((aligned(4))); /* raw IFLA_INFO_DATA payload */
 	int info_data_len;
 	unsigned char perm_mac[6];
@@ -70,11 +86,16 @@ struct link_change {
 	int up;     /* 1 up, 0 down, -1 unchanged */
 	int netns_fd; /* move to this namespace; -1 unchanged */
 	bool arp_notify; /* set the link's IPv4 arp_notify (no /proc/sys write needed) */
+	const char *alias; /* IFLA_IFALIAS (at most IFALIASZ - 1 bytes) */
 };
 #define LINK_CHANGE_INIT { .up = -1, .netns_fd = -1 }
 int link_change(struct nlsk *sk, int ifindex, const struct link_change *c);
 /* Parse an RTM_NEWLINK message into *ret. */
 int link_parse(struct nlmsghdr *h, struct link_info *ret);
+/* The id that the namespace of sk gives the namespace nsfd (IFLA_LINK_NETNSID
+ * of a link whose parent lives there), nsfd -1: the namespace of the calling
+ * process; -1 when it has given it none. */
+int nl_nsid(struct nlsk *sk, int nsfd, int *ret);
 
 /* Interface of the first default route (IPv4, then IPv6). -ENOENT if none. */
 int route_default_ifindex(struct nlsk *sk, int *ret_ifindex);

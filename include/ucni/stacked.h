@@ -48,8 +48,20 @@ struct link_kind {
 	 * may be another, earlier link's). */
 	int (*add_begin)(void *kconf, const struct stacked_add *a);
 	void (*add_end)(void *kconf, const struct stacked_add *a, int r);
-	/* Optional: the link of (CNI_CONTAINERID, CNI_IFNAME) is gone: a successful DEL,
-	 * or a failed ADD that rolled back after add_end(0). Best effort. */
+	/*
+	 * Optional: the link of (CNI_CONTAINERID, CNI_IFNAME) is gone. Runs once, best
+	 * effort, under the attachment lock (cni_main), and only when no link of this
+	 * attachment is left in the container:
+	 *  - DEL removed it (it carried this attachment's mark and sat on the master);
+	 *  - DEL found no link named CNI_IFNAME (a link of this attachment under
+	 *    its temporary name was removed first), or the namespace is gone, or
+	 *    DEL got no CNI_NETNS;
+	 *  - a failed ADD that rolled back after add_end(0) deleted its link.
+	 * It never runs when DEL leaves a link named CNI_IFNAME behind: another
+	 * owner's (another mark, no mark, another kind) or this attachment's own on
+	 * another parent. A registry keyed by (container ID, ifname) may thus drop
+	 * its entry here without looking at the link again.
+	 */
 	void (*forget)(const struct cni_ctx *ctx);
 	/* Without IPAM, the new interface takes prevResult's IPs that name no interface
 	 * (and, when prevResult has no interfaces at all, its routes). */
@@ -57,6 +69,17 @@ struct link_kind {
 };
 
 int stacked_main(const struct link_kind *kind);
+
+/*
+ * The ownership mark ADD puts on the link as its alias (IFLA_IFALIAS), right
+ * after creating it: "ucni:" CNI_CONTAINERID "/" CNI_IFNAME "/" network name,
+ * or, when that does not fit in IFALIASZ - 1 bytes or the name has a byte
+ * outside printable ASCII, "ucni:sha256:" and the 64 hex digits of the SHA-256
+ * of the same "ID/ifname/name". Neither a container ID nor an ifname holds a
+ * '/', and an ID no ':', so two attachments never share a mark.
+ */
+#define STACKED_MARK_MAX IFALIASZ
+void stacked_mark(const char *containerid, const char *ifname, const char *network, char ret[STACKED_MARK_MAX]);
 /* Parse the shared keys and the kind's own into *ret (ret->kind is malloc'd). */
 int stacked_conf_parse(const struct link_kind *kind, const struct cni_ctx *ctx, struct stacked_conf *ret);
 

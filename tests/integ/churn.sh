@@ -8,6 +8,9 @@
 # 0-0.3 s and reserves with a single open(2) (a file named after the container
 # ID): an ADD killed at any point, its IPAM plugin included, leaves nothing once
 # its DEL returned, and nothing appears later.
+# Then CHURN_RACES (default 40) DELs sent while their ADD still runs (an IPAM
+# that takes 0.1-0.5 s), 4 at a time: every DEL waits for its ADD (the
+# attachment lock) and nothing is left.
 #
 #   node ns: m0 (master) ── m1        pod namespaces w0..w7, one per worker
 source "$(dirname "$0")/../lib.sh"
@@ -102,4 +105,40 @@ for p in "${pods[@]}"; do
 	[ "$(ip -n "$p" -o link | wc -l)" -eq 1 ] || left=$((left + 1))
 done
 check_eq "killed ADDs: every pod namespace is back to lo only" 0 "$left"
+# DEL racing ADD: slow-ipam is host-local after a pause (the file ipam-delay.<ID>),
+# and tells when it started, that is when the ADD holds its attachment's lock.
+RACES=${CHURN_RACES:-40}
+mkdir -p "$T_TMP/bin"
+cat >"$T_TMP/bin/slow-ipam" <<EOF
+#!/bin/bash
+[ "\$CNI_COMMAND" = ADD ] && touch "$T_TMP/started.\$CNI_CONTAINERID"
+sleep "\$(cat "$T_TMP/ipam-delay.\$CNI_CONTAINERID" 2>/dev/null || echo 0)"
+exec "$REF_CNI/host-local"
+EOF
+chmod +x "$T_TMP/bin/slow-ipam"
+export CNI_PATH_OVERRIDE="$UCNI_BIN:$REF_CNI:$T_TMP/bin"
+race_conf=$(jq -c '.name = "race" | .ipam.type = "slow-ipam"' <<<"$conf")
+racer() { # racer POD CYCLES
+	local ns=$1 n=$2 bad=0 i k cid
+	for ((i = 0; i < n; i++)); do
+		cid="$ns-r$i"
+		printf '0.%03d\n' $((RANDOM % 400 + 100)) >"$T_TMP/ipam-delay.$cid"
+		( cni ADD "$PLUGIN" "$ns" eth0 "$cid" <<<"$race_conf"; echo "$CNI_RC" >"$T_TMP/add-rc.$cid" ) &
+		for ((k = 0; k < 750; k++)); do [ -e "$T_TMP/started.$cid" ] && break; sleep 0.02; done
+		sleep "$(printf '0.%03d' $((RANDOM % 300)))"
+		cni DEL "$PLUGIN" "$ns" eth0 "$cid" <<<"$race_conf"
+		[ "$CNI_RC" -ne 0 ] && { bad=$((bad + 1)); echo "DEL $cid: $CNI_OUT" >&2; }
+		wait
+		[ "$(cat "$T_TMP/add-rc.$cid")" = 0 ] || { bad=$((bad + 1)); echo "ADD $cid failed" >&2; }
+		[ "$(ip -n "$ns" -o link | wc -l)" -eq 1 ] || { bad=$((bad + 1)); echo "link left after $cid" >&2; }
+	done
+	echo "$bad" >"$T_TMP/race-errors.$ns"
+}
+per=$(( (RACES + 3) / 4 ))
+for p in "${pods[@]:0:4}"; do racer "$p" "$per" 2>>"$T_TMP/race.log" & done
+wait
+bad=$(cat "$T_TMP"/race-errors.* | paste -sd+ | bc)
+check_eq "$((per * 4)) DELs racing their ADDs: every call succeeded, no link left" 0 "$bad"
+[ "$bad" -ne 0 ] && head -n5 "$T_TMP/race.log"
+check_eq "DEL racing ADD: no reservation left" 0 "$(ls "$HL/race" 2>/dev/null | grep -c -v -e lock -e last_reserved)"
 finish

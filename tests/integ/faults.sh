@@ -102,7 +102,7 @@ CNI_EXTRA_ENV=("${OLD[@]}")
 cni ADD "$PLUGIN" "$POD" eth0 f <<<"$conf"
 CNI_EXTRA_ENV=()
 check_eq "old kernel: the next ADD replaces the stale temporary link" 0 "$CNI_RC"
-check_eq "old kernel: the stale temporary link is gone" "" "$(ip -n "$POD" -o link | grep -o 'ucni[0-9a-f]*')"
+check_eq "old kernel: the stale temporary link is gone" "" "$(ip -n "$POD" -o link | grep -o 'ucni[0-9a-f]\{8\}')"
 cni DEL "$PLUGIN" "$POD" eth0 f <<<"$conf"
 check_eq "old kernel: state restored" "$clean" "$(state)"
 

@@ -243,7 +243,7 @@ check_match "same name: with its address" "inet 10.77.0.31/24" "$(ip -n "$pod" -
 check_match "same name: up" "<[^>]*,UP[,>]" "$(ip -n "$pod" -o link show net7)"
 check_eq "same name: the node's net7 untouched" "$node_net7 veth DOWN" \
 	"$(ip -n "$NODE" -d -j link show net7 | jq -r '.[0] | "\(.ifindex) \(.linkinfo.info_kind) \(.operstate)"')"
-check_eq "same name: no temporary name left" "" "$(ip -n "$pod" -o link | grep -o 'ucni[0-9a-f]*')"
+check_eq "same name: no temporary name left" "" "$(ip -n "$pod" -o link | grep -o 'ucni[0-9a-f]\{8\}')"
 cni DEL "$PLUGIN" "$pod" net7 same <<<"$c"
 expect_ok "same name: DEL"
 check_eq "same name: DEL removed net7 from the pod only" "lo |net7 net7p" \

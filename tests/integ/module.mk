@@ -7,3 +7,5 @@ CHECK_SUITES += tests/integ/ipam-exec.sh
 SAN_SUITES   += tests/integ/ipam-exec.sh
 DEPS_PKGS    += bc procps
 CHECK_SUITES += tests/integ/macvlan-vm.sh
+CHECK_SUITES += tests/integ/ownership.sh
+SAN_SUITES   += tests/integ/ownership.sh
