@@ -280,7 +280,7 @@ int state_replace(const char *path, const char *data, size_t len, mode_t mode)
 			sweep_area(tfd); /* best effort: a failure here does not stop this write */
 			r = tmp_create(tfd, base, name, sizeof(name), &fd);
 		}
-		if (r != -ENOENT || attempt == 50)
+		if (r != -ENOENT || attempt == 1000)
 			break;
 		/* state_tidy removed the (empty) area under us: make it anew. */
 		if (tfd >= 0)
