@@ -85,3 +85,37 @@ cni() {
 
 # jv FILTER — a jq query on $CNI_OUT (raw output). Example: jv '.ips[0].address'
 jv() { jq -r "$1" <<<"$CNI_OUT" 2>/dev/null; }
+
+# section "title" — a heading line with the seconds the suite has run
+section() { echo "# $* [${SECONDS}s]"; }
+
+# jf KEY [N] — the Nth (default first) string or number value of "KEY" in $CNI_OUT,
+# "null" when there is none. Pure bash: no process start (slow in the VM under TCG).
+jf() {
+	local re='"'"$1"'":[[:space:]]*("(([^"\\]|\\.)*)"|(-?[0-9]+))' s=$CNI_OUT n=${2:-1}
+	while [[ $s =~ $re ]]; do
+		n=$((n - 1))
+		if [ $n -eq 0 ]; then echo "${BASH_REMATCH[2]}${BASH_REMATCH[4]}"; return; fi
+		s=${s#*"${BASH_REMATCH[0]}"}
+	done
+	echo null
+}
+err_msg() { local m; m=$(jf msg); echo "${m//\\\"/\"}"; }
+
+# expect_err "what" CODE [part…] — the last `cni` run failed (exit 1) with CODE, and its
+# msg or details holds every part
+expect_err() {
+	local what=$1 code=$2 msg part
+	shift 2
+	msg="$(err_msg) $(jf details)"
+	if [ "$CNI_RC" -ne 1 ]; then fail "$what" "exit status $CNI_RC, output: $CNI_OUT"; return; fi
+	if [ "$(jf code)" != "$code" ]; then fail "$what" "code $(jf code) (want $code): $msg"; return; fi
+	for part in "$@"; do
+		[[ "$msg" == *"$part"* ]] || { fail "$what" "message '$msg' lacks '$part'"; return; }
+	done
+	ok "$what → code $code"
+}
+# expect_ok "what" — the last `cni` run succeeded
+expect_ok() {
+	if [ "$CNI_RC" -eq 0 ]; then ok "$1"; else fail "$1" "exit $CNI_RC: $(jf code) $(err_msg) $(jf details)"; fi
+}

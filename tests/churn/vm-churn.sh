@@ -17,7 +17,6 @@ source "$(dirname "$0")/../lib.sh"
 CYCLES=${UCNI_CHURN_CYCLES:-200}
 WORKERS=4
 CNI_PATH_OVERRIDE=$UCNI_BIN:$REF_CNI
-section() { echo "# $* [${SECONDS}s]"; }
 
 # ---- helpers (bash only: no process per check) -----------------------------------
 links_of() { # links_of [ip options] — link names, space-separated

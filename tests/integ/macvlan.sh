@@ -45,19 +45,6 @@ pod_links() { ip -n "$1" -o link | awk -F': ' '{print $2}' | cut -d@ -f1 | sort 
 # What a bad input must leave alone: links in node and pod, addresses, reservations.
 snapshot() { echo "node:[$(pod_links "$NODE")] pod:[$(pod_links "$1")] res:$(reservations)"; }
 
-# expect_err "what" CODE [message-substring] — checks the last `cni` run
-expect_err() {
-	local code msg
-	code=$(jv .code) msg=$(jv .msg)
-	if [ "$CNI_RC" -ne 1 ]; then fail "$1" "exit status $CNI_RC, output: $CNI_OUT"; return; fi
-	if [ "$code" != "$2" ]; then fail "$1" "code $code (want $2): $msg"; return; fi
-	if [ -n "${3:-}" ] && [[ "$msg" != *"$3"* ]]; then fail "$1" "message '$msg' lacks '$3'"; return; fi
-	if [ -s "$T_TMP/stderr" ] && ! grep -q -e Sanitizer -e runtime "$T_TMP/stderr"; then :; fi
-	ok "$1 → code $2"
-}
-expect_ok() {
-	if [ "$CNI_RC" -eq 0 ]; then ok "$1"; else fail "$1" "exit $CNI_RC: $(jv .code) $(jv .msg) $(jv .details)"; fi
-}
 
 notify_of() { # notify_of POD — "arp_notify ndisc_notify" of its eth0
 	ip netns exec "$1" cat /proc/sys/net/ipv4/conf/eth0/arp_notify /proc/sys/net/ipv6/conf/eth0/ndisc_notify | xargs

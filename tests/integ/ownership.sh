@@ -49,17 +49,6 @@ holder() { cat "$HL/$1/$2" 2>/dev/null | head -n1 | tr -d '\r'; } # holder NET A
 link_of() { ip -n "$1" -j -d link show "$2" 2>/dev/null | jq -r '.[0] | "\(.ifindex) \(.address) \(.linkinfo.info_kind)"'; }
 alias_of() { ip -n "$1" -j link show "$2" 2>/dev/null | jq -r '.[0].ifalias // ""'; }
 pod_links() { ip -n "$1" -o link | awk -F': ' '{print $2}' | cut -d@ -f1 | sort | xargs; }
-expect_err() { # expect_err "what" CODE [message-substring]
-	local code msg
-	code=$(jv .code) msg=$(jv .msg)
-	if [ "$CNI_RC" -ne 1 ]; then fail "$1" "exit status $CNI_RC, output: $CNI_OUT"; return; fi
-	if [ "$code" != "$2" ]; then fail "$1" "code $code (want $2): $msg"; return; fi
-	if [ -n "${3:-}" ] && [[ "$msg" != *"$3"* ]]; then fail "$1" "message '$msg' lacks '$3'"; return; fi
-	ok "$1 → code $2"
-}
-expect_ok() {
-	if [ "$CNI_RC" -eq 0 ]; then ok "$1"; else fail "$1" "exit $CNI_RC: $(jv .code) $(jv .msg) $(jv .details)"; fi
-}
 now_ms() { date +%s%3N; }
 lock_file() { printf '%s/%s.lock' "$LOCKS" "$(printf '%s/%s' "$1" "$2" | sha256sum | cut -c1-64)"; }
 tmpname() { # tmpname CID IFNAME — the temporary name of an attachment: "ucni" + FNV-1a of "CID/IFNAME"

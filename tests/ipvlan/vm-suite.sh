@@ -30,7 +30,6 @@ for m in ml2 ml3 ml3s mg0 mc0 ml2o mch0 mt2 mt3 mt3s mtp mtp3 mt6l2 mt6l3 mdf0 m
 done
 
 # ---- helpers ----------------------------------------------------------------
-section() { echo "# $* [${SECONDS}s]"; }
 # cf VERSION 'MEMBERS' — an ipvlan config; MEMBERS are extra JSON members
 cf() { echo "{\"cniVersion\":\"$1\",\"name\":\"$NET\",\"type\":\"ipvlan\"${2:+,$2}}"; }
 with_prev() { echo "${1%\}},\"prevResult\":$2}"; } # with_prev CONF RESULT
@@ -41,31 +40,6 @@ hl_ipam() { # hl_ipam SUBNET-PREFIX(10.40.0) [rangeStart rangeEnd]
 	local extra=
 	[ $# -eq 3 ] && extra=",\"rangeStart\":\"$2\",\"rangeEnd\":\"$3\""
 	echo "\"ipam\":{\"type\":\"host-local\",\"ranges\":[[{\"subnet\":\"$1.0/24\",\"gateway\":\"$1.1\"$extra}]],\"routes\":[{\"dst\":\"0.0.0.0/0\"}],\"dataDir\":\"$HL\"}"
-}
-# jf KEY [N] — the Nth (default first) string or number value of "KEY" in $CNI_OUT
-jf() {
-	local re='"'"$1"'":[[:space:]]*("(([^"\\]|\\.)*)"|(-?[0-9]+))' s=$CNI_OUT n=${2:-1}
-	while [[ $s =~ $re ]]; do
-		n=$((n - 1))
-		if [ $n -eq 0 ]; then echo "${BASH_REMATCH[2]}${BASH_REMATCH[4]}"; return; fi
-		s=${s#*"${BASH_REMATCH[0]}"}
-	done
-	echo null
-}
-err_msg() { local m; m=$(jf msg); echo "${m//\\\"/\"}"; }
-expect_err() { # expect_err "what" CODE [message-part…]
-	local what=$1 code=$2 msg part
-	shift 2
-	msg=$(err_msg)
-	if [ "$CNI_RC" -ne 1 ]; then fail "$what" "exit status $CNI_RC, output: $CNI_OUT"; return; fi
-	if [ "$(jf code)" != "$code" ]; then fail "$what" "code $(jf code) (want $code): $msg"; return; fi
-	for part in "$@"; do
-		[[ "$msg" == *"$part"* ]] || { fail "$what" "message '$msg' lacks '$part'"; return; }
-	done
-	ok "$what → code $code"
-}
-expect_ok() {
-	if [ "$CNI_RC" -eq 0 ]; then ok "$1"; else fail "$1" "exit $CNI_RC: $(jf code) $(err_msg) $(jf details)"; fi
 }
 # Process starts are slow under TCG: these parse `ip` output in bash.
 links_of() { # links_of [ip options] — link names in ifindex order, space-separated

@@ -1,31 +1,6 @@
 # Helpers of the sriov suites that run inside the test VM (vm-suite.sh, isolation-guest.sh);
 # sourced after tests/lib.sh, with PLUGIN, NET and STATE set.
 # Process starts are slow under TCG (jq ≈0.35 s): output is parsed in bash.
-section() { echo "# $* [${SECONDS}s]"; }
-jf() { # jf KEY [N] — the Nth string or number value of "KEY" in $CNI_OUT
-	local re='"'"$1"'":[[:space:]]*("(([^"\\]|\\.)*)"|(-?[0-9]+))' s=$CNI_OUT n=${2:-1}
-	while [[ $s =~ $re ]]; do
-		n=$((n - 1))
-		if [ $n -eq 0 ]; then echo "${BASH_REMATCH[2]}${BASH_REMATCH[4]}"; return; fi
-		s=${s#*"${BASH_REMATCH[0]}"}
-	done
-	echo null
-}
-err_msg() { local m; m=$(jf msg); echo "${m//\\\"/\"}"; }
-expect_err() { # expect_err "what" CODE [message-part…]
-	local what=$1 code=$2 msg part
-	shift 2
-	msg=$(err_msg)
-	if [ "$CNI_RC" -ne 1 ]; then fail "$what" "exit status $CNI_RC, output: $CNI_OUT"; return; fi
-	if [ "$(jf code)" != "$code" ]; then fail "$what" "code $(jf code) (want $code): $msg $(jf details)"; return; fi
-	for part in "$@"; do
-		[[ "$msg $(jf details)" == *"$part"* ]] || { fail "$what" "message '$msg $(jf details)' lacks '$part'"; return; }
-	done
-	ok "$what → code $code: $msg $(jf details)"
-}
-expect_ok() {
-	if [ "$CNI_RC" -eq 0 ]; then ok "$1"; else fail "$1" "exit $CNI_RC: $(jf code) $(err_msg) $(jf details)"; fi
-}
 # cf VERSION 'MEMBERS' — a plugin config
 cf() { echo "{\"cniVersion\":\"$1\",\"name\":\"$NET\",\"type\":\"sriov\"${2:+,$2}}"; }
 with_prev() { echo "${1%\}},\"prevResult\":$2}"; }
