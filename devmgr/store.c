@@ -11,6 +11,7 @@
  * store.lock's modification time is when the last sweep of leftover temp files ran. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -499,6 +500,25 @@ static bool json_uint(const cJSON *v)
 	return d >= 0 && d < 1e15 && d == (double)(uint64_t)d;
 }
 
+/* A namespace cookie as the record writes it: a decimal string (a JSON number would pass
+ * through a double and lose digits above 2^53), 1 to 2^64-1, no sign, no leading zero. */
+static bool parse_cookie(const char *s, uint64_t *ret)
+{
+	uint64_t v = 0;
+	if (!s[0] || s[0] == '0' || strlen(s) > 20)
+		return false;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		unsigned d = (unsigned)(*p - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	*ret = v;
+	return true;
+}
+
 int record_from_json(const char *pci, const char *text, dm_record **ret)
 {
 	bool bad = false;
@@ -524,11 +544,14 @@ int record_from_json(const char *pci, const char *text, dm_record **ret)
 	const char *addr = json_str(o, "pciAddress", &bad), *owner = json_str(o, "owner", &bad);
 	const char *ifname = json_str(o, "ifname", &bad), *netns = json_str(o, "netns", &bad);
 	const cJSON *ino = cJSON_GetObjectItemCaseSensitive(o, "netnsInode");
+	const char *cookie = json_str(o, "netnsCookie", &bad);
+	uint64_t cookie_v = 0;
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "time");
 	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(o, "pid");
 	const cJSON *data = cJSON_GetObjectItemCaseSensitive(o, "data");
 	if (bad || !addr || strcmp(addr, pci) || !dm_owner_id_valid(owner) || (ifname && !dm_ifname_valid(ifname)) ||
-	    (netns && netns[0] != '/') || !json_uint(t) || (ino && !json_uint(ino)) || (pid && !json_uint(pid)))
+	    (netns && netns[0] != '/') || !json_uint(t) || (ino && !json_uint(ino)) || (pid && !json_uint(pid)) ||
+	    (cookie && !parse_cookie(cookie, &cookie_v)))
 		goto bad;
 	str_copy(r->pci, sizeof(r->pci), pci);
 	r->pool = dup_opt(json_str(o, "pool", &bad));
@@ -536,6 +559,7 @@ int record_from_json(const char *pci, const char *text, dm_record **ret)
 	r->ifname = dup_opt(ifname);
 	r->netns = dup_opt(netns);
 	r->netns_ino = ino && netns ? (uint64_t)ino->valuedouble : 0; /* only with its netns */
+	r->netns_cookie = netns ? cookie_v : 0;
 	r->time = (int64_t)t->valuedouble;
 	r->pid = pid ? (pid_t)pid->valueint : 0;
 	bool nomem = false;
@@ -596,6 +620,11 @@ char *record_to_json(const dm_record *r)
 	if (r->netns) {
 		cJSON_AddStringToObject(o, "netns", r->netns);
 		cJSON_AddNumberToObject(o, "netnsInode", (double)r->netns_ino);
+		if (r->netns_cookie) {
+			char buf[24];
+			snprintf(buf, sizeof(buf), "%" PRIu64, r->netns_cookie);
+			cJSON_AddStringToObject(o, "netnsCookie", buf);
+		}
 	}
 	cJSON_AddNumberToObject(o, "time", (double)r->time);
 	cJSON_AddNumberToObject(o, "pid", r->pid);
@@ -702,11 +731,22 @@ static int delete_record(dm_store *s, const char *pci)
 bool dm_record_is_stale(const dm_record *r)
 {
 	struct stat st;
+	uint64_t cookie = 0;
 	if (!r || !r->netns)
 		return false;
 	if (stat(r->netns, &st) < 0)
 		return errno == ENOENT || errno == ENOTDIR;
-	return r->netns_ino && (uint64_t)st.st_ino != r->netns_ino;
+	if (r->netns_ino && (uint64_t)st.st_ino != r->netns_ino)
+		return true;
+	/* The same inode number: the same namespace, or a later one the kernel gave the
+	 * number again. Only the cookie tells them apart, and only it costs a namespace
+	 * switch: asked only of a record that holds one. */
+	if (!r->netns_ino || !r->netns_cookie)
+		return false;
+	int e = netns_path_cookie(r->netns, r->netns_ino, NULL, &cookie);
+	if (e == -ENOENT || e == -ENOTDIR || e == -ESTALE)
+		return true; /* replaced since the stat() */
+	return e >= 0 && cookie && cookie != r->netns_cookie;
 }
 
 static int owner_validate(const dm_owner *o)
@@ -767,6 +807,11 @@ static int record_new(const char *pci, const char *pool, const dm_owner *o, dm_r
 			return -e;
 		}
 		r->netns_ino = (uint64_t)st.st_ino;
+		/* the cookie when the kernel and our rights give one, of the namespace whose
+		 * inode is recorded (none if the path changed in between: the inode decides) */
+		uint64_t cookie = 0;
+		if (netns_path_cookie(o->netns, r->netns_ino, NULL, &cookie) == 0)
+			r->netns_cookie = cookie;
 	}
 	*ret = r;
 	return 0;

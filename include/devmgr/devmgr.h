@@ -338,6 +338,11 @@ typedef struct dm_record {
 	int64_t time;          /* claim time, seconds since the epoch */
 	pid_t pid;             /* claiming process */
 	char *data;            /* caller's JSON text (compact), NULL when none */
+	/* Added after the fields above (the struct is only ever allocated by the library):
+	 * the kernel's cookie of the netns at claim time (SO_NETNS_COOKIE, Linux 5.14+; the
+	 * record key "netnsCookie"), 0 unknown: never given to another namespace while the
+	 * system runs, where an nsfs inode number is. */
+	uint64_t netns_cookie;
 } dm_record;
 
 /* Claim results (non-negative returns of dm_store_claim*). */
@@ -468,7 +473,12 @@ typedef struct dm_gc_report {
  * the counts tell the rest. */
 int dm_store_gc_restore(dm_store *s, const char *sysfs_root, dm_gc_report *ret);
 
-/* A record is stale when its netns path no longer exists or now names another netns. */
+/* A record is stale when its netns path no longer exists or now names another netns:
+ * another inode than the record's netnsInode, or, when the record holds a netnsCookie,
+ * a namespace with another cookie (an inode number the kernel gave again to a later
+ * namespace). To learn that cookie the calling thread enters the namespace for as long
+ * as it takes to open a socket there, and is back in its own on return; when it cannot
+ * (no CAP_SYS_ADMIN, a kernel without cookies) the inode decides. */
 bool dm_record_is_stale(const dm_record *r);
 dm_record *dm_record_free(dm_record *r);
 
