@@ -64,6 +64,12 @@ bool pci_addr_valid(const char *s); /* exact canonical lower-case form */
  * -ENOTTY when PATH is not a network namespace, -errno of open() when it cannot be
  * opened. */
 int netns_path_cookie(const char *path, uint64_t ino, uint64_t *ret_ino, uint64_t *ret_cookie);
+/* Is the namespace file PATH (inode INO when not 0) the network namespace whose cookie is
+ * COOKIE? 1 yes, 0 no (another cookie, or another inode), -errno when it cannot tell
+ * (-ENOPROTOOPT: a kernel without cookies; else as netns_path_cookie()). Where the kernel
+ * gives a namespace's id from its file (NS_GET_ID) a namespace that is the same costs no
+ * namespace switch. */
+int netns_path_is(const char *path, uint64_t ino, uint64_t cookie);
 
 /* device.c */
 enum {

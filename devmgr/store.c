@@ -728,10 +728,11 @@ static int delete_record(dm_store *s, const char *pci)
 	return fsync(s->vfsfd) < 0 ? -errno : 0;
 }
 
-bool dm_record_is_stale(const dm_record *r)
+/* Whether R is stale by its netns path and inode only (COOKIE false), or by its cookie too.
+ * *RET_UNSURE (may be NULL) tells that the cookie was left unasked and could decide. */
+static bool record_stale(const dm_record *r, bool cookie, bool *ret_unsure)
 {
 	struct stat st;
-	uint64_t cookie = 0;
 	if (!r || !r->netns)
 		return false;
 	if (stat(r->netns, &st) < 0)
@@ -739,14 +740,22 @@ bool dm_record_is_stale(const dm_record *r)
 	if (r->netns_ino && (uint64_t)st.st_ino != r->netns_ino)
 		return true;
 	/* The same inode number: the same namespace, or a later one the kernel gave the
-	 * number again. Only the cookie tells them apart, and only it costs a namespace
+	 * number again. Only the cookie tells them apart, and it may cost a namespace
 	 * switch: asked only of a record that holds one. */
 	if (!r->netns_ino || !r->netns_cookie)
 		return false;
-	int e = netns_path_cookie(r->netns, r->netns_ino, NULL, &cookie);
-	if (e == -ENOENT || e == -ENOTDIR || e == -ESTALE)
-		return true; /* replaced since the stat() */
-	return e >= 0 && cookie && cookie != r->netns_cookie;
+	if (!cookie) {
+		if (ret_unsure)
+			*ret_unsure = true;
+		return false;
+	}
+	int e = netns_path_is(r->netns, r->netns_ino, r->netns_cookie);
+	return e == 0 || e == -ENOENT || e == -ENOTDIR; /* another, or gone since the stat() */
+}
+
+bool dm_record_is_stale(const dm_record *r)
+{
+	return record_stale(r, true, NULL);
 }
 
 static int owner_validate(const dm_owner *o)
@@ -924,17 +933,22 @@ static int find_owner_cb(dm_store *s, const char *pci, void *arg)
 	return 0;
 }
 
-/* Try one candidate without waiting for anybody: NEW/RECLAIMED, or <0 to move on. */
-static int try_candidate(dm_store *s, const char *pci, const char *pool, const dm_owner *o, dm_record **ret)
+/* Try one candidate without waiting for anybody: NEW/RECLAIMED, or <0 to move on. A VF
+ * whose holder's netns still has the record's path and inode is passed over without
+ * asking the namespace's cookie unless COOKIE: *RET_UNSURE then tells that it could be a
+ * later namespace with the same inode number. */
+static int try_candidate(dm_store *s, const char *pci, const char *pool, const dm_owner *o, bool cookie,
+                         bool *ret_unsure, dm_record **ret)
 {
 	char name[DM_PCI_ADDR_MAX + 8];
 	snprintf(name, sizeof(name), "%s.json", pci);
 	if (faccessat(s->vfsfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-		/* taken; only worth the lock when the holder's netns is gone */
+		/* taken; only worth the lock when the holder's netns is gone (and a saved state
+		 * must be restored first: not even asked) */
 		dm_record *r = NULL;
 		if (read_record(s, pci, &r) < 0)
 			return -EBUSY;
-		bool stale = dm_record_is_stale(r) && !dm_data_is_vf_state(r->data);
+		bool stale = !dm_data_is_vf_state(r->data) && record_stale(r, cookie, ret_unsure);
 		dm_record_free(r);
 		if (!stale)
 			return -EBUSY;
@@ -1016,34 +1030,40 @@ static int claim_from_candidates(dm_store *s, const dm_config *c, int idx, const
 		return DM_CLAIM_EXISTING;
 	}
 
+	/* Busy VFs are passed over on their netns path and inode alone; their cookies (a
+	 * namespace switch each on kernels before 6.18) are asked only when that finds no VF
+	 * and some holder could be a later namespace with its old inode number: then in a
+	 * second round. A claim over a busy pool costs what it did without cookies. */
 	e = -ENOSPC;
+	bool unsure = false;
 	claim_filter want = { c, idx, numa, 0 };
-	for (want.pass = 0; want.pass < 2 && e < 0; want.pass++) {
-		if (want.pass == 1 && numa < 0)
-			break;
-		candidates_rewind(cs);
-		const dm_device *d;
-		int n;
-		while ((n = candidates_next(cs, &want, &d)) > 0) {
-			int k = try_candidate(s, d->pci, pool, owner, &r);
-			if (k >= 0) {
-				e = k;
+	for (int round = 0; round < 2 && e == -ENOSPC && (round == 0 || unsure); round++)
+		for (want.pass = 0; want.pass < 2 && e < 0; want.pass++) {
+			if (want.pass == 1 && numa < 0)
 				break;
+			candidates_rewind(cs);
+			const dm_device *d;
+			int n;
+			while ((n = candidates_next(cs, &want, &d)) > 0) {
+				int k = try_candidate(s, d->pci, pool, owner, round == 1, &unsure, &r);
+				if (k >= 0) {
+					e = k;
+					break;
+				}
+				if (k == -ENOMEM || k == -EIO || k == -ENOSPC || k == -EROFS) {
+					e = k == -ENOSPC ? -EIO : k; /* a full disk is not "no free VF" */
+					break;
+				}
+				if (k == -ENOENT && owner->netns) {
+					e = k; /* the owner's netns does not exist */
+					break;
+				}
 			}
-			if (k == -ENOMEM || k == -EIO || k == -ENOSPC || k == -EROFS) {
-				e = k == -ENOSPC ? -EIO : k; /* a full disk is not "no free VF" */
+			if (n < 0)
+				e = n;
+			if (e != -ENOSPC)
 				break;
-			}
-			if (k == -ENOENT && owner->netns) {
-				e = k; /* the owner's netns does not exist */
-				break;
-			}
 		}
-		if (n < 0)
-			e = n;
-		if (e != -ENOSPC)
-			break;
-	}
 	store_unlock(s);
 	if (e < 0)
 		return e;

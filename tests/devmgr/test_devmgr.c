@@ -940,6 +940,55 @@ static void test_store_cookie(void **state)
 	dm_store_free(s);
 }
 
+/* A pool claim passes over busy VFs on their netns path and inode; a holder that is a
+ * later namespace with the old inode number (another cookie) is reclaimed when the pool
+ * has no other VF, and a free VF is taken before it. */
+static void test_pool_cookie(void **state)
+{
+	dm_inventory *inv = NULL;
+	dm_config *c = NULL;
+	dm_store *s = NULL;
+	dm_record *r = NULL;
+	const char *self = "/proc/self/ns/net";
+	char got[7][DM_PCI_ADDR_MAX], path[PATH_MAX];
+	if (!own_cookie())
+		return;
+	assert_int_equal(dm_inventory_load(fixture, 0, &inv), 0);
+	assert_int_equal(dm_config_parse("{\"resourceList\": [{\"resourceName\": \"mlx\", \"selectors\": {\"vendors\": [\"15b3\"]}}]}",
+	                                 &c, NULL, 0), 0);
+	assert_int_equal(dm_store_open(store_dir("poolcookie"), &s), 0);
+	for (int i = 0; i < 7; i++) {
+		char id[16];
+		snprintf(id, sizeof(id), "c%d", i);
+		dm_owner o = { id, "net1", self };
+		assert_int_equal(dm_store_claim_from_pool(s, c, inv, "mlx", &o, -1, &r), DM_CLAIM_NEW);
+		assert_true(r->netns_cookie == own_cookie());
+		strcpy(got[i], r->pci);
+		dm_record_free(r);
+	}
+	/* c2's netns: a later namespace with the inode number of the first */
+	assert_int_equal(dm_store_get(s, got[2], &r), 0);
+	r->netns_cookie++;
+	char *text = record_to_json(r);
+	assert_non_null(text);
+	snprintf(path, sizeof(path), "%s/vfs/%s.json", store_dir("poolcookie"), got[2]);
+	write_text(path, text);
+	free(text);
+	dm_record_free(r);
+	assert_int_equal(dm_store_release(s, got[5], "c5", NULL), 0);
+	dm_owner n1 = { "n1", "net1", self }, n2 = { "n2", "net1", self }, n3 = { "n3", "net1", self };
+	assert_int_equal(dm_store_claim_from_pool(s, c, inv, "mlx", &n1, -1, &r), DM_CLAIM_NEW);
+	assert_string_equal(r->pci, got[5]);
+	dm_record_free(r);
+	assert_int_equal(dm_store_claim_from_pool(s, c, inv, "mlx", &n2, -1, &r), DM_CLAIM_RECLAIMED);
+	assert_string_equal(r->pci, got[2]);
+	dm_record_free(r);
+	assert_int_equal(dm_store_claim_from_pool(s, c, inv, "mlx", &n3, -1, &r), -ENOSPC);
+	dm_store_free(s);
+	dm_config_free(c);
+	dm_inventory_free(inv);
+}
+
 static void write_text(const char *path, const char *text)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -1618,6 +1667,7 @@ int main(void)
 		cmocka_unit_test(test_store_locks),
 		cmocka_unit_test(test_store_saved_state),
 		cmocka_unit_test(test_store_cookie),
+		cmocka_unit_test(test_pool_cookie),
 		cmocka_unit_test(test_claim_from_pool),
 		cmocka_unit_test(test_claim_sysfs_standard),
 		cmocka_unit_test(test_claim_sysfs_many),
