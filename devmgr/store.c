@@ -742,7 +742,7 @@ static bool record_stale(const dm_record *r, bool cookie, bool *ret_unsure)
 	/* The same inode number: the same namespace, or a later one the kernel gave the
 	 * number again. Only the cookie tells them apart, and it may cost a namespace
 	 * switch: asked only of a record that holds one. */
-	if (!r->netns_ino || !r->netns_cookie)
+	if (!r->netns_ino || !r->netns_cookie || !S_ISREG(st.st_mode)) /* nsfs files are regular */
 		return false;
 	if (!cookie) {
 		if (ret_unsure)
@@ -819,7 +819,7 @@ static int record_new(const char *pci, const char *pool, const dm_owner *o, dm_r
 		/* the cookie when the kernel and our rights give one, of the namespace whose
 		 * inode is recorded (none if the path changed in between: the inode decides) */
 		uint64_t cookie = 0;
-		if (netns_path_cookie(o->netns, r->netns_ino, NULL, &cookie) == 0)
+		if (S_ISREG(st.st_mode) && netns_path_cookie(o->netns, r->netns_ino, NULL, &cookie) == 0)
 			r->netns_cookie = cookie;
 	}
 	*ret = r;

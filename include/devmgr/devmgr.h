@@ -325,7 +325,8 @@ typedef struct dm_store dm_store;
 typedef struct dm_owner {
 	const char *id;        /* container id: [A-Za-z0-9][A-Za-z0-9_.-]*, < 256 chars */
 	const char *ifname;    /* interface name in the container, or NULL */
-	const char *netns;     /* absolute netns path, or NULL: then the record never goes stale */
+	const char *netns;     /* absolute netns path, or NULL: then the record never goes stale;
+	                        * the claim records its inode and its namespace's cookie */
 } dm_owner;
 
 typedef struct dm_record {
@@ -387,7 +388,10 @@ int dm_store_claim(dm_store *s, const char *pci, const char *pool, const dm_owne
 /* Claims a free healthy VF of pool POOL (as dm_config_match() assigns VFs); VFs on NUMA
  * node NUMA first (NUMA < 0: no preference), in inventory order; a VF whose lock another
  * process holds is skipped, not waited for, and so is a stale record holding saved state. The same owner (id and ifname) asking again
- * gets its VF again (DM_CLAIM_EXISTING). -ENOENT unknown pool or OWNER's netns missing,
+ * gets its VF again (DM_CLAIM_EXISTING). A VF whose holder's netns path keeps its recorded
+ * inode is passed over without asking the namespace's cookie; the cookies decide (a later
+ * namespace with the old inode number is reclaimed) only when no VF is found without them.
+ * -ENOENT unknown pool or OWNER's netns missing,
  * -ENOSPC none free, -EIO the record could not be written (a full file system included),
  * -EROFS the store is read-only. */
 int dm_store_claim_from_pool(dm_store *s, const dm_config *c, const dm_inventory *inv,
