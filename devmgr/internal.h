@@ -55,6 +55,22 @@ void errbuf_set(char *errbuf, size_t errlen, const char *fmt, ...) __attribute__
 int pci_addr_cmp(const char *a, const char *b);
 bool pci_addr_valid(const char *s); /* exact canonical lower-case form */
 
+/* netns.c */
+/* Opens the namespace file PATH and gives its inode (*RET_INO, may be NULL) and the
+ * kernel's cookie of the network namespace it names (*RET_COOKIE: 0 on a kernel without
+ * SO_NETNS_COOKIE). When the namespace is not the calling thread's, the thread enters it
+ * for as long as it takes to open one socket there (needs CAP_SYS_ADMIN: else -EPERM).
+ * -ESTALE when INO is not 0 and the file's inode differs (*RET_INO is then set),
+ * -ENOTTY when PATH is not a network namespace, -errno of open() when it cannot be
+ * opened. */
+int netns_path_cookie(const char *path, uint64_t ino, uint64_t *ret_ino, uint64_t *ret_cookie);
+/* Is the namespace file PATH (inode INO when not 0) the network namespace whose cookie is
+ * COOKIE? 1 yes, 0 no (another cookie, or another inode), -errno when it cannot tell
+ * (-ENOPROTOOPT: a kernel without cookies; else as netns_path_cookie()). Where the kernel
+ * gives a namespace's id from its file (NS_GET_ID) a namespace that is the same costs no
+ * namespace switch. */
+int netns_path_is(const char *path, uint64_t ino, uint64_t cookie);
+
 /* device.c */
 enum {
 	READ_IDENT = 1,

@@ -11,6 +11,7 @@
  * store.lock's modification time is when the last sweep of leftover temp files ran. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -499,6 +500,25 @@ static bool json_uint(const cJSON *v)
 	return d >= 0 && d < 1e15 && d == (double)(uint64_t)d;
 }
 
+/* A namespace cookie as the record writes it: a decimal string (a JSON number would pass
+ * through a double and lose digits above 2^53), 1 to 2^64-1, no sign, no leading zero. */
+static bool parse_cookie(const char *s, uint64_t *ret)
+{
+	uint64_t v = 0;
+	if (!s[0] || s[0] == '0' || strlen(s) > 20)
+		return false;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		unsigned d = (unsigned)(*p - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	*ret = v;
+	return true;
+}
+
 int record_from_json(const char *pci, const char *text, dm_record **ret)
 {
 	bool bad = false;
@@ -524,11 +544,14 @@ int record_from_json(const char *pci, const char *text, dm_record **ret)
 	const char *addr = json_str(o, "pciAddress", &bad), *owner = json_str(o, "owner", &bad);
 	const char *ifname = json_str(o, "ifname", &bad), *netns = json_str(o, "netns", &bad);
 	const cJSON *ino = cJSON_GetObjectItemCaseSensitive(o, "netnsInode");
+	const char *cookie = json_str(o, "netnsCookie", &bad);
+	uint64_t cookie_v = 0;
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "time");
 	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(o, "pid");
 	const cJSON *data = cJSON_GetObjectItemCaseSensitive(o, "data");
 	if (bad || !addr || strcmp(addr, pci) || !dm_owner_id_valid(owner) || (ifname && !dm_ifname_valid(ifname)) ||
-	    (netns && netns[0] != '/') || !json_uint(t) || (ino && !json_uint(ino)) || (pid && !json_uint(pid)))
+	    (netns && netns[0] != '/') || !json_uint(t) || (ino && !json_uint(ino)) || (pid && !json_uint(pid)) ||
+	    (cookie && !parse_cookie(cookie, &cookie_v)))
 		goto bad;
 	str_copy(r->pci, sizeof(r->pci), pci);
 	r->pool = dup_opt(json_str(o, "pool", &bad));
@@ -536,6 +559,7 @@ int record_from_json(const char *pci, const char *text, dm_record **ret)
 	r->ifname = dup_opt(ifname);
 	r->netns = dup_opt(netns);
 	r->netns_ino = ino && netns ? (uint64_t)ino->valuedouble : 0; /* only with its netns */
+	r->netns_cookie = netns ? cookie_v : 0;
 	r->time = (int64_t)t->valuedouble;
 	r->pid = pid ? (pid_t)pid->valueint : 0;
 	bool nomem = false;
@@ -596,6 +620,11 @@ char *record_to_json(const dm_record *r)
 	if (r->netns) {
 		cJSON_AddStringToObject(o, "netns", r->netns);
 		cJSON_AddNumberToObject(o, "netnsInode", (double)r->netns_ino);
+		if (r->netns_cookie) {
+			char buf[24];
+			snprintf(buf, sizeof(buf), "%" PRIu64, r->netns_cookie);
+			cJSON_AddStringToObject(o, "netnsCookie", buf);
+		}
 	}
 	cJSON_AddNumberToObject(o, "time", (double)r->time);
 	cJSON_AddNumberToObject(o, "pid", r->pid);
@@ -699,14 +728,34 @@ static int delete_record(dm_store *s, const char *pci)
 	return fsync(s->vfsfd) < 0 ? -errno : 0;
 }
 
-bool dm_record_is_stale(const dm_record *r)
+/* Whether R is stale by its netns path and inode only (COOKIE false), or by its cookie too.
+ * *RET_UNSURE (may be NULL) tells that the cookie was left unasked and could decide. */
+static bool record_stale(const dm_record *r, bool cookie, bool *ret_unsure)
 {
 	struct stat st;
 	if (!r || !r->netns)
 		return false;
 	if (stat(r->netns, &st) < 0)
 		return errno == ENOENT || errno == ENOTDIR;
-	return r->netns_ino && (uint64_t)st.st_ino != r->netns_ino;
+	if (r->netns_ino && (uint64_t)st.st_ino != r->netns_ino)
+		return true;
+	/* The same inode number: the same namespace, or a later one the kernel gave the
+	 * number again. Only the cookie tells them apart, and it may cost a namespace
+	 * switch: asked only of a record that holds one. */
+	if (!r->netns_ino || !r->netns_cookie || !S_ISREG(st.st_mode)) /* nsfs files are regular */
+		return false;
+	if (!cookie) {
+		if (ret_unsure)
+			*ret_unsure = true;
+		return false;
+	}
+	int e = netns_path_is(r->netns, r->netns_ino, r->netns_cookie);
+	return e == 0 || e == -ENOENT || e == -ENOTDIR; /* another, or gone since the stat() */
+}
+
+bool dm_record_is_stale(const dm_record *r)
+{
+	return record_stale(r, true, NULL);
 }
 
 static int owner_validate(const dm_owner *o)
@@ -767,6 +816,11 @@ static int record_new(const char *pci, const char *pool, const dm_owner *o, dm_r
 			return -e;
 		}
 		r->netns_ino = (uint64_t)st.st_ino;
+		/* the cookie when the kernel and our rights give one, of the namespace whose
+		 * inode is recorded (none if the path changed in between: the inode decides) */
+		uint64_t cookie = 0;
+		if (S_ISREG(st.st_mode) && netns_path_cookie(o->netns, r->netns_ino, NULL, &cookie) == 0)
+			r->netns_cookie = cookie;
 	}
 	*ret = r;
 	return 0;
@@ -879,17 +933,22 @@ static int find_owner_cb(dm_store *s, const char *pci, void *arg)
 	return 0;
 }
 
-/* Try one candidate without waiting for anybody: NEW/RECLAIMED, or <0 to move on. */
-static int try_candidate(dm_store *s, const char *pci, const char *pool, const dm_owner *o, dm_record **ret)
+/* Try one candidate without waiting for anybody: NEW/RECLAIMED, or <0 to move on. A VF
+ * whose holder's netns still has the record's path and inode is passed over without
+ * asking the namespace's cookie unless COOKIE: *RET_UNSURE then tells that it could be a
+ * later namespace with the same inode number. */
+static int try_candidate(dm_store *s, const char *pci, const char *pool, const dm_owner *o, bool cookie,
+                         bool *ret_unsure, dm_record **ret)
 {
 	char name[DM_PCI_ADDR_MAX + 8];
 	snprintf(name, sizeof(name), "%s.json", pci);
 	if (faccessat(s->vfsfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-		/* taken; only worth the lock when the holder's netns is gone */
+		/* taken; only worth the lock when the holder's netns is gone (and a saved state
+		 * must be restored first: not even asked) */
 		dm_record *r = NULL;
 		if (read_record(s, pci, &r) < 0)
 			return -EBUSY;
-		bool stale = dm_record_is_stale(r) && !dm_data_is_vf_state(r->data);
+		bool stale = !dm_data_is_vf_state(r->data) && record_stale(r, cookie, ret_unsure);
 		dm_record_free(r);
 		if (!stale)
 			return -EBUSY;
@@ -971,34 +1030,40 @@ static int claim_from_candidates(dm_store *s, const dm_config *c, int idx, const
 		return DM_CLAIM_EXISTING;
 	}
 
+	/* Busy VFs are passed over on their netns path and inode alone; their cookies (a
+	 * namespace switch each on kernels before 6.18) are asked only when that finds no VF
+	 * and some holder could be a later namespace with its old inode number: then in a
+	 * second round. A claim over a busy pool costs what it did without cookies. */
 	e = -ENOSPC;
+	bool unsure = false;
 	claim_filter want = { c, idx, numa, 0 };
-	for (want.pass = 0; want.pass < 2 && e < 0; want.pass++) {
-		if (want.pass == 1 && numa < 0)
-			break;
-		candidates_rewind(cs);
-		const dm_device *d;
-		int n;
-		while ((n = candidates_next(cs, &want, &d)) > 0) {
-			int k = try_candidate(s, d->pci, pool, owner, &r);
-			if (k >= 0) {
-				e = k;
+	for (int round = 0; round < 2 && e == -ENOSPC && (round == 0 || unsure); round++)
+		for (want.pass = 0; want.pass < 2 && e < 0; want.pass++) {
+			if (want.pass == 1 && numa < 0)
 				break;
+			candidates_rewind(cs);
+			const dm_device *d;
+			int n;
+			while ((n = candidates_next(cs, &want, &d)) > 0) {
+				int k = try_candidate(s, d->pci, pool, owner, round == 1, &unsure, &r);
+				if (k >= 0) {
+					e = k;
+					break;
+				}
+				if (k == -ENOMEM || k == -EIO || k == -ENOSPC || k == -EROFS) {
+					e = k == -ENOSPC ? -EIO : k; /* a full disk is not "no free VF" */
+					break;
+				}
+				if (k == -ENOENT && owner->netns) {
+					e = k; /* the owner's netns does not exist */
+					break;
+				}
 			}
-			if (k == -ENOMEM || k == -EIO || k == -ENOSPC || k == -EROFS) {
-				e = k == -ENOSPC ? -EIO : k; /* a full disk is not "no free VF" */
+			if (n < 0)
+				e = n;
+			if (e != -ENOSPC)
 				break;
-			}
-			if (k == -ENOENT && owner->netns) {
-				e = k; /* the owner's netns does not exist */
-				break;
-			}
 		}
-		if (n < 0)
-			e = n;
-		if (e != -ENOSPC)
-			break;
-	}
 	store_unlock(s);
 	if (e < 0)
 		return e;

@@ -325,7 +325,8 @@ typedef struct dm_store dm_store;
 typedef struct dm_owner {
 	const char *id;        /* container id: [A-Za-z0-9][A-Za-z0-9_.-]*, < 256 chars */
 	const char *ifname;    /* interface name in the container, or NULL */
-	const char *netns;     /* absolute netns path, or NULL: then the record never goes stale */
+	const char *netns;     /* absolute netns path, or NULL: then the record never goes stale;
+	                        * the claim records its inode and its namespace's cookie */
 } dm_owner;
 
 typedef struct dm_record {
@@ -338,6 +339,11 @@ typedef struct dm_record {
 	int64_t time;          /* claim time, seconds since the epoch */
 	pid_t pid;             /* claiming process */
 	char *data;            /* caller's JSON text (compact), NULL when none */
+	/* Added after the fields above (the struct is only ever allocated by the library):
+	 * the kernel's cookie of the netns at claim time (SO_NETNS_COOKIE, Linux 5.14+; the
+	 * record key "netnsCookie"), 0 unknown: never given to another namespace while the
+	 * system runs, where an nsfs inode number is. */
+	uint64_t netns_cookie;
 } dm_record;
 
 /* Claim results (non-negative returns of dm_store_claim*). */
@@ -382,7 +388,10 @@ int dm_store_claim(dm_store *s, const char *pci, const char *pool, const dm_owne
 /* Claims a free healthy VF of pool POOL (as dm_config_match() assigns VFs); VFs on NUMA
  * node NUMA first (NUMA < 0: no preference), in inventory order; a VF whose lock another
  * process holds is skipped, not waited for, and so is a stale record holding saved state. The same owner (id and ifname) asking again
- * gets its VF again (DM_CLAIM_EXISTING). -ENOENT unknown pool or OWNER's netns missing,
+ * gets its VF again (DM_CLAIM_EXISTING). A VF whose holder's netns path keeps its recorded
+ * inode is passed over without asking the namespace's cookie; the cookies decide (a later
+ * namespace with the old inode number is reclaimed) only when no VF is found without them.
+ * -ENOENT unknown pool or OWNER's netns missing,
  * -ENOSPC none free, -EIO the record could not be written (a full file system included),
  * -EROFS the store is read-only. */
 int dm_store_claim_from_pool(dm_store *s, const dm_config *c, const dm_inventory *inv,
@@ -468,7 +477,12 @@ typedef struct dm_gc_report {
  * the counts tell the rest. */
 int dm_store_gc_restore(dm_store *s, const char *sysfs_root, dm_gc_report *ret);
 
-/* A record is stale when its netns path no longer exists or now names another netns. */
+/* A record is stale when its netns path no longer exists or now names another netns:
+ * another inode than the record's netnsInode, or, when the record holds a netnsCookie,
+ * a namespace with another cookie (an inode number the kernel gave again to a later
+ * namespace). To learn that cookie the calling thread enters the namespace for as long
+ * as it takes to open a socket there, and is back in its own on return; when it cannot
+ * (no CAP_SYS_ADMIN, a kernel without cookies) the inode decides. */
 bool dm_record_is_stale(const dm_record *r);
 dm_record *dm_record_free(dm_record *r);
 

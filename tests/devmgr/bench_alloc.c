@@ -1,10 +1,13 @@
 /* bench_alloc — library-level latency of a pool claim and a release under concurrency.
  *
- *   bench_alloc SYSFS_ROOT STATE_DIR [PROCS [ITERATIONS]]     (default 32 x 50)
+ *   bench_alloc SYSFS_ROOT STATE_DIR [PROCS [ITERATIONS [NETNS [HELD]]]]   (default 32 x 50)
  *
  * PROCS processes each load the inventory and an every-VF pool once, then claim and
  * release ITERATIONS times, all at once. Prints median/p90/max of each call in ms, and of
- * the inventory load. The store must be empty at the end (exit 1 otherwise). */
+ * the inventory load. The store must be empty at the end (exit 1 otherwise).
+ * NETNS (a netns path, "-" for none) is every owner's netns; HELD VFs are claimed by owners
+ * in it before the run and released after it: each claim passes over them (a busy pool),
+ * asking each whether its owner is gone. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,8 +45,29 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	int procs = argc > 3 ? atoi(argv[3]) : 32, iters = argc > 4 ? atoi(argv[4]) : 50;
-	if (procs < 1 || iters < 1)
+	const char *netns = argc > 5 && strcmp(argv[5], "-") ? argv[5] : NULL;
+	int held = argc > 6 ? atoi(argv[6]) : 0;
+	if (procs < 1 || iters < 1 || held < 0)
 		return 2;
+	dm_store *hs = NULL;
+	dm_inventory *hinv = NULL;
+	dm_config *hc = NULL;
+	if (held) {
+		if (dm_inventory_load(argv[1], 0, &hinv) < 0 ||
+		    dm_config_parse("{\"resourceList\": [{\"resourceName\": \"all\", \"selectors\": {}}]}", &hc, NULL, 0) < 0 ||
+		    dm_store_open(argv[2], &hs) < 0)
+			return 1;
+		for (int i = 0; i < held; i++) {
+			char id[32];
+			snprintf(id, sizeof(id), "held-%d", i);
+			dm_owner o = { id, "net1", netns };
+			int k = dm_store_claim_from_pool(hs, hc, hinv, "all", &o, -1, NULL);
+			if (k < 0) {
+				fprintf(stderr, "held claim: %s\n", strerror(-k));
+				return 1;
+			}
+		}
+	}
 	size_t n = (size_t)procs * (size_t)iters;
 	double *claim = mmap(NULL, n * sizeof(double) * 2 + procs * sizeof(double), PROT_READ | PROT_WRITE,
 	                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -68,7 +92,7 @@ int main(int argc, char **argv)
 		for (int i = 0; i < iters; i++) {
 			char id[32];
 			snprintf(id, sizeof(id), "bench-%d-%d", p, i);
-			dm_owner o = { id, "net1", NULL };
+			dm_owner o = { id, "net1", netns };
 			dm_record *r = NULL;
 			double a = now_ms();
 			int k = dm_store_claim_from_pool(s, c, inv, "all", &o, -1, &r);
@@ -101,7 +125,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_alloc: a worker failed\n");
 		return 1;
 	}
-	printf("%d processes x %d claim+release on one pool\n", procs, iters);
+	for (int i = 0; i < held; i++) {
+		char id[32];
+		size_t nrel = 0;
+		snprintf(id, sizeof(id), "held-%d", i);
+		if (dm_store_release_owner(hs, id, NULL, &nrel) < 0 || nrel != 1)
+			return 1;
+	}
+	dm_store_free(hs);
+	dm_config_free(hc);
+	dm_inventory_free(hinv);
+	printf("%d processes x %d claim+release on one pool%s%s, %d VFs held\n", procs, iters, netns ? ", netns " : "",
+	       netns ? netns : "", held);
 	report("inventory", inv_ms, (size_t)procs);
 	report("claim", claim, n);
 	report("release", rel, n);

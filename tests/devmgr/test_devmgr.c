@@ -6,13 +6,17 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
+#include <sched.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -167,6 +171,19 @@ static void test_record_parse(void **state)
 		"\"time\": 1, \"netns\": \"/x\", \"netnsInode\": 1e30",
 		"\"time\": 1, \"pid\": -5", "\"time\": 1, \"pid\": 1e20",
 		"\"time\": 1, \"netns\": \"relative\"", "\"time\": 1, \"ifname\": \"a/b\"",
+		/* the cookie: a decimal string from 1 to 2^64-1 */
+		"\"time\": 1, \"netns\": \"/x\", \"netnsCookie\": 42",
+		"\"time\": 1, \"netns\": \"/x\", \"netnsCookie\": \"\"",
+		"\"time\": 1, \"netns\": \"/x\", \"netnsCookie\": \"0\"",
+		"\"time\": 1, \"netns\": \"/x\", \"netnsCookie\": \"042\"",
+		"\"time\": 1, \"netns\": \"/x\", \"netnsCookie\": \"-1\"",
+		"\"time\": 1, \"netns\": \"/x\", \"netnsCookie\": \"+1\"",
+		"\"time\": 1, \"netns\": \"/x\", \"netnsCookie\": \" 1\"",
+		"\"time\": 1, \"netns\": \"/x\", \"netnsCookie\": \"0x10\"",
+		"\"time\": 1, \"netns\": \"/x\", \"netnsCookie\": \"18446744073709551616\"",
+		"\"time\": 1, \"netns\": \"/x\", \"netnsCookie\": \"99999999999999999999\"",
+		"\"time\": 1, \"netns\": \"/x\", \"netnsCookie\": \"100000000000000000000\"",
+		"\"time\": 1, \"netnsCookie\": [1]",
 	};
 	char text[512];
 	dm_record *r = NULL, *again = NULL;
@@ -190,6 +207,36 @@ static void test_record_parse(void **state)
 	assert_null(again->netns);
 	free(out);
 	dm_record_free(again);
+	dm_record_free(r);
+	/* the cookie: every digit kept (no double on the way), written back as it was read;
+	 * without its netns it means nothing and is dropped */
+	assert_int_equal(record_from_json("0000:3b:01.0",
+	                                  "{\"format\": \"ucni-devmgr-allocation\", \"version\": 1, \"pciAddress\": \"0000:3b:01.0\","
+	                                  " \"owner\": \"ctr\", \"time\": 1, \"netns\": \"/x\", \"netnsInode\": 7,"
+	                                  " \"netnsCookie\": \"18446744073709551615\"}", &r), 0);
+	assert_true(r->netns_cookie == UINT64_MAX);
+	out = record_to_json(r);
+	assert_non_null(out);
+	assert_non_null(strstr(out, "\"netnsCookie\":\"18446744073709551615\""));
+	assert_int_equal(record_from_json("0000:3b:01.0", out, &again), 0);
+	assert_true(again->netns_cookie == UINT64_MAX);
+	free(out);
+	dm_record_free(again);
+	r->netns_cookie = 9007199254740993ULL; /* 2^53 + 1: a double would make it 2^53 */
+	out = record_to_json(r);
+	assert_int_equal(record_from_json("0000:3b:01.0", out, &again), 0);
+	assert_true(again->netns_cookie == 9007199254740993ULL);
+	free(out);
+	dm_record_free(again);
+	r->netns_cookie = 0; /* none: no key */
+	out = record_to_json(r);
+	assert_null(strstr(out, "netnsCookie"));
+	free(out);
+	dm_record_free(r);
+	assert_int_equal(record_from_json("0000:3b:01.0",
+	                                  "{\"format\": \"ucni-devmgr-allocation\", \"version\": 1, \"pciAddress\": \"0000:3b:01.0\","
+	                                  " \"owner\": \"ctr\", \"time\": 1, \"netnsCookie\": \"5\"}", &r), 0);
+	assert_true(r->netns_cookie == 0);
 	dm_record_free(r);
 	/* the PCI address is copied as a string: a caller's short buffer is not overread */
 	static const char pci[] = "0000:3b:01.0";
@@ -782,6 +829,164 @@ static void test_store_stale(void **state)
 	assert_int_equal(dm_store_get(s, "0000:af:00.2", &r), 0); /* no netns: never stale */
 	dm_record_free(r);
 	dm_store_free(s);
+}
+
+static void write_text(const char *path, const char *text);
+
+/* The kernel's cookie of the calling thread's netns; 0 on a kernel without one. */
+static uint64_t own_cookie(void)
+{
+	uint64_t c = 0;
+	socklen_t len = sizeof(c);
+	int sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(sock >= 0);
+	if (getsockopt(sock, SOL_SOCKET, 71 /* SO_NETNS_COOKIE */, &c, &len) < 0) {
+		assert_int_equal(errno, ENOPROTOOPT);
+		c = 0;
+	}
+	close(sock);
+	return c;
+}
+
+static uint64_t ino_of(const char *path)
+{
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	return (uint64_t)st.st_ino;
+}
+
+/* A record whose netns path names a namespace with the record's inode number but another
+ * cookie (what a later namespace given the same inode number looks like) is stale; with
+ * the same cookie it is live; without a cookie the inode decides, as before. */
+static void test_store_cookie(void **state)
+{
+	dm_store *s = NULL;
+	dm_record *r = NULL;
+	const char *self = "/proc/self/ns/net";
+	uint64_t mine = own_cookie(), ino = ino_of(self), got_ino = 0, got = 0;
+	if (!mine) {
+		print_message("no SO_NETNS_COOKIE on this kernel: the inode rule only\n");
+		return;
+	}
+	assert_int_equal(netns_path_cookie(self, 0, &got_ino, &got), 0);
+	assert_true(got == mine && got_ino == ino);
+	assert_int_equal(netns_path_cookie(self, ino + 1, &got_ino, &got), -ESTALE);
+	assert_int_equal(netns_path_cookie("/proc/self/ns/uts", 0, NULL, &got), -ENOTTY);
+	assert_int_equal(netns_path_cookie("/nonexistent/netns", 0, NULL, &got), -ENOENT);
+
+	/* a claim records the cookie of the namespace at the path */
+	assert_int_equal(dm_store_open(store_dir("cookie"), &s), 0);
+	dm_owner a = { "ctr-a", "net1", self }, b = { "ctr-b", "net1", NULL };
+	assert_int_equal(dm_store_claim(s, "0000:3b:02.0", NULL, &a, NULL), DM_CLAIM_NEW);
+	assert_int_equal(dm_store_get(s, "0000:3b:02.0", &r), 0);
+	assert_true(r->netns_ino == ino && r->netns_cookie == mine);
+	assert_false(dm_record_is_stale(r));
+	r->netns_cookie = mine + 1;     /* a recycled inode: another namespace */
+	assert_true(dm_record_is_stale(r));
+	r->netns_cookie = 0;            /* a record written before cookies: inode rule */
+	assert_false(dm_record_is_stale(r));
+	r->netns_ino = ino + 1;
+	assert_true(dm_record_is_stale(r));
+	dm_record_free(r);
+	assert_int_equal(dm_store_claim(s, "0000:3b:02.0", NULL, &b, NULL), -EBUSY);
+
+	/* the same through the store: a record on disk whose cookie differs is reclaimed */
+	char path[PATH_MAX], text[512];
+	snprintf(path, sizeof(path), "%s/vfs/0000:3b:02.0.json", store_dir("cookie"));
+	snprintf(text, sizeof(text), "{\"format\": \"ucni-devmgr-allocation\", \"version\": 1,"
+	         " \"pciAddress\": \"0000:3b:02.0\", \"owner\": \"ctr-a\", \"ifname\": \"net1\", \"time\": 1,"
+	         " \"netns\": \"%s\", \"netnsInode\": %" PRIu64 ", \"netnsCookie\": \"%" PRIu64 "\"}\n",
+	         self, ino, mine + 1);
+	write_text(path, text);
+	assert_int_equal(dm_store_claim(s, "0000:3b:02.0", NULL, &b, &r), DM_CLAIM_RECLAIMED);
+	assert_string_equal(r->owner, "ctr-b");
+	dm_record_free(r);
+	assert_int_equal(dm_store_release(s, "0000:3b:02.0", NULL, NULL), 0);
+
+	/* another namespace than the caller's: entered for a moment, and left */
+	if (geteuid() == 0) {
+		int p[2];
+		char ns[64], c;
+		assert_int_equal(pipe(p), 0);
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			close(p[0]);
+			if (unshare(CLONE_NEWNET) < 0)
+				_exit(1);
+			(void)!write(p[1], "x", 1);
+			pause();
+			_exit(0);
+		}
+		close(p[1]);
+		assert_int_equal(read(p[0], &c, 1), 1);
+		close(p[0]);
+		snprintf(ns, sizeof(ns), "/proc/%d/ns/net", (int)pid);
+		uint64_t before = ino_of("/proc/thread-self/ns/net");
+		dm_owner o = { "ctr-o", "net1", ns };
+		assert_int_equal(dm_store_claim(s, "0000:3b:02.1", NULL, &o, &r), DM_CLAIM_NEW);
+		assert_true(r->netns_ino == ino_of(ns) && r->netns_cookie && r->netns_cookie != mine);
+		assert_false(dm_record_is_stale(r));
+		r->netns_cookie++;
+		assert_true(dm_record_is_stale(r));
+		assert_true(ino_of("/proc/thread-self/ns/net") == before);
+		assert_true(own_cookie() == mine);
+		dm_record_free(r);
+		assert_int_equal(dm_store_claim(s, "0000:3b:02.1", NULL, &b, NULL), -EBUSY);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		assert_int_equal(dm_store_claim(s, "0000:3b:02.1", NULL, &b, NULL), DM_CLAIM_RECLAIMED);
+	}
+	dm_store_free(s);
+}
+
+/* A pool claim passes over busy VFs on their netns path and inode; a holder that is a
+ * later namespace with the old inode number (another cookie) is reclaimed when the pool
+ * has no other VF, and a free VF is taken before it. */
+static void test_pool_cookie(void **state)
+{
+	dm_inventory *inv = NULL;
+	dm_config *c = NULL;
+	dm_store *s = NULL;
+	dm_record *r = NULL;
+	const char *self = "/proc/self/ns/net";
+	char got[7][DM_PCI_ADDR_MAX], path[PATH_MAX];
+	if (!own_cookie())
+		return;
+	assert_int_equal(dm_inventory_load(fixture, 0, &inv), 0);
+	assert_int_equal(dm_config_parse("{\"resourceList\": [{\"resourceName\": \"mlx\", \"selectors\": {\"vendors\": [\"15b3\"]}}]}",
+	                                 &c, NULL, 0), 0);
+	assert_int_equal(dm_store_open(store_dir("poolcookie"), &s), 0);
+	for (int i = 0; i < 7; i++) {
+		char id[16];
+		snprintf(id, sizeof(id), "c%d", i);
+		dm_owner o = { id, "net1", self };
+		assert_int_equal(dm_store_claim_from_pool(s, c, inv, "mlx", &o, -1, &r), DM_CLAIM_NEW);
+		assert_true(r->netns_cookie == own_cookie());
+		strcpy(got[i], r->pci);
+		dm_record_free(r);
+	}
+	/* c2's netns: a later namespace with the inode number of the first */
+	assert_int_equal(dm_store_get(s, got[2], &r), 0);
+	r->netns_cookie++;
+	char *text = record_to_json(r);
+	assert_non_null(text);
+	snprintf(path, sizeof(path), "%s/vfs/%s.json", store_dir("poolcookie"), got[2]);
+	write_text(path, text);
+	free(text);
+	dm_record_free(r);
+	assert_int_equal(dm_store_release(s, got[5], "c5", NULL), 0);
+	dm_owner n1 = { "n1", "net1", self }, n2 = { "n2", "net1", self }, n3 = { "n3", "net1", self };
+	assert_int_equal(dm_store_claim_from_pool(s, c, inv, "mlx", &n1, -1, &r), DM_CLAIM_NEW);
+	assert_string_equal(r->pci, got[5]);
+	dm_record_free(r);
+	assert_int_equal(dm_store_claim_from_pool(s, c, inv, "mlx", &n2, -1, &r), DM_CLAIM_RECLAIMED);
+	assert_string_equal(r->pci, got[2]);
+	dm_record_free(r);
+	assert_int_equal(dm_store_claim_from_pool(s, c, inv, "mlx", &n3, -1, &r), -ENOSPC);
+	dm_store_free(s);
+	dm_config_free(c);
+	dm_inventory_free(inv);
 }
 
 static void write_text(const char *path, const char *text)
@@ -1461,6 +1666,8 @@ int main(void)
 		cmocka_unit_test(test_store_tmp_sweep),
 		cmocka_unit_test(test_store_locks),
 		cmocka_unit_test(test_store_saved_state),
+		cmocka_unit_test(test_store_cookie),
+		cmocka_unit_test(test_pool_cookie),
 		cmocka_unit_test(test_claim_from_pool),
 		cmocka_unit_test(test_claim_sysfs_standard),
 		cmocka_unit_test(test_claim_sysfs_many),

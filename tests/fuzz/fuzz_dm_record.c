@@ -36,7 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (record_from_json(pci, text, &again) != 0)
 			abort();
 		if (!same(r->pool, again->pool) || !same(r->owner, again->owner) || !same(r->ifname, again->ifname) ||
-		    !same(r->netns, again->netns) || r->netns_ino != again->netns_ino || r->time != again->time ||
+		    !same(r->netns, again->netns) || r->netns_ino != again->netns_ino || r->netns_cookie != again->netns_cookie ||
+		    r->time != again->time ||
 		    r->pid != again->pid || !same(r->data, again->data))
 			abort();
 		free(text);

@@ -13,7 +13,8 @@
 #
 # Covered: every cniVersion × ADD/CHECK/DEL, move/rename/MAC/MTU/restore, the
 # allocation record and its owner check, busy VFs, rollback after every ADD step,
-# DEL after the netns is gone, `devmgr gc`/`release` restoring before they drop (and
+# DEL after the netns is gone, a later netns at the same path with the old inode number
+# (told apart by the record's netnsCookie), `devmgr gc`/`release` restoring before they drop (and
 # refusing a live or foreign attachment), the VF lock's bounded wait (code 11, exit 6),
 # pool allocation (also four at once), userspace
 # drivers, GC, STATUS, bad input; CNI_IFNAME taken in the container; a move the kernel
@@ -216,6 +217,46 @@ sysfs_sync 2 "$(n -j link show | jq -r --arg m "${MACS[2]}" '.[] | select(.addre
 check_eq "  ... $devname renamed back" "" "$(node_state "$devname")"
 restored 2 "DEL after netns deletion"
 ip netns del "$x" 2>/dev/null
+
+# --- a later netns at the same path with the old inode number is not the owner ---------
+# nsfs gives a freed namespace's inode number to later ones: a pod's netns deleted without
+# DEL and a new one bind-mounted at the same path may get it. The record's netnsCookie
+# (the kernel never reuses a cookie) tells them apart. The recycled inode is forced by
+# rewriting the record's netnsInode to the new namespace's, as a reused number would look.
+a=$(mkns ck) y=$(mkns cky) z=$(mkns ckz)
+add "$a" ctr-ck1 net1 "$c"
+check_eq "ADD ctr-ck1 on VF 2" 0 "$CNI_RC"
+cookie=$(record "${VF[2]}" | jq -r '.netnsCookie // empty')
+if [ -z "$cookie" ]; then
+	skip "netns cookie" "the kernel has no SO_NETNS_COOKIE: the inode decides"
+else
+	check_match "  ... the record holds the netns's cookie as a decimal string" '^[1-9][0-9]*$' \
+		"$(record "${VF[2]}" | jq -r '.netnsCookie | select(type == "string")')"
+	add "$y" ctr-ck2 net1 "$c"
+	check_eq "ADD of another container while the cookie matches: code 102" 102 "$(jv .code)"
+	check_eq "  ... ctr-ck1 keeps its VF" "ctr-ck1" "$(record "${VF[2]}" | jq -r .owner)"
+	devname=$(netns_dies "$a" net1 2)
+	ip netns add "$a" && ip -n "$a" link set lo up
+	ino=$(stat -L -c %i "/var/run/netns/$a")
+	rec=$(record "${VF[2]}" | jq -c --argjson i "$ino" '.netnsInode = $i')
+	printf '%s\n' "$rec" >"$STATE/vfs/${VF[2]}.json"
+	check_eq "  ... (a new netns at the same path, its inode now in the record)" "$ino" \
+		"$(record "${VF[2]}" | jq -r .netnsInode)"
+	add "$y" ctr-ck2 net1 "$c"
+	check_eq "ADD ctr-ck2 reclaims VF 2: the netns at the path has another cookie" "0" "$CNI_RC$(jv .msg | grep -v null)"
+	check_eq "  ... record now ctr-ck2" "ctr-ck2" "$(record "${VF[2]}" | jq -r .owner)"
+	check_match "  ... net1 in ctr-ck2's netns with MTU 1450" 'mtu 1450' "$(ip -n "$y" link show net1 2>&1)"
+	check_eq "  ... nothing moved into the new netns at the old path" "lo" \
+		"$(ip -n "$a" -j link show | jq -r '.[].ifname' | paste -sd' ')"
+	add "$z" ctr-ck3 net1 "$c"
+	check_eq "ADD of a third container while ctr-ck2's cookie matches: code 102" 102 "$(jv .code)"
+	del "$y" ctr-ck2 net1 "$c"
+	check_eq "DEL ctr-ck2 exits 0" 0 "$CNI_RC"
+	sysfs_sync 2 "$(n -j link show | jq -r --arg m "${MACS[2]}" '.[] | select(.address == $m) | .ifname')"
+	restored 2 "DEL after a reclaim by cookie"
+fi
+del "$a" ctr-ck1 net1 "$c" # a no-op when VF 2 went on; cleans up on a kernel without cookies
+ip netns del "$a" 2>/dev/null
 
 # --- four concurrent ADDs on one deviceID: exactly one wins -------------------------------
 c=$(conf 1.0.0 "$(jq -nc --arg d "${VF[3]}" '{deviceID: $d}')")
