@@ -285,8 +285,10 @@ check_eq "an ADD with the default timeout still waits after 2 s" "no" "$([ -e "$
 exec 9>&-
 wait "$waiter"
 check_eq "…and succeeds once the holder lets go" 0 "$(cat "$T_TMP/waiter")"
+check_eq "ADD keeps the attachment's lock file for the calls that follow" yes "$([ -e "$lf" ] && echo yes || echo no)"
 cni DEL "$PLUGIN" "$L" eth0 cidL <<<"$cL"
 expect_ok "DEL"
+check_eq "…which ends the attachment and removes its lock file" no "$([ -e "$lf" ] && echo yes || echo no)"
 
 CNI_EXTRA_ENV=("UCNI_LOCK_DIR=$T_TMP/bin/slow-ipam")
 cni ADD "$PLUGIN" "$L" eth0 cidL <<<"$cL"
