@@ -435,8 +435,11 @@ int cni_attach_lock_path(const struct cni_env *env, char *buf, size_t size)
  * One ADD, CHECK or DEL of an attachment at a time: a DEL that a runtime sends
  * while its ADD still runs (after a timeout, say) waits for that ADD instead of
  * racing it. The lock is a file named after the SHA-256 of "ID/ifname" in a
- * private node directory; it is removed on release, and a holder that dies
- * releases it with its last descriptor.
+ * private node directory. ADD and CHECK leave it in place for the calls that
+ * follow (opening a file costs less than making one); DEL, which ends the
+ * attachment, removes it on release (state_unlock_remove: whoever waits on the
+ * removed file notices and takes a new one). A holder that dies releases it
+ * with its last descriptor; GC removes the files nobody holds.
  */
 static int attach_lock(const struct cni_env *env, char *path, size_t size, int *ret_fd)
 {
@@ -469,9 +472,10 @@ static int attach_lock(const struct cni_env *env, char *path, size_t size, int *
 }
 
 /*
- * GC: remove the lock files that nobody holds. A holder killed before it
- * could remove its file leaves one, which the next call of that attachment
- * takes over; this is for attachments never called again. A file is removed
+ * GC: remove the lock files that nobody holds. ADD and CHECK leave their
+ * file, and a DEL killed before it could remove its file leaves one; the next
+ * call of that attachment takes it over, this is for attachments never called
+ * again. A file is removed
  * only while this process holds its lock and it is still the one at that
  * name: whoever opened it meanwhile sees it gone and makes a new one (as after
  * state_unlock_remove). Best effort, no waiting.
@@ -596,8 +600,10 @@ out:
 		cni_error_print(out_version);
 	}
 	fflush(stdout);
-	if (lock_fd >= 0)
+	if (lock_fd >= 0 && ctx.env.verb == CNI_DEL)
 		state_unlock_remove(lock_path, &lock_fd);
+	else
+		state_unlock(&lock_fd);
 	free(raw);
 	cni_conf_free(&ctx.conf);
 	cni_env_free(&ctx.env);

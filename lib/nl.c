@@ -263,38 +263,63 @@ static int on_link(struct nlmsghdr *h, void *arg)
 	return r < 0 ? r : 0;
 }
 
-static int link_get(struct nlsk *sk, const char *name, int ifindex, struct link_info *ret)
+struct link_at {
+	struct link_info li;
+	int target; /* the IFLA_TARGET_NETNSID asked for, -1 none */
+	bool honoured; /* the reply carries it back */
+};
+
+static int on_link_at(struct nlmsghdr *h, void *arg)
+{
+	struct link_at *a = arg;
+	if (a->target >= 0) {
+		struct nlattr *t = nlmsg_find_attr(h, sizeof(struct ifinfomsg), IFLA_TARGET_NETNSID);
+		a->honoured = t && nla_len(t) >= 4 && nla_get_s32(t) == a->target;
+	}
+	return on_link(h, &a->li);
+}
+
+static int link_get(struct nlsk *sk, int target, const char *name, int ifindex, struct link_info *ret)
 {
 	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = ifindex};
-	struct link_info li = {.ifindex = 0};
+	struct link_at a = {.li = {.ifindex = 0}, .target = target};
 	struct nl_msg *m = nlmsg_alloc_simple(RTM_GETLINK, 0);
 	int r;
 	if (!m)
 		return -ENOMEM;
 	if (nlmsg_append(m, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
 	    (name && nla_put_string(m, IFLA_IFNAME, name) < 0) ||
+	    (target >= 0 && nla_put_s32(m, IFLA_TARGET_NETNSID, target) < 0) ||
 	    nla_put_u32(m, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) < 0) {
 		nlmsg_free(m);
 		return -ENOBUFS;
 	}
-	r = nl_request(sk, m, on_link, &li);
+	r = nl_request(sk, m, on_link_at, &a);
 	nlmsg_free(m);
-	if (r == -ENODEV || (r == 0 && li.ifindex == 0))
+	if (r == -ENODEV || (r == 0 && a.li.ifindex == 0))
 		return -ENODEV;
 	if (r < 0)
 		return r;
-	*ret = li;
+	/* A kernel that does not know the attribute looked in sk's own namespace. */
+	if (target >= 0 && !a.honoured)
+		return -EOPNOTSUPP;
+	*ret = a.li;
 	return 0;
 }
 
 int link_get_by_name(struct nlsk *sk, const char *name, struct link_info *ret)
 {
-	return link_get(sk, name, 0, ret);
+	return link_get(sk, -1, name, 0, ret);
 }
 
 int link_get_by_index(struct nlsk *sk, int ifindex, struct link_info *ret)
 {
-	return link_get(sk, NULL, ifindex, ret);
+	return link_get(sk, -1, NULL, ifindex, ret);
+}
+
+int link_get_by_name_at(struct nlsk *sk, int netnsid, const char *name, struct link_info *ret)
+{
+	return netnsid < 0 ? -EINVAL : link_get(sk, netnsid, name, 0, ret);
 }
 
 int link_del(struct nlsk *sk, int ifindex)

@@ -554,6 +554,26 @@ out:
 }
 
 /*
+ * DEL's common case, told through the container's socket alone: a link on the
+ * master the config names in the host. Its parent is that master when the
+ * container's id for the host is the link's IFLA_LINK_NETNSID and the master,
+ * looked up through that id, has the link's IFLA_LINK. 1 yes; 0 when this
+ * cannot tell, and del_may_remove asks as ADD does (the same answer, at the
+ * cost of a socket in the host).
+ */
+static int on_named_host_master(struct stacked *st, const struct link_info *li)
+{
+	int id = -1;
+	if (st->conf.link_in_container || !st->conf.master || li->link_netnsid < 0)
+		return 0;
+	if (nl_nsid(&st->cont, -1, &id) < 0 || id != li->link_netnsid)
+		return 0;
+	if (link_get_by_name_at(&st->cont, id, st->conf.master, &st->master) < 0 || st->master.ifindex != li->link)
+		return 0;
+	return 1;
+}
+
+/*
  * DEL's one question: may the link li (named CNI_IFNAME) be removed? Only
  * when it carries this attachment's mark and sits on the master the config
  * names, found as ADD finds it. Logs why not. 1 yes, 0 no, <0 recorded error.
@@ -574,7 +594,11 @@ static int del_may_remove(struct stacked *st, const struct link_info *li)
 		log_debug("DEL %s: no master to compare %s's parent with; its mark decides", cid, ifname);
 		return 1;
 	}
-	if ((r = open_host(st)) < 0)
+	if (on_named_host_master(st, li) == 1)
+		return 1;
+	/* find_master takes a master from prevResult in the container. */
+	bool in_cont = st->conf.link_in_container || (!st->conf.master && K->master_from_prev_result && ctx->conf.prev);
+	if (!in_cont && (r = open_host(st)) < 0)
 		return r;
 	r = find_master(st, &n);
 	if (r == -ENOENT && !master_named(st)) {

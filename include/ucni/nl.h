@@ -77,6 +77,12 @@ struct link_info {
 /* Look one link up by name or index (no dump). -ENODEV when absent. */
 int link_get_by_name(struct nlsk *sk, const char *name, struct link_info *ret);
 int link_get_by_index(struct nlsk *sk, int ifindex, struct link_info *ret);
+/* Look a link up by name in the namespace that sk's namespace knows as
+ * `netnsid` (IFLA_TARGET_NETNSID): no socket in that namespace needed.
+ * -ENODEV when absent, -EOPNOTSUPP when the kernel did not honour the target
+ * (its answer does not name it back: a kernel before 4.20 looks in sk's own
+ * namespace), -EPERM without CAP_NET_ADMIN there. */
+int link_get_by_name_at(struct nlsk *sk, int netnsid, const char *name, struct link_info *ret);
 int link_del(struct nlsk *sk, int ifindex);
 /* Change a link: NULL / 0 / -1 mean "leave as is". */
 struct link_change {

@@ -167,6 +167,23 @@ else
 	skip "a marked link on a device with the ifindex of m1 in another namespace" "could not make such a device"
 fi
 
+# DEL looks the master up in the host through the container's id for it: a
+# device of the master's name in the container, with the ifindex of the
+# link's real parent, does not make the link its.
+Q=$(mkns q)
+m0_idx=$(ip -n "$NODE" -j link show m0 | jq '.[0].ifindex')
+if ip -n "$Q" link add m1 index "$m0_idx" type veth peer name m1p 2>/dev/null; then
+	cni ADD "$PLUGIN" "$Q" eth0 cidQ <<<"$(conf netQ m0)"
+	onm0=$(link_of "$Q" eth0)
+	cni DEL "$PLUGIN" "$Q" eth0 cidQ <<<"$(conf netQ m1)"
+	expect_ok "eth0 on m0, config says m1, the container has an m1 with m0's ifindex: DEL succeeds"
+	check_eq "…and leaves eth0: the container's m1 is not the node's" "$onm0" "$(link_of "$Q" eth0)"
+	cni DEL "$PLUGIN" "$Q" eth0 cidQ <<<"$(conf netQ m0)"
+	check_eq "…while a DEL that names m0 removes it" "lo m1 m1p" "$(pod_links "$Q")"
+else
+	skip "a container device of the master's name with the parent's ifindex" "could not make one with ifindex $m0_idx"
+fi
+
 # ---------------------------------------------------------------------------
 echo "# the mark: plain when it fits, else a digest; never cut short"
 mark_case() { # mark_case "what" NETWORK-NAME WANT(plain|digest)
@@ -274,8 +291,10 @@ check_eq "an ADD with the default timeout still waits after 2 s" "no" "$([ -e "$
 exec 9>&-
 wait "$waiter"
 check_eq "…and succeeds once the holder lets go" 0 "$(cat "$T_TMP/waiter")"
+check_eq "ADD keeps the attachment's lock file for the calls that follow" yes "$([ -e "$lf" ] && echo yes || echo no)"
 cni DEL "$PLUGIN" "$L" eth0 cidL <<<"$cL"
 expect_ok "DEL"
+check_eq "…which ends the attachment and removes its lock file" no "$([ -e "$lf" ] && echo yes || echo no)"
 
 CNI_EXTRA_ENV=("UCNI_LOCK_DIR=$T_TMP/bin/slow-ipam")
 cni ADD "$PLUGIN" "$L" eth0 cidL <<<"$cL"
