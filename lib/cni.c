@@ -500,7 +500,8 @@ static void attach_lock_sweep(void)
 		int fd = openat(dirfd(d), de->d_name, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 		if (fd < 0)
 			continue;
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &a) == 0 && S_ISREG(a.st_mode) &&
+		/* A file with a note (an ADD killed while it created a link) waits for its DEL. */
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &a) == 0 && S_ISREG(a.st_mode) && a.st_size == 0 &&
 		    fstatat(dirfd(d), de->d_name, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_dev == b.st_dev &&
 		    a.st_ino == b.st_ino && unlinkat(dirfd(d), de->d_name, 0) == 0)
 			n++;
@@ -510,6 +511,26 @@ static void attach_lock_sweep(void)
 		log_debug("GC: removed %d attachment lock file(s) nobody held", n);
 out:
 	closedir(d);
+}
+
+int cni_attach_note(const struct cni_ctx *ctx, const char *note)
+{
+	size_t n = note ? strlen(note) : 0;
+	if (!ctx->attach_locked || ctx->attach_fd < 0)
+		return 0;
+	if (n && pwrite(ctx->attach_fd, note, n, 0) != (ssize_t)n)
+		return -errno;
+	return ftruncate(ctx->attach_fd, (off_t)n) < 0 ? -errno : 0;
+}
+
+bool cni_attach_noted(const struct cni_ctx *ctx, const char *note)
+{
+	char buf[64];
+	size_t n = strlen(note);
+	if (!ctx->attach_locked || ctx->attach_fd < 0 || n >= sizeof(buf))
+		return false;
+	ssize_t got = pread(ctx->attach_fd, buf, sizeof(buf), 0);
+	return got == (ssize_t)n && memcmp(buf, note, n) == 0;
 }
 
 int cni_main(const struct cni_plugin *p)
@@ -567,6 +588,8 @@ int cni_main(const struct cni_plugin *p)
 	if ((ctx.env.verb == CNI_ADD || ctx.env.verb == CNI_CHECK || ctx.env.verb == CNI_DEL) &&
 	    (r = attach_lock(&ctx.env, lock_path, sizeof(lock_path), &lock_fd)) < 0)
 		goto out;
+	ctx.attach_locked = lock_fd >= 0;
+	ctx.attach_fd = lock_fd;
 
 	switch (ctx.env.verb) {
 	case CNI_ADD: {

@@ -378,7 +378,7 @@ static int stacked_add(struct cni_ctx *ctx, cJSON **ret)
 	char mac[18], tmp[IFNAMSIZ] = "";
 	const char *ifname = ctx->env.ifname;
 	int ifindex = 0, host_nsfd = -1, r;
-	bool created = false, ipam_done = false, began = false, ended = false;
+	bool created = false, ipam_done = false, began = false, ended = false, noted = false;
 
 	stacked_init(&st, ctx);
 	if ((r = parse_conf(&st)) < 0 || (r = open_netns(&st)) < 0 || (r = open_host(&st)) < 0 ||
@@ -406,6 +406,9 @@ static int stacked_add(struct cni_ctx *ctx, cJSON **ret)
 	 * answer EEXIST when the host has an interface of that name (eth0, say); there
 	 * the link is made under a temporary name, then renamed and brought up.
 	 */
+	/* Until the new link carries its mark, the attachment's lock file says a link
+	 * is being made: a DEL after a kill in between takes the unmarked link for ours. */
+	noted = cni_attach_note(ctx, "creating") == 0;
 	r = FAULT("add.create") ?: SIMULATE("old-kernel") ? -EEXIST : create_link(&st, ifname, true);
 	if (r == -EEXIST) {
 		if ((r = link_get_by_name(&st.cont, ifname, &li)) == 0) {
@@ -464,6 +467,8 @@ static int stacked_add(struct cni_ctx *ctx, cJSON **ret)
 		snprintf(li.alias, sizeof(li.alias), "%s", st.mark);
 		li.flags |= IFF_UP;
 	}
+	if (noted && cni_attach_note(ctx, NULL) == 0)
+		noted = false; /* marked: the mark speaks for it now */
 	ifindex = li.ifindex;
 	if (began) {
 		K->add_end(st.conf.kind, &hook, 0);
@@ -543,6 +548,9 @@ out:
 			K->add_end(st.conf.kind, &hook, r);
 		else if (ended && gone && K->forget)
 			K->forget(ctx);
+		/* The note stays while a link this ADD made may be left: its DEL removes it. */
+		if (noted && gone)
+			cni_attach_note(ctx, NULL);
 	}
 	if (host_nsfd >= 0)
 		close(host_nsfd);
@@ -584,6 +592,11 @@ static int del_may_remove(struct stacked *st, const struct link_info *li)
 	const char *cid = ctx->env.containerid, *ifname = ctx->env.ifname;
 	enum owner o = owner_of(st, li);
 	int n, r;
+	if (o == OWNER_NONE && cni_attach_noted(ctx, "creating")) {
+		/* This attachment's ADD was stopped after it made the link, before the mark. */
+		log_info("DEL %s: %s carries no mark, but this attachment's ADD was creating it", cid, ifname);
+		o = OWNER_US;
+	}
 	if (o != OWNER_US) {
 		log_warn("DEL %s: %s (%s) %s; left alone", cid, ifname, li->kind[0] ? li->kind : "device", owner_str(o));
 		return 0;

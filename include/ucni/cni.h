@@ -162,7 +162,20 @@ void format_mac(const unsigned char mac[6], char buf[18]);
 struct cni_ctx {
 	struct cni_env env;
 	struct cni_conf conf;
+	bool attach_locked; /* ADD, CHECK, DEL: cni_main holds the attachment's lock */
+	int attach_fd;      /* ... its lock file, valid when attach_locked */
 };
+
+/*
+ * A note the attachment's lock file keeps from one call to the next: ADD notes
+ * "creating" right before it creates a link and clears it once the link carries
+ * its ownership mark (or is gone again), so a DEL after an ADD killed between
+ * the two knows the unmarked link is this attachment's. NULL or "" clears it.
+ * No-ops without the lock. Best effort: 0 or -errno.
+ */
+int cni_attach_note(const struct cni_ctx *ctx, const char *note);
+/* Does the attachment's lock file hold `note`? */
+bool cni_attach_noted(const struct cni_ctx *ctx, const char *note);
 
 struct cni_plugin {
 	const char *name;

@@ -220,9 +220,20 @@ if make -C "$UCNI_TOP" --no-print-directory FAULTS=1 build/fault/bin/macvlan >"$
 	CNI_EXTRA_ENV=("${BASE_ENV[@]}")
 	check_eq "killed between the create and the mark: an unmarked eth0, no reservation" "137 eth0 lo [] res:[]" \
 		"$CNI_RC $(pod_links "$P") [$(alias_of "$P" eth0)] res:[$(reserved netK)]"
+	check_eq "…its lock file notes the create" "creating" "$(cat "$(lock_file cidK eth0)" 2>/dev/null)"
+	CNI_EXTRA_ENV=("${BASE_ENV[@]}")
+	cni GC "$PLUGIN" "" "" "" <<<"$(jq -c '.cniVersion = "1.1.0" | . + {"cni.dev/valid-attachments": []}' <<<"$cK")"
+	check "…GC keeps a lock file with a note" test -e "$(lock_file cidK eth0)"
 	cni DEL "$PLUGIN" "$P" eth0 cidK <<<"$cK"
 	expect_ok "…DEL succeeds"
-	check_eq "…and leaves the unmarked eth0 (it cannot be told from another owner's)" "eth0 lo" "$(pod_links "$P")"
+	check_eq "…and removes the unmarked eth0 this attachment's ADD was creating" "lo" "$(pod_links "$P")"
+	check "…and its lock file" test ! -e "$(lock_file cidK eth0)"
+	ip -n "$NODE" link add ownx link m0 type macvlan && ip -n "$NODE" link set ownx netns "$P" name eth0
+	cni ADD "$PLUGIN" "$P" eth0 cidK <<<"$cK"
+	expect_err "an unmarked eth0 of someone else: ADD refused" 4 "already exists"
+	check_eq "…which leaves no note behind" "" "$(cat "$(lock_file cidK eth0)" 2>/dev/null)"
+	cni DEL "$PLUGIN" "$P" eth0 cidK <<<"$cK"
+	check_eq "…so DEL leaves that eth0 alone" "eth0 lo" "$(pod_links "$P")"
 	ip -n "$P" link del eth0
 
 	tmp=$(tmpname cidK eth0)
