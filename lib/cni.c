@@ -623,7 +623,11 @@ out:
 		cni_error_print(out_version);
 	}
 	fflush(stdout);
-	if (lock_fd >= 0 && ctx.env.verb == CNI_DEL)
+	/* DEL ends the attachment, and so does a failed ADD that left nothing behind
+	 * (its lock file holds no note): both remove the lock file. */
+	struct stat lst;
+	if (lock_fd >= 0 && (ctx.env.verb == CNI_DEL ||
+			     (ctx.env.verb == CNI_ADD && r < 0 && fstat(lock_fd, &lst) == 0 && lst.st_size == 0)))
 		state_unlock_remove(lock_path, &lock_fd);
 	else
 		state_unlock(&lock_fd);

@@ -75,6 +75,7 @@ check_eq "A: its address and reservation" "link:[$linkA] addr:[$addrA] res:[${ad
 
 cni ADD "$PLUGIN" "$P" eth0 cidB <<<"$cA"
 expect_err "B (same network): ADD refused, CNI_IFNAME exists" 4 "another attachment's"
+check "a failed ADD that left nothing behind removes its lock file" test ! -e "$(lock_file cidB eth0)"
 check_eq "B's refused ADD: A unchanged" "$before" "$(stateA)"
 cni CHECK "$PLUGIN" "$P" eth0 cidB <<<"$(with_prev "$(conf netA m0)" "$resA")"
 expect_err "B: CHECK reports eth0 as foreign" 102 "carries another attachment's ownership mark"
