@@ -119,3 +119,14 @@ expect_err() {
 expect_ok() {
 	if [ "$CNI_RC" -eq 0 ]; then ok "$1"; else fail "$1" "exit $CNI_RC: $(jf code) $(err_msg) $(jf details)"; fi
 }
+
+# tmpname CID IFNAME — the temporary name ADD uses where the kernel needs one:
+# "ucni" + FNV-1a (32 bit, hex) of "CID/IFNAME", as cni_tmpname() derives it
+tmpname() {
+	local s="$1/$2" h=2166136261 i c
+	for ((i = 0; i < ${#s}; i++)); do
+		printf -v c '%d' "'${s:i:1}"
+		h=$(((h ^ c) * 16777619 & 0xffffffff))
+	done
+	printf 'ucni%08x' "$h"
+}

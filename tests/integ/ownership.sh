@@ -51,14 +51,6 @@ alias_of() { ip -n "$1" -j link show "$2" 2>/dev/null | jq -r '.[0].ifalias // "
 pod_links() { ip -n "$1" -o link | awk -F': ' '{print $2}' | cut -d@ -f1 | sort | xargs; }
 now_ms() { date +%s%3N; }
 lock_file() { printf '%s/%s.lock' "$LOCKS" "$(printf '%s/%s' "$1" "$2" | sha256sum | cut -c1-64)"; }
-tmpname() { # tmpname CID IFNAME — the temporary name of an attachment: "ucni" + FNV-1a of "CID/IFNAME"
-	local s="$1/$2" h=2166136261 i c
-	for ((i = 0; i < ${#s}; i++)); do
-		printf -v c '%d' "'${s:i:1}"
-		h=$(((h ^ c) * 16777619 & 0xffffffff))
-	done
-	printf 'ucni%08x' "$h"
-}
 
 # ---------------------------------------------------------------------------
 echo "# A owns eth0; B's ADD into the same namespace fails, and B's DEL leaves A alone"

@@ -195,15 +195,7 @@ ip link del mgy
 
 # A crashed ADD leaves its entry (written before the link is made) and its link,
 # under the final name or, where the kernel needed one, the temporary name
-# (ucni + FNV-1a of "containerID/ifname").
-tmpname() {
-	local s="$1/$2" h=2166136261 i c
-	for ((i = 0; i < ${#s}; i++)); do
-		printf -v c '%d' "'${s:i:1}"
-		h=$(((h ^ c) * 16777619 & 0xffffffff))
-	done
-	printf 'ucni%08x' "$h"
-}
+# (ucni + FNV-1a of "containerID/ifname": tmpname in tests/lib.sh).
 mkdir -p "$REG"
 for crashed in net9 "$(tmpname crashed net9)"; do
 	ip link add "$crashed" link mg0 netns "$pC" type ipvlan mode l2
