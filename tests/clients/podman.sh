@@ -183,8 +183,11 @@ fi
 C2=$(pm inspect "$T_ID-c2" --format '{{.Id}}' 2>/dev/null)
 NS2=$(pm inspect "$T_ID-c2" --format '{{.NetworkSettings.SandboxKey}}' 2>/dev/null)
 
-# --- two networks on one container (eth0, eth1), the second dual-stack
-if out=$(pm run -d --name "$T_ID-c3" --network "$NET" --network "$NET-ds" "$IMG" sleep 600 2>&1); then
+# --- two networks on one container (eth0, eth1), the second dual-stack.
+# podman keeps a container's networks in a map, so without interface_name
+# which network gets eth0 varies from run to run.
+if out=$(pm run -d --name "$T_ID-c3" --network "$NET:interface_name=eth0" \
+	--network "$NET-ds:interface_name=eth1" "$IMG" sleep 600 2>&1); then
 	ok "podman run on two networks"
 	ip6=$(pm inspect "$T_ID-c3" --format "{{(index .NetworkSettings.Networks \"$NET-ds\").GlobalIPv6Address}}")
 	ip4=$(pm inspect "$T_ID-c3" --format "{{(index .NetworkSettings.Networks \"$NET-ds\").IPAddress}}")
