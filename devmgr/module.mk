@@ -11,7 +11,7 @@ DEVMGR_LIB_SRCS := devmgr/util.c devmgr/device.c devmgr/inventory.c devmgr/vfinf
                    devmgr/config.c devmgr/store.c devmgr/json.c devmgr/netns.c
 DEVMGR_CLI_SRCS := devmgr/main.c devmgr/watch.c
 DEVMGR_LIB_OBJS := $(DEVMGR_LIB_SRCS:%.c=$(B)/obj/%.o)
-DEVMGR_PIC_OBJS := $(DEVMGR_LIB_SRCS:%.c=$(B)/pic/%.o)
+DEVMGR_PIC_OBJS := $(DEVMGR_LIB_SRCS:%.c=$(B)/pic/%.o) $(UCNI_CORE_SRCS:%.c=$(B)/pic/%.o)
 DEVMGR_CLI_OBJS := $(DEVMGR_CLI_SRCS:%.c=$(B)/obj/%.o)
 
 # What a program linking libdevmgr.a needs after it (the sriov plugin uses this).
@@ -26,14 +26,16 @@ DEVMGR_LIBS := $(DEVMGR_A) -Wl,--push-state,--as-needed $(UDEV_LIBS) -Wl,--pop-s
 OBJS += $(DEVMGR_LIB_OBJS) $(DEVMGR_PIC_OBJS) $(DEVMGR_CLI_OBJS)
 PROGRAMS += $(BIN)/devmgr
 
-$(DEVMGR_LIB_OBJS) $(DEVMGR_PIC_OBJS) $(DEVMGR_CLI_OBJS): ALL_CFLAGS += $(PCI_CFLAGS)
+$(DEVMGR_LIB_OBJS) $(filter $(B)/pic/devmgr/%,$(DEVMGR_PIC_OBJS)) $(DEVMGR_CLI_OBJS): ALL_CFLAGS += $(PCI_CFLAGS)
 
 $(B)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC(pic) $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
 
-$(DEVMGR_A): $(DEVMGR_LIB_OBJS)
+# libdevmgr carries the core's base and kernel layers (lib/base, lib/kernel), so that the
+# installed archive and shared library stand alone; the shared library exports dm_* only.
+$(DEVMGR_A): $(DEVMGR_LIB_OBJS) $(UCNI_CORE_OBJS)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  AR      $@")
 	$(Q)rm -f $@ && $(AR) rcs $@ $^

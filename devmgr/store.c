@@ -81,7 +81,7 @@ static int mkdir_parents(const char *path)
 	return 0;
 }
 
-/* The rule for a directory of the store (the same as lib/state.c's): a real directory
+/* The rule for a directory of the store (the same as lib/base/state.c's): a real directory
  * (opened with O_NOFOLLOW, so never a symlink), owned by the effective uid, not writable
  * by group or others. One that fails is refused as it is: -ENOTDIR, or -EPERM. A
  * directory this process has just made (CREATED) is set to 0700 whatever the umask. */

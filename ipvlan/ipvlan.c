@@ -1,6 +1,6 @@
 /* The ipvlan CNI plugin: the ipvlan keys and attributes, and the guard that
  * keeps one master's mode and flags from changing under running containers;
- * the rest is lib/stacked.c. */
+ * the rest is lib/plugin/stacked.c. */
 #include <errno.h>
 #include <linux/if_link.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-# ipvlan: the ipvlan keys, attributes and the per-master mode guard; the rest is lib/stacked.c.
+# ipvlan: the ipvlan keys, attributes and the per-master mode guard; the rest is lib/plugin/stacked.c.
 IPVLAN_OBJS := $(B)/obj/ipvlan/ipvlan.o $(B)/obj/ipvlan/port.o
 OBJS        += $(IPVLAN_OBJS)
 PROGRAMS    += $(BIN)/ipvlan

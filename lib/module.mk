@@ -1,14 +1,27 @@
-# The CNI core: one static archive every plugin links.
-LIBUCNI_SRCS := lib/cni.c lib/conf.c lib/error.c lib/result.c lib/log.c lib/netns.c lib/nl.c \
-                lib/ipam.c lib/ipcfg.c lib/stacked.c lib/fault.c lib/state.c lib/node.c lib/sha256.c
+# The core, in four layers; each depends only on the ones above it in this list.
+#   lib/base    files, locks and atomic writes, digests, fault injection (no kernel, no CNI)
+#   lib/kernel  rtnetlink, network namespaces (what the plugins and devmgr share)
+#   lib/cni     the CNI protocol: environment, config, results, errors, IPAM exec, log
+#   lib/plugin  the plugin frame: the stacked-link ADD/DEL/CHECK flow, addresses and routes
+# devmgr links base and kernel (libdevmgr carries their objects); the plugins link all.
+UCNI_BASE_SRCS   := lib/base/state.c lib/base/sha256.c lib/base/fault.c
+UCNI_KERNEL_SRCS := lib/kernel/nl.c lib/kernel/netns.c
+UCNI_CNI_SRCS    := lib/cni/cni.c lib/cni/conf.c lib/cni/error.c lib/cni/result.c lib/cni/log.c \
+                    lib/cni/ipam.c lib/cni/node.c
+UCNI_PLUGIN_SRCS := lib/plugin/stacked.c lib/plugin/ipcfg.c
+# What devmgr shares with the plugins.
+UCNI_CORE_SRCS   := $(UCNI_BASE_SRCS) $(UCNI_KERNEL_SRCS)
+UCNI_CORE_OBJS   := $(UCNI_CORE_SRCS:%.c=$(B)/obj/%.o)
+LIBUCNI_SRCS := $(UCNI_CORE_SRCS) $(UCNI_CNI_SRCS) $(UCNI_PLUGIN_SRCS)
 LIBUCNI_OBJS := $(LIBUCNI_SRCS:%.c=$(B)/obj/%.o)
 LIBUCNI      := $(B)/lib/libucni.a
 OBJS         += $(LIBUCNI_OBJS)
 
+# An archive names its members by file name only: the names stay unique across lib/.
 $(LIBUCNI): $(LIBUCNI_OBJS)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  AR      $@")
-	$(Q)$(AR) rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 # A CNI plugin binary from its objects + the core.
 UCNI_PLUGIN_LIBS = $(LIBUCNI) $(NL_LIBS) $(JSON_LIBS)

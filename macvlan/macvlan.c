@@ -1,4 +1,4 @@
-/* The macvlan CNI plugin: the macvlan keys and attributes; the rest is lib/stacked.c. */
+/* The macvlan CNI plugin: the macvlan keys and attributes; the rest is lib/plugin/stacked.c. */
 #include <errno.h>
 #include <linux/if_link.h>
 

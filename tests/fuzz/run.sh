@@ -9,7 +9,7 @@ source "$(dirname "$0")/../lib.sh"
 cd "$UCNI_TOP"
 FUZZ_TIME=${FUZZ_TIME:-10}
 # WERROR=0: `make check WERROR=1` passes WERROR to this make through MAKEFLAGS, and clang
-# warns where gcc does not (lib/nl.c: -Wcast-align, -Wsign-compare); the gcc build is
+# warns where gcc does not (lib/kernel/nl.c: -Wcast-align, -Wsign-compare); the gcc build is
 # the warnings gate, this one hunts crashes.
 if ! make --no-print-directory FUZZ=1 WERROR=0 fuzz-build >"$T_TMP/build.log" 2>&1; then
 	fail "building the fuzz targets" "$(tail -n5 "$T_TMP/build.log")"

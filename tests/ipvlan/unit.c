@@ -1,6 +1,6 @@
 /* Unit tests (no root, no ipvlan needed) of the ipvlan registry's DEL and GC
  * paths (ipvlan/port.c) and of the namespace identity its entries carry
- * (lib/netns.c). lib/state.c has its own, tests/unit/test_state.c. */
+ * (lib/kernel/netns.c). lib/base/state.c has its own, tests/unit/test_state.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>

@@ -130,7 +130,7 @@ check_eq "umask 000: every file is 0600 (record, locks, format, store.lock, conf
 	"$(find "$ST" -type f ! -perm 0600 -printf '%p %m\n')"
 check "there are such files" test -f "$ST/vfs/$A.json" -a -f "$ST/locks/$A.lock" -a -f "$ST/format" -a -f "$ST/config.json"
 check_eq "nothing but files and directories" "" "$(find "$ST" ! -type f ! -type d)"
-# The rule for an existing state directory (shared with lib/state.c): a real directory,
+# The rule for an existing state directory (shared with lib/base/state.c): a real directory,
 # owned by devmgr's uid, not writable by group or others. It is decided before anything
 # changes: a refused one keeps its mode, owner and content (no chmod, no file made).
 chmod 0755 "$ST"

@@ -1,4 +1,4 @@
-/* The crash-safe state files (lib/state.c): the store-directory rule, the one
+/* The crash-safe state files (lib/base/state.c): the store-directory rule, the one
  * atomic write, the temp files of writers that are gone, the bounded lock. */
 #include <errno.h>
 #include <fcntl.h>
