@@ -5,11 +5,14 @@ BENCH_DRIVER := $(B)/bench/driver
 BENCH_FLOOR  := $(B)/bench/floor
 BENCH_SPAWN  := $(B)/bench/spawn
 TEST_PROGRAMS += $(BENCH_DRIVER) $(BENCH_FLOOR) $(BENCH_SPAWN)
-OBJS += $(B)/obj/bench/driver.o $(B)/obj/bench/floor.o $(B)/obj/bench/spawn.o
+# The driver: main, options, topology (namespaces, links), runner, statistics, the CNI and
+# devmgr cases, output (table and JSON).
+BENCH_DRIVER_OBJS := $(patsubst %,$(B)/obj/bench/%.o,driver options util topology runner stats cni devmgr output)
+OBJS += $(BENCH_DRIVER_OBJS) $(B)/obj/bench/floor.o $(B)/obj/bench/spawn.o
 CHECK_SUITES += bench/smoke.sh
 DEPS_PKGS += containernetworking-plugins iproute2 jq
 
-$(BENCH_DRIVER): $(B)/obj/bench/driver.o
+$(BENCH_DRIVER): $(BENCH_DRIVER_OBJS)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lm

@@ -1,0 +1,209 @@
+/* The devmgr cases: inventory of a fake sysfs tree, and allocation with 32 concurrent
+ * callers, through the CLI and (when built) at the library level. */
+#include <errno.h>
+#include <math.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "driver.h"
+
+struct external external[MAX_EXTERNAL];
+int n_external;
+
+/* Inventory of a fake tree, and alloc+release with 32 concurrent callers (one process
+ * each, started together; wall time per call). Only when devmgr and the fixture
+ * generator are built. */
+void run_devmgr(void)
+{
+	if (!opt.devmgr || !opt.mkfakesysfs || access(opt.devmgr, X_OK) || access(opt.mkfakesysfs, X_OK)) {
+		printf("  devmgr             skipped: %s or %s is not built\n", opt.devmgr ? opt.devmgr : "devmgr",
+		       opt.mkfakesysfs ? opt.mkfakesysfs : "mkfakesysfs");
+		return;
+	}
+	/* On tmpfs: 135 000 small files for 8 × 512 take seconds instead of a minute there, and
+	 * the allocation store lives on tmpfs in production too (/run/ucni/devmgr). */
+	char *fs = xasprintf("%s/tmpfs", tmpdir);
+	if (mkdir(fs, 0755) < 0)
+		die("%s: %s", fs, strerror(errno));
+	if (mount("ucni-bench", fs, "tmpfs", MS_NOSUID | MS_NODEV, "size=2g,mode=0755") == 0)
+		snprintf(tmpfs_mount, sizeof(tmpfs_mount), "%s", fs);
+	char *root = xasprintf("%s/sysfs", fs), *state = xasprintf("%s/dmstate", fs);
+	char *conf = xasprintf("%s/pools.json", tmpdir);
+	char pfs[16], vfs[16], inv_case[64];
+	snprintf(pfs, sizeof(pfs), "%d", opt.dm_pfs);
+	snprintf(vfs, sizeof(vfs), "%d", opt.dm_vfs);
+	snprintf(inv_case, sizeof(inv_case), "devmgr-inventory-%d", opt.dm_pfs * opt.dm_vfs);
+	const char *gen[] = {opt.mkfakesysfs, root, "--pfs", pfs, "--vfs", vfs, NULL};
+	struct timespec g0, g1;
+	clock_gettime(CLOCK_MONOTONIC, &g0);
+	if (run_cmd(gen) < 0)
+		die("mkfakesysfs failed");
+	clock_gettime(CLOCK_MONOTONIC, &g1);
+	printf("  %-18s fake sysfs tree made in %.1f s%s\n", "", ms(&g0, &g1) / 1e3, tmpfs_mount[0] ? " (tmpfs)" : "");
+	FILE *f = fopen(conf, "w");
+	if (!f)
+		die("%s: %s", conf, strerror(errno));
+	fputs("{\"resourceList\":[{\"resourceName\":\"bench\",\"selectors\":{\"vendors\":[\"8086\",\"15b3\"]}}]}\n", f);
+	fclose(f);
+	const char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+	printf("  %-18s %d iterations (%d PFs × %d VFs), 32 concurrent alloc+release …\n", "devmgr", opt.iterations,
+	       opt.dm_pfs, opt.dm_vfs);
+	fflush(stdout);
+	struct case_meta *meta = meta_begin("devmgr");
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+
+	/* Inventory: `devmgr list --json` over 4096 VFs. */
+	struct series *inv = series_get(inv_case, "list", "ucni");
+	for (int it = 0; it < opt.iterations; it++) {
+		struct run r;
+		const char *argv[] = {(char *)opt.devmgr, "--sysfs-root", root, "--state-dir", state, "list", "--json", NULL};
+		run_timed(host_fd, argv, envp, "", &r);
+		if (r.status != 0 || strlen(r.out) < (size_t)opt.dm_vfs)
+			series_fail(inv, "exit status %d (%zu bytes of output): %s", r.status, strlen(r.out), r.err);
+		else
+			series_add(inv, &r);
+		free(r.out);
+	}
+
+	/* alloc+release: 32 callers at once, each one alloc then one release. */
+	struct series *sa = series_get("devmgr-32-concurrent", "alloc", "ucni");
+	struct series *sr = series_get("devmgr-32-concurrent", "release", "ucni");
+	int rounds = opt.iterations < 20 ? 1 : 2;
+	for (int it = 0; it < rounds; it++)
+		for (int phase = 0; phase < 2; phase++) {
+			pid_t pids[32];
+			struct timespec ts[32];
+			char owner[32][32];
+			int outfd[32], started = 0;
+			for (int k = 0; k < 32; k++) {
+				snprintf(owner[k], sizeof(owner[k]), "bench-%d-%d", it, k);
+				const char *a_argv[] = {(char *)opt.devmgr, "--sysfs-root", root, "--state-dir", state,
+						  "--config", conf, "alloc", "--pool", "bench", "--owner", owner[k], NULL};
+				const char *r_argv[] = {(char *)opt.devmgr, "--sysfs-root", root, "--state-dir", state,
+						  "--config", conf, "release", "--owner", owner[k], NULL};
+				posix_spawn_file_actions_t fa;
+				outfd[k] = memfd_create("bench-dm", MFD_CLOEXEC);
+				posix_spawn_file_actions_init(&fa);
+				posix_spawn_file_actions_adddup2(&fa, outfd[k], STDOUT_FILENO);
+				posix_spawn_file_actions_adddup2(&fa, outfd[k], STDERR_FILENO);
+				wait_runnable(opt.devmgr);
+				clock_gettime(CLOCK_MONOTONIC, &ts[k]);
+				int e = posix_spawn(&pids[k], opt.devmgr, &fa, NULL, (char *const *)(phase ? r_argv : a_argv),
+						    (char *const *)envp);
+				posix_spawn_file_actions_destroy(&fa);
+				if (e != 0) {
+					/* Not die(): the callers already started must be waited for
+					 * before the clean-up removes their state directory. */
+					pids[k] = -1;
+					close(outfd[k]);
+					series_fail(phase ? sr : sa, "cannot run %s: %s", opt.devmgr, strerror(e));
+					continue;
+				}
+				started++;
+			}
+			for (int done = 0; done < started; done++) {
+				struct rusage ru;
+				int st;
+				pid_t p = wait4(-1, &st, 0, &ru);
+				struct timespec t1;
+				clock_gettime(CLOCK_MONOTONIC, &t1);
+				if (p < 0) {
+					if (errno == EINTR) {
+						done--;
+						continue;
+					}
+					die("wait4: %s", strerror(errno));
+				}
+				int k = 0;
+				while (k < 32 && (pids[k] < 0 || pids[k] != p))
+					k++;
+				if (k == 32) {
+					done--;
+					continue;
+				}
+				struct run r = {.wall_ms = ms(&ts[k], &t1),
+						.user_ms = tv_ms(&ru.ru_utime),
+						.sys_ms = tv_ms(&ru.ru_stime),
+						.rss_kb = ru.ru_maxrss,
+						.minflt = ru.ru_minflt,
+						.csw = ru.ru_nvcsw + ru.ru_nivcsw};
+				r.cpu_ms = r.user_ms + r.sys_ms;
+				int status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+				if (status != 0) {
+					char *o = memfd_contents(outfd[k]);
+					series_fail(phase ? sr : sa, "exit status %d: %s", status, o);
+					free(o);
+				} else {
+					series_add(phase ? sr : sa, &r);
+				}
+				close(outfd[k]);
+			}
+			check_stop();
+		}
+	/* Library level (no exec): tests/devmgr/bench_alloc, when built. */
+	if (opt.devmgr_lib && !access(opt.devmgr_lib, X_OK)) {
+		char *lstate = xasprintf("%s/dmstate-lib", fs), iters[16];
+		snprintf(iters, sizeof(iters), "%d", opt.iterations);
+		const char *argv[] = {opt.devmgr_lib, root, lstate, "32", iters, NULL};
+		struct run r;
+		run_timed(host_fd, argv, envp, "", &r);
+		if (r.status != 0) {
+			series_fail(series_get("devmgr-lib-32-concurrent", "claim", "ucni"), "bench_alloc exit status %d: %s %s", r.status, r.out, r.err);
+		} else {
+			/* "claim      n=1600  median 0.123 ms  p90 0.456 ms  max 1.234 ms" */
+			for (char *line = strtok(r.out, "\n"); line; line = strtok(NULL, "\n")) {
+				char what[32];
+				double m, p9, mx;
+				int n;
+				if (sscanf(line, "%31s n=%d median %lf ms p90 %lf ms max %lf ms", what, &n, &m, &p9, &mx) == 5 &&
+				    n_external < MAX_EXTERNAL)
+					external[n_external++] =
+						(struct external){xasprintf("devmgr-lib-32-concurrent %s", what), n, m, p9, NAN, mx};
+			}
+		}
+		free(r.out);
+		free(lstate);
+	}
+	/* Library-level inventory: tests/devmgr/bench_inventory, when built. */
+	if (opt.devmgr_inv && !access(opt.devmgr_inv, X_OK)) {
+		char runs[16];
+		snprintf(runs, sizeof(runs), "%d", opt.iterations);
+		const char *argv[] = {opt.devmgr_inv, root, runs, NULL};
+		struct run r;
+		run_timed(host_fd, argv, envp, "", &r);
+		if (r.status != 0) {
+			series_fail(series_get("devmgr-lib-inventory", "load", "ucni"), "bench_inventory exit status %d: %s %s",
+				    r.status, r.out, r.err);
+		} else {
+			/* "cheap          4104 functions: wall best 48.1 ms median 52.0 ms, cpu best … median … ms" */
+			for (char *line = strtok(r.out, "\n"); line; line = strtok(NULL, "\n")) {
+				char view[32];
+				int n;
+				double wb, wm, cb, cm;
+				if (sscanf(line, "%31s %d functions: wall best %lf ms median %lf ms, cpu best %lf ms median %lf ms",
+					   view, &n, &wb, &wm, &cb, &cm) == 6 &&
+				    n_external + 2 <= MAX_EXTERNAL) {
+					external[n_external++] = (struct external){
+						xasprintf("devmgr-lib-inventory-%d %s wall", n, view), opt.iterations, wm, NAN, wb, NAN};
+					external[n_external++] = (struct external){
+						xasprintf("devmgr-lib-inventory-%d %s cpu", n, view), opt.iterations, cm, NAN, cb, NAN};
+				}
+			}
+		}
+		free(r.out);
+	}
+	meta_end(meta, &t0);
+	printf("  %-18s %.1f s\n", "", meta->seconds);
+	free(fs);
+	free(root);
+	free(state);
+	free(conf);
+}
