@@ -117,7 +117,7 @@ check: deps
 # they are ucni's own, or, with a DESTDIR, any left empty below DESTDIR.
 EXAMPLESDIR ?= $(DATADIR)/ucni/examples
 DOCDIR      ?= $(DATADIR)/doc/ucni
-DOCS        := doc/threat-model.md
+DOCS        := $(sort $(wildcard doc/*.md))
 BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 MAN_PAGES   := $(sort $(wildcard doc/*.[1-8]))
 EXAMPLES    := $(sort $(wildcard conf/*.conflist conf/*.conf conf/*.json conf/*.yaml))

@@ -59,6 +59,22 @@ else
 fi
 check_eq "nothing left behind" "" "$(leftovers "$PFX")"
 
+echo "# the readable report that make bench writes (bench/report → doc/benchmarks.md)"
+R=$T_TMP/benchmarks.md
+"$UCNI_TOP/bench/report" "$J" "$R" 0123abc
+check_eq "bench/report exits 0" 0 "$?"
+check_eq "report: the date line" "- Date: $(jq -r .date "$J")" "$(grep '^- Date: ' "$R")"
+check_eq "report: the commit line" "- Commit: 0123abc" "$(grep '^- Commit: ' "$R")"
+check_match "report: the machine line" "^- Machine: $(nproc) CPUs \\(.*\\), kernel $(uname -r | sed 's/[.+]/\\&/g');" \
+	"$(grep '^- Machine: ' "$R")"
+check_eq "report: one table row per series" "$(jq '.series | length' "$J")" \
+	"$(sed -n '/^## Series/,/^## /p' "$R" | grep -c -E '^\| (macvlan|devmgr)-')"
+check_eq "report: one row per target" "$(jq '.targets | length' "$J")" \
+	"$(sed -n '/^## Targets/,/^## /p' "$R" | grep -c -E '\| (met|\*\*missed\*\*|reported) \|$')"
+"$UCNI_TOP/bench/report" /dev/null "$T_TMP/none.md" >/dev/null 2>&1
+check_eq "bench/report refuses what is not a result (exit 1), and writes nothing" "1 no" \
+	"$? $([ -e "$T_TMP/none.md" ] && echo yes || echo no)"
+
 echo "# a plugin that fails is reported, and the run fails"
 out=$("$DRIVER" --iterations 1 --cases l2 --prefix "$PFX-f" --ucni /bin/false --json "$T_TMP/f.json" 2>&1)
 rc=$?

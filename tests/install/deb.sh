@@ -44,7 +44,7 @@ expected=$(
 	for f in doc/*.[1-8]; do echo "/usr/share/man/man${f##*.}/${f#doc/}.gz"; done
 	echo /usr/share/bash-completion/completions/devmgr
 	echo /usr/share/doc/ucni/copyright
-	echo /usr/share/doc/ucni/threat-model.md
+	for f in doc/*.md; do echo "/usr/share/doc/ucni/${f#doc/}"; done
 	echo /usr/share/doc/ucni/changelog.gz
 	echo /usr/share/lintian/overrides/ucni
 )

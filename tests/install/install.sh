@@ -24,7 +24,7 @@ expected() {
 	for f in conf/*.conflist conf/*.json conf/*.yaml; do echo "$prefix/share/ucni/examples/${f#conf/}"; done
 	for f in doc/*.[1-8]; do echo "$mandir/man${f##*.}/${f#doc/}"; done
 	echo "$prefix/share/bash-completion/completions/devmgr"
-	echo "$prefix/share/doc/ucni/threat-model.md"
+	for f in doc/*.md; do echo "$prefix/share/doc/ucni/${f#doc/}"; done
 }
 installed() { (cd "$1" && find . ! -type d | sed 's|^\.||' | sort); }
 
