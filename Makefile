@@ -57,7 +57,7 @@ endif
 NL_CFLAGS   := $(shell $(PKG_CONFIG) --cflags libnl-3.0 libnl-route-3.0 2>/dev/null)
 JSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcjson 2>/dev/null)
 # libnl is linked statically: it halves the start-up cost of every plugin exec
-# (see README, Performance). cJSON has no static archive in Debian.
+# (bench/profile.sh measures it). cJSON has no static archive in Debian.
 NL_LIBS     := -Wl,-Bstatic -lnl-route-3 -lnl-3 -Wl,-Bdynamic -lpthread -lm
 JSON_LIBS   := $(shell $(PKG_CONFIG) --libs libcjson 2>/dev/null || echo -lcjson)
 

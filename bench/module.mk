@@ -1,6 +1,7 @@
-# Benchmarks (issue 6): `make bench` times ucni against the reference plugins and the
-# kernel floor and writes $(B)/bench.json. Not part of `make check`: only a 3-iteration
-# smoke run is (bench/smoke.sh), so the benchmark code cannot rot unnoticed.
+# Benchmarks: `make bench` times ucni against the reference plugins and the
+# kernel floor and writes $(B)/bench.json and, from it, doc/benchmarks.md (bench/report).
+# Not part of `make check`: only a 3-iteration smoke run is (bench/smoke.sh), so the
+# benchmark code cannot rot unnoticed.
 BENCH_DRIVER := $(B)/bench/driver
 BENCH_FLOOR  := $(B)/bench/floor
 BENCH_SPAWN  := $(B)/bench/spawn

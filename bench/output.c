@@ -44,7 +44,7 @@ void print_ratios_and_targets(void)
 		snprintf(what, sizeof(what), "%s/%s", r->num, r->den);
 		printf("%-30s %-5s %-22s %7.2f %7.2f %7.2f\n", r->cas, r->op, what, r->wall, r->cpu, r->rss);
 	}
-	printf("\nissue 6 targets\n");
+	printf("\ntargets\n");
 	for (int i = 0; i < n_targets; i++) {
 		struct target *t = &targets[i];
 		const char *verdict = isnan(t->limit) ? "" : t->value <= t->limit ? "met" : "MISSED";

@@ -1,6 +1,7 @@
 #!/bin/bash
-# Where a ucni macvlan ADD spends its time — the measurements behind the "Profile" part of
-# bench/README.section.md. Root; throw-away namespaces only; removes everything on exit.
+# Where a ucni macvlan ADD spends its time: its netlink requests, the other system calls,
+# the sysctl writes, a packet socket's close and each shared library at start-up.
+# Root; throw-away namespaces only; removes everything on exit.
 #
 #   bench/profile.sh [--perf]      (--perf adds a `perf record` of 100 ADDs, slower)
 #

@@ -159,7 +159,7 @@ void compute_ratios_and_targets(void)
 		add_ratio(hi, ops[o], "ucni", "floor");
 	}
 
-	/* Issue 6's targets. */
+	/* The targets: ucni against the floor and the reference, and how it scales. */
 	const char *l2 = cases[0];
 	if (series_find(l2, "ADD", "floor")) {
 		target("L2 ADD wall ucni/floor <= 1.15", ratio(med(l2, "ADD", "ucni", WALL), med(l2, "ADD", "floor", WALL)), 1.15);
@@ -174,7 +174,7 @@ void compute_ratios_and_targets(void)
 	}
 	const char *st = cases[1];
 	if (series_find(st, "ADD", "ipam-alone") && series_find(st, "ADD", "floor")) {
-		/* The IPAM child's own time taken out, as issue 6 asks. */
+		/* The IPAM child's own time taken out. */
 		target("static ADD wall (ucni - ipam)/floor <= 1.15",
 		       ratio(med(st, "ADD", "ucni", WALL) - med(st, "ADD", "ipam-alone", WALL), med(st, "ADD", "floor", WALL)), 1.15);
 		target("static ADD cpu (ucni - ipam)/floor <= 1.15",

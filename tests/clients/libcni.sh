@@ -10,7 +10,7 @@
 #   ${T_ID}lc (veth, macvlan master) <--veth--> ${T_ID}lp 10.99.8.1/24 fd99:8::1/64
 #      \-- macvlan eth0 in the container ns ($T_ID-lcctr), made by the plugin
 #
-# Conflists are rewritten before use (see README.section.md, "Substitution"):
+# Conflists are rewritten before use (see doc/testing.md, "Real CNI clients"):
 # cniVersion; `master` of macvlan plugins → the test veth; host-local ranges →
 # 10.99.8.100-150 / fd99:8::100-150 with a private dataDir; static addresses →
 # 10.99.8.50/24, fd99:8::50/64; gateways and route gws → 10.99.8.1 / fd99:8::1.
