@@ -1,8 +1,10 @@
 #!/bin/bash
 # The benchmark in miniature (3 iterations, 2 and 20 siblings, a small devmgr tree), so
 # that `make check` notices when the benchmark code rots. It checks that every case ran
-# and produced plausible numbers, that a failing plugin is reported as a failure, and
-# that the driver leaves no namespace or temporary folder behind, also when interrupted.
+# and produced plausible numbers, that bench/report turns the result into the readable
+# page (date, commit, machine, every series and target), that a failing plugin is
+# reported as a failure, and that the driver leaves no namespace or temporary folder
+# behind, also when interrupted.
 # Timings themselves are not judged here: targets belong to `make bench`.
 source "$(dirname "$0")/../tests/lib.sh"
 DRIVER=$UCNI_TOP/$BUILD/bench/driver
