@@ -336,6 +336,30 @@ static void stderr_passed_through(void **state)
 	free(s);
 }
 
+/* A plugin older than the config (code 1) is asked which versions it speaks and run
+ * again with the newest older one: the config it then gets says that version. */
+static void older_plugin(void **state)
+{
+	char *raw = strdup("{\"cniVersion\":\"1.1.0\",\"name\":\"n\",\"type\":\"macvlan\",\"ipam\":{\"type\":\"fake\"}}");
+	(void)state;
+	assert_non_null(raw);
+	cni_conf_free(&ctx.conf);
+	assert_int_equal(cni_conf_parse(&ctx.conf, raw, strlen(raw)), 0);
+	plugin(PROLOGUE READ_STDIN
+	       "case \"$CNI_COMMAND\" in VERSION) echo '{\"cniVersion\":\"1.0.0\",\"supportedVersions\":[\"0.4.0\",\"1.0.0\"]}'; exit 0;; esac\n"
+	       "if grep -q '\"1.1.0\"' \"$FAKE_DIR/in.ADD\"; then echo '{\"code\":1,\"msg\":\"incompatible\"}'; exit 1; fi\n"
+	       "echo '" RESULT "'\n");
+	assert_int_equal(ipam_add(&ctx, &res), 0);
+	assert_false(cni_failed());
+	assert_int_equal(res->n_ips, 1);
+	assert_calls("ADD VERSION ADD");
+	char *in = trace("in.ADD");
+	assert_non_null(in);
+	assert_non_null(strstr(in, "\"cniVersion\":\"1.0.0\""));
+	free(in);
+	assert_groups_gone();
+}
+
 /* Not there: no plugin ran, so no DEL follows. */
 static void not_found(void **state)
 {
@@ -371,6 +395,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(slow_reader_gets_all, setup, teardown),
 		cmocka_unit_test_setup_teardown(environment, setup, teardown),
 		cmocka_unit_test_setup_teardown(stderr_passed_through, setup, teardown),
+		cmocka_unit_test_setup_teardown(older_plugin, setup, teardown),
 		cmocka_unit_test_setup_teardown(not_found, setup, teardown),
 		cmocka_unit_test_setup_teardown(not_startable, setup, teardown),
 	};
