@@ -1,6 +1,8 @@
 /* cmocka fixtures shared by the unit test programs: a private temporary directory per test. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "fixture.h"
 #include "ucni/state.h"
@@ -32,4 +34,26 @@ char *slurp(const char *path)
 	char *s = NULL;
 	size_t n = 0;
 	return state_read(path, 64 << 20, &s, &n) == 0 ? s : NULL;
+}
+
+static int saved_stderr = -1;
+
+void stderr_to(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	if (saved_stderr < 0)
+		saved_stderr = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+}
+
+void stderr_restore(void)
+{
+	if (saved_stderr < 0)
+		return;
+	dup2(saved_stderr, STDERR_FILENO);
+	close(saved_stderr);
+	saved_stderr = -1;
 }

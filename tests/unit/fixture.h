@@ -14,3 +14,6 @@ void path_of(char *buf, size_t len, const char *name);
 /* The contents of the file PATH (at most 64 MiB), NUL-terminated and malloc'd; NULL when
  * it cannot be read. */
 char *slurp(const char *path);
+/* This process's stderr goes into the file PATH (made anew) until stderr_restore(). */
+void stderr_to(const char *path);
+void stderr_restore(void);

@@ -320,14 +320,10 @@ static void stderr_passed_through(void **state)
 	char p[512];
 	(void)state;
 	path_of(p, sizeof(p), "stderr");
-	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600), saved = dup(STDERR_FILENO);
-	assert_true(fd >= 0 && saved >= 0);
 	plugin(PROLOGUE READ_STDIN "echo 'a note for the log' >&2\necho '" RESULT "'\n");
-	dup2(fd, STDERR_FILENO);
+	stderr_to(p);
 	int r = ipam_add(&ctx, &res);
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	close(fd);
+	stderr_restore();
 	assert_int_equal(r, 0);
 	assert_int_equal(res->n_ips, 1);
 	char *s = slurp(p);

@@ -269,13 +269,10 @@ static int parse_logging(const char *config, const char *err)
 {
 	struct cni_conf c = {0};
 	char *raw = strdup(config);
-	int fd = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600), saved = dup(STDERR_FILENO);
-	assert_true(raw && fd >= 0 && saved >= 0);
-	dup2(fd, STDERR_FILENO);
+	assert_non_null(raw);
+	stderr_to(err);
 	int r = cni_conf_parse(&c, raw, strlen(raw));
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	close(fd);
+	stderr_restore();
 	cni_conf_free(&c);
 	return r;
 }
