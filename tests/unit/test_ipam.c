@@ -22,7 +22,8 @@
 static struct cni_ctx ctx;
 static struct cni_result *res;
 
-/* A plugin that logs its call and stdin, and answers DEL with success right away. */
+/* The first lines of every plugin: it notes its pid, verb and environment; a DEL notes its
+ * stdin and succeeds. READ_STDIN notes the stdin of another verb. */
 #define PROLOGUE                                                                                   \
 	"#!/bin/sh\n"                                                                              \
 	"echo $$ >>\"$FAKE_DIR/pids\"\n"                                                           \
@@ -289,6 +290,26 @@ static void slow_reader_gets_all(void **state)
 	free(data);
 }
 
+/* A plugin that answers without reading a large stdin: its answer counts. SIGPIPE is
+ * ignored here as cni_main() ignores it; the plugin gets it back (the default). */
+static void answer_without_reading(void **state)
+{
+	size_t len = 300000;
+	char *data = malloc(len);
+	(void)state;
+	assert_non_null(data);
+	memset(data, ' ', len);
+	void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+	plugin(PROLOGUE "echo '{\"code\":11,\"msg\":\"gone early\"}'\nexit 1\n");
+	int r = ipam_exec(&ctx, CNI_ADD, data, len, &res);
+	signal(SIGPIPE, old);
+	free(data);
+	assert_true(r < 0);
+	assert_error(CNI_ERR_TRY_AGAIN, "IPAM plugin \"fake\": gone early");
+	assert_calls("ADD DEL");
+	assert_groups_gone();
+}
+
 /* The plugin gets this process's environment with CNI_COMMAND set to the verb run. */
 static void environment(void **state)
 {
@@ -390,6 +411,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(linger_answer_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(nul_in_answer, setup, teardown),
 		cmocka_unit_test_setup_teardown(slow_reader_gets_all, setup, teardown),
+		cmocka_unit_test_setup_teardown(answer_without_reading, setup, teardown),
 		cmocka_unit_test_setup_teardown(environment, setup, teardown),
 		cmocka_unit_test_setup_teardown(stderr_passed_through, setup, teardown),
 		cmocka_unit_test_setup_teardown(older_plugin, setup, teardown),
