@@ -18,7 +18,8 @@ TEST_PROGRAMS += $(IPVLAN_UNIT)
 CHECK_SUITES  += $(IPVLAN_UNIT) tests/ipvlan/run
 SAN_SUITES    += $(SAN_B)/tests/ipvlan/unit
 
-$(IPVLAN_UNIT): $(B)/obj/tests/ipvlan/unit.o $(B)/obj/ipvlan/port.o $(LIBUCNI)
+$(IPVLAN_UNIT): $(B)/obj/tests/ipvlan/unit.o $(B)/obj/ipvlan/port.o $(UNIT_FIXTURE) $(LIBUCNI)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(B)/obj/tests/ipvlan/unit.o $(B)/obj/ipvlan/port.o $(UCNI_PLUGIN_LIBS) $(CMOCKA_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(B)/obj/tests/ipvlan/unit.o $(B)/obj/ipvlan/port.o $(UNIT_FIXTURE) \
+		$(UCNI_PLUGIN_LIBS) $(CMOCKA_LIBS)

@@ -25,7 +25,6 @@ held() { # held LOCKFILE… — those some process holds a flock on
 	for f; do [ -e "$f" ] && ! flock -n -x "$f" true && out+=" ${f##*/}"; done
 	echo "${out# }"
 }
-expect_ok() { if [ "$CNI_RC" -eq 0 ]; then ok "$1"; else fail "$1" "exit $CNI_RC: $CNI_OUT $(<"$T_TMP/stderr")"; fi; }
 # bind DRIVER — bind $VF to DRIVER ("" = its default driver) the way an operator does
 bind() {
 	echo "$1" >"/sys/bus/pci/devices/$VF/driver_override"

@@ -405,11 +405,12 @@ echo "# bad input: the right code, and nothing changes"
 pod=$(mkns bad)
 touch "$T_TMP/regular-file"; mkdir -p "$T_TMP/a-dir"
 good=$(conf 1.0.0 ".ipam = $(hl_ipam)")
-bad_case() { # bad_case "what" CODE msg-part NETNS IFNAME CID CONFIG
+# bad_case "what" CODE msg-part NETNS IFNAME CID CONFIG — the error is on stdout only
+bad_case() {
 	local before; before=$(snapshot "$pod")
 	cni ADD "$PLUGIN" "$4" "$5" "$6" <<<"$7"
 	expect_err "bad: $1" "$2" "$3"
-	check_eq "bad: $1: nothing changed" "$before" "$(snapshot "$pod")"
+	check_eq "bad: $1: nothing changed, nothing on stderr" "$before" "$(snapshot "$pod")$(<"$T_TMP/stderr")"
 }
 bad_case "ifname too long" 4 "too long" "$pod" eth0123456789012 bad "$good"
 bad_case "ifname with /" 4 "invalid character" "$pod" "a/b" bad "$good"
@@ -454,14 +455,15 @@ CNI_EXTRA_ENV=("CNI_ARGS=MAC=xx:yy")
 bad_case "CNI_ARGS MAC malformed" 4 'MAC value "xx:yy"' "$pod" eth0 bad "$good"
 CNI_EXTRA_ENV=()
 before=$(snapshot "$pod")
-CNI_OUT=$(ip netns exec "$NODE" env -i CNI_COMMAND=FROB "$PLUGIN" <<<"$good"); CNI_RC=$?
+: >"$T_TMP/stderr"
+CNI_OUT=$(ip netns exec "$NODE" env -i CNI_COMMAND=FROB "$PLUGIN" <<<"$good" 2>>"$T_TMP/stderr"); CNI_RC=$?
 expect_err "bad: unknown CNI_COMMAND" 4 "FROB"
-CNI_OUT=$(ip netns exec "$NODE" env -i CNI_COMMAND=ADD CNI_CONTAINERID=x CNI_NETNS=/var/run/netns/$pod CNI_IFNAME=eth0 "$PLUGIN" <<<"$good"); CNI_RC=$?
+CNI_OUT=$(ip netns exec "$NODE" env -i CNI_COMMAND=ADD CNI_CONTAINERID=x CNI_NETNS=/var/run/netns/$pod CNI_IFNAME=eth0 "$PLUGIN" <<<"$good" 2>>"$T_TMP/stderr"); CNI_RC=$?
 expect_err "bad: missing CNI_PATH" 4 "CNI_PATH"
-CNI_OUT=$(head -c 2000000 /dev/zero | tr '\0' ' ' | ip netns exec "$NODE" env -i CNI_COMMAND=ADD CNI_CONTAINERID=x CNI_NETNS=/var/run/netns/$pod CNI_IFNAME=eth0 CNI_PATH=/x "$PLUGIN"); CNI_RC=$?
+CNI_OUT=$(head -c 2000000 /dev/zero | tr '\0' ' ' | ip netns exec "$NODE" env -i CNI_COMMAND=ADD CNI_CONTAINERID=x CNI_NETNS=/var/run/netns/$pod CNI_IFNAME=eth0 CNI_PATH=/x "$PLUGIN" 2>>"$T_TMP/stderr"); CNI_RC=$?
 expect_err "bad: oversized stdin" 6 "larger than"
 check_eq "bad: env cases changed nothing" "$before" "$(snapshot "$pod")"
-check_eq "bad: errors printed nothing on stderr" "" "$(cat "$T_TMP/stderr")"
+check_eq "bad: env cases printed nothing on stderr" "" "$(<"$T_TMP/stderr")"
 
 check_eq "every macvlan left by the suite is gone from node" "m0" "$(ip -n "$NODE" -o link | awk -F': ' '{print $2}' | cut -d@ -f1 | grep -v '^lo$' | tr '\n' ' ' | sed 's/ $//')"
 finish

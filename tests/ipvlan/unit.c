@@ -19,35 +19,7 @@
 #include "ucni/netns.h"
 #include "ucni/state.h"
 #include "../../ipvlan/port.h"
-
-static char dir[256];
-
-static int make_dir(void **state)
-{
-	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/ucni-ipvlan-unit.XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int remove_dir(void **state)
-{
-	char cmd[300];
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static void path_of(char *buf, size_t len, const char *name)
-{
-	snprintf(buf, len, "%s/%s", dir, name);
-}
-
-static char *slurp(const char *path)
-{
-	char *s = NULL;
-	size_t n = 0;
-	return state_read(path, 1 << 20, &s, &n) == 0 ? s : NULL;
-}
+#include "../unit/fixture.h"
 
 static void write_reg(const char *name, const char *json)
 {
@@ -62,7 +34,7 @@ static void test_forget(void **state)
 {
 	char j1[512], l1[512], j2[512], *s;
 	(void)state;
-	setenv("UCNI_IPVLAN_DIR", dir, 1);
+	setenv("UCNI_IPVLAN_DIR", test_dir, 1);
 	write_reg("ns1-if2.json", "{\"master\":\"m0\",\"entries\":["
 				  "{\"containerID\":\"a\",\"ifname\":\"eth0\",\"netns\":\"/x\",\"tmpname\":\"t\"},"
 				  "{\"containerID\":\"b\",\"ifname\":\"eth0\",\"netns\":\"/y\",\"tmpname\":\"u\"},"
@@ -99,7 +71,7 @@ static void test_forget(void **state)
 static int count_files(void)
 {
 	char cmd[600];
-	snprintf(cmd, sizeof(cmd), "exit $(ls -A '%s' | grep -cv '^\\.tmp$')", dir);
+	snprintf(cmd, sizeof(cmd), "exit $(ls -A '%s' | grep -cv '^\\.tmp$')", test_dir);
 	int st = system(cmd);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
@@ -111,7 +83,7 @@ static void test_gc(void **state)
 {
 	char p[512], j2[512], l3[512], lbusy[512], bad[512], legacy[512];
 	(void)state;
-	setenv("UCNI_IPVLAN_DIR", dir, 1);
+	setenv("UCNI_IPVLAN_DIR", test_dir, 1);
 	write_reg("ns1-if2.json", "{\"master\":\"m0\",\"entries\":["
 				  "{\"containerID\":\"a\",\"ifname\":\"eth0\",\"netns\":\"/nonexistent/a\",\"netnsID\":\"cookie:5\"},"
 				  "{\"containerID\":\"b\",\"ifname\":\"eth0\",\"netns\":\"/nonexistent/b\"}]}");
@@ -149,20 +121,20 @@ static void test_refused_dir(void **state)
 	char j[512], l[512];
 	struct stat st;
 	(void)state;
-	setenv("UCNI_IPVLAN_DIR", dir, 1);
+	setenv("UCNI_IPVLAN_DIR", test_dir, 1);
 	write_reg("ns1-if2.json", "{\"master\":\"m0\",\"entries\":["
 				  "{\"containerID\":\"a\",\"ifname\":\"eth0\",\"netns\":\"/nonexistent/a\"}]}");
 	path_of(j, sizeof(j), "ns1-if2.json");
 	path_of(l, sizeof(l), "ns1-if9.lock");
 	close(open(l, O_CREAT | O_WRONLY, 0600));
-	assert_int_equal(chmod(dir, 0777), 0);
+	assert_int_equal(chmod(test_dir, 0777), 0);
 	assert_int_equal(port_gc(), -EPERM);
 	port_forget("a", "eth0");
 	assert_int_equal(access(j, F_OK), 0);
 	assert_int_equal(access(l, F_OK), 0);
-	assert_int_equal(stat(dir, &st), 0);
+	assert_int_equal(stat(test_dir, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0777);
-	assert_int_equal(chmod(dir, 0700), 0);
+	assert_int_equal(chmod(test_dir, 0700), 0);
 	unsetenv("UCNI_IPVLAN_DIR");
 }
 
@@ -210,9 +182,9 @@ static void test_netns_id(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_forget, make_dir, remove_dir),
-		cmocka_unit_test_setup_teardown(test_gc, make_dir, remove_dir),
-		cmocka_unit_test_setup_teardown(test_refused_dir, make_dir, remove_dir),
+		cmocka_unit_test_setup_teardown(test_forget, test_dir_make, test_dir_remove),
+		cmocka_unit_test_setup_teardown(test_gc, test_dir_make, test_dir_remove),
+		cmocka_unit_test_setup_teardown(test_refused_dir, test_dir_make, test_dir_remove),
 		cmocka_unit_test(test_netns_id),
 	};
 	return cmocka_run_group_tests_name("ipvlan state", tests, NULL, NULL);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "fixture.h"
 #include "unit.h"
 #include "ucni/jsoncheck.h"
 #include "ucni/log.h"
@@ -233,24 +234,23 @@ static void path_normalize(void **s)
 /* logFile through the node settings: inside the allowed directory only. */
 static void log_file_rules(void **s)
 {
-	char dir[] = "/tmp/ucni-unit.XXXXXX", node[256], json[512], path[512];
+	char node[300], json[600], path[600];
 	if (geteuid() != 0)
 		skip(); /* the node file must be root's */
-	assert_non_null(mkdtemp(dir));
-	snprintf(node, sizeof(node), "%s/node.json", dir);
-	snprintf(path, sizeof(path), "%s/logs", dir);
+	snprintf(node, sizeof(node), "%s/node.json", test_dir);
+	snprintf(path, sizeof(path), "%s/logs", test_dir);
 	assert_int_equal(mkdir(path, 0700), 0);
 	FILE *f = fopen(node, "w");
 	assert_non_null(f);
-	fprintf(f, "{\"logDirs\": [\"%s/logs\"]}", dir);
+	fprintf(f, "{\"logDirs\": [\"%s/logs\"]}", test_dir);
 	fclose(f);
 	chmod(node, 0644);
 	setenv(NODE_SETTINGS_ENV, node, 1);
 	node_reset();
 
-	snprintf(json, sizeof(json), "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"logFile\":\"%s/logs/a.log\"}", dir);
+	snprintf(json, sizeof(json), "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"logFile\":\"%s/logs/a.log\"}", test_dir);
 	assert_int_equal(parse(json), 0);
-	snprintf(path, sizeof(path), "%s/logs/a.log", dir);
+	snprintf(path, sizeof(path), "%s/logs/a.log", test_dir);
 	struct stat st;
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
@@ -258,26 +258,26 @@ static void log_file_rules(void **s)
 	/* refused paths are ignored (a warning on stderr): the parse goes on, nothing is made */
 	int fd = -1;
 	const char *why = NULL;
-	snprintf(json, sizeof(json), "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"logFile\":\"%s/other.log\"}", dir);
+	snprintf(json, sizeof(json), "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"logFile\":\"%s/other.log\"}", test_dir);
 	assert_int_equal(parse(json), 0);
-	snprintf(path, sizeof(path), "%s/other.log", dir);
+	snprintf(path, sizeof(path), "%s/other.log", test_dir);
 	assert_int_equal(access(path, F_OK), -1);
 	assert_int_equal(node_open(NODE_LOG_DIRS, path, O_WRONLY | O_APPEND | O_CREAT, 0600, &fd, &why), -EPERM);
 	assert_non_null(strstr(why, "is outside the log directories the node allows"));
 	assert_int_equal(access(path, F_OK), -1);
 
-	snprintf(json, sizeof(json), "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"logFile\":\"%s/logs/../x.log\"}", dir);
+	snprintf(json, sizeof(json), "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"logFile\":\"%s/logs/../x.log\"}", test_dir);
 	assert_int_equal(parse(json), 0);
-	snprintf(path, sizeof(path), "%s/logs/../x.log", dir);
+	snprintf(path, sizeof(path), "%s/logs/../x.log", test_dir);
 	assert_int_equal(node_open(NODE_LOG_DIRS, path, O_WRONLY | O_APPEND | O_CREAT, 0600, &fd, &why), -EPERM);
 	assert_non_null(strstr(why, "without \"..\""));
-	snprintf(path, sizeof(path), "%s/x.log", dir);
+	snprintf(path, sizeof(path), "%s/x.log", test_dir);
 	assert_int_equal(access(path, F_OK), -1);
 
 	/* a group-writable node file is refused, not read */
 	chmod(node, 0664);
 	node_reset();
-	snprintf(path, sizeof(path), "%s/logs/a.log", dir);
+	snprintf(path, sizeof(path), "%s/logs/a.log", test_dir);
 	assert_int_equal(node_open(NODE_LOG_DIRS, path, O_WRONLY | O_APPEND | O_CREAT, 0600, &fd, &why), -EPERM);
 	assert_non_null(strstr(why, "writable by root alone"));
 	/* a node file with an unknown key is refused too */
@@ -291,9 +291,6 @@ static void log_file_rules(void **s)
 	unsetenv(NODE_SETTINGS_ENV);
 	node_reset();
 	log_start(LOG_LVL_OFF, -1);
-	char cmd[600];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
 }
 
 static void prev_result(void **s)
@@ -393,7 +390,7 @@ int main(void)
 		cmocka_unit_test_setup(nul_scanner, reset_error),
 		cmocka_unit_test_setup(log_escaping, reset_error),
 		cmocka_unit_test_setup(path_normalize, reset_error),
-		cmocka_unit_test_setup(log_file_rules, reset_error),
+		cmocka_unit_test_setup_teardown(log_file_rules, test_dir_make, test_dir_remove),
 		cmocka_unit_test_setup(accessors, reset_error),
 		cmocka_unit_test_setup(mac_format, reset_error),
 	};

@@ -1,5 +1,6 @@
 /* The crash-safe state files (lib/base/state.c): the store-directory rule, the one
  * atomic write, the temp files of writers that are gone, the bounded lock. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -10,43 +11,15 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "fixture.h"
 #include "unit.h"
 
 #include "ucni/state.h"
 
-static char dir[256];
-
-static int make_dir(void **state)
-{
-	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/ucni-state-unit.XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int remove_dir(void **state)
-{
-	char cmd[700];
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "chmod -R u+rwx '%s' 2>/dev/null; rm -rf '%s'", dir, dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static void path_of(char *buf, size_t len, const char *name)
-{
-	snprintf(buf, len, "%s/%s", dir, name);
-}
-
-static char *slurp(const char *path)
-{
-	char *s = NULL;
-	size_t n = 0;
-	return state_read(path, 64 << 20, &s, &n) == 0 ? s : NULL;
-}
-
 static int count_in(const char *sub)
 {
 	char cmd[600];
-	snprintf(cmd, sizeof(cmd), "exit $(ls -A '%s/%s' | wc -l)", dir, sub);
+	snprintf(cmd, sizeof(cmd), "exit $(ls -A '%s/%s' | wc -l)", test_dir, sub);
 	int st = system(cmd);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
@@ -211,7 +184,7 @@ static void replace_is_atomic(void **state)
 static pid_t tmp_file(const char *name, bool held)
 {
 	char p[512];
-	snprintf(p, sizeof(p), "%s/.tmp/%s", dir, name);
+	snprintf(p, sizeof(p), "%s/.tmp/%s", test_dir, name);
 	int fd = open(p, O_CREAT | O_WRONLY | O_EXCL, 0600);
 	assert_true(fd >= 0);
 	if (!held) {
@@ -297,7 +270,7 @@ static void sweep_for_gc(void **state)
 	path_of(keep, sizeof(keep), "notes.tmp.txt");
 	close(open(keep, O_CREAT | O_WRONLY, 0600));
 
-	assert_int_equal(state_sweep(dir), 3);
+	assert_int_equal(state_sweep(test_dir), 3);
 	assert_int_equal(access(legacy_dead, F_OK), -1);
 	assert_int_equal(access(legacy_old, F_OK), -1);
 	assert_int_equal(access(legacy_live, F_OK), 0);
@@ -305,13 +278,13 @@ static void sweep_for_gc(void **state)
 	assert_int_equal(access(p, F_OK), 0);
 	assert_int_equal(count_in(".tmp"), 1);
 	stop(live);
-	assert_int_equal(state_sweep(dir), 1);
+	assert_int_equal(state_sweep(test_dir), 1);
 	assert_int_equal(count_in(".tmp"), 0);
 	/* A directory that is not a state directory is not touched. */
-	assert_int_equal(chmod(dir, 0777), 0);
-	assert_int_equal(state_sweep(dir), -EPERM);
+	assert_int_equal(chmod(test_dir, 0777), 0);
+	assert_int_equal(state_sweep(test_dir), -EPERM);
 	assert_int_equal(access(legacy_live, F_OK), 0);
-	assert_int_equal(chmod(dir, 0700), 0);
+	assert_int_equal(chmod(test_dir, 0700), 0);
 }
 
 /* The last writer of a directory may remove its empty temp area; a write that
@@ -322,14 +295,14 @@ static void tidy(void **state)
 	(void)state;
 	path_of(p, sizeof(p), "reg.json");
 	path_of(t, sizeof(t), ".tmp");
-	assert_int_equal(state_tidy(dir), 0); /* no area: nothing to do */
+	assert_int_equal(state_tidy(test_dir), 0); /* no area: nothing to do */
 	assert_int_equal(state_replace(p, "1", 1, 0600), 0);
 	pid_t live = tmp_file("reg.json.5.5", true);
-	assert_int_equal(state_tidy(dir), 0);
+	assert_int_equal(state_tidy(test_dir), 0);
 	assert_int_equal(access(t, F_OK), 0); /* a writer at work keeps it */
 	stop(live);
 	assert_int_equal(state_replace(p, "2", 1, 0600), 0); /* sweeps the file */
-	assert_int_equal(state_tidy(dir), 0);
+	assert_int_equal(state_tidy(test_dir), 0);
 	assert_int_equal(access(t, F_OK), -1);
 	assert_int_equal(count_in(""), 1);
 	/* Writes racing a tidier all succeed. */
@@ -337,7 +310,7 @@ static void tidy(void **state)
 	assert_true(pid >= 0);
 	if (pid == 0)
 		for (;;) {
-			state_tidy(dir);
+			state_tidy(test_dir);
 			usleep(100);
 		}
 	int failed = 0, r = 0;
@@ -381,28 +354,57 @@ static void lock_excludes(void **state)
 	state_unlock(&b);
 }
 
-/* A waiter whose lock file was removed under it locks the new file. */
+/* Does PID have the file with DEV and INO open? */
+static bool holds_file(pid_t pid, dev_t dev, ino_t ino)
+{
+	char fds[64], fd[400];
+	struct dirent *e;
+	struct stat st;
+	bool found = false;
+	snprintf(fds, sizeof(fds), "/proc/%d/fd", (int)pid);
+	DIR *d = opendir(fds);
+	while (d && !found && (e = readdir(d)))
+		if (e->d_name[0] != '.' && snprintf(fd, sizeof(fd), "%s/%s", fds, e->d_name) > 0 && stat(fd, &st) == 0)
+			found = st.st_dev == dev && st.st_ino == ino;
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* A waiter whose lock file was removed under it locks the new file. The file is
+ * removed only once the waiter holds it open (it waits for the lock on it). */
 static void lock_removed_while_waiting(void **state)
 {
-	char p[512];
-	int a = -1, status;
+	char p[512], c;
+	int a = -1, status, ready[2];
+	struct stat old;
 	(void)state;
 	path_of(p, sizeof(p), "y.lock");
 	assert_int_equal(state_lock(p, 1000, &a), 0);
+	assert_int_equal(fstat(a, &old), 0);
+	assert_int_equal(pipe(ready), 0);
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		int b = -1;
 		struct stat s1, s2;
 		close(a); /* the inherited descriptor would keep the parent's lock alive */
-		if (state_lock(p, 5000, &b) < 0)
+		close(ready[0]);
+		if (write(ready[1], "c", 1) != 1) /* from now on, what holds the file is state_lock */
+			_exit(4);
+		if (state_lock(p, 30000, &b) < 0)
 			_exit(1);
 		/* it holds the file the path names now */
 		if (fstat(b, &s1) < 0 || stat(p, &s2) < 0 || s1.st_ino != s2.st_ino)
 			_exit(2);
 		_exit(0);
 	}
-	usleep(100 * 1000);
+	close(ready[1]);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	for (int i = 0; i < 20000 && !holds_file(pid, old.st_dev, old.st_ino); i++)
+		nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL); /* at least 20 s in all */
+	assert_true(holds_file(pid, old.st_dev, old.st_ino));
 	state_unlock_remove(p, &a);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
@@ -412,15 +414,15 @@ static void lock_removed_while_waiting(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(mkdir_rule, make_dir, remove_dir),
-		cmocka_unit_test_setup_teardown(replace_and_read, make_dir, remove_dir),
-		cmocka_unit_test_setup_teardown(replace_refuses_foreign_tmp_area, make_dir, remove_dir),
-		cmocka_unit_test_setup_teardown(replace_is_atomic, make_dir, remove_dir),
-		cmocka_unit_test_setup_teardown(replace_sweeps_gone_writers, make_dir, remove_dir),
-		cmocka_unit_test_setup_teardown(sweep_for_gc, make_dir, remove_dir),
-		cmocka_unit_test_setup_teardown(tidy, make_dir, remove_dir),
-		cmocka_unit_test_setup_teardown(lock_excludes, make_dir, remove_dir),
-		cmocka_unit_test_setup_teardown(lock_removed_while_waiting, make_dir, remove_dir),
+		cmocka_unit_test_setup_teardown(mkdir_rule, test_dir_make, test_dir_remove),
+		cmocka_unit_test_setup_teardown(replace_and_read, test_dir_make, test_dir_remove),
+		cmocka_unit_test_setup_teardown(replace_refuses_foreign_tmp_area, test_dir_make, test_dir_remove),
+		cmocka_unit_test_setup_teardown(replace_is_atomic, test_dir_make, test_dir_remove),
+		cmocka_unit_test_setup_teardown(replace_sweeps_gone_writers, test_dir_make, test_dir_remove),
+		cmocka_unit_test_setup_teardown(sweep_for_gc, test_dir_make, test_dir_remove),
+		cmocka_unit_test_setup_teardown(tidy, test_dir_make, test_dir_remove),
+		cmocka_unit_test_setup_teardown(lock_excludes, test_dir_make, test_dir_remove),
+		cmocka_unit_test_setup_teardown(lock_removed_while_waiting, test_dir_make, test_dir_remove),
 	};
 	return cmocka_run_group_tests_name("state", tests, NULL, NULL);
 }
