@@ -149,5 +149,8 @@ char *record_to_json(const dm_record *r);
 struct cJSON;
 struct cJSON *json_device(const dm_device *d, const char *pool, const dm_record *rec, int rec_err);
 struct cJSON *json_record(const dm_record *r, const dm_device *d);
+/* A member of a pool as `devmgr pools` shows it: the VF D, its STATE ("free", "used", …)
+ * and its record REC (may be NULL). */
+struct cJSON *json_pool_member(const dm_device *d, const char *state, const dm_record *rec);
 
 #endif
