@@ -441,6 +441,47 @@ static int parse_pf(pctx *x, const cJSON *o, dm_pf_spec *pf)
 	return 0;
 }
 
+/* Element I of the resourceList LIST: a pool, its name not taken by an earlier one. */
+static int parse_pool_at(pctx *x, const cJSON *o, void *list, size_t i)
+{
+	pool *p = list;
+	int r = parse_pool(x, o, &p[i]);
+	if (r < 0)
+		return r;
+	for (size_t j = 0; j < i; j++)
+		if (!strcmp(p[j].name, p[i].name))
+			FAIL(x, -EINVAL, "%s.resourceName: \"%s\" is defined twice", x->path, val(x, p[i].name));
+	return 0;
+}
+
+static int parse_pf_at(pctx *x, const cJSON *o, void *list, size_t i)
+{
+	return parse_pf(x, o, &((dm_pf_spec *)list)[i]);
+}
+
+/* The array V of the top-level KEY: *RET gets one element of SIZE bytes (zeroed) per
+ * entry, each parsed by PARSE with x->path "KEY[i]". *RET_N counts the elements begun,
+ * so that after a failure the caller frees what was parsed. */
+static int parse_list(pctx *x, const cJSON *v, const char *key, size_t size,
+                      int (*parse)(pctx *x, const cJSON *o, void *list, size_t i), void **ret, size_t *ret_n)
+{
+	if (!cJSON_IsArray(v))
+		FAIL(x, -EINVAL, "%s: must be an array", key);
+	size_t n = (size_t)cJSON_GetArraySize(v), i = 0;
+	if (!(*ret = calloc(n ? n : 1, size)))
+		return -ENOMEM;
+	const cJSON *e;
+	cJSON_ArrayForEach(e, v) {
+		snprintf(x->path, sizeof(x->path), "%s[%zu]", key, i);
+		*ret_n = i + 1;
+		int r = parse(x, e, *ret, i);
+		if (r < 0)
+			return r;
+		i++;
+	}
+	return 0;
+}
+
 int dm_config_parse(const char *json, dm_config **ret, char *errbuf, size_t errlen)
 {
 	if (!json)
@@ -495,54 +536,17 @@ int dm_config_parse_text(const char *json, size_t len, unsigned flags, dm_config
 			goto out;
 		}
 		if (!strcmp(k, "resourceList")) {
-			if (!cJSON_IsArray(v)) {
-				errbuf_set(errbuf, errlen, "resourceList: must be an array");
-				r = -EINVAL;
+			void *list = NULL;
+			r = parse_list(&x, v, k, sizeof(pool), parse_pool_at, &list, &c->n_pools);
+			c->pools = list;
+			if (r < 0)
 				goto out;
-			}
-			size_t n = (size_t)cJSON_GetArraySize(v), i = 0;
-			c->pools = calloc(n ? n : 1, sizeof(pool));
-			if (!c->pools) {
-				r = -ENOMEM;
-				goto out;
-			}
-			const cJSON *e;
-			cJSON_ArrayForEach(e, v) {
-				snprintf(x.path, sizeof(x.path), "resourceList[%zu]", i);
-				c->n_pools = i + 1;
-				r = parse_pool(&x, e, &c->pools[i]);
-				if (r < 0)
-					goto out;
-				for (size_t j = 0; j < i; j++)
-					if (!strcmp(c->pools[j].name, c->pools[i].name)) {
-						errbuf_set(errbuf, errlen, "%s.resourceName: \"%s\" is defined twice",
-						           x.path, val(&x, c->pools[i].name));
-						r = -EINVAL;
-						goto out;
-					}
-				i++;
-			}
 		} else if (!strcmp(k, "pfs")) {
-			if (!cJSON_IsArray(v)) {
-				errbuf_set(errbuf, errlen, "pfs: must be an array");
-				r = -EINVAL;
+			void *list = NULL;
+			r = parse_list(&x, v, k, sizeof(dm_pf_spec), parse_pf_at, &list, &c->n_pfs);
+			c->pfs = list;
+			if (r < 0)
 				goto out;
-			}
-			size_t n = (size_t)cJSON_GetArraySize(v), i = 0;
-			c->pfs = calloc(n ? n : 1, sizeof(dm_pf_spec));
-			if (!c->pfs) {
-				r = -ENOMEM;
-				goto out;
-			}
-			const cJSON *e;
-			cJSON_ArrayForEach(e, v) {
-				snprintf(x.path, sizeof(x.path), "pfs[%zu]", i);
-				c->n_pfs = i + 1;
-				r = parse_pf(&x, e, &c->pfs[i]);
-				if (r < 0)
-					goto out;
-				i++;
-			}
 		} else {
 			errbuf_set(errbuf, errlen, "unknown key \"%s\" (expected resourceList, pfs)", val(&x, k));
 			r = -EINVAL;
