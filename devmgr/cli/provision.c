@@ -101,32 +101,9 @@ typedef struct pf_change {
 	int num;
 } pf_change;
 
-typedef struct vf_ent {
-	int index;
-	char pci[DM_PCI_ADDR_MAX];
-} vf_ent;
-
-typedef struct vf_list {
-	vf_ent *v;
-	size_t n;
-} vf_list;
-
-static int collect_vf(int index, const char *vf_pci, void *arg)
-{
-	vf_list *l = arg;
-	vf_ent *v = realloc(l->v, (l->n + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	l->v = v;
-	v[l->n].index = index;
-	str_copy(v[l->n].pci, sizeof(v[l->n].pci), vf_pci);
-	l->n++;
-	return 0;
-}
-
 static int cmp_vf(const void *a, const void *b)
 {
-	return ((const vf_ent *)a)->index - ((const vf_ent *)b)->index;
+	return ((const vf_link *)a)->index - ((const vf_link *)b)->index;
 }
 
 /* Tells on stderr who holds the VFs of PF (its current virtfn links): a record (live,
@@ -136,33 +113,32 @@ static int cmp_vf(const void *a, const void *b)
 static int pf_holders(dm_store *s, const pf_change *p, const char *cmd, bool *header)
 {
 	char path[PATH_MAX];
-	vf_list l = { NULL, 0 };
+	vf_link *v = NULL;
+	size_t n = 0;
 	int held = 0;
 	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s", opt.sysfs_root, p->pci);
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	int r = pf_for_each_virtfn(fd, collect_vf, &l);
-	if (r < 0) {
-		free(l.v);
+	int r = pf_list_virtfns(fd, &v, &n);
+	if (r < 0)
 		return r;
-	}
-	if (l.n)
-		qsort(l.v, l.n, sizeof(*l.v), cmp_vf);
-	for (size_t i = 0; i < l.n; i++) {
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_vf);
+	for (size_t i = 0; i < n; i++) {
 		char what[600], sub[32];
 		dm_record *rec = NULL;
 		dm_device nd;
-		int e = dm_store_lock_vf(s, l.v[i].pci, false);
+		int e = dm_store_lock_vf(s, v[i].vf, false);
 		if (e == -EWOULDBLOCK)
 			snprintf(what, sizeof(what), "locked: an allocation or a CNI call is at work on it");
 		else if (e < 0 && e != -EROFS) {
 			held = e; /* a read-only store takes no new allocation: no lock needed */
 			break;
-		} else if ((e = dm_store_get(s, l.v[i].pci, &rec)) == -ENOENT)
+		} else if ((e = dm_store_get(s, v[i].vf, &rec)) == -ENOENT)
 			continue;
 		else if (e < 0)
-			snprintf(what, sizeof(what), "corrupt record (`devmgr release %s` removes it)", l.v[i].pci);
+			snprintf(what, sizeof(what), "corrupt record (`devmgr release %s` removes it)", v[i].vf);
 		else {
 			snprintf(what, sizeof(what), "owner %s%s%s%s%s%s", rec->owner, rec->ifname ? ", ifname " : "",
 			         rec->ifname ? rec->ifname : "", rec->pool ? ", pool " : "", rec->pool ? rec->pool : "",
@@ -179,13 +155,13 @@ static int pf_holders(dm_store *s, const pf_change *p, const char *cmd, bool *he
 			*header = true;
 		}
 		memset(&nd, 0, sizeof(nd));
-		snprintf(sub, sizeof(sub), "virtfn%d/net", l.v[i].index);
+		snprintf(sub, sizeof(sub), "virtfn%d/net", v[i].index);
 		read_netdev_name_at(fd, sub, &nd);
-		fprintf(stderr, "devmgr:   vf%d %s%s%s: %s\n", l.v[i].index, l.v[i].pci, nd.netdev[0] ? " " : "", nd.netdev,
+		fprintf(stderr, "devmgr:   vf%d %s%s%s: %s\n", v[i].index, v[i].vf, nd.netdev[0] ? " " : "", nd.netdev,
 		        what);
 		held++;
 	}
-	free(l.v);
+	free(v);
 	return held;
 }
 
