@@ -323,7 +323,8 @@ static int read_virtfns(scan_ctx *x, int pffd, size_t dev)
 	int num = x->inv->devs[dev].num_vfs, offset, stride, siblings;
 	x->pfs[slot] = (pf_slot){ dev, openat(pffd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC) };
 
-	/* placed by offset and stride, and all found the same way (see scan_ents()) */
+	/* placed by offset and stride, the first and the last VF in the same directory
+	 * (both beside the PF, or both on the bus): every VF is then looked for there */
 	if (pf_vfs_placed(pffd, pf, num, &offset, &stride, &siblings) && siblings >= 0) {
 		for (int n = 0; n < num; n++) {
 			char vf[DM_PCI_ADDR_MAX];
