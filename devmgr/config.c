@@ -174,86 +174,89 @@ static void free_strs(char **a, size_t n)
 	free(a);
 }
 
-static int hex_ids(pctx *x, const cJSON *v, const char *key, uint16_t **ret, size_t *ret_n)
+/* KEY's array of strings V, each turned by CONV (which names a bad one in x->err) into
+ * element I, of SIZE bytes, of a new array: *RET, *RET_N. ARG is CONV's. */
+static int str_array_conv(pctx *x, const cJSON *v, const char *key, size_t size,
+                          int (*conv)(pctx *x, const char *key, size_t i, char *s, void *elem, const void *arg),
+                          const void *arg, void **ret, size_t *ret_n)
 {
 	char **a;
 	size_t n;
 	int r = str_array(x, v, key, &a, &n);
 	if (r < 0)
 		return r;
-	uint16_t *ids = calloc(n ? n : 1, sizeof(uint16_t));
-	if (!ids) {
-		free_strs(a, n);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < n; i++) {
-		const char *s = a[i];
-		uint32_t id;
-		if (!strncasecmp(s, "0x", 2))
-			s += 2;
-		if (strlen(s) < 1 || strlen(s) > 4 || parse_hex_u32(s, &id) < 0) {
-			errbuf_set(x->err, x->errlen, "%s.%s[%zu]: \"%s\" is not a 16-bit hex id", x->path, key, i, val(x, a[i]));
-			free(ids);
-			free_strs(a, n);
-			return -EINVAL;
-		}
-		ids[i] = (uint16_t)id;
-	}
+	char *out = calloc(n ? n : 1, size);
+	if (!out)
+		r = -ENOMEM;
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		r = conv(x, key, i, a[i], out + i * size, arg);
 	free_strs(a, n);
-	*ret = ids;
+	if (r < 0) {
+		free(out);
+		return r;
+	}
+	*ret = out;
 	*ret_n = n;
 	return 0;
 }
 
-/* "ens1f0" or "ens1f0#0,2-7" (pfNames), "0000:3b:00.0#0-3" (rootDevices). */
+/* "8086" or "0x8086" */
+static int conv_hex_id(pctx *x, const char *key, size_t i, char *s, void *elem, const void *arg)
+{
+	const char *h = s;
+	uint32_t id;
+	if (!strncasecmp(h, "0x", 2))
+		h += 2;
+	if (strlen(h) < 1 || strlen(h) > 4 || parse_hex_u32(h, &id) < 0)
+		FAIL(x, -EINVAL, "%s.%s[%zu]: \"%s\" is not a 16-bit hex id", x->path, key, i, val(x, s));
+	*(uint16_t *)elem = (uint16_t)id;
+	return 0;
+}
+
+static int hex_ids(pctx *x, const cJSON *v, const char *key, uint16_t **ret, size_t *ret_n)
+{
+	void *ids;
+	int r = str_array_conv(x, v, key, sizeof(uint16_t), conv_hex_id, NULL, &ids, ret_n);
+	if (r >= 0)
+		*ret = ids;
+	return r;
+}
+
+/* "ens1f0" or "ens1f0#0,2-7" (pfNames), "0000:3b:00.0#0-3" (rootDevices: *ARG true). */
+static int conv_pf_sel(pctx *x, const char *key, size_t i, char *s, void *elem, const void *arg)
+{
+	pf_sel *p = elem;
+	char *hash = strchr(s, '#');
+	if (hash) {
+		*hash = 0;
+		int r = vf_range_parse(hash + 1, &p->range);
+		if (r < 0) {
+			*hash = '#';
+			FAIL(x, -EINVAL, "%s.%s[%zu]: bad VF range in \"%s\"%s", x->path, key, i, val(x, s),
+			     r == -ERANGE ? " (a range must ascend and stay below 4096)" : "");
+		}
+		p->has_range = true;
+	}
+	if (*(const bool *)arg) {
+		char addr[DM_PCI_ADDR_MAX];
+		if (dm_pci_addr_normalize(s, addr) < 0)
+			FAIL(x, -EINVAL, "%s.%s[%zu]: \"%s\" is not a PCI address", x->path, key, i, val(x, s));
+		strcpy(p->name, addr);
+	} else {
+		if (!dm_ifname_valid(s))
+			FAIL(x, -EINVAL, "%s.%s[%zu]: \"%s\" is not an interface name", x->path, key, i, val(x, s));
+		strcpy(p->name, s);
+	}
+	return 0;
+}
+
 static int pf_sels(pctx *x, const cJSON *v, const char *key, bool pci, pf_sel **ret, size_t *ret_n)
 {
-	char **a;
-	size_t n;
-	int r = str_array(x, v, key, &a, &n);
-	if (r < 0)
-		return r;
-	pf_sel *s = calloc(n ? n : 1, sizeof(pf_sel));
-	if (!s) {
-		free_strs(a, n);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < n; i++) {
-		char *hash = strchr(a[i], '#');
-		if (hash) {
-			*hash = 0;
-			r = vf_range_parse(hash + 1, &s[i].range);
-			if (r < 0) {
-				*hash = '#';
-				errbuf_set(x->err, x->errlen, "%s.%s[%zu]: bad VF range in \"%s\"%s", x->path, key, i, val(x, a[i]),
-				           r == -ERANGE ? " (a range must ascend and stay below 4096)" : "");
-				goto bad;
-			}
-			s[i].has_range = true;
-		}
-		if (pci) {
-			char addr[DM_PCI_ADDR_MAX];
-			if (dm_pci_addr_normalize(a[i], addr) < 0) {
-				errbuf_set(x->err, x->errlen, "%s.%s[%zu]: \"%s\" is not a PCI address", x->path, key, i, val(x, a[i]));
-				goto bad;
-			}
-			strcpy(s[i].name, addr);
-		} else {
-			if (!dm_ifname_valid(a[i])) {
-				errbuf_set(x->err, x->errlen, "%s.%s[%zu]: \"%s\" is not an interface name", x->path, key, i, val(x, a[i]));
-				goto bad;
-			}
-			strcpy(s[i].name, a[i]);
-		}
-	}
-	free_strs(a, n);
-	*ret = s;
-	*ret_n = n;
-	return 0;
-bad:
-	free(s);
-	free_strs(a, n);
-	return -EINVAL;
+	void *sels;
+	int r = str_array_conv(x, v, key, sizeof(pf_sel), conv_pf_sel, &pci, &sels, ret_n);
+	if (r >= 0)
+		*ret = sels;
+	return r;
 }
 
 static int parse_selector(pctx *x, const cJSON *o, selector *s)
