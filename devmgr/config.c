@@ -174,86 +174,89 @@ static void free_strs(char **a, size_t n)
 	free(a);
 }
 
-static int hex_ids(pctx *x, const cJSON *v, const char *key, uint16_t **ret, size_t *ret_n)
+/* KEY's array of strings V, each turned by CONV (which names a bad one in x->err) into
+ * element I, of SIZE bytes, of a new array: *RET, *RET_N. ARG is CONV's. */
+static int str_array_conv(pctx *x, const cJSON *v, const char *key, size_t size,
+                          int (*conv)(pctx *x, const char *key, size_t i, char *s, void *elem, const void *arg),
+                          const void *arg, void **ret, size_t *ret_n)
 {
 	char **a;
 	size_t n;
 	int r = str_array(x, v, key, &a, &n);
 	if (r < 0)
 		return r;
-	uint16_t *ids = calloc(n ? n : 1, sizeof(uint16_t));
-	if (!ids) {
-		free_strs(a, n);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < n; i++) {
-		const char *s = a[i];
-		uint32_t id;
-		if (!strncasecmp(s, "0x", 2))
-			s += 2;
-		if (strlen(s) < 1 || strlen(s) > 4 || parse_hex_u32(s, &id) < 0) {
-			errbuf_set(x->err, x->errlen, "%s.%s[%zu]: \"%s\" is not a 16-bit hex id", x->path, key, i, val(x, a[i]));
-			free(ids);
-			free_strs(a, n);
-			return -EINVAL;
-		}
-		ids[i] = (uint16_t)id;
-	}
+	char *out = calloc(n ? n : 1, size);
+	if (!out)
+		r = -ENOMEM;
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		r = conv(x, key, i, a[i], out + i * size, arg);
 	free_strs(a, n);
-	*ret = ids;
+	if (r < 0) {
+		free(out);
+		return r;
+	}
+	*ret = out;
 	*ret_n = n;
 	return 0;
 }
 
-/* "ens1f0" or "ens1f0#0,2-7" (pfNames), "0000:3b:00.0#0-3" (rootDevices). */
+/* "8086" or "0x8086" */
+static int conv_hex_id(pctx *x, const char *key, size_t i, char *s, void *elem, const void *arg)
+{
+	const char *h = s;
+	uint32_t id;
+	if (!strncasecmp(h, "0x", 2))
+		h += 2;
+	if (strlen(h) < 1 || strlen(h) > 4 || parse_hex_u32(h, &id) < 0)
+		FAIL(x, -EINVAL, "%s.%s[%zu]: \"%s\" is not a 16-bit hex id", x->path, key, i, val(x, s));
+	*(uint16_t *)elem = (uint16_t)id;
+	return 0;
+}
+
+static int hex_ids(pctx *x, const cJSON *v, const char *key, uint16_t **ret, size_t *ret_n)
+{
+	void *ids;
+	int r = str_array_conv(x, v, key, sizeof(uint16_t), conv_hex_id, NULL, &ids, ret_n);
+	if (r >= 0)
+		*ret = ids;
+	return r;
+}
+
+/* "ens1f0" or "ens1f0#0,2-7" (pfNames), "0000:3b:00.0#0-3" (rootDevices: *ARG true). */
+static int conv_pf_sel(pctx *x, const char *key, size_t i, char *s, void *elem, const void *arg)
+{
+	pf_sel *p = elem;
+	char *hash = strchr(s, '#');
+	if (hash) {
+		*hash = 0;
+		int r = vf_range_parse(hash + 1, &p->range);
+		if (r < 0) {
+			*hash = '#';
+			FAIL(x, -EINVAL, "%s.%s[%zu]: bad VF range in \"%s\"%s", x->path, key, i, val(x, s),
+			     r == -ERANGE ? " (a range must ascend and stay below 4096)" : "");
+		}
+		p->has_range = true;
+	}
+	if (*(const bool *)arg) {
+		char addr[DM_PCI_ADDR_MAX];
+		if (dm_pci_addr_normalize(s, addr) < 0)
+			FAIL(x, -EINVAL, "%s.%s[%zu]: \"%s\" is not a PCI address", x->path, key, i, val(x, s));
+		strcpy(p->name, addr);
+	} else {
+		if (!dm_ifname_valid(s))
+			FAIL(x, -EINVAL, "%s.%s[%zu]: \"%s\" is not an interface name", x->path, key, i, val(x, s));
+		strcpy(p->name, s);
+	}
+	return 0;
+}
+
 static int pf_sels(pctx *x, const cJSON *v, const char *key, bool pci, pf_sel **ret, size_t *ret_n)
 {
-	char **a;
-	size_t n;
-	int r = str_array(x, v, key, &a, &n);
-	if (r < 0)
-		return r;
-	pf_sel *s = calloc(n ? n : 1, sizeof(pf_sel));
-	if (!s) {
-		free_strs(a, n);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < n; i++) {
-		char *hash = strchr(a[i], '#');
-		if (hash) {
-			*hash = 0;
-			r = vf_range_parse(hash + 1, &s[i].range);
-			if (r < 0) {
-				*hash = '#';
-				errbuf_set(x->err, x->errlen, "%s.%s[%zu]: bad VF range in \"%s\"%s", x->path, key, i, val(x, a[i]),
-				           r == -ERANGE ? " (a range must ascend and stay below 4096)" : "");
-				goto bad;
-			}
-			s[i].has_range = true;
-		}
-		if (pci) {
-			char addr[DM_PCI_ADDR_MAX];
-			if (dm_pci_addr_normalize(a[i], addr) < 0) {
-				errbuf_set(x->err, x->errlen, "%s.%s[%zu]: \"%s\" is not a PCI address", x->path, key, i, val(x, a[i]));
-				goto bad;
-			}
-			strcpy(s[i].name, addr);
-		} else {
-			if (!dm_ifname_valid(a[i])) {
-				errbuf_set(x->err, x->errlen, "%s.%s[%zu]: \"%s\" is not an interface name", x->path, key, i, val(x, a[i]));
-				goto bad;
-			}
-			strcpy(s[i].name, a[i]);
-		}
-	}
-	free_strs(a, n);
-	*ret = s;
-	*ret_n = n;
-	return 0;
-bad:
-	free(s);
-	free_strs(a, n);
-	return -EINVAL;
+	void *sels;
+	int r = str_array_conv(x, v, key, sizeof(pf_sel), conv_pf_sel, &pci, &sels, ret_n);
+	if (r >= 0)
+		*ret = sels;
+	return r;
 }
 
 static int parse_selector(pctx *x, const cJSON *o, selector *s)
@@ -441,6 +444,47 @@ static int parse_pf(pctx *x, const cJSON *o, dm_pf_spec *pf)
 	return 0;
 }
 
+/* Element I of the resourceList LIST: a pool, its name not taken by an earlier one. */
+static int parse_pool_at(pctx *x, const cJSON *o, void *list, size_t i)
+{
+	pool *p = list;
+	int r = parse_pool(x, o, &p[i]);
+	if (r < 0)
+		return r;
+	for (size_t j = 0; j < i; j++)
+		if (!strcmp(p[j].name, p[i].name))
+			FAIL(x, -EINVAL, "%s.resourceName: \"%s\" is defined twice", x->path, val(x, p[i].name));
+	return 0;
+}
+
+static int parse_pf_at(pctx *x, const cJSON *o, void *list, size_t i)
+{
+	return parse_pf(x, o, &((dm_pf_spec *)list)[i]);
+}
+
+/* The array V of the top-level KEY: *RET gets one element of SIZE bytes (zeroed) per
+ * entry, each parsed by PARSE with x->path "KEY[i]". *RET_N counts the elements begun,
+ * so that after a failure the caller frees what was parsed. */
+static int parse_list(pctx *x, const cJSON *v, const char *key, size_t size,
+                      int (*parse)(pctx *x, const cJSON *o, void *list, size_t i), void **ret, size_t *ret_n)
+{
+	if (!cJSON_IsArray(v))
+		FAIL(x, -EINVAL, "%s: must be an array", key);
+	size_t n = (size_t)cJSON_GetArraySize(v), i = 0;
+	if (!(*ret = calloc(n ? n : 1, size)))
+		return -ENOMEM;
+	const cJSON *e;
+	cJSON_ArrayForEach(e, v) {
+		snprintf(x->path, sizeof(x->path), "%s[%zu]", key, i);
+		*ret_n = i + 1;
+		int r = parse(x, e, *ret, i);
+		if (r < 0)
+			return r;
+		i++;
+	}
+	return 0;
+}
+
 int dm_config_parse(const char *json, dm_config **ret, char *errbuf, size_t errlen)
 {
 	if (!json)
@@ -495,54 +539,17 @@ int dm_config_parse_text(const char *json, size_t len, unsigned flags, dm_config
 			goto out;
 		}
 		if (!strcmp(k, "resourceList")) {
-			if (!cJSON_IsArray(v)) {
-				errbuf_set(errbuf, errlen, "resourceList: must be an array");
-				r = -EINVAL;
+			void *list = NULL;
+			r = parse_list(&x, v, k, sizeof(pool), parse_pool_at, &list, &c->n_pools);
+			c->pools = list;
+			if (r < 0)
 				goto out;
-			}
-			size_t n = (size_t)cJSON_GetArraySize(v), i = 0;
-			c->pools = calloc(n ? n : 1, sizeof(pool));
-			if (!c->pools) {
-				r = -ENOMEM;
-				goto out;
-			}
-			const cJSON *e;
-			cJSON_ArrayForEach(e, v) {
-				snprintf(x.path, sizeof(x.path), "resourceList[%zu]", i);
-				c->n_pools = i + 1;
-				r = parse_pool(&x, e, &c->pools[i]);
-				if (r < 0)
-					goto out;
-				for (size_t j = 0; j < i; j++)
-					if (!strcmp(c->pools[j].name, c->pools[i].name)) {
-						errbuf_set(errbuf, errlen, "%s.resourceName: \"%s\" is defined twice",
-						           x.path, val(&x, c->pools[i].name));
-						r = -EINVAL;
-						goto out;
-					}
-				i++;
-			}
 		} else if (!strcmp(k, "pfs")) {
-			if (!cJSON_IsArray(v)) {
-				errbuf_set(errbuf, errlen, "pfs: must be an array");
-				r = -EINVAL;
+			void *list = NULL;
+			r = parse_list(&x, v, k, sizeof(dm_pf_spec), parse_pf_at, &list, &c->n_pfs);
+			c->pfs = list;
+			if (r < 0)
 				goto out;
-			}
-			size_t n = (size_t)cJSON_GetArraySize(v), i = 0;
-			c->pfs = calloc(n ? n : 1, sizeof(dm_pf_spec));
-			if (!c->pfs) {
-				r = -ENOMEM;
-				goto out;
-			}
-			const cJSON *e;
-			cJSON_ArrayForEach(e, v) {
-				snprintf(x.path, sizeof(x.path), "pfs[%zu]", i);
-				c->n_pfs = i + 1;
-				r = parse_pf(&x, e, &c->pfs[i]);
-				if (r < 0)
-					goto out;
-				i++;
-			}
 		} else {
 			errbuf_set(errbuf, errlen, "unknown key \"%s\" (expected resourceList, pfs)", val(&x, k));
 			r = -EINVAL;

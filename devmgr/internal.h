@@ -94,7 +94,48 @@ void device_update_health(dm_device *d, const dm_device *pf);
 /* The netdev name: the first entry of DIRFD/PATH (a device's net directory). */
 void read_netdev_name_at(int dirfd, const char *path, dm_device *d);
 
-/* inventory.c: the healthy VFs one at a time, in the cheap inventory's order and as it
+/* libpci.c: libpci opened on first use (not linked), its errors caught */
+struct pci_access;
+/* libpci on the tree <ROOT>/bus/pci: 0, -ELIBACC (libpci cannot be opened), -ELIBBAD (it
+ * lacks a function), -ENOMEM, or -EIO when libpci gives up. */
+int libpci_open(const char *root, struct pci_access **ret);
+void libpci_close(struct pci_access *pacc);
+/* The functions libpci finds on the bus: *RET holds the *RET_N that have a canonical
+ * address, in libpci's order (the caller frees it). -EIO when libpci gives up. */
+int libpci_scan(struct pci_access *pacc, char (**ret)[DM_PCI_ADDR_MAX], size_t *ret_n);
+/* The pci.ids names of VENDOR and of its DEVICE into VNAME and DNAME: which were found
+ * (LIBPCI_HAVE_*), or -EIO. */
+#define LIBPCI_NAME_MAX 256
+enum { LIBPCI_HAVE_VENDOR = 1, LIBPCI_HAVE_DEVICE = 2 };
+int libpci_names(struct pci_access *pacc, uint16_t vendor, uint16_t device, char vname[LIBPCI_NAME_MAX],
+                 char dname[LIBPCI_NAME_MAX]);
+
+/* virtfn.c: a PF's VFs as sysfs shows them */
+/* A PF's virtfn<index> link to VF. */
+typedef struct vf_link {
+	char pf[DM_PCI_ADDR_MAX];
+	char vf[DM_PCI_ADDR_MAX];
+	int index;
+} vf_link;
+/* The address of VF N of the PF at PF_PCI where the kernel puts it: routing id
+ * PF + offset + N * stride, in the PF's domain. false when that leaves the domain. */
+bool vf_addr(const char *pf_pci, int offset, int stride, int n, char ret[DM_PCI_ADDR_MAX]);
+/* The kernel makes all NUM VFs of a PF at once, VF N at PF + sriov_offset + N *
+ * sriov_stride: do the first and the last virtfn link of the PF (PFFD, PF_PCI) say so?
+ * Then *RET_OFFSET, *RET_STRIDE and *RET_SIBLINGS (both links "../<VF>": 1, neither: 0,
+ * one of them: -1) place every VF without reading its link. */
+bool pf_vfs_placed(int pffd, const char *pf_pci, int num, int *ret_offset, int *ret_stride, int *ret_siblings);
+/* The PF's sriov_vf_device into D->vf_device_id, when it has one. */
+void pf_read_vf_device(int pffd, dm_device *d);
+/* Every virtfn<N> link of the PF (PFFD) naming a valid address, in listing order: *RET
+ * (index and vf; pf left empty; the caller frees it), or -errno. */
+int pf_list_virtfns(int pffd, vf_link **ret, size_t *ret_n);
+/* The VF at DIRFD/PCI as its PF describes it (the cheap view): vendor, the PF's
+ * sriov_vf_device, class and address from PF; DRIVER (NULL: its driver link); on a
+ * userspace driver its IOMMU group and /dev/vfio node. */
+void vf_read_from_pf(int dirfd, const char *pci, const dm_device *pf, const char *driver, dm_device *d);
+
+/* vfcursor.c: the healthy VFs one at a time, in the cheap inventory's order and as it
  * describes them, reading sysfs only as far as the caller goes (the allocation path). */
 typedef struct vf_cursor vf_cursor;
 /* Lists <root>/bus/pci/devices; -errno when that fails (as dm_inventory_load()). */
@@ -149,5 +190,8 @@ char *record_to_json(const dm_record *r);
 struct cJSON;
 struct cJSON *json_device(const dm_device *d, const char *pool, const dm_record *rec, int rec_err);
 struct cJSON *json_record(const dm_record *r, const dm_device *d);
+/* A member of a pool as `devmgr pools` shows it: the VF D, its STATE ("free", "used", …)
+ * and its record REC (may be NULL). */
+struct cJSON *json_pool_member(const dm_device *d, const char *state, const dm_record *rec);
 
 #endif

@@ -65,6 +65,24 @@ static cJSON *vf_config_json(const dm_vf_config *c)
 	return o;
 }
 
+/* Where the VF D sits and what runs it. AS_READ: its PF address and index as they are
+ * (a pool member: "" and -1 when unknown), else null when unknown (a record's device). */
+static void add_vf_place(cJSON *o, const dm_device *d, bool as_read)
+{
+	if (as_read)
+		cJSON_AddStringToObject(o, "pf", d->pf_pci);
+	else
+		add_str_or_null(o, "pf", d->pf_pci);
+	add_str_or_null(o, "pfNetdev", d->pf_netdev);
+	if (as_read)
+		cJSON_AddNumberToObject(o, "vfIndex", d->vf_index);
+	else
+		add_int_or_null(o, "vfIndex", d->vf_index);
+	add_str_or_null(o, "netdev", d->netdev);
+	add_str_or_null(o, "driver", d->driver);
+	add_int_or_null(o, "numaNode", d->numa_node);
+}
+
 cJSON *json_record(const dm_record *r, const dm_device *d)
 {
 	char ts[32];
@@ -81,14 +99,8 @@ cJSON *json_record(const dm_record *r, const dm_device *d)
 	else
 		cJSON_AddNullToObject(o, "time");
 	cJSON_AddBoolToObject(o, "stale", dm_record_is_stale(r));
-	if (d) {
-		add_str_or_null(o, "pf", d->pf_pci);
-		add_str_or_null(o, "pfNetdev", d->pf_netdev);
-		add_int_or_null(o, "vfIndex", d->vf_index);
-		add_str_or_null(o, "netdev", d->netdev);
-		add_str_or_null(o, "driver", d->driver);
-		add_int_or_null(o, "numaNode", d->numa_node);
-	}
+	if (d)
+		add_vf_place(o, d, false);
 	cJSON *data = r->data && !json_find_nul(r->data, strlen(r->data), NULL) ? cJSON_Parse(r->data) : NULL;
 	cJSON_AddItemToObject(o, "data", data ? data : cJSON_CreateNull());
 	return o;
@@ -142,5 +154,16 @@ cJSON *json_device(const dm_device *d, const char *pool, const dm_record *rec, i
 		else
 			cJSON_AddNullToObject(o, "allocation");
 	}
+	return o;
+}
+
+cJSON *json_pool_member(const dm_device *d, const char *state, const dm_record *rec)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "pciAddress", d->pci);
+	add_vf_place(o, d, true);
+	cJSON_AddBoolToObject(o, "healthy", d->health == 0);
+	cJSON_AddStringToObject(o, "state", state);
+	cJSON_AddItemToObject(o, "allocation", rec ? json_record(rec, NULL) : cJSON_CreateNull());
 	return o;
 }

@@ -8,15 +8,18 @@ UDEV_LIBS   := $(shell $(PKG_CONFIG) --libs libudev 2>/dev/null || echo -ludev)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
 DEVMGR_LIB_SRCS := devmgr/util.c devmgr/device.c devmgr/inventory.c devmgr/vfinfo.c devmgr/vfstate.c \
-                   devmgr/config.c devmgr/store.c devmgr/json.c devmgr/netns.c
-DEVMGR_CLI_SRCS := devmgr/main.c devmgr/watch.c
+                   devmgr/config.c devmgr/store.c devmgr/json.c devmgr/netns.c \
+                   devmgr/libpci.c devmgr/virtfn.c devmgr/vfcursor.c
+# the CLI: one file per command group (devmgr/cli/), and watch
+DEVMGR_CLI_SRCS := devmgr/cli/main.c devmgr/cli/ctx.c devmgr/cli/inventory.c devmgr/cli/pools.c \
+                   devmgr/cli/alloc.c devmgr/cli/provision.c devmgr/watch.c
 DEVMGR_LIB_OBJS := $(DEVMGR_LIB_SRCS:%.c=$(B)/obj/%.o)
 DEVMGR_PIC_OBJS := $(DEVMGR_LIB_SRCS:%.c=$(B)/pic/%.o) $(UCNI_CORE_SRCS:%.c=$(B)/pic/%.o)
 DEVMGR_CLI_OBJS := $(DEVMGR_CLI_SRCS:%.c=$(B)/obj/%.o)
 
 # What a program linking libdevmgr.a needs after it (the sriov plugin uses this).
 # libudev is only pulled in when the watch code is linked; libpci is not linked at all:
-# the inventory opens it on first use (devmgr/inventory.c), so only its headers are needed.
+# the inventory opens it on first use (devmgr/libpci.c), so only its headers are needed.
 DEVMGR_A    := $(B)/lib/libdevmgr.a
 DEVMGR_SO   := $(B)/lib/libdevmgr.so.0
 DEVMGR_PC   := $(B)/lib/pkgconfig/libdevmgr.pc

@@ -127,6 +127,13 @@ static void test_config_bad(void **state)
 		/* a pool name is a Kubernetes resource name: never "." or ".." */
 		{ "{\"resourceList\": [{\"resourceName\": \"..\", \"selectors\": {}}]}", "resourceName", -EINVAL },
 		{ "{\"resourceList\": [{\"resourceName\": \"-a\", \"selectors\": {}}]}", "resourceName", -EINVAL },
+		/* the two top-level lists: each entry named by its index */
+		{ "{\"resourceList\": 3}", "resourceList: must be an array", -EINVAL },
+		{ "{\"pfs\": {}}", "pfs: must be an array", -EINVAL },
+		{ "{\"resourceList\": [{\"resourceName\": \"a\", \"selectors\": {}}, {\"resourceName\": \"b\", \"selectors\": {}}, "
+		  "{\"resourceName\": \"a\", \"selectors\": {}}]}", "resourceList[2].resourceName: \"a\" is defined twice", -EINVAL },
+		{ "{\"resourceList\": [{\"resourceName\": \"a\", \"selectors\": {}}, 7]}", "resourceList[1]: must be an object", -EINVAL },
+		{ "{\"pfs\": [{\"name\": \"ens1f0\", \"numVfs\": 1}, {\"name\": \"ens1f1\"}]}", "pfs[1]: numVfs is missing", -EINVAL },
 	};
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
 		dm_config *c = (dm_config *)0x1;
@@ -417,6 +424,71 @@ static void test_lookup(void **state)
 	assert_string_equal(pci, "0000:af:00.5");
 	assert_int_equal(dm_netdev_to_pci(fixture, "nope0", pci), -ENOENT);
 	assert_int_equal(dm_netdev_to_pci(fixture, "../x", pci), -EINVAL);
+}
+
+/* A PF's VFs as sysfs shows them (virtfn.c), on the fixture's ens1f0: VFs 0000:3b:01.0-7
+ * (offset 8, stride 1) beside the PF, VFs 6 and 7 on vfio-pci. */
+static void test_virtfn(void **state)
+{
+	char a[DM_PCI_ADDR_MAX], path[PATH_MAX];
+	assert_true(vf_addr("0000:3b:00.0", 8, 1, 0, a));
+	assert_string_equal(a, "0000:3b:01.0");
+	assert_true(vf_addr("0000:3b:00.0", 8, 1, 7, a));
+	assert_string_equal(a, "0000:3b:01.7");
+	assert_true(vf_addr("0001:af:00.1", 0x7f, 2, 3, a)); /* routing id 0xaf01 + 0x7f + 6 */
+	assert_string_equal(a, "0001:af:10.6");
+	assert_false(vf_addr("0000:ff:1f.0", 7, 1, 1, a)); /* past the domain's last routing id */
+
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/0000:3b:00.0", fixture);
+	int pffd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(pffd >= 0);
+	int offset = 0, stride = 0, siblings = -2;
+	assert_true(pf_vfs_placed(pffd, "0000:3b:00.0", 8, &offset, &stride, &siblings));
+	assert_int_equal(offset, 8);
+	assert_int_equal(stride, 1);
+	assert_int_equal(siblings, 1);
+	assert_false(pf_vfs_placed(pffd, "0000:3b:00.0", 9, &offset, &stride, &siblings)); /* no virtfn8 */
+
+	dm_device pf, d;
+	assert_int_equal(dm_device_lookup(fixture, "0000:3b:00.0", &pf), 0);
+	pf.vf_device_id = 0;
+	pf_read_vf_device(pffd, &pf);
+	assert_int_equal(pf.vf_device_id, 0x1889);
+
+	vf_link *v = NULL;
+	size_t n = 0;
+	assert_int_equal(pf_list_virtfns(pffd, &v, &n), 0);
+	assert_int_equal(n, 8);
+	bool seen[8] = { false };
+	for (size_t i = 0; i < n; i++) {
+		assert_true(v[i].index >= 0 && v[i].index < 8);
+		assert_true(vf_addr("0000:3b:00.0", 8, 1, v[i].index, a));
+		assert_string_equal(v[i].vf, a);
+		seen[v[i].index] = true;
+	}
+	for (size_t i = 0; i < 8; i++)
+		assert_true(seen[i]);
+	free(v);
+	close(pffd);
+
+	/* the cheap view of a VF: ids from the PF, its own driver link, its IOMMU group */
+	snprintf(path, sizeof(path), "%s/bus/pci/devices", fixture);
+	int busfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(busfd >= 0);
+	vf_read_from_pf(busfd, "0000:3b:01.6", &pf, NULL, &d);
+	assert_int_equal(d.role, DM_ROLE_VF);
+	assert_int_equal(d.vendor_id, 0x8086);
+	assert_int_equal(d.device_id, 0x1889);
+	assert_string_equal(d.pf_pci, "0000:3b:00.0");
+	assert_string_equal(d.driver, "vfio-pci");
+	assert_true(d.userspace_driver);
+	assert_string_equal(d.vfio_path, "/dev/vfio/9");
+	/* a driver the caller knows is not read again */
+	vf_read_from_pf(busfd, "0000:3b:01.0", &pf, "iavf", &d);
+	assert_string_equal(d.driver, "iavf");
+	assert_false(d.userspace_driver);
+	assert_int_equal(d.iommu_group, -1);
+	close(busfd);
 }
 
 static void test_inventory(void **state)
@@ -1610,6 +1682,25 @@ static void test_json_schema(void **state)
 	assert_type(r, "data", cJSON_Object);
 	assert_string_equal(cJSON_GetObjectItem(r, "time")->valuestring, "1970-01-01T00:00:00Z");
 	cJSON_Delete(r);
+	/* a pool member: its PF and index as read (a VF no PF links keeps -1), its record */
+	cJSON *m = json_pool_member(vf, "used", &rec);
+	assert_string_equal(cJSON_GetObjectItem(m, "pciAddress")->valuestring, vf->pci);
+	assert_string_equal(cJSON_GetObjectItem(m, "pf")->valuestring, vf->pf_pci);
+	assert_int_equal(cJSON_GetObjectItem(m, "vfIndex")->valueint, vf->vf_index);
+	assert_string_equal(cJSON_GetObjectItem(m, "driver")->valuestring, "vfio-pci");
+	assert_type(m, "netdev", cJSON_NULL);
+	assert_type(m, "numaNode", cJSON_Number);
+	assert_string_equal(cJSON_GetObjectItem(m, "state")->valuestring, "used");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(m, "allocation"), "owner")->valuestring, "ctr");
+	cJSON_Delete(m);
+	dm_device lone = *vf;
+	lone.vf_index = -1;
+	lone.pf_netdev[0] = 0;
+	m = json_pool_member(&lone, "free", NULL);
+	assert_int_equal(cJSON_GetObjectItem(m, "vfIndex")->valueint, -1);
+	assert_type(m, "pfNetdev", cJSON_NULL);
+	assert_type(m, "allocation", cJSON_NULL);
+	cJSON_Delete(m);
 	cJSON *bad = json_device(vf, NULL, NULL, -EBADMSG);
 	assert_string_equal(cJSON_GetObjectItem(bad, "allocation")->valuestring, "corrupt");
 	cJSON_Delete(bad);
@@ -1653,6 +1744,7 @@ int main(void)
 		cmocka_unit_test(test_pci_addr),
 		cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_vf_lookup),
+		cmocka_unit_test(test_virtfn),
 		cmocka_unit_test(test_inventory),
 		cmocka_unit_test(test_inventory_views),
 		cmocka_unit_test(test_inventory_views_many),

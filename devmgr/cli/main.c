@@ -1,0 +1,195 @@
+/* devmgr — the SR-IOV device manager CLI: its command line (global options, which
+ * command takes which option and how many operands), usage and exit codes. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli.h"
+
+struct cli_options opt = { .sysfs_root = DM_DEFAULT_SYSFS_ROOT, .numa = -1 };
+
+static void usage(FILE *f)
+{
+	fputs("Usage: devmgr [GLOBAL OPTIONS] COMMAND [ARGS]\n"
+	      "\n"
+	      "Commands:\n"
+	      "  list [--json]                      PFs with their VFs, and other NICs\n"
+	      "  show DEV [--json]                  one device by PCI address or netdev name\n"
+	      "  vfs PF N [--force]                 set the PF's number of VFs (refused while\n"
+	      "                                     any of its VFs is allocated, unless --force)\n"
+	      "  apply CONFIG [--force]             provision VF counts and install the pools\n"
+	      "  pools [--json]                     pool members, free and used\n"
+	      "  alloc --pool P --owner ID [--ifname IF] [--netns PATH] [--numa N] [--json]\n"
+	      "  release (--owner ID [--ifname IF] | DEV) [--force] [--json]\n"
+	      "                                     restore the VF, then release it\n"
+	      "  gc [--json]                        restore and release allocations whose netns is gone\n"
+	      "  export --format device-plugin      pools as an SR-IOV device plugin config\n"
+	      "  watch [--count N] [--timeout S]    one JSON line per device change\n"
+	      "\n"
+	      "Global options:\n"
+	      "  --sysfs-root DIR   sysfs to read (default /sys)\n"
+	      "  --state-dir DIR    allocation store (default " DM_DEFAULT_STATE_DIR ")\n"
+	      "  --config FILE      pool configuration (default: the one `apply` installed,\n"
+	      "                     else " DEFAULT_CONFIG ")\n"
+	      "\n"
+	      "Exit codes: 0 ok, 1 failure, 2 usage, 3 bad configuration, 4 not found,\n"
+	      "5 no free VF, 6 busy (a VF held or locked; vfs/apply: the PF has allocated VFs),\n"
+	      "7 not supported, 8 corrupt or foreign state.\n",
+	      f);
+}
+
+int die(int code, const char *fmt, ...)
+{
+	va_list ap;
+	fputs("devmgr: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+int exit_code(int e)
+{
+	switch (-e) {
+	case 0: return EXIT_OK;
+	case EINVAL: return EXIT_USAGE;
+	case ENOENT: case ENXIO: return EXIT_NOT_FOUND;
+	case ENOSPC: return EXIT_NO_FREE;
+	case EBUSY: case EWOULDBLOCK: return EXIT_BUSY;
+	case ENODEV: case ERANGE: case EOPNOTSUPP: return EXIT_UNSUPPORTED;
+	case EBADMSG: case EPROTO: case ENOTDIR: return EXIT_STATE;
+	default: return EXIT_FAIL;
+	}
+}
+
+void print_json(cJSON *o)
+{
+	char *s = cJSON_Print(o);
+	if (s) {
+		puts(s);
+		free(s);
+	}
+	cJSON_Delete(o);
+}
+
+int parse_count(const char *s, int *ret)
+{
+	if (parse_int(s, ret) < 0 || *ret < 0)
+		return -EINVAL;
+	return 0;
+}
+
+static int run_watch(int argc, char **argv)
+{
+	return cmd_watch(opt.sysfs_root, opt.count, opt.timeout);
+}
+
+/* A command option's val is the letter that names it in a command's OPTS below. */
+enum { O_SYSFS = 256, O_STATE, O_CONFIG, O_VERSION };
+
+static const struct option longopts[] = {
+	{ "sysfs-root", required_argument, NULL, O_SYSFS },
+	{ "state-dir", required_argument, NULL, O_STATE },
+	{ "config", required_argument, NULL, O_CONFIG },
+	{ "json", no_argument, NULL, 'j' },
+	{ "pool", required_argument, NULL, 'p' },
+	{ "owner", required_argument, NULL, 'o' },
+	{ "ifname", required_argument, NULL, 'i' },
+	{ "netns", required_argument, NULL, 'n' },
+	{ "numa", required_argument, NULL, 'm' },
+	{ "format", required_argument, NULL, 'f' },
+	{ "count", required_argument, NULL, 'c' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "force", no_argument, NULL, 'F' },
+	{ "version", no_argument, NULL, O_VERSION },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+
+/* Each command: the options it takes, how many operands, their usage line. */
+static const struct command {
+	const char *name, *opts;
+	int min, max;
+	const char *usage;
+	int (*run)(int argc, char **argv);
+} commands[] = {
+	{ "list", "j", 0, 0, "[--json]", cmd_list },
+	{ "show", "j", 1, 1, "DEV [--json]", cmd_show },
+	{ "vfs", "F", 2, 2, "PF N [--force]", cmd_vfs },
+	{ "apply", "F", 1, 1, "CONFIG [--force]", cmd_apply },
+	{ "pools", "j", 0, 0, "[--json]", cmd_pools },
+	{ "alloc", "jpoinm", 0, 0, "--pool P --owner ID [--ifname IF] [--netns PATH] [--numa N] [--json]", cmd_alloc },
+	{ "release", "joiF", 0, 1, "(--owner ID [--ifname IF] | DEV) [--force] [--json]", cmd_release },
+	{ "gc", "j", 0, 0, "[--json]", cmd_gc },
+	{ "export", "f", 0, 0, "--format device-plugin", cmd_export },
+	{ "watch", "ct", 0, 0, "[--count N] [--timeout SECONDS]", run_watch },
+};
+
+int main(int argc, char **argv)
+{
+	char used[16] = "";
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_SYSFS: opt.sysfs_root = optarg; break;
+		case O_STATE: opt.state_dir = optarg; break;
+		case O_CONFIG: opt.config = optarg; break;
+		case 'j': opt.json = true; break;
+		case 'p': opt.pool = optarg; break;
+		case 'o': opt.owner = optarg; break;
+		case 'i': opt.ifname = optarg; break;
+		case 'n': opt.netns = optarg; break;
+		case 'f': opt.format = optarg; break;
+		case 'F': opt.force = true; break;
+		case 'm':
+			if (parse_count(optarg, &opt.numa) < 0)
+				return die(EXIT_USAGE, "--numa: \"%s\" is not a NUMA node number", optarg);
+			break;
+		case 'c':
+			if (parse_count(optarg, &opt.count) < 0)
+				return die(EXIT_USAGE, "--count: \"%s\" is not a count", optarg);
+			break;
+		case 't':
+			if (parse_count(optarg, &opt.timeout) < 0)
+				return die(EXIT_USAGE, "--timeout: \"%s\" is not a number of seconds", optarg);
+			break;
+		case O_VERSION: puts("devmgr 0.1"); return EXIT_OK;
+		case 'h': usage(stdout); return EXIT_OK;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+		size_t ul = strlen(used);
+		if (c < O_SYSFS && !strchr(used, c) && ul < sizeof(used) - 1) {
+			used[ul] = (char)c;
+			used[ul + 1] = 0;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!*opt.sysfs_root)
+		return die(EXIT_USAGE, "--sysfs-root must not be empty");
+	const char *name = argv[optind];
+	const struct command *cmd = NULL;
+	for (size_t k = 0; k < ELEMENTSOF(commands) && !cmd; k++)
+		if (!strcmp(commands[k].name, name))
+			cmd = &commands[k];
+	if (!cmd)
+		return die(EXIT_USAGE, "unknown command \"%s\" (see devmgr --help)", name);
+	for (const char *u = used; *u; u++)
+		if (!strchr(cmd->opts, *u))
+			for (const struct option *o = longopts; o->name; o++)
+				if (o->val == *u)
+					return die(EXIT_USAGE, "%s: option --%s does not apply", name, o->name);
+	int nargs = argc - optind - 1;
+	if (nargs < cmd->min || nargs > cmd->max)
+		return die(EXIT_USAGE, "usage: devmgr %s %s", name, cmd->usage);
+	return cmd->run(nargs, argv + optind + 1);
+}
