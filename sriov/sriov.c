@@ -285,7 +285,7 @@ static int sriov_check(struct cni_ctx *ctx)
 			 s.pci);
 		goto out;
 	}
-	if (!rec->data || dm_vf_state_parse(rec->data, &o) < 0) {
+	if (!sriov_record_state(rec, &o)) {
 		cni_fail(CNI_ERR_DEVICE, r, "CHECK: VF %s has no saved state", s.pci);
 		goto out;
 	}
@@ -415,7 +415,7 @@ static int sriov_gc(struct cni_ctx *ctx)
 		dm_vf_state o;
 		dm_record *rec = list[i];
 		/* Only this network's attachments: the valid list names no others. */
-		if (!rec->owner || !rec->data || dm_vf_state_parse(rec->data, &o) < 0 || !ctx->conf.name ||
+		if (!rec->owner || !sriov_record_state(rec, &o) || !ctx->conf.name ||
 		    strcmp(o.network, ctx->conf.name) != 0 || attachment_valid(valid, rec->owner, rec->ifname))
 			continue;
 		log_info("GC: VF %s of %s/%s is not a valid attachment", rec->pci, rec->owner, rec->ifname ? rec->ifname : "-");
