@@ -131,7 +131,7 @@ int stacked_conf_parse(const struct link_kind *kind, const struct cni_ctx *ctx, 
 	return kind->parse ? kind->parse(ctx, c->kind) : 0;
 }
 
-/* A socket in the host (this process's namespace); a plugin_check_begin hook. */
+/* A socket in the host (this process's namespace); also CHECK's plugin_check_begin hook. */
 static int open_host(void *p)
 {
 	struct stacked *st = p;
