@@ -8,7 +8,7 @@ UCNI_BASE_SRCS   := lib/base/state.c lib/base/sha256.c lib/base/fault.c
 UCNI_KERNEL_SRCS := lib/kernel/nl.c lib/kernel/netns.c
 UCNI_CNI_SRCS    := lib/cni/cni.c lib/cni/conf.c lib/cni/error.c lib/cni/result.c lib/cni/log.c \
                     lib/cni/ipam.c lib/cni/node.c
-UCNI_PLUGIN_SRCS := lib/plugin/stacked.c lib/plugin/ipcfg.c
+UCNI_PLUGIN_SRCS := lib/plugin/stacked.c lib/plugin/ipcfg.c lib/plugin/frame.c
 # What devmgr shares with the plugins.
 UCNI_CORE_SRCS   := $(UCNI_BASE_SRCS) $(UCNI_KERNEL_SRCS)
 UCNI_CORE_OBJS   := $(UCNI_CORE_SRCS:%.c=$(B)/obj/%.o)

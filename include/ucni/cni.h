@@ -159,9 +159,11 @@ int conf_mac_chosen(const struct cni_ctx *ctx, unsigned char ret[6]);
 void format_mac(const unsigned char mac[6], char buf[18]);
 
 /* ---- the plugin skeleton ---- */
+struct cni_plugin;
 struct cni_ctx {
 	struct cni_env env;
 	struct cni_conf conf;
+	const struct cni_plugin *plugin; /* the plugin cni_main runs */
 	bool attach_locked; /* ADD, CHECK, DEL: cni_main holds the attachment's lock */
 	int attach_fd;      /* ... its lock file, valid when attach_locked */
 };
@@ -186,6 +188,7 @@ struct cni_plugin {
 	int (*check)(struct cni_ctx *ctx);
 	int (*status)(struct cni_ctx *ctx);
 	int (*gc)(struct cni_ctx *ctx);
+	const void *data; /* the plugin's own, for its verbs: ctx->plugin->data */
 };
 
 /* CNI_ARGS keys the plugins understand: MAC and the ones kubelet sends. */

@@ -535,7 +535,7 @@ bool cni_attach_noted(const struct cni_ctx *ctx, const char *note)
 
 int cni_main(const struct cni_plugin *p)
 {
-	struct cni_ctx ctx = {0};
+	struct cni_ctx ctx = {.plugin = p};
 	const char *out_version = NULL;
 	char *raw = NULL, lock_path[4096];
 	size_t len = 0;

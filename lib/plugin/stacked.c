@@ -13,13 +13,13 @@
 #include "ucni/ipcfg.h"
 #include "ucni/log.h"
 #include "ucni/netns.h"
+#include "ucni/plugin.h"
 #include "ucni/sha256.h"
 #include "ucni/stacked.h"
 
-static const struct link_kind *K;
-
 struct stacked {
 	struct cni_ctx *ctx;
+	const struct link_kind *kind; /* the plugin's: cni_plugin.data */
 	struct stacked_conf conf;
 	int nsfd;
 	struct nlsk host, cont;
@@ -33,6 +33,7 @@ static void stacked_init(struct stacked *st, struct cni_ctx *ctx)
 {
 	memset(st, 0, sizeof(*st));
 	st->ctx = ctx;
+	st->kind = ctx->plugin->data;
 	st->nsfd = -1;
 	st->host.fd = st->cont.fd = -1;
 	stacked_mark(ctx->env.containerid, ctx->env.ifname, ctx->conf.name, st->mark);
@@ -99,7 +100,7 @@ int link_info_data_u16(const struct link_info *link, int type, uint16_t *ret)
 
 static int parse_conf(struct stacked *st)
 {
-	return stacked_conf_parse(K, st->ctx, &st->conf);
+	return stacked_conf_parse(st->kind, st->ctx, &st->conf);
 }
 
 int stacked_conf_parse(const struct link_kind *kind, const struct cni_ctx *ctx, struct stacked_conf *c)
@@ -130,19 +131,10 @@ int stacked_conf_parse(const struct link_kind *kind, const struct cni_ctx *ctx, 
 	return kind->parse ? kind->parse(ctx, c->kind) : 0;
 }
 
-static int open_netns(struct stacked *st)
+/* A socket in the host (this process's namespace); also CHECK's plugin_check_begin hook. */
+static int open_host(void *p)
 {
-	int r = cni_netns_open(&st->ctx->env, &st->nsfd);
-	if (r < 0)
-		return r;
-	r = nlsk_open_in(&st->cont, st->nsfd);
-	if (r < 0)
-		return cni_fail(CNI_ERR_INTERNAL, r, "cannot open a netlink socket in %s", st->ctx->env.netns);
-	return 0;
-}
-
-static int open_host(struct stacked *st)
-{
+	struct stacked *st = p;
 	int r = nlsk_open(&st->host);
 	return r < 0 ? cni_fail(CNI_ERR_INTERNAL, r, "cannot open a netlink socket") : 0;
 }
@@ -170,7 +162,7 @@ static const char *master_from_prev(const struct stacked *st, int *ret_n)
  * from the default route? */
 static bool master_named(const struct stacked *st)
 {
-	return st->conf.master || (K->master_from_prev_result && st->ctx->conf.prev);
+	return st->conf.master || (st->kind->master_from_prev_result && st->ctx->conf.prev);
 }
 
 /*
@@ -184,7 +176,7 @@ static int find_master(struct stacked *st, int *ret_prev_n)
 {
 	int r;
 	*ret_prev_n = -1;
-	if (!st->conf.master && K->master_from_prev_result && st->ctx->conf.prev) {
+	if (!st->conf.master && st->kind->master_from_prev_result && st->ctx->conf.prev) {
 		const char *m = master_from_prev(st, ret_prev_n);
 		if (!m)
 			return -ENOENT;
@@ -273,10 +265,10 @@ static int create_link(struct stacked *st, const char *name, bool up)
 		goto out;
 	if (st->conf.has_mac && nla_put(m, IFLA_ADDRESS, 6, st->conf.mac) < 0)
 		goto out;
-	if (!(li = nla_nest_start(m, IFLA_LINKINFO)) || nla_put_string(m, IFLA_INFO_KIND, K->kind) < 0 ||
+	if (!(li = nla_nest_start(m, IFLA_LINKINFO)) || nla_put_string(m, IFLA_INFO_KIND, st->kind->kind) < 0 ||
 	    !(data = nla_nest_start(m, IFLA_INFO_DATA)))
 		goto out;
-	if (K->fill_info_data && (r = K->fill_info_data(st->conf.kind, m)) < 0)
+	if (st->kind->fill_info_data && (r = st->kind->fill_info_data(st->conf.kind, m)) < 0)
 		goto out;
 	nla_nest_end(m, data);
 	nla_nest_end(m, li);
@@ -296,7 +288,7 @@ enum owner {
 
 static enum owner owner_of(const struct stacked *st, const struct link_info *li)
 {
-	if (strcmp(li->kind, K->kind) != 0)
+	if (strcmp(li->kind, st->kind->kind) != 0)
 		return OWNER_KIND;
 	if (!li->alias[0])
 		return OWNER_NONE;
@@ -372,7 +364,7 @@ static int prev_unbound(const struct cni_result *prev, struct cni_result **ret)
 static int stacked_add(struct cni_ctx *ctx, cJSON **ret)
 {
 	struct stacked st;
-	struct cni_result *ipam = NULL, *res = NULL, *adopted = NULL;
+	struct cni_result *ipam = NULL, *adopted = NULL;
 	struct link_info li;
 	struct stacked_add hook = {.ctx = ctx, .master_nsfd = -1, .nsfd = -1};
 	char mac[18], tmp[IFNAMSIZ] = "";
@@ -381,12 +373,12 @@ static int stacked_add(struct cni_ctx *ctx, cJSON **ret)
 	bool created = false, ipam_done = false, began = false, ended = false, noted = false;
 
 	stacked_init(&st, ctx);
-	if ((r = parse_conf(&st)) < 0 || (r = open_netns(&st)) < 0 || (r = open_host(&st)) < 0 ||
-	    (r = resolve_master(&st, CNI_ERR_INVALID_CONFIG)) < 0 || (r = check_mtu(&st)) < 0)
+	if ((r = parse_conf(&st)) < 0 || (r = plugin_netns_open(ctx, &st.nsfd, &st.cont)) < 0 ||
+	    (r = open_host(&st)) < 0 || (r = resolve_master(&st, CNI_ERR_INVALID_CONFIG)) < 0 || (r = check_mtu(&st)) < 0)
 		goto out;
-	if (K->check_master && (r = K->check_master(st.conf.kind, st.master_sk, &st.master)) < 0)
+	if (st.kind->check_master && (r = st.kind->check_master(st.conf.kind, st.master_sk, &st.master)) < 0)
 		goto out;
-	if (K->add_begin) {
+	if (st.kind->add_begin) {
 		if (!st.conf.link_in_container && (r = netns_open_self(&host_nsfd)) < 0) {
 			cni_fail(CNI_ERR_INTERNAL, r, "cannot open the host network namespace");
 			goto out;
@@ -395,7 +387,7 @@ static int stacked_add(struct cni_ctx *ctx, cJSON **ret)
 		hook.master_sk = st.master_sk;
 		hook.master_nsfd = st.conf.link_in_container ? st.nsfd : host_nsfd;
 		hook.nsfd = st.nsfd;
-		if ((r = K->add_begin(st.conf.kind, &hook)) < 0)
+		if ((r = st.kind->add_begin(st.conf.kind, &hook)) < 0)
 			goto out;
 		began = true;
 	}
@@ -429,7 +421,7 @@ static int stacked_add(struct cni_ctx *ctx, cJSON **ret)
 	}
 	if (r < 0) {
 		cni_fail_kernel(CNI_ERR_KERNEL, r, nlsk_message(st.master_sk), "creating the %s link on master \"%s\" failed",
-				K->kind, st.master.name);
+				st.kind->kind, st.master.name);
 		goto out;
 	}
 	created = true;
@@ -449,7 +441,7 @@ static int stacked_add(struct cni_ctx *ctx, cJSON **ret)
 	const char *made = *tmp ? tmp : ifname;
 	if ((r = FAULT("add.getlink") ?: link_get_by_name(&st.cont, made, &li)) < 0) {
 		cni_fail_kernel(CNI_ERR_KERNEL, r, nlsk_message(&st.cont), "the new %s link %s cannot be found in the container",
-				K->kind, made);
+				st.kind->kind, made);
 		goto out;
 	}
 	if (*tmp) {
@@ -471,7 +463,7 @@ static int stacked_add(struct cni_ctx *ctx, cJSON **ret)
 		noted = false; /* marked: the mark speaks for it now */
 	ifindex = li.ifindex;
 	if (began) {
-		K->add_end(st.conf.kind, &hook, 0);
+		st.kind->add_end(st.conf.kind, &hook, 0);
 		ended = true;
 	}
 
@@ -487,37 +479,22 @@ static int stacked_add(struct cni_ctx *ctx, cJSON **ret)
 		}
 		if ((r = ipcfg_apply(&st.cont, st.nsfd, ifindex, ifname, li.maclen == 6 ? li.mac : NULL, ipam, 0)) < 0)
 			goto out;
-	} else if (K->adopt_prev_ips) {
+	} else if (st.kind->adopt_prev_ips) {
 		if ((r = prev_unbound(ctx->conf.prev, &adopted)) < 0)
 			goto out;
 		if (adopted && (r = ipcfg_apply(&st.cont, st.nsfd, ifindex, ifname, li.maclen == 6 ? li.mac : NULL, adopted, 0)) < 0)
 			goto out;
 	}
 
-	res = ctx->conf.prev ? cni_result_dup(ctx->conf.prev) : cni_result_new();
-	if (!res) {
-		r = cni_fail(CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
-		goto out;
-	}
-	format_mac(li.mac, mac);
-	int idx = cni_result_add_iface(res, ifname, li.maclen == 6 ? mac : NULL, ctx->env.netns, (int)li.mtu);
-	if (idx < 0 || (ipam && cni_result_merge(res, ipam, idx) < 0)) {
-		r = cni_fail(CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; adopted && i < res->n_ips; i++)
-		if (res->ips[i].iface < 0)
-			res->ips[i].iface = idx;
-	if (ctx->conf.dns && cJSON_GetArraySize(ctx->conf.dns) > 0) {
-		cJSON_Delete(res->dns);
-		res->dns = cJSON_Duplicate(ctx->conf.dns, true);
-	}
 	if ((r = FAULT("add.result")) < 0) {
 		cni_fail(CNI_ERR_INTERNAL, r, "building the result failed");
 		goto out;
 	}
-	*ret = cni_result_to_json(res, ctx->conf.version);
-	log_info("ADD %s: %s %s on %s in %s", ctx->env.containerid, K->kind, ifname, st.master.name,
+	format_mac(li.mac, mac);
+	struct plugin_iface iface = {.name = ifname, .mac = li.maclen == 6 ? mac : NULL, .mtu = (int)li.mtu};
+	if ((r = plugin_add_result(ctx, &iface, ipam, adopted != NULL, ret)) < 0)
+		goto out;
+	log_info("ADD %s: %s %s on %s in %s", ctx->env.containerid, st.kind->kind, ifname, st.master.name,
 		 ctx->env.netns);
 	r = 0;
 out:
@@ -532,7 +509,7 @@ out:
 			int d = -ENODEV;
 			if (!ifindex) {
 				int g = link_get_by_name(&st.cont, *tmp ? tmp : ifname, &li);
-				if (g == 0 && strcmp(li.kind, K->kind) == 0)
+				if (g == 0 && strcmp(li.kind, st.kind->kind) == 0)
 					ifindex = li.ifindex;
 				else if (g < 0 && g != -ENODEV)
 					d = g;
@@ -541,13 +518,13 @@ out:
 				d = link_del(&st.cont, ifindex);
 			gone = d == 0 || d == -ENODEV;
 			if (!gone)
-				log_warn("ADD %s: removing the new %s %s failed: %s", ctx->env.containerid, K->kind,
+				log_warn("ADD %s: removing the new %s %s failed: %s", ctx->env.containerid, st.kind->kind,
 					 *tmp ? tmp : ifname, strerror(-d));
 		}
 		if (began && !ended)
-			K->add_end(st.conf.kind, &hook, r);
-		else if (ended && gone && K->forget)
-			K->forget(ctx);
+			st.kind->add_end(st.conf.kind, &hook, r);
+		else if (ended && gone && st.kind->forget)
+			st.kind->forget(ctx);
 		/* The note stays while a link this ADD made may be left: its DEL removes it. */
 		if (noted && gone)
 			cni_attach_note(ctx, NULL);
@@ -556,7 +533,6 @@ out:
 		close(host_nsfd);
 	cni_result_free(adopted);
 	cni_result_free(ipam);
-	cni_result_free(res);
 	stacked_free(&st);
 	return r;
 }
@@ -603,14 +579,14 @@ static int del_may_remove(struct stacked *st, const struct link_info *li)
 	}
 	/* Without `master`, a kind that takes it from prevResult cannot tell
 	 * which master ADD used when DEL brings no prevResult: the mark decides. */
-	if (!st->conf.master && K->master_from_prev_result && !ctx->conf.prev) {
+	if (!st->conf.master && st->kind->master_from_prev_result && !ctx->conf.prev) {
 		log_debug("DEL %s: no master to compare %s's parent with; its mark decides", cid, ifname);
 		return 1;
 	}
 	if (on_named_host_master(st, li) == 1)
 		return 1;
 	/* find_master takes a master from prevResult in the container. */
-	bool in_cont = st->conf.link_in_container || (!st->conf.master && K->master_from_prev_result && ctx->conf.prev);
+	bool in_cont = st->conf.link_in_container || (!st->conf.master && st->kind->master_from_prev_result && ctx->conf.prev);
 	if (!in_cont && (r = open_host(st)) < 0)
 		return r;
 	r = find_master(st, &n);
@@ -699,11 +675,11 @@ static int stacked_del(struct cni_ctx *ctx)
 		cni_fail_kernel(CNI_ERR_KERNEL, r, nlsk_message(&st.cont), "deleting %s failed", ctx->env.ifname);
 	} else {
 		gone = true;
-		log_info("DEL %s: %s %s removed", ctx->env.containerid, K->kind, ctx->env.ifname);
+		log_info("DEL %s: %s %s removed", ctx->env.containerid, st.kind->kind, ctx->env.ifname);
 	}
 out:
-	if (r == 0 && gone && K->forget)
-		K->forget(ctx);
+	if (r == 0 && gone && st.kind->forget)
+		st.kind->forget(ctx);
 	stacked_free(&st);
 	return r;
 }
@@ -773,11 +749,7 @@ static int stacked_check(struct cni_ctx *ctx)
 	stacked_init(&st, ctx);
 	if ((r = parse_conf(&st)) < 0)
 		goto out;
-	if ((r = cni_prev_iface(ctx, true, &idx)) < 0)
-		goto out;
-	if ((r = open_netns(&st)) < 0 || (r = open_host(&st)) < 0)
-		goto out;
-	if (ctx->conf.ipam_type && (r = ipam_forward(ctx, CNI_CHECK)) < 0)
+	if ((r = plugin_check_begin(ctx, true, &st.nsfd, &st.cont, open_host, &st, &idx)) < 0)
 		goto out;
 	if ((r = resolve_master(&st, CNI_ERR_DEVICE)) < 0)
 		goto out;
@@ -791,7 +763,7 @@ static int stacked_check(struct cni_ctx *ctx)
 	enum owner o = owner_of(&st, &li);
 	if (o == OWNER_KIND) {
 		cni_fail(CNI_ERR_DEVICE, r, "CHECK: \"%s\" is a %s, not a %s", ifname, li.kind[0] ? li.kind : "device",
-			 K->kind);
+			 st.kind->kind);
 		goto out;
 	}
 	if (o != OWNER_US) {
@@ -809,7 +781,7 @@ static int stacked_check(struct cni_ctx *ctx)
 	}
 	if ((r = ipcfg_verify_link(&li, ifname, prev->ifaces[idx].mac, st.conf.mtu)) < 0)
 		goto out;
-	if (K->verify && (r = K->verify(st.conf.kind, &li)) < 0)
+	if (st.kind->verify && (r = st.kind->verify(st.conf.kind, &li)) < 0)
 		goto out;
 	struct cni_result *mine = routes_for(prev, idx);
 	if (!mine) {
@@ -858,7 +830,7 @@ int stacked_main(const struct link_kind *kind)
 		.check = stacked_check,
 		.status = stacked_status,
 		.gc = stacked_gc,
+		.data = kind,
 	};
-	K = kind;
 	return cni_main(&p);
 }

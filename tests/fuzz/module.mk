@@ -11,9 +11,11 @@ CHECK_SUITES += tests/fuzz/run.sh
 
 ifeq ($(FUZZ),1)
 OBJS += $(FUZZ_TARGETS:%=$(B)/obj/tests/fuzz/%.o)
-# every plugin's config parser (their main() is left out under UCNI_FUZZ)
+# every plugin's config parser (their main() is left out under UCNI_FUZZ); sriov's
+# objects by name: sriov/module.mk, which lists them, is read after this file
 $(B)/bin/fuzz_conf: $(B)/obj/tests/fuzz/fuzz_conf.o $(B)/obj/macvlan/macvlan.o $(B)/obj/ipvlan/ipvlan.o \
-		$(B)/obj/ipvlan/port.o $(B)/obj/sriov/sriov.o $(LIBUCNI) $(B)/lib/libdevmgr.a
+		$(B)/obj/ipvlan/port.o $(addprefix $(B)/obj/sriov/,sriov.o conf.o state.o vf.o claim.o) \
+		$(LIBUCNI) $(B)/lib/libdevmgr.a
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $(filter %.o,$^) $(LIBUCNI) $(B)/lib/libdevmgr.a \
