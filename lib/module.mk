@@ -2,7 +2,8 @@
 #   lib/base    files, locks and atomic writes, digests, fault injection (no kernel, no CNI)
 #   lib/kernel  rtnetlink, network namespaces (what the plugins and devmgr share)
 #   lib/cni     the CNI protocol: environment, config, results, errors, IPAM exec, log
-#   lib/plugin  the plugin frame: the stacked-link ADD/DEL/CHECK flow, addresses and routes
+#   lib/plugin  the plugin frame: CHECK's first steps and ADD's result (frame.c), the
+#               stacked-link ADD/DEL/CHECK flow (stacked.c), addresses and routes (ipcfg.c)
 # devmgr links base and kernel (libdevmgr carries their objects); the plugins link all.
 UCNI_BASE_SRCS   := lib/base/state.c lib/base/sha256.c lib/base/fault.c
 UCNI_KERNEL_SRCS := lib/kernel/nl.c lib/kernel/netns.c
