@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "devmgr/devmgr.h"
+#include "ucni/valid.h" /* pci_addr_valid(): the exact canonical lower-case form */
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
@@ -53,7 +54,6 @@ int parse_hex_u32(const char *s, uint32_t *ret);
 int parse_int(const char *s, int *ret);
 void errbuf_set(char *errbuf, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int pci_addr_cmp(const char *a, const char *b);
-bool pci_addr_valid(const char *s); /* exact canonical lower-case form */
 
 /* netns.c */
 /* Opens the namespace file PATH and gives its inode (*RET_INO, may be NULL) and the

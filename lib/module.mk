@@ -4,7 +4,8 @@
 #   lib/cni     the CNI protocol: environment, config, results, errors, IPAM exec, log
 #   lib/plugin  the plugin frame: the stacked-link ADD/DEL/CHECK flow, addresses and routes
 # devmgr links base and kernel (libdevmgr carries their objects); the plugins link all.
-UCNI_BASE_SRCS   := lib/base/state.c lib/base/sha256.c lib/base/fault.c
+UCNI_BASE_SRCS   := lib/base/state.c lib/base/lock.c lib/base/io.c lib/base/valid.c lib/base/sha256.c \
+                    lib/base/fault.c
 UCNI_KERNEL_SRCS := lib/kernel/nl.c lib/kernel/netns.c
 UCNI_CNI_SRCS    := lib/cni/cni.c lib/cni/conf.c lib/cni/error.c lib/cni/result.c lib/cni/log.c \
                     lib/cni/ipam.c lib/cni/node.c

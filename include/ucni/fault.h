@@ -3,7 +3,8 @@
  *
  *   UCNI_FAULT=point[#n]   the n-th time (default 1st) `point` is reached,
  *                          it fails with -EIO ...
- *   UCNI_FAULT_KILL=1      ... or the process kills itself with SIGKILL there.
+ *   UCNI_FAULT_KILL=1      ... or the process kills itself with SIGKILL there
+ *                          (any other value: the -EIO).
  *   UCNI_FAULT_TRACE=file  append the name of every point reached to file.
  *   UCNI_FAULT_SIMULATE=what[,what…]  behave as on a system where `what` holds
  *                          (SIMULATE("old-kernel"): a kernel before 6.14).
