@@ -214,12 +214,14 @@ int state_write_at(int tfd, const char *tmp, int dirfd, const char *name, const 
 	if (r < 0)
 		return r;
 	/* FAULTS=1 builds: the tests fail or kill a writer at each step. */
-	if ((r = FAULT("write-tmp-created")) == 0 && (r = fchmod(fd, mode) < 0 ? -errno : 0) == 0 &&
-	    (r = write_all(fd, data, half)) == 0 && (r = FAULT("write-tmp-half")) == 0 &&
-	    (r = write_all(fd, (const char *)data + half, len - half)) == 0 && (r = FAULT("write-tmp-written")) == 0 &&
-	    (r = fsync(fd) < 0 ? -errno : 0) == 0)
-		/* "state.rename": the name the plugins' tests know this point by */
-		r = FAULT("write-synced") ?: FAULT("state.rename");
+	if ((r = FAULT_EVERY("write-tmp-created")) == 0 && fchmod(fd, mode) < 0)
+		r = -errno;
+	if (r == 0 && (r = write_all(fd, data, half)) == 0 && (r = FAULT_EVERY("write-tmp-half")) == 0 &&
+	    (r = write_all(fd, (const char *)data + half, len - half)) == 0 && (r = FAULT_EVERY("write-tmp-written")) == 0 &&
+	    fsync(fd) < 0)
+		r = -errno;
+	if (r == 0) /* "state.rename": the name the plugins' tests know this point by */
+		r = FAULT_EVERY("write-synced") ?: FAULT("state.rename");
 	if (r == 0 && renameat(tfd, t, dirfd, name) < 0)
 		r = -errno;
 	if (r < 0) {
@@ -229,7 +231,7 @@ int state_write_at(int tfd, const char *tmp, int dirfd, const char *name, const 
 	}
 	close(fd); /* releases a STATE_TMP_UNIQUE file's lock, after the rename */
 	/* The new file is in place; a failure from here on is reported all the same. */
-	if ((r = FAULT("write-renamed")) < 0)
+	if ((r = FAULT_EVERY("write-renamed")) < 0)
 		return r;
 	/* The rename itself lasts only once the directory is on disk. */
 	return fsync(dirfd) < 0 ? -errno : 0;
