@@ -105,6 +105,18 @@ static int claim_locked(dm_store *s, const char *pci, const char *pool, const dm
 	return kind;
 }
 
+/* A claim's outcome for its caller: *RET gets the record when asked for, else it is freed. */
+static int claim_result(int e, dm_record *r, dm_record **ret)
+{
+	if (e < 0)
+		return e;
+	if (ret)
+		*ret = r;
+	else
+		dm_record_free(r);
+	return e;
+}
+
 int dm_store_claim(dm_store *s, const char *pci, const char *pool, const dm_owner *owner, dm_record **ret)
 {
 	char addr[DM_PCI_ADDR_MAX];
@@ -120,13 +132,7 @@ int dm_store_claim(dm_store *s, const char *pci, const char *pool, const dm_owne
 	if (e >= 0)
 		e = claim_locked(s, addr, pool, owner, &r);
 	store_vf_op_end(s, addr, took);
-	if (e < 0)
-		return e;
-	if (ret)
-		*ret = r;
-	else
-		dm_record_free(r);
-	return e;
+	return claim_result(e, r, ret);
 }
 
 struct find_owner {
@@ -298,13 +304,7 @@ int dm_store_claim_from_pool(dm_store *s, const dm_config *c, const dm_inventory
 		return idx;
 	candidates cs = { .inv = inv };
 	int e = claim_from_candidates(s, c, idx, pool, owner, numa, &cs, &r);
-	if (e < 0)
-		return e;
-	if (ret)
-		*ret = r;
-	else
-		dm_record_free(r);
-	return e;
+	return claim_result(e, r, ret);
 }
 
 int dm_store_claim_from_pool_sysfs(dm_store *s, const dm_config *c, const char *sysfs_root, const char *pool,
@@ -330,11 +330,5 @@ int dm_store_claim_from_pool_sysfs(dm_store *s, const dm_config *c, const char *
 		*ret_dev = d;
 	}
 	vf_cursor_free(cur);
-	if (e < 0)
-		return e;
-	if (ret)
-		*ret = r;
-	else
-		dm_record_free(r);
-	return e;
+	return claim_result(e, r, ret);
 }

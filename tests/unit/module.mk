@@ -1,5 +1,5 @@
 # cmocka unit tests of the core (no root, no kernel state).
-UNIT_TESTS := test_env test_conf test_result test_error test_state test_nl test_sha256
+UNIT_TESTS := test_env test_conf test_result test_error test_state test_lock test_valid test_nl test_sha256
 UNIT_BINS  := $(UNIT_TESTS:%=$(B)/tests/unit/%)
 OBJS       += $(UNIT_TESTS:%=$(B)/obj/tests/unit/%.o)
 TEST_PROGRAMS += $(UNIT_BINS)
