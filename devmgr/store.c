@@ -44,22 +44,16 @@ static int mkdir_parents(const char *path)
 	return 0;
 }
 
-/* The rule for a directory of the store (the same as lib/base/state.c's): a real directory
- * (opened with O_NOFOLLOW, so never a symlink), owned by the effective uid, not writable
- * by group or others. One that fails is refused as it is: -ENOTDIR, or -EPERM. A
+/* The rule for a directory of the store is lib/base's for every state directory: a real
+ * directory (opened with O_NOFOLLOW, so never a symlink), owned by the effective uid, not
+ * writable by group or others. One that fails is refused as it is: -ENOTDIR, or -EPERM. A
  * directory this process has just made (CREATED) is set to 0700 whatever the umask. */
 static int dir_trusted(int fd, bool created)
 {
-	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISDIR(st.st_mode))
-		return -ENOTDIR;
-	if (st.st_uid != geteuid() || (st.st_mode & 022))
-		return -EPERM;
-	if (created && (st.st_mode & 07777) != 0700 && fchmod(fd, 0700) < 0)
-		return -errno;
-	return 0;
+	int r = state_dir_check_fd(fd);
+	if (r == 0 && created && fchmod(fd, 0700) < 0)
+		r = -errno;
+	return r;
 }
 
 static int open_subdir(int dirfd, const char *name)

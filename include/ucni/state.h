@@ -17,6 +17,8 @@
 int state_mkdir(const char *path, mode_t mode);
 /* The same judgement, without creating anything: 0, -ENOENT, -ENOTDIR or -EPERM. */
 int state_dir_check(const char *path);
+/* ... of an open directory (opened with O_NOFOLLOW, it is never a symlink). */
+int state_dir_check_fd(int fd);
 /*
  * The one lock primitive: the flock `how` (LOCK_EX or LOCK_SH; LOCK_UN too) on
  * fd. With LOCK_NB in `how`, one try: -EWOULDBLOCK when another holds it.

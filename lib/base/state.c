@@ -44,6 +44,14 @@ int state_dir_check(const char *path)
 	return judge(&st);
 }
 
+int state_dir_check_fd(int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	return judge(&st);
+}
+
 /* Give the directory `name` under dirfd (just made by us) exactly `mode`, umask
  * notwithstanding; through an fd, so a swapped name cannot redirect the chmod. */
 static int settle_new_dir(int dirfd, const char *name, mode_t mode)
@@ -104,7 +112,6 @@ int state_read(const char *path, size_t max, char **ret, size_t *ret_len)
 /* Open (making it when missing) the temp area of the directory dirfd. */
 static int tmp_area_open(int dirfd, int *ret_fd)
 {
-	struct stat st;
 	int fd, r;
 	if (mkdirat(dirfd, TMP_AREA, 0700) == 0) {
 		if ((r = settle_new_dir(dirfd, TMP_AREA, 0700)) < 0)
@@ -114,8 +121,7 @@ static int tmp_area_open(int dirfd, int *ret_fd)
 	fd = openat(dirfd, TMP_AREA, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ELOOP || errno == ENOTDIR ? -EPERM : -errno;
-	r = fstat(fd, &st) < 0 ? -errno : judge(&st);
-	if (r < 0) {
+	if ((r = state_dir_check_fd(fd)) < 0) {
 		close(fd);
 		return r;
 	}
@@ -302,14 +308,13 @@ int state_sweep(const char *dir)
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0)
 		return errno == ELOOP ? -EPERM : -errno;
-	r = fstat(dfd, &st) < 0 ? -errno : judge(&st);
-	if (r < 0) {
+	if ((r = state_dir_check_fd(dfd)) < 0) {
 		close(dfd);
 		return r;
 	}
 	tfd = openat(dfd, TMP_AREA, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (tfd >= 0) {
-		if (fstat(tfd, &st) == 0 && judge(&st) == 0 && (r = sweep_area(tfd)) > 0)
+		if (state_dir_check_fd(tfd) == 0 && (r = sweep_area(tfd)) > 0)
 			n += r;
 		close(tfd);
 	}
