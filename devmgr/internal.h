@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "devmgr/devmgr.h"
+#include "ucni/valid.h" /* pci_addr_valid(): the exact canonical lower-case form */
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
@@ -53,7 +54,6 @@ int parse_hex_u32(const char *s, uint32_t *ret);
 int parse_int(const char *s, int *ret);
 void errbuf_set(char *errbuf, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int pci_addr_cmp(const char *a, const char *b);
-bool pci_addr_valid(const char *s); /* exact canonical lower-case form */
 
 /* netns.c */
 /* Opens the namespace file PATH and gives its inode (*RET_INO, may be NULL) and the
@@ -167,7 +167,7 @@ int vf_link_get(int ifindex, const char *name, nl_link_info *ret);
 /* One RTM_NEWLINK: NAME/MTU/MAC when given (NULL, 0, NULL leave them), UP 1/0 (-1 leaves it). */
 int vf_link_change(int ifindex, const char *name, unsigned mtu, const unsigned char *mac, int up);
 
-/* vfstate.c: the store's restore of one record (store.c calls it under the VF's lock) */
+/* vfstate.c: the store's restore of one record (store-release.c and store-gc.c call it under the VF's lock) */
 int vf_restore_record(const char *sysfs_root, const dm_record *rec, unsigned flags, dm_restore_report *ret);
 
 /* config.c — exposed for the unit tests */
@@ -181,7 +181,7 @@ static inline bool vf_range_has(const vf_range *r, int i) {
 	return i >= 0 && i < DM_VF_INDEX_MAX && (r->bits[i / 8] >> (i % 8)) & 1;
 }
 
-/* store.c — one record's text, exposed for the unit tests and the fuzz target */
+/* store-record.c — one record's text, exposed for the unit tests and the fuzz target */
 /* Parses the record of the VF PCI: -EBADMSG malformed, -EPROTO another format. */
 int record_from_json(const char *pci, const char *text, dm_record **ret);
 char *record_to_json(const dm_record *r);

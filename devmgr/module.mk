@@ -8,8 +8,9 @@ UDEV_LIBS   := $(shell $(PKG_CONFIG) --libs libudev 2>/dev/null || echo -ludev)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
 DEVMGR_LIB_SRCS := devmgr/util.c devmgr/device.c devmgr/inventory.c devmgr/vfinfo.c devmgr/vfstate.c \
-                   devmgr/config.c devmgr/store.c devmgr/json.c devmgr/netns.c \
-                   devmgr/libpci.c devmgr/virtfn.c devmgr/vfcursor.c
+                   devmgr/config.c devmgr/store.c devmgr/store-lock.c devmgr/store-record.c \
+                   devmgr/store-claim.c devmgr/store-release.c devmgr/store-gc.c devmgr/json.c \
+                   devmgr/netns.c devmgr/libpci.c devmgr/virtfn.c devmgr/vfcursor.c
 # the CLI: one file per command group (devmgr/cli/), and watch
 DEVMGR_CLI_SRCS := devmgr/cli/main.c devmgr/cli/ctx.c devmgr/cli/inventory.c devmgr/cli/pools.c \
                    devmgr/cli/alloc.c devmgr/cli/provision.c devmgr/watch.c

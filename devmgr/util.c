@@ -1,5 +1,4 @@
-/* Small helpers: reading sysfs files relative to a directory fd, parsing, validation. */
-#include <ctype.h>
+/* Small helpers: reading sysfs files relative to a directory fd, parsing, the name checks of the API. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -106,73 +105,24 @@ int pci_addr_cmp(const char *a, const char *b)
 	return strcmp(a, b);
 }
 
-static int lower_hex(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* Called for every entry of the bus and of the drivers' directories: no locale, no strtoul. */
-bool pci_addr_valid(const char *s)
-{
-	/* dddd:bb:dd.f */
-	static const char pat[] = "xxxx:xx:xx.x";
-	for (size_t i = 0; pat[i]; i++) {
-		if (pat[i] == 'x') {
-			if (lower_hex(s[i]) < 0)
-				return false;
-		} else if (s[i] != pat[i])
-			return false;
-	}
-	if (s[sizeof(pat) - 1])
-		return false;
-	/* device 0..1f, function 0..7 */
-	return lower_hex(s[8]) * 16 + lower_hex(s[9]) <= 0x1f && s[11] <= '7';
-}
+/* The rules live in lib/base (ucni/valid.h), the same for the plugins. */
+_Static_assert(DM_PCI_ADDR_MAX == PCI_ADDR_SIZE, "one PCI address size");
+_Static_assert(DM_OWNER_MAX == ID_LEN_MAX + 1, "an owner id is a container id");
+_Static_assert(DM_IFNAME_MAX == 16, "IFNAMSIZ");
 
 int dm_pci_addr_normalize(const char *s, char ret_pci[DM_PCI_ADDR_MAX])
 {
-	char buf[DM_PCI_ADDR_MAX];
-	size_t len;
-
-	if (!s)
-		return -EINVAL;
-	len = strlen(s);
-	if (len == 7) { /* bb:dd.f */
-		memcpy(buf, "0000:", 5);
-		memcpy(buf + 5, s, 8);
-	} else if (len == 12)
-		memcpy(buf, s, 13);
-	else
-		return -EINVAL;
-	for (char *p = buf; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	if (!pci_addr_valid(buf))
-		return -EINVAL;
-	memcpy(ret_pci, buf, sizeof(buf));
-	return 0;
+	return pci_addr_normalize(s, ret_pci);
 }
 
 bool dm_owner_id_valid(const char *id)
 {
-	if (!id || !isalnum((unsigned char)id[0]))
-		return false;
-	size_t n = 0;
-	for (const char *p = id; *p; p++, n++)
-		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '.' && *p != '-')
-			return false;
-	return n < DM_OWNER_MAX;
+	return id_check(id) == ID_OK;
 }
 
 bool dm_ifname_valid(const char *name)
 {
-	if (!name || !*name || strlen(name) >= DM_IFNAME_MAX)
-		return false;
-	if (!strcmp(name, ".") || !strcmp(name, ".."))
-		return false;
-	for (const char *p = name; *p; p++)
-		if (*p == '/' || *p == ':' || isspace((unsigned char)*p) || iscntrl((unsigned char)*p))
-			return false;
-	return true;
+	return !ifname_problem(name);
 }
 
 bool dm_driver_is_userspace(const char *name)

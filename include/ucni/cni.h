@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <cjson/cJSON.h>
 
+#include "ucni/io.h"
+
 /* Error codes from the CNI spec; 100+ are ucni's own (see README, Error codes). */
 enum cni_code {
 	CNI_ERR_INCOMPATIBLE_VERSION = 1,
@@ -222,5 +224,3 @@ int cni_attach_lock_path(const struct cni_env *env, char *buf, size_t size);
 /* Print JSON on stdout, indented like the reference plugins' output. */
 void cni_print_json(const cJSON *o);
 
-/* Reads all of fd into a NUL-terminated buffer, at most max bytes. */
-int read_all(int fd, size_t max, char **ret, size_t *ret_len);

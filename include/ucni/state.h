@@ -1,5 +1,6 @@
-/* Small on-disk state that survives a crash: private directories, exclusive
- * lock files, and files replaced atomically. */
+/* Small on-disk state that survives a crash: private directories, flock-based
+ * locks with bounded waits, and files replaced atomically. The plugins (lib/,
+ * the ipvlan registry) and devmgr's allocation store all go through these. */
 #pragma once
 
 #include <stddef.h>
@@ -16,6 +17,15 @@
 int state_mkdir(const char *path, mode_t mode);
 /* The same judgement, without creating anything: 0, -ENOENT, -ENOTDIR or -EPERM. */
 int state_dir_check(const char *path);
+/* ... of an open directory (opened with O_NOFOLLOW, it is never a symlink). */
+int state_dir_check_fd(int fd);
+/*
+ * The one lock primitive: the flock `how` (LOCK_EX or LOCK_SH; LOCK_UN too) on
+ * fd. With LOCK_NB in `how`, one try: -EWOULDBLOCK when another holds it.
+ * Without, a wait of at most timeout_ms (0: one try): -ETIMEDOUT when it runs
+ * out. Other failures -errno.
+ */
+int state_flock(int fd, int how, int timeout_ms);
 /*
  * Open `path` (created 0600) and take an exclusive flock on it, waiting at most
  * timeout_ms (-ETIMEDOUT). The lock lives as long as *ret_fd, so a crashed
@@ -28,11 +38,29 @@ void state_unlock(int *fd);
 void state_unlock_remove(const char *path, int *fd);
 /* Read a whole file (NUL-terminated, at most max bytes); -ENOENT when absent. */
 int state_read(const char *path, size_t max, char **ret, size_t *ret_len);
+/* state_write_at's temp file: "<tmp>.<pid>.<n>", a name of its own, held under an
+ * flock from its creation until after the rename, so that a sweeper tells a live
+ * writer's file from a dead one's (state_replace's temp area). */
+#define STATE_TMP_UNIQUE 1u
+/*
+ * The one atomic write: `data` goes to a new temp file (O_EXCL: never an existing
+ * file) in the directory tfd, gets `mode`, is fsync'ed and renamed over `name` in
+ * the directory dirfd (tfd may be dirfd), then dirfd is fsync'ed. Readers and a
+ * crash at any point see the old or the new `name`, never a mix; a crash may
+ * leave the temp file. Without STATE_TMP_UNIQUE the temp file is `tmp` itself,
+ * written under the caller's lock on `name`, so one found there is a crashed
+ * writer's: it is replaced. A failure before the rename removes the temp file;
+ * one after it (the directory's fsync) comes with the new content in place.
+ * FAULTS=1 builds fail or die at write-tmp-created, write-tmp-half,
+ * write-tmp-written, write-synced (also known as state.rename), write-renamed.
+ */
+int state_write_at(int tfd, const char *tmp, int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+		   unsigned flags);
 /*
  * Replace `path` with `data` (mode `mode`): readers and a crash at any point see
  * the old or the new content, never a mix. The data goes to a new temporary file
  * in the directory's temp area (<dir>/.tmp, a state directory itself), held under
- * an flock while it lives, then fsync, rename over `path`, fsync of the directory.
+ * an flock while it lives (state_write_at with STATE_TMP_UNIQUE).
  * Every write first removes the temp files of writers that are gone, so a killed
  * writer's file lasts until the next write in that directory.
  */

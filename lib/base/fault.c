@@ -8,7 +8,7 @@
 
 #include "ucni/fault.h"
 
-int fault_hit(const char *point)
+int fault_hit(const char *point, bool every)
 {
 	static int hits;
 	const char *want = getenv("UCNI_FAULT");
@@ -27,9 +27,10 @@ int fault_hit(const char *point)
 	if (strncmp(want, point, n) != 0 || (want[n] != '\0' && want[n] != '#'))
 		return 0;
 	int nth = want[n] == '#' ? atoi(want + n + 1) : 1;
-	if (++hits != nth)
+	if (++hits != nth && (want[n] == '#' || !every))
 		return 0;
-	if (getenv("UCNI_FAULT_KILL"))
+	const char *kill = getenv("UCNI_FAULT_KILL");
+	if (kill && strcmp(kill, "1") == 0) /* UCNI_FAULT_KILL=0: the -EIO */
 		raise(SIGKILL);
 	return -EIO;
 }

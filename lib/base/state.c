@@ -1,4 +1,4 @@
-/* Crash-safe state files: private directories, flock-based locks, atomic replace. */
+/* Crash-safe state files: private directories, the one atomic write, and temp-file sweeping. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,8 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ucni/cni.h"
 #include "ucni/fault.h"
+#include "ucni/io.h"
 #include "ucni/state.h"
 
 /* The temp area of a state directory: only files being written live there. */
@@ -40,6 +40,14 @@ int state_dir_check(const char *path)
 {
 	struct stat st;
 	if (lstat(path, &st) < 0)
+		return -errno;
+	return judge(&st);
+}
+
+int state_dir_check_fd(int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
 		return -errno;
 	return judge(&st);
 }
@@ -88,56 +96,6 @@ int state_mkdir(const char *path, mode_t mode)
 	return state_dir_check(buf);
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-int state_lock(const char *path, int timeout_ms, int *ret_fd)
-{
-	long long deadline = now_ms() + timeout_ms;
-	for (;;) {
-		struct stat a, b;
-		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd < 0)
-			return -errno;
-		while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-			if ((errno != EWOULDBLOCK && errno != EINTR) || now_ms() >= deadline) {
-				int r = errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
-				close(fd);
-				return r;
-			}
-			struct timespec ts = {0, 5 * 1000 * 1000};
-			nanosleep(&ts, NULL);
-		}
-		/* The holder before us may have removed the file (state_unlock_remove):
-		 * then our lock is on an orphan, and the path needs a new one. */
-		if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
-			*ret_fd = fd;
-			return 0;
-		}
-		close(fd);
-		if (now_ms() >= deadline)
-			return -ETIMEDOUT;
-	}
-}
-
-void state_unlock(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd); /* closing the last descriptor releases the flock */
-	*fd = -1;
-}
-
-void state_unlock_remove(const char *path, int *fd)
-{
-	if (*fd >= 0)
-		unlink(path); /* still locked: whoever waits sees the new inode and retries */
-	state_unlock(fd);
-}
-
 int state_read(const char *path, size_t max, char **ret, size_t *ret_len)
 {
 	struct stat st;
@@ -154,7 +112,6 @@ int state_read(const char *path, size_t max, char **ret, size_t *ret_len)
 /* Open (making it when missing) the temp area of the directory dirfd. */
 static int tmp_area_open(int dirfd, int *ret_fd)
 {
-	struct stat st;
 	int fd, r;
 	if (mkdirat(dirfd, TMP_AREA, 0700) == 0) {
 		if ((r = settle_new_dir(dirfd, TMP_AREA, 0700)) < 0)
@@ -164,8 +121,7 @@ static int tmp_area_open(int dirfd, int *ret_fd)
 	fd = openat(dirfd, TMP_AREA, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ELOOP || errno == ENOTDIR ? -EPERM : -errno;
-	r = fstat(fd, &st) < 0 ? -errno : judge(&st);
-	if (r < 0) {
+	if ((r = state_dir_check_fd(fd)) < 0) {
 		close(fd);
 		return r;
 	}
@@ -203,7 +159,7 @@ static int sweep_area(int tfd)
 				n++;
 			continue;
 		}
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &a) == 0 &&
+		if (state_flock(fd, LOCK_EX | LOCK_NB, 0) == 0 && fstat(fd, &a) == 0 &&
 		    fstatat(tfd, de->d_name, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_dev == b.st_dev &&
 		    a.st_ino == b.st_ino && unlinkat(tfd, de->d_name, S_ISDIR(a.st_mode) ? AT_REMOVEDIR : 0) == 0)
 			n++;
@@ -213,21 +169,38 @@ static int sweep_area(int tfd)
 	return n;
 }
 
-/* Create and lock a new temp file for `base` in the area tfd. */
-static int tmp_create(int tfd, const char *base, char *name, size_t len, int *ret_fd)
+/* A new temp file for state_write_at: `tmp` itself, an existing one being a dead
+ * writer's (STATE_TMP_UNIQUE not set), or "<tmp>.<pid>.<n>" held under an flock. */
+static int tmp_create(int tfd, const char *tmp, unsigned flags, char *name, size_t len, int *ret_fd)
 {
 	static unsigned seq;
+	const int oflags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW;
+	int fd;
+
+	if (!(flags & STATE_TMP_UNIQUE)) {
+		if (snprintf(name, len, "%s", tmp) >= (int)len)
+			return -ENAMETOOLONG;
+		/* Never an existing file: it might be a hard link to a file elsewhere (the
+		 * rename would adopt it), and one of that name is a crashed writer's. */
+		fd = openat(tfd, name, oflags, 0600);
+		if (fd < 0 && errno == EEXIST && unlinkat(tfd, name, 0) == 0)
+			fd = openat(tfd, name, oflags, 0600);
+		if (fd < 0)
+			return -errno;
+		*ret_fd = fd;
+		return 0;
+	}
 	for (int attempt = 0; attempt < 16; attempt++) {
 		struct stat a, b;
-		if (snprintf(name, len, "%s.%d.%u", base, (int)getpid(), seq++) >= (int)len)
+		if (snprintf(name, len, "%s.%d.%u", tmp, (int)getpid(), seq++) >= (int)len)
 			return -ENAMETOOLONG;
-		int fd = openat(tfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		fd = openat(tfd, name, oflags, 0600);
 		if (fd < 0 && errno == EEXIST)
 			continue;
 		if (fd < 0)
 			return -errno;
 		/* A sweeper may have taken it between the create and the lock. */
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &a) == 0 &&
+		if (state_flock(fd, LOCK_EX | LOCK_NB, 0) == 0 && fstat(fd, &a) == 0 &&
 		    fstatat(tfd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
 			*ret_fd = fd;
 			return 0;
@@ -237,17 +210,37 @@ static int tmp_create(int tfd, const char *base, char *name, size_t len, int *re
 	return -EAGAIN;
 }
 
-static int write_all(int fd, const char *data, size_t len)
+int state_write_at(int tfd, const char *tmp, int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+		   unsigned flags)
 {
-	for (size_t off = 0; off < len;) {
-		ssize_t w = write(fd, data + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		off += (size_t)w;
+	char t[NAME_MAX + 1];
+	size_t half = len / 2;
+	int fd = -1;
+	int r = tmp_create(tfd, tmp, flags, t, sizeof(t), &fd);
+	if (r < 0)
+		return r;
+	/* FAULTS=1 builds: the tests fail or kill a writer at each step. */
+	if ((r = FAULT_EVERY("write-tmp-created")) == 0 && fchmod(fd, mode) < 0)
+		r = -errno;
+	if (r == 0 && (r = write_all(fd, data, half)) == 0 && (r = FAULT_EVERY("write-tmp-half")) == 0 &&
+	    (r = write_all(fd, (const char *)data + half, len - half)) == 0 && (r = FAULT_EVERY("write-tmp-written")) == 0 &&
+	    fsync(fd) < 0)
+		r = -errno;
+	if (r == 0) /* "state.rename": the name the plugins' tests know this point by */
+		r = FAULT_EVERY("write-synced") ?: FAULT("state.rename");
+	if (r == 0 && renameat(tfd, t, dirfd, name) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlinkat(tfd, t, 0);
+		close(fd);
+		return r;
 	}
-	return 0;
+	close(fd); /* releases a STATE_TMP_UNIQUE file's lock, after the rename */
+	/* The new file is in place; a failure from here on is reported all the same. */
+	if ((r = FAULT_EVERY("write-renamed")) < 0)
+		return r;
+	/* The rename itself lasts only once the directory is on disk. */
+	return fsync(dirfd) < 0 ? -errno : 0;
 }
 
 /*
@@ -259,9 +252,9 @@ static int write_all(int fd, const char *data, size_t len)
  */
 int state_replace(const char *path, const char *data, size_t len, mode_t mode)
 {
-	char dir[PATH_MAX], name[NAME_MAX + 1];
+	char dir[PATH_MAX];
 	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
-	int dfd = -1, tfd = -1, fd = -1, r;
+	int dfd = -1, tfd = -1, r;
 
 	if (!*base)
 		return -EISDIR;
@@ -278,7 +271,7 @@ int state_replace(const char *path, const char *data, size_t len, mode_t mode)
 	for (int attempt = 0;; attempt++) {
 		if ((r = tmp_area_open(dfd, &tfd)) == 0) {
 			sweep_area(tfd); /* best effort: a failure here does not stop this write */
-			r = tmp_create(tfd, base, name, sizeof(name), &fd);
+			r = state_write_at(tfd, base, dfd, base, data, len, mode, STATE_TMP_UNIQUE);
 		}
 		if (r != -ENOENT || attempt == 1000)
 			break;
@@ -287,24 +280,6 @@ int state_replace(const char *path, const char *data, size_t len, mode_t mode)
 			close(tfd);
 		tfd = -1;
 	}
-	if (r < 0)
-		goto out;
-	if ((r = fchmod(fd, mode) < 0 ? -errno : 0) == 0 && (r = write_all(fd, data, len)) == 0 && fsync(fd) < 0)
-		r = -errno;
-	if (r == 0) /* tests: a writer killed with its temp file written, not yet renamed */
-		r = FAULT("state.rename");
-	if (r == 0 && renameat(tfd, name, dfd, base) < 0)
-		r = -errno;
-	if (r < 0) {
-		unlinkat(tfd, name, 0);
-		goto out;
-	}
-	/* The rename itself lasts only once the directory is on disk. */
-	if (fsync(dfd) < 0)
-		r = -errno;
-out:
-	if (fd >= 0)
-		close(fd); /* releases the temp file's lock, after the rename */
 	if (tfd >= 0)
 		close(tfd);
 	close(dfd);
@@ -333,14 +308,13 @@ int state_sweep(const char *dir)
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0)
 		return errno == ELOOP ? -EPERM : -errno;
-	r = fstat(dfd, &st) < 0 ? -errno : judge(&st);
-	if (r < 0) {
+	if ((r = state_dir_check_fd(dfd)) < 0) {
 		close(dfd);
 		return r;
 	}
 	tfd = openat(dfd, TMP_AREA, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (tfd >= 0) {
-		if (fstat(tfd, &st) == 0 && judge(&st) == 0 && (r = sweep_area(tfd)) > 0)
+		if (state_dir_check_fd(tfd) == 0 && (r = sweep_area(tfd)) > 0)
 			n += r;
 		close(tfd);
 	}

@@ -1,5 +1,4 @@
 /* The CNI protocol: versions, verbs, environment, CNI_ARGS and the plugin skeleton. */
-#include <ctype.h>
 #include <dirent.h>
 #include <stdint.h>
 #include <errno.h>
@@ -18,6 +17,7 @@
 #include "ucni/result.h"
 #include "ucni/sha256.h"
 #include "ucni/state.h"
+#include "ucni/valid.h"
 
 #define MAX_STDIN (1u << 20)
 /* The per-attachment lock (see cni_main): where, and how long to wait for it. */
@@ -73,22 +73,12 @@ int cni_verb_parse(const char *s)
 
 const char *cni_ifname_problem(const char *name)
 {
-	size_t n = name ? strlen(name) : 0;
-	if (n == 0)
-		return "is empty";
-	if (n > 15)
-		return "is too long (at most 15 characters)";
-	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-		return "is not a valid name";
-	for (const char *p = name; *p; p++)
-		if (*p == '/' || *p == ':' || isspace((unsigned char)*p) || iscntrl((unsigned char)*p))
-			return "contains an invalid character";
-	return NULL;
+	return ifname_problem(name);
 }
 
 int cni_validate_ifname(const char *name, const char *what)
 {
-	const char *why = cni_ifname_problem(name);
+	const char *why = ifname_problem(name);
 	if (why)
 		return cni_fail(CNI_ERR_INVALID_ENV, -EINVAL, "%s \"%s\" %s", what, name ? name : "", why);
 	return 0;
@@ -96,23 +86,19 @@ int cni_validate_ifname(const char *name, const char *what)
 
 int cni_validate_containerid(const char *id)
 {
-	if (!id || !*id)
+	switch (id_check(id)) {
+	case ID_OK:
+		return 0;
+	case ID_EMPTY:
 		return cni_fail(CNI_ERR_INVALID_ENV, -EINVAL, "CNI_CONTAINERID is empty");
-	/* Runtimes use 64 characters; state files are named after it. */
-	if (strlen(id) > 255)
-		return cni_fail(CNI_ERR_INVALID_ENV, -EINVAL, "CNI_CONTAINERID is too long (%zu characters, at most 255)",
-				strlen(id));
-	/* The spec's rule: starts alphanumeric, then alphanumerics, '_', '.', '-'. */
-	if (!isalnum((unsigned char)id[0]))
-		goto bad;
-	for (const char *p = id; *p; p++)
-		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '.' && *p != '-')
-			goto bad;
-	return 0;
-bad:
-	return cni_fail(CNI_ERR_INVALID_ENV, -EINVAL,
-			"CNI_CONTAINERID \"%s\" has invalid characters (allowed: letters, digits, '_', '.', '-', not first)",
-			id);
+	case ID_TOO_LONG: /* runtimes use 64 characters; state files are named after it */
+		return cni_fail(CNI_ERR_INVALID_ENV, -EINVAL, "CNI_CONTAINERID is too long (%zu characters, at most %d)",
+				strlen(id), ID_LEN_MAX);
+	default:
+		return cni_fail(CNI_ERR_INVALID_ENV, -EINVAL,
+				"CNI_CONTAINERID \"%s\" has invalid characters (allowed: letters, digits, '_', '.', '-', not first)",
+				id);
+	}
 }
 
 static bool in_list(const char *const *list, const char *s)
@@ -242,44 +228,6 @@ int cni_env_load(struct cni_env *env, const char *const *known_args)
 		break;
 	}
 	return cni_args_parse(env, getenv("CNI_ARGS"), known_args);
-}
-
-int read_all(int fd, size_t max, char **ret, size_t *ret_len)
-{
-	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap + 1);
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		if (len == cap) {
-			if (cap >= max) {
-				free(buf);
-				return -EFBIG;
-			}
-			cap = cap * 2 > max ? max : cap * 2;
-			char *n = realloc(buf, cap + 1);
-			if (!n) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = n;
-		}
-		ssize_t k = read(fd, buf + len, cap - len);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			int e = -errno;
-			free(buf);
-			return e;
-		}
-		if (k == 0)
-			break;
-		len += (size_t)k;
-	}
-	buf[len] = '\0';
-	*ret = buf;
-	*ret_len = len;
-	return 0;
 }
 
 const char *const cni_common_args[] = {"MAC", "K8S_POD_NAME", "K8S_POD_NAMESPACE",
@@ -501,7 +449,7 @@ static void attach_lock_sweep(void)
 		if (fd < 0)
 			continue;
 		/* A file with a note (an ADD killed while it created a link) waits for its DEL. */
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &a) == 0 && S_ISREG(a.st_mode) && a.st_size == 0 &&
+		if (state_flock(fd, LOCK_EX | LOCK_NB, 0) == 0 && fstat(fd, &a) == 0 && S_ISREG(a.st_mode) && a.st_size == 0 &&
 		    fstatat(dirfd(d), de->d_name, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_dev == b.st_dev &&
 		    a.st_ino == b.st_ino && unlinkat(dirfd(d), de->d_name, 0) == 0)
 			n++;

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ucni/clock.h"
 #include "ucni/fault.h"
 #include "ucni/ipam.h"
 #include "ucni/jsoncheck.h"
@@ -80,19 +81,6 @@ static char **child_env(enum cni_verb verb)
 	snprintf(cmd, sizeof(cmd), "CNI_COMMAND=%s", cni_verb_str(verb));
 	env[k] = cmd;
 	return env;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
 }
 
 /* UCNI_IPAM_TIMEOUT_MS (the runtime's environment) overrides the default. */

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ucni/clock.h"
 #include "ucni/fault.h"
 #include "ucni/ipcfg.h"
 #include "ucni/log.h"
@@ -61,13 +62,6 @@ static struct cni_route effective_route(const struct cni_route *rt, const struct
 			break;
 		}
 	return e;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
 /* Wait until none of the link's IPv6 addresses is tentative. */

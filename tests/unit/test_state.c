@@ -1,6 +1,5 @@
 /* The crash-safe state files (lib/base/state.c): the store-directory rule, the one
- * atomic write, the temp files of writers that are gone, the bounded lock. */
-#include <dirent.h>
+ * atomic write (state_replace and its *at form), the temp files of writers that are gone. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -328,87 +327,75 @@ static void tidy(void **state)
 	free(s);
 }
 
-static long long now_ms(void)
+/* The *at form with a temp name of its own (devmgr's store): written, a crashed writer's
+ * leftover replaced rather than adopted, the mode set, nothing left on a failure. */
+static void write_at_fixed_tmp(void **state)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-static void lock_excludes(void **state)
-{
-	char p[512];
-	int a = -1, b = -1;
-	(void)state;
-	path_of(p, sizeof(p), "x.lock");
-	assert_int_equal(state_lock(p, 1000, &a), 0);
-	/* A second open file description does not share the lock, even in one process. */
-	long long t0 = now_ms();
-	assert_int_equal(state_lock(p, 100, &b), -ETIMEDOUT);
-	assert_true(now_ms() - t0 >= 100);
-	assert_true(now_ms() - t0 < 5000); /* bounded */
-	assert_int_equal(state_lock(p, 0, &b), -ETIMEDOUT);
-	state_unlock(&a);
-	assert_int_equal(a, -1);
-	assert_int_equal(state_lock(p, 100, &b), 0);
-	state_unlock(&b);
-}
-
-/* Does PID have the file with DEV and INO open? */
-static bool holds_file(pid_t pid, dev_t dev, ino_t ino)
-{
-	char fds[64], fd[400];
-	struct dirent *e;
+	char p[512], tmp[512], other[512];
 	struct stat st;
-	bool found = false;
-	snprintf(fds, sizeof(fds), "/proc/%d/fd", (int)pid);
-	DIR *d = opendir(fds);
-	while (d && !found && (e = readdir(d)))
-		if (e->d_name[0] != '.' && snprintf(fd, sizeof(fd), "%s/%s", fds, e->d_name) > 0 && stat(fd, &st) == 0)
-			found = st.st_dev == dev && st.st_ino == ino;
-	if (d)
-		closedir(d);
-	return found;
+	(void)state;
+	int dfd = open(test_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dfd >= 0);
+	assert_int_equal(state_write_at(dfd, ".tmp.rec", dfd, "rec.json", "one\n", 4, 0600, 0), 0);
+	path_of(p, sizeof(p), "rec.json");
+	char *s = slurp(p);
+	assert_string_equal(s, "one\n");
+	free(s);
+	assert_int_equal(mode_of(p), 0600);
+
+	/* A leftover temp file that is a hard link to a file elsewhere: replaced, never
+	 * written through (the file elsewhere keeps its content). */
+	path_of(other, sizeof(other), "elsewhere");
+	path_of(tmp, sizeof(tmp), ".tmp.rec");
+	FILE *f = fopen(other, "w");
+	assert_non_null(f);
+	fputs("keep", f);
+	fclose(f);
+	assert_int_equal(link(other, tmp), 0);
+	assert_int_equal(state_write_at(dfd, ".tmp.rec", dfd, "rec.json", "two", 3, 0640, 0), 0);
+	s = slurp(p);
+	assert_string_equal(s, "two");
+	free(s);
+	assert_int_equal(mode_of(p), 0640);
+	s = slurp(other);
+	assert_string_equal(s, "keep");
+	free(s);
+	assert_int_equal(lstat(tmp, &st), -1);
+	assert_int_equal(stat(other, &st), 0);
+	assert_int_equal((int)st.st_nlink, 1);
+
+	/* A rename that cannot be done (a directory with content at the name): the
+	 * error, the old state, no temp file. */
+	char d2[512], inner[520];
+	path_of(d2, sizeof(d2), "busy");
+	assert_int_equal(mkdir(d2, 0700), 0);
+	snprintf(inner, sizeof(inner), "%s/x", d2);
+	assert_int_equal(mkdir(inner, 0700), 0);
+	int r = state_write_at(dfd, ".tmp.busy", dfd, "busy", "x", 1, 0600, 0);
+	assert_true(r == -EISDIR || r == -ENOTEMPTY || r == -EEXIST);
+	path_of(tmp, sizeof(tmp), ".tmp.busy");
+	assert_int_equal(lstat(tmp, &st), -1);
+	assert_int_equal(errno, ENOENT);
+	close(dfd);
 }
 
-/* A waiter whose lock file was removed under it locks the new file. The file is
- * removed only once the waiter holds it open (it waits for the lock on it). */
-static void lock_removed_while_waiting(void **state)
+/* The temp file in another directory (state_replace's temp area) and an empty write. */
+static void write_at_other_dir(void **state)
 {
-	char p[512], c;
-	int a = -1, status, ready[2];
-	struct stat old;
+	char area[512], p[512];
 	(void)state;
-	path_of(p, sizeof(p), "y.lock");
-	assert_int_equal(state_lock(p, 1000, &a), 0);
-	assert_int_equal(fstat(a, &old), 0);
-	assert_int_equal(pipe(ready), 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		int b = -1;
-		struct stat s1, s2;
-		close(a); /* the inherited descriptor would keep the parent's lock alive */
-		close(ready[0]);
-		if (write(ready[1], "c", 1) != 1) /* from now on, what holds the file is state_lock */
-			_exit(4);
-		if (state_lock(p, 30000, &b) < 0)
-			_exit(1);
-		/* it holds the file the path names now */
-		if (fstat(b, &s1) < 0 || stat(p, &s2) < 0 || s1.st_ino != s2.st_ino)
-			_exit(2);
-		_exit(0);
-	}
-	close(ready[1]);
-	assert_int_equal(read(ready[0], &c, 1), 1);
-	close(ready[0]);
-	for (int i = 0; i < 20000 && !holds_file(pid, old.st_dev, old.st_ino); i++)
-		nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL); /* at least 20 s in all */
-	assert_true(holds_file(pid, old.st_dev, old.st_ino));
-	state_unlock_remove(p, &a);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	path_of(area, sizeof(area), "area");
+	assert_int_equal(mkdir(area, 0700), 0);
+	int dfd = open(test_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), tfd = open(area, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dfd >= 0 && tfd >= 0);
+	assert_int_equal(state_write_at(tfd, "f", dfd, "f", "", 0, 0600, STATE_TMP_UNIQUE), 0);
+	path_of(p, sizeof(p), "f");
+	char *s = slurp(p);
+	assert_string_equal(s, "");
+	free(s);
+	assert_int_equal(count_in("area"), 0);
+	close(tfd);
+	close(dfd);
 }
 
 int main(void)
@@ -421,8 +408,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(replace_sweeps_gone_writers, test_dir_make, test_dir_remove),
 		cmocka_unit_test_setup_teardown(sweep_for_gc, test_dir_make, test_dir_remove),
 		cmocka_unit_test_setup_teardown(tidy, test_dir_make, test_dir_remove),
-		cmocka_unit_test_setup_teardown(lock_excludes, test_dir_make, test_dir_remove),
-		cmocka_unit_test_setup_teardown(lock_removed_while_waiting, test_dir_make, test_dir_remove),
+		cmocka_unit_test_setup_teardown(write_at_fixed_tmp, test_dir_make, test_dir_remove),
+		cmocka_unit_test_setup_teardown(write_at_other_dir, test_dir_make, test_dir_remove),
 	};
 	return cmocka_run_group_tests_name("state", tests, NULL, NULL);
 }
