@@ -8,7 +8,7 @@ UDEV_LIBS   := $(shell $(PKG_CONFIG) --libs libudev 2>/dev/null || echo -ludev)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
 DEVMGR_LIB_SRCS := devmgr/util.c devmgr/device.c devmgr/inventory.c devmgr/vfinfo.c devmgr/vfstate.c \
-                   devmgr/config.c devmgr/store.c devmgr/json.c devmgr/netns.c
+                   devmgr/config.c devmgr/store.c devmgr/json.c
 DEVMGR_CLI_SRCS := devmgr/main.c devmgr/watch.c
 DEVMGR_LIB_OBJS := $(DEVMGR_LIB_SRCS:%.c=$(B)/obj/%.o)
 DEVMGR_PIC_OBJS := $(DEVMGR_LIB_SRCS:%.c=$(B)/pic/%.o) $(UCNI_CORE_SRCS:%.c=$(B)/pic/%.o)

@@ -31,35 +31,50 @@ const char *nlsk_message(const struct nlsk *sk)
 int nl_errno(int nle)
 {
 	switch (nle < 0 ? -nle : nle) {
-	case 0:
+	case NLE_SUCCESS:
 		return 0;
 	case NLE_NOMEM:
 		return -ENOMEM;
 	case NLE_EXIST:
 		return -EEXIST;
+	case NLE_INVAL:
+		return -EINVAL;
 	case NLE_OBJ_NOTFOUND:
 	case NLE_NODEV:
 		return -ENODEV;
 	case NLE_PERM:
 		return -EPERM;
+	case NLE_NOACCESS:
+		return -EACCES;
 	case NLE_BUSY:
 		return -EBUSY;
 	case NLE_RANGE:
 		return -ERANGE;
 	case NLE_OPNOTSUPP:
 		return -EOPNOTSUPP;
+	case NLE_AF_NOSUPPORT:
+		return -EAFNOSUPPORT;
 	case NLE_AGAIN:
+	case NLE_DUMP_INTR:
 		return -EAGAIN;
+	case NLE_INTR:
+		return -EINTR;
 	case NLE_MSGSIZE:
 		return -EMSGSIZE;
+	case NLE_MSG_TOOSHORT:
+	case NLE_MSG_TRUNC:
+	case NLE_MSG_OVERFLOW:
+	case NLE_ATTRSIZE:
+	case NLE_PARSE_ERR:
+		return -EBADMSG;
 	default:
-		return -EINVAL;
+		return -EIO;
 	}
 }
 
-int nlsk_open(struct nlsk *sk)
+int nlsk_open_groups(struct nlsk *sk, uint32_t groups)
 {
-	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = groups};
 	socklen_t len = sizeof(sa);
 	int one = 1;
 	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
@@ -81,6 +96,11 @@ int nlsk_open(struct nlsk *sk)
 	return 0;
 }
 
+int nlsk_open(struct nlsk *sk)
+{
+	return nlsk_open_groups(sk, 0);
+}
+
 int nlsk_open_in(struct nlsk *sk, int nsfd)
 {
 	int orig, r = netns_enter(nsfd, &orig);
@@ -98,21 +118,97 @@ void nlsk_close(struct nlsk *sk)
 	sk->fd = -1;
 }
 
-static void keep_extack(struct nlsk *sk, struct nlmsghdr *h)
+/* The message at *off of a datagram of len bytes, and *off moved past it;
+ * NULL at the end, or with *err = -EBADMSG when the rest is cut short. */
+static struct nlmsghdr *next_msg(void *buf, size_t len, size_t *off, int *err)
+{
+	struct nlmsghdr *h = (struct nlmsghdr *)(void *)((char *)buf + *off);
+	*err = 0;
+	if (*off >= len)
+		return NULL;
+	if (len - *off < NLMSG_HDRLEN || h->nlmsg_len < NLMSG_HDRLEN || h->nlmsg_len > len - *off) {
+		*err = -EBADMSG;
+		return NULL;
+	}
+	*off += NLMSG_ALIGN(h->nlmsg_len);
+	return h;
+}
+
+static void keep_extack(struct nl_replies *st, struct nlmsghdr *h)
 {
 	struct nlmsgerr *e = NLMSG_DATA(h);
 	size_t off = NLMSG_HDRLEN + sizeof(*e);
 	if (!(h->nlmsg_flags & NLM_F_CAPPED))
 		off += e->msg.nlmsg_len - NLMSG_HDRLEN;
-	if (!(h->nlmsg_flags & NLM_F_ACK_TLVS) || off >= h->nlmsg_len)
+	if (!st->msg || !(h->nlmsg_flags & NLM_F_ACK_TLVS) || off >= h->nlmsg_len)
 		return;
 	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
 	if (nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)(void *)((char *)h + off),
 		      (int)(h->nlmsg_len - off), NULL) < 0)
 		return;
 	if (tb[NLMSGERR_ATTR_MSG])
-		snprintf(sk->msg, sizeof(sk->msg), "%.*s", nla_len(tb[NLMSGERR_ATTR_MSG]),
+		snprintf(st->msg, st->msg_size, "%.*s", nla_len(tb[NLMSGERR_ATTR_MSG]),
 			 (char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
+}
+
+int nl_replies_feed(struct nl_replies *st, void *buf, size_t len, int *ret)
+{
+	size_t off = 0;
+	struct nlmsghdr *h;
+	int err;
+	while ((h = next_msg(buf, len, &off, &err))) {
+		if (h->nlmsg_seq != st->seq)
+			continue; /* a late reply to an earlier request */
+		if (st->dump && (h->nlmsg_flags & NLM_F_DUMP_INTR))
+			st->intr = true;
+		if (h->nlmsg_type == NLMSG_ERROR) {
+			struct nlmsgerr *e = NLMSG_DATA(h);
+			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e))) {
+				*ret = -EBADMSG;
+				return 1;
+			}
+			if (e->error)
+				keep_extack(st, h);
+			*ret = e->error ? e->error : st->cb_err;
+			return 1;
+		}
+		if (h->nlmsg_type == NLMSG_DONE) {
+			int derr = 0;
+			if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(int)))
+				memcpy(&derr, NLMSG_DATA(h), sizeof(int));
+			*ret = derr < 0 ? derr : st->cb_err;
+			return 1;
+		}
+		if (st->fn && st->cb_err == 0)
+			st->cb_err = st->fn(h, st->arg);
+		if (st->get || st->cb_err == NL_STOP) {
+			*ret = st->cb_err;
+			return 1;
+		}
+	}
+	if (err < 0) {
+		*ret = err;
+		return 1;
+	}
+	return 0;
+}
+
+/* One read per datagram into a buffer that fits any reply we ask for (a PF
+ * with hundreds of VFs stays well below it). */
+static char rbuf[1 << 18] __attribute__((aligned(8)));
+
+/* The next datagram on sk: its length, or -errno (-EMSGSIZE when it did not
+ * fit the buffer). */
+static ssize_t read_datagram(struct nlsk *sk, int flags)
+{
+	for (;;) {
+		ssize_t n = recv(sk->fd, rbuf, sizeof(rbuf), MSG_TRUNC | flags);
+		if (n < 0 && errno == EINTR && !(flags & MSG_DONTWAIT))
+			continue;
+		if (n < 0)
+			return -errno;
+		return (size_t)n > sizeof(rbuf) ? -EMSGSIZE : n;
+	}
 }
 
 /* One request and its replies. *intr is set when a reply of a dump carries
@@ -122,74 +218,52 @@ static int exchange(struct nlsk *sk, struct nlmsghdr *req, nl_reply_fn fn, void 
 	bool dump = (req->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
 	/* A GET of one object (a reply callback, no dump) is answered by exactly one
 	 * message, the object or an error: no ACK to ask for and read. */
-	bool get = fn && !dump;
-	int cb_err = 0;
+	struct nl_replies st = {
+		.dump = dump, .get = fn && !dump, .fn = fn, .arg = arg, .msg = sk->msg, .msg_size = sizeof(sk->msg),
+	};
+	int r;
 
 	sk->msg[0] = '\0';
 	int f = FAULT("nl.request");
 	if (f < 0)
 		return f;
-	req->nlmsg_flags |= NLM_F_REQUEST | (dump || get ? 0 : NLM_F_ACK);
-	req->nlmsg_seq = ++sk->seq;
+	req->nlmsg_flags |= NLM_F_REQUEST | (dump || st.get ? 0 : NLM_F_ACK);
+	req->nlmsg_seq = st.seq = ++sk->seq;
 	req->nlmsg_pid = 0;
 	if (send(sk->fd, req, req->nlmsg_len, 0) < 0)
 		return -errno;
-
 	for (;;) {
-		/* One read per datagram into a buffer that fits any reply we ask for
-		 * (a PF with hundreds of VFs stays well below it). */
-		static char buf[1 << 18] __attribute__((aligned(8)));
-		ssize_t n = recv(sk->fd, buf, sizeof(buf), MSG_TRUNC);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if ((size_t)n > sizeof(buf))
-			return -EMSGSIZE;
-		size_t len = (size_t)n, step;
-		for (size_t off = 0; off + NLMSG_HDRLEN <= len; off += step) {
-			struct nlmsghdr *h = (struct nlmsghdr *)(void *)(buf + off);
-			if (h->nlmsg_len < NLMSG_HDRLEN || h->nlmsg_len > len - off)
-				break; /* truncated: the kernel never sends that */
-			step = NLMSG_ALIGN(h->nlmsg_len);
-			if (h->nlmsg_seq != req->nlmsg_seq)
-				continue; /* a late reply to an earlier request */
-			if (dump && (h->nlmsg_flags & NLM_F_DUMP_INTR))
-				*intr = true;
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				struct nlmsgerr *e = NLMSG_DATA(h);
-				int err = e->error;
-				if (err)
-					keep_extack(sk, h);
-				return err ? err : cb_err;
-			}
-			if (h->nlmsg_type == NLMSG_DONE) {
-				int derr = 0;
-				if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(int)))
-					memcpy(&derr, NLMSG_DATA(h), sizeof(int));
-				return derr < 0 ? derr : cb_err;
-			}
-			if (fn && cb_err == 0)
-				cb_err = fn(h, arg);
-			if (get || cb_err == NL_STOP)
-				return cb_err == NL_STOP ? NL_STOP : cb_err;
+		ssize_t n = read_datagram(sk, 0);
+		if (n < 0)
+			return (int)n;
+		if (nl_replies_feed(&st, rbuf, (size_t)n, &r)) {
+			*intr = st.intr;
+			return r;
 		}
 	}
+}
+
+int nl_dump_again(int r, bool intr, int try, int *ret)
+{
+	if (r == NL_STOP)
+		r = 0; /* stopped by its reader: never read again */
+	else if (r >= 0 && intr) {
+		if (try < NL_DUMP_TRIES)
+			return 1;
+		r = -EAGAIN; /* the table keeps changing under the dump */
+	}
+	*ret = r;
+	return 0;
 }
 
 int nl_request_dump(struct nlsk *sk, struct nl_msg *msg, nl_reply_fn fn, void *arg, void (*restart)(void *arg))
 {
 	struct nlmsghdr *req = nlmsg_hdr(msg);
+	int r;
 	for (int try = 1;; try++) {
 		bool intr = false;
-		int r = exchange(sk, req, fn, arg, &intr);
-		if (r == NL_STOP)
-			return 0;
-		if (r < 0 || !intr)
+		if (!nl_dump_again(exchange(sk, req, fn, arg, &intr), intr, try, &r))
 			return r;
-		if (try >= NL_DUMP_TRIES)
-			return -EAGAIN; /* the table keeps changing under the dump */
 		if (restart)
 			restart(arg);
 	}
@@ -198,6 +272,22 @@ int nl_request_dump(struct nlsk *sk, struct nl_msg *msg, nl_reply_fn fn, void *a
 int nl_request(struct nlsk *sk, struct nl_msg *msg, nl_reply_fn fn, void *arg)
 {
 	return nl_request_dump(sk, msg, fn, arg, NULL);
+}
+
+int nlsk_recv(struct nlsk *sk, nl_reply_fn fn, void *arg)
+{
+	ssize_t n = read_datagram(sk, MSG_DONTWAIT);
+	size_t off = 0;
+	struct nlmsghdr *h;
+	int err;
+	if (n < 0)
+		return n == -EWOULDBLOCK ? -EAGAIN : (int)n;
+	while ((h = next_msg(rbuf, (size_t)n, &off, &err))) {
+		int r = fn ? fn(h, arg) : 0;
+		if (r < 0)
+			return r;
+	}
+	return err;
 }
 
 /* ---- links ---- */
