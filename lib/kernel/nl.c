@@ -262,7 +262,8 @@ int nl_request_dump(struct nlsk *sk, struct nl_msg *msg, nl_reply_fn fn, void *a
 	int r;
 	for (int try = 1;; try++) {
 		bool intr = false;
-		if (!nl_dump_again(exchange(sk, req, fn, arg, &intr), intr, try, &r))
+		r = exchange(sk, req, fn, arg, &intr);
+		if (!nl_dump_again(r, intr, try, &r))
 			return r;
 		if (restart)
 			restart(arg);
