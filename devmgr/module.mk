@@ -45,7 +45,7 @@ $(DEVMGR_SO): $(DEVMGR_PIC_OBJS) devmgr/libdevmgr.sym
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -shared -Wl,-soname,libdevmgr.so.0 -Wl,--version-script=devmgr/libdevmgr.sym \
 		-o $@ $(DEVMGR_PIC_OBJS) $(UDEV_LIBS) $(JSON_LIBS) \
-		$(shell $(PKG_CONFIG) --libs libnl-route-3.0 2>/dev/null || echo -lnl-route-3 -lnl-3)
+		$(shell $(PKG_CONFIG) --libs libnl-3.0 2>/dev/null || echo -lnl-3)
 	$(Q)ln -sf libdevmgr.so.0 $(B)/lib/libdevmgr.so
 
 $(DEVMGR_PC): devmgr/libdevmgr.pc.in

@@ -1,5 +1,6 @@
 /* rtnetlink: a socket bound to one namespace, requests with extended-ack
- * errors, and the link/address/route operations the plugins need. */
+ * errors (lib/kernel/nl.c), and the link (link.c), address and route
+ * (route.c) operations the plugins and devmgr need. */
 #pragma once
 
 #include <linux/if.h>
