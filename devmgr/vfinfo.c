@@ -164,9 +164,9 @@ int dm_vf_get(const char *pf_netdev, int vf_index, dm_vf_settings *ret)
 
 int dm_vf_set(const char *pf_netdev, dm_vf_attr a, const dm_vf_settings *want)
 {
-	static const enum vf_attr attrs[DM_VF_ATTR_COUNT] = {
-		[DM_VF_MAC] = VF_ATTR_MAC, [DM_VF_VLAN] = VF_ATTR_VLAN, [DM_VF_SPOOFCHK] = VF_ATTR_SPOOFCHK,
-		[DM_VF_TRUST] = VF_ATTR_TRUST, [DM_VF_LINK_STATE] = VF_ATTR_LINK_STATE, [DM_VF_RATE] = VF_ATTR_RATE,
+	static const int attrs[DM_VF_ATTR_COUNT] = {
+		[DM_VF_MAC] = IFLA_VF_MAC, [DM_VF_VLAN] = IFLA_VF_VLAN, [DM_VF_SPOOFCHK] = IFLA_VF_SPOOFCHK,
+		[DM_VF_TRUST] = IFLA_VF_TRUST, [DM_VF_LINK_STATE] = IFLA_VF_LINK_STATE, [DM_VF_RATE] = IFLA_VF_RATE,
 	};
 	struct nlsk sk = NLSK_NULL;
 	struct vf_info k;

@@ -7,16 +7,6 @@
 #include <stdint.h>
 #include "ucni/nl.h"
 
-enum vf_attr {
-	VF_ATTR_MAC,        /* administrative MAC */
-	VF_ATTR_VLAN,       /* vlan, qos and protocol: the kernel takes them as one */
-	VF_ATTR_SPOOFCHK,
-	VF_ATTR_TRUST,
-	VF_ATTR_LINK_STATE,
-	VF_ATTR_RATE,       /* min and max tx rate together */
-	VF_ATTR_COUNT,
-};
-
 /* One VF's settings in the kernel's own units: vlan_proto an ethertype
  * (ETH_P_8021Q, ETH_P_8021AD), link_state IFLA_VF_LINK_STATE_*. */
 struct vf_info {
@@ -38,7 +28,10 @@ struct vf_info {
 int vf_list(struct nlsk *sk, const char *pf, void (*cb)(const struct vf_info *v, void *arg), void *arg);
 /* VF `index` of `pf`: -ENOENT when the PF does not list it. */
 int vf_get(struct nlsk *sk, const char *pf, int index, struct vf_info *ret);
-/* Attribute a of VF want->index: one RTM_NEWLINK carrying one IFLA_VF_*. An
- * 802.1Q VLAN goes as IFLA_VF_VLAN, any other protocol as IFLA_VF_VLAN_LIST.
- * Returns 0 or the kernel's -errno (the driver's refusal). */
-int vf_set(struct nlsk *sk, const char *pf, enum vf_attr a, const struct vf_info *want);
+/* One setting of VF want->index, named by its attribute: IFLA_VF_MAC,
+ * IFLA_VF_VLAN (vlan, qos and protocol: an 802.1Q VLAN goes as IFLA_VF_VLAN,
+ * any other protocol as IFLA_VF_VLAN_LIST), IFLA_VF_SPOOFCHK, IFLA_VF_TRUST,
+ * IFLA_VF_LINK_STATE or IFLA_VF_RATE (min and max together); -EINVAL for any
+ * other. One RTM_NEWLINK carrying that one attribute: 0 or the kernel's -errno
+ * (the driver's refusal). */
+int vf_set(struct nlsk *sk, const char *pf, int attr, const struct vf_info *want);

@@ -138,60 +138,68 @@ int vf_get(struct nlsk *sk, const char *pf, int index, struct vf_info *ret)
 	return 0;
 }
 
-static int put_setting(struct nl_msg *m, enum vf_attr a, const struct vf_info *v)
+/* -EINVAL for an attribute that is no VF setting, -ENOBUFS when it does not fit. */
+static int put_setting(struct nl_msg *m, int attr, const struct vf_info *v)
 {
 	uint32_t vf = (uint32_t)v->index;
-	switch (a) {
-	case VF_ATTR_MAC: {
+	int r;
+	switch (attr) {
+	case IFLA_VF_MAC: {
 		struct ifla_vf_mac x = {.vf = vf};
 		memcpy(x.mac, v->mac, 6);
-		return nla_put(m, IFLA_VF_MAC, sizeof(x), &x);
+		r = nla_put(m, IFLA_VF_MAC, sizeof(x), &x);
+		break;
 	}
-	case VF_ATTR_VLAN:
+	case IFLA_VF_VLAN:
 		if (v->vlan_proto == ETH_P_8021Q || v->vlan_proto == 0) {
 			struct ifla_vf_vlan x = {.vf = vf, .vlan = v->vlan, .qos = v->qos};
-			return nla_put(m, IFLA_VF_VLAN, sizeof(x), &x);
+			r = nla_put(m, IFLA_VF_VLAN, sizeof(x), &x);
 		} else {
 			struct ifla_vf_vlan_info x = {.vf = vf, .vlan = v->vlan, .qos = v->qos,
 						      .vlan_proto = htons(v->vlan_proto)};
 			struct nlattr *list = nla_nest_start(m, IFLA_VF_VLAN_LIST);
-			if (!list || nla_put(m, IFLA_VF_VLAN_INFO, sizeof(x), &x) < 0)
-				return -1;
-			nla_nest_end(m, list);
-			return 0;
+			r = list ? nla_put(m, IFLA_VF_VLAN_INFO, sizeof(x), &x) : -1;
+			if (r == 0)
+				nla_nest_end(m, list);
 		}
-	case VF_ATTR_SPOOFCHK: {
+		break;
+	case IFLA_VF_SPOOFCHK: {
 		struct ifla_vf_spoofchk x = {.vf = vf, .setting = (uint32_t)v->spoofchk};
-		return nla_put(m, IFLA_VF_SPOOFCHK, sizeof(x), &x);
+		r = nla_put(m, IFLA_VF_SPOOFCHK, sizeof(x), &x);
+		break;
 	}
-	case VF_ATTR_TRUST: {
+	case IFLA_VF_TRUST: {
 		struct ifla_vf_trust x = {.vf = vf, .setting = (uint32_t)v->trust};
-		return nla_put(m, IFLA_VF_TRUST, sizeof(x), &x);
+		r = nla_put(m, IFLA_VF_TRUST, sizeof(x), &x);
+		break;
 	}
-	case VF_ATTR_LINK_STATE: {
+	case IFLA_VF_LINK_STATE: {
 		struct ifla_vf_link_state x = {.vf = vf, .link_state = (uint32_t)v->link_state};
-		return nla_put(m, IFLA_VF_LINK_STATE, sizeof(x), &x);
+		r = nla_put(m, IFLA_VF_LINK_STATE, sizeof(x), &x);
+		break;
 	}
-	case VF_ATTR_RATE: {
+	case IFLA_VF_RATE: {
 		struct ifla_vf_rate x = {.vf = vf, .min_tx_rate = v->min_tx_rate, .max_tx_rate = v->max_tx_rate};
-		return nla_put(m, IFLA_VF_RATE, sizeof(x), &x);
+		r = nla_put(m, IFLA_VF_RATE, sizeof(x), &x);
+		break;
 	}
 	default:
-		return -1;
+		return -EINVAL;
 	}
+	return r < 0 ? -ENOBUFS : 0;
 }
 
-int vf_set(struct nlsk *sk, const char *pf, enum vf_attr a, const struct vf_info *want)
+int vf_set(struct nlsk *sk, const char *pf, int attr, const struct vf_info *want)
 {
 	struct nlattr *list, *info;
 	struct nl_msg *m;
 	int r = -ENOBUFS;
-	if ((unsigned)a >= VF_ATTR_COUNT || want->index < 0)
+	if (want->index < 0)
 		return -EINVAL;
 	if (!(m = link_msg(RTM_NEWLINK, pf)))
 		return -ENOMEM;
 	if ((list = nla_nest_start(m, IFLA_VFINFO_LIST)) && (info = nla_nest_start(m, IFLA_VF_INFO)) &&
-	    put_setting(m, a, want) == 0) {
+	    (r = put_setting(m, attr, want)) == 0) {
 		nla_nest_end(m, info);
 		nla_nest_end(m, list);
 		r = nl_request(sk, m, NULL, NULL);
