@@ -2,10 +2,13 @@
  * end of a datagram socket pair, or fed to the reply parser as buffers. Dumps
  * the kernel marks interrupted (NLM_F_DUMP_INTR) are read again, an
  * extended-ack message stays with the request that produced it, replies cut
- * short fail, and libnl's codes map to errno in one place. */
+ * short fail, and libnl's codes map to errno in one place; the VF codec reads
+ * a PF's link and writes one setting per request. */
 #include <errno.h>
 #include <fcntl.h>
 #include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
@@ -14,6 +17,7 @@
 #include "unit.h"
 #include <netlink/errno.h>
 #include "ucni/nl.h"
+#include "ucni/vf.h"
 
 #define SEQ0 1000u
 
@@ -628,6 +632,137 @@ static void recv_reads_one_datagram(void **state)
 	assert_int_equal(c.msgs, 2);
 }
 
+/* ---- the VF codec ---- */
+
+static void put_vf(struct nl_msg *m, uint32_t vf, uint16_t vlan, uint16_t proto, uint32_t spoofchk)
+{
+	struct nlattr *info = nla_nest_start(m, IFLA_VF_INFO);
+	struct ifla_vf_mac mac = {.vf = vf, .mac = {2, 0, 0, 0, 0, (unsigned char)vf}};
+	struct ifla_vf_vlan v = {.vf = vf, .vlan = vlan, .qos = 3};
+	struct ifla_vf_spoofchk sc = {.vf = vf, .setting = spoofchk};
+	struct ifla_vf_trust tr = {.vf = vf, .setting = 1};
+	struct ifla_vf_link_state ls = {.vf = vf, .link_state = IFLA_VF_LINK_STATE_DISABLE};
+	struct ifla_vf_rate rate = {.vf = vf, .min_tx_rate = 10, .max_tx_rate = 100};
+	assert_non_null(info);
+	assert_int_equal(nla_put(m, IFLA_VF_MAC, sizeof(mac), &mac), 0);
+	assert_int_equal(nla_put(m, IFLA_VF_VLAN, sizeof(v), &v), 0);
+	if (proto) {
+		struct ifla_vf_vlan_info vi = {.vf = vf, .vlan = vlan, .qos = 3, .vlan_proto = htons(proto)};
+		struct nlattr *list = nla_nest_start(m, IFLA_VF_VLAN_LIST);
+		assert_int_equal(nla_put(m, IFLA_VF_VLAN_INFO, sizeof(vi), &vi), 0);
+		nla_nest_end(m, list);
+	}
+	assert_int_equal(nla_put(m, IFLA_VF_SPOOFCHK, sizeof(sc), &sc), 0);
+	assert_int_equal(nla_put(m, IFLA_VF_TRUST, sizeof(tr), &tr), 0);
+	assert_int_equal(nla_put(m, IFLA_VF_LINK_STATE, sizeof(ls), &ls), 0);
+	assert_int_equal(nla_put(m, IFLA_VF_RATE, sizeof(rate), &rate), 0);
+	nla_nest_end(m, info);
+}
+
+/* The PF's RTM_NEWLINK with VF 0 (802.1Q, spoofchk not reported) and VF 1 (802.1ad). */
+static void queue_pf(struct pair *p, uint32_t seq)
+{
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = 3};
+	struct nl_msg *m = nlmsg_alloc_simple(RTM_NEWLINK, 0);
+	assert_non_null(m);
+	nlmsg_hdr(m)->nlmsg_seq = seq;
+	assert_int_equal(nlmsg_append(m, &ifi, sizeof(ifi), NLMSG_ALIGNTO), 0);
+	assert_int_equal(nla_put_string(m, IFLA_IFNAME, "pf0"), 0);
+	struct nlattr *list = nla_nest_start(m, IFLA_VFINFO_LIST);
+	put_vf(m, 0, 100, 0, (uint32_t)-1);
+	put_vf(m, 1, 200, ETH_P_8021AD, 1);
+	nla_nest_end(m, list);
+	send_msg(p, m);
+	flush(p);
+}
+
+static void vf_get_reads_the_pf_link(void **state)
+{
+	struct pair *p = *state;
+	struct vf_info v;
+	queue_pf(p, SEQ0 + 1);
+	assert_int_equal(vf_get(&p->sk, "pf0", 1, &v), 0);
+	assert_int_equal(v.index, 1);
+	assert_int_equal(v.mac[0], 2);
+	assert_int_equal(v.mac[5], 1);
+	assert_int_equal(v.vlan, 200);
+	assert_int_equal(v.qos, 3);
+	assert_int_equal(v.vlan_proto, ETH_P_8021AD); /* the list wins */
+	assert_int_equal(v.spoofchk, 1);
+	assert_int_equal(v.trust, 1);
+	assert_int_equal(v.link_state, IFLA_VF_LINK_STATE_DISABLE);
+	assert_true(v.has_rate);
+	assert_int_equal(v.min_tx_rate, 10);
+	assert_int_equal(v.max_tx_rate, 100);
+	queue_pf(p, SEQ0 + 2);
+	assert_int_equal(vf_get(&p->sk, "pf0", 0, &v), 0);
+	assert_int_equal(v.vlan_proto, ETH_P_8021Q);
+	assert_int_equal(v.spoofchk, -1); /* (u32)-1: the driver does not say */
+	/* a VF the PF does not list; a PF that is not there */
+	queue_pf(p, SEQ0 + 3);
+	assert_int_equal(vf_get(&p->sk, "pf0", 5, &v), -ENOENT);
+	queue_error(p, SEQ0 + 4, -ENODEV, NULL);
+	assert_int_equal(vf_get(&p->sk, "nope", 0, &v), -ENODEV);
+}
+
+/* The request the peer received: its IFLA_VF_INFO nest. */
+static struct nlattr *sent_vf_info(struct pair *p, char *buf, size_t size)
+{
+	struct nlattr *tb[IFLA_MAX + 1], *info;
+	ssize_t n = recv(p->peer, buf, size, MSG_DONTWAIT);
+	struct nlmsghdr *h = (struct nlmsghdr *)(void *)buf;
+	assert_true(n > 0);
+	assert_int_equal(h->nlmsg_type, RTM_NEWLINK);
+	assert_true(h->nlmsg_flags & NLM_F_ACK);
+	assert_int_equal(nlmsg_parse(h, sizeof(struct ifinfomsg), tb, IFLA_MAX, NULL), 0);
+	assert_string_equal(nla_get_string(tb[IFLA_IFNAME]), "pf0");
+	assert_non_null(tb[IFLA_VFINFO_LIST]);
+	info = nla_data(tb[IFLA_VFINFO_LIST]);
+	assert_int_equal(nla_type(info), IFLA_VF_INFO);
+	return info;
+}
+
+static void vf_set_writes_one_attribute(void **state)
+{
+	struct pair *p = *state;
+	char buf[512] __attribute__((aligned(8)));
+	struct nlattr *tb[IFLA_VF_MAX + 1];
+	struct vf_info v = {.index = 2, .vlan = 300, .qos = 1, .vlan_proto = ETH_P_8021Q, .trust = 1};
+	/* 802.1Q as IFLA_VF_VLAN, alone */
+	queue_error(p, SEQ0 + 1, 0, NULL);
+	assert_int_equal(vf_set(&p->sk, "pf0", IFLA_VF_VLAN, &v), 0);
+	assert_int_equal(nla_parse_nested(tb, IFLA_VF_MAX, sent_vf_info(p, buf, sizeof(buf)), NULL), 0);
+	assert_non_null(tb[IFLA_VF_VLAN]);
+	assert_null(tb[IFLA_VF_VLAN_LIST]);
+	assert_null(tb[IFLA_VF_TRUST]);
+	const struct ifla_vf_vlan *vl = nla_data(tb[IFLA_VF_VLAN]);
+	assert_int_equal(vl->vf, 2);
+	assert_int_equal(vl->vlan, 300);
+	assert_int_equal(vl->qos, 1);
+	/* 802.1ad as IFLA_VF_VLAN_LIST */
+	v.vlan_proto = ETH_P_8021AD;
+	queue_error(p, SEQ0 + 2, -EPROTONOSUPPORT, "802.1ad not supported");
+	assert_int_equal(vf_set(&p->sk, "pf0", IFLA_VF_VLAN, &v), -EPROTONOSUPPORT);
+	assert_string_equal(nlsk_message(&p->sk), "802.1ad not supported");
+	assert_int_equal(nla_parse_nested(tb, IFLA_VF_MAX, sent_vf_info(p, buf, sizeof(buf)), NULL), 0);
+	assert_null(tb[IFLA_VF_VLAN]);
+	assert_non_null(tb[IFLA_VF_VLAN_LIST]);
+	const struct ifla_vf_vlan_info *vi = nla_data(nla_data(tb[IFLA_VF_VLAN_LIST]));
+	assert_int_equal(ntohs(vi->vlan_proto), ETH_P_8021AD);
+	assert_int_equal(vi->vlan, 300);
+	/* trust */
+	queue_error(p, SEQ0 + 3, 0, NULL);
+	assert_int_equal(vf_set(&p->sk, "pf0", IFLA_VF_TRUST, &v), 0);
+	assert_int_equal(nla_parse_nested(tb, IFLA_VF_MAX, sent_vf_info(p, buf, sizeof(buf)), NULL), 0);
+	assert_int_equal(((const struct ifla_vf_trust *)nla_data(tb[IFLA_VF_TRUST]))->setting, 1);
+	assert_null(tb[IFLA_VF_VLAN]);
+	/* no VF setting, or no VF: nothing is sent */
+	assert_int_equal(vf_set(&p->sk, "pf0", IFLA_VF_STATS, &v), -EINVAL);
+	v.index = -1;
+	assert_int_equal(vf_set(&p->sk, "pf0", IFLA_VF_MAC, &v), -EINVAL);
+	assert_int_equal(recv(p->peer, buf, sizeof(buf), MSG_DONTWAIT), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -652,6 +787,8 @@ int main(void)
 		cmocka_unit_test(dump_again_decides),
 		cmocka_unit_test(errno_policy),
 		cmocka_unit_test_setup_teardown(recv_reads_one_datagram, setup, teardown),
+		cmocka_unit_test_setup_teardown(vf_get_reads_the_pf_link, setup, teardown),
+		cmocka_unit_test_setup_teardown(vf_set_writes_one_attribute, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
