@@ -155,9 +155,13 @@ static int put_setting(struct nl_msg *m, int attr, const struct vf_info *v)
 			struct ifla_vf_vlan x = {.vf = vf, .vlan = v->vlan, .qos = v->qos};
 			r = nla_put(m, IFLA_VF_VLAN, sizeof(x), &x);
 		} else {
-			struct ifla_vf_vlan_info x = {.vf = vf, .vlan = v->vlan, .qos = v->qos,
-						      .vlan_proto = htons(v->vlan_proto)};
+			struct ifla_vf_vlan_info x;
 			struct nlattr *list = nla_nest_start(m, IFLA_VF_VLAN_LIST);
+			memset(&x, 0, sizeof(x)); /* its tail padding goes out too */
+			x.vf = vf;
+			x.vlan = v->vlan;
+			x.qos = v->qos;
+			x.vlan_proto = htons(v->vlan_proto);
 			r = list ? nla_put(m, IFLA_VF_VLAN_INFO, sizeof(x), &x) : -1;
 			if (r == 0)
 				nla_nest_end(m, list);

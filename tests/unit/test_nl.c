@@ -647,8 +647,13 @@ static void put_vf(struct nl_msg *m, uint32_t vf, uint16_t vlan, uint16_t proto,
 	assert_int_equal(nla_put(m, IFLA_VF_MAC, sizeof(mac), &mac), 0);
 	assert_int_equal(nla_put(m, IFLA_VF_VLAN, sizeof(v), &v), 0);
 	if (proto) {
-		struct ifla_vf_vlan_info vi = {.vf = vf, .vlan = vlan, .qos = 3, .vlan_proto = htons(proto)};
+		struct ifla_vf_vlan_info vi;
 		struct nlattr *list = nla_nest_start(m, IFLA_VF_VLAN_LIST);
+		memset(&vi, 0, sizeof(vi));
+		vi.vf = vf;
+		vi.vlan = vlan;
+		vi.qos = 3;
+		vi.vlan_proto = htons(proto);
 		assert_int_equal(nla_put(m, IFLA_VF_VLAN_INFO, sizeof(vi), &vi), 0);
 		nla_nest_end(m, list);
 	}
