@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "devmgr/devmgr.h"
+#include "ucni/netns.h"
+#include "ucni/sysfs.h"
 #include "ucni/valid.h" /* pci_addr_valid(): the exact canonical lower-case form */
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
@@ -39,37 +41,11 @@ static inline void str_copy(char *dst, size_t size, const char *src)
 }
 
 /* util.c */
-/* Reads a small sysfs/state file at DIRFD/PATH into BUF (NUL-terminated, trailing
- * newline stripped). Returns the length or -errno. */
-ssize_t read_small_at(int dirfd, const char *path, char *buf, size_t size);
-int read_int_at(int dirfd, const char *path, int *ret);
-/* The last path component of the symlink DIRFD/PATH. */
-int readlink_base_at(int dirfd, const char *path, char *buf, size_t size);
-/* ... of a link target already read: -ENAMETOOLONG when it does not fit SIZE. */
-int link_target_base(const char *target, char *buf, size_t size);
 /* A directory stream on DIRFD/PATH (".": DIRFD itself), with its own descriptor:
  * the caller's DIRFD stays usable. NULL with errno set on failure. */
 DIR *opendir_at(int dirfd, const char *path);
-int parse_hex_u32(const char *s, uint32_t *ret);
-int parse_int(const char *s, int *ret);
 void errbuf_set(char *errbuf, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int pci_addr_cmp(const char *a, const char *b);
-
-/* netns.c */
-/* Opens the namespace file PATH and gives its inode (*RET_INO, may be NULL) and the
- * kernel's cookie of the network namespace it names (*RET_COOKIE: 0 on a kernel without
- * SO_NETNS_COOKIE). When the namespace is not the calling thread's, the thread enters it
- * for as long as it takes to open one socket there (needs CAP_SYS_ADMIN: else -EPERM).
- * -ESTALE when INO is not 0 and the file's inode differs (*RET_INO is then set),
- * -ENOTTY when PATH is not a network namespace, -errno of open() when it cannot be
- * opened. */
-int netns_path_cookie(const char *path, uint64_t ino, uint64_t *ret_ino, uint64_t *ret_cookie);
-/* Is the namespace file PATH (inode INO when not 0) the network namespace whose cookie is
- * COOKIE? 1 yes, 0 no (another cookie, or another inode), -errno when it cannot tell
- * (-ENOPROTOOPT: a kernel without cookies; else as netns_path_cookie()). Where the kernel
- * gives a namespace's id from its file (NS_GET_ID) a namespace that is the same costs no
- * namespace switch. */
-int netns_path_is(const char *path, uint64_t ino, uint64_t cookie);
 
 /* device.c */
 enum {

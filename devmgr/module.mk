@@ -10,7 +10,7 @@ CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 DEVMGR_LIB_SRCS := devmgr/util.c devmgr/device.c devmgr/inventory.c devmgr/vfinfo.c devmgr/vfstate.c \
                    devmgr/config.c devmgr/store.c devmgr/store-lock.c devmgr/store-record.c \
                    devmgr/store-claim.c devmgr/store-release.c devmgr/store-gc.c devmgr/json.c \
-                   devmgr/netns.c devmgr/libpci.c devmgr/virtfn.c devmgr/vfcursor.c
+                   devmgr/libpci.c devmgr/virtfn.c devmgr/vfcursor.c
 # the CLI: one file per command group (devmgr/cli/), and watch
 DEVMGR_CLI_SRCS := devmgr/cli/main.c devmgr/cli/ctx.c devmgr/cli/inventory.c devmgr/cli/pools.c \
                    devmgr/cli/alloc.c devmgr/cli/provision.c devmgr/watch.c
@@ -49,7 +49,7 @@ $(DEVMGR_SO): $(DEVMGR_PIC_OBJS) devmgr/libdevmgr.sym
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -shared -Wl,-soname,libdevmgr.so.0 -Wl,--version-script=devmgr/libdevmgr.sym \
 		-o $@ $(DEVMGR_PIC_OBJS) $(UDEV_LIBS) $(JSON_LIBS) \
-		$(shell $(PKG_CONFIG) --libs libnl-route-3.0 2>/dev/null || echo -lnl-route-3 -lnl-3)
+		$(shell $(PKG_CONFIG) --libs libnl-3.0 2>/dev/null || echo -lnl-3)
 	$(Q)ln -sf libdevmgr.so.0 $(B)/lib/libdevmgr.so
 
 $(DEVMGR_PC): devmgr/libdevmgr.pc.in

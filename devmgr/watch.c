@@ -13,6 +13,8 @@
 #include <cjson/cJSON.h>
 #include <libudev.h>
 
+#include "ucni/nl.h"
+
 #ifndef IFF_LOWER_UP
 #define IFF_LOWER_UP 0x10000 /* linux/if.h; clashes with net/if.h */
 #endif
@@ -163,9 +165,8 @@ typedef struct link_seen {
 } link_seen;
 
 typedef struct links {
-	int mcast;                   /* RTNLGRP_LINK notifications */
-	int dump;                    /* requests (no groups: only the answers) */
-	uint32_t seq;
+	struct nlsk mcast;           /* RTNLGRP_LINK notifications */
+	struct nlsk dump;            /* requests (no groups: only the answers) */
 	unsigned gen;
 	link_seen *v;
 	size_t n;
@@ -278,61 +279,51 @@ static int apply_link(watch *w, links *ls, const link_msg *m, bool report)
 	return 0;
 }
 
-static char nlbuf[65536];
+/* What a link message does to the table: the one walk of a dump and of the
+ * notifications. */
+typedef struct link_walk {
+	watch *w;
+	links *ls;
+	bool report;
+} link_walk;
+
+static int on_link_msg(struct nlmsghdr *h, void *arg)
+{
+	link_walk *lw = arg;
+	link_msg m;
+	return parse_link(h, &m) ? apply_link(lw->w, lw->ls, &m, lw->report) : 0;
+}
+
+/* A new try of the dump: what it does not list again is gone. */
+static void dump_restart(void *arg)
+{
+	((link_walk *)arg)->ls->gen++;
+}
 
 /* Dumps every link through the request socket and brings the table up to date; a dump
  * the kernel marks interrupted (NLM_F_DUMP_INTR: the table changed meanwhile) is run
  * again. REPORT: tell each change, and each link no longer there. */
 static int dump_links(watch *w, links *ls, bool report)
 {
-	for (int attempt = 0; attempt < 8; attempt++) {
-		struct {
-			struct nlmsghdr h;
-			struct ifinfomsg i;
-		} req = { { sizeof(req), RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, ++ls->seq, 0 }, { .ifi_family = AF_UNSPEC } };
-		bool done = false, intr = false;
-		ls->gen++;
-		if (send(ls->dump, &req, sizeof(req), 0) != (ssize_t)sizeof(req))
-			return -errno;
-		while (!done) {
-			ssize_t len = recv(ls->dump, nlbuf, sizeof(nlbuf), 0);
-			if (len < 0) {
-				if (errno == EINTR)
-					continue;
-				return -errno;
-			}
-			for (struct nlmsghdr *h = (struct nlmsghdr *)nlbuf; NLMSG_OK(h, (size_t)len); h = NLMSG_NEXT(h, len)) {
-				if (h->nlmsg_seq != ls->seq)
-					continue;
-				if (h->nlmsg_flags & NLM_F_DUMP_INTR)
-					intr = true;
-				if (h->nlmsg_type == NLMSG_DONE) {
-					done = true;
-					break;
-				}
-				if (h->nlmsg_type == NLMSG_ERROR) {
-					const struct nlmsgerr *e = NLMSG_DATA(h);
-					return e->error ? e->error : -EIO;
-				}
-				link_msg m;
-				if (parse_link(h, &m)) {
-					int r = apply_link(w, ls, &m, report);
-					if (r < 0)
-						return r;
-				}
-			}
-		}
-		if (intr)
-			continue;
-		/* a complete dump: what it did not list is gone */
-		for (size_t i = 0; i < ls->n;)
-			if (ls->v[i].gen != ls->gen)
-				link_gone(w, ls, &ls->v[i], report, NULL);
-			else
-				i++;
-		return 0;
-	}
-	return -EAGAIN; /* the table changed during every try: it stays as the last try left it */
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	link_walk lw = { w, ls, report };
+	struct nl_msg *m = nlmsg_alloc_simple(RTM_GETLINK, NLM_F_DUMP);
+	int r;
+	if (!m)
+		return -ENOMEM;
+	ls->gen++;
+	r = nlmsg_append(m, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ? -ENOBUFS
+	                                                          : nl_request_dump(&ls->dump, m, on_link_msg, &lw, dump_restart);
+	nlmsg_free(m);
+	if (r < 0)
+		return r; /* -EAGAIN: the table changed during every try: it stays as the last try left it */
+	/* a complete dump: what it did not list is gone */
+	for (size_t i = 0; i < ls->n;)
+		if (ls->v[i].gen != ls->gen)
+			link_gone(w, ls, &ls->v[i], report, NULL);
+		else
+			i++;
+	return 0;
 }
 
 /* The notifications at hand. After an overrun (ENOBUFS: the kernel dropped some) the
@@ -340,52 +331,39 @@ static int dump_links(watch *w, links *ls, bool report)
  * tells what changed meanwhile. */
 static int handle_rtnl(watch *w, links *ls)
 {
-	ssize_t len = recv(ls->mcast, nlbuf, sizeof(nlbuf), MSG_DONTWAIT);
-	if (len < 0 && errno == ENOBUFS) {
-		for (int i = 0; i < 4096; i++) /* bounded: the stream may never pause */
-			if (recv(ls->mcast, nlbuf, sizeof(nlbuf), MSG_DONTWAIT) < 0 && errno != ENOBUFS)
+	link_walk lw = { w, ls, true };
+	int r = nlsk_recv(&ls->mcast, on_link_msg, &lw);
+	if (r == -ENOBUFS) {
+		for (int i = 0; i < 4096; i++) { /* bounded: the stream may never pause */
+			int k = nlsk_recv(&ls->mcast, NULL, NULL);
+			if (k < 0 && k != -ENOBUFS)
 				break;
+		}
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "event", "resync");
 		cJSON_AddStringToObject(o, "subsystem", "net");
 		cJSON_AddStringToObject(o, "reason", "link notifications were lost (receive buffer overrun); "
 		                                     "the links are read again");
 		emit(w, o);
-		int r = dump_links(w, ls, true);
+		r = dump_links(w, ls, true);
 		return r == -EAGAIN ? 0 : r;
 	}
-	if (len < 0)
-		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
-	for (struct nlmsghdr *h = (struct nlmsghdr *)nlbuf; NLMSG_OK(h, (size_t)len); h = NLMSG_NEXT(h, len)) {
-		link_msg m;
-		if (parse_link(h, &m)) {
-			int r = apply_link(w, ls, &m, true);
-			if (r < 0)
-				return r;
-		}
-	}
-	return 0;
+	return r == -EAGAIN || r == -EINTR ? 0 : r;
 }
 
 static int open_links(links *ls)
 {
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
 	memset(ls, 0, sizeof(*ls));
-	ls->mcast = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	ls->dump = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (ls->mcast < 0 || ls->dump < 0 || bind(ls->mcast, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return -errno;
-	return 0;
+	ls->mcast.fd = ls->dump.fd = -1;
+	int r = nlsk_open_groups(&ls->mcast, RTMGRP_LINK);
+	return r < 0 ? r : nlsk_open(&ls->dump);
 }
 
 static void close_links(links *ls)
 {
-	if (ls->mcast >= 0)
-		close(ls->mcast);
-	if (ls->dump >= 0)
-		close(ls->dump);
+	nlsk_close(&ls->mcast);
+	nlsk_close(&ls->dump);
 	free(ls->v);
-	ls->mcast = ls->dump = -1;
 	ls->v = NULL;
 }
 
@@ -436,7 +414,7 @@ int cmd_watch(const char *sysfs_root, int count, int timeout_s)
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	int rc = EXIT_OK;
 	while (!stop && w.left != 0) {
-		struct pollfd p[2] = { { udev_monitor_get_fd(mon), POLLIN, 0 }, { have_links ? ls.mcast : -1, POLLIN, 0 } };
+		struct pollfd p[2] = { { udev_monitor_get_fd(mon), POLLIN, 0 }, { have_links ? ls.mcast.fd : -1, POLLIN, 0 } };
 		struct timespec wait, *waitp = NULL;
 		if (timeout_s > 0) {
 			struct timespec now;

@@ -7,7 +7,8 @@
 # devmgr links base and kernel (libdevmgr carries their objects); the plugins link all.
 UCNI_BASE_SRCS   := lib/base/state.c lib/base/lock.c lib/base/io.c lib/base/valid.c lib/base/sha256.c \
                     lib/base/fault.c
-UCNI_KERNEL_SRCS := lib/kernel/nl.c lib/kernel/netns.c
+UCNI_KERNEL_SRCS := lib/kernel/nl.c lib/kernel/link.c lib/kernel/route.c lib/kernel/vf.c lib/kernel/netns.c \
+                    lib/kernel/sysfs.c
 UCNI_CNI_SRCS    := lib/cni/cni.c lib/cni/conf.c lib/cni/error.c lib/cni/result.c lib/cni/log.c \
                     lib/cni/ipam.c lib/cni/node.c
 UCNI_PLUGIN_SRCS := lib/plugin/stacked.c lib/plugin/ipcfg.c lib/plugin/frame.c

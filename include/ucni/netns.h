@@ -41,3 +41,17 @@ bool netns_id_equal(const struct netns_id *a, const struct netns_id *b);
 void netns_id_format(const struct netns_id *id, char *buf);
 /* Parse the text form; -EINVAL when it is not one. */
 int netns_id_parse(const char *s, struct netns_id *ret);
+
+/* Opens the namespace file PATH and gives its inode (*ret_ino, may be NULL) and
+ * the cookie of the network namespace it names (*ret_cookie: 0 on a kernel
+ * without SO_NETNS_COOKIE); entering it for a moment when it is not the calling
+ * thread's (needs CAP_SYS_ADMIN: else -EPERM). -ESTALE when ino is not 0 and the
+ * file's inode differs (*ret_ino is then set), -ENOTTY when PATH is not a
+ * network namespace, -errno of open() when it cannot be opened. */
+int netns_path_cookie(const char *path, uint64_t ino, uint64_t *ret_ino, uint64_t *ret_cookie);
+/* Is the namespace file PATH (inode ino when not 0) the network namespace whose
+ * cookie is `cookie`? 1 yes, 0 no (another cookie, or another inode), -errno
+ * when it cannot tell (-ENOPROTOOPT: a kernel without cookies; else as
+ * netns_path_cookie()). Where the kernel gives a namespace's id from its file
+ * (NS_GET_ID) a namespace that is the same costs no namespace switch. */
+int netns_path_is(const char *path, uint64_t ino, uint64_t cookie);

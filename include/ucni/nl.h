@@ -1,5 +1,6 @@
 /* rtnetlink: a socket bound to one namespace, requests with extended-ack
- * errors, and the link/address/route operations the plugins need. */
+ * errors (lib/kernel/nl.c), and the link (link.c), address and route
+ * (route.c) operations the plugins and devmgr need. */
 #pragma once
 
 #include <linux/if.h>
@@ -7,8 +8,9 @@
 #include <netlink/msg.h>
 #include <netlink/attr.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
-#include "ucni/result.h"
+#include "ucni/ipaddr.h"
 
 struct nlsk {
 	int fd;
@@ -20,23 +22,31 @@ struct nlsk {
 };
 #define NLSK_NULL { .fd = -1 }
 
-/* A socket in the caller's namespace, or in namespace `nsfd`: a netlink
- * socket stays bound to the namespace it was opened in. */
+/* The one place that opens rtnetlink sockets. A socket in the caller's
+ * namespace, or in namespace `nsfd`: a netlink socket stays bound to the
+ * namespace it was opened in. */
 int nlsk_open(struct nlsk *sk);
 int nlsk_open_in(struct nlsk *sk, int nsfd);
+/* A socket that also receives the notifications of the multicast groups
+ * `groups` (RTMGRP_* bits): a monitor reads them with nlsk_recv(). Its requests
+ * would meet notifications among their replies: a monitor makes its requests
+ * on another socket. */
+int nlsk_open_groups(struct nlsk *sk, uint32_t groups);
 void nlsk_close(struct nlsk *sk);
 
 /* Called for each reply message; return <0 to stop with that error, NL_STOP
  * to stop reading at once with success (the rest of a dump is left unread:
- * close the socket afterwards). */
+ * close the socket afterwards). It must make no request itself: the replies
+ * are read into one buffer shared by all sockets. */
 typedef int (*nl_reply_fn)(struct nlmsghdr *h, void *arg);
 #define NL_STOP 1
 
 /* Send msg and collect the replies until the ACK (or DONE for a dump); a
  * request with a callback that is not a dump is a GET of one object: its one
- * reply ends it, no ACK is asked for. Returns 0 or the kernel's -errno; the
- * kernel's extended-ack text, if any, stays with the socket until its next
- * request (nlsk_message()). A dump is nl_request_dump() without a restart hook. */
+ * reply ends it, no ACK is asked for. Returns 0 or the kernel's -errno
+ * (-EBADMSG for a reply that is cut short); the kernel's extended-ack text, if
+ * any, stays with the socket until its next request (nlsk_message()). A dump
+ * is nl_request_dump() without a restart hook. */
 int nl_request(struct nlsk *sk, struct nl_msg *msg, nl_reply_fn fn, void *arg);
 /*
  * A dump the kernel marks inconsistent (NLM_F_DUMP_INTR: the table changed
@@ -47,12 +57,46 @@ int nl_request(struct nlsk *sk, struct nl_msg *msg, nl_reply_fn fn, void *arg);
  */
 #define NL_DUMP_TRIES 5
 int nl_request_dump(struct nlsk *sk, struct nl_msg *msg, nl_reply_fn fn, void *arg, void (*restart)(void *arg));
+/* Read the notifications at hand on a socket of nlsk_open_groups(), one
+ * datagram, without waiting: fn (NULL: drop them) sees each message. 0 when a
+ * datagram was read, -EAGAIN when none was there, -ENOBUFS when the kernel
+ * dropped notifications (the receive buffer overran: what is queued is stale),
+ * fn's error, or -errno. */
+int nlsk_recv(struct nlsk *sk, nl_reply_fn fn, void *arg);
 /* The kernel's extended-ack text for the last request on sk if it failed, ""
  * when there is none: the caller reporting that failure attaches it
  * (cni_fail_kernel), as only it knows which request failed. */
 const char *nlsk_message(const struct nlsk *sk);
-/* libnl's -NLE_* codes mapped to -errno: the one conversion point. */
+/*
+ * The errno policy of the kernel layer: the kernel's own -errno passes as it
+ * is; a reply cut short or malformed is -EBADMSG; libnl's -NLE_* codes (from
+ * building or parsing a message) go through nl_errno(), the one conversion
+ * point, where a code without an errno of its own is -EIO.
+ */
 int nl_errno(int nle);
+
+/*
+ * The reply parser, apart from the socket (nl_request() feeds it each
+ * datagram it reads; its tests feed it buffers). seq, dump, get, fn and arg
+ * describe the request; msg receives the extended-ack text of a failure.
+ */
+struct nl_replies {
+	uint32_t seq;
+	bool dump;      /* NLM_F_DUMP: ends with DONE */
+	bool get;       /* a GET of one object: its one reply ends it */
+	nl_reply_fn fn;
+	void *arg;
+	int cb_err;     /* fn's first error or NL_STOP */
+	bool intr;      /* a reply of the dump carried NLM_F_DUMP_INTR */
+	char *msg;
+	size_t msg_size;
+};
+/* One datagram of replies: 1 when it ends the exchange (*ret: 0, NL_STOP or
+ * -errno), 0 when more are to come. Replies to other requests are skipped. */
+int nl_replies_feed(struct nl_replies *st, void *buf, size_t len, int *ret);
+/* After a dump try ended with r and its intr flag: 1 to read it again, else 0
+ * with *ret its final result (-EAGAIN once `try` reached NL_DUMP_TRIES). */
+int nl_dump_again(int r, bool intr, int try, int *ret);
 
 struct link_info {
 	int ifindex;

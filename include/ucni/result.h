@@ -5,25 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "ucni/cni.h"
-
-struct ip_prefix {
-	int family; /* AF_INET or AF_INET6 */
-	union {
-		struct in_addr v4;
-		struct in6_addr v6;
-		unsigned char bytes[16];
-	} addr;
-	int len; /* prefix length */
-};
-
-struct ip_addr {
-	int family;
-	union {
-		struct in_addr v4;
-		struct in6_addr v6;
-		unsigned char bytes[16];
-	} addr;
-};
+#include "ucni/ipaddr.h"
 
 struct cni_iface {
 	char *name;
@@ -39,18 +21,6 @@ struct cni_ip {
 	bool has_gateway;
 	struct ip_addr gateway;
 	int iface; /* index into interfaces, -1: none */
-};
-
-struct cni_route {
-	struct ip_prefix dst;
-	bool has_gw;
-	struct ip_addr gw;
-	/* 1.1.0 fields; 0 (or scope -1): not set */
-	int mtu;
-	int advmss;
-	int priority;
-	int table;
-	int scope;
 };
 
 struct cni_result {

@@ -1,4 +1,5 @@
-/* Network namespaces: validated opening, entering and the guaranteed return. */
+/* Network namespaces: validated opening, entering and the guaranteed return,
+ * and who a namespace is (its cookie). */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -19,23 +20,52 @@
 #ifndef SO_NETNS_COOKIE
 #define SO_NETNS_COOKIE 71
 #endif
+/* The namespace's id from its nsfs file, kernels since 6.18 (there the same
+ * number as SO_NETNS_COOKIE gives for a network namespace). */
+#ifndef NS_GET_ID
+#define NS_GET_ID _IOR(0xb7, 0xd, uint64_t)
+#endif
 #ifndef NSFS_MAGIC
 #define NSFS_MAGIC 0x6e736673
 #endif
 
-int netns_openat(int dirfd, const char *path, int *ret_fd)
+/* PATH (relative to DIRFD) opened as a network namespace file, whose inode is
+ * INO when INO is not 0 (*ret_ino, when given, receives the file's inode): the
+ * fd, -ESTALE for another inode, -ENOTTY for a file that is not a network
+ * namespace, -errno of openat(). */
+static int open_ns_file(int dirfd, const char *path, uint64_t ino, uint64_t *ret_ino)
 {
 	struct statfs sfs;
-	/* Non-blocking: a FIFO planted at the path must not hang the plugin. */
-	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
+	int r;
+	/* Non-blocking: a FIFO planted at the path must not hang the caller. */
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
-	/* Only a namespace file (nsfs, or procfs for /proc/PID/ns/net) of type net. */
-	if (fstatfs(fd, &sfs) < 0 || (sfs.f_type != NSFS_MAGIC && sfs.f_type != PROC_SUPER_MAGIC) ||
-	    ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET) {
-		close(fd);
-		return -EINVAL;
+	if (fstat(fd, &st) < 0 || fstatfs(fd, &sfs) < 0) {
+		r = -errno;
+		goto fail;
 	}
+	if (ret_ino)
+		*ret_ino = (uint64_t)st.st_ino;
+	r = -ESTALE;
+	if (ino && (uint64_t)st.st_ino != ino)
+		goto fail;
+	/* Only a namespace file (nsfs, or procfs for /proc/PID/ns/net) of type net. */
+	r = -ENOTTY;
+	if ((sfs.f_type != NSFS_MAGIC && sfs.f_type != PROC_SUPER_MAGIC) || ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET)
+		goto fail;
+	return fd;
+fail:
+	close(fd);
+	return r;
+}
+
+int netns_openat(int dirfd, const char *path, int *ret_fd)
+{
+	int fd = open_ns_file(dirfd, path, 0, NULL);
+	if (fd < 0)
+		return fd == -ENOTTY ? -EINVAL : fd;
 	*ret_fd = fd;
 	return 0;
 }
@@ -158,4 +188,43 @@ int netns_id_parse(const char *s, struct netns_id *ret)
 		return -EINVAL;
 	*ret = id;
 	return 0;
+}
+
+int netns_path_cookie(const char *path, uint64_t ino, uint64_t *ret_ino, uint64_t *ret_cookie)
+{
+	struct netns_id id;
+	int r, fd = open_ns_file(AT_FDCWD, path, ino, ret_ino);
+	if (fd < 0)
+		return fd;
+	r = netns_id(fd, &id);
+	close(fd);
+	if (r < 0)
+		return r;
+	*ret_cookie = id.cookie;
+	return 0;
+}
+
+int netns_path_is(const char *path, uint64_t ino, uint64_t cookie)
+{
+	struct netns_id id;
+	uint64_t nsid = 0;
+	int r, fd = open_ns_file(AT_FDCWD, path, ino, NULL);
+	if (fd == -ESTALE)
+		return 0;
+	if (fd < 0)
+		return fd;
+	/* The namespace's id is cheap to read (no switch) and, where the kernel has it,
+	 * the cookie itself; trusted only to say "the same": any other answer (another
+	 * number, a kernel without it) is settled by the cookie. */
+	if (ioctl(fd, NS_GET_ID, &nsid) == 0 && nsid == cookie) {
+		close(fd);
+		return 1;
+	}
+	r = netns_id(fd, &id);
+	close(fd);
+	if (r < 0)
+		return r;
+	if (!id.cookie)
+		return -ENOPROTOOPT;
+	return id.cookie == cookie;
 }

@@ -1,17 +1,23 @@
 /* The rtnetlink transport without a kernel: replies are queued on the other
- * end of a datagram socket pair. Dumps the kernel marks interrupted
- * (NLM_F_DUMP_INTR) are read again, and an extended-ack message stays with the
- * request that produced it. */
+ * end of a datagram socket pair, or fed to the reply parser as buffers. Dumps
+ * the kernel marks interrupted (NLM_F_DUMP_INTR) are read again, an
+ * extended-ack message stays with the request that produced it, replies cut
+ * short fail, and libnl's codes map to errno in one place; the VF codec reads
+ * a PF's link and writes one setting per request. */
 #include <errno.h>
 #include <fcntl.h>
 #include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "unit.h"
+#include <netlink/errno.h>
 #include "ucni/nl.h"
+#include "ucni/vf.h"
 
 #define SEQ0 1000u
 
@@ -78,30 +84,44 @@ static void queue_addr(struct pair *peer, uint32_t seq, int last, bool intr)
 	send_msg(peer, m);
 }
 
-static void queue_done(struct pair *peer, uint32_t seq, bool intr)
+/* NLMSG_DONE of request seq, carrying error (0: a complete dump). */
+static void append_done(struct pair *peer, uint32_t seq, bool intr, int error)
 {
-	int zero = 0;
 	struct nl_msg *m = nlmsg_alloc_simple(NLMSG_DONE, NLM_F_MULTI | (intr ? NLM_F_DUMP_INTR : 0));
 	assert_non_null(m);
 	nlmsg_hdr(m)->nlmsg_seq = seq;
-	assert_int_equal(nlmsg_append(m, &zero, sizeof(zero), NLMSG_ALIGNTO), 0);
+	assert_int_equal(nlmsg_append(m, &error, sizeof(error), NLMSG_ALIGNTO), 0);
 	send_msg(peer, m);
+}
+
+static void queue_done(struct pair *peer, uint32_t seq, bool intr)
+{
+	append_done(peer, seq, intr, 0);
 	flush(peer);
 }
 
-/* NLMSG_ERROR for request seq: error (0: an ACK), with an extended-ack text. */
-static void queue_error(struct pair *peer, uint32_t seq, int error, const char *text)
+/* NLMSG_ERROR for request seq: error (0: an ACK), with an extended-ack text;
+ * capped: without the request's payload (NETLINK_CAP_ACK). */
+static void append_error(struct pair *peer, uint32_t seq, int error, const char *text, bool capped)
 {
 	struct nlmsgerr e = {.error = error};
-	struct nl_msg *m = nlmsg_alloc_simple(NLMSG_ERROR, text ? NLM_F_CAPPED | NLM_F_ACK_TLVS : NLM_F_CAPPED);
+	struct ifinfomsg echo = {.ifi_index = 7};
+	struct nl_msg *m = nlmsg_alloc_simple(NLMSG_ERROR, (capped ? NLM_F_CAPPED : 0) | (text ? NLM_F_ACK_TLVS : 0));
 	assert_non_null(m);
 	nlmsg_hdr(m)->nlmsg_seq = seq;
-	e.msg.nlmsg_len = sizeof(struct nlmsghdr);
+	e.msg.nlmsg_len = (uint32_t)(sizeof(struct nlmsghdr) + (capped ? 0 : sizeof(echo)));
 	e.msg.nlmsg_seq = seq;
 	assert_int_equal(nlmsg_append(m, &e, sizeof(e), NLMSG_ALIGNTO), 0);
+	if (!capped)
+		assert_int_equal(nlmsg_append(m, &echo, sizeof(echo), NLMSG_ALIGNTO), 0);
 	if (text)
 		assert_int_equal(nla_put_string(m, NLMSGERR_ATTR_MSG, text), 0);
 	send_msg(peer, m);
+}
+
+static void queue_error(struct pair *peer, uint32_t seq, int error, const char *text)
+{
+	append_error(peer, seq, error, text, true);
 	flush(peer);
 }
 
@@ -278,6 +298,476 @@ static void error_details_carry_only_the_given_kernel_text(void **state)
 	cJSON_Delete(j);
 }
 
+/* ---- the reply parser on buffers: no socket ---- */
+
+/* A parser for a request of seq SEQ0 + 1; dump or GET as asked, fn on_msg. */
+static struct nl_replies replies(bool dump, bool get, struct count *c, char *msg, size_t msg_size)
+{
+	struct nl_replies st = {
+		.seq = SEQ0 + 1, .dump = dump, .get = get, .fn = on_msg, .arg = c, .msg = msg, .msg_size = msg_size,
+	};
+	if (msg)
+		msg[0] = '\0';
+	return st;
+}
+
+/* Feeds what is queued in p as one datagram; returns feed's answer. */
+static int feed(struct pair *p, struct nl_replies *st, int *ret)
+{
+	int end = nl_replies_feed(st, p->buf, p->len, ret);
+	p->len = 0;
+	return end;
+}
+
+static void feed_error_with_extack(void **state)
+{
+	struct pair *p = *state;
+	char msg[64];
+	struct nl_replies st = replies(false, false, NULL, msg, sizeof(msg));
+	int r = 0;
+	append_error(p, SEQ0 + 1, -EOPNOTSUPP, "the driver refuses", true);
+	assert_int_equal(feed(p, &st, &r), 1);
+	assert_int_equal(r, -EOPNOTSUPP);
+	assert_string_equal(msg, "the driver refuses");
+	/* without NETLINK_CAP_ACK the request comes back before the attributes */
+	st = replies(false, false, NULL, msg, sizeof(msg));
+	append_error(p, SEQ0 + 1, -EINVAL, "after the echo", false);
+	assert_int_equal(feed(p, &st, &r), 1);
+	assert_int_equal(r, -EINVAL);
+	assert_string_equal(msg, "after the echo");
+	/* a text longer than the room for it is cut */
+	char small[6];
+	st = replies(false, false, NULL, small, sizeof(small));
+	append_error(p, SEQ0 + 1, -EBUSY, "much too long", true);
+	assert_int_equal(feed(p, &st, &r), 1);
+	assert_string_equal(small, "much ");
+}
+
+static void feed_error_without_extack(void **state)
+{
+	struct pair *p = *state;
+	char msg[64];
+	struct nl_replies st = replies(false, false, NULL, msg, sizeof(msg));
+	int r = 0;
+	append_error(p, SEQ0 + 1, -ENODEV, NULL, true);
+	assert_int_equal(feed(p, &st, &r), 1);
+	assert_int_equal(r, -ENODEV);
+	assert_string_equal(msg, "");
+	append_error(p, SEQ0 + 1, -ENODEV, NULL, false);
+	st = replies(false, false, NULL, msg, sizeof(msg));
+	assert_int_equal(feed(p, &st, &r), 1);
+	assert_int_equal(r, -ENODEV);
+	assert_string_equal(msg, "");
+	/* no room given for a text: the error all the same */
+	st = replies(false, false, NULL, NULL, 0);
+	append_error(p, SEQ0 + 1, -EPERM, "ignored", true);
+	assert_int_equal(feed(p, &st, &r), 1);
+	assert_int_equal(r, -EPERM);
+}
+
+static void feed_ack_ends_a_request(void **state)
+{
+	struct pair *p = *state;
+	char msg[64];
+	struct nl_replies st = replies(false, false, NULL, msg, sizeof(msg));
+	int r = -1;
+	/* an ACK's attributes (a warning) are not an error text */
+	append_error(p, SEQ0 + 1, 0, "a warning", true);
+	assert_int_equal(feed(p, &st, &r), 1);
+	assert_int_equal(r, 0);
+	assert_string_equal(msg, "");
+}
+
+static void feed_skips_other_requests(void **state)
+{
+	struct pair *p = *state;
+	struct count c = {0};
+	struct nl_replies st = replies(true, false, &c, NULL, 0);
+	int r = -1;
+	append_error(p, SEQ0, -EBUSY, "an earlier request's", true);
+	queue_addr(p, SEQ0 + 2, 1, false);
+	assert_int_equal(feed(p, &st, &r), 0);
+	assert_int_equal(c.msgs, 0);
+	assert_int_equal(r, -1);
+}
+
+static void feed_done_ends_a_dump(void **state)
+{
+	struct pair *p = *state;
+	struct count c = {0};
+	struct nl_replies st = replies(true, false, &c, NULL, 0);
+	int r = -1;
+	/* a dump spread over datagrams: only DONE ends it */
+	queue_addr(p, SEQ0 + 1, 1, false);
+	queue_addr(p, SEQ0 + 1, 2, false);
+	assert_int_equal(feed(p, &st, &r), 0);
+	queue_addr(p, SEQ0 + 1, 3, false);
+	append_done(p, SEQ0 + 1, false, 0);
+	queue_addr(p, SEQ0 + 1, 4, false); /* nothing follows DONE */
+	assert_int_equal(feed(p, &st, &r), 1);
+	assert_int_equal(r, 0);
+	assert_int_equal(c.msgs, 3);
+	assert_false(st.intr);
+	/* DONE carrying an error: the dump failed */
+	st = replies(true, false, &c, NULL, 0);
+	append_done(p, SEQ0 + 1, false, -EMSGSIZE);
+	assert_int_equal(feed(p, &st, &r), 1);
+	assert_int_equal(r, -EMSGSIZE);
+	/* DONE without the error field */
+	struct nlmsghdr bare = {.nlmsg_len = NLMSG_HDRLEN, .nlmsg_type = NLMSG_DONE, .nlmsg_seq = SEQ0 + 1};
+	st = replies(true, false, &c, NULL, 0);
+	assert_int_equal(nl_replies_feed(&st, &bare, sizeof(bare), &r), 1);
+	assert_int_equal(r, 0);
+}
+
+static void feed_marks_an_interrupted_dump(void **state)
+{
+	struct pair *p = *state;
+	struct count c = {0};
+	struct nl_replies st = replies(true, false, &c, NULL, 0);
+	int r = -1;
+	queue_addr(p, SEQ0 + 1, 1, true);
+	assert_int_equal(feed(p, &st, &r), 0);
+	assert_true(st.intr);
+	append_done(p, SEQ0 + 1, false, 0);
+	assert_int_equal(feed(p, &st, &r), 1);
+	assert_int_equal(r, 0);
+	assert_true(st.intr);
+	/* only on DONE */
+	st = replies(true, false, &c, NULL, 0);
+	append_done(p, SEQ0 + 1, true, 0);
+	assert_int_equal(feed(p, &st, &r), 1);
+	assert_true(st.intr);
+	/* a request that is no dump ignores the flag */
+	st = replies(false, false, &c, NULL, 0);
+	queue_addr(p, SEQ0 + 1, 1, true);
+	append_error(p, SEQ0 + 1, 0, NULL, true);
+	assert_int_equal(feed(p, &st, &r), 1);
+	assert_false(st.intr);
+}
+
+static int fail_msg_cb(struct nlmsghdr *h, void *arg)
+{
+	(void)h;
+	return ++((struct count *)arg)->msgs == 1 ? -ENOMEM : 0;
+}
+
+static void feed_callback_error_reads_the_dump_to_its_end(void **state)
+{
+	struct pair *p = *state;
+	struct count c = {0};
+	struct nl_replies st = replies(true, false, &c, NULL, 0);
+	int r = 0;
+	st.fn = fail_msg_cb;
+	queue_addr(p, SEQ0 + 1, 1, false);
+	queue_addr(p, SEQ0 + 1, 2, false);
+	assert_int_equal(feed(p, &st, &r), 0);
+	append_done(p, SEQ0 + 1, false, 0);
+	assert_int_equal(feed(p, &st, &r), 1);
+	assert_int_equal(r, -ENOMEM);
+	assert_int_equal(c.msgs, 1); /* not called after its error */
+	/* NL_STOP ends at once */
+	c = (struct count){.stop_at = 2};
+	st = replies(true, false, &c, NULL, 0);
+	queue_addr(p, SEQ0 + 1, 1, false);
+	queue_addr(p, SEQ0 + 1, 2, false);
+	queue_addr(p, SEQ0 + 1, 3, false);
+	assert_int_equal(feed(p, &st, &r), 1);
+	assert_int_equal(r, NL_STOP);
+	assert_int_equal(c.msgs, 2);
+}
+
+static void feed_get_ends_with_its_one_reply(void **state)
+{
+	struct pair *p = *state;
+	struct count c = {0};
+	struct nl_replies st = replies(false, true, &c, NULL, 0);
+	int r = -1;
+	queue_addr(p, SEQ0 + 1, 1, false);
+	queue_addr(p, SEQ0 + 1, 2, false);
+	assert_int_equal(feed(p, &st, &r), 1);
+	assert_int_equal(r, 0);
+	assert_int_equal(c.msgs, 1);
+	/* or with its error */
+	st = replies(false, true, &c, NULL, 0);
+	append_error(p, SEQ0 + 1, -ENODEV, NULL, true);
+	assert_int_equal(feed(p, &st, &r), 1);
+	assert_int_equal(r, -ENODEV);
+	assert_int_equal(c.msgs, 1);
+}
+
+static void feed_rejects_truncated_messages(void **state)
+{
+	struct pair *p = *state;
+	struct count c = {0};
+	struct nl_replies st;
+	int r;
+	/* a message longer than the datagram */
+	queue_addr(p, SEQ0 + 1, 1, false);
+	st = replies(true, false, &c, NULL, 0);
+	assert_int_equal(nl_replies_feed(&st, p->buf, p->len - 4, &r), 1);
+	assert_int_equal(r, -EBADMSG);
+	assert_int_equal(c.msgs, 0);
+	/* a whole message, then a piece of a header */
+	st = replies(true, false, &c, NULL, 0);
+	assert_int_equal(nl_replies_feed(&st, p->buf, p->len + 8, &r), 1);
+	assert_int_equal(r, -EBADMSG);
+	assert_int_equal(c.msgs, 1);
+	p->len = 0;
+	/* a length below the header's own */
+	struct nlmsghdr h = {.nlmsg_len = 4, .nlmsg_type = RTM_NEWADDR, .nlmsg_seq = SEQ0 + 1};
+	st = replies(true, false, &c, NULL, 0);
+	assert_int_equal(nl_replies_feed(&st, &h, sizeof(h), &r), 1);
+	assert_int_equal(r, -EBADMSG);
+	/* an NLMSG_ERROR too short for its error */
+	struct {
+		struct nlmsghdr h;
+		int error;
+	} e = {{.nlmsg_len = NLMSG_LENGTH(sizeof(int)), .nlmsg_type = NLMSG_ERROR, .nlmsg_seq = SEQ0 + 1}, -EPERM};
+	st = replies(false, false, NULL, NULL, 0);
+	assert_int_equal(nl_replies_feed(&st, &e, sizeof(e), &r), 1);
+	assert_int_equal(r, -EBADMSG);
+	/* an empty datagram ends nothing */
+	st = replies(true, false, &c, NULL, 0);
+	r = 7;
+	assert_int_equal(nl_replies_feed(&st, p->buf, 0, &r), 0);
+	assert_int_equal(r, 7);
+}
+
+static void a_cut_reply_fails_the_request(void **state)
+{
+	struct pair *p = *state;
+	struct count c = {0};
+	queue_addr(p, SEQ0 + 1, 1, false);
+	p->len -= 4;
+	flush(p);
+	struct nl_msg *m = addr_dump_request();
+	assert_int_equal(nl_request_dump(&p->sk, m, on_msg, &c, on_restart), -EBADMSG);
+	nlmsg_free(m);
+	assert_int_equal(c.msgs, 0);
+}
+
+static void dump_again_decides(void **state)
+{
+	(void)state;
+	int r = 99;
+	/* a clean try ends with its result */
+	assert_int_equal(nl_dump_again(0, false, 1, &r), 0);
+	assert_int_equal(r, 0);
+	assert_int_equal(nl_dump_again(-ENODEV, false, 1, &r), 0);
+	assert_int_equal(r, -ENODEV);
+	/* an interrupted one is read again, up to NL_DUMP_TRIES in all */
+	assert_int_equal(nl_dump_again(0, true, 1, &r), 1);
+	assert_int_equal(nl_dump_again(0, true, NL_DUMP_TRIES - 1, &r), 1);
+	assert_int_equal(nl_dump_again(0, true, NL_DUMP_TRIES, &r), 0);
+	assert_int_equal(r, -EAGAIN);
+	/* an error is final, interrupted or not */
+	assert_int_equal(nl_dump_again(-EPERM, true, 1, &r), 0);
+	assert_int_equal(r, -EPERM);
+	/* a dump its reader stopped is a success, never read again */
+	assert_int_equal(nl_dump_again(NL_STOP, true, 1, &r), 0);
+	assert_int_equal(r, 0);
+}
+
+static void errno_policy(void **state)
+{
+	(void)state;
+	assert_int_equal(nl_errno(0), 0);
+	assert_int_equal(nl_errno(-NLE_NOMEM), -ENOMEM);
+	assert_int_equal(nl_errno(NLE_NOMEM), -ENOMEM); /* either sign */
+	assert_int_equal(nl_errno(-NLE_EXIST), -EEXIST);
+	assert_int_equal(nl_errno(-NLE_INVAL), -EINVAL);
+	assert_int_equal(nl_errno(-NLE_OBJ_NOTFOUND), -ENODEV);
+	assert_int_equal(nl_errno(-NLE_NODEV), -ENODEV);
+	assert_int_equal(nl_errno(-NLE_PERM), -EPERM);
+	assert_int_equal(nl_errno(-NLE_NOACCESS), -EACCES);
+	assert_int_equal(nl_errno(-NLE_BUSY), -EBUSY);
+	assert_int_equal(nl_errno(-NLE_RANGE), -ERANGE);
+	assert_int_equal(nl_errno(-NLE_OPNOTSUPP), -EOPNOTSUPP);
+	assert_int_equal(nl_errno(-NLE_AF_NOSUPPORT), -EAFNOSUPPORT);
+	assert_int_equal(nl_errno(-NLE_AGAIN), -EAGAIN);
+	assert_int_equal(nl_errno(-NLE_DUMP_INTR), -EAGAIN);
+	assert_int_equal(nl_errno(-NLE_INTR), -EINTR);
+	assert_int_equal(nl_errno(-NLE_MSGSIZE), -EMSGSIZE);
+	assert_int_equal(nl_errno(-NLE_MSG_TOOSHORT), -EBADMSG);
+	assert_int_equal(nl_errno(-NLE_MSG_TRUNC), -EBADMSG);
+	assert_int_equal(nl_errno(-NLE_ATTRSIZE), -EBADMSG);
+	/* no errno of its own: an I/O failure */
+	assert_int_equal(nl_errno(-NLE_FAILURE), -EIO);
+	assert_int_equal(nl_errno(-NLE_BAD_SOCK), -EIO);
+	assert_int_equal(nl_errno(-(NLE_MAX + 1)), -EIO);
+}
+
+/* ---- notifications (nlsk_recv) ---- */
+
+static int fail_cb(struct nlmsghdr *h, void *arg)
+{
+	(void)h;
+	(void)arg;
+	return -EPROTO;
+}
+
+static void recv_reads_one_datagram(void **state)
+{
+	struct pair *p = *state;
+	struct count c = {0};
+	/* notifications carry no sequence number of ours */
+	queue_addr(p, 0, 1, false);
+	queue_addr(p, 0, 2, false);
+	flush(p);
+	queue_addr(p, 0, 3, false);
+	flush(p);
+	assert_int_equal(nlsk_recv(&p->sk, on_msg, &c), 0);
+	assert_int_equal(c.msgs, 2);
+	assert_int_equal(nlsk_recv(&p->sk, NULL, NULL), 0); /* dropped */
+	assert_int_equal(c.msgs, 2);
+	assert_int_equal(nlsk_recv(&p->sk, on_msg, &c), -EAGAIN); /* none at hand: no wait */
+	queue_addr(p, 0, 4, false);
+	flush(p);
+	assert_int_equal(nlsk_recv(&p->sk, fail_cb, NULL), -EPROTO);
+	queue_addr(p, 0, 5, false);
+	p->len -= 4;
+	flush(p);
+	assert_int_equal(nlsk_recv(&p->sk, on_msg, &c), -EBADMSG);
+	assert_int_equal(c.msgs, 2);
+}
+
+/* ---- the VF codec ---- */
+
+static void put_vf(struct nl_msg *m, uint32_t vf, uint16_t vlan, uint16_t proto, uint32_t spoofchk)
+{
+	struct nlattr *info = nla_nest_start(m, IFLA_VF_INFO);
+	struct ifla_vf_mac mac = {.vf = vf, .mac = {2, 0, 0, 0, 0, (unsigned char)vf}};
+	struct ifla_vf_vlan v = {.vf = vf, .vlan = vlan, .qos = 3};
+	struct ifla_vf_spoofchk sc = {.vf = vf, .setting = spoofchk};
+	struct ifla_vf_trust tr = {.vf = vf, .setting = 1};
+	struct ifla_vf_link_state ls = {.vf = vf, .link_state = IFLA_VF_LINK_STATE_DISABLE};
+	struct ifla_vf_rate rate = {.vf = vf, .min_tx_rate = 10, .max_tx_rate = 100};
+	assert_non_null(info);
+	assert_int_equal(nla_put(m, IFLA_VF_MAC, sizeof(mac), &mac), 0);
+	assert_int_equal(nla_put(m, IFLA_VF_VLAN, sizeof(v), &v), 0);
+	if (proto) {
+		struct ifla_vf_vlan_info vi;
+		struct nlattr *list = nla_nest_start(m, IFLA_VF_VLAN_LIST);
+		memset(&vi, 0, sizeof(vi));
+		vi.vf = vf;
+		vi.vlan = vlan;
+		vi.qos = 3;
+		vi.vlan_proto = htons(proto);
+		assert_int_equal(nla_put(m, IFLA_VF_VLAN_INFO, sizeof(vi), &vi), 0);
+		nla_nest_end(m, list);
+	}
+	assert_int_equal(nla_put(m, IFLA_VF_SPOOFCHK, sizeof(sc), &sc), 0);
+	assert_int_equal(nla_put(m, IFLA_VF_TRUST, sizeof(tr), &tr), 0);
+	assert_int_equal(nla_put(m, IFLA_VF_LINK_STATE, sizeof(ls), &ls), 0);
+	assert_int_equal(nla_put(m, IFLA_VF_RATE, sizeof(rate), &rate), 0);
+	nla_nest_end(m, info);
+}
+
+/* The PF's RTM_NEWLINK with VF 0 (802.1Q, spoofchk not reported) and VF 1 (802.1ad). */
+static void queue_pf(struct pair *p, uint32_t seq)
+{
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = 3};
+	struct nl_msg *m = nlmsg_alloc_simple(RTM_NEWLINK, 0);
+	assert_non_null(m);
+	nlmsg_hdr(m)->nlmsg_seq = seq;
+	assert_int_equal(nlmsg_append(m, &ifi, sizeof(ifi), NLMSG_ALIGNTO), 0);
+	assert_int_equal(nla_put_string(m, IFLA_IFNAME, "pf0"), 0);
+	struct nlattr *list = nla_nest_start(m, IFLA_VFINFO_LIST);
+	put_vf(m, 0, 100, 0, (uint32_t)-1);
+	put_vf(m, 1, 200, ETH_P_8021AD, 1);
+	nla_nest_end(m, list);
+	send_msg(p, m);
+	flush(p);
+}
+
+static void vf_get_reads_the_pf_link(void **state)
+{
+	struct pair *p = *state;
+	struct vf_info v;
+	queue_pf(p, SEQ0 + 1);
+	assert_int_equal(vf_get(&p->sk, "pf0", 1, &v), 0);
+	assert_int_equal(v.index, 1);
+	assert_int_equal(v.mac[0], 2);
+	assert_int_equal(v.mac[5], 1);
+	assert_int_equal(v.vlan, 200);
+	assert_int_equal(v.qos, 3);
+	assert_int_equal(v.vlan_proto, ETH_P_8021AD); /* the list wins */
+	assert_int_equal(v.spoofchk, 1);
+	assert_int_equal(v.trust, 1);
+	assert_int_equal(v.link_state, IFLA_VF_LINK_STATE_DISABLE);
+	assert_true(v.has_rate);
+	assert_int_equal(v.min_tx_rate, 10);
+	assert_int_equal(v.max_tx_rate, 100);
+	queue_pf(p, SEQ0 + 2);
+	assert_int_equal(vf_get(&p->sk, "pf0", 0, &v), 0);
+	assert_int_equal(v.vlan_proto, ETH_P_8021Q);
+	assert_int_equal(v.spoofchk, -1); /* (u32)-1: the driver does not say */
+	/* a VF the PF does not list; a PF that is not there */
+	queue_pf(p, SEQ0 + 3);
+	assert_int_equal(vf_get(&p->sk, "pf0", 5, &v), -ENOENT);
+	queue_error(p, SEQ0 + 4, -ENODEV, NULL);
+	assert_int_equal(vf_get(&p->sk, "nope", 0, &v), -ENODEV);
+}
+
+/* The request the peer received: its IFLA_VF_INFO nest. */
+static struct nlattr *sent_vf_info(struct pair *p, char *buf, size_t size)
+{
+	struct nlattr *tb[IFLA_MAX + 1], *info;
+	ssize_t n = recv(p->peer, buf, size, MSG_DONTWAIT);
+	struct nlmsghdr *h = (struct nlmsghdr *)(void *)buf;
+	assert_true(n > 0);
+	assert_int_equal(h->nlmsg_type, RTM_NEWLINK);
+	assert_true(h->nlmsg_flags & NLM_F_ACK);
+	assert_int_equal(nlmsg_parse(h, sizeof(struct ifinfomsg), tb, IFLA_MAX, NULL), 0);
+	assert_string_equal(nla_get_string(tb[IFLA_IFNAME]), "pf0");
+	assert_non_null(tb[IFLA_VFINFO_LIST]);
+	info = nla_data(tb[IFLA_VFINFO_LIST]);
+	assert_int_equal(nla_type(info), IFLA_VF_INFO);
+	return info;
+}
+
+static void vf_set_writes_one_attribute(void **state)
+{
+	struct pair *p = *state;
+	char buf[512] __attribute__((aligned(8)));
+	struct nlattr *tb[IFLA_VF_MAX + 1];
+	struct vf_info v = {.index = 2, .vlan = 300, .qos = 1, .vlan_proto = ETH_P_8021Q, .trust = 1};
+	/* 802.1Q as IFLA_VF_VLAN, alone */
+	queue_error(p, SEQ0 + 1, 0, NULL);
+	assert_int_equal(vf_set(&p->sk, "pf0", IFLA_VF_VLAN, &v), 0);
+	assert_int_equal(nla_parse_nested(tb, IFLA_VF_MAX, sent_vf_info(p, buf, sizeof(buf)), NULL), 0);
+	assert_non_null(tb[IFLA_VF_VLAN]);
+	assert_null(tb[IFLA_VF_VLAN_LIST]);
+	assert_null(tb[IFLA_VF_TRUST]);
+	const struct ifla_vf_vlan *vl = nla_data(tb[IFLA_VF_VLAN]);
+	assert_int_equal(vl->vf, 2);
+	assert_int_equal(vl->vlan, 300);
+	assert_int_equal(vl->qos, 1);
+	/* 802.1ad as IFLA_VF_VLAN_LIST */
+	v.vlan_proto = ETH_P_8021AD;
+	queue_error(p, SEQ0 + 2, -EPROTONOSUPPORT, "802.1ad not supported");
+	assert_int_equal(vf_set(&p->sk, "pf0", IFLA_VF_VLAN, &v), -EPROTONOSUPPORT);
+	assert_string_equal(nlsk_message(&p->sk), "802.1ad not supported");
+	assert_int_equal(nla_parse_nested(tb, IFLA_VF_MAX, sent_vf_info(p, buf, sizeof(buf)), NULL), 0);
+	assert_null(tb[IFLA_VF_VLAN]);
+	assert_non_null(tb[IFLA_VF_VLAN_LIST]);
+	const struct ifla_vf_vlan_info *vi = nla_data(nla_data(tb[IFLA_VF_VLAN_LIST]));
+	assert_int_equal(ntohs(vi->vlan_proto), ETH_P_8021AD);
+	assert_int_equal(vi->vlan, 300);
+	/* trust */
+	queue_error(p, SEQ0 + 3, 0, NULL);
+	assert_int_equal(vf_set(&p->sk, "pf0", IFLA_VF_TRUST, &v), 0);
+	assert_int_equal(nla_parse_nested(tb, IFLA_VF_MAX, sent_vf_info(p, buf, sizeof(buf)), NULL), 0);
+	assert_int_equal(((const struct ifla_vf_trust *)nla_data(tb[IFLA_VF_TRUST]))->setting, 1);
+	assert_null(tb[IFLA_VF_VLAN]);
+	/* no VF setting, or no VF: nothing is sent */
+	assert_int_equal(vf_set(&p->sk, "pf0", IFLA_VF_STATS, &v), -EINVAL);
+	v.index = -1;
+	assert_int_equal(vf_set(&p->sk, "pf0", IFLA_VF_MAC, &v), -EINVAL);
+	assert_int_equal(recv(p->peer, buf, sizeof(buf), MSG_DONTWAIT), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -289,6 +779,21 @@ int main(void)
 		cmocka_unit_test_setup_teardown(late_replies_of_an_earlier_request_are_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(extack_stays_with_its_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(error_details_carry_only_the_given_kernel_text, setup, teardown),
+		cmocka_unit_test_setup_teardown(feed_error_with_extack, setup, teardown),
+		cmocka_unit_test_setup_teardown(feed_error_without_extack, setup, teardown),
+		cmocka_unit_test_setup_teardown(feed_ack_ends_a_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(feed_skips_other_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(feed_done_ends_a_dump, setup, teardown),
+		cmocka_unit_test_setup_teardown(feed_marks_an_interrupted_dump, setup, teardown),
+		cmocka_unit_test_setup_teardown(feed_callback_error_reads_the_dump_to_its_end, setup, teardown),
+		cmocka_unit_test_setup_teardown(feed_get_ends_with_its_one_reply, setup, teardown),
+		cmocka_unit_test_setup_teardown(feed_rejects_truncated_messages, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_cut_reply_fails_the_request, setup, teardown),
+		cmocka_unit_test(dump_again_decides),
+		cmocka_unit_test(errno_policy),
+		cmocka_unit_test_setup_teardown(recv_reads_one_datagram, setup, teardown),
+		cmocka_unit_test_setup_teardown(vf_get_reads_the_pf_link, setup, teardown),
+		cmocka_unit_test_setup_teardown(vf_set_writes_one_attribute, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
