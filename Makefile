@@ -54,11 +54,11 @@ ifeq ($(FUZZ),1)
 SAN_FLAGS += -fsanitize=fuzzer-no-link -DUCNI_FUZZ
 endif
 
-NL_CFLAGS   := $(shell $(PKG_CONFIG) --cflags libnl-3.0 libnl-route-3.0 2>/dev/null)
+NL_CFLAGS   := $(shell $(PKG_CONFIG) --cflags libnl-3.0 2>/dev/null)
 JSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcjson 2>/dev/null)
 # libnl is linked statically: it halves the start-up cost of every plugin exec
 # (bench/profile.sh measures it). cJSON has no static archive in Debian.
-NL_LIBS     := -Wl,-Bstatic -lnl-route-3 -lnl-3 -Wl,-Bdynamic -lpthread -lm
+NL_LIBS     := -Wl,-Bstatic -lnl-3 -Wl,-Bdynamic -lpthread -lm
 JSON_LIBS   := $(shell $(PKG_CONFIG) --libs libcjson 2>/dev/null || echo -lcjson)
 
 ALL_CFLAGS  = -std=gnu11 -D_GNU_SOURCE -Iinclude $(NL_CFLAGS) $(JSON_CFLAGS) \
@@ -76,7 +76,7 @@ PROGRAMS      :=   # executables in $(BIN)
 CNI_PLUGINS   :=   # the subset of PROGRAMS installed into CNI_BIN_DIR
 TEST_PROGRAMS :=   # test executables (built by `make tests`)
 CHECK_SUITES  :=   # suite names run by `make check`, in order (see tests/run-suites)
-DEPS_PKGS     := build-essential pkg-config libnl-3-dev libnl-route-3-dev libcjson-dev \
+DEPS_PKGS     := build-essential pkg-config libnl-3-dev libcjson-dev \
                  libcmocka-dev iproute2 containernetworking-plugins jq iputils-ping
 OBJS          :=
 SAN_B         := build/san

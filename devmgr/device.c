@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 
+#include "ucni/fault.h"
 #include "internal.h"
 
 /* The first entry of DIRFD/PATH (a device's net directory), with one getdents: a PCI
@@ -342,19 +343,6 @@ int dm_netdev_to_pci(const char *sysfs_root, const char *netdev, char ret_pci[DM
 	return 0;
 }
 
-/* Fault injection, only in FAULTS=1 builds (as in store.c): UCNI_FAULT=numvfs-set fails
- * the write of the new VF count with -EIO, numvfs-set-restore also the write back. */
-static bool fault(const char *name)
-{
-#ifdef UCNI_FAULTS
-	const char *f = getenv("UCNI_FAULT");
-	return f && !strcmp(f, name);
-#else
-	(void)name;
-	return false;
-#endif
-}
-
 static int write_int_at(int dirfd, const char *path, int v)
 {
 	char buf[16];
@@ -395,10 +383,12 @@ int dm_pf_set_num_vfs(const char *sysfs_root, const char *pci, int num)
 		if (r < 0)
 			return r;
 	}
-	r = fault("numvfs-set") || fault("numvfs-set-restore") ? -EIO : write_int_at(fd, "sriov_numvfs", num);
+	/* fault points: numvfs-set fails this write with -EIO, numvfs-set-restore also the
+	 * write back */
+	r = FAULT_EVERY("numvfs-set") || FAULT_EVERY("numvfs-set-restore") ? -EIO : write_int_at(fd, "sriov_numvfs", num);
 	if (r < 0 && through_zero) {
 		/* not left at 0: the old count back (the caller reads where it stands) */
-		if (!fault("numvfs-set-restore"))
+		if (!FAULT_EVERY("numvfs-set-restore"))
 			(void)write_int_at(fd, "sriov_numvfs", cur);
 	}
 	return r < 0 ? r : 1;

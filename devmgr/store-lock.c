@@ -39,7 +39,7 @@ static int lock_timeout(const dm_store *s)
 
 int dm_store_set_lock_timeout(dm_store *s, int timeout_ms)
 {
-	if (!s || timeout_ms < 1 || timeout_ms > 3600000)
+	if (!s || timeout_ms < 1 || timeout_ms > DM_LOCK_TIMEOUT_MAX_MS)
 		return -EINVAL;
 	s->lock_timeout_ms = timeout_ms;
 	return 0;

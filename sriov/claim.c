@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ucni/clock.h"
 #include "ucni/log.h"
 #include "ucni/netns.h"
 #include "ucni/node.h"
@@ -18,11 +19,9 @@ int sriov_open_store(struct sr *s)
 	if (r < 0)
 		return cni_fail(CNI_ERR_IO, r, "cannot open the VF allocation store %s", s->statedir);
 	/* every wait for a VF's lock is bounded: $UCNI_VF_LOCK_TIMEOUT_MS, else the library's */
-	const char *t = getenv("UCNI_VF_LOCK_TIMEOUT_MS");
-	char *end;
-	long ms = t && *t ? strtol(t, &end, 10) : 0;
-	if (ms > 0 && !*end)
-		(void)dm_store_set_lock_timeout(s->store, (int)(ms > 3600000 ? 3600000 : ms));
+	int ms = env_ms("UCNI_VF_LOCK_TIMEOUT_MS", 0, 1, DM_LOCK_TIMEOUT_MAX_MS);
+	if (ms > 0)
+		(void)dm_store_set_lock_timeout(s->store, ms);
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "ucni/clock.h"
 #include "cli.h"
 
 /* ----------------------------------------------------------------- alloc */
@@ -117,9 +118,8 @@ int cmd_alloc(int argc, char **argv)
  * the library's default. */
 static void set_lock_timeout(dm_store *s)
 {
-	const char *v = getenv("UCNI_VF_LOCK_TIMEOUT_MS");
-	int ms;
-	if (v && *v && parse_count(v, &ms) == 0 && ms > 0)
+	int ms = env_ms("UCNI_VF_LOCK_TIMEOUT_MS", 0, 1, DM_LOCK_TIMEOUT_MAX_MS);
+	if (ms > 0)
 		(void)dm_store_set_lock_timeout(s, ms);
 }
 

@@ -86,7 +86,7 @@ int cmd_release(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_vfs(int argc, char **argv);     /* provision.c */
 int cmd_apply(int argc, char **argv);
-/* devmgr/watch.c */
+/* watch.c */
 int cmd_watch(const char *sysfs_root, int count, int timeout_s);
 
 #endif

@@ -371,7 +371,8 @@ dm_store *dm_store_free(dm_store *s);
  * VF's, the store's own) is bounded by that timeout. */
 int dm_store_lock_vf(dm_store *s, const char *pci, bool wait);
 #define DM_LOCK_TIMEOUT_MS_DEFAULT 30000
-/* Sets the handle's lock timeout (milliseconds, 1..3600000; default
+#define DM_LOCK_TIMEOUT_MAX_MS 3600000
+/* Sets the handle's lock timeout (milliseconds, 1..DM_LOCK_TIMEOUT_MAX_MS; default
  * DM_LOCK_TIMEOUT_MS_DEFAULT: above the longest a restore holds a VF's lock). */
 int dm_store_set_lock_timeout(dm_store *s, int timeout_ms);
 int dm_store_unlock_vf(dm_store *s, const char *pci);

@@ -52,7 +52,7 @@ int state_read(const char *path, size_t max, char **ret, size_t *ret_len);
  * writer's: it is replaced. A failure before the rename removes the temp file;
  * one after it (the directory's fsync) comes with the new content in place.
  * FAULTS=1 builds fail or die at write-tmp-created, write-tmp-half,
- * write-tmp-written, write-synced (also known as state.rename), write-renamed.
+ * write-tmp-written, write-synced, write-renamed.
  */
 int state_write_at(int tfd, const char *tmp, int dirfd, const char *name, const void *data, size_t len, mode_t mode,
 		   unsigned flags);

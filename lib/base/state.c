@@ -226,8 +226,8 @@ int state_write_at(int tfd, const char *tmp, int dirfd, const char *name, const 
 	    (r = write_all(fd, (const char *)data + half, len - half)) == 0 && (r = FAULT_EVERY("write-tmp-written")) == 0 &&
 	    fsync(fd) < 0)
 		r = -errno;
-	if (r == 0) /* "state.rename": the name the plugins' tests know this point by */
-		r = FAULT_EVERY("write-synced") ?: FAULT("state.rename");
+	if (r == 0)
+		r = FAULT_EVERY("write-synced");
 	if (r == 0 && renameat(tfd, t, dirfd, name) < 0)
 		r = -errno;
 	if (r < 0) {

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ucni/clock.h"
 #include "ucni/cni.h"
 #include "ucni/log.h"
 #include "ucni/netns.h"
@@ -345,17 +346,6 @@ void cni_print_json(const cJSON *o)
 }
 
 /* $name as a number of milliseconds in 0..max, else dflt. */
-static int env_ms(const char *name, int dflt, int max)
-{
-	const char *v = getenv(name);
-	char *end;
-	if (!v || !*v)
-		return dflt;
-	errno = 0;
-	long n = strtol(v, &end, 10);
-	return errno || *end || n < 0 || n > max ? dflt : (int)n;
-}
-
 static const char *attach_lock_dir(void)
 {
 	const char *dir = getenv("UCNI_LOCK_DIR");
@@ -391,7 +381,7 @@ int cni_attach_lock_path(const struct cni_env *env, char *buf, size_t size)
  */
 static int attach_lock(const struct cni_env *env, char *path, size_t size, int *ret_fd)
 {
-	int timeout = env_ms("UCNI_LOCK_TIMEOUT_MS", ATTACH_LOCK_TIMEOUT_MS, ATTACH_LOCK_TIMEOUT_MAX_MS);
+	int timeout = env_ms("UCNI_LOCK_TIMEOUT_MS", ATTACH_LOCK_TIMEOUT_MS, 0, ATTACH_LOCK_TIMEOUT_MAX_MS);
 	int r = cni_attach_lock_path(env, path, size);
 	if (r < 0)
 		return r;

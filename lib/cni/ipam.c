@@ -86,10 +86,7 @@ static char **child_env(enum cni_verb verb)
 /* UCNI_IPAM_TIMEOUT_MS (the runtime's environment) overrides the default. */
 static int timeout_ms(void)
 {
-	const char *s = getenv("UCNI_IPAM_TIMEOUT_MS");
-	char *end;
-	long v = s ? strtol(s, &end, 10) : 0;
-	return s && *s && !*end && v > 0 && v <= 24 * 3600 * 1000L ? (int)v : IPAM_DEFAULT_TIMEOUT_MS;
+	return env_ms("UCNI_IPAM_TIMEOUT_MS", IPAM_DEFAULT_TIMEOUT_MS, 1, 24 * 3600 * 1000);
 }
 
 /*

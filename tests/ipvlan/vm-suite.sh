@@ -405,7 +405,7 @@ FPLUGIN=$UCNI_TOP/build/fault/bin/ipvlan
 if [ -x "$FPLUGIN" ]; then
 	p4=$(mkns tf4)
 	before=$(<"$f")
-	CNI_EXTRA_ENV=(UCNI_FAULT=state.rename UCNI_FAULT_KILL=1)
+	CNI_EXTRA_ENV=(UCNI_FAULT=write-synced UCNI_FAULT_KILL=1)
 	cni ADD "$FPLUGIN" "$p4" eth0 tf4 <<<"$ct"
 	CNI_EXTRA_ENV=()
 	check_eq "killed writer: the ADD died there (SIGKILL)" 137 "$CNI_RC"

@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 #include <libudev.h>
 
+#include "ucni/clock.h"
 #include "ucni/nl.h"
 
 #ifndef IFF_LOWER_UP
@@ -20,7 +21,7 @@
 #endif
 
 #include "cli.h"
-#include "internal.h"
+#include "../internal.h"
 
 /* Signals: SIGINT and SIGTERM are blocked except inside ppoll() and while a line is
  * written, so one arriving between the check of `stop` and the wait is not lost: it is
@@ -410,17 +411,13 @@ int cmd_watch(const char *sysfs_root, int count, int timeout_s)
 		close_links(&ls);
 	fprintf(stderr, "devmgr: watching %s events%s\n", source, have_links ? " and link changes" : "");
 
-	struct timespec start;
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	long long start = now_ms();
 	int rc = EXIT_OK;
 	while (!stop && w.left != 0) {
 		struct pollfd p[2] = { { udev_monitor_get_fd(mon), POLLIN, 0 }, { have_links ? ls.mcast.fd : -1, POLLIN, 0 } };
 		struct timespec wait, *waitp = NULL;
 		if (timeout_s > 0) {
-			struct timespec now;
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			long long left_ms = timeout_s * 1000LL - ((now.tv_sec - start.tv_sec) * 1000LL +
-			                                          (now.tv_nsec - start.tv_nsec) / 1000000);
+			long long left_ms = timeout_s * 1000LL - (now_ms() - start);
 			if (left_ms <= 0)
 				break;
 			wait.tv_sec = left_ms / 1000;
