@@ -2,7 +2,8 @@
 #
 #   make                 build everything into build/
 #   make check           install missing packages, build, run every test suite
-#   make demo            the macvlan sandbox demo (no real NIC needed)
+#   make demo            macvlan, devmgr and sriov in a sandbox of namespaces (no NIC, no VM)
+#   make demo-vm         ipvlan and sriov on an emulated SR-IOV NIC in the test VM
 #   make bench           benchmarks
 #   make install         DESTDIR, PREFIX, CNI_BIN_DIR, BINDIR, LIBDIR, … honoured; make uninstall
 #   make deb             a Debian package build/ucni_<version>_<arch>.deb
@@ -183,7 +184,17 @@ clean:
 -include $(OBJS:.o=.d)
 
 
+# make demo: macvlan, devmgr and the sriov plugin in network namespaces on this host
+# (scripts/demo.sh); make demo-vm: ipvlan and sriov on an emulated SR-IOV NIC in the
+# test VM (scripts/demo-vm.sh, which runs scripts/demo-vm-guest.sh there).
+DEMO_PROGRAMS := $(BIN)/macvlan $(BIN)/ipvlan $(BIN)/sriov $(BIN)/devmgr $(MKFAKESYSFS)
+demo-programs: $(DEMO_PROGRAMS)
+	@:
+.PHONY: demo-vm demo-programs
 demo: deps
-	$(Q)$(MAKE) --no-print-directory $(BIN)/macvlan
+	$(Q)$(MAKE) --no-print-directory demo-programs
 	$(Q)UCNI_BIN=$(CURDIR)/$(BIN) scripts/demo.sh
+demo-vm: deps
+	$(Q)$(MAKE) --no-print-directory demo-programs
+	$(Q)UCNI_BIN=$(CURDIR)/$(BIN) scripts/demo-vm.sh
 .PRECIOUS: $(B)/obj/%.o

@@ -1,0 +1,55 @@
+# shellcheck shell=bash
+# How `make demo` and `make demo-vm` show their steps (sourced by scripts/demo.sh and
+# scripts/demo-vm-guest.sh): each command as one would type it, its output, and one line
+# on what that output shows.
+#
+#   part "title"        a part of the story (bold)
+#   run CMD…            prints "$ CMD…" and runs it; a failure ends the demo (exit 1)
+#   run_sh "PIPELINE"   the same for a shell pipeline, given as one string
+#   say "text"          one line on what the user just saw
+#   note "text"         a remark before a step (what a name below stands for)
+#   die "text"          ends the demo with a message (exit 1)
+#
+# Colour only on a terminal, and never with NO_COLOR set; UCNI_DEMO_COLOR=0/1 decides
+# instead when given (the VM's console is no terminal: scripts/demo-vm.sh passes it).
+# A shell function may stand for a long command line (`devmgr` for the binary with the
+# sandbox's options): `run` shows the short name, note says once what it stands for.
+
+if [ -n "${UCNI_DEMO_COLOR:-}" ]; then
+	demo_color=$UCNI_DEMO_COLOR
+elif [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
+	demo_color=1
+else
+	demo_color=0
+fi
+if [ "$demo_color" = 1 ]; then
+	D_BOLD=$'\033[1m' D_CMD=$'\033[36m' D_SAY=$'\033[32m' D_OFF=$'\033[0m'
+else
+	D_BOLD='' D_CMD='' D_SAY='' D_OFF=''
+fi
+
+part() { printf '\n%s==== %s ====%s\n' "$D_BOLD" "$*" "$D_OFF"; }
+note() { printf '\n%s\n' "$*"; }
+say() { printf '%s-> %s%s\n' "$D_SAY" "$*" "$D_OFF"; }
+die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
+
+# The command line as typed: words with blanks or shell characters quoted.
+demo_words() {
+	local w out=
+	for w in "$@"; do
+		if [[ "$w" =~ ^[][A-Za-z0-9_./:=@%+,#-]+$ ]]; then out+=" $w"; else out+=" '${w//\'/\'\\\'\'}'"; fi
+	done
+	echo "${out# }"
+}
+run() {
+	printf '\n%s$ %s%s\n' "$D_CMD" "$(demo_words "$@")" "$D_OFF"
+	"$@" && return
+	local rc=$?
+	die "'$(demo_words "$@")' failed (exit status $rc)"
+}
+run_sh() {
+	printf '\n%s$ %s%s\n' "$D_CMD" "$1" "$D_OFF"
+	(set -o pipefail && eval "$1") && return
+	local rc=$?
+	die "'$1' failed (exit status $rc)"
+}
