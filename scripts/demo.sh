@@ -88,14 +88,18 @@ run ip -n "${PODS[0]}" addr show eth0
 say "Inside ${PODS[0]}: eth0, a macvlan of the node's eth0, with the addresses of the result."
 ip4=$(addr "${PODS[1]}" .) ip6=$(addr "${PODS[1]}" :)
 run ip netns exec "${PODS[0]}" ping -c 2 -i 0.2 -W 2 "$ip4"
+say "Pod 1 reaches pod 2 over IPv4: their macvlans (bridge mode) switch in the kernel, on the node's eth0."
 run ip netns exec "${PODS[0]}" ping -c 2 -i 0.2 -W 2 "$ip6"
-say "Pod 1 reaches pod 2 over IPv4 and IPv6 through the bridge-mode macvlans."
+say "And over IPv6."
 jq --slurpfile r "$TMP/mv1.result" '. + {prevResult: $r[0]}' "$TMP/macvlan.json" >"$TMP/macvlan-check.json"
 cni macvlan CHECK "${PODS[0]}" eth0 "$TMP/macvlan-check.json"
 say "CHECK (the config with the ADD result as prevResult) printed nothing and exited 0: the pod is as ADD left it."
-for pod in "${PODS[0]}" "${PODS[1]}"; do cni macvlan DEL "$pod" eth0 "$TMP/macvlan.json"; done
+for pod in "${PODS[0]}" "${PODS[1]}"; do
+	cni macvlan DEL "$pod" eth0 "$TMP/macvlan.json"
+	say "DEL printed nothing and exited 0: the pod's eth0 is removed and host-local released its addresses."
+done
 run ip -n "${PODS[1]}" -br link
-say "DEL printed nothing: the pods' eth0 are gone, and host-local holds" \
+say "Only lo is left in the pod; host-local holds" \
 	"$(find "$TMP/ipam/ucni-macvlan" -type f ! -name 'lock' ! -name 'last_reserved*' | wc -l) reservations."
 
 # ---------------------------------------------------------------------------------------
@@ -114,8 +118,9 @@ say "apply set each PF's VF count (already 8: unchanged) and installed the pools
 run devmgr pools
 say "Each pool's VFs: a VF belongs to the first pool whose selectors match; unhealthy ones are never handed out."
 run devmgr alloc --pool intel_netdev --owner demo-job --ifname net1
+say "alloc handed out the pool's first free healthy VF (as a program or script would ask for one)."
 run_sh "devmgr show ens1f0v0 --json | jq -c .allocation"
-say "alloc took the pool's first free healthy VF and recorded its owner; show reads the record back."
+say "The allocation record of that VF: pool, owner, interface name, time."
 run devmgr release --owner demo-job
 say "release restored the VF and dropped the record: the VF is free again."
 run devmgr export --format device-plugin
@@ -151,7 +156,10 @@ run devmgr pools
 say "The plugin allocated through devmgr's store: intel_netdev shows VFs 0 and 1 used by the two pods."
 run ip netns exec "${PODS[2]}" ping -c 2 -i 0.2 -W 2 "$(addr "${PODS[3]}" .)"
 say "Pod 1 reaches pod 2 through their VFs."
-for pod in "${PODS[2]}" "${PODS[3]}"; do cni sriov DEL "$pod" net1 "$TMP/sriov.json"; done
+for pod in "${PODS[2]}" "${PODS[3]}"; do
+	cni sriov DEL "$pod" net1 "$TMP/sriov.json"
+	say "DEL printed nothing and exited 0: the VF went back to the node and its allocation was released."
+done
 run ip -n "$NODE" -br link show type veth
 after0=$(vfline ens1f0v0) after1=$(vfline ens1f0v1)
 if [ "$before0|$before1" = "$after0|$after1" ]; then

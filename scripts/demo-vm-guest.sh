@@ -1,0 +1,153 @@
+#!/bin/bash
+# make demo-vm, inside the test VM (scripts/demo-vm.sh boots it with one emulated igb NIC):
+# ucni on real kernel paths — a real ipvlan driver, real SR-IOV VFs set through their PF.
+#
+#   1. ipvlan: two pods on the NIC (conf/ipvlan-l2-host-local.conflist), ping, DEL
+#   2. SR-IOV: devmgr makes two VFs and a pool of them; the sriov plugin gives each of two
+#      pods a VF on VLAN 100 (conf/sriov-pool.conflist), ping, DEL: the VFs as they were
+#
+#   VM root namespace (plays the node; the plugins and devmgr run here)
+#   eth0 = igb PF (Intel 82576) ──┬── ipvlan (l2): eth0 in pods iv1, iv2
+#                                 └── VF 0, VF 1 (igbvf): net1 in pods sr1, sr2, VLAN 100
+#
+# All state (host-local's dataDir, the ipvlan registry, the allocation store, the lock
+# directory) lives in one temporary folder; the pods are removed at the end, also on an
+# interrupt. Process starts are slow under TCG: little jq.
+set -u
+[ "${UCNI_VM:-}" = 1 ] || { echo "demo-vm-guest.sh runs inside the test VM (make demo-vm)" >&2; exit 2; }
+cd "$(dirname "$0")/.." || exit 1
+. scripts/demo-lib.sh
+BIN=${UCNI_BIN:-$PWD/build/bin}
+PF=eth0
+PODS=(demo-iv1 demo-iv2 demo-sr1 demo-sr2)
+TMP=$(mktemp -d /tmp/ucni-demo.XXXXXX) || exit 1
+START=$SECONDS
+cleanup() {
+	local ns
+	for ns in "${PODS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'echo; echo "interrupted"; exit 130' INT TERM
+
+# cni PLUGIN VERB POD IFNAME CONFIG — the plugin as a runtime runs it; shown with its CNI_* variables
+cni() {
+	local plugin=$1 verb=$2 pod=$3 ifname=$4 conf=$5 rc
+	printf '\n%s$ CNI_COMMAND=%s CNI_CONTAINERID=ctr-%s CNI_NETNS=/var/run/netns/%s CNI_IFNAME=%s %s <%s%s\n' \
+		"$D_CMD" "$verb" "${pod#demo-}" "$pod" "$ifname" "$plugin" "$conf" "$D_OFF"
+	env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin CNI_COMMAND="$verb" CNI_CONTAINERID="ctr-${pod#demo-}" \
+		CNI_NETNS="/var/run/netns/$pod" CNI_IFNAME="$ifname" CNI_PATH="$BIN:/usr/lib/cni" \
+		UCNI_LOCK_DIR="$TMP/locks" UCNI_IPVLAN_DIR="$TMP/ipvlan" UCNI_STATE_DIR="$TMP/state" \
+		"$BIN/$plugin" <"$conf" >"$TMP/out"
+	rc=$?
+	cat "$TMP/out"
+	[ "$rc" -eq 0 ] || die "$plugin $verb failed (exit status $rc)"
+	[ "$verb" != ADD ] || cp "$TMP/out" "$TMP/$pod.result"
+}
+devmgr() { "$BIN/devmgr" --state-dir "$TMP/state" "$@"; }
+# ip4 POD — the pod's IPv4 address from its ADD result (pure bash: jq starts slowly here)
+ip4() {
+	local re='"address":[[:space:]]*"([0-9.]+)/'
+	[[ $(<"$TMP/$1.result") =~ $re ]] && echo "${BASH_REMATCH[1]}"
+}
+# wait_for SECONDS COMMAND… — poll every 0.1 s
+wait_for() { local i; for ((i = 0; i < $1 * 10; i++)); do "${@:2}" && return 0; sleep 0.1; done; return 1; }
+vflines() { ip link show "$PF" | grep -E '^ +vf [0-9]'; }
+# plugin config: plugins[0] of a conflist with the list's name and cniVersion, host-local's
+# dataDir in the demo's folder, and the changes given as a jq expression
+netconf() { jq --arg d "$TMP/ipam" ".plugins[0] + {name: .name, cniVersion: .cniVersion} | .ipam.dataDir = \$d | $2" "$1"; }
+
+echo "ucni demo in the VM: kernel $(uname -r), files in $TMP"
+for ns in "${PODS[@]}"; do ip netns add "$ns" || die "ip netns add $ns"; done
+[ -e "/sys/class/net/$PF/device/sriov_totalvfs" ] || die "$PF is no SR-IOV NIC (boot with tests/vm/run --igb 1)"
+
+# ---------------------------------------------------------------------------------------
+part "1/2 ipvlan: two pods on the NIC"
+ip link set "$PF" up
+wait_for 15 grep -qx 1 "/sys/class/net/$PF/carrier" || die "$PF has no carrier"
+run ip -br link show "$PF"
+say "$PF is the VM's NIC: qemu's emulated Intel 82576 (igb), up. The host kernel has no ipvlan; this one has."
+run cat conf/ipvlan-l2-host-local.conflist
+netconf conf/ipvlan-l2-host-local.conflist . >"$TMP/ipvlan.json" || die "jq"
+say "The example network: ipvlan in l2 mode on $PF, addresses from host-local (its dataDir in $TMP)."
+for pod in "${PODS[0]}" "${PODS[1]}"; do
+	cni ipvlan ADD "$pod" eth0 "$TMP/ipvlan.json"
+	say "The result: the pod's eth0 with its address; an ipvlan has its master's MAC."
+done
+run ip -n "${PODS[0]}" addr show eth0
+say "Inside ${PODS[0]}: eth0, an ipvlan of the node's $PF."
+run ip netns exec "${PODS[0]}" ping -c 2 -i 0.2 -W 2 "$(ip4 "${PODS[1]}")"
+say "Pod 1 reaches pod 2: the ipvlan driver switches between the pods of one master."
+for pod in "${PODS[0]}" "${PODS[1]}"; do
+	cni ipvlan DEL "$pod" eth0 "$TMP/ipvlan.json"
+	say "DEL printed nothing and exited 0: the pod's ipvlan is removed, its address released."
+done
+run ip -n "${PODS[0]}" -br link
+say "Only lo is left in the pod."
+
+# ---------------------------------------------------------------------------------------
+part "2/2 SR-IOV: devmgr makes the VFs and a pool, the sriov plugin hands them to pods"
+note "Below, devmgr stands for: $BIN/devmgr --state-dir $TMP/state"
+run devmgr list
+say "The NIC as devmgr sees it in sysfs: an igb PF that can have $(cat "/sys/class/net/$PF/device/sriov_totalvfs") VFs, none enabled yet."
+run devmgr vfs "$PF" 2
+say "devmgr wrote sriov_numvfs: the PF has two virtual functions, each a PCI device of its own."
+wait_for 15 grep -qx 1 "/sys/class/net/$PF/carrier" || die "$PF has no carrier after enabling VFs"
+run modprobe igbvf
+vfnet() { compgen -G "/sys/class/net/$PF/device/virtfn$1/net/*" >/dev/null; }
+wait_for 15 vfnet 0 || die "VF 0 has no netdev"
+wait_for 15 vfnet 1 || die "VF 1 has no netdev"
+say "The VF driver (a node's udev loads it by itself): each VF now has a netdev in the node."
+run devmgr list
+say "The PF with its two VFs, their netdevs and driver igbvf."
+cat >"$TMP/devmgr.json" <<EOF
+{
+  "pfs": [{ "name": "$PF", "numVfs": 2 }],
+  "resourceList": [
+    { "resourceName": "igb_vfs", "selectors": { "vendors": ["8086"], "devices": ["10ca"], "drivers": ["igbvf"] } }
+  ]
+}
+EOF
+run cat "$TMP/devmgr.json"
+say "A pool config in the style of conf/devmgr-pools.json: two VFs on $PF, and the pool igb_vfs of its igbvf VFs."
+run devmgr apply "$TMP/devmgr.json"
+say "apply left the VF count (already 2) and installed the pool in the allocation store."
+run devmgr pools
+say "The pool igb_vfs: both VFs free."
+run ip link show "$PF"
+say "The PF's vf lines: what the VFs are set to before any pod (MAC, VLAN, spoof checking, trust, link state)."
+before=$(vflines)
+run cat conf/sriov-pool.conflist
+netconf conf/sriov-pool.conflist 'del(.poolConfig) | .vlan = 100' >"$TMP/sriov.json" || die "jq"
+say "The example network takes a VF of pool igb_vfs; here without poolConfig (the pools devmgr apply" \
+	"installed) and with VLAN 100 ($TMP/sriov.json is what the plugin reads)."
+for pod in "${PODS[2]}" "${PODS[3]}"; do
+	cni sriov ADD "$pod" net1 "$TMP/sriov.json"
+	say "The result: the pod's net1 is the VF named by pciID, with its address from host-local."
+done
+run ip link show "$PF"
+say "Through the PF the plugin set each VF: VLAN 100, spoof checking on (as the config says)."
+run ip -n "${PODS[2]}" addr show net1
+say "Inside ${PODS[2]}: the VF's netdev, moved in, renamed net1, up, addressed."
+run devmgr pools
+say "Both VFs of the pool are used, each by its pod."
+run ip netns exec "${PODS[2]}" ping -c 2 -i 0.2 -W 2 "$(ip4 "${PODS[3]}")"
+say "Pod 1 reaches pod 2: tagged VLAN 100 by the NIC, switched between the two VFs in the NIC."
+for pod in "${PODS[2]}" "${PODS[3]}"; do
+	cni sriov DEL "$pod" net1 "$TMP/sriov.json"
+	say "DEL printed nothing and exited 0: the VF is back in the node, its settings restored, its allocation released."
+done
+run ip link show "$PF"
+after=$(vflines)
+if [ "$before" = "$after" ]; then
+	say "The PF's vf lines are as before the pods: no VLAN, every setting as it was."
+else
+	die "the VFs were not restored: before:
+$before
+after:
+$after"
+fi
+run devmgr pools
+say "Both VFs back in the node (their netdevs under their own names) and free in the pool."
+
+part "Done in $((SECONDS - START)) s in the VM"
