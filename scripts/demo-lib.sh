@@ -9,6 +9,14 @@
 #   say "text"          one line on what the user just saw
 #   note "text"         a remark before a step (what a name below stands for)
 #   die "text"          ends the demo with a message (exit 1)
+#   cni PLUGIN VERB POD IFNAME CONFIG
+#                       the plugin run as a runtime runs it, shown with its CNI_* variables
+#   pod_addr POD 4|6    the pod's address of that family from its ADD result
+#
+# cni runs $DEMO_BIN/PLUGIN behind the command prefix DEMO_WRAP (an array: `ip netns exec
+# NODE` where a namespace plays the node) with the variables in DEMO_ENV (an array: the
+# sandbox's state directories) and stdout in $DEMO_TMP/out; an ADD's result is kept in
+# $DEMO_TMP/<pod>.result. The container id is "ctr-" and the pod name's last part.
 #
 # Colour only on a terminal, and never with NO_COLOR set; UCNI_DEMO_COLOR=0/1 decides
 # instead when given (the VM's console is no terminal: scripts/demo-vm.sh passes it).
@@ -52,4 +60,29 @@ run_sh() {
 	(set -o pipefail && eval "$1") && return
 	local rc=$?
 	die "'$1' failed (exit status $rc)"
+}
+
+cni() {
+	local plugin=$1 verb=$2 pod=$3 ifname=$4 conf=$5 rc
+	printf '\n%s$ CNI_COMMAND=%s CNI_CONTAINERID=ctr-%s CNI_NETNS=/var/run/netns/%s CNI_IFNAME=%s %s <%s%s\n' \
+		"$D_CMD" "$verb" "${pod##*-}" "$pod" "$ifname" "$plugin" "$conf" "$D_OFF"
+	"${DEMO_WRAP[@]}" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin CNI_COMMAND="$verb" \
+		CNI_CONTAINERID="ctr-${pod##*-}" CNI_NETNS="/var/run/netns/$pod" CNI_IFNAME="$ifname" \
+		CNI_PATH="$DEMO_BIN:/usr/lib/cni" "${DEMO_ENV[@]}" "$DEMO_BIN/$plugin" <"$conf" >"$DEMO_TMP/out"
+	rc=$?
+	cat "$DEMO_TMP/out"
+	[ "$rc" -eq 0 ] || die "$plugin $verb failed (exit status $rc)"
+	[ "$verb" != ADD ] || cp "$DEMO_TMP/out" "$DEMO_TMP/${pod##*-}.result"
+}
+
+# (pure bash: a process start is slow in the VM under TCG)
+pod_addr() {
+	local s re='"address":[[:space:]]*"([^"/]+)/' a
+	s=$(<"$DEMO_TMP/${1##*-}.result") || return 1
+	while [[ $s =~ $re ]]; do
+		a=${BASH_REMATCH[1]}
+		s=${s#*"${BASH_REMATCH[0]}"}
+		case $2/$a in 4/*.* | 6/*:*) echo "$a"; return 0 ;; esac
+	done
+	return 1
 }

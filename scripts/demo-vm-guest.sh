@@ -30,26 +30,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo; echo "interrupted"; exit 130' INT TERM
 
-# cni PLUGIN VERB POD IFNAME CONFIG — the plugin as a runtime runs it; shown with its CNI_* variables
-cni() {
-	local plugin=$1 verb=$2 pod=$3 ifname=$4 conf=$5 rc
-	printf '\n%s$ CNI_COMMAND=%s CNI_CONTAINERID=ctr-%s CNI_NETNS=/var/run/netns/%s CNI_IFNAME=%s %s <%s%s\n' \
-		"$D_CMD" "$verb" "${pod#demo-}" "$pod" "$ifname" "$plugin" "$conf" "$D_OFF"
-	env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin CNI_COMMAND="$verb" CNI_CONTAINERID="ctr-${pod#demo-}" \
-		CNI_NETNS="/var/run/netns/$pod" CNI_IFNAME="$ifname" CNI_PATH="$BIN:/usr/lib/cni" \
-		UCNI_LOCK_DIR="$TMP/locks" UCNI_IPVLAN_DIR="$TMP/ipvlan" UCNI_STATE_DIR="$TMP/state" \
-		"$BIN/$plugin" <"$conf" >"$TMP/out"
-	rc=$?
-	cat "$TMP/out"
-	[ "$rc" -eq 0 ] || die "$plugin $verb failed (exit status $rc)"
-	[ "$verb" != ADD ] || cp "$TMP/out" "$TMP/$pod.result"
-}
+# the plugins run in the VM's root namespace (the node), with their state in the demo's folder
+DEMO_BIN=$BIN DEMO_TMP=$TMP DEMO_WRAP=()
+DEMO_ENV=(UCNI_LOCK_DIR="$TMP/locks" UCNI_IPVLAN_DIR="$TMP/ipvlan" UCNI_STATE_DIR="$TMP/state")
 devmgr() { "$BIN/devmgr" --state-dir "$TMP/state" "$@"; }
-# ip4 POD — the pod's IPv4 address from its ADD result (pure bash: jq starts slowly here)
-ip4() {
-	local re='"address":[[:space:]]*"([0-9.]+)/'
-	[[ $(<"$TMP/$1.result") =~ $re ]] && echo "${BASH_REMATCH[1]}"
-}
 # wait_for SECONDS COMMAND… — poll every 0.1 s
 wait_for() { local i; for ((i = 0; i < $1 * 10; i++)); do "${@:2}" && return 0; sleep 0.1; done; return 1; }
 vflines() { ip link show "$PF" | grep -E '^ +vf [0-9]'; }
@@ -76,7 +60,7 @@ for pod in "${PODS[0]}" "${PODS[1]}"; do
 done
 run ip -n "${PODS[0]}" addr show eth0
 say "Inside ${PODS[0]}: eth0, an ipvlan of the node's $PF."
-run ip netns exec "${PODS[0]}" ping -c 2 -i 0.2 -W 2 "$(ip4 "${PODS[1]}")"
+run ip netns exec "${PODS[0]}" ping -c 2 -i 0.2 -W 2 "$(pod_addr "${PODS[1]}" 4)"
 say "Pod 1 reaches pod 2: the ipvlan driver switches between the pods of one master."
 for pod in "${PODS[0]}" "${PODS[1]}"; do
 	cni ipvlan DEL "$pod" eth0 "$TMP/ipvlan.json"
@@ -131,7 +115,7 @@ run ip -n "${PODS[2]}" addr show net1
 say "Inside ${PODS[2]}: the VF's netdev, moved in, renamed net1, up, addressed."
 run devmgr pools
 say "Both VFs of the pool are used, each by its pod."
-run ip netns exec "${PODS[2]}" ping -c 2 -i 0.2 -W 2 "$(ip4 "${PODS[3]}")"
+run ip netns exec "${PODS[2]}" ping -c 2 -i 0.2 -W 2 "$(pod_addr "${PODS[3]}" 4)"
 say "Pod 1 reaches pod 2: tagged VLAN 100 by the NIC, switched between the two VFs in the NIC."
 for pod in "${PODS[2]}" "${PODS[3]}"; do
 	cni sriov DEL "$pod" net1 "$TMP/sriov.json"

@@ -42,24 +42,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo; echo "interrupted: removing the sandbox"; exit 130' INT TERM
 
-# cni PLUGIN VERB POD IFNAME CONFIG — the plugin run as a runtime runs it, inside the node
-# namespace, with its state in the sandbox's folder; shown with its CNI_* variables.
-cni() {
-	local plugin=$1 verb=$2 pod=$3 ifname=$4 conf=$5 rc
-	printf '\n%s$ CNI_COMMAND=%s CNI_CONTAINERID=ctr-%s CNI_NETNS=/var/run/netns/%s CNI_IFNAME=%s %s <%s%s\n' \
-		"$D_CMD" "$verb" "${pod##*-}" "$pod" "$ifname" "$plugin" "$conf" "$D_OFF"
-	ip netns exec "$NODE" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin CNI_COMMAND="$verb" \
-		CNI_CONTAINERID="ctr-${pod##*-}" CNI_NETNS="/var/run/netns/$pod" CNI_IFNAME="$ifname" \
-		CNI_PATH="$BIN:/usr/lib/cni" UCNI_LOCK_DIR="$TMP/locks" UCNI_SYSFS_ROOT="$SYS" \
-		UCNI_STATE_DIR="$ST" "$BIN/$plugin" <"$conf" >"$TMP/out"
-	rc=$?
-	cat "$TMP/out"
-	[ "$rc" -eq 0 ] || die "$plugin $verb failed (exit status $rc)"
-}
+# the plugins run inside the node namespace, with their state in the sandbox's folder
+DEMO_BIN=$BIN DEMO_TMP=$TMP DEMO_WRAP=(ip netns exec "$NODE")
+DEMO_ENV=(UCNI_LOCK_DIR="$TMP/locks" UCNI_SYSFS_ROOT="$SYS" UCNI_STATE_DIR="$ST")
 # devmgr ARGS… — the CLI on the fake tree with the sandbox's allocation store
 devmgr() { ip netns exec "$NODE" "$BIN/devmgr" --sysfs-root "$SYS" --state-dir "$ST" "$@"; }
-# addr POD FAMILY — the pod's address of that family from its ADD result
-addr() { jq -r --arg f "$2" '.ips[] | select(.address | contains($f)) | .address | sub("/.*"; "")' "$TMP/${1##*-}.result"; }
 # vfline NETDEV — a VF's netdev in the node: name, MAC, MTU, flags
 vfline() { ip -n "$NODE" -j link show "$1" | jq -r '.[0] | "\(.ifname) \(.address) mtu \(.mtu) \(.flags | join(","))"'; }
 
@@ -81,12 +68,11 @@ say "The example network: macvlan in bridge mode on eth0, host-local hands out I
 	"passes plugins[0] with the list's name and cniVersion ($TMP/macvlan.json; host-local's dataDir in $TMP)."
 for pod in "${PODS[0]}" "${PODS[1]}"; do
 	cni macvlan ADD "$pod" eth0 "$TMP/macvlan.json"
-	cp "$TMP/out" "$TMP/${pod##*-}.result"
 	say "The CNI result: the pod's eth0 and its addresses and routes from host-local."
 done
 run ip -n "${PODS[0]}" addr show eth0
 say "Inside ${PODS[0]}: eth0, a macvlan of the node's eth0, with the addresses of the result."
-ip4=$(addr "${PODS[1]}" .) ip6=$(addr "${PODS[1]}" :)
+ip4=$(pod_addr "${PODS[1]}" 4) ip6=$(pod_addr "${PODS[1]}" 6)
 run ip netns exec "${PODS[0]}" ping -c 2 -i 0.2 -W 2 "$ip4"
 say "Pod 1 reaches pod 2 over IPv4: their macvlans (bridge mode) switch in the kernel, on the node's eth0."
 run ip netns exec "${PODS[0]}" ping -c 2 -i 0.2 -W 2 "$ip6"
@@ -147,14 +133,13 @@ say "The example network takes a VF from a pool; here the pool is intel_netdev o
 	"(make demo-vm shows VF settings on a real PF). $TMP/sriov.json is what the plugin reads."
 for pod in "${PODS[2]}" "${PODS[3]}"; do
 	cni sriov ADD "$pod" net1 "$TMP/sriov.json"
-	cp "$TMP/out" "$TMP/${pod##*-}.result"
 	say "The result names the VF (pciID) now in the pod as net1, with its address from host-local."
 done
 run ip -n "${PODS[2]}" addr show net1
 say "Inside ${PODS[2]}: VF 0's netdev, moved in, renamed net1, up, addressed."
 run devmgr pools
 say "The plugin allocated through devmgr's store: intel_netdev shows VFs 0 and 1 used by the two pods."
-run ip netns exec "${PODS[2]}" ping -c 2 -i 0.2 -W 2 "$(addr "${PODS[3]}" .)"
+run ip netns exec "${PODS[2]}" ping -c 2 -i 0.2 -W 2 "$(pod_addr "${PODS[3]}" 4)"
 say "Pod 1 reaches pod 2 through their VFs."
 for pod in "${PODS[2]}" "${PODS[3]}"; do
 	cni sriov DEL "$pod" net1 "$TMP/sriov.json"
