@@ -12,6 +12,9 @@
 #   cni PLUGIN VERB POD IFNAME CONFIG
 #                       the plugin run as a runtime runs it, shown with its CNI_* variables
 #   pod_addr POD 4|6    the pod's address of that family from its ADD result
+#   cni_pods PLUGIN VERB IFNAME CONFIG "text" POD…
+#                       cni for each pod in turn, each followed by say "text"
+#   ping_pod FROM TO 4|6 ping from pod FROM to pod TO's address of that family
 #
 # cni runs $DEMO_BIN/PLUGIN behind the command prefix DEMO_WRAP (an array: `ip netns exec
 # NODE` where a namespace plays the node) with the variables in DEMO_ENV (an array: the
@@ -85,4 +88,19 @@ pod_addr() {
 		case $2/$a in 4/*.* | 6/*:*) echo "$a"; return 0 ;; esac
 	done
 	return 1
+}
+
+cni_pods() {
+	local plugin=$1 verb=$2 ifname=$3 conf=$4 text=$5 pod
+	shift 5
+	for pod in "$@"; do
+		cni "$plugin" "$verb" "$pod" "$ifname" "$conf"
+		say "$text"
+	done
+}
+
+ping_pod() {
+	local a
+	a=$(pod_addr "$2" "$3") || die "no IPv$3 address in the result of $2"
+	run ip netns exec "$1" ping -c 2 -i 0.2 -W 2 "$a"
 }

@@ -54,18 +54,16 @@ say "$PF is the VM's NIC: qemu's emulated Intel 82576 (igb), up. The host kernel
 run cat conf/ipvlan-l2-host-local.conflist
 netconf conf/ipvlan-l2-host-local.conflist . >"$TMP/ipvlan.json" || die "jq"
 say "The example network: ipvlan in l2 mode on $PF, addresses from host-local (its dataDir in $TMP)."
-for pod in "${PODS[0]}" "${PODS[1]}"; do
-	cni ipvlan ADD "$pod" eth0 "$TMP/ipvlan.json"
-	say "The result: the pod's eth0 with its address; an ipvlan has its master's MAC."
-done
+cni_pods ipvlan ADD eth0 "$TMP/ipvlan.json" \
+	"The result: the pod's eth0 with its address; an ipvlan has its master's MAC." \
+	"${PODS[0]}" "${PODS[1]}"
 run ip -n "${PODS[0]}" addr show eth0
 say "Inside ${PODS[0]}: eth0, an ipvlan of the node's $PF."
-run ip netns exec "${PODS[0]}" ping -c 2 -i 0.2 -W 2 "$(pod_addr "${PODS[1]}" 4)"
+ping_pod "${PODS[0]}" "${PODS[1]}" 4
 say "Pod 1 reaches pod 2: the ipvlan driver switches between the pods of one master."
-for pod in "${PODS[0]}" "${PODS[1]}"; do
-	cni ipvlan DEL "$pod" eth0 "$TMP/ipvlan.json"
-	say "DEL printed nothing and exited 0: the pod's ipvlan is removed, its address released."
-done
+cni_pods ipvlan DEL eth0 "$TMP/ipvlan.json" \
+	"DEL printed nothing and exited 0: the pod's ipvlan is removed, its address released." \
+	"${PODS[0]}" "${PODS[1]}"
 run ip -n "${PODS[0]}" -br link
 say "Only lo is left in the pod."
 
@@ -105,22 +103,20 @@ run cat conf/sriov-pool.conflist
 netconf conf/sriov-pool.conflist 'del(.poolConfig) | .vlan = 100' >"$TMP/sriov.json" || die "jq"
 say "The example network takes a VF of pool igb_vfs; here without poolConfig (the pools devmgr apply" \
 	"installed) and with VLAN 100 ($TMP/sriov.json is what the plugin reads)."
-for pod in "${PODS[2]}" "${PODS[3]}"; do
-	cni sriov ADD "$pod" net1 "$TMP/sriov.json"
-	say "The result: the pod's net1 is the VF named by pciID, with its address from host-local."
-done
+cni_pods sriov ADD net1 "$TMP/sriov.json" \
+	"The result: the pod's net1 is the VF named by pciID, with its address from host-local." \
+	"${PODS[2]}" "${PODS[3]}"
 run ip link show "$PF"
 say "Through the PF the plugin set each VF: VLAN 100, spoof checking on (as the config says)."
 run ip -n "${PODS[2]}" addr show net1
 say "Inside ${PODS[2]}: the VF's netdev, moved in, renamed net1, up, addressed."
 run devmgr pools
 say "Both VFs of the pool are used, each by its pod."
-run ip netns exec "${PODS[2]}" ping -c 2 -i 0.2 -W 2 "$(pod_addr "${PODS[3]}" 4)"
+ping_pod "${PODS[2]}" "${PODS[3]}" 4
 say "Pod 1 reaches pod 2: tagged VLAN 100 by the NIC, switched between the two VFs in the NIC."
-for pod in "${PODS[2]}" "${PODS[3]}"; do
-	cni sriov DEL "$pod" net1 "$TMP/sriov.json"
-	say "DEL printed nothing and exited 0: the VF is back in the node, its settings restored, its allocation released."
-done
+cni_pods sriov DEL net1 "$TMP/sriov.json" \
+	"DEL printed nothing and exited 0: the VF is back in the node, its settings restored, its allocation released." \
+	"${PODS[2]}" "${PODS[3]}"
 run ip link show "$PF"
 after=$(vflines)
 if [ "$before" = "$after" ]; then

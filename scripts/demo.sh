@@ -66,24 +66,21 @@ jq --arg d "$TMP/ipam" '.plugins[0] + {name: .name, cniVersion: .cniVersion} | .
 	conf/macvlan.conflist >"$TMP/macvlan.json" || die "jq"
 say "The example network: macvlan in bridge mode on eth0, host-local hands out IPv4 and IPv6; the runtime" \
 	"passes plugins[0] with the list's name and cniVersion ($TMP/macvlan.json; host-local's dataDir in $TMP)."
-for pod in "${PODS[0]}" "${PODS[1]}"; do
-	cni macvlan ADD "$pod" eth0 "$TMP/macvlan.json"
-	say "The CNI result: the pod's eth0 and its addresses and routes from host-local."
-done
+cni_pods macvlan ADD eth0 "$TMP/macvlan.json" \
+	"The CNI result: the pod's eth0 and its addresses and routes from host-local." \
+	"${PODS[0]}" "${PODS[1]}"
 run ip -n "${PODS[0]}" addr show eth0
 say "Inside ${PODS[0]}: eth0, a macvlan of the node's eth0, with the addresses of the result."
-ip4=$(pod_addr "${PODS[1]}" 4) ip6=$(pod_addr "${PODS[1]}" 6)
-run ip netns exec "${PODS[0]}" ping -c 2 -i 0.2 -W 2 "$ip4"
+ping_pod "${PODS[0]}" "${PODS[1]}" 4
 say "Pod 1 reaches pod 2 over IPv4: their macvlans (bridge mode) switch in the kernel, on the node's eth0."
-run ip netns exec "${PODS[0]}" ping -c 2 -i 0.2 -W 2 "$ip6"
+ping_pod "${PODS[0]}" "${PODS[1]}" 6
 say "And over IPv6."
 jq --slurpfile r "$TMP/mv1.result" '. + {prevResult: $r[0]}' "$TMP/macvlan.json" >"$TMP/macvlan-check.json"
 cni macvlan CHECK "${PODS[0]}" eth0 "$TMP/macvlan-check.json"
 say "CHECK (the config with the ADD result as prevResult) printed nothing and exited 0: the pod is as ADD left it."
-for pod in "${PODS[0]}" "${PODS[1]}"; do
-	cni macvlan DEL "$pod" eth0 "$TMP/macvlan.json"
-	say "DEL printed nothing and exited 0: the pod's eth0 is removed and host-local released its addresses."
-done
+cni_pods macvlan DEL eth0 "$TMP/macvlan.json" \
+	"DEL printed nothing and exited 0: the pod's eth0 is removed and host-local released its addresses." \
+	"${PODS[0]}" "${PODS[1]}"
 run ip -n "${PODS[1]}" -br link
 say "Only lo is left in the pod; host-local holds" \
 	"$(find "$TMP/ipam/ucni-macvlan" -type f ! -name 'lock' ! -name 'last_reserved*' | wc -l) reservations."
@@ -131,20 +128,18 @@ jq --arg d "$TMP/ipam" '.plugins[0] + {name: .name, cniVersion: .cniVersion} | .
 say "The example network takes a VF from a pool; here the pool is intel_netdev of the config devmgr apply" \
 	"installed (no poolConfig: the installed one), and no spoofchk, a VF setting the fake PF cannot take" \
 	"(make demo-vm shows VF settings on a real PF). $TMP/sriov.json is what the plugin reads."
-for pod in "${PODS[2]}" "${PODS[3]}"; do
-	cni sriov ADD "$pod" net1 "$TMP/sriov.json"
-	say "The result names the VF (pciID) now in the pod as net1, with its address from host-local."
-done
+cni_pods sriov ADD net1 "$TMP/sriov.json" \
+	"The result names the VF (pciID) now in the pod as net1, with its address from host-local." \
+	"${PODS[2]}" "${PODS[3]}"
 run ip -n "${PODS[2]}" addr show net1
 say "Inside ${PODS[2]}: VF 0's netdev, moved in, renamed net1, up, addressed."
 run devmgr pools
 say "The plugin allocated through devmgr's store: intel_netdev shows VFs 0 and 1 used by the two pods."
-run ip netns exec "${PODS[2]}" ping -c 2 -i 0.2 -W 2 "$(pod_addr "${PODS[3]}" 4)"
+ping_pod "${PODS[2]}" "${PODS[3]}" 4
 say "Pod 1 reaches pod 2 through their VFs."
-for pod in "${PODS[2]}" "${PODS[3]}"; do
-	cni sriov DEL "$pod" net1 "$TMP/sriov.json"
-	say "DEL printed nothing and exited 0: the VF went back to the node and its allocation was released."
-done
+cni_pods sriov DEL net1 "$TMP/sriov.json" \
+	"DEL printed nothing and exited 0: the VF went back to the node and its allocation was released." \
+	"${PODS[2]}" "${PODS[3]}"
 run ip -n "$NODE" -br link show type veth
 after0=$(vfline ens1f0v0) after1=$(vfline ens1f0v1)
 if [ "$before0|$before1" = "$after0|$after1" ]; then

@@ -5,6 +5,7 @@
 # boot is interrupted as Ctrl-C would (SIGINT to the process group) once the guest has
 # started: the demo ends with 130 and the VM is gone.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lib.sh"
 cd "$UCNI_TOP" || exit 1
 if ! out=$("$UCNI_TOP/tests/vm/setup" 2>&1); then
 	fail "tests/vm/setup" "$(echo "$out" | tail -n3 | tr '\n' ' ')"
@@ -14,18 +15,8 @@ DEMO=$UCNI_TOP/scripts/demo-vm.sh
 
 section "scripts/demo-vm.sh"
 log=$T_TMP/demo-vm.log
-t0=$SECONDS
-NO_COLOR=1 "$DEMO" >"$log" 2>&1
-rc=$?
-took=$((SECONDS - t0))
-check_eq "the demo exits 0" 0 "$rc"
-[ "$rc" = 0 ] || tail -n 30 "$log" | sed 's/^/# /'
-echo "# make demo-vm took $took s"
-out=$(cat "$log")
-flat=$(tr '\n' ' ' <"$log")
-check_eq "no colour when NO_COLOR is set" 0 "$(grep -c $'\033' "$log")"
-check_eq "every step is shown as a command (\$ …) and followed by a line on it (-> …)" "" \
-	"$(awk '/^\$ / { if (c) print prev; c = 1; prev = $0 } /^-> / { c = 0 } END { if (c) print prev }' "$log")"
+demo_run "$log" "$DEMO"
+out=$DEMO_OUT flat=$DEMO_FLAT
 check_match "ipvlan: two pods on eth0" '"sandbox": "/var/run/netns/demo-iv1".*"sandbox": "/var/run/netns/demo-iv2"' "$flat"
 check_eq "ipvlan and sriov pods: every ping answered" 2 "$(grep -c ' 0% packet loss' "$log")"
 check_match "devmgr vfs: two VFs made" 'eth0 \([0-9a-f:.]+\): numVfs 0 -> 2' "$out"
@@ -38,11 +29,9 @@ check_match "devmgr pools: both free again" 'igb_vfs +2 +2 +0 ' "$out"
 
 section "Ctrl-C once the guest has started"
 log=$T_TMP/demo-vm-int.log
-set -m # its own process group, and SIGINT as a terminal would send it
-NO_COLOR=1 "$DEMO" >"$log" 2>&1 &
-pid=$!
-set +m
-for ((i = 0; i < 1800; i++)); do grep -q '^\$ ' "$log" && break; sleep 0.1; done
+demo_start "$log" "$DEMO"
+pid=$DEMO_PID
+demo_wait "$log" '^\$ ' 180
 check_match "the guest runs the demo" 'ucni demo in the VM' "$(cat "$log")"
 # every process below the demo (qemu runs in a process group of timeout's own)
 tree() { local c; for c in $(pgrep -P "$1"); do echo "$c"; tree "$c"; done; }

@@ -10,6 +10,7 @@ if [ -z "${UCNI_DEMO_PRIVATE_RUN:-}" ]; then
 	UCNI_DEMO_PRIVATE_RUN=1 exec unshare -m --propagation private "$0" "$@"
 fi
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lib.sh"
 cd "$UCNI_TOP" || exit 1
 mount -t tmpfs -o mode=755 tmpfs /run || { fail "a private /run for the demo"; finish; }
 DEMO=$UCNI_TOP/scripts/demo.sh
@@ -27,17 +28,9 @@ left_behind() {
 
 section "scripts/demo.sh"
 log=$T_TMP/demo.log
-t0=$SECONDS
-NO_COLOR=1 "$DEMO" >"$log" 2>&1
-rc=$?
-took=$((SECONDS - t0))
-check_eq "the demo exits 0" 0 "$rc"
-[ "$rc" = 0 ] || tail -n 20 "$log" | sed 's/^/# /'
-check_match "under a minute (took $took s)" '^([0-9]|[1-5][0-9])$' "$took"
-out=$(cat "$log")
-check_eq "no colour when NO_COLOR is set" 0 "$(grep -c $'\033' "$log")"
-check_eq "every step is shown as a command (\$ …) and followed by a line on it (-> …)" "" \
-	"$(awk '/^\$ / { if (c) print prev; c = 1; prev = $0 } /^-> / { c = 0 } END { if (c) print prev }' "$log")"
+demo_run "$log" "$DEMO"
+check_match "under a minute (took $DEMO_TOOK s)" '^([0-9]|[1-5][0-9])$' "$DEMO_TOOK"
+out=$DEMO_OUT
 check_eq "macvlan, sriov: every ping answered (IPv4, IPv6; over the VFs)" 3 "$(grep -c ' 0% packet loss' "$log")"
 check_match "macvlan: DEL leaves no reservation" 'host-local holds 0 reservations' "$out"
 check_match "devmgr list: the E810 PF ens1f0 with 8 of 64 VFs" '0000:3b:00\.0 +ens1f0 .*8/64' "$out"
@@ -47,25 +40,22 @@ check_match "devmgr alloc: the pool's first VF" $'\n0000:3b:01\\.0 ens1f0v0\n' "
 check_match "devmgr show: the allocation record" '"pool":"intel_netdev","owner":"demo-job"' "$out"
 check_match "devmgr release" $'\nreleased 0000:3b:01\\.0\n' "$out"
 check_match "devmgr export: a device plugin resource with PCI addresses" \
-	'"resourceName":[[:space:]]*"intel_netdev".*"pciAddresses":[[:space:]]*\["0000:3b:01\.0"' "$(tr -d '\n' <"$log")"
+	'"resourceName":[[:space:]]*"intel_netdev".*"pciAddresses":[[:space:]]*\["0000:3b:01\.0"' "$(tr -d '\n' <<<"$out")"
 check_match "sriov ADD: pod 1 gets VF 0 from the pool" '"pciID": "0000:3b:01\.0"' "$out"
 check_match "sriov ADD: pod 2 gets VF 1" '"pciID": "0000:3b:01\.1"' "$out"
 check_match "devmgr pools: both VFs used by the pods" '0000:3b:01\.0 .*used .*ctr-sr1.*0000:3b:01\.1 .*used .*ctr-sr2' \
-	"$(tr '\n' ' ' <"$log")"
+	"$DEMO_FLAT"
 check_match "sriov DEL: the VFs back in the node as they were" 'The VFs are back in the node as they were' "$out"
 check_match "devmgr pools: all released" '\{"name":"intel_netdev","total":10,"free":6,"used":0\}' "$out"
 check_eq "nothing left: no namespace, no temporary folder, nothing in /run" "" "$(left_behind "$log")"
 
 section "Ctrl-C while two pods hold VFs"
 log=$T_TMP/demo-int.log
-set -m # the demo gets its own process group, and SIGINT as a terminal would send it
-NO_COLOR=1 "$DEMO" >"$log" 2>&1 &
-pid=$!
-set +m
-for ((i = 0; i < 600; i++)); do grep -q 'ping -c 2 -i 0.2 -W 2 203\.0\.113' "$log" && break; sleep 0.1; done
+demo_start "$log" "$DEMO"
+demo_wait "$log" 'ping -c 2 -i 0.2 -W 2 203\.0\.113' 60
 check_match "the pods hold VFs (pool shows them used)" 'used .*ctr-sr2' "$(cat "$log")"
-kill -INT -- -"$pid"
-wait "$pid"
+kill -INT -- -"$DEMO_PID"
+wait "$DEMO_PID"
 check_eq "interrupted: exit status 130" 130 "$?"
 check_match "  ... says so" 'interrupted: removing the sandbox' "$(cat "$log")"
 check_eq "  ... nothing left: no namespace, no temporary folder, nothing in /run" "" "$(left_behind "$log")"
