@@ -33,8 +33,8 @@ check_match "under a minute (took $DEMO_TOOK s)" '^([0-9]|[1-5][0-9])$' "$DEMO_T
 out=$DEMO_OUT
 check_eq "macvlan, sriov: every ping answered (IPv4, IPv6; over the VFs)" 3 "$(grep -c ' 0% packet loss' "$log")"
 check_match "macvlan: DEL leaves no reservation" 'host-local holds 0 reservations' "$out"
-check_match "devmgr list: the E810 PF ens1f0 with 8 of 64 VFs" '0000:3b:00\.0 +ens1f0 .*8/64' "$out"
-check_match "devmgr list: a VF on vfio-pci with its /dev/vfio node" '0000:3b:01\.6 +/dev/vfio/9 +vfio-pci' "$out"
+has_line "devmgr list: the E810 PF ens1f0 on ice" "$log" 0000:3b:00.0 ens1f0 ice
+has_line "devmgr list: a VF on vfio-pci with its /dev/vfio node" "$log" 0000:3b:01.6 /dev/vfio/9 vfio-pci
 check_match "devmgr apply: the four pools installed" 'pools: 4 installed' "$out"
 check_match "devmgr alloc: the pool's first VF" $'\n0000:3b:01\\.0 ens1f0v0\n' "$out"
 check_match "devmgr show: the allocation record" '"pool":"intel_netdev","owner":"demo-job"' "$out"
@@ -43,8 +43,8 @@ check_match "devmgr export: a device plugin resource with PCI addresses" \
 	'"resourceName":[[:space:]]*"intel_netdev".*"pciAddresses":[[:space:]]*\["0000:3b:01\.0"' "$(tr -d '\n' <<<"$out")"
 check_match "sriov ADD: pod 1 gets VF 0 from the pool" '"pciID": "0000:3b:01\.0"' "$out"
 check_match "sriov ADD: pod 2 gets VF 1" '"pciID": "0000:3b:01\.1"' "$out"
-check_match "devmgr pools: both VFs used by the pods" '0000:3b:01\.0 .*used .*ctr-sr1.*0000:3b:01\.1 .*used .*ctr-sr2' \
-	"$DEMO_FLAT"
+has_line "devmgr pools: VF 0 used by pod 1" "$log" 0000:3b:01.0 used ctr-sr1
+has_line "devmgr pools: VF 1 used by pod 2" "$log" 0000:3b:01.1 used ctr-sr2
 check_match "sriov DEL: the VFs back in the node as they were" 'The VFs are back in the node as they were' "$out"
 check_match "devmgr pools: all released" '\{"name":"intel_netdev","total":10,"free":6,"used":0\}' "$out"
 check_eq "nothing left: no namespace, no temporary folder, nothing in /run" "" "$(left_behind "$log")"
@@ -53,7 +53,7 @@ section "Ctrl-C while two pods hold VFs"
 log=$T_TMP/demo-int.log
 demo_start "$log" "$DEMO"
 demo_wait "$log" 'ping -c 2 -i 0.2 -W 2 203\.0\.113' 60
-check_match "the pods hold VFs (pool shows them used)" 'used .*ctr-sr2' "$(cat "$log")"
+has_line "the pods hold VFs (pool shows them used)" "$log" used ctr-sr2
 kill -INT -- -"$DEMO_PID"
 wait "$DEMO_PID"
 check_eq "interrupted: exit status 130" 130 "$?"

@@ -10,6 +10,10 @@
 #                            a terminal runs a foreground job (so SIGINT reaches it as
 #                            Ctrl-C would: `kill -INT -- -$DEMO_PID`); its pid in DEMO_PID
 #   demo_wait LOG REGEX S    waits up to S seconds for a line of LOG matching REGEX
+#   has_line "what" LOG WORD…
+#                            passes when a line of LOG holds every WORD (fixed strings, in
+#                            any order: a table may change its columns)
+#   last_line_with LOG WORD  the last line of LOG that holds WORD
 
 demo_run() {
 	local log=$1 t0=$SECONDS rc
@@ -38,3 +42,13 @@ demo_wait() {
 	for ((i = 0; i < $3 * 10; i++)); do grep -qE "$2" "$1" && return 0; sleep 0.1; done
 	return 1
 }
+
+has_line() {
+	local what=$1 log=$2 w lines
+	shift 2
+	lines=$(cat "$log")
+	for w in "$@"; do lines=$(grep -F -- "$w" <<<"$lines"); done
+	if [ -n "$lines" ]; then ok "$what"; else fail "$what" "no line holds all of: $*"; fi
+}
+
+last_line_with() { grep -F -- "$2" "$1" | tail -n1; }
