@@ -15,6 +15,9 @@
 #   cni_pods PLUGIN VERB IFNAME CONFIG "text" POD…
 #                       cni for each pod in turn, each followed by say "text"
 #   ping_pod FROM TO 4|6 ping from pod FROM to pod TO's address of that family
+#   netconf CONFLIST JQ  what a runtime hands the plugin: plugins[0] of the list with the
+#                       list's name and cniVersion; host-local's dataDir in $DEMO_TMP/ipam,
+#                       and the demo's own changes as a jq expression ("." for none)
 #
 # cni runs $DEMO_BIN/PLUGIN behind the command prefix DEMO_WRAP (an array: `ip netns exec
 # NODE` where a namespace plays the node) with the variables in DEMO_ENV (an array: the
@@ -103,4 +106,8 @@ ping_pod() {
 	local a
 	a=$(pod_addr "$2" "$3") || die "no IPv$3 address in the result of $2"
 	run ip netns exec "$1" ping -c 2 -i 0.2 -W 2 "$a"
+}
+
+netconf() {
+	jq --arg d "$DEMO_TMP/ipam" ".plugins[0] + {name: .name, cniVersion: .cniVersion} | .ipam.dataDir = \$d | $2" "$1"
 }

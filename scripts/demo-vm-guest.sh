@@ -37,9 +37,6 @@ devmgr() { "$BIN/devmgr" --state-dir "$TMP/state" "$@"; }
 # wait_for SECONDS COMMAND… — poll every 0.1 s
 wait_for() { local i; for ((i = 0; i < $1 * 10; i++)); do "${@:2}" && return 0; sleep 0.1; done; return 1; }
 vflines() { ip link show "$PF" | grep -E '^ +vf [0-9]'; }
-# plugin config: plugins[0] of a conflist with the list's name and cniVersion, host-local's
-# dataDir in the demo's folder, and the changes given as a jq expression
-netconf() { jq --arg d "$TMP/ipam" ".plugins[0] + {name: .name, cniVersion: .cniVersion} | .ipam.dataDir = \$d | $2" "$1"; }
 
 echo "ucni demo in the VM: kernel $(uname -r), files in $TMP"
 for ns in "${PODS[@]}"; do ip netns add "$ns" || die "ip netns add $ns"; done

@@ -62,8 +62,7 @@ ip -n "$NODE" link set eth0 up && ip -n "$NODE" link set uplink up
 run ip -n "$NODE" -br link
 say "The node namespace plays the host: its eth0 is the uplink the pods' macvlans hang on."
 run cat conf/macvlan.conflist
-jq --arg d "$TMP/ipam" '.plugins[0] + {name: .name, cniVersion: .cniVersion} | .ipam.dataDir = $d' \
-	conf/macvlan.conflist >"$TMP/macvlan.json" || die "jq"
+netconf conf/macvlan.conflist . >"$TMP/macvlan.json" || die "jq"
 say "The example network: macvlan in bridge mode on eth0, host-local hands out IPv4 and IPv6; the runtime" \
 	"passes plugins[0] with the list's name and cniVersion ($TMP/macvlan.json; host-local's dataDir in $TMP)."
 cni_pods macvlan ADD eth0 "$TMP/macvlan.json" \
@@ -123,8 +122,7 @@ run ip -n "$NODE" -br link show type veth
 say "ens1f0v0 and ens1f0v1 are the netdevs of ens1f0's VFs 0 and 1 in the fake tree; here they are veths whose" \
 	"other ends (p0, p1) meet on a bridge that plays the NIC's switch. VF 0 is up, VF 1 down."
 run cat conf/sriov-pool.conflist
-jq --arg d "$TMP/ipam" '.plugins[0] + {name: .name, cniVersion: .cniVersion} | .pool = "intel_netdev"
-	| del(.poolConfig, .spoofchk) | .ipam.dataDir = $d' conf/sriov-pool.conflist >"$TMP/sriov.json" || die "jq"
+netconf conf/sriov-pool.conflist '.pool = "intel_netdev" | del(.poolConfig, .spoofchk)' >"$TMP/sriov.json" || die "jq"
 say "The example network takes a VF from a pool; here the pool is intel_netdev of the config devmgr apply" \
 	"installed (no poolConfig: the installed one), and no spoofchk, a VF setting the fake PF cannot take" \
 	"(make demo-vm shows VF settings on a real PF). $TMP/sriov.json is what the plugin reads."
