@@ -19,7 +19,7 @@
 # the folder are removed at the end, also on Ctrl-C. Nothing is written to /run/ucni.
 #
 # UCNI_BIN: the built programs (make demo passes build/bin); mkfakesysfs is taken from
-# the same build tree (<build>/tests/fixtures/mkfakesysfs).
+# the same build tree (<build>/tests/fixtures/mkfakesysfs; UCNI_MKFAKESYSFS names another).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . scripts/demo-lib.sh
