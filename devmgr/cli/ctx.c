@@ -23,8 +23,9 @@ static bool is_real_sysfs(void)
 
 static int load_inventory(unsigned flags, dm_inventory **ret)
 {
+	/* the VF settings over netlink only where the command shows each VF in full */
 	if (is_real_sysfs())
-		flags |= flags & DM_INVENTORY_NAMES ? DM_INVENTORY_NETLINK : 0;
+		flags |= flags & DM_INVENTORY_DETAILS ? DM_INVENTORY_NETLINK : 0;
 	int r = dm_inventory_load(opt.sysfs_root, flags, ret);
 	if (r == -ELIBACC || r == -ELIBBAD)
 		return die(EXIT_FAIL, "libpci (libpci.so.3) cannot be loaded: %s; install libpci3", strerror(-r));

@@ -60,7 +60,8 @@ static cJSON *device_json_full(const dm_device *d, const dm_config *c, const rec
 int cmd_list(int argc, char **argv)
 {
 	ctx x;
-	int r = ctx_load(&x, DM_INVENTORY_NAMES | DM_INVENTORY_DETAILS, CTX_CONFIG | CTX_RECORDS);
+	/* the table shows of a VF only what the cheap view has */
+	int r = ctx_load(&x, DM_INVENTORY_NAMES | (opt.json ? DM_INVENTORY_DETAILS : 0), CTX_CONFIG | CTX_RECORDS);
 	if (r)
 		return r;
 	const dm_inventory *inv = x.inv;
