@@ -70,6 +70,12 @@ void device_update_health(dm_device *d, const dm_device *pf);
 /* The netdev name: the first entry of DIRFD/PATH (a device's net directory). */
 void read_netdev_name_at(int dirfd, const char *path, dm_device *d);
 
+/* inventory.c */
+/* dm_inventory_load() whose DM_INVENTORY_DETAILS (and DM_INVENTORY_NETLINK) cover only the
+ * function PCI (canonical; NULL: all) and, when it is a PF, its VFs: what `show` prints
+ * of a big tree. */
+int inventory_load_of(const char *sysfs_root, unsigned flags, const char *pci, dm_inventory **ret);
+
 /* libpci.c: libpci opened on first use (not linked), its errors caught */
 struct pci_access;
 /* libpci on the tree <ROOT>/bus/pci: 0, -ELIBACC (libpci cannot be opened), -ELIBBAD (it

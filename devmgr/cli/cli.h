@@ -70,6 +70,8 @@ enum {
 /* Fills the parts of X that WHAT asks for; INV_FLAGS < 0: no inventory. 0 or the exit
  * code (after the message), X then empty. */
 int ctx_load(ctx *x, int inv_flags, unsigned what);
+/* ... whose inventory has the details of the function PCI only (and of its VFs) */
+int ctx_load_of(ctx *x, int inv_flags, const char *pci, unsigned what);
 void ctx_done(ctx *x);
 /* The record of the VF PCI in RS: NULL when there is none or (*RET_ERR set) it is corrupt. */
 const dm_record *record_of(const records *rs, const char *pci, int *ret_err);

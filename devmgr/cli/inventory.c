@@ -201,8 +201,12 @@ int cmd_list(int argc, char **argv)
 int cmd_show(int argc, char **argv)
 {
 	const char *dev = argv[0];
+	char pci[DM_PCI_ADDR_MAX];
 	ctx x;
-	int r = ctx_load(&x, DM_INVENTORY_NAMES | DM_INVENTORY_DETAILS, CTX_CONFIG | CTX_RECORDS);
+	/* the details of DEV (and of its VFs) only; a name that leads to no PCI address is
+	 * looked for in the inventory in full */
+	bool known = dm_pci_addr_normalize(dev, pci) >= 0 || dm_netdev_to_pci(opt.sysfs_root, dev, pci) >= 0;
+	int r = ctx_load_of(&x, DM_INVENTORY_NAMES | DM_INVENTORY_DETAILS, known ? pci : NULL, CTX_CONFIG | CTX_RECORDS);
 	if (r)
 		return r;
 	const dm_device *d = dm_inventory_find(x.inv, dev);
