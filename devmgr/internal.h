@@ -86,11 +86,18 @@ void libpci_close(struct pci_access *pacc);
  * address, in libpci's order (the caller frees it). -EIO when libpci gives up. */
 int libpci_scan(struct pci_access *pacc, char (**ret)[DM_PCI_ADDR_MAX], size_t *ret_n);
 /* The pci.ids names of VENDOR and of its DEVICE into VNAME and DNAME: which were found
- * (LIBPCI_HAVE_*), or -EIO. */
+ * (LIBPCI_HAVE_*), or -EIO. IDS (zeroed first, libpci_ids_free() after) holds pci.ids as
+ * read for the first of a series of look-ups. */
 #define LIBPCI_NAME_MAX 256
 enum { LIBPCI_HAVE_VENDOR = 1, LIBPCI_HAVE_DEVICE = 2 };
-int libpci_names(struct pci_access *pacc, uint16_t vendor, uint16_t device, char vname[LIBPCI_NAME_MAX],
-                 char dname[LIBPCI_NAME_MAX]);
+typedef struct libpci_ids {
+	char *text;
+	size_t len;
+	bool tried;
+} libpci_ids;
+int libpci_names(struct pci_access *pacc, libpci_ids *ids, uint16_t vendor, uint16_t device,
+                 char vname[LIBPCI_NAME_MAX], char dname[LIBPCI_NAME_MAX]);
+void libpci_ids_free(libpci_ids *ids);
 
 /* virtfn.c: a PF's VFs as sysfs shows them */
 /* A PF's virtfn<index> link to VF. */

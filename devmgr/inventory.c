@@ -456,13 +456,16 @@ static int add_names(struct pci_access *pacc, dm_inventory *inv)
 	uint16_t last_v = 0, last_d = 0;
 	const char *vn = NULL, *dn = NULL;
 	bool have_last = false;
+	libpci_ids ids = { 0 };
 	for (size_t i = 0; i < inv->n; i++) {
 		dm_device *d = &inv->devs[i];
 		char vname[LIBPCI_NAME_MAX], dname[LIBPCI_NAME_MAX];
 		if (!have_last || d->vendor_id != last_v || d->device_id != last_d) {
-			int found = libpci_names(pacc, d->vendor_id, d->device_id, vname, dname);
-			if (found < 0)
+			int found = libpci_names(pacc, &ids, d->vendor_id, d->device_id, vname, dname);
+			if (found < 0) {
+				libpci_ids_free(&ids);
 				return found;
+			}
 			vn = found & LIBPCI_HAVE_VENDOR ? intern(inv, vname) : NULL;
 			dn = found & LIBPCI_HAVE_DEVICE ? intern(inv, dname) : NULL;
 			last_v = d->vendor_id;
@@ -472,6 +475,7 @@ static int add_names(struct pci_access *pacc, dm_inventory *inv)
 		d->vendor_name = vn;
 		d->device_name = dn;
 	}
+	libpci_ids_free(&ids);
 	return 0;
 }
 
