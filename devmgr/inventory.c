@@ -453,30 +453,32 @@ static int scan_ents(scan_ctx *x)
  * -EIO when libpci gives up. */
 static int add_names(struct pci_access *pacc, dm_inventory *inv)
 {
-	uint16_t last_v = 0, last_d = 0;
-	const char *vn = NULL, *dn = NULL;
-	bool have_last = false;
+	struct pair {
+		uint16_t v, d;
+		const char *vn, *dn;
+	} seen[32];
+	size_t n_seen = 0, next = 0;
 	libpci_ids ids = { 0 };
-	for (size_t i = 0; i < inv->n; i++) {
+	int r = 0;
+	for (size_t i = 0; i < inv->n && r >= 0; i++) {
 		dm_device *d = &inv->devs[i];
 		char vname[LIBPCI_NAME_MAX], dname[LIBPCI_NAME_MAX];
-		if (!have_last || d->vendor_id != last_v || d->device_id != last_d) {
-			int found = libpci_names(pacc, &ids, d->vendor_id, d->device_id, vname, dname);
-			if (found < 0) {
-				libpci_ids_free(&ids);
-				return found;
-			}
-			vn = found & LIBPCI_HAVE_VENDOR ? intern(inv, vname) : NULL;
-			dn = found & LIBPCI_HAVE_DEVICE ? intern(inv, dname) : NULL;
-			last_v = d->vendor_id;
-			last_d = d->device_id;
-			have_last = true;
+		size_t k = 0;
+		while (k < n_seen && (seen[k].v != d->vendor_id || seen[k].d != d->device_id))
+			k++;
+		if (k == n_seen) {
+			if ((r = libpci_names(pacc, &ids, d->vendor_id, d->device_id, vname, dname)) < 0)
+				break;
+			/* more pairs than slots (not on a NIC's node): the oldest makes room */
+			k = n_seen < ELEMENTSOF(seen) ? n_seen++ : next++ % ELEMENTSOF(seen);
+			seen[k] = (struct pair){ d->vendor_id, d->device_id, r & LIBPCI_HAVE_VENDOR ? intern(inv, vname) : NULL,
+			                         r & LIBPCI_HAVE_DEVICE ? intern(inv, dname) : NULL };
 		}
-		d->vendor_name = vn;
-		d->device_name = dn;
+		d->vendor_name = seen[k].vn;
+		d->device_name = seen[k].dn;
 	}
 	libpci_ids_free(&ids);
-	return 0;
+	return r < 0 ? r : 0;
 }
 
 /* libpci enumerates and names; the attributes are read here relative to the bus directory
