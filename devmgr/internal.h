@@ -71,6 +71,9 @@ void device_update_health(dm_device *d, const dm_device *pf);
 void read_netdev_name_at(int dirfd, const char *path, dm_device *d);
 
 /* inventory.c */
+/* With the cheap view: the details of a VF that no PF's virtfn link names (a PF that is
+ * not a network PF: the VF is shown as a row of its own, as a NIC is). */
+#define INVENTORY_DETAILS_UNLINKED (1u << 8)
 /* dm_inventory_load() whose DM_INVENTORY_DETAILS (and DM_INVENTORY_NETLINK) cover only the
  * function PCI (canonical; NULL: all) and, when it is a PF, its VFs: what `show` prints
  * of a big tree. */

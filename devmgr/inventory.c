@@ -393,8 +393,10 @@ static int add_full(scan_ctx *x, int dirfd, const char *pci, const char *pf_pci)
 	}
 	if (device_read_sysfs(devfd, d->pci, rf, d) < 0)
 		return 0;
-	if (!(rf & READ_DETAILS) && d->role == DM_ROLE_VF && wants_details(x, pci, d->pf_pci))
-		/* its PF, named by its physfn link only, is the one shown in full */
+	if (!(rf & READ_DETAILS) && d->role == DM_ROLE_VF &&
+	    (wants_details(x, pci, d->pf_pci) || (!pf_pci && (x->flags & INVENTORY_DETAILS_UNLINKED))))
+		/* its PF, named by its physfn link only, is the one shown in full, or it
+		 * is shown as a device of its own */
 		(void)device_read_sysfs(devfd, d->pci, READ_DETAILS | READ_HAVE_NETDEV | READ_KNOWN_VF, d);
 	if (d->role == DM_ROLE_PF)
 		pf_read_vf_device(devfd, d);

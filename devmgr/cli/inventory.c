@@ -166,8 +166,9 @@ static void list_table(const dm_inventory *inv, const dm_config *c, const record
 int cmd_list(int argc, char **argv)
 {
 	ctx x;
-	/* the table shows of a VF only what the cheap view has; -o wide adds its MAC */
-	int r = ctx_load(&x, DM_INVENTORY_NAMES | (opt.json || opt.wide ? DM_INVENTORY_DETAILS : 0),
+	/* the table shows of a VF beneath its PF only what the cheap view has; -o wide adds
+	 * its MAC */
+	int r = ctx_load(&x, DM_INVENTORY_NAMES | (opt.json || opt.wide ? DM_INVENTORY_DETAILS : INVENTORY_DETAILS_UNLINKED),
 	                 CTX_CONFIG | CTX_RECORDS);
 	if (r)
 		return r;

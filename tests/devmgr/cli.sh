@@ -95,6 +95,14 @@ check_match "list -o wide: MAC columns" 'MAC +NAME' "$OUT"
 check_match "list -o wide: a VF's MAC (from its netdev)" \
 	"vf0 +0000:3b:01.0 +ens1f0v0 .* $(jq -r '.pfs[].vfs[] | select(.pciAddress == "0000:3b:01.0") | .mac' <<<"$LIST") +free" "$OUT"
 check "list -o wide: no ellipsis" test "$(grep -c '…' <<<"$OUT")" -eq 0
+# VFs whose PF is not a network PF (no sriov_totalvfs): rows of their own, in full
+ORPH=$T_TMP/sys-orphans
+"$GEN" "$ORPH" && rm "$(readlink -f "$ORPH/bus/pci/devices/0000:3b:00.1")/sriov_totalvfs"
+OUT=$("$UCNI_BIN/devmgr" --sysfs-root "$ORPH" --state-dir "$ST" list)
+J=$("$UCNI_BIN/devmgr" --sysfs-root "$ORPH" --state-dir "$ST" list --json)
+check_match "list: a VF without a network PF is a row of its own, with its NUMA node and link" \
+	"0000:3b:11.2 +ens1f1v2 +iavf +8086:1889 +$(jq -r '.nics[] | select(.pciAddress == "0000:3b:11.2") | "\(.numaNode) +- +\(.operstate)"' <<<"$J")" "$OUT"
+check_match "list: its summary counts it among the other NICs" '^3 PFs, 6 other NICs, 16 VFs' "$(tail -n 1 <<<"$OUT")"
 dm list --json -o wide
 expect_rc "list: --json and -o wide together are refused" 2
 dm list -o tall
