@@ -17,6 +17,16 @@
 struct external external[MAX_EXTERNAL];
 int n_external;
 
+/* lspci, the yardstick of the inventory case; NULL when pciutils is not installed. */
+static const char *find_lspci(void)
+{
+	static const char *const where[] = {"/usr/bin/lspci", "/usr/sbin/lspci", "/bin/lspci", "/sbin/lspci"};
+	for (size_t i = 0; i < sizeof(where) / sizeof(where[0]); i++)
+		if (!access(where[i], X_OK))
+			return where[i];
+	return NULL;
+}
+
 /* Inventory of a fake tree, and alloc+release with 32 concurrent callers (one process
  * each, started together; wall time per call). Only when devmgr and the fixture
  * generator are built. */
@@ -60,18 +70,35 @@ void run_devmgr(void)
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 
-	/* Inventory: `devmgr list --json` over 4096 VFs. */
+	/* Inventory of 4096 VFs, side by side with what libpci makes of the same tree:
+	 * `devmgr list --json` (op list), the table `devmgr list` (op table) and
+	 * `lspci -D` (impl lspci), one after the other in each iteration. */
 	struct series *inv = series_get(inv_case, "list", "ucni");
+	struct series *tab = series_get(inv_case, "table", "ucni");
+	const char *lspci = find_lspci();
+	struct series *lsp = lspci ? series_get(inv_case, "list", "lspci") : NULL;
+	char *lspci_path = xasprintf("sysfs.path=%s/bus/pci", root);
 	for (int it = 0; it < opt.iterations; it++) {
-		struct run r;
-		const char *argv[] = {(char *)opt.devmgr, "--sysfs-root", root, "--state-dir", state, "list", "--json", NULL};
-		run_timed(host_fd, argv, envp, "", &r);
-		if (r.status != 0 || strlen(r.out) < (size_t)opt.dm_vfs)
-			series_fail(inv, "exit status %d (%zu bytes of output): %s", r.status, strlen(r.out), r.err);
-		else
-			series_add(inv, &r);
-		free(r.out);
+		const char *json_argv[] = {opt.devmgr, "--sysfs-root", root, "--state-dir", state, "list", "--json", NULL};
+		const char *table_argv[] = {opt.devmgr, "--sysfs-root", root, "--state-dir", state, "list", NULL};
+		const char *lspci_argv[] = {lspci, "-A", "linux-sysfs", "-O", lspci_path, "-D", NULL};
+		const char *const *argvs[] = {json_argv, table_argv, lspci_argv};
+		struct series *ss[] = {inv, tab, lsp};
+		for (int k = 0; k < 3; k++) {
+			struct run r;
+			if (!ss[k])
+				continue;
+			run_timed(host_fd, argvs[k], envp, "", &r);
+			/* every command prints at least a line per VF */
+			if (r.status != 0 || strlen(r.out) < (size_t)(opt.dm_pfs * opt.dm_vfs))
+				series_fail(ss[k], "exit status %d (%zu bytes of output): %s", r.status, strlen(r.out), r.err);
+			else
+				series_add(ss[k], &r);
+			free(r.out);
+		}
+		check_stop();
 	}
+	free(lspci_path);
 
 	/* alloc+release: 32 callers at once, each one alloc then one release. */
 	struct series *sa = series_get("devmgr-32-concurrent", "alloc", "ucni");

@@ -211,6 +211,20 @@ void compute_ratios_and_targets(void)
 	if (series_find(inv, "list", "ucni"))
 		target(xasprintf("devmgr list --json of %d VFs, CLI, wall median (reported)", opt.dm_pfs * opt.dm_vfs),
 		       med(inv, "list", "ucni", WALL), NAN);
+	add_ratio(inv, "list", "ucni", "lspci");
+	if (series_find(inv, "list", "lspci")) {
+		/* the table against the same lspci runs */
+		double lw = med(inv, "list", "lspci", WALL);
+		if (series_find(inv, "table", "ucni") && n_ratios < 64)
+			ratios[n_ratios++] = (struct ratio){xstrdup(inv), "table", "ucni", "lspci",
+							    ratio(med(inv, "table", "ucni", WALL), lw),
+							    ratio(med(inv, "table", "ucni", CPU), med(inv, "list", "lspci", CPU)),
+							    ratio(med(inv, "table", "ucni", RSS), med(inv, "list", "lspci", RSS))};
+		target(xasprintf("devmgr list --json of %d VFs wall / lspci -D <= 0.30", opt.dm_pfs * opt.dm_vfs),
+		       ratio(med(inv, "list", "ucni", WALL), lw), 0.30);
+		target(xasprintf("devmgr list (table) of %d VFs wall / lspci -D <= 0.30", opt.dm_pfs * opt.dm_vfs),
+		       ratio(med(inv, "table", "ucni", WALL), lw), 0.30);
+	}
 	for (int i = 0; i < n_external; i++) {
 		if (strstr(external[i].what, " claim") || strstr(external[i].what, " release"))
 			target(xasprintf("%s (library), median <= 2 ms", external[i].what), external[i].median, 2);

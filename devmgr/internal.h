@@ -70,6 +70,15 @@ void device_update_health(dm_device *d, const dm_device *pf);
 /* The netdev name: the first entry of DIRFD/PATH (a device's net directory). */
 void read_netdev_name_at(int dirfd, const char *path, dm_device *d);
 
+/* inventory.c */
+/* With the cheap view: the details of a VF that no PF's virtfn link names (a PF that is
+ * not a network PF: the VF is shown as a row of its own, as a NIC is). */
+#define INVENTORY_DETAILS_UNLINKED (1u << 8)
+/* dm_inventory_load() whose DM_INVENTORY_DETAILS (and DM_INVENTORY_NETLINK) cover only the
+ * function PCI (canonical; NULL: all) and, when it is a PF, its VFs: what `show` prints
+ * of a big tree. */
+int inventory_load_of(const char *sysfs_root, unsigned flags, const char *pci, dm_inventory **ret);
+
 /* libpci.c: libpci opened on first use (not linked), its errors caught */
 struct pci_access;
 /* libpci on the tree <ROOT>/bus/pci: 0, -ELIBACC (libpci cannot be opened), -ELIBBAD (it
@@ -80,11 +89,18 @@ void libpci_close(struct pci_access *pacc);
  * address, in libpci's order (the caller frees it). -EIO when libpci gives up. */
 int libpci_scan(struct pci_access *pacc, char (**ret)[DM_PCI_ADDR_MAX], size_t *ret_n);
 /* The pci.ids names of VENDOR and of its DEVICE into VNAME and DNAME: which were found
- * (LIBPCI_HAVE_*), or -EIO. */
+ * (LIBPCI_HAVE_*), or -EIO. IDS (zeroed first, libpci_ids_free() after) holds pci.ids as
+ * read for the first of a series of look-ups. */
 #define LIBPCI_NAME_MAX 256
 enum { LIBPCI_HAVE_VENDOR = 1, LIBPCI_HAVE_DEVICE = 2 };
-int libpci_names(struct pci_access *pacc, uint16_t vendor, uint16_t device, char vname[LIBPCI_NAME_MAX],
-                 char dname[LIBPCI_NAME_MAX]);
+typedef struct libpci_ids {
+	char *text;
+	size_t len;
+	bool tried;
+} libpci_ids;
+int libpci_names(struct pci_access *pacc, libpci_ids *ids, uint16_t vendor, uint16_t device,
+                 char vname[LIBPCI_NAME_MAX], char dname[LIBPCI_NAME_MAX]);
+void libpci_ids_free(libpci_ids *ids);
 
 /* virtfn.c: a PF's VFs as sysfs shows them */
 /* A PF's virtfn<index> link to VF. */

@@ -195,7 +195,17 @@ typedef struct scan_ctx {
 	char (*driver_names)[DM_DRIVER_MAX];
 	size_t n_driver_names;
 	const char *root;
+	const char *details_of;      /* with DM_INVENTORY_DETAILS: only this function and its
+	                              * VFs (NULL: all) */
 } scan_ctx;
+
+/* Does the view read the details of PCI (PF_PCI its PF, may be NULL)? */
+static bool wants_details(const scan_ctx *x, const char *pci, const char *pf_pci)
+{
+	if (!(x->flags & DM_INVENTORY_DETAILS))
+		return false;
+	return !x->details_of || !strcmp(x->details_of, pci) || (pf_pci && !strcmp(x->details_of, pf_pci));
+}
 
 static int cmp_driver_map(const void *a, const void *b)
 {
@@ -370,7 +380,7 @@ static int add_full(scan_ctx *x, int dirfd, const char *pci, const char *pf_pci)
 	/* uevent has ids, class and driver in one read: not a network function, stop here */
 	if (device_read_ident(devfd, d) < 0 || (d->class_code >> 16) != 0x02)
 		return 0;
-	unsigned rf = x->flags & DM_INVENTORY_DETAILS ? READ_DETAILS : 0;
+	unsigned rf = wants_details(x, pci, pf_pci) ? READ_DETAILS : 0;
 	if (x->have_map) {
 		const char *name = map_find(x->map, x->n_map, pci);
 		if (name)
@@ -383,6 +393,11 @@ static int add_full(scan_ctx *x, int dirfd, const char *pci, const char *pf_pci)
 	}
 	if (device_read_sysfs(devfd, d->pci, rf, d) < 0)
 		return 0;
+	if (!(rf & READ_DETAILS) && d->role == DM_ROLE_VF &&
+	    (wants_details(x, pci, d->pf_pci) || (!pf_pci && (x->flags & INVENTORY_DETAILS_UNLINKED))))
+		/* its PF, named by its physfn link only, is the one shown in full, or it
+		 * is shown as a device of its own */
+		(void)device_read_sysfs(devfd, d->pci, READ_DETAILS | READ_HAVE_NETDEV | READ_KNOWN_VF, d);
 	if (d->role == DM_ROLE_PF)
 		pf_read_vf_device(devfd, d);
 	size_t dev = x->inv->n++;
@@ -422,7 +437,7 @@ static int scan_ents(scan_ctx *x)
 			const dm_device *pf = &x->inv->devs[ps->dev];
 			/* the VF's directory without the detour through the bus link */
 			int dirfd = e->sibling && ps->parentfd >= 0 ? ps->parentfd : x->busfd;
-			if (!(x->flags & DM_INVENTORY_DETAILS) && pf->vf_device_id && x->have_map)
+			if (!wants_details(x, e->pci, pf->pci) && pf->vf_device_id && x->have_map)
 				r = add_vf_fast(x, dirfd, e->pci, pf);
 			else {
 				char pf_pci[DM_PCI_ADDR_MAX]; /* add_full() may move inv->devs */
@@ -440,26 +455,32 @@ static int scan_ents(scan_ctx *x)
  * -EIO when libpci gives up. */
 static int add_names(struct pci_access *pacc, dm_inventory *inv)
 {
-	uint16_t last_v = 0, last_d = 0;
-	const char *vn = NULL, *dn = NULL;
-	bool have_last = false;
-	for (size_t i = 0; i < inv->n; i++) {
+	struct pair {
+		uint16_t v, d;
+		const char *vn, *dn;
+	} seen[32];
+	size_t n_seen = 0, next = 0;
+	libpci_ids ids = { 0 };
+	int r = 0;
+	for (size_t i = 0; i < inv->n && r >= 0; i++) {
 		dm_device *d = &inv->devs[i];
 		char vname[LIBPCI_NAME_MAX], dname[LIBPCI_NAME_MAX];
-		if (!have_last || d->vendor_id != last_v || d->device_id != last_d) {
-			int found = libpci_names(pacc, d->vendor_id, d->device_id, vname, dname);
-			if (found < 0)
-				return found;
-			vn = found & LIBPCI_HAVE_VENDOR ? intern(inv, vname) : NULL;
-			dn = found & LIBPCI_HAVE_DEVICE ? intern(inv, dname) : NULL;
-			last_v = d->vendor_id;
-			last_d = d->device_id;
-			have_last = true;
+		size_t k = 0;
+		while (k < n_seen && (seen[k].v != d->vendor_id || seen[k].d != d->device_id))
+			k++;
+		if (k == n_seen) {
+			if ((r = libpci_names(pacc, &ids, d->vendor_id, d->device_id, vname, dname)) < 0)
+				break;
+			/* more pairs than slots (not on a NIC's node): the oldest makes room */
+			k = n_seen < ELEMENTSOF(seen) ? n_seen++ : next++ % ELEMENTSOF(seen);
+			seen[k] = (struct pair){ d->vendor_id, d->device_id, r & LIBPCI_HAVE_VENDOR ? intern(inv, vname) : NULL,
+			                         r & LIBPCI_HAVE_DEVICE ? intern(inv, dname) : NULL };
 		}
-		d->vendor_name = vn;
-		d->device_name = dn;
+		d->vendor_name = seen[k].vn;
+		d->device_name = seen[k].dn;
 	}
-	return 0;
+	libpci_ids_free(&ids);
+	return r < 0 ? r : 0;
 }
 
 /* libpci enumerates and names; the attributes are read here relative to the bus directory
@@ -467,10 +488,10 @@ static int add_names(struct pci_access *pacc, dm_inventory *inv)
  * path and resolves the driver and iommu_group links with realpath() (a readlink per path
  * component), too slow for thousands of VFs. The links are handed out only on success. */
 static int scan_pci(struct pci_access *pacc, dm_inventory *inv, const char *root, unsigned flags,
-                    vf_link **ret_links, size_t *ret_n_links)
+                    const char *details_of, vf_link **ret_links, size_t *ret_n_links)
 {
 	char busdir[PATH_MAX];
-	scan_ctx x = { .inv = inv, .flags = flags, .root = root };
+	scan_ctx x = { .inv = inv, .flags = flags, .root = root, .details_of = details_of };
 	int r;
 
 	snprintf(busdir, sizeof(busdir), "%s/bus/pci/devices", root);
@@ -527,6 +548,11 @@ static bool inventory_sorted(const dm_inventory *inv)
 
 int dm_inventory_load(const char *sysfs_root, unsigned flags, dm_inventory **ret)
 {
+	return inventory_load_of(sysfs_root, flags, NULL, ret);
+}
+
+int inventory_load_of(const char *sysfs_root, unsigned flags, const char *pci, dm_inventory **ret)
+{
 	const char *root = sysfs_root ? sysfs_root : DM_DEFAULT_SYSFS_ROOT;
 	char param[PATH_MAX];
 	_cleanup_free_ vf_link *links = NULL;
@@ -542,7 +568,7 @@ int dm_inventory_load(const char *sysfs_root, unsigned flags, dm_inventory **ret
 	if ((r = libpci_open(root, &pacc)) < 0)
 		return r;
 	dm_inventory *inv = calloc(1, sizeof(*inv));
-	r = inv ? scan_pci(pacc, inv, root, flags, &links, &n_links) : -ENOMEM;
+	r = inv ? scan_pci(pacc, inv, root, flags, pci, &links, &n_links) : -ENOMEM;
 	libpci_close(pacc);
 	if (r < 0) {
 		dm_inventory_free(inv);
@@ -580,9 +606,14 @@ int dm_inventory_load(const char *sysfs_root, unsigned flags, dm_inventory **ret
 		device_update_health(d, d->pf);
 	}
 	if (flags & DM_INVENTORY_NETLINK)
-		for (size_t i = 0; i < inv->n; i++)
-			if (inv->devs[i].role == DM_ROLE_PF && inv->devs[i].n_vfs && inv->devs[i].netdev[0])
-				(void)vf_config_query_all(&inv->devs[i]);
+		for (size_t i = 0; i < inv->n; i++) {
+			dm_device *d = &inv->devs[i];
+			/* with PCI: only the PF whose VFs are shown in full */
+			bool shown = !pci || !strcmp(d->pci, pci) ||
+			             (d->role == DM_ROLE_PF && find_pci(inv, pci) && find_pci(inv, pci)->pf == d);
+			if (d->role == DM_ROLE_PF && d->n_vfs && d->netdev[0] && shown)
+				(void)vf_config_query_all(d);
+		}
 	*ret = inv;
 	return 0;
 }

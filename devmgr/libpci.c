@@ -2,6 +2,7 @@
  * their pci.ids names, with libpci's errors turned into -EIO. */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -11,6 +12,7 @@
 #include <pci/pci.h>
 
 #include "internal.h"
+#include "ucni/io.h"
 
 /*
  * libpci is opened with the first inventory, not linked: a program that never takes one
@@ -131,21 +133,157 @@ int libpci_scan(struct pci_access *pacc, char (**ret)[DM_PCI_ADDR_MAX], size_t *
 	return 0;
 }
 
-int libpci_names(struct pci_access *pacc, uint16_t vendor, uint16_t device, char vname[LIBPCI_NAME_MAX],
-                 char dname[LIBPCI_NAME_MAX])
+/* ------------------------------------------------------------- pci.ids */
+
+/* The names come from pci.ids read here as libpci's parser reads it, but only the lines
+ * of the vendors asked for: libpci would first parse and hash the whole file (tens of
+ * thousands of entries) for the few names an inventory needs. What is not found there,
+ * or a compressed list, is left to libpci itself, which also asks the udev hardware
+ * database: the names are the same either way. */
+
+void libpci_ids_free(libpci_ids *ids)
+{
+	free(ids->text);
+	memset(ids, 0, sizeof(*ids));
+}
+
+/* pci.ids as libpci opens it: its id_file_name ("….gz" when built with zlib), or without
+ * the ".gz" when that cannot be opened. false: leave the names to libpci. */
+static bool ids_load(struct pci_access *pacc, libpci_ids *ids)
+{
+	char path[PATH_MAX];
+	if (ids->tried)
+		return ids->text != NULL;
+	ids->tried = true;
+	const char *name = pacc->id_file_name;
+	size_t len = name ? strlen(name) : 0;
+	if (!len || len >= sizeof(path))
+		return false;
+	str_copy(path, sizeof(path), name);
+	if (len > 3 && !strcmp(path + len - 3, ".gz")) {
+		if (access(path, F_OK) == 0)
+			return false; /* compressed: libpci reads it */
+		path[len - 3] = 0;
+	}
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	int r = read_all(fd, 64 << 20, &ids->text, &ids->len);
+	close(fd);
+	if (r < 0)
+		ids->text = NULL;
+	return ids->text != NULL;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static bool blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* The ID of 4 hex digits at P followed by a blank (END: the line's end), else -1. */
+static long id4(const char *p, const char *end)
+{
+	long v = 0;
+	if (end - p < 5 || !blank(p[4]))
+		return -1;
+	for (int i = 0; i < 4; i++) {
+		int h = hex_digit(p[i]);
+		if (h < 0)
+			return -1;
+		v = v << 4 | h;
+	}
+	return v;
+}
+
+/* The name after the ID at P into BUF as libpci gives it: one trailing blank of the line
+ * (ending at END) dropped, the blanks before it skipped, "..." ending one too long. */
+static bool ids_name(const char *p, const char *end, char buf[LIBPCI_NAME_MAX])
+{
+	if (blank(end[-1]))
+		end--;
+	for (p += 5; p < end && blank(*p); p++)
+		;
+	if (p >= end)
+		return false;
+	size_t n = (size_t)(end - p);
+	if (n < LIBPCI_NAME_MAX) {
+		memcpy(buf, p, n);
+		buf[n] = 0;
+	} else {
+		memcpy(buf, p, LIBPCI_NAME_MAX - 1);
+		buf[LIBPCI_NAME_MAX - 1] = 0;
+		buf[LIBPCI_NAME_MAX - 2] = buf[LIBPCI_NAME_MAX - 3] = buf[LIBPCI_NAME_MAX - 4] = '.';
+	}
+	return true;
+}
+
+/* VENDOR's name and its DEVICE's from the text of pci.ids: which were found
+ * (LIBPCI_HAVE_*). A vendor's block is its line and the indented lines up to the next
+ * top-level one; a device is a line indented by one tab. */
+static int ids_find(const libpci_ids *ids, uint16_t vendor, uint16_t device, char vname[LIBPCI_NAME_MAX],
+                    char dname[LIBPCI_NAME_MAX])
+{
+	const char *p = ids->text, *end = ids->text + ids->len;
+	int found = 0;
+	while (p < end) {
+		const char *line = p, *nl = memchr(p, '\n', (size_t)(end - p)), *le = nl ? nl : end;
+		const char *cr = memchr(line, '\r', (size_t)(le - line)), *q = line;
+		p = nl ? nl + 1 : end;
+		if (cr)
+			le = cr;
+		while (q < le && blank(*q))
+			q++;
+		if (q == le || *q == '#')
+			continue; /* blank or comment: in no block */
+		if (line[0] != '\t') {
+			if (found)
+				break; /* the vendor's block ended */
+			if (id4(line, le) == vendor && ids_name(line, le, vname))
+				found = LIBPCI_HAVE_VENDOR;
+		} else if (found && line[1] != '\t' && id4(line + 1, le) == device && ids_name(line + 1, le, dname))
+			return found | LIBPCI_HAVE_DEVICE;
+	}
+	return found;
+}
+
+/* The names HAVE lacks from libpci: LIBPCI_HAVE_* of both, or -EIO. */
+static int libpci_lookup(struct pci_access *pacc, int have, uint16_t vendor, uint16_t device,
+                         char vname[LIBPCI_NAME_MAX], char dname[LIBPCI_NAME_MAX])
 {
 	jmp_buf jb;
 	int r;
 	pci_jmp = &jb;
 	if (setjmp(jb) == 0) {
-		r = 0;
-		if (libpci.lookup_name(pacc, vname, LIBPCI_NAME_MAX, PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS, vendor))
+		r = have;
+		if (!(r & LIBPCI_HAVE_VENDOR) &&
+		    libpci.lookup_name(pacc, vname, LIBPCI_NAME_MAX, PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS, vendor))
 			r |= LIBPCI_HAVE_VENDOR;
-		if (libpci.lookup_name(pacc, dname, LIBPCI_NAME_MAX, PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS, vendor,
+		if (!(r & LIBPCI_HAVE_DEVICE) &&
+		    libpci.lookup_name(pacc, dname, LIBPCI_NAME_MAX, PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS, vendor,
 		                       device))
 			r |= LIBPCI_HAVE_DEVICE;
 	} else
 		r = -EIO; /* R was changed after setjmp(): set it again */
 	pci_jmp = NULL;
 	return r;
+}
+
+int libpci_names(struct pci_access *pacc, libpci_ids *ids, uint16_t vendor, uint16_t device,
+                 char vname[LIBPCI_NAME_MAX], char dname[LIBPCI_NAME_MAX])
+{
+	int have = ids_load(pacc, ids) ? ids_find(ids, vendor, device, vname, dname) : 0;
+	if (have == (LIBPCI_HAVE_VENDOR | LIBPCI_HAVE_DEVICE))
+		return have;
+	return libpci_lookup(pacc, have, vendor, device, vname, dname);
 }

@@ -26,6 +26,7 @@ enum {
 extern struct cli_options {
 	const char *sysfs_root, *state_dir, *config;
 	bool json, force;
+	bool wide, no_headers; /* -o wide, --no-headers: the tables of list and pools */
 	const char *pool, *owner, *ifname, *netns, *format;
 	int numa, count, timeout;
 } opt;
@@ -69,11 +70,37 @@ enum {
 /* Fills the parts of X that WHAT asks for; INV_FLAGS < 0: no inventory. 0 or the exit
  * code (after the message), X then empty. */
 int ctx_load(ctx *x, int inv_flags, unsigned what);
+/* ... whose inventory has the details of the function PCI only (and of its VFs) */
+int ctx_load_of(ctx *x, int inv_flags, const char *pci, unsigned what);
 void ctx_done(ctx *x);
 /* The record of the VF PCI in RS: NULL when there is none or (*RET_ERR set) it is corrupt. */
 const dm_record *record_of(const records *rs, const char *pci, int *ret_err);
 /* The pool of D in C (may be NULL), or NULL. */
 const char *pool_of(const dm_config *c, const dm_device *d);
+
+/* table.c: the tables a person reads */
+#define TABLE_WIDTH 100 /* a row fits this many columns, unless -o wide */
+#define TABLE_BOLD "1"
+#define TABLE_GREEN "32"
+#define TABLE_YELLOW "33"
+#define TABLE_RED "31"
+/* Colours: stdout is a terminal and NO_COLOR is unset or empty. */
+bool table_color(void);
+/* S left-aligned in WIDTH columns (right-aligned in -WIDTH) and a space, cut with an ellipsis when longer (not with
+ * -o wide), painted COLOR (an SGR code, may be NULL) on a terminal. LAST: the row's last
+ * cell, then no padding but the newline (WIDTH 0: never cut). */
+void table_cell(const char *s, int width, const char *color, bool last);
+/* The header row of N cells (bold), unless --no-headers. */
+void table_header(const char *const *names, const int *widths, size_t n);
+/* VFs by state, as the summary line counts them. */
+typedef struct vf_counts {
+	int free, used, stale, unhealthy, corrupt;
+} vf_counts;
+/* The summary line (unless --no-headers): FMT's text, then ": N free, N used, N unhealthy"
+ * and the stale and corrupt ones when there are any. */
+void table_summary(const vf_counts *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The colour of a VF state: free, used, or anything else (stale, unhealthy, corrupt). */
+const char *state_color(const char *state);
 
 /* One entry point per command: ARGV holds its ARGC operands (main.c checked how many),
  * the options are in opt. Each returns the exit code. */

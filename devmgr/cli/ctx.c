@@ -21,11 +21,12 @@ static bool is_real_sysfs(void)
 	return !strcmp(opt.sysfs_root, "/sys");
 }
 
-static int load_inventory(unsigned flags, dm_inventory **ret)
+static int load_inventory(unsigned flags, const char *pci, dm_inventory **ret)
 {
+	/* the VF settings over netlink only where the command shows each VF in full */
 	if (is_real_sysfs())
-		flags |= flags & DM_INVENTORY_NAMES ? DM_INVENTORY_NETLINK : 0;
-	int r = dm_inventory_load(opt.sysfs_root, flags, ret);
+		flags |= flags & DM_INVENTORY_DETAILS ? DM_INVENTORY_NETLINK : 0;
+	int r = inventory_load_of(opt.sysfs_root, flags, pci, ret);
 	if (r == -ELIBACC || r == -ELIBBAD)
 		return die(EXIT_FAIL, "libpci (libpci.so.3) cannot be loaded: %s; install libpci3", strerror(-r));
 	if (r < 0)
@@ -123,12 +124,17 @@ void ctx_done(ctx *x)
 
 int ctx_load(ctx *x, int inv_flags, unsigned what)
 {
+	return ctx_load_of(x, inv_flags, NULL, what);
+}
+
+int ctx_load_of(ctx *x, int inv_flags, const char *pci, unsigned what)
+{
 	int r = 0;
 	memset(x, 0, sizeof(*x));
 	if (what & (CTX_CONFIG | CTX_CONFIG_REQUIRED))
 		r = load_config(what & CTX_CONFIG_REQUIRED, &x->cfg);
 	if (!r && inv_flags >= 0)
-		r = load_inventory((unsigned)inv_flags, &x->inv);
+		r = load_inventory((unsigned)inv_flags, pci, &x->inv);
 	if (!r && (what & (CTX_STORE | CTX_RECORDS)))
 		r = open_store(what & CTX_STORE, &x->store);
 	if (!r && (what & CTX_RECORDS))

@@ -18,12 +18,14 @@ static void usage(FILE *f)
 	fputs("Usage: devmgr [GLOBAL OPTIONS] COMMAND [ARGS]\n"
 	      "\n"
 	      "Commands:\n"
-	      "  list [--json]                      PFs with their VFs, and other NICs\n"
+	      "  list [--json | -o wide] [--no-headers]\n"
+	      "                                     PFs with their VFs, and other NICs\n"
 	      "  show DEV [--json]                  one device by PCI address or netdev name\n"
 	      "  vfs PF N [--force]                 set the PF's number of VFs (refused while\n"
 	      "                                     any of its VFs is allocated, unless --force)\n"
 	      "  apply CONFIG [--force]             provision VF counts and install the pools\n"
-	      "  pools [--json]                     pool members, free and used\n"
+	      "  pools [--json | -o wide] [--no-headers]\n"
+	      "                                     pool members, free and used\n"
 	      "  alloc --pool P --owner ID [--ifname IF] [--netns PATH] [--numa N] [--json]\n"
 	      "  release (--owner ID [--ifname IF] | DEV) [--force] [--json]\n"
 	      "                                     restore the VF, then release it\n"
@@ -36,6 +38,9 @@ static void usage(FILE *f)
 	      "  --state-dir DIR    allocation store (default " DM_DEFAULT_STATE_DIR ")\n"
 	      "  --config FILE      pool configuration (default: the one `apply` installed,\n"
 	      "                     else " DEFAULT_CONFIG ")\n"
+	      "\n"
+	      "The tables of list and pools fit 100 columns (-o wide: full cells, more columns),\n"
+	      "in colour on a terminal unless NO_COLOR is set.\n"
 	      "\n"
 	      "Exit codes: 0 ok, 1 failure, 2 usage, 3 bad configuration, 4 not found,\n"
 	      "5 no free VF, 6 busy (a VF held or locked; vfs/apply: the PF has allocated VFs),\n"
@@ -99,7 +104,7 @@ static const struct option longopts[] = {
 	{ "config", required_argument, NULL, O_CONFIG },
 	{ "json", no_argument, NULL, 'j' },
 	{ "pool", required_argument, NULL, 'p' },
-	{ "owner", required_argument, NULL, 'o' },
+	{ "owner", required_argument, NULL, 'O' },
 	{ "ifname", required_argument, NULL, 'i' },
 	{ "netns", required_argument, NULL, 'n' },
 	{ "numa", required_argument, NULL, 'm' },
@@ -107,6 +112,8 @@ static const struct option longopts[] = {
 	{ "count", required_argument, NULL, 'c' },
 	{ "timeout", required_argument, NULL, 't' },
 	{ "force", no_argument, NULL, 'F' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "no-headers", no_argument, NULL, 'H' },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -119,13 +126,13 @@ static const struct command {
 	const char *usage;
 	int (*run)(int argc, char **argv);
 } commands[] = {
-	{ "list", "j", 0, 0, "[--json]", cmd_list },
+	{ "list", "joH", 0, 0, "[--json | -o wide] [--no-headers]", cmd_list },
 	{ "show", "j", 1, 1, "DEV [--json]", cmd_show },
 	{ "vfs", "F", 2, 2, "PF N [--force]", cmd_vfs },
 	{ "apply", "F", 1, 1, "CONFIG [--force]", cmd_apply },
-	{ "pools", "j", 0, 0, "[--json]", cmd_pools },
-	{ "alloc", "jpoinm", 0, 0, "--pool P --owner ID [--ifname IF] [--netns PATH] [--numa N] [--json]", cmd_alloc },
-	{ "release", "joiF", 0, 1, "(--owner ID [--ifname IF] | DEV) [--force] [--json]", cmd_release },
+	{ "pools", "joH", 0, 0, "[--json | -o wide] [--no-headers]", cmd_pools },
+	{ "alloc", "jpOinm", 0, 0, "--pool P --owner ID [--ifname IF] [--netns PATH] [--numa N] [--json]", cmd_alloc },
+	{ "release", "jOiF", 0, 1, "(--owner ID [--ifname IF] | DEV) [--force] [--json]", cmd_release },
 	{ "gc", "j", 0, 0, "[--json]", cmd_gc },
 	{ "export", "f", 0, 0, "--format device-plugin", cmd_export },
 	{ "watch", "ct", 0, 0, "[--count N] [--timeout SECONDS]", run_watch },
@@ -136,14 +143,20 @@ int main(int argc, char **argv)
 	char used[16] = "";
 	int c;
 
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
 		switch (c) {
 		case O_SYSFS: opt.sysfs_root = optarg; break;
 		case O_STATE: opt.state_dir = optarg; break;
 		case O_CONFIG: opt.config = optarg; break;
 		case 'j': opt.json = true; break;
 		case 'p': opt.pool = optarg; break;
-		case 'o': opt.owner = optarg; break;
+		case 'O': opt.owner = optarg; break;
+		case 'o':
+			if (strcmp(optarg, "wide"))
+				return die(EXIT_USAGE, "-o: \"%s\" is not an output format (wide)", optarg);
+			opt.wide = true;
+			break;
+		case 'H': opt.no_headers = true; break;
 		case 'i': opt.ifname = optarg; break;
 		case 'n': opt.netns = optarg; break;
 		case 'f': opt.format = optarg; break;
@@ -188,6 +201,8 @@ int main(int argc, char **argv)
 			for (const struct option *o = longopts; o->name; o++)
 				if (o->val == *u)
 					return die(EXIT_USAGE, "%s: option --%s does not apply", name, o->name);
+	if (opt.json && opt.wide)
+		return die(EXIT_USAGE, "%s: --json and -o wide exclude each other", name);
 	int nargs = argc - optind - 1;
 	if (nargs < cmd->min || nargs > cmd->max)
 		return die(EXIT_USAGE, "usage: devmgr %s %s", name, cmd->usage);

@@ -11,6 +11,87 @@
 
 /* ----------------------------------------------------------------- pools */
 
+static const char *str_of(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int int_of(const cJSON *o, const char *k)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, k)->valueint;
+}
+
+/* A pool's row, and a member's row beneath it (-o wide: with its PF, index, driver and
+ * NUMA node); the last cell takes what is left of the 100 columns. */
+static const char *const pool_head[] = { "POOL", "TOTAL", "FREE", "USED", "STALE", "UNHEALTHY" };
+static const int pool_width[] = { 24, -5, -5, -5, -5, -9 };
+static const char *const member_head[] = { "  DEVICE", "NETDEV", "STATE", "PF", "VF", "DRIVER", "NUMA", "ALLOCATION" };
+static const int member_width[] = { 16, 15, 10, 15, 4, 10, 4, 0 };
+
+static void pool_row(const cJSON *po)
+{
+	char num[16];
+	const char *k[5] = { "total", "free", "used", "stale", "unhealthy" };
+	table_cell(str_of(po, "name"), pool_width[0], NULL, false);
+	for (int i = 0; i < 5; i++) {
+		/* UNHEALTHY counts the corrupt records too */
+		snprintf(num, sizeof(num), "%d", int_of(po, k[i]) + (i == 4 ? int_of(po, "corrupt") : 0));
+		table_cell(num, pool_width[i + 1], NULL, i == 4);
+	}
+}
+
+static void member_row(const cJSON *m, vf_counts *n)
+{
+	char pci[32], who[600] = "", vf[16], numa[16];
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(m, "allocation");
+	const char *state = str_of(m, "state"), *nd = str_of(m, "netdev");
+	if (cJSON_IsObject(a))
+		snprintf(who, sizeof(who), "%s%s%s", str_of(a, "owner") ? str_of(a, "owner") : "", str_of(a, "ifname") ? "/" : "",
+		         str_of(a, "ifname") ? str_of(a, "ifname") : "");
+	!strcmp(state, "free") ? n->free++ : !strcmp(state, "used") ? n->used++ : !strcmp(state, "stale") ? n->stale++
+	        : !strcmp(state, "corrupt") ? n->corrupt++ : n->unhealthy++;
+	snprintf(pci, sizeof(pci), "  %s", str_of(m, "pciAddress"));
+	table_cell(pci, member_width[0], NULL, false);
+	table_cell(nd ? nd : "-", member_width[1], NULL, false);
+	if (!opt.wide) {
+		/* the narrow row: state and owner only */
+		table_cell(state, member_width[2], state_color(state), false);
+		table_cell(who, TABLE_WIDTH - member_width[0] - member_width[1] - member_width[2] - 3, NULL, true);
+		return;
+	}
+	const char *pf = str_of(m, "pfNetdev") ? str_of(m, "pfNetdev") : str_of(m, "pf");
+	snprintf(vf, sizeof(vf), "%d", int_of(m, "vfIndex"));
+	const cJSON *nn = cJSON_GetObjectItemCaseSensitive(m, "numaNode");
+	snprintf(numa, sizeof(numa), "%d", cJSON_IsNumber(nn) ? nn->valueint : -1);
+	table_cell(state, member_width[2], state_color(state), false);
+	table_cell(pf && *pf ? pf : "-", member_width[3], NULL, false);
+	table_cell(int_of(m, "vfIndex") >= 0 ? vf : "-", member_width[4], NULL, false);
+	table_cell(str_of(m, "driver") ? str_of(m, "driver") : "-", member_width[5], NULL, false);
+	table_cell(cJSON_IsNumber(nn) ? numa : "-", member_width[6], NULL, false);
+	table_cell(*who ? who : "-", 0, NULL, true);
+}
+
+/* The table of POOLS (the JSON array): each pool, its members beneath, the summary. */
+static void pools_table(const cJSON *pools)
+{
+	const cJSON *po, *m;
+	vf_counts cnt = { 0 };
+	int np = 0, nm = 0;
+	table_header(pool_head, pool_width, ELEMENTSOF(pool_head));
+	if (opt.wide)
+		table_header(member_head, member_width, ELEMENTSOF(member_head));
+	cJSON_ArrayForEach(po, pools) {
+		np++;
+		pool_row(po);
+		cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(po, "members")) {
+			member_row(m, &cnt);
+			nm++;
+		}
+	}
+	table_summary(&cnt, "%d pool%s, %d VF%s", np, np == 1 ? "" : "s", nm, nm == 1 ? "" : "s");
+}
+
 int cmd_pools(int argc, char **argv)
 {
 	ctx x;
@@ -64,25 +145,7 @@ int cmd_pools(int argc, char **argv)
 	if (opt.json)
 		print_json(root);
 	else {
-		const cJSON *po;
-		printf("%-24s %5s %5s %5s %5s %9s\n", "POOL", "TOTAL", "FREE", "USED", "STALE", "UNHEALTHY");
-		cJSON_ArrayForEach(po, pools) {
-			printf("%-24s %5d %5d %5d %5d %9d\n", cJSON_GetObjectItem(po, "name")->valuestring,
-			       cJSON_GetObjectItem(po, "total")->valueint, cJSON_GetObjectItem(po, "free")->valueint,
-			       cJSON_GetObjectItem(po, "used")->valueint, cJSON_GetObjectItem(po, "stale")->valueint,
-			       cJSON_GetObjectItem(po, "unhealthy")->valueint + cJSON_GetObjectItem(po, "corrupt")->valueint);
-			const cJSON *m;
-			cJSON_ArrayForEach(m, cJSON_GetObjectItem(po, "members")) {
-				const cJSON *a = cJSON_GetObjectItem(m, "allocation");
-				const cJSON *nd = cJSON_GetObjectItem(m, "netdev");
-				printf("  %-14s %-15s %-10s %s%s%s\n", cJSON_GetObjectItem(m, "pciAddress")->valuestring,
-				       cJSON_IsString(nd) ? nd->valuestring : "-", cJSON_GetObjectItem(m, "state")->valuestring,
-				       cJSON_IsObject(a) ? cJSON_GetObjectItem(a, "owner")->valuestring : "",
-				       cJSON_IsObject(a) && cJSON_IsString(cJSON_GetObjectItem(a, "ifname")) ? "/" : "",
-				       cJSON_IsObject(a) && cJSON_IsString(cJSON_GetObjectItem(a, "ifname"))
-				               ? cJSON_GetObjectItem(a, "ifname")->valuestring : "");
-			}
-		}
+		pools_table(pools);
 		cJSON_Delete(root);
 	}
 	ctx_done(&x);

@@ -72,6 +72,55 @@ check_match "the table shows VFs beneath, a vfio-pci one with its /dev/vfio node
 check_match "the table marks unhealthy VFs" 'vf0 +0000:3b:11.0 +ens1f1v0 +iavf +pf-no-link' "$OUT"
 check "list creates no state directory" test ! -e "$ST"
 
+# ---- the tables a person reads: 100 columns, -o wide, --no-headers, colours, summary
+# widest WIDTH — the widest line of stdin in characters (the ellipsis is one)
+widest() { LC_ALL=C.UTF-8 wc -L; }
+check_match "list: a long pci.ids name is cut with an ellipsis" \
+	'0000:3b:00.0 +ens1f0 +ice +8086:1593 +0 +8/64 +up +Intel Corporation Ethernet…' "$OUT"
+check "list: every row fits 100 columns" test "$(widest <<<"$OUT")" -le 100
+nvf=$(jq '[.pfs[].vfs[]] | length' <<<"$LIST")
+nunh=$(jq '[.pfs[].vfs[] | select(.healthy | not)] | length' <<<"$LIST")
+check_eq "list: the summary line counts PFs, NICs, VFs, free/used/unhealthy (as the JSON)" \
+	"4 PFs, 1 other NIC, $nvf VFs: $((nvf - nunh)) free, 0 used, $nunh unhealthy" "$(tail -n 1 <<<"$OUT")"
+check_eq "list: the summary's numbers on the fixture" "20 5" "$nvf $nunh"
+check_eq "list: no escape codes when stdout is not a terminal" 0 "$(grep -c $'\033' <<<"$OUT")"
+dm list --no-headers
+expect_rc "list --no-headers" 0
+check_eq "list --no-headers: rows only" "$((5 + nvf)) 0" \
+	"$(grep -cE '^(0000:|  vf[0-9]+ )' <<<"$OUT") $(grep -cE 'DEVICE|free, ' <<<"$OUT")"
+dm list -o wide
+expect_rc "list -o wide" 0
+check_match "list -o wide: the full pci.ids name" 'up +3c:fd:fe:00:3b:00 +Intel Corporation Ethernet Controller E810-C for SFP' "$OUT"
+check_match "list -o wide: MAC columns" 'MAC +NAME' "$OUT"
+check_match "list -o wide: a VF's MAC (from its netdev)" \
+	"vf0 +0000:3b:01.0 +ens1f0v0 .* $(jq -r '.pfs[].vfs[] | select(.pciAddress == "0000:3b:01.0") | .mac' <<<"$LIST") +free" "$OUT"
+check "list -o wide: no ellipsis" test "$(grep -c '…' <<<"$OUT")" -eq 0
+# VFs whose PF is not a network PF (no sriov_totalvfs): rows of their own, in full
+ORPH=$T_TMP/sys-orphans
+"$GEN" "$ORPH" && rm "$(readlink -f "$ORPH/bus/pci/devices/0000:3b:00.1")/sriov_totalvfs"
+OUT=$("$UCNI_BIN/devmgr" --sysfs-root "$ORPH" --state-dir "$ST" list)
+J=$("$UCNI_BIN/devmgr" --sysfs-root "$ORPH" --state-dir "$ST" list --json)
+check_match "list: a VF without a network PF is a row of its own, with its NUMA node and link" \
+	"0000:3b:11.2 +ens1f1v2 +iavf +8086:1889 +$(jq -r '.nics[] | select(.pciAddress == "0000:3b:11.2") | "\(.numaNode) +- +\(.operstate)"' <<<"$J")" "$OUT"
+check_match "list: its summary counts it among the other NICs" '^3 PFs, 6 other NICs, 16 VFs' "$(tail -n 1 <<<"$OUT")"
+dm list --json -o wide
+expect_rc "list: --json and -o wide together are refused" 2
+dm list -o tall
+expect_rc "list -o with another format" 2
+dm show ens1f0 --no-headers
+expect_rc "show takes no --no-headers" 2
+# on a terminal (script(1) gives one): colours, unless NO_COLOR is set and not empty
+tty_dm() { script -qec "$(printf '%q ' "$UCNI_BIN/devmgr" --sysfs-root "$SYS" --state-dir "$ST" "$@")" /dev/null; }
+if command -v script >/dev/null; then
+	check_match "list on a terminal: coloured (bold header, green ok)" $'\033\\[1mDEVICE.*\033\\[32mok' \
+		"$(tty_dm list | tr -d '\r' | tr '\n' ' ')"
+	check_eq "list on a terminal with NO_COLOR=1: no escape codes" 0 "$(NO_COLOR=1 tty_dm list | grep -c $'\033')"
+	check_match "list on a terminal with NO_COLOR empty: coloured" $'\033\\[' "$(NO_COLOR= tty_dm list)"
+	check_eq "list --json on a terminal: never coloured" 0 "$(tty_dm list --json | grep -c $'\033')"
+else
+	skip "colours on a terminal" "script(1) is not installed"
+fi
+
 # ---- show
 dm show ens2f0v3 --json
 expect_rc "show by netdev" 0
@@ -103,6 +152,30 @@ check_eq "no VF is in two pools" "$(jq '[.pools[].members[].pciAddress] | length
 	"$(jq '[.pools[].members[].pciAddress] | unique | length' <<<"$POOLS")"
 dmc pools
 check_match "pools (table)" 'intel_netdev +10 +6 +0 +0 +4' "$OUT"
+check_eq "pools: the summary line (as the JSON)" \
+	"$(jq -r '"\(.pools | length) pools, \([.pools[].total] | add) VFs: \([.pools[].free] | add) free, \([.pools[].used] | add) used, \([.pools[] | .unhealthy + .corrupt] | add) unhealthy"' <<<"$POOLS")" \
+	"$(tail -n 1 <<<"$OUT")"
+check "pools: every row fits 100 columns" test "$(widest <<<"$OUT")" -le 100
+dmc pools --no-headers
+check_eq "pools --no-headers: pool and member rows only" "$(jq '(.pools | length) + ([.pools[].members[]] | length)' <<<"$POOLS") 0" \
+	"$(grep -cE '^([a-z_]+ +[0-9]+ |  0000:)' <<<"$OUT") $(grep -cE 'POOL|free, ' <<<"$OUT")"
+dmc pools -o wide
+check_match "pools -o wide: a member's PF, VF index, driver, NUMA node" '  0000:3b:01.6 +- +free +ens1f0 +6 +vfio-pci +0 +-' "$OUT"
+check_match "pools -o wide: a header for the members" '  DEVICE +NETDEV +STATE +PF +VF +DRIVER +NUMA +ALLOCATION' "$OUT"
+# a long owner: cut in the table, whole with -o wide and in the JSON
+long=owner-$(printf 'x%.0s' {1..120})
+"$UCNI_BIN/devmgr" --sysfs-root "$SYS" --state-dir "$T_TMP/st-long" --config "$CONF" alloc --pool mlx_low --owner "$long" \
+	--ifname net1 >/dev/null 2>&1
+OUT=$("$UCNI_BIN/devmgr" --sysfs-root "$SYS" --state-dir "$T_TMP/st-long" --config "$CONF" pools)
+check_match "pools: a long owner is cut with an ellipsis" '  0000:af:00.2 +ens2f0v0 +used +owner-xxx*…' "$OUT"
+check "pools: with a long owner, every row fits 100 columns" test "$(widest <<<"$OUT")" -le 100
+check_match "pools: the summary counts the allocation" ' 1 used, ' "$(tail -n 1 <<<"$OUT")"
+OUT=$("$UCNI_BIN/devmgr" --sysfs-root "$SYS" --state-dir "$T_TMP/st-long" --config "$CONF" pools -o wide)
+check_match "pools -o wide: the long owner whole" "$long/net1" "$OUT"
+OUT=$("$UCNI_BIN/devmgr" --sysfs-root "$SYS" --state-dir "$T_TMP/st-long" --config "$CONF" list)
+check_match "list: a long owner's state cut with an ellipsis" 'vf0 +0000:af:00.2 .* +used owner-xxx*…' "$OUT"
+check "list: with a long owner, every row fits 100 columns" test "$(widest <<<"$OUT")" -le 100
+check_match "list: the summary counts the allocation" ' 1 used, ' "$(tail -n 1 <<<"$OUT")"
 
 # ---- alloc / release
 dmc alloc --pool mlx_low --owner ctr-a --ifname net1 --json

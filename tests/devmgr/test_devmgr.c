@@ -24,6 +24,7 @@
 
 #include <cmocka.h>
 #include <cjson/cJSON.h>
+#include <pci/pci.h>
 
 #include "../../devmgr/internal.h"
 
@@ -522,6 +523,103 @@ static void test_inventory(void **state)
 	dm_inventory *x = (dm_inventory *)0x1;
 	assert_int_equal(dm_inventory_load("/nonexistent-root", 0, &x), -ENOENT);
 	assert_ptr_equal(x, (dm_inventory *)0x1);
+}
+
+/* The details of one device and of its VFs: as the full view has them; the others cheap. */
+static void test_inventory_details_of(void **state)
+{
+	dm_inventory *full = NULL, *one = NULL;
+	assert_int_equal(dm_inventory_load(fixture, DM_INVENTORY_NAMES | DM_INVENTORY_DETAILS, &full), 0);
+	assert_int_equal(inventory_load_of(fixture, DM_INVENTORY_NAMES | DM_INVENTORY_DETAILS, "0000:af:00.0", &one), 0);
+	assert_int_equal(dm_inventory_count(one), dm_inventory_count(full));
+	const dm_device *pf = dm_inventory_find(one, "0000:af:00.0");
+	assert_non_null(pf);
+	assert_int_equal(pf->n_vfs, 8);
+	for (size_t i = 0; i < pf->n_vfs; i++) {
+		const dm_device *a = pf->vfs[i], *b = dm_inventory_find(full, pf->vfs[i]->pci);
+		assert_non_null(b);
+		assert_string_equal(a->mac, b->mac);
+		assert_string_equal(a->operstate, b->operstate);
+		assert_string_equal(a->link_type, b->link_type);
+		assert_int_equal(a->carrier, b->carrier);
+		assert_int_equal(a->iommu_group, b->iommu_group);
+		assert_int_equal(a->numa_node, b->numa_node);
+		assert_int_equal(a->health, b->health);
+		assert_ptr_equal(a->device_name, pf->vfs[0]->device_name);
+	}
+	assert_string_equal(dm_inventory_find(one, "0000:af:00.3")->mac, dm_inventory_find(full, "0000:af:00.3")->mac);
+	/* a VF of another PF: the cheap view (no netdev details) */
+	const dm_device *other = dm_inventory_find(one, "0000:3b:01.0");
+	assert_non_null(other);
+	assert_string_equal(other->mac, "");
+	assert_string_not_equal(dm_inventory_find(full, "0000:3b:01.0")->mac, "");
+	dm_inventory_free(one);
+	dm_inventory_free(full);
+}
+
+/* pci.ids read as libpci reads it, only the vendors asked for; what it lacks from libpci. */
+static void test_pci_ids_names(void **state)
+{
+	char path[PATH_MAX], vn[LIBPCI_NAME_MAX], dn[LIBPCI_NAME_MAX], longname[301];
+	struct pci_access *pacc;
+	memset(longname, 'n', 300);
+	longname[300] = 0;
+	snprintf(path, sizeof(path), "%s/pci.ids", workdir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "# a comment\n\n"
+	           "f00d  Food Vendor \n"                 /* one trailing blank: dropped */
+	           "\t0001  First Device\r\n"            /* CRLF */
+	           "\t\tf00d 0001  A subsystem\n"
+	           "# inside the block\n"
+	           "\n"
+	           "\tBEEF  Upper-case id\n"
+	           "\t0002 \t Blanks before the name\n"
+	           "\t0003  %s\n"
+	           "f00e  Next Vendor\n"
+	           "\t0009  Only under the next vendor\n"
+	           "C 02  Network controller\n"
+	           "\t00  Ethernet controller\n", longname);
+	fclose(f);
+	assert_int_equal(libpci_open(fixture, &pacc), 0);
+	pacc->id_file_name = path; /* libpci is not linked: its field, not its setter */
+	pacc->free_id_name = 0;
+	libpci_ids ids = { 0 };
+	assert_int_equal(libpci_names(pacc, &ids, 0xf00d, 0x0001, vn, dn), LIBPCI_HAVE_VENDOR | LIBPCI_HAVE_DEVICE);
+	assert_string_equal(vn, "Food Vendor");
+	assert_string_equal(dn, "First Device");
+	assert_true(ids.tried);
+	assert_non_null(ids.text);
+	assert_int_equal(libpci_names(pacc, &ids, 0xf00d, 0xbeef, vn, dn), LIBPCI_HAVE_VENDOR | LIBPCI_HAVE_DEVICE);
+	assert_string_equal(dn, "Upper-case id");
+	assert_int_equal(libpci_names(pacc, &ids, 0xf00d, 0x0002, vn, dn), LIBPCI_HAVE_VENDOR | LIBPCI_HAVE_DEVICE);
+	assert_string_equal(dn, "Blanks before the name");
+	/* too long for the buffer: cut, "..." at the end, as libpci does */
+	assert_int_equal(libpci_names(pacc, &ids, 0xf00d, 0x0003, vn, dn), LIBPCI_HAVE_VENDOR | LIBPCI_HAVE_DEVICE);
+	assert_int_equal(strlen(dn), LIBPCI_NAME_MAX - 1);
+	assert_string_equal(dn + LIBPCI_NAME_MAX - 4, "...");
+	assert_int_equal(libpci_names(pacc, &ids, 0xf00e, 0x0009, vn, dn), LIBPCI_HAVE_VENDOR | LIBPCI_HAVE_DEVICE);
+	assert_string_equal(vn, "Next Vendor");
+	/* a device of the next vendor is not this one's; neither list names it (libpci
+	 * then reads the same file) */
+	assert_int_equal(libpci_names(pacc, &ids, 0xf00d, 0x0009, vn, dn), LIBPCI_HAVE_VENDOR);
+	assert_int_equal(libpci_names(pacc, &ids, 0xf00f, 0x0001, vn, dn), 0);
+	/* a subsystem line is no device */
+	assert_int_equal(libpci_names(pacc, &ids, 0xf00d, 0xf00d, vn, dn), LIBPCI_HAVE_VENDOR);
+	libpci_ids_free(&ids);
+	assert_null(ids.text);
+	libpci_close(pacc);
+
+	/* a list that cannot be read here: all from libpci (which finds nothing either) */
+	assert_int_equal(libpci_open(fixture, &pacc), 0);
+	snprintf(path, sizeof(path), "%s/no-such.ids", workdir);
+	pacc->id_file_name = path; /* libpci is not linked: its field, not its setter */
+	pacc->free_id_name = 0;
+	assert_int_equal(libpci_names(pacc, &ids, 0xf00d, 0x0001, vn, dn), 0);
+	assert_true(ids.tried);
+	assert_null(ids.text);
+	libpci_ids_free(&ids);
+	libpci_close(pacc);
 }
 
 static int run_generator(const char *dir, const char *extra);
@@ -1764,6 +1862,8 @@ int main(void)
 		cmocka_unit_test(test_claim_sysfs_standard),
 		cmocka_unit_test(test_claim_sysfs_many),
 		cmocka_unit_test(test_json_schema),
+		cmocka_unit_test(test_inventory_details_of),
+		cmocka_unit_test(test_pci_ids_names),
 	};
 	return cmocka_run_group_tests_name("devmgr", tests, setup, teardown);
 }
