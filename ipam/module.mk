@@ -13,3 +13,7 @@ $(BIN)/static: $(STATIC_OBJS) $(IPAM_COMMON_OBJS) $(LIBUCNI)
 # The unit test of common.c links it besides the core.
 $(B)/tests/unit/test_ipamcommon: $(IPAM_COMMON_OBJS)
 $(B)/tests/unit/test_ipamcommon: UCNI_PLUGIN_LIBS = $(IPAM_COMMON_OBJS) $(LIBUCNI) $(NL_LIBS) $(JSON_LIBS)
+
+# static against the reference binary, field by field (no root needed).
+CHECK_SUITES += tests/ipam/static.sh
+SAN_SUITES   += tests/ipam/static.sh
