@@ -11,7 +11,8 @@
 # 999 (its "anything else"), ucni gives the specific code the spec has (4 environment,
 # 7 config, 2 unknown CNI_ARGS key) and its message names the key. The few answers
 # that differ on purpose are checked as such, with the reason.
-# No root and no namespace are needed: a static plugin touches nothing.
+# The comparisons need no root (a static plugin touches nothing); the last section runs
+# conf/macvlan-static.conflist end to end with ucni alone on CNI_PATH (root, namespaces).
 source "$(dirname "$0")/../lib.sh"
 UCNI=$UCNI_BIN/static
 REF=$REF_CNI/static
@@ -292,5 +293,41 @@ check_eq "VERSION: every version the reference has (from 0.3.0), and 1.1.0" \
 	"$(jq -c .supportedVersions <<<"$UOUT")"
 about=$(env -i "$UCNI" 2>&1 </dev/null); rc=$?
 check_match "no CNI_COMMAND: the about text, exit 0" '^0 ucni static' "$rc $about"
+
+# ---------------------------------------------------------------------------
+# conf/macvlan-static.conflist with ucni alone on CNI_PATH: macvlan runs ucni's static.
+#   gw ns: gw0 198.51.100.1/24 ─── m0 (veth, the master) in node ns ─── eth0 (macvlan) in pod
+section "end to end: conf/macvlan-static.conflist, ucni alone"
+if [ "$(id -u)" -ne 0 ]; then
+	skip "end to end" "needs root (namespaces)"
+	finish
+fi
+NODE=$(mkns node) && GW=$(mkns gw) && POD=$(mkns pod) || { fail "creating namespaces"; finish; }
+ip link add m0 netns "$NODE" type veth peer name gw0 netns "$GW"
+ip -n "$NODE" link set m0 up
+ip -n "$GW" link set gw0 up
+ip -n "$GW" addr add 198.51.100.1/24 dev gw0
+# As libcni does: the plugin gets the list's name and cniVersion; the master is the veth.
+c=$(jq -c '.plugins[0] + {name: .name, cniVersion: .cniVersion} | .master = "m0" | .mode = "bridge"' \
+	"$UCNI_TOP/conf/macvlan-static.conflist")
+check_eq "the example's IPAM is static" static "$(jq -r .ipam.type <<<"$c")"
+CNI_PATH_OVERRIDE=$UCNI_BIN CNI_NODE=$NODE cni ADD "$UCNI_BIN/macvlan" "$POD" eth0 e2e <<<"$c"
+expect_ok "ADD with CNI_PATH=$UCNI_BIN only"
+res=$CNI_OUT
+check_eq "result: the example's address and gateway on eth0" "198.51.100.20/24 198.51.100.1 0" \
+	"$(jq -r '.ips[0] | "\(.address) \(.gateway) \(.interface)"' <<<"$res")"
+check_eq "result: the example's route and name server" "0.0.0.0/0 198.51.100.53" \
+	"$(jq -r '"\(.routes[0].dst) \(.dns.nameservers[0])"' <<<"$res")"
+check_match "the pod's eth0 has the address" "inet 198\.51\.100\.20/24" "$(ip -n "$POD" -o -4 addr show dev eth0)"
+check_match "the pod's default route goes through the gateway" "default via 198\.51\.100\.1 dev eth0" \
+	"$(ip -n "$POD" route show default)"
+check "the pod reaches the gateway" ip netns exec "$POD" ping -c1 -W5 198.51.100.1
+CNI_PATH_OVERRIDE=$UCNI_BIN CNI_NODE=$NODE cni CHECK "$UCNI_BIN/macvlan" "$POD" eth0 e2e \
+	<<<"$(jq -c --argjson p "$res" '. + {prevResult: $p}' <<<"$c")"
+expect_ok "CHECK"
+CNI_PATH_OVERRIDE=$UCNI_BIN CNI_NODE=$NODE cni DEL "$UCNI_BIN/macvlan" "$POD" eth0 e2e \
+	<<<"$(jq -c --argjson p "$res" '. + {prevResult: $p}' <<<"$c")"
+expect_ok "DEL"
+check_eq "the pod has only lo left" "lo" "$(ip -n "$POD" -o link | awk -F': ' '{print $2}' | xargs)"
 
 finish
