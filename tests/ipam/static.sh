@@ -294,6 +294,25 @@ check_eq "VERSION: every version the reference has (from 0.3.0), and 1.1.0" \
 about=$(env -i "$UCNI" 2>&1 </dev/null); rc=$?
 check_match "no CNI_COMMAND: the about text, exit 0" '^0 ucni static' "$rc $about"
 
+section "an IPAM plugin takes no attachment lock: the plugin that runs it holds that"
+locks=$T_TMP/locks
+mkdir -m 700 "$locks"
+lock=$locks/$(printf 'ctr-1/eth0' | sha256sum | cut -d' ' -f1).lock
+: >"$lock"
+flock "$lock" sleep 30 &
+holder=$!
+on_exit "kill $holder"
+ENVX=(UCNI_LOCK_DIR="$locks" UCNI_LOCK_TIMEOUT_MS=1000)
+for verb in ADD CHECK DEL; do
+	run "$UCNI" "$verb" "$(conf 1.0.0 "$ONE" ". + {prevResult: $prev}")"
+	check_eq "$verb while the attachment's lock is held elsewhere" "0" "$RC"
+done
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+run "$UCNI" GC "$(conf 1.1.0 "$ONE")"
+check_eq "GC leaves the lock files nobody holds to the plugins that own them" "0 $lock" "$RC $(ls "$locks"/*)"
+ENVX=()
+
 # ---------------------------------------------------------------------------
 # conf/macvlan-static.conflist with ucni alone on CNI_PATH: macvlan runs ucni's static.
 #   gw ns: gw0 198.51.100.1/24 ─── m0 (veth, the master) in node ns ─── eth0 (macvlan) in pod
