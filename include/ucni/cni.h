@@ -191,6 +191,9 @@ struct cni_plugin {
 	int (*status)(struct cni_ctx *ctx);
 	int (*gc)(struct cni_ctx *ctx);
 	const void *data; /* the plugin's own, for its verbs: ctx->plugin->data */
+	/* An IPAM plugin: it runs inside the ADD, CHECK or DEL of the plugin that executes
+	 * it, which holds the attachment's lock, so it takes none (and GC sweeps none). */
+	bool ipam;
 };
 
 /* CNI_ARGS keys the plugins understand: MAC and the ones kubelet sends. */
@@ -216,6 +219,7 @@ int cni_prev_iface(const struct cni_ctx *ctx, bool in_sandbox, int *ret);
  * waited for at most $UCNI_LOCK_TIMEOUT_MS (default 10000) before failing with
  * code 11; the lock files live in $UCNI_LOCK_DIR (default /run/ucni/attach).
  * VERSION, STATUS and GC take no lock; GC removes the lock files nobody holds.
+ * An IPAM plugin (plugin->ipam) takes no lock and removes none.
  */
 int cni_main(const struct cni_plugin *plugin);
 /* The lock file of the attachment in env (for tests and tools). */

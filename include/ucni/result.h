@@ -43,6 +43,10 @@ int cni_json_parse(const char *text, size_t len, const char *what, cJSON **ret);
  * governs the object (the result's own when it carries one). `what` names it
  * in error messages ("prevResult", "IPAM result"). */
 int cni_result_parse(const cJSON *json, const char *what, struct cni_result **ret);
+/* One route object {dst, gw, mtu, advmss, priority, table, scope} (scope -1: not set).
+ * On a bad field: -EINVAL, *ret_why says what is wrong and *ret_val is the value shown
+ * (NULL: none); nothing is recorded, the caller names the object. */
+int cni_route_parse(const cJSON *e, struct cni_route *ret, const char **ret_why, const char **ret_val);
 /* Print as `version`: 0.3.x/0.4.0 carry ips[].version; 1.1.0 adds mtu,
  * socketPath, pciID and the route extras; older versions drop them. */
 cJSON *cni_result_to_json(const struct cni_result *r, enum cni_version version);

@@ -523,7 +523,7 @@ int cni_main(const struct cni_plugin *p)
 		goto out;
 	}
 
-	if ((ctx.env.verb == CNI_ADD || ctx.env.verb == CNI_CHECK || ctx.env.verb == CNI_DEL) &&
+	if (!p->ipam && (ctx.env.verb == CNI_ADD || ctx.env.verb == CNI_CHECK || ctx.env.verb == CNI_DEL) &&
 	    (r = attach_lock(&ctx.env, lock_path, sizeof(lock_path), &lock_fd)) < 0)
 		goto out;
 	ctx.attach_locked = lock_fd >= 0;
@@ -549,7 +549,8 @@ int cni_main(const struct cni_plugin *p)
 		break;
 	case CNI_GC:
 		r = p->gc(&ctx);
-		attach_lock_sweep();
+		if (!p->ipam)
+			attach_lock_sweep();
 		break;
 	default:
 		r = -EINVAL;

@@ -151,6 +151,35 @@ static const cJSON *array_of(const cJSON *o, const char *k, const char *what, in
 	return v;
 }
 
+int cni_route_parse(const cJSON *e, struct cni_route *ret, const char **ret_why, const char **ret_val)
+{
+	struct cni_route rt = {.scope = -1};
+	const char *dst = str_of(e, "dst"), *gw = str_of(e, "gw");
+	*ret_val = NULL;
+	if (!dst || ip_prefix_parse(dst, &rt.dst) < 0) {
+		*ret_why = "\"dst\" is not an address/prefix";
+		*ret_val = dst;
+		return -EINVAL;
+	}
+	if (has(e, "gw")) {
+		if (!gw || ip_addr_parse(gw, &rt.gw) < 0 || rt.gw.family != rt.dst.family) {
+			*ret_why = "\"gw\" is not an address of the same family";
+			*ret_val = gw;
+			return -EINVAL;
+		}
+		rt.has_gw = true;
+	}
+	if (int_of(e, "mtu", &rt.mtu) < 0 || int_of(e, "advmss", &rt.advmss) < 0 ||
+	    int_of(e, "priority", &rt.priority) < 0 || int_of(e, "table", &rt.table) < 0 ||
+	    int_of(e, "scope", &rt.scope) < 0 || rt.mtu < 0 || rt.advmss < 0 || rt.priority < 0 || rt.table < 0 ||
+	    rt.scope > 255) {
+		*ret_why = "mtu, advmss, priority, table and scope must be non-negative integers";
+		return -EINVAL;
+	}
+	*ret = rt;
+	return 0;
+}
+
 int cni_json_parse(const char *text, size_t len, const char *what, cJSON **ret)
 {
 	struct json_nul nul;
@@ -277,26 +306,9 @@ int cni_result_parse(const cJSON *j, const char *what, struct cni_result **ret)
 	idx = 0;
 	cJSON_ArrayForEach(e, a)
 	{
-		struct cni_route *rt = &r->routes[r->n_routes];
-		const char *dst = str_of(e, "dst"), *gw = str_of(e, "gw");
-		rt->scope = -1;
-		if (!dst || ip_prefix_parse(dst, &rt->dst) < 0) {
-			rc = bad(what, "routes", idx, "\"dst\" is not an address/prefix", dst);
-			goto fail;
-		}
-		if (has(e, "gw")) {
-			if (!gw || ip_addr_parse(gw, &rt->gw) < 0 || rt->gw.family != rt->dst.family) {
-				rc = bad(what, "routes", idx, "\"gw\" is not an address of the same family", gw);
-				goto fail;
-			}
-			rt->has_gw = true;
-		}
-		if (int_of(e, "mtu", &rt->mtu) < 0 || int_of(e, "advmss", &rt->advmss) < 0 ||
-		    int_of(e, "priority", &rt->priority) < 0 || int_of(e, "table", &rt->table) < 0 ||
-		    int_of(e, "scope", &rt->scope) < 0 || rt->mtu < 0 || rt->advmss < 0 ||
-		    rt->priority < 0 || rt->table < 0 || rt->scope > 255) {
-			rc = bad(what, "routes", idx, "mtu, advmss, priority, table and scope must be non-negative integers",
-				 NULL);
+		const char *why, *val;
+		if (cni_route_parse(e, &r->routes[r->n_routes], &why, &val) < 0) {
+			rc = bad(what, "routes", idx, why, val);
 			goto fail;
 		}
 		r->n_routes++;
