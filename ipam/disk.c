@@ -12,6 +12,7 @@
 #include "ucni/fault.h"
 #include "ucni/io.h"
 #include "ucni/state.h"
+#include "common.h"
 #include "disk.h"
 
 #define LOCK_NAME "lock"
@@ -120,9 +121,12 @@ void hl_store_close(struct hl_store *s)
 	s->lockfd = s->dirfd = -1;
 }
 
+/* Without fsync, as the reference: a reservation protects the addresses of running
+ * containers, and none outlives the machine; a killed process leaves the old or the new
+ * file all the same. */
 static int write_file(struct hl_store *s, const char *name, const char *data, size_t len)
 {
-	return state_write_at(s->dirfd, TMP_NAME, s->dirfd, name, data, len, HL_FILE_MODE, 0);
+	return state_write_at(s->dirfd, TMP_NAME, s->dirfd, name, data, len, HL_FILE_MODE, STATE_NO_SYNC);
 }
 
 int hl_store_reserve(struct hl_store *s, const char *id, const char *ifname, const struct ip_addr *a, size_t set)
@@ -182,7 +186,7 @@ int hl_store_last(struct hl_store *s, size_t set, struct ip_addr *ret)
 	snprintf(name, sizeof(name), LAST_PREFIX "%zu", set);
 	if ((r = read_small(s, name, buf, sizeof(buf))) < 0)
 		return r == -EFBIG ? -EINVAL : r;
-	return hl_addr_parse(buf, false, ret);
+	return ipam_ip_parse(buf, ret);
 }
 
 enum hl_owner hl_owner_match(const char *owner, const char *id, const char *ifname)
@@ -211,7 +215,7 @@ int hl_store_each(struct hl_store *s, hl_store_fn fn, void *data)
 		struct ip_addr a;
 		if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
 			continue;
-		if (hl_addr_parse(de->d_name, false, &a) < 0)
+		if (ipam_ip_parse(de->d_name, &a) < 0)
 			continue;
 		if (read_small(s, de->d_name, owner, sizeof(owner)) < 0)
 			continue;

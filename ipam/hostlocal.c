@@ -115,58 +115,48 @@ static int dns_add(cJSON *dns, const char *key, const char *val, size_t len, boo
 	return 0;
 }
 
-/* The reference's reading of a resolv.conf: nameserver (its first word), domain (the last
- * one), search and options (every word), comments (# ;) and short lines skipped. */
-static int resolv_parse(const char *text, cJSON *dns)
+/* The next word of [*p, e): its start and length, 0 when none is left. */
+static size_t word(const char **p, const char *e, const char **ret)
 {
 	static const char *const ws = " \t\r\v\f";
+	while (*p < e && strchr(ws, **p))
+		(*p)++;
+	size_t n = 0;
+	while (*p + n < e && !strchr(ws, (*p)[n]))
+		n++;
+	*ret = *p;
+	*p += n;
+	return n;
+}
+
+/* The reference's reading of a resolv.conf: nameserver (its first word), domain (the last
+ * one), search and options (every word); comments (# ;) and lines of one word skipped. */
+static int resolv_parse(const char *text, cJSON *dns)
+{
 	for (const char *line = text; *line;) {
-		size_t n = strcspn(line, "\n");
-		const char *p = line, *e = line + n;
-		const char *words[3];
-		size_t lens[3], k = 0;
+		const char *e = line + strcspn(line, "\n"), *p = line, *key, *w;
+		size_t n, klen = word(&p, e, &key);
 		line = *e ? e + 1 : e;
-		while (p < e && strchr(ws, *p))
-			p++;
-		if (p == e || *p == '#' || *p == ';')
+		if (klen == 0 || *key == '#' || *key == ';')
 			continue;
-		const char *key = p;
-		size_t key_len = strcspn(p, ws);
-		if (key + key_len > e)
-			key_len = (size_t)(e - key);
-		p += key_len;
-		bool list = false;
 		const char *name = NULL;
-		if (key_len == 10 && !strncmp(key, "nameserver", 10))
-			name = "nameservers";
-		else if (key_len == 6 && !strncmp(key, "domain", 6))
+		bool all = false, list = false;
+		if (klen == 10 && !strncmp(key, "nameserver", 10))
+			name = "nameservers", list = true;
+		else if (klen == 6 && !strncmp(key, "domain", 6))
 			name = "domain";
-		else if (key_len == 6 && !strncmp(key, "search", 6))
-			name = "search", list = true;
-		else if (key_len == 7 && !strncmp(key, "options", 7))
-			name = "options", list = true;
-		for (;;) {
-			while (p < e && strchr(ws, *p))
-				p++;
-			if (p >= e)
-				break;
-			size_t w = strcspn(p, ws);
-			if (p + w > e)
-				w = (size_t)(e - p);
-			if (!name)
-				break;
-			if (!list && k == 0) {
-				words[0] = p, lens[0] = w, k = 1;
-				break;
-			}
-			if (list && dns_add(dns, name, p, w, true) < 0)
+		else if (klen == 6 && !strncmp(key, "search", 6))
+			name = "search", list = all = true;
+		else if (klen == 7 && !strncmp(key, "options", 7))
+			name = "options", list = all = true;
+		if (!name)
+			continue;
+		while ((n = word(&p, e, &w)) > 0) {
+			if (dns_add(dns, name, w, n, list) < 0)
 				return -ENOMEM;
-			k++;
-			p += w;
+			if (!all)
+				break;
 		}
-		if (name && !list && k == 1 &&
-		    dns_add(dns, name, words[0], lens[0], strcmp(name, "nameservers") == 0) < 0)
-			return -ENOMEM;
 	}
 	return 0;
 }

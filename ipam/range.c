@@ -8,6 +8,7 @@
 
 #include "ucni/cni.h"
 #include "ucni/result.h"
+#include "common.h"
 #include "range.h"
 
 static size_t alen(int family)
@@ -55,29 +56,6 @@ const char *hl_addr_str(const struct ip_addr *a, char buf[HL_ADDR_STRLEN])
 	return buf;
 }
 
-int hl_addr_parse(const char *s, bool allow_prefix, struct ip_addr *ret)
-{
-	struct ip_prefix p;
-	struct ip_addr a;
-	if (!s)
-		return -EINVAL;
-	if (ip_addr_parse(s, &a) < 0) {
-		if (!allow_prefix || ip_prefix_parse(s, &p) < 0)
-			return -EINVAL;
-		a.family = p.family;
-		memcpy(a.addr.bytes, p.addr.bytes, sizeof(a.addr.bytes));
-	}
-	if (a.family == AF_INET6 && v4mapped(a.addr.bytes)) {
-		unsigned char v4[4];
-		memcpy(v4, a.addr.bytes + 12, 4);
-		memset(&a.addr, 0, sizeof(a.addr));
-		memcpy(a.addr.bytes, v4, 4);
-		a.family = AF_INET;
-	}
-	*ret = a;
-	return 0;
-}
-
 int hl_addr_cmp(const struct ip_addr *a, const struct ip_addr *b)
 {
 	if (a->family != b->family)
@@ -97,23 +75,10 @@ static void addr_next(struct ip_addr *a)
 			break;
 }
 
-static bool subnet_contains(const struct ip_prefix *p, const struct ip_addr *a)
-{
-	if (a->family != p->family)
-		return false;
-	for (int bit = 0; bit < p->len; bit += 8) {
-		int n = p->len - bit >= 8 ? 8 : p->len - bit;
-		unsigned char mask = (unsigned char)(0xff << (8 - n));
-		if ((a->addr.bytes[bit / 8] ^ p->addr.bytes[bit / 8]) & mask)
-			return false;
-	}
-	return true;
-}
-
 /* The reference's Contains, with start and end optional while a range is completed. */
 static bool contains(const struct hl_range *r, const struct ip_addr *a, bool have_start, bool have_end)
 {
-	if (!subnet_contains(&r->subnet, a))
+	if (!ipam_prefix_contains(&r->subnet, a))
 		return false;
 	if (have_start && r->start.family == a->family && hl_addr_cmp(a, &r->start) < 0)
 		return false;
@@ -200,7 +165,7 @@ static int addr_key(const cJSON *obj, const char *where, const char *key, struct
 	int r = conf_string(obj, where, key, &s);
 	if (r <= 0 || !*s)
 		return r < 0 ? r : 0;
-	if (hl_addr_parse(s, false, ret) < 0)
+	if (ipam_ip_parse(s, ret) < 0)
 		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL, "invalid IP address: %s (%s.%s)", s, where, key);
 	return 1;
 }

@@ -30,9 +30,6 @@ struct hl_ranges {
  * address is its IPv4 address; the longest run of two or more zero groups is "::"). */
 #define HL_ADDR_STRLEN 46
 const char *hl_addr_str(const struct ip_addr *a, char buf[HL_ADDR_STRLEN]);
-/* Parse an address ("10.1.2.3", "fd00::3", an IPv4-mapped one becomes IPv4); with
- * allow_prefix, "10.1.2.3/24" too (its address). 0 or -EINVAL. */
-int hl_addr_parse(const char *s, bool allow_prefix, struct ip_addr *ret);
 int hl_addr_cmp(const struct ip_addr *a, const struct ip_addr *b);
 bool hl_addr_eq(const struct ip_addr *a, const struct ip_addr *b);
 
