@@ -52,8 +52,10 @@ static int is_store(int dirfd)
 			close(fd);
 		return -errno;
 	}
+	/* The lock may have appeared since (another process opening the store anew). */
 	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && strcmp(de->d_name, TMP_NAME)) {
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && strcmp(de->d_name, TMP_NAME) &&
+		    strcmp(de->d_name, LOCK_NAME)) {
 			r = -ENOTEMPTY;
 			break;
 		}
