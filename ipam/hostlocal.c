@@ -331,48 +331,59 @@ out:
 	return r;
 }
 
-/* ---- DEL, CHECK ---- */
+/* ---- DEL, CHECK, STATUS, GC: one operation on the store ---- */
 
-static int hl_del(struct cni_ctx *ctx)
+typedef int (*store_op)(struct cni_ctx *ctx, const struct hl_conf *c, struct hl_store *st);
+
+/* Load the config, open the store (with !create, st is NULL for a network without one)
+ * and run op under its lock. */
+static int on_store(struct cni_ctx *ctx, bool create, store_op op)
 {
 	struct hl_conf c;
-	struct hl_store st;
+	struct hl_store st = {.dirfd = -1, .lockfd = -1};
 	int r;
 	if ((r = conf_load(ctx, &c)) < 0)
 		return r;
-	if ((r = store_open(ctx, &c, true, &st)) == 0) {
-		/* Once per range set, as the reference does (the second pass takes the
-		 * files of older versions that name the container ID alone). */
-		for (size_t i = 0; i < c.ranges.n && r >= 0; i++)
-			r = hl_store_release(&st, ctx->env.containerid, ctx->env.ifname);
-		if (r < 0)
-			r = cni_fail(CNI_ERR_IO, r, "releasing the addresses of %s/%s in %s failed", ctx->env.containerid,
-				     ctx->env.ifname, st.dir);
-		hl_store_close(&st);
-	}
-	conf_free(&c);
-	return r < 0 ? r : 0;
-}
-
-static int hl_check(struct cni_ctx *ctx)
-{
-	struct hl_conf c;
-	struct hl_store st;
-	int r;
-	if ((r = conf_load(ctx, &c)) < 0)
-		return r;
-	if ((r = store_open(ctx, &c, true, &st)) == 0) {
-		if (!hl_store_has(&st, ctx->env.containerid, ctx->env.ifname))
-			r = cni_fail(CNI_ERR_UNKNOWN_CONTAINER, -ENOENT, "host-local: Failed to find address added by container %s",
-				     ctx->env.containerid);
-		hl_store_close(&st);
-	}
+	r = store_open(ctx, &c, create, &st);
+	if (r == 0 || r == -ENOENT)
+		r = op(ctx, &c, r == 0 ? &st : NULL);
+	hl_store_close(&st);
 	conf_free(&c);
 	return r;
 }
 
-/* ---- STATUS: is an address left in every range set? ---- */
+static int del_op(struct cni_ctx *ctx, const struct hl_conf *c, struct hl_store *st)
+{
+	int r = 0;
+	/* Once per range set, as the reference does (the second pass takes the files of
+	 * older versions that name the container ID alone). */
+	for (size_t i = 0; i < c->ranges.n && r >= 0; i++)
+		r = hl_store_release(st, ctx->env.containerid, ctx->env.ifname);
+	if (r < 0)
+		return cni_fail(CNI_ERR_IO, r, "releasing the addresses of %s/%s in %s failed", ctx->env.containerid,
+				ctx->env.ifname, st->dir);
+	return 0;
+}
 
+static int check_op(struct cni_ctx *ctx, const struct hl_conf *c, struct hl_store *st)
+{
+	if (!hl_store_has(st, ctx->env.containerid, ctx->env.ifname))
+		return cni_fail(CNI_ERR_UNKNOWN_CONTAINER, -ENOENT, "host-local: Failed to find address added by container %s",
+				ctx->env.containerid);
+	return 0;
+}
+
+static int hl_del(struct cni_ctx *ctx)
+{
+	return on_store(ctx, true, del_op);
+}
+
+static int hl_check(struct cni_ctx *ctx)
+{
+	return on_store(ctx, true, check_op);
+}
+
+/* STATUS: is an address left in every range set? */
 struct tally {
 	const struct hl_ranges *ranges;
 	unsigned long long *used;
@@ -389,106 +400,67 @@ static int count_used(struct hl_store *s, const char *name, const struct ip_addr
 	return 0;
 }
 
-static int hl_status(struct cni_ctx *ctx)
+static int status_op(struct cni_ctx *ctx, const struct hl_conf *c, struct hl_store *st)
 {
-	struct hl_conf c;
-	struct hl_store st;
+	struct tally t = {.ranges = &c->ranges, .used = calloc(c->ranges.n, sizeof(*t.used))};
 	char rs[1024];
-	int r;
-	if ((r = conf_load(ctx, &c)) < 0)
-		return r;
-	unsigned long long *used = calloc(c.ranges.n, sizeof(*used));
-	if (!used) {
-		r = cni_fail(CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
-		goto out;
-	}
-	r = store_open(ctx, &c, false, &st);
-	if (r == 0) {
-		struct tally t = {.ranges = &c.ranges, .used = used};
-		r = hl_store_each(&st, count_used, &t);
-		hl_store_close(&st);
-		if (r < 0) {
-			r = cni_fail(CNI_ERR_IO, r, "the store %s/%s cannot be read", c.data_dir, ctx->conf.name);
-			goto out;
-		}
-	} else if (r != -ENOENT)
-		goto out;
-	r = 0;
-	for (size_t i = 0; i < c.ranges.n; i++)
-		if (used[i] >= hl_rangeset_size(&c.ranges.sets[i])) {
+	int r = 0;
+	if (!t.used)
+		return cni_fail(CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+	if (st && (r = hl_store_each(st, count_used, &t)) < 0)
+		r = cni_fail(CNI_ERR_IO, r, "the store %s cannot be read", st->dir);
+	for (size_t i = 0; i < c->ranges.n && r == 0; i++)
+		if (t.used[i] >= hl_rangeset_size(&c->ranges.sets[i]))
 			r = cni_fail(CNI_ERR_NOT_AVAILABLE_EXISTING, -ENOSPC, "no IP addresses available in range set %zu: %s", i,
-				     hl_rangeset_str(&c.ranges.sets[i], rs, sizeof(rs)));
-			break;
-		}
-out:
-	free(used);
-	conf_free(&c);
+				     hl_rangeset_str(&c->ranges.sets[i], rs, sizeof(rs)));
+	free(t.used);
 	return r;
 }
 
-/* ---- GC: every reservation of an attachment not in the valid list goes ---- */
+static int hl_status(struct cni_ctx *ctx)
+{
+	return on_store(ctx, false, status_op);
+}
 
-struct valid {
-	const cJSON *list;
-	int released;
-};
-
+/* GC: every reservation of an attachment not in the valid list goes. */
 static int gc_one(struct hl_store *s, const char *name, const struct ip_addr *a, const char *owner, void *data)
 {
-	struct valid *v = data;
-	const cJSON *e;
-	cJSON_ArrayForEach(e, v->list) {
+	const cJSON *list = data, *e;
+	cJSON_ArrayForEach(e, list) {
 		const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "containerID"));
 		const char *ifname = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "ifname"));
 		if (id && ifname && hl_owner_match(owner, id, ifname) != HL_OTHER)
 			return 0;
 	}
-	if (hl_store_drop(s, name) == 0)
-		v->released++;
+	hl_store_drop(s, name);
+	return 0;
+}
+
+static int gc_op(struct cni_ctx *ctx, const struct hl_conf *c, struct hl_store *st)
+{
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(ctx->conf.root, "cni.dev/valid-attachments"), *e;
+	size_t i = 0;
+	int r;
+	if (!cJSON_IsArray(list))
+		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
+				"invalid config: GC needs \"cni.dev/valid-attachments\", a list of {containerID, ifname}");
+	cJSON_ArrayForEach(e, list) {
+		if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(e, "containerID")) ||
+		    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(e, "ifname")))
+			return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
+					"invalid config: \"cni.dev/valid-attachments[%zu]\" must be {\"containerID\": string, "
+					"\"ifname\": string}",
+					i);
+		i++;
+	}
+	if (st && (r = hl_store_each(st, gc_one, (void *)list)) < 0)
+		return cni_fail(CNI_ERR_IO, r, "the store %s cannot be read", st->dir);
 	return 0;
 }
 
 static int hl_gc(struct cni_ctx *ctx)
 {
-	struct hl_conf c;
-	struct hl_store st;
-	struct valid v = {0};
-	const cJSON *e;
-	size_t i = 0;
-	int r;
-	if ((r = conf_load(ctx, &c)) < 0)
-		return r;
-	v.list = cJSON_GetObjectItemCaseSensitive(ctx->conf.root, "cni.dev/valid-attachments");
-	if (!v.list || !cJSON_IsArray(v.list)) {
-		r = cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
-			     "invalid config: GC needs \"cni.dev/valid-attachments\", a list of {containerID, ifname}");
-		goto out;
-	}
-	cJSON_ArrayForEach(e, v.list) {
-		if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(e, "containerID")) ||
-		    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(e, "ifname"))) {
-			r = cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
-				     "invalid config: \"cni.dev/valid-attachments[%zu]\" must be {\"containerID\": string, "
-				     "\"ifname\": string}",
-				     i);
-			goto out;
-		}
-		i++;
-	}
-	r = store_open(ctx, &c, false, &st);
-	if (r == -ENOENT) {
-		r = 0;
-		goto out;
-	}
-	if (r < 0)
-		goto out;
-	r = hl_store_each(&st, gc_one, &v);
-	if (r < 0)
-		r = cni_fail(CNI_ERR_IO, r, "the store %s cannot be read", st.dir);
-	hl_store_close(&st);
-out:
-	conf_free(&c);
-	return r;
+	return on_store(ctx, false, gc_op);
 }
 
 static const char *const known_args[] = {"IP", NULL};
