@@ -10,32 +10,28 @@
 
 static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
-static bool is_v4mapped(int family, const unsigned char *bytes)
+/* An IPv4-mapped IPv6 address in bytes made IPv4 in place; false when it is none. */
+static bool unmap(int *family, unsigned char bytes[16])
 {
-	return family == AF_INET6 && memcmp(bytes, v4mapped, sizeof(v4mapped)) == 0;
+	unsigned char v4[4];
+	if (*family != AF_INET6 || memcmp(bytes, v4mapped, sizeof(v4mapped)) != 0)
+		return false;
+	memcpy(v4, bytes + 12, 4);
+	memset(bytes, 0, 16);
+	memcpy(bytes, v4, 4);
+	*family = AF_INET;
+	return true;
 }
 
 void ipam_prefix_canonical(struct ip_prefix *p)
 {
-	if (!is_v4mapped(p->family, p->addr.bytes))
-		return;
-	unsigned char v4[4];
-	memcpy(v4, p->addr.bytes + 12, 4);
-	memset(p->addr.bytes, 0, sizeof(p->addr.bytes));
-	memcpy(p->addr.bytes, v4, 4);
-	p->family = AF_INET;
-	p->len = p->len >= 96 ? p->len - 96 : 0;
+	if (unmap(&p->family, p->addr.bytes))
+		p->len = p->len >= 96 ? p->len - 96 : 0;
 }
 
 void ipam_ip_canonical(struct ip_addr *a)
 {
-	if (!is_v4mapped(a->family, a->addr.bytes))
-		return;
-	unsigned char v4[4];
-	memcpy(v4, a->addr.bytes + 12, 4);
-	memset(a->addr.bytes, 0, sizeof(a->addr.bytes));
-	memcpy(a->addr.bytes, v4, 4);
-	a->family = AF_INET;
+	unmap(&a->family, a->addr.bytes);
 }
 
 int ipam_ip_parse(const char *s, struct ip_addr *ret)

@@ -14,6 +14,10 @@ $(BIN)/static: $(STATIC_OBJS) $(IPAM_COMMON_OBJS) $(LIBUCNI)
 $(B)/tests/unit/test_ipamcommon: $(IPAM_COMMON_OBJS)
 $(B)/tests/unit/test_ipamcommon: UCNI_PLUGIN_LIBS = $(IPAM_COMMON_OBJS) $(LIBUCNI) $(NL_LIBS) $(JSON_LIBS)
 
+# static against the reference binary, field by field (no root needed).
+CHECK_SUITES += tests/ipam/static.sh
+SAN_SUITES   += tests/ipam/static.sh
+
 # host-local: the verbs (hostlocal.c), range sets and the allocation order (range.c), the
 # reference's store on disk (disk.c).
 HOSTLOCAL_OBJS := $(B)/obj/ipam/hostlocal.o $(B)/obj/ipam/range.o $(B)/obj/ipam/disk.o

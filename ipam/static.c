@@ -116,7 +116,7 @@ static int static_check(struct cni_ctx *ctx)
 	const cJSON *ipam;
 	struct ipam_reqs l = {0};
 	const struct cni_result *prev = ctx->conf.prev;
-	char a[INET6_ADDRSTRLEN], g[INET6_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN], g[INET6_ADDRSTRLEN], h[INET6_ADDRSTRLEN];
 	int r;
 	if ((r = ipam_section(ctx, &ipam)) < 0 || (r = static_addresses(ctx, ipam, &l)) < 0)
 		goto out;
@@ -149,7 +149,7 @@ static int static_check(struct cni_ctx *ctx)
 			ip_addr_format(&l.v[i].gateway, g, sizeof(g));
 			r = cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
 				     "CHECK: address %s of interface \"%s\" has gateway %s in prevResult, not %s", a,
-				     ctx->env.ifname, found->has_gateway ? ip_addr_format(&gw, a, sizeof(a)) : "(none)", g);
+				     ctx->env.ifname, found->has_gateway ? ip_addr_format(&gw, h, sizeof(h)) : "none", g);
 			goto out;
 		}
 	}

@@ -37,6 +37,10 @@ for p in $PLUGINS; do
 	out=$(echo '{"cniVersion":"1.0.0"}' | CNI_COMMAND=VERSION "$root/opt/cni/bin/$p" 2>&1)
 	check_match "installed $p answers VERSION" '"supportedVersions"' "$out"
 done
+check_match "the IPAM plugin static is installed beside the plugins" " static " " $PLUGINS "
+out=$(echo '{"cniVersion":"1.0.0","name":"n","ipam":{"type":"static","addresses":[{"address":"192.0.2.5/24"}]}}' |
+	CNI_COMMAND=ADD CNI_CONTAINERID=c CNI_NETNS=/x CNI_IFNAME=eth0 CNI_PATH=/x "$root/opt/cni/bin/static" 2>&1)
+check_eq "installed static answers ADD" 192.0.2.5/24 "$(jq -r '.ips[0].address' <<<"$out" 2>&1)"
 check_eq "devmgr: mode 755" 755 "$(stat -c %a "$root/usr/bin/devmgr")"
 check_match "installed devmgr --help lists its commands" 'export --format device-plugin' \
 	"$("$root/usr/bin/devmgr" --help 2>&1)"

@@ -143,32 +143,33 @@ static void requests_static(void **s)
 
 static void requests_static_errors(void **s)
 {
-	struct ipam_requests q;
-	assert_int_equal(load("IP=10.0.0.9", CONF(""), static_known), 0);
-	assert_int_equal(ipam_requests_load(&ctx, IPAM_REQ_STATIC, &q), -EINVAL);
-	assert_error(CNI_ERR_INVALID_ENV, "IP value \"10.0.0.9\"");
-	assert_null(q.cni_args.v);
-	assert_int_equal(load("IP=10.0.0.9/24,", CONF(""), static_known), 0);
-	assert_int_equal(ipam_requests_load(&ctx, IPAM_REQ_STATIC, &q), -EINVAL);
-	assert_error(CNI_ERR_INVALID_ENV, "IP value \"\"");
-	assert_int_equal(load("IP=10.0.0.9/24;GATEWAY=10.0.0.1, nope", CONF(""), static_known), 0);
-	assert_int_equal(ipam_requests_load(&ctx, IPAM_REQ_STATIC, &q), -EINVAL);
-	assert_error(CNI_ERR_INVALID_ENV, "GATEWAY value \" nope\"");
-	assert_int_equal(load(NULL, CONF(",\"args\":{\"cni\":{\"ips\":[\"10.2.0.9\"]}}"), static_known), 0);
-	assert_int_equal(ipam_requests_load(&ctx, IPAM_REQ_STATIC, &q), -EINVAL);
-	assert_error(CNI_ERR_INVALID_CONFIG, "\"args.cni.ips[0]\" value \"10.2.0.9\"");
-	assert_int_equal(load(NULL, CONF(",\"runtimeConfig\":{\"ips\":[\"10.3.0.9/24\",7]}"), static_known), 0);
-	assert_int_equal(ipam_requests_load(&ctx, IPAM_REQ_STATIC, &q), -EINVAL);
-	assert_error(CNI_ERR_INVALID_CONFIG, "\"runtimeConfig.ips[1]\" must be a string");
-	assert_int_equal(load(NULL, CONF(",\"runtimeConfig\":{\"ips\":\"10.3.0.9/24\"}"), static_known), 0);
-	assert_int_equal(ipam_requests_load(&ctx, IPAM_REQ_STATIC, &q), -EINVAL);
-	assert_error(CNI_ERR_INVALID_CONFIG, "\"runtimeConfig.ips\" must be a list");
-	assert_int_equal(load(NULL, CONF(",\"args\":{\"cni\":[]}"), static_known), 0);
-	assert_int_equal(ipam_requests_load(&ctx, IPAM_REQ_STATIC, &q), -EINVAL);
-	assert_error(CNI_ERR_INVALID_CONFIG, "\"args.cni\" must be an object");
-	assert_int_equal(load(NULL, CONF(",\"args\":\"x\""), static_known), 0);
-	assert_int_equal(ipam_requests_load(&ctx, IPAM_REQ_STATIC, &q), -EINVAL);
-	assert_error(CNI_ERR_INVALID_CONFIG, "\"args\" must be an object");
+	const struct {
+		const char *args, *conf;
+		int code;
+		const char *needle;
+	} bad[] = {
+		{"IP=10.0.0.9", CONF(""), CNI_ERR_INVALID_ENV, "IP value \"10.0.0.9\""},
+		{"IP=10.0.0.9/24,", CONF(""), CNI_ERR_INVALID_ENV, "IP value \"\""},
+		{"IP=10.0.0.9/24;GATEWAY=10.0.0.1, nope", CONF(""), CNI_ERR_INVALID_ENV, "GATEWAY value \" nope\""},
+		{NULL, CONF(",\"args\":{\"cni\":{\"ips\":[\"10.2.0.9\"]}}"), CNI_ERR_INVALID_CONFIG,
+		 "\"args.cni.ips[0]\" value \"10.2.0.9\""},
+		{NULL, CONF(",\"runtimeConfig\":{\"ips\":[\"10.3.0.9/24\",7]}"), CNI_ERR_INVALID_CONFIG,
+		 "\"runtimeConfig.ips[1]\" must be a string"},
+		{NULL, CONF(",\"runtimeConfig\":{\"ips\":\"10.3.0.9/24\"}"), CNI_ERR_INVALID_CONFIG,
+		 "\"runtimeConfig.ips\" must be a list"},
+		{NULL, CONF(",\"args\":{\"cni\":[]}"), CNI_ERR_INVALID_CONFIG, "\"args.cni\" must be an object"},
+		{NULL, CONF(",\"args\":\"x\""), CNI_ERR_INVALID_CONFIG, "\"args\" must be an object"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct ipam_requests q;
+		assert_int_equal(load(bad[i].args, bad[i].conf, static_known), 0);
+		assert_int_equal(ipam_requests_load(&ctx, IPAM_REQ_STATIC, &q), -EINVAL);
+		assert_error(bad[i].code, bad[i].needle);
+		/* on failure nothing is left to free */
+		assert_null(q.cni_args.v);
+		assert_null(q.args.v);
+		assert_null(q.runtime.v);
+	}
 }
 
 static void requests_hostlocal(void **s)
