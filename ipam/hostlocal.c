@@ -238,7 +238,7 @@ static int allocate(struct cni_ctx *ctx, struct hl_store *st, const struct hl_ra
 		if ((r = hl_store_reserve(st, id, ifname, want, idx)) < 0)
 			return cni_fail(CNI_ERR_IO, r, "failed to allocate for range %zu: the store %s cannot be written", idx, st->dir);
 		if (r == 0)
-			return cni_fail(CNI_ERR_TRY_AGAIN, -EBUSY,
+			return cni_fail_details(CNI_ERR_TRY_AGAIN, -EBUSY, "another attachment holds it",
 					"failed to allocate for range %zu: requested IP address %s is not available in range set %s",
 					idx, hl_addr_str(want, a), hl_rangeset_str(set, rs, sizeof(rs)));
 		got = *want;
@@ -252,7 +252,7 @@ static int allocate(struct cni_ctx *ctx, struct hl_store *st, const struct hl_ra
 			if (hl_rangeset_find(set, &owned[i])) {
 				hl_addr_str(&owned[i], a);
 				free(owned);
-				return cni_fail(CNI_ERR_TRY_AGAIN, -EEXIST,
+				return cni_fail_details(CNI_ERR_TRY_AGAIN, -EEXIST, "DEL the attachment first",
 						"failed to allocate for range %zu: %s has been allocated to %s, duplicate allocation is not allowed",
 						idx, a, id);
 			}
@@ -260,7 +260,7 @@ static int allocate(struct cni_ctx *ctx, struct hl_store *st, const struct hl_ra
 		hl_iter_init(&it, set, hl_store_last(st, idx, &last) == 0 ? &last : NULL);
 		for (;;) {
 			if (!hl_iter_next(&it, &got, &range))
-				return cni_fail(CNI_ERR_TRY_AGAIN, -ENOSPC,
+				return cni_fail_details(CNI_ERR_TRY_AGAIN, -ENOSPC, "every address of the range set is reserved",
 						"failed to allocate for range %zu: no IP addresses available in range set: %s", idx,
 						hl_rangeset_str(set, rs, sizeof(rs)));
 			if ((r = hl_store_reserve(st, id, ifname, &got, idx)) < 0)
