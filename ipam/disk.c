@@ -83,7 +83,8 @@ int hl_store_open(const char *datadir, const char *name, bool create, int timeou
 	if ((r = state_dir_check_fd(s.dirfd)) < 0 || (r = is_store(s.dirfd)) < 0)
 		goto fail;
 	for (long long left = timeout_ms;;) {
-		s.lockfd = openat(s.dirfd, LOCK_NAME, O_RDONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, HL_FILE_MODE);
+		s.lockfd = openat(s.dirfd, LOCK_NAME, O_RDONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+				  HL_FILE_MODE);
 		if (s.lockfd < 0) {
 			r = errno == ELOOP ? -EPERM : -errno;
 			goto fail;
@@ -96,7 +97,8 @@ int hl_store_open(const char *datadir, const char *name, bool create, int timeou
 		if ((r = state_flock(s.lockfd, LOCK_EX, (int)left)) < 0)
 			goto fail;
 		/* Held on the file that is there now (no store removes it, but a hand might). */
-		if (fstatat(s.dirfd, LOCK_NAME, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+		if (fstatat(s.dirfd, LOCK_NAME, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino)
 			break;
 		close(s.lockfd);
 		s.lockfd = -1;

@@ -52,16 +52,16 @@ static int conf_load(struct cni_ctx *ctx, struct hl_conf *ret)
 		dir = HL_DATA_DIR_DEFAULT;
 	if (node_path_normalize(dir, c.data_dir, sizeof(c.data_dir)) < 0) {
 		r = cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
-			     "invalid config: \"ipam.dataDir\" value \"%s\" must be an absolute path without \"..\" or control "
-			     "characters",
+			     "invalid config: \"ipam.dataDir\" value \"%s\" must be an absolute path "
+			     "without \"..\" or control characters",
 			     dir);
 		goto fail;
 	}
 	/* The network's name is a directory under dataDir. */
 	if (!hl_store_name_ok(ctx->conf.name)) {
 		r = cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
-			     "invalid config: \"name\" value \"%s\" cannot name a directory under ipam.dataDir: it must be 1 to "
-			     "255 bytes, not \".\" or \"..\", without '/' or control characters",
+			     "invalid config: \"name\" value \"%s\" cannot name a directory under ipam.dataDir: "
+			     "it must be 1 to 255 bytes, not \".\" or \"..\", without '/' or control characters",
 			     ctx->conf.name);
 		goto fail;
 	}
@@ -79,16 +79,20 @@ static int store_open(struct cni_ctx *ctx, const struct hl_conf *c, bool create,
 	if (r == 0 || (r == -ENOENT && !create))
 		return r;
 	if (r == -ETIMEDOUT)
-		return cni_fail(CNI_ERR_TRY_AGAIN, r, "the store of network \"%s\" in %s is busy: its lock was held for %d ms; try again later",
-				ctx->conf.name, c->data_dir, timeout);
+		return cni_fail(
+			CNI_ERR_TRY_AGAIN, r,
+			"the store of network \"%s\" in %s is busy: its lock was held for %d ms; try again later",
+			ctx->conf.name, c->data_dir, timeout);
 	if (r == -EPERM || r == -ENOTDIR)
 		return cni_fail(CNI_ERR_IO, r,
-				"ipam.dataDir: %s/%s is refused: it must be a real directory (no symbolic link) owned by uid %d "
-				"and writable by it alone",
+				"ipam.dataDir: %s/%s is refused: it must be a real directory (no symbolic link) "
+				"owned by uid %d and writable by it alone",
 				c->data_dir, ctx->conf.name, (int)geteuid());
 	if (r == -ENOTEMPTY)
-		return cni_fail(CNI_ERR_IO, r, "ipam.dataDir: %s/%s is not a host-local store (it holds files but no \"lock\"): "
-				"nothing is written there", c->data_dir, ctx->conf.name);
+		return cni_fail(CNI_ERR_IO, r,
+				"ipam.dataDir: %s/%s is not a host-local store (it holds files but no \"lock\"): "
+				"nothing is written there",
+				c->data_dir, ctx->conf.name);
 	return cni_fail(CNI_ERR_IO, r, "ipam.dataDir: the store %s/%s cannot be used", c->data_dir, ctx->conf.name);
 }
 
@@ -168,14 +172,16 @@ static int resolv_load(const char *path, struct cni_result *res)
 	size_t len = 0;
 	int fd = -1, r = node_open(NODE_CONFIG_DIRS, path, O_RDONLY, 0, &fd, &why);
 	if (r == -EPERM)
-		return cni_fail(CNI_ERR_INVALID_CONFIG, r, "invalid config: \"ipam.resolvConf\" value \"%s\" is refused: %s", path,
+		return cni_fail(CNI_ERR_INVALID_CONFIG, r,
+				"invalid config: \"ipam.resolvConf\" value \"%s\" is refused: %s", path,
 				why ? why : "not below a configDirs directory of the node settings");
 	if (r < 0)
 		return cni_fail(CNI_ERR_IO, r, "ipam.resolvConf: %s cannot be read", path);
 	r = read_all(fd, RESOLV_CONF_MAX, &text, &len);
 	close(fd);
 	if (r < 0)
-		return cni_fail(CNI_ERR_IO, r, "ipam.resolvConf: %s cannot be read (at most %d bytes)", path, RESOLV_CONF_MAX);
+		return cni_fail(CNI_ERR_IO, r, "ipam.resolvConf: %s cannot be read (at most %d bytes)", path,
+				RESOLV_CONF_MAX);
 	/* A NUL ends the text: what follows is not a resolv.conf line. */
 	cJSON *dns = cJSON_CreateObject();
 	if (!dns || resolv_parse(text, dns) < 0) {
@@ -233,38 +239,46 @@ static int allocate(struct cni_ctx *ctx, struct hl_store *st, const struct hl_ra
 	if (want) {
 		range = hl_rangeset_find(set, want);
 		if (hl_addr_eq(want, &range->gw))
-			return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL, "failed to allocate for range %zu: requested ip %s is subnet's gateway",
-					idx, hl_addr_str(want, a));
+			return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
+					"failed to allocate for range %zu: requested ip %s is subnet's gateway", idx,
+					hl_addr_str(want, a));
 		if ((r = hl_store_reserve(st, id, ifname, want, idx)) < 0)
-			return cni_fail(CNI_ERR_IO, r, "failed to allocate for range %zu: the store %s cannot be written", idx, st->dir);
+			return cni_fail(CNI_ERR_IO, r,
+					"failed to allocate for range %zu: the store %s cannot be written", idx,
+					st->dir);
 		if (r == 0)
-			return cni_fail_details(CNI_ERR_TRY_AGAIN, -EBUSY, "another attachment holds it",
-					"failed to allocate for range %zu: requested IP address %s is not available in range set %s",
-					idx, hl_addr_str(want, a), hl_rangeset_str(set, rs, sizeof(rs)));
+			return cni_fail_details(
+				CNI_ERR_TRY_AGAIN, -EBUSY, "another attachment holds it",
+				"failed to allocate for range %zu: requested IP address %s is not available in range set %s",
+				idx, hl_addr_str(want, a), hl_rangeset_str(set, rs, sizeof(rs)));
 		got = *want;
 	} else {
 		struct ip_addr *owned = NULL, last;
 		size_t n = 0;
 		struct hl_iter it;
 		if ((r = hl_store_owned(st, id, ifname, &owned, &n)) < 0)
-			return cni_fail(CNI_ERR_IO, r, "failed to allocate for range %zu: the store %s cannot be read", idx, st->dir);
+			return cni_fail(CNI_ERR_IO, r, "failed to allocate for range %zu: the store %s cannot be read",
+					idx, st->dir);
 		for (size_t i = 0; i < n; i++)
 			if (hl_rangeset_find(set, &owned[i])) {
 				hl_addr_str(&owned[i], a);
 				free(owned);
-				return cni_fail_details(CNI_ERR_TRY_AGAIN, -EEXIST, "DEL the attachment first",
-						"failed to allocate for range %zu: %s has been allocated to %s, duplicate allocation is not allowed",
-						idx, a, id);
+				return cni_fail_details(
+					CNI_ERR_TRY_AGAIN, -EEXIST, "DEL the attachment first",
+					"failed to allocate for range %zu: %s has been allocated to %s, duplicate allocation is not allowed",
+					idx, a, id);
 			}
 		free(owned);
 		hl_iter_init(&it, set, hl_store_last(st, idx, &last) == 0 ? &last : NULL);
 		for (;;) {
 			if (!hl_iter_next(&it, &got, &range))
-				return cni_fail_details(CNI_ERR_TRY_AGAIN, -ENOSPC, "every address of the range set is reserved",
-						"failed to allocate for range %zu: no IP addresses available in range set: %s", idx,
-						hl_rangeset_str(set, rs, sizeof(rs)));
+				return cni_fail_details(
+					CNI_ERR_TRY_AGAIN, -ENOSPC, "every address of the range set is reserved",
+					"failed to allocate for range %zu: no IP addresses available in range set: %s",
+					idx, hl_rangeset_str(set, rs, sizeof(rs)));
 			if ((r = hl_store_reserve(st, id, ifname, &got, idx)) < 0)
-				return cni_fail(CNI_ERR_IO, r, "failed to allocate for range %zu: the store %s cannot be written", idx,
+				return cni_fail(CNI_ERR_IO, r,
+						"failed to allocate for range %zu: the store %s cannot be written", idx,
 						st->dir);
 			if (r == 1)
 				break;
@@ -290,8 +304,8 @@ static int hl_add(struct cni_ctx *ctx, struct cni_result **ret)
 		r = cni_fail(CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((c.resolv_conf && (r = resolv_load(c.resolv_conf, res)) < 0) || (r = wants_collect(&c.req, &wants, &n_wants)) < 0 ||
-	    (r = store_open(ctx, &c, true, &st)) < 0)
+	if ((c.resolv_conf && (r = resolv_load(c.resolv_conf, res)) < 0) ||
+	    (r = wants_collect(&c.req, &wants, &n_wants)) < 0 || (r = store_open(ctx, &c, true, &st)) < 0)
 		goto out;
 	for (size_t i = 0; i < c.ranges.n; i++, done++) {
 		const struct ip_addr *want = NULL;
@@ -309,7 +323,8 @@ static int hl_add(struct cni_ctx *ctx, struct cni_result **ret)
 			size_t off = 0;
 			for (size_t k = j; k < n_wants; k++)
 				if (!wants[k].used && off < sizeof(msg))
-					off += (size_t)snprintf(msg + off, sizeof(msg) - off, " %s", hl_addr_str(&wants[k].a, a));
+					off += (size_t)snprintf(msg + off, sizeof(msg) - off, " %s",
+								hl_addr_str(&wants[k].a, a));
 			r = cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL, "failed to allocate all requested IPs:%s", msg);
 			goto undo;
 		}
@@ -368,8 +383,8 @@ static int del_op(struct cni_ctx *ctx, const struct hl_conf *c, struct hl_store 
 static int check_op(struct cni_ctx *ctx, const struct hl_conf *c, struct hl_store *st)
 {
 	if (!hl_store_has(st, ctx->env.containerid, ctx->env.ifname))
-		return cni_fail(CNI_ERR_UNKNOWN_CONTAINER, -ENOENT, "host-local: Failed to find address added by container %s",
-				ctx->env.containerid);
+		return cni_fail(CNI_ERR_UNKNOWN_CONTAINER, -ENOENT,
+				"host-local: Failed to find address added by container %s", ctx->env.containerid);
 	return 0;
 }
 
@@ -411,7 +426,8 @@ static int status_op(struct cni_ctx *ctx, const struct hl_conf *c, struct hl_sto
 		r = cni_fail(CNI_ERR_IO, r, "the store %s cannot be read", st->dir);
 	for (size_t i = 0; i < c->ranges.n && r == 0; i++)
 		if (t.used[i] >= hl_rangeset_size(&c->ranges.sets[i]))
-			r = cni_fail(CNI_ERR_NOT_AVAILABLE_EXISTING, -ENOSPC, "no IP addresses available in range set %zu: %s", i,
+			r = cni_fail(CNI_ERR_NOT_AVAILABLE_EXISTING, -ENOSPC,
+				     "no IP addresses available in range set %zu: %s", i,
 				     hl_rangeset_str(&c->ranges.sets[i], rs, sizeof(rs)));
 	free(t.used);
 	return r;
@@ -442,15 +458,17 @@ static int gc_op(struct cni_ctx *ctx, const struct hl_conf *c, struct hl_store *
 	size_t i = 0;
 	int r;
 	if (!cJSON_IsArray(list))
-		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
-				"invalid config: GC needs \"cni.dev/valid-attachments\", a list of {containerID, ifname}");
+		return cni_fail(
+			CNI_ERR_INVALID_CONFIG, -EINVAL,
+			"invalid config: GC needs \"cni.dev/valid-attachments\", a list of {containerID, ifname}");
 	cJSON_ArrayForEach(e, list) {
 		if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(e, "containerID")) ||
 		    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(e, "ifname")))
-			return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
-					"invalid config: \"cni.dev/valid-attachments[%zu]\" must be {\"containerID\": string, "
-					"\"ifname\": string}",
-					i);
+			return cni_fail(
+				CNI_ERR_INVALID_CONFIG, -EINVAL,
+				"invalid config: \"cni.dev/valid-attachments[%zu]\" must be {\"containerID\": string, "
+				"\"ifname\": string}",
+				i);
 		i++;
 	}
 	if (st && (r = hl_store_each(st, gc_one, (void *)list)) < 0)

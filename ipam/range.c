@@ -206,7 +206,8 @@ static int range_parse(const cJSON *obj, const char *where, size_t set, struct h
 		masked.addr.bytes[i] &= keep >= 8 ? 0xff : keep <= 0 ? 0 : (unsigned char)(0xff << (8 - keep));
 	}
 	if (!hl_addr_eq(&masked, &net)) {
-		return bad_range(set, "Network has host bits set. For a subnet mask of length %d the network address is %s",
+		return bad_range(set,
+				 "Network has host bits set. For a subnet mask of length %d the network address is %s",
 				 rg.subnet.len, hl_addr_str(&masked, a));
 	}
 	if (!have_gw) {
@@ -253,7 +254,8 @@ static int rangeset_parse(const cJSON *arr, const char *where, size_t set, struc
 	int r;
 
 	if (!cJSON_IsArray(arr))
-		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL, "invalid config: \"%s\" must be a list of ranges", where);
+		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL, "invalid config: \"%s\" must be a list of ranges",
+				where);
 	if (cJSON_GetArraySize(arr) == 0)
 		return bad_range(set, "empty range set");
 	ret->r = calloc((size_t)cJSON_GetArraySize(arr), sizeof(*ret->r));
@@ -295,7 +297,8 @@ static int add_sets(struct hl_ranges *rs, const cJSON *list, const char *where)
 	if (!list || cJSON_IsNull(list))
 		return 0;
 	if (!cJSON_IsArray(list))
-		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL, "invalid config: \"%s\" must be a list of range sets", where);
+		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL, "invalid config: \"%s\" must be a list of range sets",
+				where);
 	cJSON_ArrayForEach(e, list) {
 		snprintf(w, sizeof(w), "%s[%zu]", where, i++);
 		if ((r = add_set(rs, e, w)) < 0)
@@ -310,7 +313,8 @@ int hl_ranges_parse(const cJSON *ipam, const cJSON *runtime, struct hl_ranges *r
 	const char *s;
 	int r;
 
-	if (runtime && (r = add_sets(&rs, cJSON_GetObjectItemCaseSensitive(runtime, "ipRanges"), "runtimeConfig.ipRanges")) < 0)
+	if (runtime &&
+	    (r = add_sets(&rs, cJSON_GetObjectItemCaseSensitive(runtime, "ipRanges"), "runtimeConfig.ipRanges")) < 0)
 		goto fail;
 	/* The legacy form: one range in ipam itself, when it names a subnet. */
 	if ((r = conf_string(ipam, "ipam", "subnet", &s)) < 0)
@@ -346,7 +350,8 @@ int hl_ranges_parse(const cJSON *ipam, const cJSON *runtime, struct hl_ranges *r
 			for (size_t x = 0; x < rs.sets[i].n; x++)
 				for (size_t y = 0; y < rs.sets[j].n; y++)
 					if (overlaps(&rs.sets[i].r[x], &rs.sets[j].r[y])) {
-						r = cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL, "range set %zu overlaps with %zu", i, j);
+						r = cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
+							     "range set %zu overlaps with %zu", i, j);
 						goto fail;
 					}
 	*ret = rs;

@@ -35,10 +35,16 @@ static void addr_rendering(void **state)
 {
 	(void)state;
 	const char *cases[][2] = {
-		{"10.1.2.3", "10.1.2.3"},       {"::ffff:10.1.2.3", "10.1.2.3"}, {"fd00::1", "fd00::1"},
-		{"fd00:0:1::", "fd00:0:1::"},   {"fd00:0:1:0:0:1:0:0", "fd00:0:1::1:0:0"},
-		{"1:0:0:1:0:0:0:1", "1:0:0:1::1"}, {"::", "::"}, {"::1", "::1"},
-		{"1:2:3:4:5:6:7:0", "1:2:3:4:5:6:7:0"}, {"FD00::ABCD", "fd00::abcd"},
+		{"10.1.2.3", "10.1.2.3"},
+		{"::ffff:10.1.2.3", "10.1.2.3"},
+		{"fd00::1", "fd00::1"},
+		{"fd00:0:1::", "fd00:0:1::"},
+		{"fd00:0:1:0:0:1:0:0", "fd00:0:1::1:0:0"},
+		{"1:0:0:1:0:0:0:1", "1:0:0:1::1"},
+		{"::", "::"},
+		{"::1", "::1"},
+		{"1:2:3:4:5:6:7:0", "1:2:3:4:5:6:7:0"},
+		{"FD00::ABCD", "fd00::abcd"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct ip_addr a;
@@ -99,7 +105,8 @@ static void reference_errors(void **state)
 		{"{}", "no IP ranges specified"},
 		{"{\"ranges\": []}", "no IP ranges specified"},
 		{"{\"ranges\": [[]]}", "invalid range set 0: empty range set"},
-		{"{\"subnet\": \"10.9.0.0/31\"}", "invalid range set 0: Network 10.9.0.0/31 too small to allocate from"},
+		{"{\"subnet\": \"10.9.0.0/31\"}",
+		 "invalid range set 0: Network 10.9.0.0/31 too small to allocate from"},
 		{"{\"subnet\": \"fd00::/127\"}", "invalid range set 0: Network fd00::/127 too small to allocate from"},
 		{"{\"subnet\": \"10.9.0.1/24\"}",
 		 "invalid range set 0: Network has host bits set. For a subnet mask of length 24 the network address is 10.9.0.0"},
@@ -109,7 +116,8 @@ static void reference_errors(void **state)
 		 "invalid range set 0: RangeEnd 10.8.1.1 not in network 10.8.0.0/24"},
 		{"{\"ranges\": [[{\"subnet\": \"10.8.0.0/24\", \"rangeStart\": \"10.8.0.9\", \"rangeEnd\": \"10.8.0.3\"}]]}",
 		 "invalid range set 0: RangeStart 10.8.0.9 not in network 10.8.0.0/24"},
-		{"{\"ranges\": [[{\"subnet\": \"10.8.0.0/24\"}], [{\"subnet\": \"10.8.0.0/25\"}]]}", "range set 0 overlaps with 1"},
+		{"{\"ranges\": [[{\"subnet\": \"10.8.0.0/24\"}], [{\"subnet\": \"10.8.0.0/25\"}]]}",
+		 "range set 0 overlaps with 1"},
 		{"{\"ranges\": [[{\"subnet\": \"10.8.0.0/24\"}, {\"subnet\": \"fd::/64\"}]]}",
 		 "invalid range set 0: mixed address families"},
 		{"{\"ranges\": [[{\"subnet\": \"10.8.0.0/24\"}, {\"subnet\": \"10.8.0.0/25\"}]]}",
@@ -158,10 +166,11 @@ static void allocation_order(void **state)
 	hl_ranges_free(&rs);
 
 	/* Several ranges: on to the next one, and round. A gateway in the middle. */
-	assert_int_equal(parse("{\"ranges\": [[{\"subnet\": \"10.0.0.0/30\"}, {\"subnet\": \"10.0.1.0/29\", \"gateway\": "
-			       "\"10.0.1.3\", \"rangeEnd\": \"10.0.1.4\"}]]}",
-			       &rs),
-			 0);
+	assert_int_equal(
+		parse("{\"ranges\": [[{\"subnet\": \"10.0.0.0/30\"}, {\"subnet\": \"10.0.1.0/29\", \"gateway\": "
+		      "\"10.0.1.3\", \"rangeEnd\": \"10.0.1.4\"}]]}",
+		      &rs),
+		0);
 	assert_string_equal(order(&rs.sets[0], NULL, 20), "10.0.0.2 10.0.1.1 10.0.1.2 10.0.1.4");
 	assert_string_equal(order(&rs.sets[0], "10.0.1.2", 20), "10.0.1.4 10.0.0.2 10.0.1.1 10.0.1.2");
 	assert_string_equal(order(&rs.sets[0], "10.0.0.2", 20), "10.0.1.1 10.0.1.2 10.0.1.4 10.0.0.2");
