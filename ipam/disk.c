@@ -35,32 +35,30 @@ bool hl_store_name_ok(const char *name)
 }
 
 /* A directory that holds entries but no `lock` file is not a store: nothing is written
- * there (a config's dataDir may name any directory). */
+ * there (a config's dataDir may name any directory). A store's lock is made before any
+ * other file of it, so the lock is looked for after the entries: another process making
+ * the store meanwhile is seen as such. */
 static int is_store(int dirfd)
 {
-	struct stat st;
-	if (fstatat(dirfd, LOCK_NAME, &st, AT_SYMLINK_NOFOLLOW) == 0)
-		return S_ISREG(st.st_mode) ? 0 : -ENOTEMPTY;
-	if (errno != ENOENT)
-		return -errno;
 	int fd = dup(dirfd);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *de;
-	int r = 0;
+	struct stat st;
+	bool other = false;
 	if (!d) {
 		if (fd >= 0)
 			close(fd);
 		return -errno;
 	}
-	/* The lock may have appeared since (another process opening the store anew). */
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && strcmp(de->d_name, TMP_NAME) &&
-		    strcmp(de->d_name, LOCK_NAME)) {
-			r = -ENOTEMPTY;
-			break;
-		}
+	while (!other && (de = readdir(d)))
+		other = strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && strcmp(de->d_name, TMP_NAME) &&
+			strcmp(de->d_name, LOCK_NAME);
 	closedir(d);
-	return r;
+	if (!other)
+		return 0;
+	if (fstatat(dirfd, LOCK_NAME, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? -ENOTEMPTY : -errno;
+	return S_ISREG(st.st_mode) ? 0 : -ENOTEMPTY;
 }
 
 int hl_store_open(const char *datadir, const char *name, bool create, int timeout_ms, struct hl_store *ret)

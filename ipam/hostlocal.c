@@ -1,22 +1,20 @@
 /* The host-local IPAM plugin: its config, and ADD, DEL, CHECK, STATUS and GC on the reference plugin's store. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "ucni/clock.h"
-#include "ucni/io.h"
 #include "ucni/node.h"
 #include "common.h"
 #include "disk.h"
+#include "hostlocal-dns.h"
 #include "range.h"
 
 /* How long an operation waits for the network's store lock (the reference waits forever). */
 #define STORE_LOCK_TIMEOUT_MS 10000
 #define STORE_LOCK_TIMEOUT_MAX_MS 600000
-#define RESOLV_CONF_MAX (1 << 20)
 
 struct hl_conf {
 	const cJSON *ipam;
@@ -94,105 +92,6 @@ static int store_open(struct cni_ctx *ctx, const struct hl_conf *c, bool create,
 				"nothing is written there",
 				c->data_dir, ctx->conf.name);
 	return cni_fail(CNI_ERR_IO, r, "ipam.dataDir: the store %s/%s cannot be used", c->data_dir, ctx->conf.name);
-}
-
-/* ---- resolvConf ---- */
-
-static int dns_add(cJSON *dns, const char *key, const char *val, size_t len, bool list)
-{
-	char *copy = strndup(val, len);
-	cJSON *s = copy ? cJSON_CreateString(copy) : NULL;
-	free(copy);
-	if (!s)
-		return -ENOMEM;
-	if (!list) {
-		cJSON_DeleteItemFromObjectCaseSensitive(dns, key);
-		cJSON_AddItemToObject(dns, key, s);
-		return 0;
-	}
-	cJSON *arr = cJSON_GetObjectItemCaseSensitive(dns, key);
-	if (!arr && !(arr = cJSON_AddArrayToObject(dns, key))) {
-		cJSON_Delete(s);
-		return -ENOMEM;
-	}
-	cJSON_AddItemToArray(arr, s);
-	return 0;
-}
-
-/* The next word of [*p, e): its start and length, 0 when none is left. */
-static size_t word(const char **p, const char *e, const char **ret)
-{
-	static const char *const ws = " \t\r\v\f";
-	while (*p < e && strchr(ws, **p))
-		(*p)++;
-	size_t n = 0;
-	while (*p + n < e && !strchr(ws, (*p)[n]))
-		n++;
-	*ret = *p;
-	*p += n;
-	return n;
-}
-
-/* The reference's reading of a resolv.conf: nameserver (its first word), domain (the last
- * one), search and options (every word); comments (# ;) and lines of one word skipped. */
-static int resolv_parse(const char *text, cJSON *dns)
-{
-	for (const char *line = text; *line;) {
-		const char *e = line + strcspn(line, "\n"), *p = line, *key, *w;
-		size_t n, klen = word(&p, e, &key);
-		line = *e ? e + 1 : e;
-		if (klen == 0 || *key == '#' || *key == ';')
-			continue;
-		const char *name = NULL;
-		bool all = false, list = false;
-		if (klen == 10 && !strncmp(key, "nameserver", 10))
-			name = "nameservers", list = true;
-		else if (klen == 6 && !strncmp(key, "domain", 6))
-			name = "domain";
-		else if (klen == 6 && !strncmp(key, "search", 6))
-			name = "search", list = all = true;
-		else if (klen == 7 && !strncmp(key, "options", 7))
-			name = "options", list = all = true;
-		if (!name)
-			continue;
-		while ((n = word(&p, e, &w)) > 0) {
-			if (dns_add(dns, name, w, n, list) < 0)
-				return -ENOMEM;
-			if (!all)
-				break;
-		}
-	}
-	return 0;
-}
-
-static int resolv_load(const char *path, struct cni_result *res)
-{
-	const char *why = NULL;
-	char *text = NULL;
-	size_t len = 0;
-	int fd = -1, r = node_open(NODE_CONFIG_DIRS, path, O_RDONLY, 0, &fd, &why);
-	if (r == -EPERM)
-		return cni_fail(CNI_ERR_INVALID_CONFIG, r,
-				"invalid config: \"ipam.resolvConf\" value \"%s\" is refused: %s", path,
-				why ? why : "not below a configDirs directory of the node settings");
-	if (r < 0)
-		return cni_fail(CNI_ERR_IO, r, "ipam.resolvConf: %s cannot be read", path);
-	r = read_all(fd, RESOLV_CONF_MAX, &text, &len);
-	close(fd);
-	if (r < 0)
-		return cni_fail(CNI_ERR_IO, r, "ipam.resolvConf: %s cannot be read (at most %d bytes)", path,
-				RESOLV_CONF_MAX);
-	/* A NUL ends the text: what follows is not a resolv.conf line. */
-	cJSON *dns = cJSON_CreateObject();
-	if (!dns || resolv_parse(text, dns) < 0) {
-		free(text);
-		cJSON_Delete(dns);
-		return cni_fail(CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
-	}
-	free(text);
-	cJSON_Delete(res->dns);
-	res->dns = dns;
-	return 0;
 }
 
 /* ---- ADD ---- */
@@ -304,7 +203,7 @@ static int hl_add(struct cni_ctx *ctx, struct cni_result **ret)
 		r = cni_fail(CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((c.resolv_conf && (r = resolv_load(c.resolv_conf, res)) < 0) ||
+	if ((c.resolv_conf && (r = hl_resolv_load(c.resolv_conf, res)) < 0) ||
 	    (r = wants_collect(&c.req, &wants, &n_wants)) < 0 || (r = store_open(ctx, &c, true, &st)) < 0)
 		goto out;
 	for (size_t i = 0; i < c.ranges.n; i++, done++) {

@@ -18,9 +18,9 @@ $(B)/tests/unit/test_ipamcommon: UCNI_PLUGIN_LIBS = $(IPAM_COMMON_OBJS) $(LIBUCN
 CHECK_SUITES += tests/ipam/static.sh
 SAN_SUITES   += tests/ipam/static.sh
 
-# host-local: the verbs (hostlocal.c), range sets and the allocation order (range.c), the
-# reference's store on disk (disk.c).
-HOSTLOCAL_OBJS := $(B)/obj/ipam/hostlocal.o $(B)/obj/ipam/range.o $(B)/obj/ipam/disk.o
+# host-local: the verbs (hostlocal.c), resolvConf (hostlocal-dns.c), range sets and the
+# allocation order (range.c), the reference's store on disk (disk.c).
+HOSTLOCAL_OBJS := $(B)/obj/ipam/hostlocal.o $(B)/obj/ipam/hostlocal-dns.o $(B)/obj/ipam/range.o $(B)/obj/ipam/disk.o
 OBJS        += $(HOSTLOCAL_OBJS)
 PROGRAMS    += $(BIN)/host-local
 CNI_PLUGINS += host-local
@@ -30,8 +30,8 @@ $(BIN)/host-local: $(HOSTLOCAL_OBJS) $(IPAM_COMMON_OBJS) $(LIBUCNI)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(HOSTLOCAL_OBJS) $(IPAM_COMMON_OBJS) $(UCNI_PLUGIN_LIBS)
 
-# The unit test of ranges, the allocation order and the store links them besides the core.
-HOSTLOCAL_LIB_OBJS := $(B)/obj/ipam/range.o $(B)/obj/ipam/disk.o $(IPAM_COMMON_OBJS)
+# The unit test of ranges, the allocation order, the store and resolvConf links them besides the core.
+HOSTLOCAL_LIB_OBJS := $(B)/obj/ipam/range.o $(B)/obj/ipam/disk.o $(B)/obj/ipam/hostlocal-dns.o $(IPAM_COMMON_OBJS)
 $(B)/tests/unit/test_hlrange: $(HOSTLOCAL_LIB_OBJS)
 $(B)/tests/unit/test_hlrange: UCNI_PLUGIN_LIBS = $(HOSTLOCAL_LIB_OBJS) $(LIBUCNI) $(NL_LIBS) $(JSON_LIBS)
 

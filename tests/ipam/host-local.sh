@@ -232,8 +232,11 @@ parallel_adds() { # LABEL PLUGIN-FOR-ODD PLUGIN-FOR-EVEN
 	check_eq "$1: 32 distinct addresses" 32 "$(cut -d' ' -f2- "$T_TMP"/par-out/* | jq -r '.ips[].address' | sort -u | wc -l)"
 	check_eq "$1: 32 reservations on disk" 32 "$(ls "$T_TMP/par/par" | grep -c -v -e lock -e last_reserved)"
 }
-parallel_adds "ucni" "$HL" "$HL"
-parallel_adds "ucni and the reference mixed" "$HL" "$REF"
+# Each round on a store that does not exist yet: the processes race to make it, too.
+for round in 1 2 3; do
+	parallel_adds "ucni, round $round" "$HL" "$HL"
+	parallel_adds "ucni and the reference mixed, round $round" "$HL" "$REF"
+done
 
 section "kill -9 at every write step: a reservation is complete or absent"
 if make --no-print-directory FAULTS=1 build/fault/bin/host-local >"$T_TMP/build.log" 2>&1; then

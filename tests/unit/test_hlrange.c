@@ -1,5 +1,6 @@
 /* host-local's range sets (ipam/range.c): parsing, completion, the reference's error
- * messages, Go's address rendering, and the allocation order; and its store (ipam/disk.c). */
+ * messages, Go's address rendering, and the allocation order; its store (ipam/disk.c); its
+ * reading of a resolv.conf (ipam/hostlocal-dns.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "ucni/state.h"
 #include "../../ipam/common.h"
 #include "../../ipam/disk.h"
+#include "../../ipam/hostlocal-dns.h"
 #include "../../ipam/range.h"
 
 static int parse(const char *json, struct hl_ranges *ret)
@@ -318,6 +320,26 @@ static void store_refusals(void **state)
 	hl_store_close(&held);
 }
 
+static void resolv_reading(void **state)
+{
+	(void)state;
+	cJSON *dns = cJSON_CreateObject();
+	assert_int_equal(hl_resolv_parse("# comment\n; comment\nnameserver 10.0.0.53\n\tnameserver  fd00::53 x\r\n"
+					 "domain a.example\nsearch s1 s2\noptions ndots:2\ndomain b.example\n"
+					 "nameserver\nsortlist 1.2.3.4\n  # indented comment\nsearch s3",
+					 dns),
+			 0);
+	char *out = cJSON_PrintUnformatted(dns);
+	assert_string_equal(out, "{\"nameservers\":[\"10.0.0.53\",\"fd00::53\"],\"search\":[\"s1\",\"s2\",\"s3\"],"
+				 "\"options\":[\"ndots:2\"],\"domain\":\"b.example\"}");
+	free(out);
+	cJSON_Delete(dns);
+	dns = cJSON_CreateObject();
+	assert_int_equal(hl_resolv_parse("", dns), 0);
+	assert_null(dns->child);
+	cJSON_Delete(dns);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -325,6 +347,7 @@ int main(void)
 		cmocka_unit_test_setup(completion, reset_error),
 		cmocka_unit_test_setup(reference_errors, reset_error),
 		cmocka_unit_test_setup(allocation_order, reset_error),
+		cmocka_unit_test(resolv_reading),
 		cmocka_unit_test_setup_teardown(store_format, store_setup, store_teardown),
 		cmocka_unit_test_setup_teardown(store_refusals, store_setup, store_teardown),
 	};
