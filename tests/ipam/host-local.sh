@@ -6,10 +6,11 @@
 # two stores file by file (diff -r). Then what only ucni has: the switch-over between the
 # two binaries on one store in both directions, 16 parallel ADDs, kill -9 at every write
 # step (a FAULTS=1 build), GC and STATUS (CNI 1.1), and the rules for tenant-named paths
-# (dataDir, the network name, resolvConf). No namespace is needed: IPAM touches no link.
+# (dataDir, the network name, resolvConf), and macvlan with ucni's host-local alone.
 #
 #   $T_TMP/ref/<net>   the reference's store        $T_TMP/ucni/<net>   ucni's store
 #   $T_TMP/etc         configDirs of the node settings ($T_TMP/node.json): resolv.conf files
+#   node netns: m0 (veth master) ── macvlan eth0 in the pod netns     (the last section only)
 . "$(dirname "$0")/../lib.sh"
 cd "$UCNI_TOP" || exit 1
 
@@ -130,6 +131,9 @@ both "the next ADD after a requested one continues after it" ADD r9 eth0 "$(req 
 check_eq "r9 got 10.30.0.51" "10.30.0.51/24" "$(jq -r '.ips[0].address' <<<"$UOUT")"
 NOMSG=1 UCODE=2 both "CNI_ARGS with an unknown key" ADD r10 eth0 "$(req '')" "CNI_ARGS=FOO=1"
 both "CNI_ARGS with an unknown key and IgnoreUnknown" ADD r10 eth0 "$(req '')" "CNI_ARGS=IgnoreUnknown=1;FOO=1"
+
+both "runtimeConfig.ipRanges: range sets before the config's" ADD r11 eth0 "$(req ', "runtimeConfig": {"ipRanges": [[{"subnet": "10.31.0.0/24"}]]}')"
+check_eq "r11 got an address of 10.31.0.0/24 first" "10.31.0.2/24 3" "$(jq -r '"\(.ips[0].address) \(.ips | length)"' <<<"$UOUT")"
 
 section "bad configs: the reference's message, code 7"
 reset_stores
@@ -342,6 +346,24 @@ check_eq "an empty directory of ours becomes the store" "0 10.99.0.2 last_reserv
 hl "$HL" ADD n2 eth0 "$(nc new "$T_TMP/dd/a/b")"
 check_eq "missing directories are made 0755 (the reference's), files 0600" "0 755 600 600" \
 	"$RC $(stat -c %a "$T_TMP/dd/a/b/new") $(stat -c %a "$T_TMP/dd/a/b/new/10.99.0.2") $(stat -c %a "$T_TMP/dd/a/b/new/lock")"
+
+section "ucni alone: macvlan with host-local, no other plugin in CNI_PATH"
+if [ -x "$UCNI_BIN/macvlan" ] && NODE=$(mkns node) && POD=$(mkns pod); then
+	ip -n "$NODE" link add m0 type veth peer name m1 && ip -n "$NODE" link set m0 up
+	M='{"cniVersion": "1.0.0", "name": "alone", "type": "macvlan", "master": "m0", "ipam": {"type": "host-local", "dataDir": "'$T_TMP'/alone", "ranges": [[{"subnet": "10.97.0.0/24"}]], "routes": [{"dst": "10.96.0.0/16"}]}}'
+	CNI_NODE=$NODE CNI_PATH_OVERRIDE=$UCNI_BIN cni ADD "$UCNI_BIN/macvlan" "$POD" eth0 a1 <<<"$M"
+	check_eq "ADD with ucni's plugins only" "0 10.97.0.2/24" "$CNI_RC $(jv '.ips[0].address')"
+	check_match "the pod has the address and the route" "10.97.0.2/24.*10.96.0.0/16" \
+		"$(ip -n "$POD" -o addr show eth0; ip -n "$POD" route)"
+	MP=$(jq -c --argjson p "$CNI_OUT" '. + {prevResult: $p}' <<<"$M")
+	CNI_NODE=$NODE CNI_PATH_OVERRIDE=$UCNI_BIN cni CHECK "$UCNI_BIN/macvlan" "$POD" eth0 a1 <<<"$MP"
+	check_eq "CHECK (host-local's CHECK finds the reservation)" 0 "$CNI_RC"
+	CNI_NODE=$NODE CNI_PATH_OVERRIDE=$UCNI_BIN cni DEL "$UCNI_BIN/macvlan" "$POD" eth0 a1 <<<"$MP"
+	check_eq "DEL: no link, no reservation" "0 0" \
+		"$CNI_RC $(ls "$T_TMP/alone/alone" | grep -c -v -e lock -e last_reserved)"
+else
+	skip "ucni alone" "no macvlan build or no namespaces"
+fi
 
 section "the store's lock is the reference's: a held lock makes ucni wait, then code 11"
 LK='{"cniVersion": "1.0.0", "name": "lk", "ipam": {"type": "host-local", "dataDir": "'$T_TMP'/lk", "subnet": "10.98.0.0/24"}}'
