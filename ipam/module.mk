@@ -17,3 +17,24 @@ $(B)/tests/unit/test_ipamcommon: UCNI_PLUGIN_LIBS = $(IPAM_COMMON_OBJS) $(LIBUCN
 # static against the reference binary, field by field (no root needed).
 CHECK_SUITES += tests/ipam/static.sh
 SAN_SUITES   += tests/ipam/static.sh
+
+# host-local: the verbs (hostlocal.c), resolvConf (hostlocal-dns.c), range sets and the
+# allocation order (range.c), the reference's store on disk (disk.c).
+HOSTLOCAL_OBJS := $(B)/obj/ipam/hostlocal.o $(B)/obj/ipam/hostlocal-dns.o $(B)/obj/ipam/range.o $(B)/obj/ipam/disk.o
+OBJS        += $(HOSTLOCAL_OBJS)
+PROGRAMS    += $(BIN)/host-local
+CNI_PLUGINS += host-local
+
+$(BIN)/host-local: $(HOSTLOCAL_OBJS) $(IPAM_COMMON_OBJS) $(LIBUCNI)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(HOSTLOCAL_OBJS) $(IPAM_COMMON_OBJS) $(UCNI_PLUGIN_LIBS)
+
+# The unit test of ranges, the allocation order, the store and resolvConf links them besides the core.
+HOSTLOCAL_LIB_OBJS := $(B)/obj/ipam/range.o $(B)/obj/ipam/disk.o $(B)/obj/ipam/hostlocal-dns.o $(IPAM_COMMON_OBJS)
+$(B)/tests/unit/test_hlrange: $(HOSTLOCAL_LIB_OBJS)
+$(B)/tests/unit/test_hlrange: UCNI_PLUGIN_LIBS = $(HOSTLOCAL_LIB_OBJS) $(LIBUCNI) $(NL_LIBS) $(JSON_LIBS)
+
+# The differential suite against the reference plugin (tests/ipam/host-local.sh).
+CHECK_SUITES += tests/ipam/host-local.sh
+SAN_SUITES   += tests/ipam/host-local.sh

@@ -42,6 +42,9 @@ int state_read(const char *path, size_t max, char **ret, size_t *ret_len);
  * flock from its creation until after the rename, so that a sweeper tells a live
  * writer's file from a dead one's (state_replace's temp area). */
 #define STATE_TMP_UNIQUE 1u
+/* No fsync of the file or the directory: for state that need not outlive the machine
+ * (a process killed at any point still leaves the old or the new file). */
+#define STATE_NO_SYNC 2u
 /*
  * The one atomic write: `data` goes to a new temp file (O_EXCL: never an existing
  * file) in the directory tfd, gets `mode`, is fsync'ed and renamed over `name` in

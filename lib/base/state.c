@@ -224,7 +224,7 @@ int state_write_at(int tfd, const char *tmp, int dirfd, const char *name, const 
 		r = -errno;
 	if (r == 0 && (r = write_all(fd, data, half)) == 0 && (r = FAULT_EVERY("write-tmp-half")) == 0 &&
 	    (r = write_all(fd, (const char *)data + half, len - half)) == 0 && (r = FAULT_EVERY("write-tmp-written")) == 0 &&
-	    fsync(fd) < 0)
+	    !(flags & STATE_NO_SYNC) && fsync(fd) < 0)
 		r = -errno;
 	if (r == 0)
 		r = FAULT_EVERY("write-synced");
@@ -240,7 +240,7 @@ int state_write_at(int tfd, const char *tmp, int dirfd, const char *name, const 
 	if ((r = FAULT_EVERY("write-renamed")) < 0)
 		return r;
 	/* The rename itself lasts only once the directory is on disk. */
-	return fsync(dirfd) < 0 ? -errno : 0;
+	return !(flags & STATE_NO_SYNC) && fsync(dirfd) < 0 ? -errno : 0;
 }
 
 /*

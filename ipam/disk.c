@@ -1,0 +1,301 @@
+/* host-local's store on disk, file for file the reference plugin's, with writes that are complete or absent. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ucni/clock.h"
+#include "ucni/fault.h"
+#include "ucni/io.h"
+#include "ucni/state.h"
+#include "common.h"
+#include "disk.h"
+
+#define LOCK_NAME "lock"
+#define LAST_PREFIX "last_reserved_ip."
+/* The one temp file of a write; every write happens under the store's lock, so one found
+ * there is a dead writer's (state_write_at replaces it; opening the store removes it). */
+#define TMP_NAME ".ucni-write.tmp"
+/* A reservation is an ID (at most 255 bytes), "\r\n" and an interface name. */
+#define OWNER_MAX 4096
+
+bool hl_store_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > NAME_MAX || !strcmp(name, ".") || !strcmp(name, ".."))
+		return false;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p == '/' || *p < 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
+/* A directory that holds entries but no `lock` file is not a store: nothing is written
+ * there (a config's dataDir may name any directory). A store's lock is made before any
+ * other file of it, so the lock is looked for after the entries: another process making
+ * the store meanwhile is seen as such. */
+static int is_store(int dirfd)
+{
+	int fd = dup(dirfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+	struct stat st;
+	bool other = false;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	while (!other && (de = readdir(d)))
+		other = strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && strcmp(de->d_name, TMP_NAME) &&
+			strcmp(de->d_name, LOCK_NAME);
+	closedir(d);
+	if (!other)
+		return 0;
+	if (fstatat(dirfd, LOCK_NAME, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? -ENOTEMPTY : -errno;
+	return S_ISREG(st.st_mode) ? 0 : -ENOTEMPTY;
+}
+
+int hl_store_open(const char *datadir, const char *name, bool create, int timeout_ms, struct hl_store *ret)
+{
+	struct hl_store s = {.dirfd = -1, .lockfd = -1};
+	struct stat a, b;
+	int r;
+
+	if (!hl_store_name_ok(name))
+		return -EINVAL;
+	if ((size_t)snprintf(s.dir, sizeof(s.dir), "%s/%s", datadir, name) >= sizeof(s.dir))
+		return -ENAMETOOLONG;
+	r = create ? state_mkdir(s.dir, HL_DIR_MODE) : state_dir_check(s.dir);
+	if (r < 0)
+		return r;
+	s.dirfd = open(s.dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (s.dirfd < 0)
+		return errno == ELOOP ? -EPERM : -errno;
+	/* Judged again through the descriptor: the name may have changed in between. */
+	if ((r = state_dir_check_fd(s.dirfd)) < 0 || (r = is_store(s.dirfd)) < 0)
+		goto fail;
+	for (long long left = timeout_ms;;) {
+		s.lockfd = openat(s.dirfd, LOCK_NAME, O_RDONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+				  HL_FILE_MODE);
+		if (s.lockfd < 0) {
+			r = errno == ELOOP ? -EPERM : -errno;
+			goto fail;
+		}
+		if (fstat(s.lockfd, &a) < 0 || !S_ISREG(a.st_mode)) {
+			r = -EPERM;
+			goto fail;
+		}
+		long long t0 = now_ms();
+		if ((r = state_flock(s.lockfd, LOCK_EX, (int)left)) < 0)
+			goto fail;
+		/* Held on the file that is there now (no store removes it, but a hand might). */
+		if (fstatat(s.dirfd, LOCK_NAME, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino)
+			break;
+		close(s.lockfd);
+		s.lockfd = -1;
+		left -= now_ms() - t0;
+		if (left <= 0) {
+			r = -ETIMEDOUT;
+			goto fail;
+		}
+	}
+	unlinkat(s.dirfd, TMP_NAME, 0);
+	*ret = s;
+	return 0;
+fail:
+	hl_store_close(&s);
+	return r;
+}
+
+void hl_store_close(struct hl_store *s)
+{
+	if (s->lockfd >= 0)
+		close(s->lockfd);
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	s->lockfd = s->dirfd = -1;
+}
+
+/* Without fsync, as the reference: a reservation protects the addresses of running
+ * containers, and none outlives the machine; a killed process leaves the old or the new
+ * file all the same. */
+static int write_file(struct hl_store *s, const char *name, const char *data, size_t len)
+{
+	return state_write_at(s->dirfd, TMP_NAME, s->dirfd, name, data, len, HL_FILE_MODE, STATE_NO_SYNC);
+}
+
+int hl_store_reserve(struct hl_store *s, const char *id, const char *ifname, const struct ip_addr *a, size_t set)
+{
+	char name[HL_ADDR_STRLEN], last[sizeof(LAST_PREFIX) + 24], data[OWNER_MAX];
+	struct stat st;
+	int r, n;
+
+	hl_addr_str(a, name);
+	/* Every writer holds the lock: an address absent now stays free until the rename. */
+	if (fstatat(s->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
+	n = snprintf(data, sizeof(data), "%s\r\n%s", id, ifname);
+	if (n < 0 || (size_t)n >= sizeof(data))
+		return -ENAMETOOLONG;
+	if ((r = write_file(s, name, data, (size_t)n)) < 0)
+		return r;
+	if ((r = FAULT("hostlocal-reserved")) < 0)
+		return r;
+	snprintf(last, sizeof(last), LAST_PREFIX "%zu", set);
+	if ((r = write_file(s, last, name, strlen(name))) < 0)
+		return r;
+	return 1;
+}
+
+/* A whole small regular file under the store, whitespace-trimmed. */
+static int read_small(struct hl_store *s, const char *name, char *buf, size_t size)
+{
+	struct stat st;
+	char *data = NULL;
+	size_t len = 0;
+	int fd = openat(s->dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	int r;
+	if (fd < 0)
+		return -errno;
+	r = fstat(fd, &st) < 0 ? -errno : !S_ISREG(st.st_mode) ? -EINVAL : read_all(fd, size - 1, &data, &len);
+	close(fd);
+	if (r < 0)
+		return r;
+	const char *p = data, *e = data + len;
+	while (p < e && strchr(" \t\r\n\v\f", *p))
+		p++;
+	while (e > p && strchr(" \t\r\n\v\f", e[-1]))
+		e--;
+	memcpy(buf, p, (size_t)(e - p));
+	buf[e - p] = '\0';
+	free(data);
+	return 0;
+}
+
+int hl_store_last(struct hl_store *s, size_t set, struct ip_addr *ret)
+{
+	char name[sizeof(LAST_PREFIX) + 24], buf[64];
+	int r;
+	snprintf(name, sizeof(name), LAST_PREFIX "%zu", set);
+	if ((r = read_small(s, name, buf, sizeof(buf))) < 0)
+		return r == -EFBIG ? -EINVAL : r;
+	return ipam_ip_parse(buf, ret);
+}
+
+enum hl_owner hl_owner_match(const char *owner, const char *id, const char *ifname)
+{
+	size_t n = strlen(id);
+	if (strncmp(owner, id, n) != 0)
+		return HL_OTHER;
+	if (owner[n] == '\0')
+		return HL_ID_ONLY;
+	return owner[n] == '\r' && owner[n + 1] == '\n' && strcmp(owner + n + 2, ifname) == 0 ? HL_EXACT : HL_OTHER;
+}
+
+int hl_store_each(struct hl_store *s, hl_store_fn fn, void *data)
+{
+	int fd = dup(s->dirfd), r = 0;
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	rewinddir(d);
+	while ((de = readdir(d))) {
+		char owner[OWNER_MAX];
+		struct ip_addr a;
+		if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
+			continue;
+		if (ipam_ip_parse(de->d_name, &a) < 0)
+			continue;
+		if (read_small(s, de->d_name, owner, sizeof(owner)) < 0)
+			continue;
+		if ((r = fn(s, de->d_name, &a, owner, data)) < 0)
+			break;
+	}
+	closedir(d);
+	return r < 0 ? r : 0;
+}
+
+struct owned {
+	const char *id, *ifname;
+	struct ip_addr *addrs;
+	size_t n;
+	int exact, id_only;
+	bool remove_exact, remove_id_only;
+};
+
+static int collect(struct hl_store *s, const char *name, const struct ip_addr *a, const char *owner, void *data)
+{
+	struct owned *o = data;
+	enum hl_owner m = hl_owner_match(owner, o->id, o->ifname);
+	if (m == HL_OTHER)
+		return 0;
+	if (m == HL_EXACT)
+		o->exact++;
+	else
+		o->id_only++;
+	/* Removal is best effort, as the reference's: the rest still goes. */
+	if ((m == HL_EXACT && o->remove_exact) || (m == HL_ID_ONLY && o->remove_id_only)) {
+		hl_store_drop(s, name);
+		return 0;
+	}
+	struct ip_addr *n = realloc(o->addrs, (o->n + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	o->addrs = n;
+	o->addrs[o->n++] = *a;
+	return 0;
+}
+
+int hl_store_owned(struct hl_store *s, const char *id, const char *ifname, struct ip_addr **ret, size_t *ret_n)
+{
+	struct owned o = {.id = id, .ifname = ifname};
+	int r = hl_store_each(s, collect, &o);
+	if (r < 0) {
+		free(o.addrs);
+		return r;
+	}
+	*ret = o.addrs;
+	*ret_n = o.n;
+	return 0;
+}
+
+bool hl_store_has(struct hl_store *s, const char *id, const char *ifname)
+{
+	struct owned o = {.id = id, .ifname = ifname};
+	int r = hl_store_each(s, collect, &o);
+	free(o.addrs);
+	return r == 0 && o.n > 0;
+}
+
+int hl_store_release(struct hl_store *s, const char *id, const char *ifname)
+{
+	struct owned o = {.id = id, .ifname = ifname, .remove_exact = true};
+	int r = hl_store_each(s, collect, &o);
+	/* Only when none is this attachment's: those of the container ID alone (older files). */
+	if (r == 0 && o.exact == 0 && o.id_only > 0) {
+		struct owned old = {.id = id, .ifname = ifname, .remove_id_only = true};
+		r = hl_store_each(s, collect, &old);
+		free(old.addrs);
+		o.exact = old.id_only;
+	}
+	free(o.addrs);
+	return r < 0 ? r : o.exact;
+}
+
+int hl_store_drop(struct hl_store *s, const char *name)
+{
+	return unlinkat(s->dirfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
+}
