@@ -1,5 +1,6 @@
 /* The CNI cases: a plugin's ADD and DEL in pod namespaces, checked after each run, for
  * the macvlan/ipvlan cases and for the VF case of --kind sriov. */
+#include <dirent.h>
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,6 +215,27 @@ void run_cni_case(const char *cas, const struct cni_case *c, const struct impl *
 	struct cni_iter x = {cas, c, impls, n_impls, nodes, variant_names, n_variants, conf};
 	run_in_chunks(cas, n_impls * n_variants, "", cni_iteration, &x);
 	free(conf);
+}
+
+/* After the host-local case every ADD has had its DEL: the store of the network ("bench")
+ * must hold no reservation, only the lock and the last_reserved_ip.N files. A leftover
+ * counts as a failed run. */
+void check_hl_store(const char *data_dir)
+{
+	char *dir = xasprintf("%s/bench", data_dir);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int left = 0;
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.' && strcmp(e->d_name, "lock") && strncmp(e->d_name, "last_reserved_ip.", 17))
+			left++;
+	if (d)
+		closedir(d);
+	if (left) {
+		fprintf(stderr, "bench: host-local's store %s still holds %d reservations after every DEL\n", dir, left);
+		total_failed++;
+	}
+	free(dir);
 }
 
 /* ---- sriov: one VF into a pod and back ---- */

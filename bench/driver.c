@@ -106,8 +106,13 @@ int main(int argc, char **argv)
 	       load_start);
 	fflush(stdout);
 
+	/* `ucni` is ucni's plugin with the reference IPAM (CNI_PATH: the reference's dir only);
+	 * `ucni+ipam` is ucni's plugin with ucni's IPAM (its dir first), and `ipam-alone-ucni`
+	 * ucni's IPAM plugin by itself, beside `ipam-alone`, the reference's. */
 	char *ucni_path = xasprintf("%s:%s", ucni_dir, opt.ref_dir);
+	char *ipam_path = xasprintf("%s:%s", opt.ucni_ipam_dir, opt.ref_dir);
 	char *static_ipam = xasprintf("%s/static", opt.ref_dir), *hl_ipam = xasprintf("%s/host-local", opt.ref_dir);
+	char *ucni_static = xasprintf("%s/static", opt.ucni_ipam_dir), *ucni_hl = xasprintf("%s/host-local", opt.ucni_ipam_dir);
 	struct impl l2_impls[] = {
 		{"ucni", K_CNI, opt.ucni, ucni_path},
 		{"reference", K_CNI, opt.ref, opt.ref_dir},
@@ -116,21 +121,35 @@ int main(int argc, char **argv)
 		{"floor-direct", K_FLOOR_DIRECT, opt.floor, NULL},
 		{"exec-true", K_EXEC, "/bin/true", NULL},
 	};
-	const struct impl static_impls[] = {
-		{"ucni", K_CNI, opt.ucni, ucni_path},
+	struct impl static_impls[] = {
+		{"ucni", K_CNI, opt.ucni, opt.ref_dir},
 		{"reference", K_CNI, opt.ref, opt.ref_dir},
 		{"floor", K_FLOOR, opt.floor, NULL},
 		{"floor+ipam", K_FLOOR_IPAM, opt.floor, static_ipam},
 		{"ipam-alone", K_IPAM, static_ipam, opt.ref_dir},
+		{"ucni+ipam", K_CNI, opt.ucni, ipam_path},
+		{"ipam-alone-ucni", K_IPAM, ucni_static, ipam_path},
 	};
-	const struct impl hl_impls[] = {
-		{"ucni", K_CNI, opt.ucni, ucni_path},
+	struct impl hl_impls[] = {
+		{"ucni", K_CNI, opt.ucni, opt.ref_dir},
 		{"reference", K_CNI, opt.ref, opt.ref_dir},
 		{"ipam-alone", K_IPAM, hl_ipam, opt.ref_dir},
+		{"ucni+ipam", K_CNI, opt.ucni, ipam_path},
+		{"ipam-alone-ucni", K_IPAM, ucni_hl, ipam_path},
 	};
+	/* Without ucni's IPAM plugins (a tree that does not build them): the reference's only. */
+	int n_static = 7, n_hl = 5;
+	if (access(ucni_static, X_OK) < 0 || access(ucni_hl, X_OK) < 0) {
+		printf("  (no ucni IPAM plugins in %s: the series with them are left out)\n", opt.ucni_ipam_dir);
+		n_static = 5;
+		n_hl = 3;
+	}
+	/* host-local's store: in the driver's temporary folder (removed with it), shared by the
+	 * reference's and ucni's host-local (the same format on disk). */
+	char *hl_dir = xasprintf("%s/hl", tmpdir);
 	char *hl_conf = xasprintf("{\"type\":\"host-local\",\"ranges\":[[{\"subnet\":\"10.78.0.0/16\",\"gateway\":"
-				  "\"10.78.0.1\"}]],\"routes\":[{\"dst\":\"0.0.0.0/0\"}],\"dataDir\":\"%s/hl\"}",
-				  tmpdir);
+				  "\"10.78.0.1\"}]],\"routes\":[{\"dst\":\"0.0.0.0/0\"}],\"dataDir\":\"%s\"}",
+				  hl_dir);
 	const struct cni_case l2 = {"l2", NULL, NULL, NULL};
 	/* The address is made per run (run_cni_case); this one only marks the case as static. */
 	const struct cni_case st = {"static", NULL, "10.77.0.10/16", "10.77.0.1"};
@@ -152,11 +171,11 @@ int main(int argc, char **argv)
 		if (want("l2"))
 			run_cni_case(case_name("l2"), &l2, l2_impls, n_l2, &node, no_variant, 1);
 		if (want("static"))
-			run_cni_case(case_name("static"), &st, static_impls, (int)(sizeof(static_impls) / sizeof(static_impls[0])),
-				     &node, no_variant, 1);
-		if (want("host-local"))
-			run_cni_case(case_name("host-local"), &hl, hl_impls, (int)(sizeof(hl_impls) / sizeof(hl_impls[0])), &node,
-				     no_variant, 1);
+			run_cni_case(case_name("static"), &st, static_impls, n_static, &node, no_variant, 1);
+		if (want("host-local")) {
+			run_cni_case(case_name("host-local"), &hl, hl_impls, n_hl, &node, no_variant, 1);
+			check_hl_store(hl_dir);
+		}
 		node_teardown(&node);
 	}
 	if (want("scale")) {

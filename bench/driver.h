@@ -13,11 +13,13 @@
 #define MAX_SERIES 96
 #define MAX_NS 4096
 #define MAX_EXTERNAL 12
+#define MAX_RATIOS 128
+#define MAX_TARGETS 64
 
 /* ---- options (options.c) ---- */
 struct options {
 	int iterations;
-	const char *ucni, *ref, *floor, *ref_dir, *ucni_dir, *json, *prefix, *cases, *devmgr, *mkfakesysfs;
+	const char *ucni, *ref, *floor, *ref_dir, *ucni_ipam_dir, *json, *prefix, *cases, *devmgr, *mkfakesysfs;
 	const char *ref_version, *spawner, *devmgr_lib, *devmgr_inv, *kind, *vf;
 	int siblings_lo, siblings_hi, dm_pfs, dm_vfs, chunk;
 	bool verbose;
@@ -135,14 +137,14 @@ struct ratio {
 	const char *cas, *op, *num, *den;
 	double wall, cpu, rss;
 };
-extern struct ratio ratios[64];
+extern struct ratio ratios[MAX_RATIOS];
 extern int n_ratios;
 
 struct target {
 	const char *what;
 	double value, limit;
 };
-extern struct target targets[32];
+extern struct target targets[MAX_TARGETS];
 extern int n_targets;
 void compute_ratios_and_targets(void);
 
@@ -171,6 +173,7 @@ const char *case_name(const char *cas);
 void run_cni_case(const char *cas, const struct cni_case *c, const struct impl *impls, int n_impls,
 		  struct node *nodes, const char **variant_names, int n_variants);
 void run_vf_case(const struct impl *impls, int n_impls);
+void check_hl_store(const char *data_dir);
 
 /* ---- devmgr's inventory and allocation (devmgr.c) ---- */
 void run_devmgr(void);

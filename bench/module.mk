@@ -35,7 +35,7 @@ $(BENCH_FLOOR): $(B)/obj/bench/floor.o
 # BENCH_ARGS: extra driver options, e.g. BENCH_ARGS="--iterations 100 --cases l2,scale".
 BENCH_ARGS ?=
 bench: deps
-	$(Q)$(MAKE) -s --no-print-directory $(BIN)/macvlan $(BENCH_DRIVER) $(BENCH_FLOOR) $(BENCH_SPAWN) \
+	$(Q)$(MAKE) -s --no-print-directory $(BIN)/macvlan $(BIN)/static $(BIN)/host-local $(BENCH_DRIVER) $(BENCH_FLOOR) $(BENCH_SPAWN) \
 		$(if $(wildcard devmgr/module.mk),$(BIN)/devmgr $(MKFAKESYSFS) $(DEVMGR_BENCH) $(DEVMGR_BENCH_INV))
 	$(Q)B=$(B) bench/run $(BENCH_ARGS)
 
@@ -43,5 +43,5 @@ bench: deps
 # Not part of `make bench`: the VM needs its own set-up (kernel, qemu) and several minutes.
 .PHONY: bench-vm
 bench-vm: deps
-	$(Q)$(MAKE) -s --no-print-directory $(BIN)/macvlan $(BIN)/ipvlan $(BIN)/sriov $(BENCH_DRIVER) $(BENCH_FLOOR) $(BENCH_SPAWN)
+	$(Q)$(MAKE) -s --no-print-directory $(BIN)/macvlan $(BIN)/ipvlan $(BIN)/sriov $(BIN)/static $(BENCH_DRIVER) $(BENCH_FLOOR) $(BENCH_SPAWN)
 	$(Q)B=$(B) bench/vm.sh $(BENCH_ARGS)

@@ -46,6 +46,7 @@ static void usage(FILE *f)
 	      "  --ucni PATH        ucni's plugin (default build/bin/KIND)\n"
 	      "  --ref PATH         the reference plugin (default /usr/lib/cni/KIND)\n"
 	      "  --ref-dir DIR      the reference plugins, for IPAM (default /usr/lib/cni)\n"
+	      "  --ucni-ipam DIR    ucni's IPAM plugins static and host-local (default: --ucni's dir)\n"
 	      "  --floor PATH       the floor program (default build/bench/floor)\n"
 	      "  --siblings LO,HI   sibling macvlans for the scale case (default 10,1000)\n"
 	      "  --chunk N          iterations whose pod namespaces exist at the same time (default 10)\n"
@@ -82,7 +83,7 @@ int options_parse(int argc, char **argv)
 		{"spawner", required_argument, NULL, 'S'},   {"devmgr-lib-bench", required_argument, NULL, 'L'},
 		{"devmgr-tree", required_argument, NULL, 'T'}, {"chunk", required_argument, NULL, 'C'},
 		{"devmgr-inventory-bench", required_argument, NULL, 'I'}, {"kind", required_argument, NULL, 'K'},
-		{"vf", required_argument, NULL, 'F'},
+		{"vf", required_argument, NULL, 'F'},	      {"ucni-ipam", required_argument, NULL, 'U'},
 		{"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
 	};
 	int ch;
@@ -95,6 +96,7 @@ int options_parse(int argc, char **argv)
 		case 'u': opt.ucni = optarg; break;
 		case 'r': opt.ref = optarg; break;
 		case 'R': opt.ref_dir = optarg; break;
+		case 'U': opt.ucni_ipam_dir = optarg; break;
 		case 'f': opt.floor = optarg; break;
 		case 's':
 			if (sscanf(optarg, "%d,%d", &opt.siblings_lo, &opt.siblings_hi) != 2 || opt.siblings_lo < 0 ||
@@ -158,6 +160,12 @@ void options_resolve(void)
 	if (!opt.ref)
 		opt.ref = sriov ? "" : xasprintf("/usr/lib/cni/%s", opt.kind); /* no reference sriov plugin */
 	opt.ucni = absolute(opt.ucni);
+	if (!opt.ucni_ipam_dir) {
+		char *d = xstrdup(opt.ucni);
+		*strrchr(d, '/') = 0;
+		opt.ucni_ipam_dir = d;
+	}
+	opt.ucni_ipam_dir = absolute(opt.ucni_ipam_dir);
 	if (*opt.ref)
 		opt.ref = absolute(opt.ref);
 	opt.floor = absolute(opt.floor);

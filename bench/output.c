@@ -10,9 +10,9 @@
 void print_table(void)
 {
 	const char *last = "";
-	printf("\n%-26s %-5s %-12s %4s %9s %9s %9s %9s %9s\n", "case", "op", "impl", "n", "wall med", "wall p90",
+	printf("\n%-26s %-5s %-16s %4s %9s %9s %9s %9s %9s\n", "case", "op", "impl", "n", "wall med", "wall p90",
 	       "cpu med", "rss med", "failed");
-	printf("%-26s %-5s %-12s %4s %9s %9s %9s %9s\n", "", "", "", "", "ms", "ms", "ms", "MB");
+	printf("%-26s %-5s %-16s %4s %9s %9s %9s %9s\n", "", "", "", "", "ms", "ms", "ms", "MB");
 	for (int i = 0; i < n_series; i++) {
 		struct series *s = &series[i];
 		struct stats w = stats_of(s->wall, s->n), c = stats_of(s->cpu, s->n), r = stats_of(s->rss, s->n);
@@ -20,7 +20,7 @@ void print_table(void)
 		snprintf(key, sizeof(key), "%s %s", s->cas, s->op);
 		if (strcmp(key, last) != 0 && i)
 			putchar('\n');
-		printf("%-26s %-5s %-12s %4d %9.2f %9.2f %9.2f %9.2f %9d\n", strcmp(key, last) ? s->cas : "",
+		printf("%-26s %-5s %-16s %4d %9.2f %9.2f %9.2f %9.2f %9d\n", strcmp(key, last) ? s->cas : "",
 		       strcmp(key, last) ? s->op : "", s->impl, s->n, w.median, w.p90, c.median, r.median / 1024,
 		       s->failed);
 		static char lastbuf[128];
@@ -37,18 +37,18 @@ void print_ratios_and_targets(void)
 			printf("%-42s %5d %10.3f %9.3f %9.3f %9.3f\n", external[i].what, external[i].n, external[i].median,
 			       external[i].p90, external[i].min, external[i].max);
 	}
-	printf("\nratios of medians              %-5s %-22s %7s %7s %7s\n", "op", "", "wall", "cpu", "rss");
+	printf("\nratios of medians              %-5s %-26s %7s %7s %7s\n", "op", "", "wall", "cpu", "rss");
 	for (int i = 0; i < n_ratios; i++) {
 		struct ratio *r = &ratios[i];
 		char what[64];
 		snprintf(what, sizeof(what), "%s/%s", r->num, r->den);
-		printf("%-30s %-5s %-22s %7.2f %7.2f %7.2f\n", r->cas, r->op, what, r->wall, r->cpu, r->rss);
+		printf("%-30s %-5s %-26s %7.2f %7.2f %7.2f\n", r->cas, r->op, what, r->wall, r->cpu, r->rss);
 	}
 	printf("\ntargets\n");
 	for (int i = 0; i < n_targets; i++) {
 		struct target *t = &targets[i];
 		const char *verdict = isnan(t->limit) ? "" : t->value <= t->limit ? "met" : "MISSED";
-		printf("  %-52s %8.2f  %s\n", t->what, t->value, verdict);
+		printf("  %-62s %8.2f  %s\n", t->what, t->value, verdict);
 	}
 }
 

@@ -22,6 +22,9 @@ if [ -x "$UCNI_BIN/devmgr" ] && [ -x "$UCNI_TOP/$BUILD/tests/fixtures/mkfakesysf
 	dm_args=(--devmgr "$UCNI_BIN/devmgr" --mkfakesysfs "$UCNI_TOP/$BUILD/tests/fixtures/mkfakesysfs" --devmgr-tree 1,64)
 fi
 
+# host-local's store lives in the driver's temporary folder, never in the default dataDir.
+hl_default=/var/lib/cni/networks/bench
+hl_before=$([ -e $hl_default ] && echo yes || echo no)
 echo "# a 3-iteration run of every case"
 out=$("$DRIVER" --iterations 3 --siblings 2,20 --prefix "$PFX" --json "$J" --ucni "$UCNI_BIN/macvlan" \
 	"${dm_args[@]}" 2>&1)
@@ -36,8 +39,8 @@ for c in macvlan-l2 macvlan-static macvlan-host-local macvlan-l2-siblings2 macvl
 		impls=$(jq -r --arg c "$c" --arg o "$op" '[.series[] | select(.case == $c and .op == $o) | .impl] | sort | join(",")' "$J")
 		case $c in
 		macvlan-l2) want=exec-true,floor,floor+sysctl,floor-direct,reference,ucni ;;
-		macvlan-static) want=floor,floor+ipam,ipam-alone,reference,ucni ;;
-		macvlan-host-local) want=ipam-alone,reference,ucni ;;
+		macvlan-static) want=floor,floor+ipam,ipam-alone,ipam-alone-ucni,reference,ucni,ucni+ipam ;;
+		macvlan-host-local) want=ipam-alone,ipam-alone-ucni,reference,ucni,ucni+ipam ;;
 		*) want=floor,reference,ucni ;;
 		esac
 		check_eq "$c $op: implementations" "$want" "$impls"
@@ -51,6 +54,17 @@ check_eq "the reference uses more memory than ucni (the RSS figure is the progra
 	"$(jq -r '[.series[] | select(.case == "macvlan-l2" and .op == "ADD")] | (map(select(.impl == "reference"))[0].maxrss_kb.median > map(select(.impl == "ucni"))[0].maxrss_kb.median)' "$J")"
 check_eq "ratios ucni/reference, ucni/floor and ucni/floor+sysctl are there" 3 \
 	"$(jq '[.ratios[] | select(.case == "macvlan-l2" and .op == "ADD" and .num == "ucni")] | length' "$J")"
+for c in macvlan-static macvlan-host-local; do
+	check_eq "$c: ucni's IPAM against the reference's, alone and under macvlan (ADD and DEL)" \
+		"ipam-alone-ucni/ipam-alone ipam-alone-ucni/ucni+ipam ucni+ipam/reference ucni+ipam/ucni" \
+		"$(jq -r --arg c "$c" '[.ratios[] | select(.case == $c and (.num | test("^ipam-alone-ucni$|^ucni\\+ipam$"))) | "\(.num)/\(.den)"] | unique | join(" ")' "$J")"
+	check_eq "$c: those ratios for both verbs" 8 \
+		"$(jq --arg c "$c" '[.ratios[] | select(.case == $c and (.num | test("^ipam-alone-ucni$|^ucni\\+ipam$")))] | length' "$J")"
+done
+for ipam in static host-local; do
+	check_eq "$ipam: the IPAM-alone (0.35 wall, 0.30 cpu) and end-to-end (1.6x L2) targets are evaluated" 8 \
+		"$(jq --arg i "$ipam" '[.targets[] | select((.what | startswith($i + " ")) and (.what | test("IPAM alone .* <= 0\\.3[05]$|ucni\\+ipam/L2 ucni <= 1\\.6$")) and .value != null and .met != null)] | length' "$J")"
+done
 check_eq "the targets are evaluated" true "$(jq '[.targets[] | select(.value != null)] | length >= 8' "$J")"
 check_match "the table lists the targets" $'\ntargets\n  ' "$out"
 if [ ${#dm_args[@]} -gt 0 ]; then
@@ -66,6 +80,8 @@ else
 	skip "devmgr cases" "devmgr or mkfakesysfs is not built"
 fi
 check_eq "nothing left behind" "" "$(leftovers "$PFX")"
+check_eq "host-local kept its store in the temporary folder (no $hl_default)" "$hl_before" \
+	"$([ -e $hl_default ] && echo yes || echo no)"
 
 echo "# the readable report that make bench writes (bench/report → doc/benchmarks.md)"
 R=$T_TMP/benchmarks.md
@@ -79,6 +95,12 @@ check_eq "report: one table row per series" "$(jq '.series | length' "$J")" \
 	"$(sed -n '/^## Series/,/^## /p' "$R" | grep -c -E '^\| (macvlan|devmgr)-')"
 check_eq "report: one row per target" "$(jq '.targets | length' "$J")" \
 	"$(sed -n '/^## Targets/,/^## /p' "$R" | grep -c -E '\| (met|\*\*missed\*\*|reported) \|$')"
+for ipam in static host-local; do
+	check_eq "report: $ipam's IPAM targets (alone and end to end, ADD and DEL)" 8 \
+		"$(sed -n '/^## Targets/,/^## /p' "$R" | grep -c -E "^\| $ipam (IPAM alone (ADD|DEL) (wall|cpu) ucni/reference|(ADD|DEL) (wall|cpu) ucni\+ipam/L2 ucni) ")"
+	check_eq "report: $ipam's series with ucni's IPAM (ADD and DEL)" 4 \
+		"$(sed -n '/^## Series/,/^## /p' "$R" | grep -c -E "^\| macvlan-$ipam \| (ADD|DEL) \| (ucni\+ipam|ipam-alone-ucni) \|")"
+done
 "$UCNI_TOP/bench/report" /dev/null "$T_TMP/none.md" >/dev/null 2>&1
 check_eq "bench/report refuses what is not a result (exit 1), and writes nothing" "1 no" \
 	"$? $([ -e "$T_TMP/none.md" ] && echo yes || echo no)"

@@ -109,11 +109,13 @@ static double med(const char *cas, const char *op, const char *impl, int what)
 }
 
 /* ---- ratios and targets ---- */
-struct target targets[32];
+struct target targets[MAX_TARGETS];
 int n_targets;
 
 static void target(const char *what, double value, double limit)
 {
+	if (n_targets == MAX_TARGETS)
+		die("too many targets");
 	targets[n_targets++] = (struct target){what, value, limit};
 }
 
@@ -122,17 +124,48 @@ static double ratio(double a, double b)
 	return b > 0 ? a / b : NAN;
 }
 
-struct ratio ratios[64];
+struct ratio ratios[MAX_RATIOS];
 int n_ratios;
 
 static void add_ratio(const char *cas, const char *op, const char *num, const char *den)
 {
 	if (!series_find(cas, op, num) || !series_find(cas, op, den))
 		return;
+	if (n_ratios == MAX_RATIOS)
+		die("too many ratios");
 	ratios[n_ratios++] = (struct ratio){xstrdup(cas), op, num, den,
 					    ratio(med(cas, op, num, WALL), med(cas, op, den, WALL)),
 					    ratio(med(cas, op, num, CPU), med(cas, op, den, CPU)),
 					    ratio(med(cas, op, num, RSS), med(cas, op, den, RSS))};
+}
+
+/* ucni's IPAM plugin `cas` ("macvlan-static", "macvlan-host-local"): by itself against the
+ * reference's (<= 0.35 wall, <= 0.30 CPU), and macvlan with it end to end against the L2-only
+ * case (<= 1.6, wall and CPU); today's figure with the reference IPAM beside it (reported). */
+static void ipam_targets(const char *cas, const char *l2)
+{
+	static const char *ops[] = {"ADD", "DEL"};
+	const char *ipam = strchr(cas, '-') + 1; /* "static", "host-local" */
+	for (size_t o = 0; o < 2; o++) {
+		const char *op = ops[o];
+		if (!series_find(cas, op, "ipam-alone-ucni") || !series_find(cas, op, "ipam-alone"))
+			continue;
+		target(xasprintf("%s IPAM alone %s wall ucni/reference <= 0.35", ipam, op),
+		       ratio(med(cas, op, "ipam-alone-ucni", WALL), med(cas, op, "ipam-alone", WALL)), 0.35);
+		target(xasprintf("%s IPAM alone %s cpu ucni/reference <= 0.30", ipam, op),
+		       ratio(med(cas, op, "ipam-alone-ucni", CPU), med(cas, op, "ipam-alone", CPU)), 0.30);
+	}
+	for (size_t o = 0; o < 2; o++) {
+		const char *op = ops[o];
+		if (!series_find(cas, op, "ucni+ipam") || !series_find(l2, op, "ucni"))
+			continue;
+		target(xasprintf("%s %s wall ucni+ipam/L2 ucni <= 1.6", ipam, op),
+		       ratio(med(cas, op, "ucni+ipam", WALL), med(l2, op, "ucni", WALL)), 1.6);
+		target(xasprintf("%s %s cpu ucni+ipam/L2 ucni <= 1.6", ipam, op),
+		       ratio(med(cas, op, "ucni+ipam", CPU), med(l2, op, "ucni", CPU)), 1.6);
+		target(xasprintf("%s %s wall ucni (reference IPAM)/L2 ucni (reported)", ipam, op),
+		       ratio(med(cas, op, "ucni", WALL), med(l2, op, "ucni", WALL)), NAN);
+	}
 }
 
 void compute_ratios_and_targets(void)
@@ -149,6 +182,10 @@ void compute_ratios_and_targets(void)
 			add_ratio(cases[c], ops[o], "ucni", "floor+sysctl");
 			add_ratio(cases[c], ops[o], "ucni", "floor+ipam");
 			add_ratio(cases[c], ops[o], "ipam-alone", "ucni");
+			add_ratio(cases[c], ops[o], "ucni+ipam", "reference");
+			add_ratio(cases[c], ops[o], "ucni+ipam", "ucni");
+			add_ratio(cases[c], ops[o], "ipam-alone-ucni", "ipam-alone");
+			add_ratio(cases[c], ops[o], "ipam-alone-ucni", "ucni+ipam");
 		}
 	for (size_t o = 0; o < 2; o++)
 		add_ratio(case_name("vf"), ops[o], "ucni", "floor");
@@ -188,6 +225,8 @@ void compute_ratios_and_targets(void)
 		target("static ADD cpu ucni/(floor+ipam) <= 1.15",
 		       ratio(med(st, "ADD", "ucni", CPU), med(st, "ADD", "floor+ipam", CPU)), 1.15);
 	}
+	for (size_t c = 1; c < 3; c++)
+		ipam_targets(cases[c], l2);
 	if (series_find(hi, "ADD", "ucni") && series_find(lo, "ADD", "ucni")) {
 		char *w = xasprintf("ADD wall siblings%d/siblings%d <= 1.2", opt.siblings_hi, opt.siblings_lo);
 		char *d = xasprintf("DEL wall siblings%d/siblings%d (reported)", opt.siblings_hi, opt.siblings_lo);
@@ -215,7 +254,7 @@ void compute_ratios_and_targets(void)
 	if (series_find(inv, "list", "lspci")) {
 		/* the table against the same lspci runs */
 		double lw = med(inv, "list", "lspci", WALL);
-		if (series_find(inv, "table", "ucni") && n_ratios < 64)
+		if (series_find(inv, "table", "ucni") && n_ratios < MAX_RATIOS)
 			ratios[n_ratios++] = (struct ratio){xstrdup(inv), "table", "ucni", "lspci",
 							    ratio(med(inv, "table", "ucni", WALL), lw),
 							    ratio(med(inv, "table", "ucni", CPU), med(inv, "list", "lspci", CPU)),
