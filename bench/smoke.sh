@@ -117,6 +117,17 @@ echo "# a plugin that exits 0 without creating the link is caught"
 out=$("$DRIVER" --iterations 1 --cases l2 --prefix "$PFX-t" --ucni /bin/true 2>&1)
 check_match "exit 0 without eth0 counts as a failure" "ucni failed: exit 0 but eth0 is missing" "$out"
 
+echo "# a host-local whose DEL keeps the reservation is caught by the store check"
+mkdir -p "$T_TMP/ipam"
+ln -s "$UCNI_BIN/static" "$T_TMP/ipam/static"
+printf '#!/bin/sh\n[ "$CNI_COMMAND" = DEL ] && exit 0\nexec "%s"\n' "$UCNI_BIN/host-local" >"$T_TMP/ipam/host-local"
+chmod +x "$T_TMP/ipam/host-local"
+out=$("$DRIVER" --iterations 1 --cases host-local --prefix "$PFX-h" --ucni "$UCNI_BIN/macvlan" \
+	--ucni-ipam "$T_TMP/ipam" 2>&1)
+check_eq "driver exits 1" 1 "$?"
+check_match "the reservations left are named" "host-local's store .*/hl/bench still holds 2 reservations" "$out"
+check_eq "nothing left behind after it" "" "$(leftovers "$PFX-h")"
+
 echo "# interrupted in the middle: everything is still removed"
 "$DRIVER" --iterations 200 --cases scale --siblings 10,200 --prefix "$PFX-i" >/dev/null 2>&1 &
 pid=$!

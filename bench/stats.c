@@ -145,27 +145,27 @@ static void add_ratio(const char *cas, const char *op, const char *num, const ch
 static void ipam_targets(const char *cas, const char *l2)
 {
 	static const char *ops[] = {"ADD", "DEL"};
+	static const struct {
+		const char *pre, *post, *num, *den;
+		bool vs_l2; /* den is the L2-only case's series */
+		int what;
+		double limit;
+	} t[] = {
+		{" IPAM alone", "wall ucni/reference <= 0.35", "ipam-alone-ucni", "ipam-alone", false, WALL, 0.35},
+		{" IPAM alone", "cpu ucni/reference <= 0.30", "ipam-alone-ucni", "ipam-alone", false, CPU, 0.30},
+		{"", "wall ucni+ipam/L2 ucni <= 1.6", "ucni+ipam", "ucni", true, WALL, 1.6},
+		{"", "cpu ucni+ipam/L2 ucni <= 1.6", "ucni+ipam", "ucni", true, CPU, 1.6},
+		{"", "wall ucni (reference IPAM)/L2 ucni (reported)", "ucni", "ucni", true, WALL, NAN},
+	};
 	const char *ipam = strchr(cas, '-') + 1; /* "static", "host-local" */
-	for (size_t o = 0; o < 2; o++) {
-		const char *op = ops[o];
-		if (!series_find(cas, op, "ipam-alone-ucni") || !series_find(cas, op, "ipam-alone"))
-			continue;
-		target(xasprintf("%s IPAM alone %s wall ucni/reference <= 0.35", ipam, op),
-		       ratio(med(cas, op, "ipam-alone-ucni", WALL), med(cas, op, "ipam-alone", WALL)), 0.35);
-		target(xasprintf("%s IPAM alone %s cpu ucni/reference <= 0.30", ipam, op),
-		       ratio(med(cas, op, "ipam-alone-ucni", CPU), med(cas, op, "ipam-alone", CPU)), 0.30);
-	}
-	for (size_t o = 0; o < 2; o++) {
-		const char *op = ops[o];
-		if (!series_find(cas, op, "ucni+ipam") || !series_find(l2, op, "ucni"))
-			continue;
-		target(xasprintf("%s %s wall ucni+ipam/L2 ucni <= 1.6", ipam, op),
-		       ratio(med(cas, op, "ucni+ipam", WALL), med(l2, op, "ucni", WALL)), 1.6);
-		target(xasprintf("%s %s cpu ucni+ipam/L2 ucni <= 1.6", ipam, op),
-		       ratio(med(cas, op, "ucni+ipam", CPU), med(l2, op, "ucni", CPU)), 1.6);
-		target(xasprintf("%s %s wall ucni (reference IPAM)/L2 ucni (reported)", ipam, op),
-		       ratio(med(cas, op, "ucni", WALL), med(l2, op, "ucni", WALL)), NAN);
-	}
+	for (size_t o = 0; o < 2; o++)
+		for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+			const char *op = ops[o], *den_cas = t[i].vs_l2 ? l2 : cas;
+			if (!series_find(cas, op, t[i].num) || !series_find(den_cas, op, t[i].den))
+				continue;
+			target(xasprintf("%s%s %s %s", ipam, t[i].pre, op, t[i].post),
+			       ratio(med(cas, op, t[i].num, t[i].what), med(den_cas, op, t[i].den, t[i].what)), t[i].limit);
+		}
 }
 
 void compute_ratios_and_targets(void)
