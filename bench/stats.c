@@ -141,7 +141,8 @@ static void add_ratio(const char *cas, const char *op, const char *num, const ch
 
 /* ucni's IPAM plugin `cas` ("macvlan-static", "macvlan-host-local"): by itself against the
  * reference's (<= 0.35 wall, <= 0.30 CPU), and macvlan with it end to end against the L2-only
- * case (<= 1.6, wall and CPU); today's figure with the reference IPAM beside it (reported). */
+ * case (<= 1.6, wall and CPU); today's figure with the reference IPAM beside it (reported).
+ * The limits are ADD's; DEL's figures are reported beside them. */
 static void ipam_targets(const char *cas, const char *l2)
 {
 	static const char *ops[] = {"ADD", "DEL"};
@@ -163,8 +164,12 @@ static void ipam_targets(const char *cas, const char *l2)
 			const char *op = ops[o], *den_cas = t[i].vs_l2 ? l2 : cas;
 			if (!series_find(cas, op, t[i].num) || !series_find(den_cas, op, t[i].den))
 				continue;
-			target(xasprintf("%s%s %s %s", ipam, t[i].pre, op, t[i].post),
-			       ratio(med(cas, op, t[i].num, t[i].what), med(den_cas, op, t[i].den, t[i].what)), t[i].limit);
+			bool limited = o == 0 && !isnan(t[i].limit);
+			int keep = limited ? (int)strlen(t[i].post) : (int)(strstr(t[i].post, " <=") ? strstr(t[i].post, " <=") - t[i].post : (long)strlen(t[i].post));
+			target(xasprintf("%s%s %s %.*s%s", ipam, t[i].pre, op, keep, t[i].post,
+			                 limited || strstr(t[i].post, "(reported)") ? "" : " (reported)"),
+			       ratio(med(cas, op, t[i].num, t[i].what), med(den_cas, op, t[i].den, t[i].what)),
+			       limited ? t[i].limit : NAN);
 		}
 }
 
