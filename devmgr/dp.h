@@ -1,0 +1,96 @@
+/* The kubelet device plugin's model behind `devmgr serve`: every pool of the config is one
+ * resource, its devices are the pool's VFs with live health and NUMA node, the preferred
+ * allocation policy picks among them, and Allocate is answered from here. No gRPC in this
+ * layer: devmgr/rpc/ turns these values into the device plugin API (v1beta1) messages. */
+#ifndef DEVMGR_DP_H
+#define DEVMGR_DP_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "devmgr/devmgr.h"
+
+/* The Go SR-IOV network device plugin's default, so existing pod specs keep their names. */
+#define DP_RESOURCE_PREFIX_DEFAULT "intel.com"
+#define DP_RESOURCE_MAX 256 /* "<prefix>/<resourceName>" */
+
+typedef enum dp_policy { DP_POLICY_PACKED = 0, DP_POLICY_SPREAD } dp_policy;
+
+typedef struct dp_device {
+	char id[DM_PCI_ADDR_MAX];    /* the VF's PCI address: the kubelet's device ID */
+	char pf[DM_PCI_ADDR_MAX];    /* its PF's PCI address */
+	int numa;                    /* NUMA node, -1 when the kernel reports none */
+	bool healthy;
+	const char *why;             /* static text when unhealthy: "PF has no carrier", ... */
+	char driver[DM_DRIVER_MAX];  /* "" when unbound */
+	int iommu_group;             /* -1 when none (only used for userspace drivers) */
+	char rdma[DM_IFNAME_MAX * 4];/* RDMA device name, "" when none */
+} dp_device;
+
+typedef struct dp_resource {
+	char pool[DM_OWNER_MAX];        /* the pool's resourceName */
+	char name[DP_RESOURCE_MAX];     /* "<prefix>/<resourceName>", what the kubelet sees */
+	char endpoint[DP_RESOURCE_MAX]; /* socket file name inside the kubelet dir */
+	dp_policy policy;
+	bool exclude_topology;
+	dp_device *dev;                 /* sorted by id */
+	size_t n;
+} dp_resource;
+
+typedef struct dp_set {
+	dp_resource *res;
+	size_t n;
+} dp_set;
+
+/* Build the resources of config c from inventory inv (loaded with netdev facts); the resource
+ * prefix is the pool's resourcePrefix, else default_prefix, else DP_RESOURCE_PREFIX_DEFAULT. */
+int dp_set_build(const dm_config *c, const dm_inventory *inv, const char *sysfs_root,
+		 const char *default_prefix, dp_set **ret, char *err, size_t errlen);
+void dp_set_free(dp_set *s);
+const dp_resource *dp_set_find(const dp_set *s, const char *name);
+const dp_device *dp_resource_device(const dp_resource *r, const char *id);
+/* True when a and b would stream the same ListAndWatch answer. */
+bool dp_resource_equal(const dp_resource *a, const dp_resource *b);
+
+/* GetPreferredAllocation: size IDs out of available, every must_include first; the rest by
+ * the resource's policy. ret receives pointers into available/must (size entries). */
+int dp_preferred(const dp_resource *r, const char *const *available, size_t n_available,
+		 const char *const *must, size_t n_must, size_t size, const char **ret,
+		 size_t *ret_n, char *err, size_t errlen);
+
+/* Allocate, for one container request. */
+typedef struct dp_env {
+	char *key;
+	char *value;
+} dp_env;
+typedef struct dp_devspec {
+	char host[PATH_MAX];
+	char container[PATH_MAX];
+	char perms[4];
+} dp_devspec;
+typedef struct dp_alloc {
+	dp_env *env;
+	size_t n_env;
+	dp_devspec *spec;
+	size_t n_spec;
+} dp_alloc;
+
+/* Unknown or unhealthy IDs: -ENOENT / -EBUSY with err naming the ID; nothing written then.
+ * Writes each VF's device-info file under devinfo_dir/dp/ (0444, atomically). */
+int dp_allocate(const dp_resource *r, const char *const *ids, size_t n, const char *devinfo_dir,
+		dp_alloc *ret, char *err, size_t errlen);
+void dp_alloc_free(dp_alloc *a);
+
+/* Remove the device-info files serve wrote for the resources of s (SIGTERM cleanup). */
+int dp_devinfo_remove(const dp_set *s, const char *devinfo_dir);
+
+/* The served marker in the state dir: which pools the kubelet hands out, so `devmgr alloc`
+ * refuses them and `devmgr pools` shows them as kubelet-managed. */
+int dp_served_mark(const char *state_dir, const dp_set *s, pid_t pid);
+int dp_served_clear(const char *state_dir);
+/* 1 when pool is served by a live serve process, 0 when not, -errno on error. */
+int dp_pool_served(const char *state_dir, const char *pool);
+
+#endif
