@@ -3,7 +3,8 @@
 DEVMGR_UNIT := $(B)/tests/devmgr/test_devmgr
 OBJS += $(B)/obj/tests/devmgr/test_devmgr.o
 TEST_PROGRAMS += $(DEVMGR_UNIT)
-CHECK_SUITES += $(DEVMGR_UNIT) tests/devmgr/cli.sh tests/devmgr/status.sh tests/devmgr/stress.sh tests/devmgr/vm.sh
+CHECK_SUITES += $(DEVMGR_UNIT) tests/devmgr/cli.sh tests/devmgr/status.sh tests/devmgr/stress.sh tests/devmgr/vm.sh \
+                tests/devmgr/eswitch-vm.sh
 SAN_SUITES   += $(SAN_B)/tests/devmgr/test_devmgr tests/devmgr/cli.sh
 
 $(B)/obj/tests/devmgr/test_devmgr.o: ALL_CFLAGS += $(PCI_CFLAGS)
@@ -25,6 +26,15 @@ DEVMGR_BENCH_INV := $(B)/tests/devmgr/bench_inventory
 OBJS += $(B)/obj/tests/devmgr/bench_inventory.o
 TEST_PROGRAMS += $(DEVMGR_BENCH_INV)
 $(DEVMGR_BENCH_INV): $(B)/obj/tests/devmgr/bench_inventory.o $(DEVMGR_A)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(DEVMGR_LIBS)
+
+# dm_eswitch_get/set from the command line for the eswitch VM suite (also as FAULTS=1).
+ESWITCH_TOOL := $(B)/tests/devmgr/eswitch_tool
+OBJS += $(B)/obj/tests/devmgr/eswitch_tool.o
+TEST_PROGRAMS += $(ESWITCH_TOOL)
+$(ESWITCH_TOOL): $(B)/obj/tests/devmgr/eswitch_tool.o $(DEVMGR_A)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(DEVMGR_LIBS)
