@@ -82,6 +82,8 @@ int cmd_status(int argc, char **argv)
 	if (opt.json)
 		print_json(dm_nodestate_json(s));
 	else {
+		if (!s->n)
+			table_header(names, w, ELEMENTSOF(names));
 		for (size_t i = 0; i < s->n; i++) {
 			if (i == 0 || s->pfs[i - 1].n_vfs)
 				table_header(names, w, ELEMENTSOF(names));

@@ -5,7 +5,7 @@ OBJS += $(B)/obj/tests/devmgr/test_devmgr.o
 TEST_PROGRAMS += $(DEVMGR_UNIT)
 CHECK_SUITES += $(DEVMGR_UNIT) tests/devmgr/cli.sh tests/devmgr/status.sh tests/devmgr/stress.sh tests/devmgr/vm.sh \
                 tests/devmgr/eswitch-vm.sh
-SAN_SUITES   += $(SAN_B)/tests/devmgr/test_devmgr tests/devmgr/cli.sh
+SAN_SUITES   += $(SAN_B)/tests/devmgr/test_devmgr tests/devmgr/cli.sh tests/devmgr/status.sh
 
 $(B)/obj/tests/devmgr/test_devmgr.o: ALL_CFLAGS += $(PCI_CFLAGS)
 $(DEVMGR_UNIT): $(B)/obj/tests/devmgr/test_devmgr.o $(DEVMGR_A) | $(B)/tests/fixtures/mkfakesysfs

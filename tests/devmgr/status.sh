@@ -111,6 +111,17 @@ check_match "the netdevsim row" 'eni7np1 +netdevsim/netdevsim7 +netdevsim +- +15
 check "every row fits 100 columns" test "$(widest <<<"$OUT")" -le 100
 # 5 PFs, 22 VFs, a VF header under each of the 4 PFs with VFs, a PF header atop and after each VF block
 check_eq "one row per PF and VF, a header per block" 35 "$(grep -c . <<<"$OUT")"
+dm status --no-headers
+check_eq "--no-headers: only the PF and VF rows" "27 0" "$(grep -c . <<<"$OUT") $(grep -c 'DEVICE\|REPRESENTOR' <<<"$OUT")"
+dm status -o wide
+check_eq "-o wide: the same rows" "0 35" "$RC $(grep -c . <<<"$OUT")"
+dm status --json -o wide
+expect_rc "--json with -o wide" 2
+mkdir -p "$T_TMP/empty"
+OUT=$("$UCNI_BIN/devmgr" --sysfs-root "$T_TMP/empty" status)
+check_eq "no SR-IOV PF: the header alone" "PF DEVICE DRIVER ID MTU VFS SPEED ADMIN ESWITCH" "$(xargs <<<"$OUT")"
+OUT=$("$UCNI_BIN/devmgr" --sysfs-root "$T_TMP/empty" status --json)
+check_eq "no SR-IOV PF: interfaces empty" '{"schemaVersion":1,"interfaces":[]}' "$(jq -c . <<<"$OUT")"
 
 section "a big tree"
 "$GEN" "$T_TMP/big" --pfs 8 --vfs 64 || fail "generate the big tree"
