@@ -264,7 +264,7 @@ static const step *steps_for(const char *driver, dm_eswitch_mode want)
 	return want == DM_ESWITCH_SWITCHDEV ? l->to_switchdev : l->to_legacy;
 }
 
-/* Opens what dm_eswitch_get() and _set() share: the PF's directory and devlink. */
+/* What dm_eswitch_get() and _set() share: the PF's directory, then devlink. */
 static int esw_open(esw_run *x, const char *sysfs_root, const char *pf, char *err, size_t errlen)
 {
 	int r = pf_handle_parse(pf, &x->h);
@@ -279,9 +279,15 @@ static int esw_open(esw_run *x, const char *sysfs_root, const char *pf, char *er
 		errbuf_set(err, errlen, "%s: no such device", pf);
 		return x->pffd;
 	}
-	r = devlink_open(&x->dl);
+	return 0;
+}
+
+static int esw_open_devlink(esw_run *x, char *err, size_t errlen)
+{
+	int r = devlink_open(&x->dl);
 	if (r < 0) {
-		errbuf_set(err, errlen, "%s: devlink: %s", pf, r == -EOPNOTSUPP ? "the kernel has no devlink" : strerror(-r));
+		errbuf_set(err, errlen, "%s: devlink: %s", x->name,
+		           r == -EOPNOTSUPP ? "the kernel has no devlink" : strerror(-r));
 		return r;
 	}
 	return 0;
@@ -321,6 +327,8 @@ int dm_eswitch_get(const char *sysfs_root, const char *pf_pci, dm_eswitch_mode *
 	esw_run x = { .pffd = -1, .dl = DEVLINK_NULL };
 	dm_eswitch_mode m;
 	int r = esw_open(&x, sysfs_root, pf_pci, NULL, 0);
+	if (r >= 0)
+		r = esw_open_devlink(&x, NULL, 0);
 	if (r >= 0)
 		r = esw_mode(&x, &m, NULL, 0);
 	esw_close(&x);
@@ -395,7 +403,7 @@ int dm_eswitch_set(const char *sysfs_root, const char *pf_pci, dm_eswitch_mode w
 		r = -ERANGE;
 		goto out;
 	}
-	if ((r = esw_mode(&x, &x.start_mode, err, errlen)) < 0)
+	if ((r = esw_open_devlink(&x, err, errlen)) < 0 || (r = esw_mode(&x, &x.start_mode, err, errlen)) < 0)
 		goto out;
 	(void)readlink_base_at(x.pffd, "driver", driver, sizeof(driver));
 	if (x.start_mode == want && x.start_vfs == num_vfs)

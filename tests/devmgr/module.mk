@@ -13,6 +13,17 @@ $(DEVMGR_UNIT): $(B)/obj/tests/devmgr/test_devmgr.o $(DEVMGR_A) | $(B)/tests/fix
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(DEVMGR_LIBS) $(CMOCKA_LIBS)
 
+# The eswitch and node-state parts of libdevmgr that need no kernel.
+ESWITCH_UNIT := $(B)/tests/devmgr/test_eswitch
+OBJS += $(B)/obj/tests/devmgr/test_eswitch.o
+TEST_PROGRAMS += $(ESWITCH_UNIT)
+CHECK_SUITES += $(ESWITCH_UNIT)
+SAN_SUITES   += $(SAN_B)/tests/devmgr/test_eswitch
+$(ESWITCH_UNIT): $(B)/obj/tests/devmgr/test_eswitch.o $(DEVMGR_A) | $(B)/tests/fixtures/mkfakesysfs
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(DEVMGR_LIBS) $(CMOCKA_LIBS)
+
 # Latency of claim+release under concurrency (library level), for `make bench`.
 DEVMGR_BENCH := $(B)/tests/devmgr/bench_alloc
 OBJS += $(B)/obj/tests/devmgr/bench_alloc.o
