@@ -60,9 +60,18 @@ static void read_netdev_extra(int devfd, const char *name, int *mtu, int *speed,
 		*admin_up = (flags & IFF_UP) != 0;
 }
 
+/* The operator's names for the ARPHRD types of a netdev: ETH, IB, else the number. */
 static const char *link_type_name(const char *t)
 {
 	return !strcmp(t, "ether") ? "ETH" : !strcmp(t, "infiniband") ? "IB" : t;
+}
+
+static void link_type_of(int type, char *buf, size_t len)
+{
+	if (type == 1 || type == 32)
+		str_copy(buf, len, type == 1 ? "ETH" : "IB");
+	else
+		snprintf(buf, len, "%d", type);
 }
 
 static int add_pf(dm_nodestate *s, ns_pf **ret)
@@ -182,9 +191,12 @@ static int load_netdevsim(const char *root, dm_nodestate *s)
 		if (readlink_base_at(fd, "driver", buf, sizeof(buf)) >= 0)
 			str_copy(p->driver, sizeof(p->driver), buf);
 		if (d.netdev[0]) {
+			int type;
 			snprintf(buf, sizeof(buf), "net/%s/address", d.netdev);
 			(void)read_small_at(fd, buf, p->mac, sizeof(p->mac));
-			strcpy(p->link_type, "ETH");
+			snprintf(buf, sizeof(buf), "net/%s/type", d.netdev);
+			if (read_int_at(fd, buf, &type) >= 0)
+				link_type_of(type, p->link_type, sizeof(p->link_type));
 		}
 		p->num_vfs = n;
 		read_netdev_extra(fd, d.netdev, &p->mtu, &p->speed, &p->admin_up);

@@ -50,8 +50,8 @@ esw() {
 section "netdevsim: legacy -> switchdev -> legacy"
 check_eq "starts in legacy with 2 VFs, no representors" "legacy 2 []" "$(state)"
 st=$("${DM[@]}" status "$H" --json)
-check_eq "status: legacy, 2 VFs, no representors" '["legacy",2,[null,null]]' \
-	"$(jq -c '.interfaces[0] | [.eSwitchMode,.numVfs,[.Vfs[].representorName]]' <<<"$st")"
+check_eq "status: its port, ETH, up, legacy, 2 VFs, no representors" "[\"$P\",\"ETH\",\"up\",\"legacy\",2,[null,null]]" \
+	"$(jq -c '.interfaces[0] | [.name,.linkType,.linkAdminState,.eSwitchMode,.numVfs,[.Vfs[].representorName]]' <<<"$st")"
 ip link set "$P" vf 1 vlan 7
 st=$("${DM[@]}" status "$H" --json)
 check_eq "status: each VF's VLAN from the PF over netlink" '[0,7]' "$(jq -c '[.interfaces[0].Vfs[].Vlan]' <<<"$st")"

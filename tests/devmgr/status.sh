@@ -22,6 +22,7 @@ echo 2 >"$nsd/sriov_numvfs"
 echo 02:00:00:00:07:01 >"$nsd/net/eni7np1/address"
 echo 1500 >"$nsd/net/eni7np1/mtu"
 echo 0x1003 >"$nsd/net/eni7np1/flags"
+echo 1 >"$nsd/net/eni7np1/type"
 ln -s ../../../bus/netdevsim/drivers/netdevsim "$nsd/driver"
 ln -s ../../../devices/netdevsim7 "$SYS/bus/netdevsim/devices/netdevsim7"
 
@@ -71,8 +72,8 @@ check_eq "a PF with 0 VFs: Vfs empty" '[0,[]]' "$(q '.interfaces[3] | [.numVfs,.
 check_eq "not the running kernel's tree: no eswitch mode, VLAN or representor" '[[null],[null],[null]]' \
 	"$(q '[([.interfaces[].eSwitchMode] | unique), ([.interfaces[].Vfs[].Vlan] | unique), ([.interfaces[].Vfs[].representorName] | unique)]')"
 check_eq "netdevsim: devlink handle, its port, no PCI address nor total, 2 VFs without netdevs" \
-	'["netdevsim/netdevsim7","eni7np1","netdevsim",null,null,2,[0,1],[null]]' \
-	"$(q '.interfaces[4] | [.devlinkHandle,.name,.driver,.pciAddress,.totalvfs,.numVfs,[.Vfs[].vfID],([.Vfs[].pciAddress] | unique)]')"
+	'["netdevsim/netdevsim7","eni7np1","netdevsim",null,null,2,"ETH",[0,1],[null]]' \
+	"$(q '.interfaces[4] | [.devlinkHandle,.name,.driver,.pciAddress,.totalvfs,.numVfs,.linkType,[.Vfs[].vfID],([.Vfs[].pciAddress] | unique)]')"
 check "status reads only: no state directory" test ! -e "$ST"
 
 section "status PF"
