@@ -14,8 +14,9 @@ DEVMGR_LIB_SRCS := devmgr/util.c devmgr/device.c devmgr/inventory.c devmgr/vfinf
                    devmgr/nodestate.c
 # the CLI: one file per command group (devmgr/cli/)
 DEVMGR_CLI_SRCS := devmgr/cli/main.c devmgr/cli/ctx.c devmgr/cli/inventory.c devmgr/cli/pools.c devmgr/cli/table.c \
-                   devmgr/cli/alloc.c devmgr/cli/provision.c devmgr/cli/watch.c devmgr/cli/status.c
+                   devmgr/cli/alloc.c devmgr/cli/provision.c devmgr/cli/watch.c
 DEVMGR_LIB_OBJS := $(DEVMGR_LIB_SRCS:%.c=$(B)/obj/%.o)
+DEVMGR_CLI_SRCS += devmgr/cli/status.c
 DEVMGR_PIC_OBJS := $(DEVMGR_LIB_SRCS:%.c=$(B)/pic/%.o) $(UCNI_CORE_SRCS:%.c=$(B)/pic/%.o)
 DEVMGR_CLI_OBJS := $(DEVMGR_CLI_SRCS:%.c=$(B)/obj/%.o)
 
