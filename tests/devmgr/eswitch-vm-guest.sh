@@ -91,13 +91,13 @@ fi
 # default list (netdevsim): 1 VFs to 0, 2 switch, 3 VFs to the count wanted
 for f in eswitch.numvfs:1 eswitch.set:2 "eswitch.numvfs#2:3"; do
 	point=${f%:*} n=${f##*:}
-	for from in "legacy switchdev" "switchdev legacy"; do
-		set -- $from
-		esw "$1" 2
+	for dir in "legacy switchdev" "switchdev legacy"; do
+		read -r from to <<<"$dir"
+		esw "$from" 2
 		before=$(state)
-		esw "FAULT=$point" "$2" 2
-		check_eq "$point, $1 -> $2: fails, the PF back as it was" "1 $before" "$RC $(state)"
-		check_match "... the error names step $n and the state" "step $n of 3, .*, failed: .*undone: the PF is $1 with 2 VFs" "$ERR"
+		esw "FAULT=$point" "$to" 2
+		check_eq "$point, $from -> $to: fails, the PF back as it was" "1 $before" "$RC $(state)"
+		check_match "... the error names step $n and the state" "step $n of 3, .*, failed: .*undone: the PF is $from with 2 VFs" "$ERR"
 	done
 done
 # the mlx5 list (simulated on netdevsim): 1 VFs in legacy, 2 unbind, 3 switch, 4 rebind
