@@ -218,6 +218,9 @@ static int step_do(esw_run *x, int i, step s)
 static int step_undo(esw_run *x, int i, step s)
 {
 	int r = 0;
+	/* FAULTS=1 builds: an undo that fails, for the message that tells where the PF is */
+	if (SIMULATE("eswitch-undo-fails"))
+		return -EIO;
 	switch (s) {
 	case STEP_VFS_ZERO:
 	case STEP_VFS_WANT:

@@ -109,6 +109,14 @@ for f in eswitch.unbind:2 eswitch.set:3 eswitch.bind:4; do
 	check_eq "mlx5 list, $point, legacy -> switchdev: the PF back as it was" "1 $before" "$RC $(state)"
 	check_match "... step $n of 4 named" "step $n of 4, .*failed: .*undone: the PF is legacy with 2 VFs" "$ERR"
 done
+# the third step fails and so does undoing the second: the error says where the PF is now
+esw legacy 2
+UCNI_FAULT_SIMULATE=eswitch-undo-fails esw "FAULT=eswitch.numvfs#2" switchdev 2
+check_match "an undo that fails too: the step, the undo, the PF now and before" \
+	"step 3 of 3, .*failed: .*undoing step 2, switch the eswitch mode, failed too .*: the PF is now switchdev with 0 VFs, it was legacy with 2 VFs" "$ERR"
+check_eq "... which is where it is" "1 switchdev 0 []" "$RC $(state)"
+esw legacy 2
+check_eq "a later set repairs it" "0 legacy 2 []" "$RC $(state)"
 UCNI_FAULT_SIMULATE=eswitch-mlx5 esw "FAULT=eswitch.none" switchdev 2
 check_eq "mlx5 list without a fault: switchdev, VFs kept" "0 switchdev 2 [pf0vf0 pf0vf1 ]" "$RC $(state)"
 esw legacy 2
