@@ -497,9 +497,17 @@ static void test_served(void **state)
 	assert_int_equal(dm_store_open(st, &store), 0);
 	dm_store_free(store);
 
-	/* a pid given again to another process: its start time differs */
+	/* the start time recorded is field 22 of /proc/<pid>/stat */
 	snprintf(path, sizeof(path), "%s/serve.json", st);
 	cJSON *j = read_json(path);
+	char cmd[128], want[64] = "";
+	snprintf(cmd, sizeof(cmd), "awk '{sub(/.*\\) /, \"\"); print $20}' /proc/%d/stat", (int)getpid());
+	FILE *pf = popen(cmd, "r");
+	assert_non_null(fgets(want, sizeof(want), pf));
+	pclose(pf);
+	assert_int_equal((long long)cJSON_GetObjectItem(j, "startTime")->valuedouble, atoll(want));
+	assert_int_equal(cJSON_GetObjectItem(j, "pid")->valueint, getpid());
+	/* a pid given again to another process: its start time differs */
 	char *text;
 	cJSON_ReplaceItemInObject(j, "startTime", cJSON_CreateNumber(1));
 	text = cJSON_PrintUnformatted(j);
