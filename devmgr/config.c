@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "dp.h"
 #include "internal.h"
 #include "ucni/jsoncheck.h"
 
@@ -31,6 +32,8 @@ typedef struct pool {
 	char *name, *prefix;
 	selector *sels;
 	size_t n_sels;
+	dp_policy policy;      /* "policy": the device plugin's preferred allocation */
+	bool exclude_topology; /* "excludeTopology": no NUMA node to the kubelet */
 } pool;
 
 struct dm_config {
@@ -361,6 +364,14 @@ static int parse_pool(pctx *x, const cJSON *o, pool *p)
 		} else if (!strcmp(k, "excludeTopology")) {
 			if (!cJSON_IsBool(v))
 				FAIL(x, -EINVAL, "%s.excludeTopology: must be true or false", x->path);
+			p->exclude_topology = cJSON_IsTrue(v);
+		} else if (!strcmp(k, "policy")) {
+			if (cJSON_IsString(v) && !strcmp(v->valuestring, "packed"))
+				p->policy = DP_POLICY_PACKED;
+			else if (cJSON_IsString(v) && !strcmp(v->valuestring, "spread"))
+				p->policy = DP_POLICY_SPREAD;
+			else
+				FAIL(x, -EINVAL, "%s.policy: must be \"packed\" or \"spread\"", x->path);
 		} else if (!strcmp(k, "additionalInfo")) {
 			if (!cJSON_IsObject(v))
 				FAIL(x, -EINVAL, "%s.additionalInfo: must be an object", x->path);
@@ -617,6 +628,16 @@ const char *dm_config_pool_name(const dm_config *c, size_t i)
 const char *dm_config_pool_prefix(const dm_config *c, size_t i)
 {
 	return c && i < c->n_pools ? c->pools[i].prefix : NULL;
+}
+
+int config_pool_policy(const dm_config *c, size_t i)
+{
+	return c && i < c->n_pools ? (int)c->pools[i].policy : DP_POLICY_PACKED;
+}
+
+bool config_pool_exclude_topology(const dm_config *c, size_t i)
+{
+	return c && i < c->n_pools && c->pools[i].exclude_topology;
 }
 
 int dm_config_pool_index(const dm_config *c, const char *name)

@@ -49,10 +49,19 @@ typedef struct dp_set {
 int dp_set_build(const dm_config *c, const dm_inventory *inv, const char *sysfs_root,
 		 const char *default_prefix, dp_set **ret, char *err, size_t errlen);
 void dp_set_free(dp_set *s);
+/* By resource name ("<prefix>/<resourceName>") or pool name. */
 const dp_resource *dp_set_find(const dp_set *s, const char *name);
 const dp_device *dp_resource_device(const dp_resource *r, const char *id);
 /* True when a and b would stream the same ListAndWatch answer. */
 bool dp_resource_equal(const dp_resource *a, const dp_resource *b);
+/* A kernel-driver VF without a netdev in this namespace is unhealthy ("VF has no netdev"),
+ * unless the allocation store under state_dir holds a record of it: then the sriov plugin
+ * moved it into a pod, and it is healthy. Nothing is created when there is no store. */
+int dp_set_note_attached(dp_set *s, const char *state_dir);
+/* The devices of before that now lacks (a VF that disappeared) are added to now's
+ * resource of the same name as unhealthy ("VF is gone"), so the kubelet sees them go
+ * Unhealthy rather than vanish. */
+int dp_set_carry_gone(dp_set *now, const dp_set *before);
 
 /* GetPreferredAllocation: size IDs out of available, every must_include first; the rest by
  * the resource's policy. ret receives pointers into available/must (size entries). */
@@ -83,14 +92,25 @@ int dp_allocate(const dp_resource *r, const char *const *ids, size_t n, const ch
 		dp_alloc *ret, char *err, size_t errlen);
 void dp_alloc_free(dp_alloc *a);
 
+/* "PCIDEVICE_<resource upper-cased, '.', '/', '-' as '_'>" into buf; -ENAMETOOLONG. */
+int dp_env_name(const char *resource, char *buf, size_t size);
+/* "<resource with '/' as '-'>-<id>-device.json": a device's file under <devinfo_dir>/dp/. */
+int dp_devinfo_name(const dp_resource *r, const char *id, char *buf, size_t size);
+
 /* Remove the device-info files serve wrote for the resources of s (SIGTERM cleanup). */
 int dp_devinfo_remove(const dp_set *s, const char *devinfo_dir);
 
 /* The served marker in the state dir: which pools the kubelet hands out, so `devmgr alloc`
  * refuses them and `devmgr pools` shows them as kubelet-managed. */
+/* <state_dir>/serve.json (0600, atomically): pid, its start time (/proc/<pid>/stat field
+ * 22; -ESRCH when pid is gone) and each resource's pool and name. */
 int dp_served_mark(const char *state_dir, const dp_set *s, pid_t pid);
 int dp_served_clear(const char *state_dir);
-/* 1 when pool is served by a live serve process, 0 when not, -errno on error. */
+/* 1 when pool is served by a live serve process (the recorded pid runs with the recorded
+ * start time), 0 when not (no marker, or its process is gone), -errno on error (-EBADMSG: a
+ * corrupt marker). */
 int dp_pool_served(const char *state_dir, const char *pool);
+/* ... and then its resource name ("<prefix>/<resourceName>") into buf. */
+int dp_pool_served_resource(const char *state_dir, const char *pool, char *buf, size_t size);
 
 #endif

@@ -185,6 +185,11 @@ static inline bool vf_range_has(const vf_range *r, int i) {
 	return i >= 0 && i < DM_VF_INDEX_MAX && (r->bits[i / 8] >> (i % 8)) & 1;
 }
 
+/* The device plugin's keys of pool I: "policy" (a dp_policy, devmgr/dp.h) and
+ * "excludeTopology". */
+int config_pool_policy(const dm_config *c, size_t i);
+bool config_pool_exclude_topology(const dm_config *c, size_t i);
+
 /* store-record.c — one record's text, exposed for the unit tests and the fuzz target */
 /* Parses the record of the VF PCI: -EBADMSG malformed, -EPROTO another format. */
 int record_from_json(const char *pci, const char *text, dm_record **ret);

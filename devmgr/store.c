@@ -75,7 +75,9 @@ static int open_subdir(int dirfd, const char *name)
 static bool known_entry(const char *n)
 {
 	return !strcmp(n, ".") || !strcmp(n, "..") || !strcmp(n, "format") || !strcmp(n, "store.lock") ||
-	       !strcmp(n, "locks") || !strcmp(n, "vfs") || !strncmp(n, ".format.", 8);
+	       !strcmp(n, "locks") || !strcmp(n, "vfs") || !strncmp(n, ".format.", 8) ||
+	       /* the served marker of `devmgr serve` (dp-served.c) */
+	       !strcmp(n, "serve.json") || !strcmp(n, ".serve.json.tmp");
 }
 
 /* 0 when DIRFD has our format marker, -ENOENT when it has none, -EPROTO when it has

@@ -5,7 +5,7 @@
 #   lib/plugin  the plugin frame: CHECK's first steps and ADD's result (frame.c), the
 #               stacked-link ADD/DEL/CHECK flow (stacked.c), addresses and routes (ipcfg.c)
 # devmgr links base and kernel (libdevmgr carries their objects); the plugins link all.
-UCNI_BASE_SRCS   := lib/base/state.c lib/base/lock.c lib/base/io.c lib/base/valid.c lib/base/sha256.c \
+UCNI_BASE_SRCS   := lib/base/state.c lib/base/lock.c lib/base/io.c lib/base/valid.c lib/base/sha256.c lib/base/devinfo.c \
                     lib/base/fault.c
 UCNI_KERNEL_SRCS := lib/kernel/nl.c lib/kernel/link.c lib/kernel/route.c lib/kernel/vf.c lib/kernel/netns.c \
                     lib/kernel/sysfs.c lib/kernel/devlink.c

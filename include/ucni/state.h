@@ -15,6 +15,15 @@
  * other writable).
  */
 int state_mkdir(const char *path, mode_t mode);
+/*
+ * Open the directory `rel` beneath the open directory dirfd, component by component,
+ * never through a symbolic link (-ELOOP) or anything but a directory (-ENOTDIR); a
+ * missing component is made with `mode` (0: none is made, -ENOENT), whatever the umask.
+ * Each component is judged as state_dir_check judges (owned by the effective uid, not
+ * writable by group or others, else -EPERM): whoever else could write there could swap a
+ * name beneath it. "" or "." is dirfd itself (its own descriptor, judged too).
+ */
+int state_open_subdir(int dirfd, const char *rel, mode_t mode, int *ret_fd);
 /* The same judgement, without creating anything: 0, -ENOENT, -ENOTDIR or -EPERM. */
 int state_dir_check(const char *path);
 /* ... of an open directory (opened with O_NOFOLLOW, it is never a symlink). */

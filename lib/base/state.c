@@ -96,6 +96,53 @@ int state_mkdir(const char *path, mode_t mode)
 	return state_dir_check(buf);
 }
 
+int state_open_subdir(int dirfd, const char *rel, mode_t mode, int *ret_fd)
+{
+	char part[NAME_MAX + 1];
+	int r, fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (const char *p = rel;;) {
+		while (*p == '/')
+			p++;
+		size_t len = strcspn(p, "/");
+		if ((r = state_dir_check_fd(fd)) < 0)
+			break;
+		if (len == 0) {
+			*ret_fd = fd;
+			return 0;
+		}
+		if (len > NAME_MAX) {
+			r = -ENAMETOOLONG;
+			break;
+		}
+		memcpy(part, p, len);
+		part[len] = 0;
+		p += len;
+		if (!strcmp(part, "."))
+			continue;
+		if (mode && mkdirat(fd, part, mode & 0755) == 0) {
+			if ((r = settle_new_dir(fd, part, mode & 0755)) < 0)
+				break;
+		} else if (mode && errno != EEXIST) {
+			r = -errno;
+			break;
+		}
+		int n = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (n < 0) {
+			struct stat st;
+			r = -errno;
+			if (r == -ENOTDIR && fstatat(fd, part, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+				r = -ELOOP;
+			break;
+		}
+		close(fd);
+		fd = n;
+	}
+	close(fd);
+	return r;
+}
+
 int state_read(const char *path, size_t max, char **ret, size_t *ret_len)
 {
 	struct stat st;
@@ -173,7 +220,7 @@ static int sweep_area(int tfd)
  * writer's (STATE_TMP_UNIQUE not set), or "<tmp>.<pid>.<n>" held under an flock. */
 static int tmp_create(int tfd, const char *tmp, unsigned flags, char *name, size_t len, int *ret_fd)
 {
-	static unsigned seq;
+	static unsigned seq; /* taken atomically: threads of one process share the pid */
 	const int oflags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW;
 	int fd;
 
@@ -192,7 +239,8 @@ static int tmp_create(int tfd, const char *tmp, unsigned flags, char *name, size
 	}
 	for (int attempt = 0; attempt < 16; attempt++) {
 		struct stat a, b;
-		if (snprintf(name, len, "%s.%d.%u", tmp, (int)getpid(), seq++) >= (int)len)
+		if (snprintf(name, len, "%s.%d.%u", tmp, (int)getpid(), __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED)) >=
+		    (int)len)
 			return -ENAMETOOLONG;
 		fd = openat(tfd, name, oflags, 0600);
 		if (fd < 0 && errno == EEXIST)
