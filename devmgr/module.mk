@@ -24,7 +24,7 @@ DEVMGR_CLI_OBJS := $(DEVMGR_CLI_SRCS:%.c=$(B)/obj/%.o)
 # libudev is only pulled in when the watch code is linked; libpci is not linked at all:
 # the inventory opens it on first use (devmgr/libpci.c), so only its headers are needed.
 DEVMGR_A    := $(B)/lib/libdevmgr.a
-DEVMGR_SO   := $(B)/lib/libdevmgr.so.0
+DEVMGR_SO   := $(B)/lib/libdevmgr.so.1
 DEVMGR_PC   := $(B)/lib/pkgconfig/libdevmgr.pc
 DEVMGR_LIBS := $(DEVMGR_A) -Wl,--push-state,--as-needed $(UDEV_LIBS) -Wl,--pop-state \
                $(JSON_LIBS) $(NL_LIBS)
@@ -49,10 +49,10 @@ $(DEVMGR_A): $(DEVMGR_LIB_OBJS) $(UCNI_CORE_OBJS)
 $(DEVMGR_SO): $(DEVMGR_PIC_OBJS) devmgr/libdevmgr.sym
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -shared -Wl,-soname,libdevmgr.so.0 -Wl,--version-script=devmgr/libdevmgr.sym \
+	$(Q)$(CC) $(ALL_LDFLAGS) -shared -Wl,-soname,libdevmgr.so.1 -Wl,--version-script=devmgr/libdevmgr.sym \
 		-o $@ $(DEVMGR_PIC_OBJS) $(UDEV_LIBS) $(JSON_LIBS) \
 		$(shell $(PKG_CONFIG) --libs libnl-3.0 2>/dev/null || echo -lnl-3)
-	$(Q)ln -sf libdevmgr.so.0 $(B)/lib/libdevmgr.so
+	$(Q)ln -sf libdevmgr.so.1 $(B)/lib/libdevmgr.so
 
 $(DEVMGR_PC): devmgr/libdevmgr.pc.in
 	@mkdir -p $(dir $@)
@@ -72,13 +72,13 @@ install-devmgr: $(BIN)/devmgr $(DEVMGR_A) $(DEVMGR_SO) $(DEVMGR_PC)
 	install -m 0755 $(BIN)/devmgr $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(DEVMGR_A) $(DESTDIR)$(LIBDIR)/
 	install -m 0755 $(DEVMGR_SO) $(DESTDIR)$(LIBDIR)/
-	ln -sf libdevmgr.so.0 $(DESTDIR)$(LIBDIR)/libdevmgr.so
+	ln -sf libdevmgr.so.1 $(DESTDIR)$(LIBDIR)/libdevmgr.so
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
 		devmgr/libdevmgr.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/libdevmgr.pc
 	install -m 0644 include/devmgr/devmgr.h $(DESTDIR)$(INCLUDEDIR)/devmgr/
 uninstall: uninstall-devmgr
 uninstall-devmgr:
-	rm -f $(DESTDIR)$(BINDIR)/devmgr $(DESTDIR)$(LIBDIR)/libdevmgr.a $(DESTDIR)$(LIBDIR)/libdevmgr.so.0 \
+	rm -f $(DESTDIR)$(BINDIR)/devmgr $(DESTDIR)$(LIBDIR)/libdevmgr.a $(DESTDIR)$(LIBDIR)/libdevmgr.so.1 \
 	      $(DESTDIR)$(LIBDIR)/libdevmgr.so $(DESTDIR)$(LIBDIR)/pkgconfig/libdevmgr.pc \
 	      $(DESTDIR)$(INCLUDEDIR)/devmgr/devmgr.h
 	-rmdir $(DESTDIR)$(INCLUDEDIR)/devmgr 2>/dev/null

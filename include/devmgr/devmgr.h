@@ -190,9 +190,9 @@ typedef struct dm_vf_state {
 	bool up;
 	char pf[DM_IFNAME_MAX];        /* the PF netdev, "" when the PF did not report the VF */
 	dm_vf_settings vf;             /* valid when pf[0] */
-	/* Added after the fields above (the struct grew: rebuild against this header): the
-	 * device-info file ADD created for the attachment (runtimeConfig.CNIDeviceInfoFile),
-	 * an absolute path, "" when none; DEL removes it. Key "deviceInfoFile". */
+	/* Added with soname libdevmgr.so.1 (the struct grew): the device-info file ADD
+	 * created for the attachment (runtimeConfig.CNIDeviceInfoFile), an absolute path,
+	 * "" when none; DEL removes it. Key "deviceInfoFile". */
 	char devinfo_file[512];
 } dm_vf_state;
 

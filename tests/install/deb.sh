@@ -30,7 +30,7 @@ for p in libc6 libcjson1 libpci3 libudev1; do
 	check_match "Depends names $p" "(^|, )$p( |,|$)" "$deps"
 done
 check_match "Recommends containernetworking-plugins (host-local, static)" containernetworking-plugins "$(field Recommends)"
-check_eq "shlibs announces libdevmgr.so.0" "libdevmgr 0 ucni (>= $VERSION)" \
+check_eq "shlibs announces libdevmgr.so.1" "libdevmgr 1 ucni (>= $VERSION)" \
 	"$(dpkg-deb --ctrl-tarfile "$deb" | tar -xOf - ./shlibs)"
 check_eq "triggers ldconfig" "activate-noawait ldconfig" "$(dpkg-deb --ctrl-tarfile "$deb" | tar -xOf - ./triggers)"
 
@@ -38,7 +38,7 @@ check_eq "triggers ldconfig" "activate-noawait ldconfig" "$(dpkg-deb --ctrl-tarf
 expected=$(
 	for p in $PLUGINS; do echo "/opt/cni/bin/$p"; done
 	echo /usr/bin/devmgr
-	for f in libdevmgr.a libdevmgr.so libdevmgr.so.0 pkgconfig/libdevmgr.pc; do echo "/usr/lib/$MA/$f"; done
+	for f in libdevmgr.a libdevmgr.so libdevmgr.so.1 pkgconfig/libdevmgr.pc; do echo "/usr/lib/$MA/$f"; done
 	echo /usr/include/devmgr/devmgr.h
 	for f in conf/*.conflist conf/*.json conf/*.yaml; do echo "/usr/share/ucni/examples/${f#conf/}"; done
 	for f in doc/*.[1-8]; do echo "/usr/share/man/man${f##*.}/${f#doc/}.gz"; done
@@ -74,7 +74,7 @@ done
 check_match "installed devmgr --help works" '^Usage: devmgr' "$("$R/usr/bin/devmgr" --help 2>&1)"
 check_eq "devmgr --version" "devmgr $VERSION" "$("$R/usr/bin/devmgr" --version 2>&1)"
 check_eq "modes: library 644, headers/examples/man/completion 644" "644" \
-	"$(stat -c %a "$R/usr/lib/$MA/libdevmgr.so.0" "$R/usr/lib/$MA/libdevmgr.a" "$R/usr/include/devmgr/devmgr.h" \
+	"$(stat -c %a "$R/usr/lib/$MA/libdevmgr.so.1" "$R/usr/lib/$MA/libdevmgr.a" "$R/usr/include/devmgr/devmgr.h" \
 		"$R"/usr/share/ucni/examples/* "$R"/usr/share/man/man*/* "$R/usr/share/bash-completion/completions/devmgr" | sort -u)"
 check_eq ".pc: libdir is the multiarch directory" "libdir=/usr/lib/$MA" \
 	"$(grep '^libdir=' "$R/usr/lib/$MA/pkgconfig/libdevmgr.pc")"
@@ -94,7 +94,7 @@ owner() {
 	echo "?"
 }
 missing=""
-for f in "$R"/opt/cni/bin/* "$R/usr/bin/devmgr" "$R/usr/lib/$MA/libdevmgr.so.0"; do
+for f in "$R"/opt/cni/bin/* "$R/usr/bin/devmgr" "$R/usr/lib/$MA/libdevmgr.so.1"; do
 	map=$(LD_LIBRARY_PATH="$R/usr/lib/$MA" ldd "$f")
 	for needed in $(readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
 		# "name => /path (addr)", or for the dynamic loader "/path (addr)"

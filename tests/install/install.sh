@@ -18,7 +18,7 @@ expected() {
 	echo "$prefix/bin/devmgr"
 	echo "$libdir/libdevmgr.a"
 	echo "$libdir/libdevmgr.so"
-	echo "$libdir/libdevmgr.so.0"
+	echo "$libdir/libdevmgr.so.1"
 	echo "$libdir/pkgconfig/libdevmgr.pc"
 	echo "$prefix/include/devmgr/devmgr.h"
 	for f in conf/*.conflist conf/*.json conf/*.yaml; do echo "$prefix/share/ucni/examples/${f#conf/}"; done
@@ -44,9 +44,9 @@ check_eq "installed static answers ADD" 192.0.2.5/24 "$(jq -r '.ips[0].address' 
 check_eq "devmgr: mode 755" 755 "$(stat -c %a "$root/usr/bin/devmgr")"
 check_match "installed devmgr --help lists its commands" 'export --format device-plugin' \
 	"$("$root/usr/bin/devmgr" --help 2>&1)"
-check_eq "libdevmgr.so is a link to the soname" libdevmgr.so.0 "$(readlink "$root/usr/lib/libdevmgr.so")"
-check_eq "libdevmgr.so.0 carries soname libdevmgr.so.0" libdevmgr.so.0 \
-	"$(objdump -p "$root/usr/lib/libdevmgr.so.0" | awk '$1 == "SONAME" {print $2}')"
+check_eq "libdevmgr.so is a link to the soname" libdevmgr.so.1 "$(readlink "$root/usr/lib/libdevmgr.so")"
+check_eq "libdevmgr.so.1 carries soname libdevmgr.so.1" libdevmgr.so.1 \
+	"$(objdump -p "$root/usr/lib/libdevmgr.so.1" | awk '$1 == "SONAME" {print $2}')"
 check_eq "header, .pc, examples, man pages, completion: mode 644" "644" \
 	"$(stat -c %a "$root/usr/include/devmgr/devmgr.h" "$root/usr/lib/pkgconfig/libdevmgr.pc" \
 		"$root"/usr/share/ucni/examples/* "$root"/usr/share/man/man*/* \
@@ -82,7 +82,7 @@ check_match "pkg-config --cflags --libs libdevmgr points into the installed tree
 # shellcheck disable=SC2086
 check "a C program compiles and links against the shared libdevmgr" \
 	cc -Wall -Werror -o "$T_TMP/use" "$T_TMP/use.c" $flags
-check_match "it runs with the installed libdevmgr.so.0" "libdevmgr.so.0 => $root/usr/lib/libdevmgr.so.0" \
+check_match "it runs with the installed libdevmgr.so.1" "libdevmgr.so.1 => $root/usr/lib/libdevmgr.so.1" \
 	"$(LD_LIBRARY_PATH=$root/usr/lib ldd "$T_TMP/use" 2>&1)"
 check_eq "and agrees with devmgr on the fake tree" "$want" \
 	"$(LD_LIBRARY_PATH=$root/usr/lib "$T_TMP/use" "$T_TMP/sys" 2>&1)"
@@ -93,8 +93,8 @@ check "statically linked against libdevmgr.a (with the .pc's private libraries)"
 	$(sed "s|-ldevmgr|$root/usr/lib/libdevmgr.a|" <<<"$sflags")
 check_eq "the static program needs no libdevmgr.so" "" "$(ldd "$T_TMP/use-static" | grep libdevmgr)"
 check_eq "and prints the same" "$want" "$("$T_TMP/use-static" "$T_TMP/sys" 2>&1)"
-check_eq "libdevmgr.so.0 exports only dm_ symbols" "" \
-	"$(nm -D --defined-only "$root/usr/lib/libdevmgr.so.0" | awk '$2 ~ /^[TDBR]$/ && $3 !~ /^dm_/ {print $3}' | xargs)"
+check_eq "libdevmgr.so.1 exports only dm_ symbols" "" \
+	"$(nm -D --defined-only "$root/usr/lib/libdevmgr.so.1" | awk '$2 ~ /^[TDBR]$/ && $3 !~ /^dm_/ {print $3}' | xargs)"
 man -l "$root/usr/share/man/man3/libdevmgr.3" 2>/dev/null | col -b |
 	sed -n '/^EXAMPLE/,/^FILES/p' | sed '1d;$d' | sed 's/^       //' >"$T_TMP/example.c"
 # shellcheck disable=SC2086
