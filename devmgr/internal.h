@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "devmgr/devmgr.h"
+#include "eswitch.h"
 #include "ucni/netns.h"
 #include "ucni/sysfs.h"
 #include "ucni/valid.h" /* pci_addr_valid(): the exact canonical lower-case form */
@@ -69,6 +70,17 @@ int pf_for_each_virtfn(int pffd, int (*cb)(int index, const char *vf_pci, void *
 void device_update_health(dm_device *d, const dm_device *pf);
 /* The netdev name: the first entry of DIRFD/PATH (a device's net directory). */
 void read_netdev_name_at(int dirfd, const char *path, dm_device *d);
+/* A PF as devlink names it: bus "pci" and a canonical PCI address, or bus "netdevsim"
+ * and "netdevsimN" (the emulated PF of the tests, which is no PCI device). */
+typedef struct pf_handle {
+	char bus[16];
+	char dev[24];
+} pf_handle;
+/* "dddd:bb:dd.f" (or the short form), "pci/<address>", "netdevsim/netdevsimN"; -EINVAL
+ * otherwise. */
+int pf_handle_parse(const char *s, pf_handle *ret);
+/* The directory <root>/bus/<bus>/devices/<dev>: a descriptor, -ENOENT, or -errno. */
+int pf_handle_open(const char *sysfs_root, const pf_handle *h);
 
 /* inventory.c */
 /* With the cheap view: the details of a VF that no PF's virtfn link names (a PF that is

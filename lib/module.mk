@@ -1,6 +1,6 @@
 # The core, in four layers; each depends only on the ones above it in this list.
 #   lib/base    files, locks and atomic writes, digests, fault injection (no kernel, no CNI)
-#   lib/kernel  rtnetlink, network namespaces (what the plugins and devmgr share)
+#   lib/kernel  rtnetlink, devlink (generic netlink), network namespaces (what the plugins and devmgr share)
 #   lib/cni     the CNI protocol: environment, config, results, errors, IPAM exec, log
 #   lib/plugin  the plugin frame: CHECK's first steps and ADD's result (frame.c), the
 #               stacked-link ADD/DEL/CHECK flow (stacked.c), addresses and routes (ipcfg.c)
@@ -8,7 +8,7 @@
 UCNI_BASE_SRCS   := lib/base/state.c lib/base/lock.c lib/base/io.c lib/base/valid.c lib/base/sha256.c \
                     lib/base/fault.c
 UCNI_KERNEL_SRCS := lib/kernel/nl.c lib/kernel/link.c lib/kernel/route.c lib/kernel/vf.c lib/kernel/netns.c \
-                    lib/kernel/sysfs.c
+                    lib/kernel/sysfs.c lib/kernel/devlink.c
 UCNI_CNI_SRCS    := lib/cni/cni.c lib/cni/conf.c lib/cni/error.c lib/cni/result.c lib/cni/log.c \
                     lib/cni/ipam.c lib/cni/node.c
 UCNI_PLUGIN_SRCS := lib/plugin/stacked.c lib/plugin/ipcfg.c lib/plugin/frame.c

@@ -239,7 +239,8 @@ typedef struct dm_restore_report {
 int dm_vf_restore(const char *sysfs_root, const char *pci, const dm_vf_state *saved, int ifindex,
                   unsigned flags, dm_restore_report *ret);
 
-/* Writes sriov_numvfs of the PF at PCI; a change between two non-zero counts goes
+/* Writes sriov_numvfs of the PF at PCI (or devlink handle "netdevsim/netdevsimN", whose
+ * kernel checks the bound itself); a change between two non-zero counts goes
  * through 0 as the kernel demands. Returns 0 when nothing had to change, 1 when it
  * changed. -ENODEV not a PF, -ERANGE NUM > sriov_totalvfs. When the write of NUM fails
  * after the write of 0, the old count is written back and the first error returned:

@@ -1,5 +1,5 @@
-/* rtnetlink: a socket bound to one namespace, requests with extended-ack
- * errors (lib/kernel/nl.c), and the link (link.c), address and route
+/* netlink: a socket bound to one namespace, requests with extended-ack
+ * errors, generic netlink families (lib/kernel/nl.c), and the rtnetlink link (link.c), address and route
  * (route.c) operations the plugins and devmgr need. */
 #pragma once
 
@@ -32,7 +32,19 @@ int nlsk_open_in(struct nlsk *sk, int nsfd);
  * would meet notifications among their replies: a monitor makes its requests
  * on another socket. */
 int nlsk_open_groups(struct nlsk *sk, uint32_t groups);
+/* A generic netlink socket (NETLINK_GENERIC) in the caller's namespace: its
+ * requests are genl_msg()s to a family genl_family_id() resolved. */
+int nlsk_open_generic(struct nlsk *sk);
 void nlsk_close(struct nlsk *sk);
+/* A generic netlink request: the family id as message type, a genlmsghdr with
+ * cmd (version 1). NULL when out of memory. */
+struct nl_msg *genl_msg(uint16_t family, uint8_t cmd, int flags);
+/* The id of the generic netlink family `name` (CTRL_CMD_GETFAMILY to the
+ * controller): -ENOENT when the kernel has no such family (its module not
+ * loaded or not built). */
+int genl_family_id(struct nlsk *sk, const char *name, uint16_t *ret_id);
+/* CTRL_ATTR_FAMILY_ID of the controller's reply h: -EBADMSG when it has none. */
+int genl_family_parse(struct nlmsghdr *h, uint16_t *ret_id);
 
 /* Called for each reply message; return <0 to stop with that error, NL_STOP
  * to stop reading at once with success (the rest of a dump is left unread:

@@ -1,6 +1,8 @@
-/* The rtnetlink transport: the one place that opens rtnetlink sockets; libnl-3
- * builds and parses the messages, replies and extended-ack errors are read here. */
+/* The netlink transport: the one place that opens netlink sockets (rtnetlink and
+ * generic netlink); libnl-3 builds and parses the messages, replies and extended-ack
+ * errors are read here, generic netlink families are resolved here. */
 #include <errno.h>
+#include <linux/genetlink.h>
 #include <linux/netlink.h>
 #include <netlink/errno.h>
 #include <stdio.h>
@@ -68,12 +70,12 @@ int nl_errno(int nle)
 	}
 }
 
-int nlsk_open_groups(struct nlsk *sk, uint32_t groups)
+static int open_proto(struct nlsk *sk, int proto, uint32_t groups)
 {
 	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = groups};
 	socklen_t len = sizeof(sa);
 	int one = 1;
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, proto);
 	if (fd < 0)
 		return -errno;
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
@@ -92,9 +94,61 @@ int nlsk_open_groups(struct nlsk *sk, uint32_t groups)
 	return 0;
 }
 
+int nlsk_open_groups(struct nlsk *sk, uint32_t groups)
+{
+	return open_proto(sk, NETLINK_ROUTE, groups);
+}
+
 int nlsk_open(struct nlsk *sk)
 {
 	return nlsk_open_groups(sk, 0);
+}
+
+int nlsk_open_generic(struct nlsk *sk)
+{
+	return open_proto(sk, NETLINK_GENERIC, 0);
+}
+
+struct nl_msg *genl_msg(uint16_t family, uint8_t cmd, int flags)
+{
+	struct genlmsghdr g = {.cmd = cmd, .version = 1};
+	struct nl_msg *m = nlmsg_alloc_simple(family, flags);
+	if (m && nlmsg_append(m, &g, sizeof(g), NLMSG_ALIGNTO) < 0) {
+		nlmsg_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+int genl_family_parse(struct nlmsghdr *h, uint16_t *ret_id)
+{
+	struct nlattr *tb[CTRL_ATTR_MAX + 1];
+	if (h->nlmsg_type != GENL_ID_CTRL || nlmsg_parse(h, GENL_HDRLEN, tb, CTRL_ATTR_MAX, NULL) < 0)
+		return -EBADMSG;
+	if (!tb[CTRL_ATTR_FAMILY_ID] || nla_len(tb[CTRL_ATTR_FAMILY_ID]) < (int)sizeof(uint16_t))
+		return -EBADMSG;
+	*ret_id = nla_get_u16(tb[CTRL_ATTR_FAMILY_ID]);
+	return 0;
+}
+
+static int on_family(struct nlmsghdr *h, void *arg)
+{
+	return genl_family_parse(h, arg);
+}
+
+int genl_family_id(struct nlsk *sk, const char *name, uint16_t *ret_id)
+{
+	uint16_t id = 0;
+	struct nl_msg *m = genl_msg(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 0);
+	int r;
+	if (!m)
+		return -ENOMEM;
+	r = nla_put_string(m, CTRL_ATTR_FAMILY_NAME, name) < 0 ? -ENOBUFS : nl_request(sk, m, on_family, &id);
+	nlmsg_free(m);
+	if (r < 0)
+		return r; /* -ENOENT: the kernel has no such family */
+	*ret_id = id;
+	return 0;
 }
 
 int nlsk_open_in(struct nlsk *sk, int nsfd)
