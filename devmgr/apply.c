@@ -8,9 +8,10 @@
 #include <string.h>
 
 #include "apply.h"
+#include "eswitch.h"
 #include "ucni/fault.h"
 
-typedef enum jkind { J_NUMVFS, J_LINK, J_DRIVER, J_PFMTU, J_VFMTU, J_VFATTR } jkind;
+typedef enum jkind { J_NUMVFS, J_ESWITCH, J_LINK, J_DRIVER, J_PFMTU, J_VFMTU, J_VFATTR } jkind;
 
 /* One change made: enough to put it back. */
 typedef struct jent {
@@ -18,7 +19,8 @@ typedef struct jent {
 	int vf;                      /* the VF index, -1 for the PF */
 	char pci[DM_PCI_ADDR_MAX];   /* the device changed */
 	char netdev[DM_IFNAME_MAX];  /* J_LINK, J_PFMTU, J_VFMTU */
-	unsigned old;                /* J_NUMVFS count, J_LINK flags, J_*MTU */
+	unsigned old;                /* J_NUMVFS count, J_ESWITCH mode, J_LINK flags, J_*MTU */
+	int num_vfs;                 /* J_ESWITCH: the VF count to keep */
 	char old_drv[64], old_ov[64];
 	dm_vf_attr attr;             /* J_VFATTR */
 	dm_vf_settings old_vf;
@@ -93,6 +95,11 @@ static int undo_one(run *x, const jent *e)
 	case J_NUMVFS:
 		r = dm_pf_set_num_vfs(root, x->pf, (int)e->old);
 		return r < 0 ? r : 0;
+	case J_ESWITCH: {
+		char sub[256];
+		r = dm_eswitch_set(root, x->pf, (dm_eswitch_mode)e->old, e->num_vfs, sub, sizeof(sub));
+		return r < 0 ? r : 0;
+	}
 	case J_LINK:
 		return ap_netdev_set_flags(x->pffd, e->netdev, e->old);
 	case J_PFMTU:
@@ -116,6 +123,7 @@ static void describe(const jent *e, char *buf, size_t len)
 	char v[96];
 	switch (e->kind) {
 	case J_NUMVFS: snprintf(buf, len, "numVfs back to %u", e->old); break;
+	case J_ESWITCH: snprintf(buf, len, "eswitch back to %s", dm_eswitch_mode_name((dm_eswitch_mode)e->old)); break;
 	case J_LINK: snprintf(buf, len, "%s down again", e->netdev); break;
 	case J_PFMTU: snprintf(buf, len, "%s mtu back to %u", e->netdev, e->old); break;
 	case J_VFMTU: snprintf(buf, len, "vf %d %s mtu back to %u", e->vf, e->netdev, e->old); break;
@@ -179,6 +187,28 @@ static int step_num_vfs(run *x)
 		return fail(x, r, "numVfs %d -> %d", cur, want);
 	x->n_vfs = want;
 	return journal(x, &(jent){ .kind = J_NUMVFS, .vf = -1, .old = (unsigned)cur });
+}
+
+static int step_eswitch(run *x)
+{
+	dm_eswitch_mode cur, want = (dm_eswitch_mode)x->spec->eswitch_mode;
+	char sub[384];
+	int r;
+	if (x->spec->eswitch_mode < 0)
+		return 0;
+	if ((r = dm_eswitch_get(x->o->sysfs_root, x->pf, &cur)) < 0)
+		return fail(x, r, "eswitchMode: reading the PF's eswitch mode%s",
+		            r == -EOPNOTSUPP ? " (the PF has no devlink eswitch)" : "");
+	if (cur == want)
+		return 0;
+	note(x, APPLY_CHANGE, "eswitch %s -> %s", dm_eswitch_mode_name(cur), dm_eswitch_mode_name(want));
+	if (x->o->check)
+		return 0;
+	if ((r = FAULT("apply.eswitch")) < 0)
+		return fail(x, r, "eswitch %s -> %s", dm_eswitch_mode_name(cur), dm_eswitch_mode_name(want));
+	if ((r = dm_eswitch_set(x->o->sysfs_root, x->pf, want, x->n_vfs, sub, sizeof(sub))) < 0)
+		return fail(x, r, "eswitch %s -> %s (%s)", dm_eswitch_mode_name(cur), dm_eswitch_mode_name(want), sub);
+	return journal(x, &(jent){ .kind = J_ESWITCH, .vf = -1, .old = (unsigned)cur, .num_vfs = x->n_vfs });
 }
 
 static int step_link(run *x)
@@ -459,6 +489,15 @@ static int verify_external(run *x)
 		return fail(x, r, "cannot read sriov_numvfs");
 	if (cur < x->spec->num_vfs)
 		note(x, APPLY_MISMATCH, "externallyManaged: numVfs %d wanted, %d enabled", x->spec->num_vfs, cur);
+	if (x->spec->eswitch_mode >= 0) {
+		dm_eswitch_mode m;
+		if ((r = dm_eswitch_get(x->o->sysfs_root, x->pf, &m)) < 0 && r != -EOPNOTSUPP)
+			return fail(x, r, "reading the PF's eswitch mode");
+		if (r < 0 || (int)m != x->spec->eswitch_mode)
+			note(x, APPLY_MISMATCH, "externallyManaged: eswitch %s wanted, the PF has %s",
+			     dm_eswitch_mode_name((dm_eswitch_mode)x->spec->eswitch_mode),
+			     r < 0 ? "no devlink eswitch" : dm_eswitch_mode_name(m));
+	}
 	if (x->spec->mtu) {
 		if (!x->pf_netdev[0])
 			note(x, APPLY_MISMATCH, "externallyManaged: mtu %u wanted, the PF has no netdev", x->spec->mtu);
@@ -491,7 +530,7 @@ int apply_pf(const apply_opts *o, const dm_pf_spec *spec, const char *pf_pci, ap
 		r = -ENOMEM;
 		goto out;
 	}
-	if ((r = step_num_vfs(&x)) < 0 || (r = step_link(&x)) < 0 || (r = mark_allocated(&x)) < 0 ||
+	if ((r = step_num_vfs(&x)) < 0 || (r = step_eswitch(&x)) < 0 || (r = step_link(&x)) < 0 || (r = mark_allocated(&x)) < 0 ||
 	    (r = step_drivers(&x)) < 0 || (r = step_pf_mtu(&x)) < 0 || (r = step_vf_mtu(&x)) < 0 ||
 	    (r = step_vf_attrs(&x)) < 0) {
 		if (r == -ENOMEM && !err[0])

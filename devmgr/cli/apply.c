@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "../apply.h"
+#include "../eswitch.h"
 
 static char *read_text(const char *path)
 {
@@ -108,7 +109,18 @@ int apply_file(const char *file, bool check)
 			        d.total_vfs);
 			goto out;
 		}
-		if (d.num_vfs != p->num_vfs && !p->externally_managed) {
+		/* a new eswitch mode takes the VFs away and back: guarded as a count change */
+		bool esw_change = false;
+		if (p->eswitch_mode >= 0 && !p->externally_managed) {
+			dm_eswitch_mode m;
+			int e = dm_eswitch_get(opt.sysfs_root, pcis[i], &m);
+			if (e == -EOPNOTSUPP) {
+				r = die(EXIT_UNSUPPORTED, "pfs[%zu].eswitchMode: %s (%s) has no devlink eswitch", i, label, pcis[i]);
+				goto out;
+			}
+			esw_change = e < 0 || (int)m != p->eswitch_mode;
+		}
+		if ((d.num_vfs != p->num_vfs || esw_change) && !p->externally_managed) {
 			change[n_change] = (pf_change){ label, "", p->num_vfs };
 			str_copy(change[n_change++].pci, DM_PCI_ADDR_MAX, pcis[i]);
 		}
