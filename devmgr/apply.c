@@ -38,10 +38,22 @@ typedef struct run {
 	jent *j;
 	size_t n_j;
 	apply_result *res;
+	char pending[512];           /* applying: the change being made, told once journaled */
 	char *err;
 	size_t errlen;
 } run;
 
+static void emit(run *x, apply_note kind, const char *line)
+{
+	if (kind == APPLY_CHANGE)
+		x->res->changes++;
+	else if (kind == APPLY_MISMATCH)
+		x->res->mismatches++;
+	if (x->o->note)
+		x->o->note(x->o->arg, kind, line);
+}
+
+/* A note "pf PCI: ...". A change being applied is told once it is made (journal()). */
 static void note(run *x, apply_note kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void note(run *x, apply_note kind, const char *fmt, ...)
 {
@@ -51,12 +63,10 @@ static void note(run *x, apply_note kind, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	va_end(ap);
-	if (kind == APPLY_CHANGE)
-		x->res->changes++;
-	else if (kind == APPLY_MISMATCH)
-		x->res->mismatches++;
-	if (x->o->note)
-		x->o->note(x->o->arg, kind, line);
+	if (kind == APPLY_CHANGE && !x->o->check)
+		str_copy(x->pending, sizeof(x->pending), line);
+	else
+		emit(x, kind, line);
 }
 
 /* A step failed: the message, and R (-errno) back. */
@@ -79,6 +89,9 @@ static int journal(run *x, const jent *e)
 		return -ENOMEM;
 	x->j = n;
 	x->j[x->n_j++] = *e;
+	if (x->pending[0])
+		emit(x, APPLY_CHANGE, x->pending);
+	x->pending[0] = 0;
 	return 0;
 }
 
@@ -88,7 +101,7 @@ static int undo_one(run *x, const jent *e)
 {
 	const char *root = x->o->sysfs_root;
 	_cleanup_close_ int fd = -1;
-	int r = FAULT("apply.undo");
+	int r = FAULT_EVERY("apply.undo");
 	if (r < 0)
 		return r;
 	switch (e->kind) {
@@ -147,8 +160,7 @@ static void undo_all(run *x)
 		int r = undo_one(x, &x->j[i]);
 		if (r < 0) {
 			len += (size_t)snprintf(x->err + len, len < x->errlen ? x->errlen - len : 0,
-			                        "%s undo failed: %s (%s), so that change stays", failed ? ";" : ";", what,
-			                        strerror(-r));
+			                        "; undo failed: %s (%s), so that change stays", what, strerror(-r));
 			failed++;
 		} else if (x->o->note) {
 			char line[256];
@@ -347,6 +359,7 @@ static int step_drivers(run *x)
 			if ((r = FAULT("apply.driver")) < 0 ||
 			    (r = ap_driver_bind(root, fd, pci, vfio ? "vfio-pci" : "", NULL)) < 0) {
 				/* half done (override written, maybe unbound): put it back with the rest */
+				x->pending[0] = 0;
 				(void)journal(x, &e);
 				return fail(x, r, "vf %d (%s): binding %s", i, pci, vfio ? "vfio-pci" : "its default driver");
 			}
@@ -532,7 +545,9 @@ int apply_pf(const apply_opts *o, const dm_pf_spec *spec, const char *pf_pci, ap
 	}
 	if ((r = step_num_vfs(&x)) < 0 || (r = step_eswitch(&x)) < 0 || (r = step_link(&x)) < 0 || (r = mark_allocated(&x)) < 0 ||
 	    (r = step_drivers(&x)) < 0 || (r = step_pf_mtu(&x)) < 0 || (r = step_vf_mtu(&x)) < 0 ||
-	    (r = step_vf_attrs(&x)) < 0) {
+	    (r = step_vf_attrs(&x)) < 0 ||
+	    /* fault point: every step done, then a failure whose every undo fails too */
+	    (!o->check && (r = FAULT_EVERY("apply.undo")) < 0 && (r = fail(&x, r, "after the last step")) < 0)) {
 		if (r == -ENOMEM && !err[0])
 			errbuf_set(err, errlen, "pf %s: out of memory", pf_pci);
 		if (!o->check)

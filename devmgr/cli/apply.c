@@ -158,7 +158,8 @@ int apply_file(const char *file, bool check)
 		r = apply_pf(&o, p, pcis[i], &res, err, sizeof(err));
 		changes += res.changes;
 		if (r < 0) {
-			r = die(exit_code(r) == EXIT_USAGE ? EXIT_FAIL : exit_code(r), "%s", err);
+			r = die(exit_code(r) == EXIT_USAGE ? EXIT_FAIL : exit_code(r), "%s%s", err,
+			        i ? " (the PFs before it in the file keep the changes listed above)" : "");
 			goto out;
 		}
 	}
