@@ -41,16 +41,15 @@ static char *read_text(const char *path)
 /* Changes and drift on stdout, what is left alone or undone too; mismatches on stderr. */
 static void on_note(void *arg, apply_note kind, const char *line)
 {
-	(void)arg;
 	if (kind == APPLY_MISMATCH)
 		fprintf(stderr, "devmgr: %s\n", line);
 	else
-		printf("%s\n", line);
+		fprintf(arg, "%s\n", line);
 }
 
 /* The pools: installed as the default configuration (unless CHECK); 1 when that is (or
  * would be) a change, 0 none, or -(exit code). */
-static int install_pools(const char *file, const dm_config *c, bool check)
+static int install_pools(const char *file, const dm_config *c, bool check, FILE *out)
 {
 	_cleanup_free_ char *text = read_text(file), *old = NULL;
 	char path[PATH_MAX];
@@ -63,7 +62,7 @@ static int install_pools(const char *file, const dm_config *c, bool check)
 	if (old && !strcmp(old, text))
 		return 0;
 	if (check) {
-		printf("pools: the installed configuration is not %s\n", file);
+		fprintf(out, "pools: the installed configuration is not %s\n", file);
 		return 1;
 	}
 	if ((r = open_store(true, &s)))
@@ -72,11 +71,11 @@ static int install_pools(const char *file, const dm_config *c, bool check)
 	dm_store_free(s);
 	if (e < 0)
 		return -die(EXIT_FAIL, "cannot install %s: %s", path, strerror(-e));
-	printf("pools: %zu installed\n", dm_config_pool_count(c));
+	fprintf(out, "pools: %zu installed\n", dm_config_pool_count(c));
 	return 1;
 }
 
-int apply_file(const char *file, bool check)
+int apply_file(const char *file, bool check, FILE *out)
 {
 	char err[1024];
 	dm_store *s = NULL;
@@ -128,7 +127,7 @@ int apply_file(const char *file, bool check)
 	/* externallyManaged PFs: verified before anything changes anywhere */
 	for (size_t i = 0; i < n; i++) {
 		const dm_pf_spec *p = dm_config_pf(c, i);
-		apply_opts o = { opt.sysfs_root, true, NULL, on_note, NULL };
+		apply_opts o = { opt.sysfs_root, true, NULL, on_note, out };
 		apply_result res;
 		if (!p->externally_managed)
 			continue;
@@ -151,7 +150,7 @@ int apply_file(const char *file, bool check)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		const dm_pf_spec *p = dm_config_pf(c, i);
-		apply_opts o = { opt.sysfs_root, check, s, on_note, NULL };
+		apply_opts o = { opt.sysfs_root, check, s, on_note, out };
 		apply_result res;
 		if (p->externally_managed)
 			continue;
@@ -164,20 +163,20 @@ int apply_file(const char *file, bool check)
 		}
 	}
 	s = dm_store_free(s);
-	if ((r = install_pools(file, c, check)) < 0) {
+	if ((r = install_pools(file, c, check, out)) < 0) {
 		r = -r;
 		goto out;
 	}
 	changes += r;
 	if (check) {
 		if (changes)
-			printf("apply --check: %d difference%s\n", changes, changes == 1 ? "" : "s");
+			fprintf(out, "apply --check: %d difference%s\n", changes, changes == 1 ? "" : "s");
 		r = changes ? EXIT_DRIFT : EXIT_OK;
 	} else {
 		if (changes)
-			printf("apply: %d change%s\n", changes, changes == 1 ? "" : "s");
+			fprintf(out, "apply: %d change%s\n", changes, changes == 1 ? "" : "s");
 		else
-			printf("apply: nothing to change\n");
+			fprintf(out, "apply: nothing to change\n");
 		r = EXIT_OK;
 	}
 out:
@@ -192,5 +191,5 @@ int cmd_apply(int argc, char **argv)
 {
 	if (opt.check && opt.force)
 		return die(EXIT_USAGE, "apply: --check changes nothing; --force does not go with it");
-	return apply_file(argv[0], opt.check);
+	return apply_file(argv[0], opt.check, stdout);
 }

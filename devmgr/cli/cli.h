@@ -115,8 +115,9 @@ int cmd_release(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_vfs(int argc, char **argv);     /* provision.c */
 int cmd_apply(int argc, char **argv);   /* apply.c */
-/* apply (or with CHECK, apply --check) of the configuration FILE: the exit code. */
-int apply_file(const char *file, bool check);
+/* apply (or with CHECK, apply --check) of the configuration FILE, its report on OUT
+ * (messages on stderr): the exit code. */
+int apply_file(const char *file, bool check, FILE *out);
 
 /* provision.c: what vfs and apply share */
 /* A PF whose VF count is about to change. */
@@ -132,6 +133,7 @@ int resolve_pf(const char *arg, char pci[DM_PCI_ADDR_MAX]);
  * store) holds every VF lock of those PFs until the caller frees it. */
 int guard_pfs(const char *cmd, const pf_change *pfs, size_t n, dm_store **ret_s);
 /* watch.c */
-int cmd_watch(const char *sysfs_root, int count, int timeout_s);
+/* APPLY: a configuration re-applied after events (NULL: none) */
+int cmd_watch(const char *sysfs_root, int count, int timeout_s, const char *apply);
 
 #endif

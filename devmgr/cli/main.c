@@ -96,7 +96,7 @@ int parse_count(const char *s, int *ret)
 
 static int run_watch(int argc, char **argv)
 {
-	return cmd_watch(opt.sysfs_root, opt.count, opt.timeout);
+	return cmd_watch(opt.sysfs_root, opt.count, opt.timeout, opt.apply);
 }
 
 /* A command option's val is the letter that names it in a command's OPTS below. */

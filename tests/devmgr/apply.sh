@@ -177,6 +177,28 @@ check_match "the allocated VF is reported" "$vf\\): allocated to ctr-apply; left
 check_eq "... and left alone, the others set" "1500 1400" \
 	"$(cat "$SYS/bus/pci/devices/$vf/net/$vfnd/mtu") $(cat "$SYS/bus/pci/devices/0000:3b:01.5/net/ens1f0v5/mtu")"
 
+section "watch --apply: applied at the start, then once after a burst of events (rate-limited)"
+echo '{"pfs": []}' >"$T_TMP/empty.json"
+ns=$(mkns wapply)
+ip netns exec "$ns" "$UCNI_BIN/devmgr" --state-dir "$T_TMP/wst" watch --apply "$T_TMP/empty.json" --timeout 5 \
+	>"$T_TMP/watch.out" 2>"$T_TMP/watch.err" &
+wpid=$!
+sleep 1
+ip -n "$ns" link add napw0 type veth peer name napw1 && ip -n "$ns" link set napw0 up && ip -n "$ns" link set napw1 up
+wait "$wpid"
+check_eq "watch --apply ends at its timeout (exit 0)" 0 "$?"
+check_eq "apply lines: at the start, once after the burst" "start 0
+events 0" "$(jq -r 'select(.event == "apply") | "\(.reason) \(.exit)"' "$T_TMP/watch.out")"
+check_eq "the burst: both veth ends added" "napw0 napw1" \
+	"$(jq -r 'select(.event == "add") | .netdev' "$T_TMP/watch.out" | sort | xargs)"
+check_eq "stdout holds JSON lines only (apply's report goes to stderr)" "" "$(jq -c . "$T_TMP/watch.out" >/dev/null 2>&1 || echo bad)"
+check_match "apply's report on stderr" 'apply: nothing to change' "$(cat "$T_TMP/watch.err")"
+echo '{"pfs": 1}' >"$T_TMP/wbad.json"
+"$UCNI_BIN/devmgr" --state-dir "$T_TMP/wst" watch --apply "$T_TMP/wbad.json" --timeout 5 >/dev/null 2>&1
+check_eq "watch --apply of a bad configuration ends at once (exit 3)" 3 "$?"
+dm list --apply "$T_TMP/empty.json"
+expect_rc "--apply belongs to watch" 2
+
 section "each step's injected failure: the PF ends as it was"
 if ! make --no-print-directory FAULTS=1 build/fault/bin/devmgr >"$T_TMP/build.log" 2>&1; then
 	fail "building the fault-injection devmgr" "$(tail -n5 "$T_TMP/build.log")"
