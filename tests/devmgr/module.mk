@@ -3,7 +3,7 @@
 DEVMGR_UNIT := $(B)/tests/devmgr/test_devmgr
 OBJS += $(B)/obj/tests/devmgr/test_devmgr.o
 TEST_PROGRAMS += $(DEVMGR_UNIT)
-CHECK_SUITES += $(DEVMGR_UNIT) tests/devmgr/cli.sh tests/devmgr/apply.sh tests/devmgr/stress.sh tests/devmgr/vm.sh
+CHECK_SUITES += $(DEVMGR_UNIT) tests/devmgr/cli.sh tests/devmgr/apply.sh tests/devmgr/stress.sh tests/devmgr/vm.sh tests/devmgr/apply-vm.sh
 SAN_SUITES   += $(SAN_B)/tests/devmgr/test_devmgr tests/devmgr/cli.sh
 
 $(B)/obj/tests/devmgr/test_devmgr.o: ALL_CFLAGS += $(PCI_CFLAGS)
