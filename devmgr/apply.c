@@ -259,7 +259,9 @@ static int vf_pci(run *x, int i, char ret[DM_PCI_ADDR_MAX])
 	return 0;
 }
 
-/* Which VFs of the groups are allocated: noted once, skipped by every VF step. */
+/* Which VFs of the groups are allocated or being allocated: noted once, skipped by every
+ * VF step. The others' locks are taken (without waiting) and stay held through the store
+ * handle, so no allocation lands on a VF while it is reconfigured. */
 static int mark_allocated(run *x)
 {
 	if (!x->o->store)
@@ -270,7 +272,15 @@ static int mark_allocated(run *x)
 			dm_record *rec = NULL;
 			if (vf_pci(x, i, pci) < 0)
 				continue;
-			int r = dm_store_get(x->o->store, pci, &rec);
+			int r = x->o->check ? 0 : dm_store_lock_vf(x->o->store, pci, false);
+			if (r == -EWOULDBLOCK) {
+				x->skip[i] = 1;
+				note(x, APPLY_KEPT, "vf %d (%s): locked by an allocation at work; left alone", i, pci);
+				continue;
+			}
+			if (r < 0 && r != -EROFS) /* a read-only store takes no allocation */
+				return fail(x, r, "vf %d (%s): taking its lock", i, pci);
+			r = dm_store_get(x->o->store, pci, &rec);
 			if (r == -ENOENT)
 				continue;
 			x->skip[i] = 1;

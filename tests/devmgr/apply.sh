@@ -177,6 +177,17 @@ check_match "the allocated VF is reported" "$vf\\): allocated to ctr-apply; left
 check_eq "... and left alone, the others set" "1500 1400" \
 	"$(cat "$SYS/bus/pci/devices/$vf/net/$vfnd/mtu") $(cat "$SYS/bus/pci/devices/0000:3b:01.5/net/ens1f0v5/mtu")"
 
+bash -c 'exec 9>>"$1" && flock 9 && exec sleep 30' _ "$ST/locks/0000:3b:01.5.lock" &
+lpid=$!
+sleep 0.3
+sed 's/"mtu": 1400/"mtu": 1300/' "$T_TMP/pools.json" >"$T_TMP/pools2.json"
+dm apply "$T_TMP/pools2.json"
+kill "$lpid" 2>/dev/null
+expect_rc "apply with a VF whose lock another process holds" 0
+check_match "the locked VF is reported" '0000:3b:01.5\): locked by an allocation at work; left alone' "$OUT"
+check_eq "... and left alone, the free ones set" "1400 1300" \
+	"$(cat "$SYS/bus/pci/devices/0000:3b:01.5/net/ens1f0v5/mtu") $(cat "$SYS/bus/pci/devices/0000:3b:01.4/net/ens1f0v4/mtu")"
+
 section "watch --apply: applied at the start, then once after a burst of events (rate-limited)"
 echo '{"pfs": []}' >"$T_TMP/empty.json"
 ns=$(mkns wapply)
