@@ -108,6 +108,7 @@ const char *state_color(const char *state);
  * the options are in opt. Each returns the exit code. */
 int cmd_list(int argc, char **argv);    /* inventory.c */
 int cmd_show(int argc, char **argv);
+int cmd_status(int argc, char **argv);  /* status.c */
 int cmd_pools(int argc, char **argv);   /* pools.c */
 int cmd_export(int argc, char **argv);
 int cmd_alloc(int argc, char **argv);   /* alloc.c */

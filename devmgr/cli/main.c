@@ -21,6 +21,8 @@ static void usage(FILE *f)
 	      "  list [--json | -o wide] [--no-headers]\n"
 	      "                                     PFs with their VFs, and other NICs\n"
 	      "  show DEV [--json]                  one device by PCI address or netdev name\n"
+	      "  status [PF] [--json | -o wide] [--no-headers]\n"
+	      "                                     the node's SR-IOV state: PFs, VFs, eswitch mode\n"
 	      "  vfs PF N [--force]                 set the PF's number of VFs (refused while\n"
 	      "                                     any of its VFs is allocated, unless --force)\n"
 	      "  apply CONFIG [--force | --check]   bring the PFs to the config's pfs (VF counts,\n"
@@ -43,7 +45,7 @@ static void usage(FILE *f)
 	      "  --config FILE      pool configuration (default: the one `apply` installed,\n"
 	      "                     else " DEFAULT_CONFIG ")\n"
 	      "\n"
-	      "The tables of list and pools fit 100 columns (-o wide: full cells, more columns),\n"
+	      "The tables of list, status and pools fit 100 columns (-o wide: full cells, more columns),\n"
 	      "in colour on a terminal unless NO_COLOR is set.\n"
 	      "\n"
 	      "Exit codes: 0 ok, 1 failure, 2 usage, 3 bad configuration, 4 not found,\n"
@@ -134,6 +136,7 @@ static const struct command {
 } commands[] = {
 	{ "list", "joH", 0, 0, "[--json | -o wide] [--no-headers]", cmd_list },
 	{ "show", "j", 1, 1, "DEV [--json]", cmd_show },
+	{ "status", "joH", 0, 1, "[PF] [--json | -o wide] [--no-headers]", cmd_status },
 	{ "vfs", "F", 2, 2, "PF N [--force]", cmd_vfs },
 	{ "apply", "FC", 1, 1, "CONFIG [--force | --check]", cmd_apply },
 	{ "pools", "joH", 0, 0, "[--json | -o wide] [--no-headers]", cmd_pools },

@@ -12,6 +12,18 @@ $(DEVMGR_UNIT): $(B)/obj/tests/devmgr/test_devmgr.o $(DEVMGR_A) | $(B)/tests/fix
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(DEVMGR_LIBS) $(CMOCKA_LIBS)
 
+# The eswitch and node-state parts of libdevmgr that need no kernel.
+ESWITCH_UNIT := $(B)/tests/devmgr/test_eswitch
+OBJS += $(B)/obj/tests/devmgr/test_eswitch.o
+TEST_PROGRAMS += $(ESWITCH_UNIT)
+# devmgr status on the fake tree; the eswitch step lists on netdevsim in the VM
+CHECK_SUITES += $(ESWITCH_UNIT) tests/devmgr/status.sh tests/devmgr/eswitch-vm.sh
+SAN_SUITES   += $(SAN_B)/tests/devmgr/test_eswitch tests/devmgr/status.sh
+$(ESWITCH_UNIT): $(B)/obj/tests/devmgr/test_eswitch.o $(DEVMGR_A) | $(B)/tests/fixtures/mkfakesysfs
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(DEVMGR_LIBS) $(CMOCKA_LIBS)
+
 # Latency of claim+release under concurrency (library level), for `make bench`.
 DEVMGR_BENCH := $(B)/tests/devmgr/bench_alloc
 OBJS += $(B)/obj/tests/devmgr/bench_alloc.o
@@ -25,6 +37,15 @@ DEVMGR_BENCH_INV := $(B)/tests/devmgr/bench_inventory
 OBJS += $(B)/obj/tests/devmgr/bench_inventory.o
 TEST_PROGRAMS += $(DEVMGR_BENCH_INV)
 $(DEVMGR_BENCH_INV): $(B)/obj/tests/devmgr/bench_inventory.o $(DEVMGR_A)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(DEVMGR_LIBS)
+
+# dm_eswitch_get/set from the command line for the eswitch VM suite (also as FAULTS=1).
+ESWITCH_TOOL := $(B)/tests/devmgr/eswitch_tool
+OBJS += $(B)/obj/tests/devmgr/eswitch_tool.o
+TEST_PROGRAMS += $(ESWITCH_TOOL)
+$(ESWITCH_TOOL): $(B)/obj/tests/devmgr/eswitch_tool.o $(DEVMGR_A)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(DEVMGR_LIBS)

@@ -168,7 +168,7 @@ complete_line() {
 		COMP_LINE=$2; COMP_POINT=${#COMP_LINE}; COMP_WORDBREAKS=$3
 		_devmgr; printf "%s\n" "${COMPREPLY[@]}"' _ "$comp" "$1" $' \t\n"\'><=;|&(:'  # bash's default
 }
-check_eq "completion: the commands" "list show vfs apply pools alloc release gc export watch" \
+check_eq "completion: the commands" "list show status vfs apply pools alloc release gc export watch" \
 	"$(complete_line 'devmgr ' | xargs)"
 check_eq "completion: a command's prefix" "alloc" "$(complete_line 'devmgr al' | xargs)"
 check_eq "completion: global options" "--sysfs-root --state-dir --config --help --version" \
