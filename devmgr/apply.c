@@ -538,9 +538,10 @@ int apply_pf(const apply_opts *o, const dm_pf_spec *spec, const char *pf_pci, ap
 	run x = { .o = o, .spec = spec, .pf = pf_pci, .pffd = -1, .res = ret, .err = err, .errlen = errlen };
 	int r;
 
+	if (!o || !spec || !pf_pci || !ret || !err || !errlen)
+		return -EINVAL;
 	*ret = (apply_result){ 0, 0 };
-	if (err && errlen)
-		err[0] = 0;
+	err[0] = 0;
 	if ((x.pffd = ap_open_device(o->sysfs_root, pf_pci)) < 0)
 		return fail(&x, x.pffd, "cannot open its sysfs directory");
 	if (ap_netdev(x.pffd, x.pf_netdev) < 0)

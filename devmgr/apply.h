@@ -34,7 +34,8 @@ typedef struct apply_result {
  * up, VF drivers (admin MAC first), PF MTU, VF MTUs, VF trust/spoofchk/MAC. Notes go to
  * O->note, one line each ("pf 0000:3b:00.0: mtu 1500 -> 9000"). On a failure the steps
  * done are undone in reverse and -errno returned, ERR saying which step failed and where
- * the PF stands (what an undo could not put back, if any). *RET counts. */
+ * the PF stands (what an undo could not put back, if any). *RET counts; ERR (ERRLEN > 0)
+ * is required. */
 int apply_pf(const apply_opts *o, const dm_pf_spec *spec, const char *pf_pci, apply_result *ret, char *err,
              size_t errlen);
 

@@ -130,6 +130,14 @@ check_eq "more VFs and a larger MTU than the PF has: exit 3" 3 "$RC"
 check_match "both named" "numVfs 5 wanted, 4 enabled.*mtu 9216 wanted, $AN has 9000" "$(tr '\n' ' ' <<<"$ERR")"
 check_eq "nothing changed" "$before" "$(state)"
 
+section "eswitchMode on igb (no devlink eswitch): exit 7, nothing changed"
+echo "{\"pfs\": [{\"pciAddress\": \"$A\", \"numVfs\": 4, \"eswitchMode\": \"switchdev\"}]}" >"$T_TMP/esw.json"
+before=$(state)
+dm apply "$T_TMP/esw.json"
+check_eq "exit 7" 7 "$RC"
+check_match "named" "pfs\[0\]\.eswitchMode: .* has no devlink eswitch" "$ERR"
+check_eq "nothing changed" "$before" "$(state)"
+
 section "each step's injected failure: the PF and its VFs as they were"
 # from: 2 VFs on igbvf (MTU 1500, trust off), PF down at MTU 1500; to: $CONF, every step
 reset_pf() {
