@@ -87,6 +87,20 @@ check_eq "a second apply: nothing to change" "0 apply: nothing to change" "$RC $
 dm apply --check "$CONF"
 check_eq "--check after apply: exit 0, silent" "0 " "$RC $OUT"
 
+section "the udev rules on the real devices (udevadm test; the guest's /etc is a tmpfs overlay)"
+mkdir -p /etc/udev/rules.d && cp "$UCNI_TOP"/packaging/*.rules /etc/udev/rules.d/
+out=$(udevadm test --action=add "$SA" 2>&1)
+check_match "the PF's PCI device wants the re-apply unit" "SYSTEMD_WANTS=ucni-devmgr-reapply.service" "$out"
+out=$(udevadm test --action=add "$SYSNET" 2>&1)
+check_match "the PF's netdev wants the re-apply unit" "SYSTEMD_WANTS=ucni-devmgr-reapply.service" "$out"
+check_eq "the PF's netdev is not marked unmanaged" "" "$(grep NM_UNMANAGED <<<"$out")"
+out=$(udevadm test --action=add "/sys/class/net/$(vf_netdev 2)" 2>&1)
+check_match "a VF netdev is unmanaged for NetworkManager" "NM_UNMANAGED=1" "$out"
+check_eq "a VF netdev does not start the re-apply" "" "$(grep SYSTEMD_WANTS <<<"$out")"
+out=$(udevadm test --action=add "/sys/bus/pci/devices/$(vf_of 2)" 2>&1)
+check_eq "nor does a VF's PCI device" "" "$(grep SYSTEMD_WANTS <<<"$out")"
+rm -f /etc/udev/rules.d/70-ucni-devmgr.rules /etc/udev/rules.d/71-ucni-vf-unmanaged.rules
+
 section "drift: --check lists it (exit 9), apply repairs it"
 ip link set "$(vf_netdev 2)" mtu 1500
 ip link set "$AN" vf 3 trust off
