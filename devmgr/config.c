@@ -1,5 +1,5 @@
 /* The pool configuration: the SR-IOV network device plugin's resourceList read as is
- * (selectors and their "#0,2-7" VF ranges) plus ucni's "pfs" provisioning list. */
+ * (selectors and their "#0,2-7" VF ranges); ucni's "pfs" list is config-pf.c's. */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "config.h"
 #include "dp.h"
 #include "internal.h"
 #include "ucni/jsoncheck.h"
@@ -106,34 +107,16 @@ dm_config *dm_config_free(dm_config *c)
 		free(c->pools[i].prefix);
 	}
 	free(c->pools);
-	for (size_t i = 0; i < c->n_pfs; i++) {
-		free((char *)c->pfs[i].name);
-		free((char *)c->pfs[i].pci);
-	}
+	for (size_t i = 0; i < c->n_pfs; i++)
+		config_pf_done(&c->pfs[i]);
 	free(c->pfs);
 	free(c);
 	return NULL;
 }
 
-/* Parsing context: the JSON path of the value at hand, for messages. */
-typedef struct pctx {
-	char *err;
-	size_t errlen;
-	bool quiet; /* DM_CONFIG_QUIET: no value of the text in a message */
-	char path[192];
-} pctx;
-
-/* S, a value or key from the text, as a message may show it. */
-static const char *val(const pctx *x, const char *s)
-{
-	return x->quiet ? "..." : s;
-}
-
-#define FAIL(ctx, r, ...) do { errbuf_set((ctx)->err, (ctx)->errlen, __VA_ARGS__); return (r); } while (0)
-
 /* Was V's key seen earlier in its object? A key given twice is refused: which of the
  * two counts would be a guess (and parsing both leaked the first). Found by fuzzing. */
-static bool key_repeated(const cJSON *o, const cJSON *v)
+bool config_key_repeated(const cJSON *o, const cJSON *v)
 {
 	for (const cJSON *e = o->child; e && e != v; e = e->next)
 		if (!strcmp(e->string, v->string))
@@ -272,7 +255,7 @@ static int parse_selector(pctx *x, const cJSON *o, selector *s)
 		FAIL(x, -EINVAL, "%s: a selector must be an object", x->path);
 	cJSON_ArrayForEach(v, o) {
 		const char *k = v->string;
-		if (key_repeated(o, v)) {
+		if (config_key_repeated(o, v)) {
 			errbuf_set(x->err, x->errlen, "%s: \"%s\" is given twice", x->path, val(x, k));
 			r = -EINVAL;
 		} else if (!strcmp(k, "vendors"))
@@ -349,7 +332,7 @@ static int parse_pool(pctx *x, const cJSON *o, pool *p)
 		FAIL(x, -EINVAL, "%s: must be an object", x->path);
 	cJSON_ArrayForEach(v, o) {
 		const char *k = v->string;
-		if (key_repeated(o, v))
+		if (config_key_repeated(o, v))
 			FAIL(x, -EINVAL, "%s: \"%s\" is given twice", x->path, val(x, k));
 		if (!strcmp(k, "resourceName")) {
 			if (!cJSON_IsString(v) || !resource_name_valid(v->valuestring))
@@ -417,44 +400,6 @@ static int parse_pool(pctx *x, const cJSON *o, pool *p)
 	return 0;
 }
 
-static int parse_pf(pctx *x, const cJSON *o, dm_pf_spec *pf)
-{
-	const cJSON *v;
-	bool have_num = false;
-
-	if (!cJSON_IsObject(o))
-		FAIL(x, -EINVAL, "%s: must be an object", x->path);
-	cJSON_ArrayForEach(v, o) {
-		const char *k = v->string;
-		if (key_repeated(o, v))
-			FAIL(x, -EINVAL, "%s: \"%s\" is given twice", x->path, val(x, k));
-		if (!strcmp(k, "name")) {
-			if (!cJSON_IsString(v) || !dm_ifname_valid(v->valuestring))
-				FAIL(x, -EINVAL, "%s.name: must be an interface name", x->path);
-			if (!(pf->name = strdup(v->valuestring)))
-				return -ENOMEM;
-		} else if (!strcmp(k, "pciAddress")) {
-			char addr[DM_PCI_ADDR_MAX];
-			if (!cJSON_IsString(v) || dm_pci_addr_normalize(v->valuestring, addr) < 0)
-				FAIL(x, -EINVAL, "%s.pciAddress: must be a PCI address like 0000:3b:00.0", x->path);
-			if (!(pf->pci = strdup(addr)))
-				return -ENOMEM;
-		} else if (!strcmp(k, "numVfs")) {
-			if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 4096 ||
-			    v->valuedouble != (double)v->valueint)
-				FAIL(x, -EINVAL, "%s.numVfs: must be an integer from 0 to 4096", x->path);
-			pf->num_vfs = v->valueint;
-			have_num = true;
-		} else
-			FAIL(x, -EINVAL, "%s: unknown key \"%s\"", x->path, val(x, k));
-	}
-	if (!!pf->name == !!pf->pci)
-		FAIL(x, -EINVAL, "%s: give exactly one of name and pciAddress", x->path);
-	if (!have_num)
-		FAIL(x, -EINVAL, "%s: numVfs is missing", x->path);
-	return 0;
-}
-
 /* Element I of the resourceList LIST: a pool, its name not taken by an earlier one. */
 static int parse_pool_at(pctx *x, const cJSON *o, void *list, size_t i)
 {
@@ -470,7 +415,7 @@ static int parse_pool_at(pctx *x, const cJSON *o, void *list, size_t i)
 
 static int parse_pf_at(pctx *x, const cJSON *o, void *list, size_t i)
 {
-	return parse_pf(x, o, &((dm_pf_spec *)list)[i]);
+	return config_parse_pf(x, o, &((dm_pf_spec *)list)[i]);
 }
 
 /* The array V of the top-level KEY: *RET gets one element of SIZE bytes (zeroed) per
@@ -544,7 +489,7 @@ int dm_config_parse_text(const char *json, size_t len, unsigned flags, dm_config
 	}
 	cJSON_ArrayForEach(v, root) {
 		const char *k = v->string;
-		if (key_repeated(root, v)) {
+		if (config_key_repeated(root, v)) {
 			errbuf_set(errbuf, errlen, "\"%s\" is given twice", val(&x, k));
 			r = -EINVAL;
 			goto out;

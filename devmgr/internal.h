@@ -171,6 +171,9 @@ int vf_link_get(int ifindex, const char *name, nl_link_info *ret);
 /* One RTM_NEWLINK: NAME/MTU/MAC when given (NULL, 0, NULL leave them), UP 1/0 (-1 leaves it). */
 int vf_link_change(int ifindex, const char *name, unsigned mtu, const unsigned char *mac, int up);
 
+/* vfstate.c: MACs as "xx:xx:xx:xx:xx:xx" (exactly, either case when parsed) */
+void mac_format(const unsigned char *m, char buf[18]);
+bool mac_parse(const char *s, unsigned char ret[6]);
 /* vfstate.c: the store's restore of one record (store-release.c and store-gc.c call it under the VF's lock) */
 int vf_restore_record(const char *sysfs_root, const dm_record *rec, unsigned flags, dm_restore_report *ret);
 

@@ -18,13 +18,13 @@
 
 /* ------------------------------------------------------------ the format */
 
-static void format_mac(const unsigned char *m, char buf[18])
+void mac_format(const unsigned char *m, char buf[18])
 {
 	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 }
 
 /* exactly "xx:xx:xx:xx:xx:xx" */
-static bool parse_mac(const char *s, unsigned char ret[6])
+bool mac_parse(const char *s, unsigned char ret[6])
 {
 	unsigned char m[6];
 	if (strlen(s) != 17)
@@ -96,7 +96,7 @@ static bool parse_vf(const cJSON *vf, dm_vf_state *st)
 	long long idx, vlan, qos, proto, spoof, trust, ls, min = 0, max = 0;
 	dm_vf_settings *v = &st->vf;
 	if (!cJSON_IsObject(vf) || !only_keys(vf, keys) || !get_str(vf, "pf", &pf) || !dm_ifname_valid(pf) ||
-	    !get_int(vf, "index", 0, DM_VF_INDEX_MAX - 1, &idx) || !get_str(vf, "mac", &mac) || !parse_mac(mac, v->mac) ||
+	    !get_int(vf, "index", 0, DM_VF_INDEX_MAX - 1, &idx) || !get_str(vf, "mac", &mac) || !mac_parse(mac, v->mac) ||
 	    !get_int(vf, "vlan", 0, 4094, &vlan) || !get_int(vf, "qos", 0, 7, &qos) ||
 	    !get_int(vf, "vlanProto", 0, 0xffff, &proto) || !get_int(vf, "spoofchk", -1, 1, &spoof) ||
 	    !get_int(vf, "trust", -1, 1, &trust) || !get_int(vf, "linkState", -1, DM_VF_LINK_DISABLE, &ls))
@@ -141,7 +141,7 @@ int dm_vf_state_parse(const char *json, dm_vf_state *ret)
 	if (cJSON_HasObjectItem(j, "netdev")) {
 		const cJSON *up = cJSON_GetObjectItemCaseSensitive(j, "up");
 		if (!get_str(j, "netdev", &netdev) || !dm_ifname_valid(netdev) || !get_int(j, "ifindex", 1, INT_MAX, &ifindex) ||
-		    !get_str(j, "mac", &mac) || !parse_mac(mac, st.mac) || !get_int(j, "mtu", 0, 65535, &mtu) ||
+		    !get_str(j, "mac", &mac) || !mac_parse(mac, st.mac) || !get_int(j, "mtu", 0, 65535, &mtu) ||
 		    (mtu && mtu < 68) || !cJSON_IsBool(up))
 			goto out;
 		str_copy(st.netdev, sizeof(st.netdev), netdev);
@@ -182,7 +182,7 @@ char *dm_vf_state_format(const dm_vf_state *o)
 	cJSON_AddNumberToObject(j, "format", STATE_FORMAT);
 	cJSON_AddStringToObject(j, "network", o->network);
 	if (o->netdev[0]) {
-		format_mac(o->mac, mac);
+		mac_format(o->mac, mac);
 		cJSON_AddStringToObject(j, "netdev", o->netdev);
 		cJSON_AddNumberToObject(j, "ifindex", o->ifindex);
 		cJSON_AddStringToObject(j, "mac", mac);
@@ -191,7 +191,7 @@ char *dm_vf_state_format(const dm_vf_state *o)
 	}
 	if (o->pf[0] && (vf = cJSON_AddObjectToObject(j, "vf"))) {
 		const dm_vf_settings *v = &o->vf;
-		format_mac(v->mac, mac);
+		mac_format(v->mac, mac);
 		cJSON_AddStringToObject(vf, "pf", o->pf);
 		cJSON_AddNumberToObject(vf, "index", v->index);
 		cJSON_AddStringToObject(vf, "mac", mac);
@@ -364,7 +364,7 @@ static int restore_netdev(const char *pci, const dm_vf_state *o, const nl_link_i
 	}
 	if (mac && (e = vf_link_change(l->ifindex, NULL, 0, o->mac, -1)) < 0) {
 		char m[18];
-		format_mac(o->mac, m);
+		mac_format(o->mac, m);
 		what(rep, "VF %s: restoring MAC %s on %s failed: %s", pci, m, o->netdev, strerror(-e));
 		return e;
 	}

@@ -19,6 +19,7 @@ enum {
 	EXIT_BUSY = 6,        /* VF held by another live owner, or locked */
 	EXIT_UNSUPPORTED = 7, /* not an SR-IOV PF, count above sriov_totalvfs */
 	EXIT_STATE = 8,       /* state directory or a record is corrupt or foreign */
+	EXIT_DRIFT = 9,       /* apply --check: the node differs from the configuration */
 	EXIT_SERVED = 10,     /* the pool is kubelet-managed (`devmgr serve` hands it out) */
 };
 
@@ -27,7 +28,8 @@ enum {
 /* main.c: the command line as parsed */
 extern struct cli_options {
 	const char *sysfs_root, *state_dir, *config;
-	bool json, force;
+	bool json, force, check;
+	const char *apply;      /* watch --apply CONFIG */
 	bool wide, no_headers; /* -o wide, --no-headers: the tables of list and pools */
 	const char *pool, *owner, *ifname, *netns, *format;
 	int numa, count, timeout;
@@ -115,8 +117,26 @@ int cmd_alloc(int argc, char **argv);   /* alloc.c */
 int cmd_release(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_vfs(int argc, char **argv);     /* provision.c */
-int cmd_apply(int argc, char **argv);
+int cmd_apply(int argc, char **argv);   /* apply.c */
+/* apply (or with CHECK, apply --check) of the configuration FILE, its report on OUT
+ * (messages on stderr): the exit code. */
+int apply_file(const char *file, bool check, FILE *out);
+
+/* provision.c: what vfs and apply share */
+/* A PF whose VF count is about to change. */
+typedef struct pf_change {
+	const char *label;
+	char pci[DM_PCI_ADDR_MAX];
+	int num;
+} pf_change;
+/* ARG (PCI address or netdev) into the PF's address; 0 or the exit code (after the message). */
+int resolve_pf(const char *arg, char pci[DM_PCI_ADDR_MAX]);
+/* Before the VF counts of PFS change: refuses (exit 6, naming every holder) when any of
+ * their VFs is allocated or locked, unless --force; otherwise *RET_S (NULL without a
+ * store) holds every VF lock of those PFs until the caller frees it. */
+int guard_pfs(const char *cmd, const pf_change *pfs, size_t n, dm_store **ret_s);
 /* watch.c */
-int cmd_watch(const char *sysfs_root, int count, int timeout_s);
+/* APPLY: a configuration re-applied after events (NULL: none) */
+int cmd_watch(const char *sysfs_root, int count, int timeout_s, const char *apply);
 
 #endif

@@ -25,7 +25,9 @@ static void usage(FILE *f)
 	      "                                     the node's SR-IOV state: PFs, VFs, eswitch mode\n"
 	      "  vfs PF N [--force]                 set the PF's number of VFs (refused while\n"
 	      "                                     any of its VFs is allocated, unless --force)\n"
-	      "  apply CONFIG [--force]             provision VF counts and install the pools\n"
+	      "  apply CONFIG [--force | --check]   bring the PFs to the config's pfs (VF counts,\n"
+	      "                                     MTU, link, VF drivers and settings), install\n"
+	      "                                     the pools; --check: only tell the drift (exit 9)\n"
 	      "  pools [--json | -o wide] [--no-headers]\n"
 	      "                                     pool members, free and used\n"
 	      "  alloc --pool P --owner ID [--ifname IF] [--netns PATH] [--numa N] [--json]\n"
@@ -33,7 +35,9 @@ static void usage(FILE *f)
 	      "                                     restore the VF, then release it\n"
 	      "  gc [--json]                        restore and release allocations whose netns is gone\n"
 	      "  export --format device-plugin      pools as an SR-IOV device plugin config\n"
-	      "  watch [--count N] [--timeout S]    one JSON line per device change\n"
+	      "  watch [--count N] [--timeout S] [--apply CONFIG]\n"
+	      "                                     one JSON line per device change; --apply:\n"
+	      "                                     re-apply CONFIG on changes (rate-limited)\n"
 	      "\n"
 	      "Global options:\n"
 	      "  --sysfs-root DIR   sysfs to read (default /sys)\n"
@@ -46,7 +50,7 @@ static void usage(FILE *f)
 	      "\n"
 	      "Exit codes: 0 ok, 1 failure, 2 usage, 3 bad configuration, 4 not found,\n"
 	      "5 no free VF, 6 busy (a VF held or locked; vfs/apply: the PF has allocated VFs),\n"
-	      "7 not supported, 8 corrupt or foreign state.\n",
+	      "7 not supported, 8 corrupt or foreign state, 9 apply --check: the node drifted.\n",
 	      f);
 }
 
@@ -94,7 +98,7 @@ int parse_count(const char *s, int *ret)
 
 static int run_watch(int argc, char **argv)
 {
-	return cmd_watch(opt.sysfs_root, opt.count, opt.timeout);
+	return cmd_watch(opt.sysfs_root, opt.count, opt.timeout, opt.apply);
 }
 
 /* A command option's val is the letter that names it in a command's OPTS below. */
@@ -114,6 +118,8 @@ static const struct option longopts[] = {
 	{ "count", required_argument, NULL, 'c' },
 	{ "timeout", required_argument, NULL, 't' },
 	{ "force", no_argument, NULL, 'F' },
+	{ "check", no_argument, NULL, 'C' },
+	{ "apply", required_argument, NULL, 'a' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "no-headers", no_argument, NULL, 'H' },
 	{ "version", no_argument, NULL, O_VERSION },
@@ -132,13 +138,13 @@ static const struct command {
 	{ "show", "j", 1, 1, "DEV [--json]", cmd_show },
 	{ "status", "joH", 0, 1, "[PF] [--json | -o wide] [--no-headers]", cmd_status },
 	{ "vfs", "F", 2, 2, "PF N [--force]", cmd_vfs },
-	{ "apply", "F", 1, 1, "CONFIG [--force]", cmd_apply },
+	{ "apply", "FC", 1, 1, "CONFIG [--force | --check]", cmd_apply },
 	{ "pools", "joH", 0, 0, "[--json | -o wide] [--no-headers]", cmd_pools },
 	{ "alloc", "jpOinm", 0, 0, "--pool P --owner ID [--ifname IF] [--netns PATH] [--numa N] [--json]", cmd_alloc },
 	{ "release", "jOiF", 0, 1, "(--owner ID [--ifname IF] | DEV) [--force] [--json]", cmd_release },
 	{ "gc", "j", 0, 0, "[--json]", cmd_gc },
 	{ "export", "f", 0, 0, "--format device-plugin", cmd_export },
-	{ "watch", "ct", 0, 0, "[--count N] [--timeout SECONDS]", run_watch },
+	{ "watch", "cta", 0, 0, "[--count N] [--timeout SECONDS] [--apply CONFIG]", run_watch },
 };
 
 int main(int argc, char **argv)
@@ -164,6 +170,8 @@ int main(int argc, char **argv)
 		case 'n': opt.netns = optarg; break;
 		case 'f': opt.format = optarg; break;
 		case 'F': opt.force = true; break;
+		case 'C': opt.check = true; break;
+		case 'a': opt.apply = optarg; break;
 		case 'm':
 			if (parse_count(optarg, &opt.numa) < 0)
 				return die(EXIT_USAGE, "--numa: \"%s\" is not a NUMA node number", optarg);

@@ -1,5 +1,5 @@
-/* devmgr vfs and apply: a PF's VF count set, and a configuration's counts and pools
- * installed, never under a live allocation unless forced. */
+/* devmgr vfs: a PF's VF count set, never under a live allocation unless forced (the
+ * guard apply uses too). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -45,7 +45,7 @@ static int dev_to_pci(const char *dev, char pci[DM_PCI_ADDR_MAX])
 	return -ENOENT;
 }
 
-static int resolve_pf(const char *arg, char pci[DM_PCI_ADDR_MAX])
+int resolve_pf(const char *arg, char pci[DM_PCI_ADDR_MAX])
 {
 	int r = dev_to_pci(arg, pci);
 	if (r < 0)
@@ -93,13 +93,6 @@ static int set_vfs(const char *label, const char *pci, int n, bool quiet_unchang
 	return 0;
 }
 
-
-/* A PF whose VF count is about to change. */
-typedef struct pf_change {
-	const char *label;
-	char pci[DM_PCI_ADDR_MAX];
-	int num;
-} pf_change;
 
 static int cmp_vf(const void *a, const void *b)
 {
@@ -168,7 +161,7 @@ static int pf_holders(dm_store *s, const pf_change *p, const char *cmd, bool *he
 /* Before the VF counts of PFS change: refuses (exit 6, naming every holder) when any of
  * their VFs is allocated or locked, unless --force; otherwise *RET_S (NULL without a
  * store) holds every VF lock of those PFs until the caller frees it. */
-static int guard_pfs(const char *cmd, const pf_change *pfs, size_t n, dm_store **ret_s)
+int guard_pfs(const char *cmd, const pf_change *pfs, size_t n, dm_store **ret_s)
 {
 	dm_store *s = NULL;
 	bool header = false;
@@ -221,120 +214,3 @@ int cmd_vfs(int argc, char **argv)
 	dm_store_free(s);
 	return r ? r : EXIT_OK;
 }
-
-/* ----------------------------------------------------------------- apply */
-
-static char *read_text(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return NULL;
-	char *buf = NULL;
-	size_t cap = 0, len = 0;
-	for (;;) {
-		if (len + 4096 + 1 > cap) {
-			cap = cap ? cap * 2 : 8192;
-			char *nb = realloc(buf, cap);
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = nb;
-		}
-		size_t n = fread(buf + len, 1, 4096, f);
-		len += n;
-		if (n < 4096)
-			break;
-	}
-	fclose(f);
-	buf[len] = 0;
-	return buf;
-}
-
-int cmd_apply(int argc, char **argv)
-{
-	const char *file = argv[0];
-	char err[512], path[PATH_MAX];
-	_cleanup_free_ char *text = NULL, *old = NULL;
-	dm_store *s = NULL;
-	dm_config *c = NULL;
-	int r = dm_config_load(file, &c, err, sizeof(err));
-	if (r < 0)
-		return die(EXIT_CONFIG, "%s", err);
-
-	/* check every PF before changing any */
-	size_t n = dm_config_pf_count(c), n_change = 0;
-	char (*pcis)[DM_PCI_ADDR_MAX] = calloc(n ? n : 1, DM_PCI_ADDR_MAX);
-	pf_change *change = calloc(n ? n : 1, sizeof(*change));
-	if (!pcis || !change) {
-		r = die(EXIT_FAIL, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		const dm_pf_spec *p = dm_config_pf(c, i);
-		dm_device d;
-		const char *label = p->name ? p->name : p->pci;
-		if ((r = resolve_pf(label, pcis[i])))
-			goto out;
-		if (dm_device_lookup(opt.sysfs_root, pcis[i], &d) < 0)
-			continue; /* set_vfs() tells */
-		if (p->num_vfs > d.total_vfs) {
-			r = die(EXIT_UNSUPPORTED, "pfs[%zu] %s: numVfs %d exceeds sriov_totalvfs %d", i, label, p->num_vfs,
-			        d.total_vfs);
-			goto out;
-		}
-		if (d.num_vfs != p->num_vfs) {
-			change[n_change] = (pf_change){ label, "", p->num_vfs };
-			str_copy(change[n_change++].pci, DM_PCI_ADDR_MAX, pcis[i]);
-		}
-	}
-	/* no PF changes under allocations: all checked before any changes */
-	if ((r = guard_pfs("apply", change, n_change, &s)))
-		goto out;
-	int changes = 0;
-	for (size_t i = 0; i < n; i++) {
-		const dm_pf_spec *p = dm_config_pf(c, i);
-		dm_device d;
-		const char *label = p->name ? p->name : p->pci;
-		if (dm_device_lookup(opt.sysfs_root, pcis[i], &d) >= 0 && d.num_vfs == p->num_vfs) {
-			printf("%s (%s): numVfs %d, unchanged\n", d.netdev[0] ? d.netdev : label, pcis[i], p->num_vfs);
-			continue;
-		}
-		if ((r = set_vfs(label, pcis[i], p->num_vfs, true)))
-			goto out;
-		changes++;
-	}
-	s = dm_store_free(s);
-
-	/* the pools become the default configuration of later commands */
-	text = read_text(file);
-	if (!text) {
-		r = die(EXIT_FAIL, "%s: cannot read: %s", file, strerror(errno));
-		goto out;
-	}
-	if ((r = open_store(true, &s)))
-		goto out;
-	snprintf(path, sizeof(path), "%s/config.json", state_dir());
-	old = read_text(path);
-	if (old && !strcmp(old, text))
-		printf("pools: %zu, unchanged\n", dm_config_pool_count(c));
-	else {
-		int e = dm_store_install_config(s, text);
-		if (e < 0) {
-			r = die(EXIT_FAIL, "cannot install %s: %s", path, strerror(-e));
-			goto out;
-		}
-		printf("pools: %zu installed\n", dm_config_pool_count(c));
-		changes++;
-	}
-	printf("apply: %d change%s\n", changes, changes == 1 ? "" : "s");
-	r = EXIT_OK;
-out:
-	dm_store_free(s);
-	free(change);
-	free(pcis);
-	dm_config_free(c);
-	return r;
-}
-

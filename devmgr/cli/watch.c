@@ -1,4 +1,5 @@
-/* devmgr watch: kernel device events (libudev) and link changes (rtnetlink) as JSON lines. */
+/* devmgr watch: kernel device events (libudev) and link changes (rtnetlink) as JSON lines;
+ * with --apply, a configuration re-applied after them (rate-limited). */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/rtnetlink.h>
@@ -41,12 +42,26 @@ typedef struct watch {
 	sigset_t run_mask; /* the mask while waiting or writing: without SIGINT and SIGTERM */
 	sigset_t blocked;  /* the mask otherwise */
 	int left;          /* lines still to print, -1 for no limit */
+	const char *apply; /* --apply CONFIG, or NULL */
+	bool dirty;        /* an event since the last apply */
+	long long last_event_ms, last_apply_ms;
 } watch;
+
+/* --apply: a burst of events is let settle for APPLY_QUIET_MS, and applies are at least
+ * APPLY_MIN_GAP_MS apart (an apply's own changes are events too: the next apply finds
+ * nothing to change, and the stream ends there). */
+#define APPLY_QUIET_MS 500
+#define APPLY_MIN_GAP_MS 2000
 
 /* One line on stdout with a single write(2): a line is written whole or not at all. */
 static void emit(watch *w, cJSON *o)
 {
 	char ts[40];
+	const cJSON *ev = cJSON_GetObjectItemCaseSensitive(o, "event");
+	if (w->apply && !(cJSON_IsString(ev) && !strcmp(ev->valuestring, "apply"))) {
+		w->dirty = true;
+		w->last_event_ms = now_ms();
+	}
 	struct timespec now;
 	struct tm tm;
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -368,13 +383,40 @@ static void close_links(links *ls)
 	ls->v = NULL;
 }
 
-int cmd_watch(const char *sysfs_root, int count, int timeout_s)
+/* --apply: CONFIG applied (its report on stderr: stdout carries JSON lines only), an
+ * "apply" line with its exit code. */
+static int run_apply(watch *w, const char *why)
+{
+	fflush(stdout);
+	int rc = apply_file(w->apply, false, stderr);
+	w->dirty = false;
+	w->last_apply_ms = now_ms();
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "event", "apply");
+	cJSON_AddStringToObject(o, "config", w->apply);
+	cJSON_AddStringToObject(o, "reason", why);
+	cJSON_AddNumberToObject(o, "exit", rc);
+	emit(w, o);
+	return rc;
+}
+
+/* Milliseconds until the pending apply is due (0: now), or -1 when none is pending. */
+static long long apply_due_in(const watch *w)
+{
+	if (!w->apply || !w->dirty)
+		return -1;
+	long long t = now_ms(), a = w->last_event_ms + APPLY_QUIET_MS - t, b = w->last_apply_ms + APPLY_MIN_GAP_MS - t;
+	long long d = a > b ? a : b;
+	return d > 0 ? d : 0;
+}
+
+int cmd_watch(const char *sysfs_root, int count, int timeout_s, const char *apply)
 {
 	if (strcmp(sysfs_root, "/sys")) {
 		fprintf(stderr, "devmgr: watch follows the kernel's events and cannot use --sysfs-root\n");
 		return EXIT_USAGE;
 	}
-	watch w = { .left = count > 0 ? count : -1 };
+	watch w = { .left = count > 0 ? count : -1, .apply = apply };
 	sigemptyset(&w.blocked);
 	sigaddset(&w.blocked, SIGINT);
 	sigaddset(&w.blocked, SIGTERM);
@@ -410,16 +452,26 @@ int cmd_watch(const char *sysfs_root, int count, int timeout_s)
 	if (!have_links)
 		close_links(&ls);
 	fprintf(stderr, "devmgr: watching %s events%s\n", source, have_links ? " and link changes" : "");
+	/* a configuration that does not parse ends the watch at once (exit 3) */
+	int rc = apply && run_apply(&w, "start") == EXIT_CONFIG ? EXIT_CONFIG : EXIT_OK;
 
 	long long start = now_ms();
-	int rc = EXIT_OK;
-	while (!stop && w.left != 0) {
+	while (rc == EXIT_OK && !stop && w.left != 0) {
 		struct pollfd p[2] = { { udev_monitor_get_fd(mon), POLLIN, 0 }, { have_links ? ls.mcast.fd : -1, POLLIN, 0 } };
 		struct timespec wait, *waitp = NULL;
+		long long left_ms = -1, due = apply_due_in(&w);
 		if (timeout_s > 0) {
-			long long left_ms = timeout_s * 1000LL - (now_ms() - start);
+			left_ms = timeout_s * 1000LL - (now_ms() - start);
 			if (left_ms <= 0)
 				break;
+		}
+		if (due == 0) {
+			run_apply(&w, "events");
+			continue;
+		}
+		if (due > 0 && (left_ms < 0 || due < left_ms))
+			left_ms = due;
+		if (left_ms >= 0) {
 			wait.tv_sec = left_ms / 1000;
 			wait.tv_nsec = (left_ms % 1000) * 1000000;
 			waitp = &wait;

@@ -283,10 +283,27 @@ const dm_device *dm_inventory_find(const dm_inventory *inv, const char *pci_or_n
  * ERRBUF (may be NULL) then names it. */
 typedef struct dm_config dm_config;
 
+/* A VF group of a PF's vfGroups: VFs FIRST..LAST and what they are to look like. */
+enum { DM_VF_DRIVER_ANY = 0, DM_VF_DRIVER_DEFAULT, DM_VF_DRIVER_VFIO };
+typedef struct dm_vf_group {
+	int first, last;          /* "vfRange": "first-last" or "first" */
+	int driver;               /* DM_VF_DRIVER_*: ANY leaves the driver as it is */
+	unsigned mtu;             /* the VF netdev's MTU, 0 leaves it */
+	int trust, spoofchk;      /* 0/1 through the PF, -1 leaves it */
+	bool has_mac;             /* an administrative MAC (a group of one VF only) */
+	unsigned char mac[6];
+} dm_vf_group;
+
 typedef struct dm_pf_spec {
 	const char *name;         /* netdev name, or NULL */
 	const char *pci;          /* PCI address, or NULL */
 	int num_vfs;
+	unsigned mtu;             /* raised to, never lowered; 0 leaves it */
+	int link_up;              /* 1 bring the PF up, 0 leave it (default: 1 when num_vfs > 0) */
+	int eswitch_mode;         /* -1 leave it, 0 legacy, 1 switchdev (devlink's values) */
+	bool externally_managed;  /* change nothing; verify num_vfs, mtu, eswitch_mode */
+	dm_vf_group *vf_groups;
+	size_t n_vf_groups;
 } dm_pf_spec;
 
 /* Flags of dm_config_parse_text(). */

@@ -3,8 +3,8 @@
 DEVMGR_UNIT := $(B)/tests/devmgr/test_devmgr
 OBJS += $(B)/obj/tests/devmgr/test_devmgr.o
 TEST_PROGRAMS += $(DEVMGR_UNIT)
-CHECK_SUITES += $(DEVMGR_UNIT) tests/devmgr/cli.sh tests/devmgr/stress.sh tests/devmgr/vm.sh
-SAN_SUITES   += $(SAN_B)/tests/devmgr/test_devmgr $(SAN_B)/tests/devmgr/test_dp tests/devmgr/cli.sh
+CHECK_SUITES += $(DEVMGR_UNIT) tests/devmgr/cli.sh tests/devmgr/apply.sh tests/devmgr/stress.sh tests/devmgr/vm.sh tests/devmgr/apply-vm.sh
+SAN_SUITES   += $(SAN_B)/tests/devmgr/test_devmgr $(SAN_B)/tests/devmgr/test_dp tests/devmgr/cli.sh tests/devmgr/apply.sh
 
 $(B)/obj/tests/devmgr/test_devmgr.o: ALL_CFLAGS += $(PCI_CFLAGS)
 $(DEVMGR_UNIT): $(B)/obj/tests/devmgr/test_devmgr.o $(DEVMGR_A) | $(B)/tests/fixtures/mkfakesysfs

@@ -90,6 +90,52 @@ static void test_config_good(void **state)
 	dm_config_free(c);
 }
 
+/* The pfs provisioning keys as parsed: values, defaults, the VF groups. */
+static void test_config_pf_keys(void **state)
+{
+	dm_config *c = NULL;
+	char err[256] = "";
+	assert_int_equal(dm_config_parse("{\"pfs\": [{\"name\": \"ens1f0\", \"numVfs\": 8, \"mtu\": 9000, "
+	                                 "\"eswitchMode\": \"switchdev\", \"vfGroups\": ["
+	                                 "{\"vfRange\": \"0-1\", \"driver\": \"vfio-pci\"}, "
+	                                 "{\"vfRange\": \"2-6\", \"driver\": \"default\", \"mtu\": 9000, \"trust\": \"on\", \"spoofchk\": \"off\"}, "
+	                                 "{\"vfRange\": \"7\", \"mac\": \"02:00:00:00:00:07\"}]}, "
+	                                 "{\"name\": \"ens1f1\", \"numVfs\": 0}, "
+	                                 "{\"name\": \"ens2f0\", \"numVfs\": 2, \"linkUp\": false}, "
+	                                 "{\"pciAddress\": \"af:00.1\", \"numVfs\": 4, \"externallyManaged\": true}]}",
+	                                 &c, err, sizeof(err)),
+	                 0);
+	const dm_pf_spec *p = dm_config_pf(c, 0);
+	assert_int_equal(p->mtu, 9000);
+	assert_int_equal(p->link_up, 1); /* default with VFs */
+	assert_int_equal(p->eswitch_mode, 1);
+	assert_false(p->externally_managed);
+	assert_int_equal(p->n_vf_groups, 3);
+	assert_int_equal(p->vf_groups[0].first, 0);
+	assert_int_equal(p->vf_groups[0].last, 1);
+	assert_int_equal(p->vf_groups[0].driver, DM_VF_DRIVER_VFIO);
+	assert_int_equal(p->vf_groups[0].trust, -1);
+	assert_int_equal(p->vf_groups[1].driver, DM_VF_DRIVER_DEFAULT);
+	assert_int_equal(p->vf_groups[1].mtu, 9000);
+	assert_int_equal(p->vf_groups[1].trust, 1);
+	assert_int_equal(p->vf_groups[1].spoofchk, 0);
+	assert_int_equal(p->vf_groups[2].first, 7);
+	assert_int_equal(p->vf_groups[2].last, 7);
+	assert_int_equal(p->vf_groups[2].driver, DM_VF_DRIVER_ANY);
+	assert_true(p->vf_groups[2].has_mac);
+	assert_memory_equal(p->vf_groups[2].mac, "\x02\0\0\0\0\x07", 6);
+	p = dm_config_pf(c, 1);
+	assert_int_equal(p->link_up, 0); /* no VFs: the link is left alone */
+	assert_int_equal(p->eswitch_mode, -1);
+	assert_int_equal(p->mtu, 0);
+	assert_int_equal(dm_config_pf(c, 2)->link_up, 0);
+	p = dm_config_pf(c, 3);
+	assert_true(p->externally_managed);
+	assert_int_equal(p->link_up, 0);
+	assert_string_equal(p->pci, "0000:af:00.1");
+	dm_config_free(c);
+}
+
 /* Each bad configuration is refused, and the message names the culprit. */
 static void test_config_bad(void **state)
 {
@@ -116,6 +162,10 @@ static void test_config_bad(void **state)
 		{ "{\"pfs\": [{\"name\": \"ens1f0\", \"numVfs\": 1.5}]}", "numVfs", -EINVAL },
 		{ "{\"pfs\": [{\"name\": \"ens1f0\"}]}", "numVfs is missing", -EINVAL },
 		{ "{\"pfs\": [{\"name\": \"../x\", \"numVfs\": 1}]}", "pfs[0].name", -EINVAL },
+		{ "{\"pfs\": [{\"name\": \"e\", \"numVfs\": 4, \"vfGroups\": [{\"vfRange\": \"0-3\"}, {\"vfRange\": \"1\"}]}]}",
+		  "pfs[0].vfGroups[1].vfRange: overlaps vfGroups[0]", -EINVAL },
+		{ "{\"pfs\": [{\"name\": \"e\", \"numVfs\": 4, \"vfGroups\": [{\"vfRange\": \"4\"}]}]}", "beyond", -EINVAL },
+		{ "{\"pfs\": [{\"name\": \"e\", \"numVfs\": 4, \"mtu\": 65536}]}", "pfs[0].mtu", -EINVAL },
 		{ "{\"resourceList\": [", "JSON", -EINVAL },
 		{ "[]", "object", -EINVAL },
 		/* found by fuzzing (fuzz_dm_config): a key given twice was parsed twice, leaking */
@@ -1851,6 +1901,7 @@ int main(void)
 		cmocka_unit_test(test_range_valid),
 		cmocka_unit_test(test_range_invalid),
 		cmocka_unit_test(test_config_good),
+		cmocka_unit_test(test_config_pf_keys),
 		cmocka_unit_test(test_config_bad),
 		cmocka_unit_test(test_config_short_pci),
 		cmocka_unit_test(test_record_parse),

@@ -1,5 +1,5 @@
 /* libFuzzer: devmgr's pool configuration (resourceList selectors, pfNames/rootDevices VF
- * ranges, pfs) and the pool assignment it drives. */
+ * ranges, pfs with their provisioning keys and vfGroups) and the pool assignment it drives. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -75,6 +75,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			if (p->pci && (dm_pci_addr_normalize(p->pci, pci) < 0 || strcmp(pci, p->pci)))
 				abort();
+			/* the provisioning keys: in range, groups within numVfs and disjoint */
+			if ((p->mtu && (p->mtu < 68 || p->mtu > 65535)) || p->link_up < 0 || p->link_up > 1 ||
+			    p->eswitch_mode < -1 || p->eswitch_mode > 1 ||
+			    (p->externally_managed && p->n_vf_groups) || (!p->vf_groups && p->n_vf_groups))
+				abort();
+			for (size_t j = 0; j < p->n_vf_groups; j++) {
+				const dm_vf_group *g = &p->vf_groups[j];
+				if (g->first < 0 || g->first > g->last || g->last >= p->num_vfs ||
+				    g->driver < DM_VF_DRIVER_ANY || g->driver > DM_VF_DRIVER_VFIO ||
+				    (g->mtu && (g->mtu < 68 || g->mtu > 65535 || (p->mtu && g->mtu > p->mtu))) ||
+				    g->trust < -1 || g->trust > 1 || g->spoofchk < -1 || g->spoofchk > 1 ||
+				    (g->has_mac && (g->first != g->last || (g->mac[0] & 1))))
+					abort();
+				for (size_t k = 0; k < j; k++)
+					if (g->first <= p->vf_groups[k].last && p->vf_groups[k].first <= g->last)
+						abort();
+			}
 		}
 		for (int i = 0; i < 6; i++) {
 			int m = dm_config_match(c, &vf[i]);

@@ -46,6 +46,8 @@ expected=$(
 	echo /usr/share/doc/ucni/copyright
 	for f in doc/*.md; do echo "/usr/share/doc/ucni/${f#doc/}"; done
 	echo /usr/share/doc/ucni/changelog.gz
+	for f in packaging/*.service.in; do f=${f%.in}; echo "/lib/systemd/system/${f#packaging/}"; done
+	for f in packaging/*.rules; do echo "/lib/udev/rules.d/${f#packaging/}"; done
 	echo /usr/share/lintian/overrides/ucni
 )
 listing=$(dpkg-deb -c "$deb")

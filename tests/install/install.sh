@@ -25,6 +25,8 @@ expected() {
 	for f in doc/*.[1-8]; do echo "$mandir/man${f##*.}/${f#doc/}"; done
 	echo "$prefix/share/bash-completion/completions/devmgr"
 	for f in doc/*.md; do echo "$prefix/share/doc/ucni/${f#doc/}"; done
+	for f in packaging/*.service.in; do f=${f%.in}; echo "/lib/systemd/system/${f#packaging/}"; done
+	for f in packaging/*.rules; do echo "/lib/udev/rules.d/${f#packaging/}"; done
 }
 installed() { (cd "$1" && find . ! -type d | sed 's|^\.||' | sort); }
 
@@ -101,6 +103,49 @@ man -l "$root/usr/share/man/man3/libdevmgr.3" 2>/dev/null | col -b |
 check "the EXAMPLE of libdevmgr(3) compiles against the installed library" \
 	cc -Wall -Werror -o "$T_TMP/example" "$T_TMP/example.c" $flags
 check "and runs" env LD_LIBRARY_PATH="$root/usr/lib" "$T_TMP/example"
+
+# ---- the boot units and udev rules (devmgr(8), BOOT)
+unit=$root/lib/systemd/system/ucni-devmgr.service
+check_eq "units and rules: mode 644" 644 "$(stat -c %a "$root"/lib/systemd/system/* "$root"/lib/udev/rules.d/* | sort -u)"
+check_eq "the unit runs the installed devmgr on /etc/ucni/devmgr.json" "ExecStart=/usr/bin/devmgr apply /etc/ucni/devmgr.json" \
+	"$(grep '^ExecStart=' "$unit")"
+check_eq "oneshot, remains active, before network-pre and the kubelet, only with the file" \
+	"Type=oneshot RemainAfterExit=yes Before=network-pre.target kubelet.service shutdown.target Wants=network-pre.target ConditionPathExists=/etc/ucni/devmgr.json" \
+	"$(grep -E '^(Type|RemainAfterExit|Before|Wants|ConditionPathExists)=' "$unit" | sort -t= -k1,1 -s |
+		awk -F= '{a[$1]=$0} END {print a["Type"], a["RemainAfterExit"], a["Before"], a["Wants"], a["ConditionPathExists"]}')"
+if command -v systemd-analyze >/dev/null; then
+	for u in "$root"/lib/systemd/system/*.service; do
+		# --root: ExecStart= is looked up in the installed tree; --man=no: the man page is checked above
+		out=$(systemd-analyze verify --root="$root" --man=no "/lib/systemd/system/${u##*/}" 2>&1)
+		check_eq "systemd-analyze verify ${u##*/}: exit 0, no warning" "0 " "$? $out"
+	done
+	printf '[Unit]\nDefaultDependencies=no\nBogus=1\n[Service]\nType=oneshot\nExecStart=/usr/bin/devmgr list\n' \
+		>"$root/lib/systemd/system/ucni-bogus.service"
+	check_match "... and it does warn about an unknown key" "Unknown key 'Bogus'" \
+		"$(systemd-analyze verify --root="$root" --man=no /lib/systemd/system/ucni-bogus.service 2>&1)"
+	rm -f "$root/lib/systemd/system/ucni-bogus.service"
+else
+	skip "systemd-analyze verify of the units" "systemd-analyze is not installed (package systemd)"
+fi
+# udev rules: systemd 252 has no `udevadm verify`; `udevadm test` parses every rules file
+# of /etc/udev/rules.d, here a tmpfs over it in a private mount namespace holding ours and
+# a broken one (its error shows the check would catch ours)
+udev_parse() {
+	unshare -m bash -c 'mount -t tmpfs ucni-rules /etc/udev/rules.d && cp "$@" /etc/udev/rules.d/ &&
+		printf "ACTION==\"add\", FOO{bar}=\"1\"\n" >/etc/udev/rules.d/79-ucni-broken.rules &&
+		udevadm test --action=add /sys/class/net/lo 2>&1' _ "$@"
+}
+if command -v udevadm >/dev/null && [ -d /etc/udev/rules.d ] && [ -e /sys/class/net/lo ]; then
+	out=$(udev_parse "$root"/lib/udev/rules.d/*.rules)
+	for r in "$root"/lib/udev/rules.d/*.rules; do
+		check_match "udevadm reads ${r##*/}" "Reading rules file: /etc/udev/rules.d/${r##*/}" "$out"
+		check_eq "udevadm finds no error in ${r##*/}" "" "$(grep "^/etc/udev/rules.d/${r##*/}:" <<<"$out")"
+	done
+	check_match "udevadm reports the broken rule (the check can fail)" "79-ucni-broken.rules:1 Invalid key 'FOO'" "$out"
+	check_eq "lo (no physfn) is not marked unmanaged" "" "$(grep NM_UNMANAGED <<<"$out")"
+else
+	skip "udev rules parsed by udevadm" "udevadm, /etc/udev/rules.d or /sys/class/net/lo missing"
+fi
 
 # ---- man pages render without a warning; the completion loads and completes
 for m in "$root"/usr/share/man/man*/*; do
