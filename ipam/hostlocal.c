@@ -48,11 +48,12 @@ static int conf_load(struct cni_ctx *ctx, struct hl_conf *ret)
 		c.resolv_conf = NULL;
 	if (!dir || !*dir)
 		dir = HL_DATA_DIR_DEFAULT;
-	if (node_path_normalize(dir, c.data_dir, sizeof(c.data_dir)) < 0) {
-		r = cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
-			     "invalid config: \"ipam.dataDir\" value \"%s\" must be an absolute path "
-			     "without \"..\" or control characters",
-			     dir);
+	int n = node_path_normalize(dir, c.data_dir, sizeof(c.data_dir));
+	if (n < 0) {
+		r = cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL, "invalid config: \"ipam.dataDir\" value \"%.256s%s\" %s", dir,
+			     strlen(dir) > 256 ? "..." : "",
+			     n == -ENAMETOOLONG ? "is too long"
+						: "must be an absolute path without \"..\" or control characters");
 		goto fail;
 	}
 	/* The network's name is a directory under dataDir. */
@@ -73,7 +74,17 @@ fail:
 static int store_open(struct cni_ctx *ctx, const struct hl_conf *c, bool create, struct hl_store *ret)
 {
 	int timeout = env_ms("UCNI_LOCK_TIMEOUT_MS", STORE_LOCK_TIMEOUT_MS, 0, STORE_LOCK_TIMEOUT_MAX_MS);
-	int r = hl_store_open(c->data_dir, ctx->conf.name, create, timeout, ret);
+	const char *why = NULL;
+	int datafd = -1;
+	/* A tenant names dataDir: the store lives only where the node's admin allows. */
+	int r = node_open_dir(NODE_DATA_DIRS, c->data_dir, create, HL_DIR_MODE, &datafd, &why);
+	if (r == -EPERM)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, r, "invalid config: \"ipam.dataDir\" value \"%s\" %s",
+				c->data_dir, why);
+	if (r == 0) {
+		r = hl_store_open(datafd, c->data_dir, ctx->conf.name, create, timeout, ret);
+		close(datafd);
+	}
 	if (r == 0 || (r == -ENOENT && !create))
 		return r;
 	if (r == -ETIMEDOUT)

@@ -1,5 +1,5 @@
-/* Node settings (/etc/ucni/node.json): the directories a network config may name files in,
- * and the opening of such a file without leaving them. */
+/* Node settings (/etc/ucni/node.json): the directories a network config may name files and
+ * stores in, and the opening of such a file or directory without leaving them. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -18,6 +18,7 @@
 
 #define NODE_SETTINGS_MAX (64 * 1024)
 #define NODE_DIRS_MAX 16
+#define NODE_KINDS 3
 
 struct dirs {
 	char *dir[NODE_DIRS_MAX];
@@ -28,14 +29,16 @@ static struct {
 	bool loaded;
 	int err;           /* the settings cannot be used: why[] says why */
 	char why[512];
-	struct dirs dirs[2];
+	struct dirs dirs[NODE_KINDS];
 } node;
 
 static char why_buf[1024];
 
-static const char *const keys[2] = {[NODE_LOG_DIRS] = "logDirs", [NODE_CONFIG_DIRS] = "configDirs"};
-static const char *const defaults[2] = {[NODE_LOG_DIRS] = NODE_LOG_DIR_DEFAULT,
-					[NODE_CONFIG_DIRS] = NODE_CONFIG_DIR_DEFAULT};
+static const char *const keys[NODE_KINDS] = {
+	[NODE_LOG_DIRS] = "logDirs", [NODE_CONFIG_DIRS] = "configDirs", [NODE_DATA_DIRS] = "dataDirs"};
+static const char *const defaults[NODE_KINDS] = {[NODE_LOG_DIRS] = NODE_LOG_DIR_DEFAULT,
+						 [NODE_CONFIG_DIRS] = NODE_CONFIG_DIR_DEFAULT,
+						 [NODE_DATA_DIRS] = NODE_DATA_DIR_DEFAULT};
 
 int node_path_normalize(const char *path, char *buf, size_t size)
 {
@@ -72,7 +75,7 @@ int node_path_normalize(const char *path, char *buf, size_t size)
 
 void node_reset(void)
 {
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < NODE_KINDS; k++) {
 		for (size_t i = 0; i < node.dirs[k].n; i++)
 			free(node.dirs[k].dir[i]);
 		node.dirs[k].n = 0;
@@ -120,10 +123,13 @@ static int parse_settings(const char *path, const char *text, size_t len)
 		goto out;
 	}
 	cJSON_ArrayForEach(v, root) {
-		int k = !strcmp(v->string, keys[NODE_LOG_DIRS]) ? NODE_LOG_DIRS
-			: !strcmp(v->string, keys[NODE_CONFIG_DIRS]) ? NODE_CONFIG_DIRS : -1;
+		int k = -1;
+		for (int i = 0; i < NODE_KINDS && k < 0; i++)
+			if (!strcmp(v->string, keys[i]))
+				k = i;
 		if (k < 0) {
-			r = settings_fail(path, "has an unknown key \"%s\" (expected logDirs, configDirs)", v->string);
+			r = settings_fail(path, "has an unknown key \"%s\" (expected logDirs, configDirs, dataDirs)",
+					  v->string);
 			goto out;
 		}
 		const cJSON *e;
@@ -158,7 +164,7 @@ static int node_load(void)
 	if (node.loaded)
 		return node.err;
 	node.loaded = true;
-	for (int k = 0; k < 2; k++)
+	for (int k = 0; k < NODE_KINDS; k++)
 		if (add_dir(&node.dirs[k], defaults[k]) < 0)
 			return node.err = -ENOMEM;
 	const char *path = getenv(NODE_SETTINGS_ENV);
@@ -300,15 +306,18 @@ out:
 	return r;
 }
 
-int node_open(enum node_dirs kind, const char *path, int flags, mode_t mode, int *ret_fd,
-	      const char **ret_why)
+static const char *const what[NODE_KINDS] = {
+	[NODE_LOG_DIRS] = "log", [NODE_CONFIG_DIRS] = "config", [NODE_DATA_DIRS] = "data"};
+
+/* PATH normalized into NORM (PATH_MAX), and the allowed directory of KIND it lies in (or is):
+ * *ret_dir, and the rest of NORM below it ("" for the directory itself). */
+static int node_locate(enum node_dirs kind, const char *path, char *norm, const char **ret_dir,
+		       const char **ret_rel, const char **ret_why)
 {
-	char norm[PATH_MAX];
-	const char *what = kind == NODE_LOG_DIRS ? "log" : "config";
 	*ret_why = NULL;
 	if (node_load() < 0)
 		return refuse(ret_why, node.why);
-	int r = node_path_normalize(path, norm, sizeof(norm));
+	int r = node_path_normalize(path, norm, PATH_MAX);
 	if (r == -ENAMETOOLONG)
 		return refuse(ret_why, "is too long");
 	if (r < 0)
@@ -318,13 +327,102 @@ int node_open(enum node_dirs kind, const char *path, int flags, mode_t mode, int
 		size_t len = strlen(d->dir[i]);
 		if (strncmp(norm, d->dir[i], len) != 0 || (norm[len] != '/' && norm[len] != 0))
 			continue;
-		if (!norm[len])
-			return refuse(ret_why, "is not a regular file");
-		return open_beneath(d->dir[i], norm + len + 1, flags, mode, ret_fd, ret_why);
+		*ret_dir = d->dir[i];
+		*ret_rel = norm[len] ? norm + len + 1 : norm + len;
+		return 0;
 	}
-	snprintf(why_buf, sizeof(why_buf), "is outside the %s directories the node allows (%s%s)", what,
+	snprintf(why_buf, sizeof(why_buf), "is outside the %s directories the node allows (%s%s)", what[kind],
 		 d->n ? "" : "none", node_dirs_str(kind));
 	return refuse(ret_why, why_buf);
+}
+
+int node_open(enum node_dirs kind, const char *path, int flags, mode_t mode, int *ret_fd,
+	      const char **ret_why)
+{
+	char norm[PATH_MAX];
+	const char *dir, *rel;
+	int r = node_locate(kind, path, norm, &dir, &rel, ret_why);
+	if (r < 0)
+		return r;
+	if (!*rel)
+		return refuse(ret_why, "is not a regular file");
+	return open_beneath(dir, rel, flags, mode, ret_fd, ret_why);
+}
+
+/* The directory DIR of the node's own (links allowed), made with its parents when missing. */
+static int admin_dir_open(const char *dir, bool create, mode_t mode, int *ret_fd)
+{
+	char buf[PATH_MAX];
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && create) {
+		size_t n = strlen(dir);
+		if (n >= sizeof(buf))
+			return -ENAMETOOLONG;
+		memcpy(buf, dir, n + 1);
+		for (char *p = buf + 1;; p++) {
+			if (*p && *p != '/')
+				continue;
+			char c = *p;
+			*p = 0;
+			if (mkdir(buf, mode) < 0 && errno != EEXIST)
+				return -errno;
+			if (!(*p = c))
+				break;
+		}
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return -errno;
+	*ret_fd = fd;
+	return 0;
+}
+
+int node_open_dir(enum node_dirs kind, const char *path, bool create, mode_t mode, int *ret_fd,
+		  const char **ret_why)
+{
+	char norm[PATH_MAX], part[NAME_MAX + 1];
+	const char *dir, *rel;
+	int dfd = -1, r = node_locate(kind, path, norm, &dir, &rel, ret_why);
+	if (r < 0)
+		return r;
+	if ((r = admin_dir_open(dir, create, mode, &dfd)) < 0)
+		return r;
+	/* Beneath it, one component at a time and never through a link: a component is made
+	 * only when missing, and then so is every one after it (nothing is made before a
+	 * refusal). */
+	for (const char *p = rel; *p;) {
+		size_t len = strcspn(p, "/");
+		if (len > NAME_MAX) {
+			r = refuse(ret_why, "is too long");
+			goto fail;
+		}
+		memcpy(part, p, len);
+		part[len] = 0;
+		int n = openat(dfd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (n < 0 && errno == ENOENT && create) {
+			if (mkdirat(dfd, part, mode) < 0 && errno != EEXIST) {
+				r = -errno;
+				goto fail;
+			}
+			n = openat(dfd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		}
+		if (n < 0) {
+			r = errno == ELOOP || errno == ENOTDIR
+				    ? refuse(ret_why, "lies beneath or is a symbolic link or a file that is not a directory")
+				    : -errno;
+			goto fail;
+		}
+		close(dfd);
+		dfd = n;
+		p += len;
+		if (*p == '/')
+			p++;
+	}
+	*ret_fd = dfd;
+	return 0;
+fail:
+	close(dfd);
+	return r;
 }
 
 int node_open_regular(const char *path, int *ret_fd, const char **ret_why)

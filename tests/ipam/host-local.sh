@@ -10,6 +10,7 @@
 #
 #   $T_TMP/ref/<net>   the reference's store        $T_TMP/ucni/<net>   ucni's store
 #   $T_TMP/etc         configDirs of the node settings ($T_TMP/node.json): resolv.conf files
+#   $T_TMP             dataDirs of the node settings: every store of the suite beneath it
 #   node netns: m0 (veth master) ── macvlan eth0 in the pod netns     (the last section only)
 . "$(dirname "$0")/../lib.sh"
 cd "$UCNI_TOP" || exit 1
@@ -20,7 +21,7 @@ for b in "$HL" "$REF"; do
 done
 CFGDIR=$T_TMP/etc
 mkdir -p "$CFGDIR" "$T_TMP/ref" "$T_TMP/ucni"
-echo "{\"configDirs\": [\"$CFGDIR\"]}" >"$T_TMP/node.json"
+echo "{\"configDirs\": [\"$CFGDIR\"], \"dataDirs\": [\"$T_TMP\"]}" >"$T_TMP/node.json"
 export UCNI_NODE_CONFIG=$T_TMP/node.json
 
 # hl PLUGIN VERB CID IFNAME CONF [ENV…] — out in $OUT, exit status in $RC
@@ -249,6 +250,8 @@ for round in 1 2 3; do
 done
 
 section "kill -9 at every write step: a reservation is complete or absent"
+# A reservation is written to a temp file and renamed (write-*#1 the first range set's,
+# #2 the second's); last_reserved_ip.N is rewritten in place (hostlocal-hint-written).
 if make --no-print-directory FAULTS=1 build/fault/bin/host-local >"$T_TMP/build.log" 2>&1; then
 	FHL=$UCNI_TOP/build/fault/bin/host-local
 	K='{"cniVersion": "1.0.0", "name": "kill", "ipam": {"type": "host-local", "dataDir": "'$T_TMP'/kill", "ranges": [[{"subnet": "10.70.0.0/24"}], [{"subnet": "fd00:70::/64"}]]}}'
@@ -264,7 +267,8 @@ if make --no-print-directory FAULTS=1 build/fault/bin/host-local >"$T_TMP/build.
 	}
 	n=0
 	for p in write-tmp-created write-tmp-half write-tmp-written write-synced write-renamed hostlocal-reserved \
-		write-tmp-created#3 write-tmp-half#3 write-renamed#3 hostlocal-reserved#2; do
+		write-tmp-created#2 write-tmp-half#2 write-renamed#2 hostlocal-reserved#2 hostlocal-hint-written \
+		hostlocal-hint-written#2; do
 		n=$((n + 1))
 		hl "$FHL" ADD k$n eth0 "$K" UCNI_FAULT="$p" UCNI_FAULT_KILL=1
 		check_eq "killed at $p" 137 "$RC"
@@ -276,7 +280,7 @@ if make --no-print-directory FAULTS=1 build/fault/bin/host-local >"$T_TMP/build.
 		hl "$HL" ADD uk$n eth0 "$K"
 		check_eq "killed at $p: ucni ADDs after it, and leaves no temp file" "0 0" "$RC $(ls -A "$T_TMP/kill/kill" | grep -c tmp)"
 	done
-	hl "$FHL" ADD f1 eth0 "$K" UCNI_FAULT=write-tmp-half#3
+	hl "$FHL" ADD f1 eth0 "$K" UCNI_FAULT=write-tmp-half#2
 	check_eq "a failed write in the second range set: code 5, the first set's address released" "1 5 0" \
 		"$RC $(jq -r .code <<<"$OUT") $(grep -l '^f1' "$T_TMP/kill/kill"/* 2>/dev/null | wc -l)"
 else

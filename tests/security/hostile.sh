@@ -6,7 +6,8 @@
 # against the fake sysfs tree (as tests/security/sriov.sh).
 #
 #   node netns: m0 (veth) ── gw0 in gw netns       ens1f0v0 ── veth ── p0 (VF 0000:3b:01.0)
-#   $T_TMP/node.json  logDirs [$T_TMP/log], configDirs [$T_TMP/etc]   (UCNI_NODE_CONFIG)
+#   $T_TMP/node.json  logDirs [$T_TMP/log], configDirs [$T_TMP/etc], dataDirs [$T_TMP/data]
+#                     (UCNI_NODE_CONFIG)
 #   $T_TMP/decoy      authorized_keys, shadow (a secret), a directory: must never change
 #
 # Covered: logFile outside the log directories, through a symlink (file or directory),
@@ -36,7 +37,7 @@ echo "$SECRET" >"$CFGDIR/secret-text"
 echo "{\"resourceList\": [{\"resourceName\": \"SECRET-$T_ID\", \"selectors\": {\"drivers\": [\"SECRET-$T_ID\"], \"vendors\": [\"SECRET-$T_ID\"]}}]}" >"$CFGDIR/secret.json"
 chmod 600 "$CFGDIR/secret-text" "$CFGDIR/secret.json"
 echo '{"resourceList": [{"resourceName": "fake_vfs", "selectors": [{"pfNames": ["ens1f0#0-3"]}]}]}' >"$CFGDIR/pools.json"
-echo "{\"logDirs\": [\"$LOGDIR\"], \"configDirs\": [\"$CFGDIR\"]}" >"$T_TMP/node.json"
+echo "{\"logDirs\": [\"$LOGDIR\"], \"configDirs\": [\"$CFGDIR\"], \"dataDirs\": [\"$T_TMP/data\"]}" >"$T_TMP/node.json"
 "$MKFAKE" "$SYS" >/dev/null || { fail "mkfakesysfs"; finish; }
 
 NODE=$(mkns node) && GW=$(mkns gw) && POD=$(mkns pod) || { fail "namespaces"; finish; }

@@ -36,7 +36,7 @@ NODE=$(mkns node) || { fail "node netns"; finish; }
 CNI_NODE=$NODE
 CNI_PATH_OVERRIDE=$UCNI_TOP/tests/integ:$UCNI_BIN
 # poolConfig files live in $T_TMP/etc, a config directory the node settings allow
-mkdir -p "$T_TMP/etc" && echo "{\"configDirs\": [\"$T_TMP/etc\"]}" >"$T_TMP/node.json"
+mkdir -p "$T_TMP/etc" && echo "{\"configDirs\": [\"$T_TMP/etc\"], \"dataDirs\": [\"$T_TMP\"]}" >"$T_TMP/node.json"
 CNI_EXTRA_ENV=(UCNI_SYSFS_ROOT="$SYS" UCNI_STATE_DIR="$STATE" UCNI_NODE_CONFIG="$T_TMP/node.json")
 n() { ip -n "$NODE" "$@"; }
 
