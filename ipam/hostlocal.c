@@ -393,6 +393,37 @@ static int hl_gc(struct cni_ctx *ctx)
 
 static const char *const known_args[] = {"IP", NULL};
 
+#ifdef UCNI_FUZZ
+/* The config parser alone, for tests/fuzz/fuzz_ipam.c: the keys every verb reads, the
+ * routes, and the first addresses of each range set in allocation order (no store). */
+int hostlocal_fuzz_parse(struct cni_ctx *ctx);
+int hostlocal_fuzz_parse(struct cni_ctx *ctx)
+{
+	struct hl_conf c;
+	struct cni_result *res = NULL;
+	int r = conf_load(ctx, &c);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < c.ranges.n; i++) {
+		char buf[1024];
+		struct hl_iter it;
+		struct ip_addr a;
+		const struct hl_range *range;
+		hl_rangeset_str(&c.ranges.sets[i], buf, sizeof(buf));
+		hl_iter_init(&it, &c.ranges.sets[i], NULL);
+		for (int k = 0; k < 64 && hl_iter_next(&it, &a, &range); k++)
+			if (!hl_rangeset_find(&c.ranges.sets[i], &a))
+				abort(); /* the order only hands out addresses of the set */
+	}
+	if (!(res = cni_result_new()))
+		r = -ENOMEM;
+	else
+		r = ipam_routes_parse(c.ipam, res);
+	cni_result_free(res);
+	conf_free(&c);
+	return r;
+}
+#else
 int main(void)
 {
 	static const struct ipam_plugin p = {
@@ -407,3 +438,4 @@ int main(void)
 	};
 	return ipam_main(&p);
 }
+#endif

@@ -2,6 +2,8 @@
 # Run every fuzz target for FUZZ_TIME seconds (default 10: the short pass of
 # make check; `make fuzz` gives 60) from seeds in tests/fuzz/seeds and conf/.
 # A crash fails the suite and leaves its input in build/fuzz/crashes/.
+# fuzz_ipam: host-local's and static's config parsers (seeds: tests/fuzz/seeds/ipam and
+# conf/'s host-local and static sections).
 # fuzz_dm_* are devmgr's parsers: pool config and VF ranges, sysfs values and names, one
 # allocation record, a VF's saved state (seeds: conf/devmgr-pools.json, records the store
 # and the sriov plugin write, and every input that once crashed).
@@ -24,7 +26,7 @@ for f in conf/*.conflist; do
 		while read -r line; do echo "$line" >"$corpus/fuzz_conf/$(echo "$line" | md5sum | cut -c1-16)"; done
 done
 total=0
-for t in fuzz_conf fuzz_args fuzz_result fuzz_dm_config fuzz_dm_sysfs fuzz_dm_record fuzz_dm_saved; do
+for t in fuzz_conf fuzz_args fuzz_result fuzz_ipam fuzz_dm_config fuzz_dm_sysfs fuzz_dm_record fuzz_dm_saved; do
 	seeds=tests/fuzz/seeds/${t#fuzz_}
 	mkdir -p "$corpus/$t"
 	# From a scratch folder: whatever a target might write stays out of the tree.
