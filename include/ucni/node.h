@@ -1,5 +1,5 @@
-/* Node settings: the directories the node's admin lets a network config name files in
- * (logFile, poolConfig), and the one way such a file is opened. */
+/* Node settings: the directories the node's admin lets a network config name files and
+ * stores in (logFile, poolConfig, resolvConf, ipam.dataDir), and the one way each is opened. */
 #pragma once
 
 #include <stdbool.h>
