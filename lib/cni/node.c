@@ -385,6 +385,13 @@ int node_open_dir(enum node_dirs kind, const char *path, bool create, mode_t mod
 	int dfd = -1, r = node_locate(kind, path, norm, &dir, &rel, ret_why);
 	if (r < 0)
 		return r;
+	/* Judged whole before anything is made. */
+	for (const char *p = rel; *p;) {
+		size_t len = strcspn(p, "/");
+		if (len > NAME_MAX)
+			return refuse(ret_why, "is too long");
+		p += len + (p[len] == '/');
+	}
 	if ((r = admin_dir_open(dir, create, mode, &dfd)) < 0)
 		return r;
 	/* Beneath it, one component at a time and never through a link: a component is made
@@ -392,10 +399,6 @@ int node_open_dir(enum node_dirs kind, const char *path, bool create, mode_t mod
 	 * refusal). */
 	for (const char *p = rel; *p;) {
 		size_t len = strcspn(p, "/");
-		if (len > NAME_MAX) {
-			r = refuse(ret_why, "is too long");
-			goto fail;
-		}
 		memcpy(part, p, len);
 		part[len] = 0;
 		int n = openat(dfd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -408,7 +411,7 @@ int node_open_dir(enum node_dirs kind, const char *path, bool create, mode_t mod
 		}
 		if (n < 0) {
 			r = errno == ELOOP || errno == ENOTDIR
-				    ? refuse(ret_why, "lies beneath or is a symbolic link or a file that is not a directory")
+				    ? refuse(ret_why, "passes through a symbolic link or a file that is not a directory")
 				    : -errno;
 			goto fail;
 		}

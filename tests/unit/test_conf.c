@@ -332,6 +332,14 @@ static void data_dir_rules(void **s)
 	assert_int_equal(node_open_dir(NODE_DATA_DIRS, path, true, 0755, &fd, &why), -EPERM);
 	assert_int_equal(access(out, F_OK), -1);
 
+	/* a component too long, after a missing one: refused before that one is made */
+	char longp[700];
+	snprintf(longp, sizeof(longp), "%s/data/new/%0300d", test_dir, 0);
+	assert_int_equal(node_open_dir(NODE_DATA_DIRS, longp, true, 0755, &fd, &why), -EPERM);
+	assert_non_null(strstr(why, "too long"));
+	snprintf(path, sizeof(path), "%s/data/new", test_dir);
+	assert_int_equal(access(path, F_OK), -1);
+
 	/* a link beneath the allowed directory is not followed, whatever it points at */
 	assert_int_equal(mkdir(out, 0755), 0);
 	snprintf(path, sizeof(path), "%s/data/link", test_dir);
