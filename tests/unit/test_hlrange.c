@@ -268,6 +268,18 @@ static void store_format(void **state)
 	assert_string_equal(t, "");
 	free(t);
 
+	/* last_reserved_ip is rewritten in place: a shorter address leaves nothing of the longer. */
+	struct ip_addr longer, shorter;
+	assert_int_equal(ipam_ip_parse("fd00::1234:5678", &longer), 0);
+	assert_int_equal(ipam_ip_parse("fd00::9", &shorter), 0);
+	assert_int_equal(hl_store_reserve(&s, "c3", "eth0", &longer, 1), 1);
+	assert_int_equal(hl_store_reserve(&s, "c4", "eth0", &shorter, 1), 1);
+	assert_non_null(t = slurp("last_reserved_ip.1"));
+	assert_string_equal(t, "fd00::9");
+	free(t);
+	assert_int_equal(hl_store_release(&s, "c3", "eth0"), 1);
+	assert_int_equal(hl_store_release(&s, "c4", "eth0"), 1);
+
 	assert_true(hl_store_has(&s, "c1", "eth0"));
 	assert_false(hl_store_has(&s, "c1", "eth1"));
 	assert_false(hl_store_has(&s, "c2", "eth0"));
