@@ -19,11 +19,16 @@ if ! make --no-print-directory FUZZ=1 WERROR=0 fuzz-build >"$T_TMP/build.log" 2>
 fi
 corpus=build/fuzz/corpus crashes=build/fuzz/crashes
 mkdir -p "$crashes"
-# conf/ plugins (with the list's name and version) seed the config target.
-mkdir -p "$corpus/fuzz_conf"
+# conf/ plugins (with the list's name and version) seed the config target, and those with
+# an ipam section the IPAM target.
+mkdir -p "$corpus/fuzz_conf" "$corpus/fuzz_ipam"
 for f in conf/*.conflist; do
 	jq -c '.plugins[] + {name: .name, cniVersion: .cniVersion}' "$f" 2>/dev/null |
-		while read -r line; do echo "$line" >"$corpus/fuzz_conf/$(echo "$line" | md5sum | cut -c1-16)"; done
+		while read -r line; do
+			h=$(echo "$line" | md5sum | cut -c1-16)
+			echo "$line" >"$corpus/fuzz_conf/$h"
+			[[ "$line" == *'"ipam":{"type":'* ]] && echo "$line" >"$corpus/fuzz_ipam/$h"
+		done
 done
 total=0
 for t in fuzz_conf fuzz_args fuzz_result fuzz_ipam fuzz_dm_config fuzz_dm_sysfs fuzz_dm_record fuzz_dm_saved; do
