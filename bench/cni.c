@@ -10,23 +10,24 @@
 
 static const char *const *cni_env(const char *cmd, const char *cid, const char *netns, const char *cni_path)
 {
-	static char e[6][512];
-	static const char *envp[8];
+	static char e[7][4200];
+	static const char *envp[9];
 	snprintf(e[0], sizeof(e[0]), "CNI_COMMAND=%s", cmd);
 	snprintf(e[1], sizeof(e[1]), "CNI_CONTAINERID=%s", cid);
 	snprintf(e[2], sizeof(e[2]), "CNI_NETNS=%s", netns);
 	snprintf(e[3], sizeof(e[3]), "CNI_IFNAME=eth0");
 	snprintf(e[4], sizeof(e[4]), "CNI_PATH=%s", cni_path);
 	snprintf(e[5], sizeof(e[5]), "PATH=/usr/sbin:/usr/bin:/sbin:/bin");
-	for (int i = 0; i < 6; i++)
+	snprintf(e[6], sizeof(e[6]), "UCNI_NODE_CONFIG=%s/node.json", tmpdir); /* written by the driver */
+	for (int i = 0; i < 7; i++)
 		envp[i] = e[i];
-	envp[6] = NULL;
+	envp[7] = NULL;
 	if (!strcmp(opt.kind, "sriov")) {
 		/* The plugin's VF allocation store: the driver's own, removed with it. */
 		static char st[4200];
 		snprintf(st, sizeof(st), "UCNI_STATE_DIR=%s/sriov-state", tmpdir);
-		envp[6] = st;
-		envp[7] = NULL;
+		envp[7] = st;
+		envp[8] = NULL;
 	}
 	return envp;
 }

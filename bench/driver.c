@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "driver.h"
@@ -88,6 +89,15 @@ int main(int argc, char **argv)
 		die("mkdtemp: %s", strerror(errno));
 	have_tmpdir = true;
 	atexit(cleanup);
+	/* Node settings that let ucni's host-local keep its store in the temporary folder
+	 * (a dataDir elsewhere than the node allows is refused); every CNI run gets them. */
+	char *node_json = xasprintf("%s/node.json", tmpdir), *node_dirs = xasprintf("{\"dataDirs\": [\"%s\"]}\n", tmpdir);
+	int nfd = open(node_json, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (nfd < 0 || fchmod(nfd, 0644) < 0 || write(nfd, node_dirs, strlen(node_dirs)) != (ssize_t)strlen(node_dirs))
+		die("writing %s: %s", node_json, strerror(errno));
+	close(nfd);
+	free(node_json);
+	free(node_dirs);
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

@@ -61,7 +61,49 @@ static int is_store(int dirfd)
 	return S_ISREG(st.st_mode) ? 0 : -ENOTEMPTY;
 }
 
-int hl_store_open(const char *datadir, const char *name, bool create, int timeout_ms, struct hl_store *ret)
+/* The network's directory under datafd: made (HL_DIR_MODE exactly) when missing and create. */
+static int store_dir_open(int datafd, const char *name, bool create, int *ret_fd)
+{
+	int fd = openat(datafd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && create) {
+		if (mkdirat(datafd, name, HL_DIR_MODE) < 0 && errno != EEXIST)
+			return -errno;
+		fd = openat(datafd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		struct stat st;
+		/* Made by us a moment ago: its mode exactly, umask notwithstanding. */
+		if (fd >= 0 && fstat(fd, &st) == 0 && st.st_uid == geteuid() && (st.st_mode & 07777) != HL_DIR_MODE)
+			fchmod(fd, HL_DIR_MODE);
+	}
+	if (fd < 0) {
+		struct stat st;
+		/* O_DIRECTORY answers ENOTDIR for a link as for a file: a link is refused. */
+		if (errno == ELOOP || (errno == ENOTDIR && fstatat(datafd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+					S_ISLNK(st.st_mode)))
+			return -EPERM;
+		return -errno;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+/* The lock file of the store: an existing one needs no look at the entries (a store's
+ * lock is made first); without one, the directory must hold nothing else. */
+static int lock_open(int dirfd, int *ret_fd)
+{
+	int fd = openat(dirfd, LOCK_NAME, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), r;
+	if (fd < 0 && errno == ENOENT) {
+		if ((r = is_store(dirfd)) < 0)
+			return r;
+		fd = openat(dirfd, LOCK_NAME, O_RDONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, HL_FILE_MODE);
+	}
+	if (fd < 0)
+		return errno == ELOOP ? -EPERM : -errno;
+	*ret_fd = fd;
+	return 0;
+}
+
+int hl_store_open(int datafd, const char *datadir, const char *name, bool create, int timeout_ms,
+		  struct hl_store *ret)
 {
 	struct hl_store s = {.dirfd = -1, .lockfd = -1};
 	struct stat a, b;
@@ -71,22 +113,14 @@ int hl_store_open(const char *datadir, const char *name, bool create, int timeou
 		return -EINVAL;
 	if ((size_t)snprintf(s.dir, sizeof(s.dir), "%s/%s", datadir, name) >= sizeof(s.dir))
 		return -ENAMETOOLONG;
-	r = create ? state_mkdir(s.dir, HL_DIR_MODE) : state_dir_check(s.dir);
-	if (r < 0)
+	if ((r = store_dir_open(datafd, name, create, &s.dirfd)) < 0)
 		return r;
-	s.dirfd = open(s.dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (s.dirfd < 0)
-		return errno == ELOOP ? -EPERM : -errno;
-	/* Judged again through the descriptor: the name may have changed in between. */
-	if ((r = state_dir_check_fd(s.dirfd)) < 0 || (r = is_store(s.dirfd)) < 0)
+	/* Judged through the descriptor: ours alone, or left untouched. */
+	if ((r = state_dir_check_fd(s.dirfd)) < 0)
 		goto fail;
 	for (long long left = timeout_ms;;) {
-		s.lockfd = openat(s.dirfd, LOCK_NAME, O_RDONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
-				  HL_FILE_MODE);
-		if (s.lockfd < 0) {
-			r = errno == ELOOP ? -EPERM : -errno;
+		if ((r = lock_open(s.dirfd, &s.lockfd)) < 0)
 			goto fail;
-		}
 		if (fstat(s.lockfd, &a) < 0 || !S_ISREG(a.st_mode)) {
 			r = -EPERM;
 			goto fail;
@@ -131,6 +165,36 @@ static int write_file(struct hl_store *s, const char *name, const char *data, si
 	return state_write_at(s->dirfd, TMP_NAME, s->dirfd, name, data, len, HL_FILE_MODE, STATE_NO_SYNC);
 }
 
+/*
+ * last_reserved_ip.<N> is rewritten in place, as the reference rewrites it (it truncates
+ * and writes), but without truncating to zero first: on ext4 a file emptied by a truncate
+ * or replaced by a rename is flushed to disk at close (auto_da_alloc), a write of its own
+ * for a hint. The file is only where the next search starts: a process killed between the
+ * write and the truncate leaves the new address followed by the old one's last characters,
+ * a search that starts elsewhere in the range (as the reference's empty file starts it at
+ * the range's start), never an address handed out twice.
+ */
+static int write_hint(struct hl_store *s, const char *name, const char *data, size_t len)
+{
+	struct stat st;
+	ssize_t w;
+	int fd = openat(s->dirfd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, HL_FILE_MODE);
+	int r = 0;
+	if (fd < 0)
+		return -errno;
+	/* Only a file of the store's own: never through a hard link to one elsewhere. */
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else if (!S_ISREG(st.st_mode) || st.st_nlink != 1)
+		r = -EPERM;
+	else if ((w = pwrite(fd, data, len, 0)) != (ssize_t)len)
+		r = w < 0 ? -errno : -EIO;
+	else if ((r = FAULT("hostlocal-hint-written")) == 0 && st.st_size > (off_t)len && ftruncate(fd, (off_t)len) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
 int hl_store_reserve(struct hl_store *s, const char *id, const char *ifname, const struct ip_addr *a, size_t set)
 {
 	char name[HL_ADDR_STRLEN], last[sizeof(LAST_PREFIX) + 24], data[OWNER_MAX];
@@ -151,7 +215,7 @@ int hl_store_reserve(struct hl_store *s, const char *id, const char *ifname, con
 	if ((r = FAULT("hostlocal-reserved")) < 0)
 		return r;
 	snprintf(last, sizeof(last), LAST_PREFIX "%zu", set);
-	if ((r = write_file(s, last, name, strlen(name))) < 0)
+	if ((r = write_hint(s, last, name, strlen(name))) < 0)
 		return r;
 	return 1;
 }

@@ -28,14 +28,16 @@ struct hl_store {
 bool hl_store_name_ok(const char *name);
 
 /*
- * Open the network's store <datadir>/<name> and take its lock, waiting at most timeout_ms
- * (-ETIMEDOUT). The directory follows the state-directory rule (made HL_DIR_MODE when
- * missing with its parents; an existing one must be a real directory owned by us and
- * writable by us alone: -EPERM, -ENOTDIR, left untouched) and must be a store: empty, or
- * holding a regular file `lock` (-ENOTEMPTY otherwise, nothing written). With !create, a
- * missing directory is -ENOENT.
+ * Open the network's store <datadir>/<name> (datafd: dataDir, opened by the caller; datadir:
+ * its path, for messages) and take its lock, waiting at most timeout_ms (-ETIMEDOUT). The
+ * directory is opened without following a link (-EPERM), made HL_DIR_MODE when missing,
+ * and follows the state-directory rule (an existing one must be a real directory owned by
+ * us and writable by us alone: -EPERM, -ENOTDIR, left untouched); it must be a store:
+ * holding a regular file `lock`, or else nothing (-ENOTEMPTY otherwise, nothing written).
+ * With !create, a missing directory is -ENOENT.
  */
-int hl_store_open(const char *datadir, const char *name, bool create, int timeout_ms, struct hl_store *ret);
+int hl_store_open(int datafd, const char *datadir, const char *name, bool create, int timeout_ms,
+		  struct hl_store *ret);
 void hl_store_close(struct hl_store *s);
 
 /* Reserve address a for (id, ifname) as range set `set`'s: 1 when reserved (and

@@ -48,11 +48,12 @@ static int conf_load(struct cni_ctx *ctx, struct hl_conf *ret)
 		c.resolv_conf = NULL;
 	if (!dir || !*dir)
 		dir = HL_DATA_DIR_DEFAULT;
-	if (node_path_normalize(dir, c.data_dir, sizeof(c.data_dir)) < 0) {
-		r = cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
-			     "invalid config: \"ipam.dataDir\" value \"%s\" must be an absolute path "
-			     "without \"..\" or control characters",
-			     dir);
+	int n = node_path_normalize(dir, c.data_dir, sizeof(c.data_dir));
+	if (n < 0) {
+		r = cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL, "invalid config: \"ipam.dataDir\" value \"%.256s%s\" %s", dir,
+			     strlen(dir) > 256 ? "..." : "",
+			     n == -ENAMETOOLONG ? "is too long"
+						: "must be an absolute path without \"..\" or control characters");
 		goto fail;
 	}
 	/* The network's name is a directory under dataDir. */
@@ -73,7 +74,17 @@ fail:
 static int store_open(struct cni_ctx *ctx, const struct hl_conf *c, bool create, struct hl_store *ret)
 {
 	int timeout = env_ms("UCNI_LOCK_TIMEOUT_MS", STORE_LOCK_TIMEOUT_MS, 0, STORE_LOCK_TIMEOUT_MAX_MS);
-	int r = hl_store_open(c->data_dir, ctx->conf.name, create, timeout, ret);
+	const char *why = NULL;
+	int datafd = -1;
+	/* A tenant names dataDir: the store lives only where the node's admin allows. */
+	int r = node_open_dir(NODE_DATA_DIRS, c->data_dir, create, HL_DIR_MODE, &datafd, &why);
+	if (r == -EPERM)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, r, "invalid config: \"ipam.dataDir\" value \"%s\" %s",
+				c->data_dir, why);
+	if (r == 0) {
+		r = hl_store_open(datafd, c->data_dir, ctx->conf.name, create, timeout, ret);
+		close(datafd);
+	}
 	if (r == 0 || (r == -ENOENT && !create))
 		return r;
 	if (r == -ETIMEDOUT)
@@ -382,6 +393,37 @@ static int hl_gc(struct cni_ctx *ctx)
 
 static const char *const known_args[] = {"IP", NULL};
 
+#ifdef UCNI_FUZZ
+/* The config parser alone, for tests/fuzz/fuzz_ipam.c: the keys every verb reads, the
+ * routes, and the first addresses of each range set in allocation order (no store). */
+int hostlocal_fuzz_parse(struct cni_ctx *ctx);
+int hostlocal_fuzz_parse(struct cni_ctx *ctx)
+{
+	struct hl_conf c;
+	struct cni_result *res = NULL;
+	int r = conf_load(ctx, &c);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < c.ranges.n; i++) {
+		char buf[1024];
+		struct hl_iter it;
+		struct ip_addr a;
+		const struct hl_range *range;
+		hl_rangeset_str(&c.ranges.sets[i], buf, sizeof(buf));
+		hl_iter_init(&it, &c.ranges.sets[i], NULL);
+		for (int k = 0; k < 64 && hl_iter_next(&it, &a, &range); k++)
+			if (!hl_rangeset_find(&c.ranges.sets[i], &a))
+				abort(); /* the order only hands out addresses of the set */
+	}
+	if (!(res = cni_result_new()))
+		r = -ENOMEM;
+	else
+		r = ipam_routes_parse(c.ipam, res);
+	cni_result_free(res);
+	conf_free(&c);
+	return r;
+}
+#else
 int main(void)
 {
 	static const struct ipam_plugin p = {
@@ -396,3 +438,4 @@ int main(void)
 	};
 	return ipam_main(&p);
 }
+#endif

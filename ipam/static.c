@@ -165,6 +165,20 @@ static int static_del(struct cni_ctx *ctx)
 	return 0;
 }
 
+#ifdef UCNI_FUZZ
+/* The config parser alone, for tests/fuzz/fuzz_ipam.c: ADD and CHECK have no effect
+ * beyond their answer. */
+int static_fuzz_parse(struct cni_ctx *ctx);
+int static_fuzz_parse(struct cni_ctx *ctx)
+{
+	struct cni_result *res = NULL;
+	int r = static_add(ctx, &res);
+	cni_result_free(res);
+	if (r < 0 || !ctx->conf.prev)
+		return r;
+	return static_check(ctx);
+}
+#else
 int main(void)
 {
 	static const struct ipam_plugin p = {
@@ -177,3 +191,4 @@ int main(void)
 	};
 	return ipam_main(&p);
 }
+#endif

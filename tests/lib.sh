@@ -13,6 +13,12 @@ REF_CNI=${REF_CNI:-/usr/lib/cni}
 T_ID=${T_ID:-u$$}
 T_PASS=0 T_FAIL=0 T_SKIP=0
 T_NS=() T_CLEANUP=() T_TMP=$(mktemp -d /tmp/ucni-test.XXXXXX)
+# Node settings that let host-local keep its stores (ipam.dataDir) in the suite's temp dir,
+# beside the default; a suite that writes settings of its own lists "dataDirs" there too.
+T_NODE_CONFIG=$T_TMP/node-default.json
+echo "{\"dataDirs\": [\"$T_TMP\", \"/var/lib/cni/networks\"]}" >"$T_NODE_CONFIG"
+chmod 644 "$T_NODE_CONFIG"
+export UCNI_NODE_CONFIG=$T_NODE_CONFIG
 
 ok()   { T_PASS=$((T_PASS + 1)); echo "ok - $1"; }
 fail() { T_FAIL=$((T_FAIL + 1)); echo "FAIL - $1${2:+: $2}"; }
@@ -78,7 +84,7 @@ cni() {
 	CNI_OUT=$("${wrap[@]}" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 		CNI_COMMAND="$verb" CNI_CONTAINERID="$cid" CNI_NETNS="$nspath" \
 		CNI_IFNAME="$ifname" CNI_PATH="${CNI_PATH_OVERRIDE:-$UCNI_BIN:$REF_CNI}" \
-		"${CNI_EXTRA_ENV[@]}" "$plugin" 2>"$T_TMP/stderr")
+		UCNI_NODE_CONFIG="$UCNI_NODE_CONFIG" "${CNI_EXTRA_ENV[@]}" "$plugin" 2>"$T_TMP/stderr")
 	CNI_RC=$?
 	return 0
 }

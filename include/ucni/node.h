@@ -1,7 +1,8 @@
-/* Node settings: the directories the node's admin lets a network config name files in
- * (logFile, poolConfig), and the one way such a file is opened. */
+/* Node settings: the directories the node's admin lets a network config name files and
+ * stores in (logFile, poolConfig, resolvConf, ipam.dataDir), and the one way each is opened. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -12,10 +13,13 @@
 #define NODE_LOG_DIR_DEFAULT "/var/log/ucni"
 #define NODE_CONFIG_DIR_DEFAULT "/etc/ucni"
 #define NODE_DEVINFO_DIR_DEFAULT "/var/run/k8s.cni.cncf.io/devinfo"
+/* The reference host-local's default dataDir. */
+#define NODE_DATA_DIR_DEFAULT "/var/lib/cni/networks"
 
 enum node_dirs {
 	NODE_LOG_DIRS,    /* "logDirs": where a logFile may be */
 	NODE_CONFIG_DIRS, /* "configDirs": where a file a config names (poolConfig) may be */
+	NODE_DATA_DIRS,   /* "dataDirs": where a store a config names (ipam.dataDir) may be */
 	NODE_DEVINFO_DIRS, /* "devinfoDirs": where a device-info file (runtimeConfig.CNIDeviceInfoFile) may be */
 	NODE_DIRS_KINDS,
 };
@@ -50,6 +54,18 @@ int node_path_check(enum node_dirs kind, const char *path, const char **ret_why)
  */
 int node_open_parent(enum node_dirs kind, const char *path, int create, int *ret_dirfd, char *ret_name,
 		     const char **ret_why);
+/*
+ * Opens the directory PATH, one a network config names, when it is or lies beneath a
+ * directory of KIND: normalized as node_open does; the allowed directory itself is opened
+ * as named (links allowed: the admin's), then every component beneath it with
+ * O_DIRECTORY|O_NOFOLLOW. With CREATE, missing components (and a missing allowed directory,
+ * with its parents) are made with MODE; nothing is made when the path is refused.
+ * Returns 0 and *ret_fd (O_RDONLY|O_DIRECTORY|O_CLOEXEC); -EPERM with *ret_why when the
+ * rules refuse it (outside, too long, "..", a link or a non-directory on the way); another
+ * -errno (-ENOENT without CREATE).
+ */
+int node_open_dir(enum node_dirs kind, const char *path, bool create, mode_t mode, int *ret_fd,
+		  const char **ret_why);
 
 /* Opens PATH, a file the node named (its environment, its defaults), for reading:
  * non-blocking, and only a regular file (fstat on the descriptor). Returns 0, -EPERM

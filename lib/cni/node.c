@@ -1,5 +1,5 @@
-/* Node settings (/etc/ucni/node.json): the directories a network config may name files in,
- * and the opening of such a file without leaving them. */
+/* Node settings (/etc/ucni/node.json): the directories a network config may name files and
+ * stores in, and the opening of such a file or directory without leaving them. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -35,12 +35,13 @@ static struct {
 static char why_buf[1024];
 
 static const char *const keys[NODE_DIRS_KINDS] = {[NODE_LOG_DIRS] = "logDirs", [NODE_CONFIG_DIRS] = "configDirs",
-						   [NODE_DEVINFO_DIRS] = "devinfoDirs"};
+						   [NODE_DEVINFO_DIRS] = "devinfoDirs", [NODE_DATA_DIRS] = "dataDirs"};
 static const char *const defaults[NODE_DIRS_KINDS] = {[NODE_LOG_DIRS] = NODE_LOG_DIR_DEFAULT,
 						       [NODE_CONFIG_DIRS] = NODE_CONFIG_DIR_DEFAULT,
-						       [NODE_DEVINFO_DIRS] = NODE_DEVINFO_DIR_DEFAULT};
+						       [NODE_DEVINFO_DIRS] = NODE_DEVINFO_DIR_DEFAULT,
+						       [NODE_DATA_DIRS] = NODE_DATA_DIR_DEFAULT};
 static const char *const whats[NODE_DIRS_KINDS] = {[NODE_LOG_DIRS] = "log", [NODE_CONFIG_DIRS] = "config",
-						    [NODE_DEVINFO_DIRS] = "device-info"};
+						    [NODE_DEVINFO_DIRS] = "device-info", [NODE_DATA_DIRS] = "data"};
 
 int node_path_normalize(const char *path, char *buf, size_t size)
 {
@@ -130,7 +131,7 @@ static int parse_settings(const char *path, const char *text, size_t len)
 			if (!strcmp(v->string, keys[i]))
 				k = i;
 		if (k < 0) {
-			r = settings_fail(path, "has an unknown key \"%s\" (expected logDirs, configDirs, devinfoDirs)",
+			r = settings_fail(path, "has an unknown key \"%s\" (expected logDirs, configDirs, devinfoDirs, dataDirs)",
 					  v->string);
 			goto out;
 		}
@@ -308,10 +309,10 @@ out:
 	return r;
 }
 
-/* PATH normalized into NORM, and the allowed directory of KIND it lies beneath: its index
- * in *RET_DIR and the relative rest in *RET_REL (never empty). */
-static int find_beneath(enum node_dirs kind, const char *path, char norm[PATH_MAX], size_t *ret_dir,
-			const char **ret_rel, const char **ret_why)
+/* PATH normalized into NORM (PATH_MAX), and the allowed directory of KIND it lies in (or is):
+ * *ret_dir, and the rest of NORM below it ("" for the directory itself). */
+static int node_locate(enum node_dirs kind, const char *path, char *norm, const char **ret_dir,
+		       const char **ret_rel, const char **ret_why)
 {
 	*ret_why = NULL;
 	if (node_load() < 0)
@@ -326,10 +327,8 @@ static int find_beneath(enum node_dirs kind, const char *path, char norm[PATH_MA
 		size_t len = strlen(d->dir[i]);
 		if (strncmp(norm, d->dir[i], len) != 0 || (norm[len] != '/' && norm[len] != 0))
 			continue;
-		if (!norm[len])
-			return refuse(ret_why, "is not a regular file");
-		*ret_dir = i;
-		*ret_rel = norm + len + 1;
+		*ret_dir = d->dir[i];
+		*ret_rel = norm[len] ? norm + len + 1 : norm + len;
 		return 0;
 	}
 	snprintf(why_buf, sizeof(why_buf), "is outside the %s directories the node allows (%s%s)", whats[kind],
@@ -341,32 +340,36 @@ int node_open(enum node_dirs kind, const char *path, int flags, mode_t mode, int
 	      const char **ret_why)
 {
 	char norm[PATH_MAX];
-	const char *rel;
-	size_t i;
-	int r = find_beneath(kind, path, norm, &i, &rel, ret_why);
+	const char *dir, *rel;
+	int r = node_locate(kind, path, norm, &dir, &rel, ret_why);
 	if (r < 0)
 		return r;
-	return open_beneath(node.dirs[kind].dir[i], rel, flags, mode, ret_fd, ret_why);
+	if (!*rel)
+		return refuse(ret_why, "is not a regular file");
+	return open_beneath(dir, rel, flags, mode, ret_fd, ret_why);
 }
 
 int node_path_check(enum node_dirs kind, const char *path, const char **ret_why)
 {
 	char norm[PATH_MAX];
-	const char *rel;
-	size_t i;
-	return find_beneath(kind, path, norm, &i, &rel, ret_why);
+	const char *dir, *rel;
+	int r = node_locate(kind, path, norm, &dir, &rel, ret_why);
+	if (r < 0)
+		return r;
+	return *rel ? 0 : refuse(ret_why, "is not a regular file");
 }
 
 int node_open_parent(enum node_dirs kind, const char *path, int create, int *ret_dirfd, char *ret_name,
 		     const char **ret_why)
 {
 	char norm[PATH_MAX], sub[PATH_MAX];
-	const char *rel;
-	size_t i;
-	int r = find_beneath(kind, path, norm, &i, &rel, ret_why);
+	const char *dir, *rel;
+	int r = node_locate(kind, path, norm, &dir, &rel, ret_why);
 	if (r < 0)
 		return r;
-	const char *dir = node.dirs[kind].dir[i], *slash = strrchr(rel, '/'), *base = slash ? slash + 1 : rel;
+	if (!*rel)
+		return refuse(ret_why, "is not a regular file");
+	const char *slash = strrchr(rel, '/'), *base = slash ? slash + 1 : rel;
 	if (strlen(base) > NAME_MAX)
 		return refuse(ret_why, "has a name that is too long");
 	snprintf(sub, sizeof(sub), "%.*s", slash ? (int)(slash - rel) : 0, rel);
@@ -388,6 +391,85 @@ int node_open_parent(enum node_dirs kind, const char *path, int create, int *ret
 	strcpy(ret_name, base);
 	*ret_dirfd = fd;
 	return 0;
+}
+
+/* The directory DIR of the node's own (links allowed), made with its parents when missing. */
+static int admin_dir_open(const char *dir, bool create, mode_t mode, int *ret_fd)
+{
+	char buf[PATH_MAX];
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && create) {
+		size_t n = strlen(dir);
+		if (n >= sizeof(buf))
+			return -ENAMETOOLONG;
+		memcpy(buf, dir, n + 1);
+		for (char *p = buf + 1;; p++) {
+			if (*p && *p != '/')
+				continue;
+			char c = *p;
+			*p = 0;
+			if (mkdir(buf, mode) < 0 && errno != EEXIST)
+				return -errno;
+			if (!(*p = c))
+				break;
+		}
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return -errno;
+	*ret_fd = fd;
+	return 0;
+}
+
+int node_open_dir(enum node_dirs kind, const char *path, bool create, mode_t mode, int *ret_fd,
+		  const char **ret_why)
+{
+	char norm[PATH_MAX], part[NAME_MAX + 1];
+	const char *dir, *rel;
+	int dfd = -1, r = node_locate(kind, path, norm, &dir, &rel, ret_why);
+	if (r < 0)
+		return r;
+	/* Judged whole before anything is made. */
+	for (const char *p = rel; *p;) {
+		size_t len = strcspn(p, "/");
+		if (len > NAME_MAX)
+			return refuse(ret_why, "is too long");
+		p += len + (p[len] == '/');
+	}
+	if ((r = admin_dir_open(dir, create, mode, &dfd)) < 0)
+		return r;
+	/* Beneath it, one component at a time and never through a link: a component is made
+	 * only when missing, and then so is every one after it (nothing is made before a
+	 * refusal). */
+	for (const char *p = rel; *p;) {
+		size_t len = strcspn(p, "/");
+		memcpy(part, p, len);
+		part[len] = 0;
+		int n = openat(dfd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (n < 0 && errno == ENOENT && create) {
+			if (mkdirat(dfd, part, mode) < 0 && errno != EEXIST) {
+				r = -errno;
+				goto fail;
+			}
+			n = openat(dfd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		}
+		if (n < 0) {
+			r = errno == ELOOP || errno == ENOTDIR
+				    ? refuse(ret_why, "passes through a symbolic link or a file that is not a directory")
+				    : -errno;
+			goto fail;
+		}
+		close(dfd);
+		dfd = n;
+		p += len;
+		if (*p == '/')
+			p++;
+	}
+	*ret_fd = dfd;
+	return 0;
+fail:
+	close(dfd);
+	return r;
 }
 
 int node_open_regular(const char *path, int *ret_fd, const char **ret_why)

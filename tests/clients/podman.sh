@@ -13,7 +13,8 @@
 # podman runs fully isolated: its own containers.conf, storage.conf (vfs,
 # graphroot/runroot under a temp dir), registries.conf, network config dir and
 # CNI plugin dirs ($UCNI_BIN then $REF_CNI), passed through CONTAINERS_* and to
-# conmon's cleanup process through conmon_env_vars. The host's podman state and
+# conmon's cleanup process through conmon_env_vars (with tests/lib.sh's node settings,
+# UCNI_NODE_CONFIG, that allow host-local's store in the temp dir). The host's podman state and
 # any user config are never read or written. Only two host paths are shared with
 # any other podman/CNI user: libcni's cache /var/lib/cni/results (checked to
 # hold nothing of ours afterwards) and the image blob-info cache
@@ -61,7 +62,7 @@ events_logfile_path = "$PM/events.log"
 tmp_dir = "$PM/tmp"
 volume_path = "$PM/volumes"
 image_copy_tmp_dir = "$PM/tmp"
-conmon_env_vars = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "CONTAINERS_CONF=$PM/containers.conf", "CONTAINERS_STORAGE_CONF=$PM/storage.conf", "CONTAINERS_REGISTRIES_CONF=$PM/registries.conf"]
+conmon_env_vars = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "CONTAINERS_CONF=$PM/containers.conf", "CONTAINERS_STORAGE_CONF=$PM/storage.conf", "CONTAINERS_REGISTRIES_CONF=$PM/registries.conf", "UCNI_NODE_CONFIG=$UCNI_NODE_CONFIG"]
 EOF
 cat >"$PM/storage.conf" <<EOF
 [storage]

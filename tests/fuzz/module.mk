@@ -1,6 +1,6 @@
 # libFuzzer targets (clang): `make fuzz` runs each for FUZZ_TIME seconds;
 # make check runs a short pass through tests/fuzz/run.sh.
-FUZZ_TARGETS := fuzz_conf fuzz_args fuzz_result
+FUZZ_TARGETS := fuzz_conf fuzz_args fuzz_result fuzz_ipam
 # devmgr's parsers: pool config, sysfs values and names, allocation records, a VF's saved state
 DM_FUZZ_TARGETS := fuzz_dm_config fuzz_dm_sysfs fuzz_dm_record fuzz_dm_saved
 FUZZ_TARGETS += $(DM_FUZZ_TARGETS)
@@ -20,6 +20,9 @@ $(B)/bin/fuzz_conf: $(B)/obj/tests/fuzz/fuzz_conf.o $(B)/obj/macvlan/macvlan.o $
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $(filter %.o,$^) $(LIBUCNI) $(B)/lib/libdevmgr.a \
 		$(UCNI_PLUGIN_LIBS) $(shell $(PKG_CONFIG) --libs libudev)
+# the IPAM plugins' parsers (host-local's and static's main() are left out under UCNI_FUZZ)
+$(B)/bin/fuzz_ipam: $(B)/obj/tests/fuzz/fuzz_ipam.o $(addprefix $(B)/obj/ipam/,hostlocal.o hostlocal-dns.o range.o \
+		disk.o static.o common.o) $(LIBUCNI)
 $(B)/bin/fuzz_args: $(B)/obj/tests/fuzz/fuzz_args.o $(LIBUCNI)
 $(B)/bin/fuzz_result: $(B)/obj/tests/fuzz/fuzz_result.o $(LIBUCNI)
 $(filter-out $(DM_FUZZ_TARGETS:%=$(B)/bin/%) $(B)/bin/fuzz_conf,$(FUZZ_BINS)):

@@ -2,6 +2,8 @@
 # Run every fuzz target for FUZZ_TIME seconds (default 10: the short pass of
 # make check; `make fuzz` gives 60) from seeds in tests/fuzz/seeds and conf/.
 # A crash fails the suite and leaves its input in build/fuzz/crashes/.
+# fuzz_ipam: host-local's and static's config parsers (seeds: tests/fuzz/seeds/ipam and
+# conf/'s host-local and static sections).
 # fuzz_dm_* are devmgr's parsers: pool config and VF ranges, sysfs values and names, one
 # allocation record, a VF's saved state (seeds: conf/devmgr-pools.json, records the store
 # and the sriov plugin write, and every input that once crashed).
@@ -17,14 +19,19 @@ if ! make --no-print-directory FUZZ=1 WERROR=0 fuzz-build >"$T_TMP/build.log" 2>
 fi
 corpus=build/fuzz/corpus crashes=build/fuzz/crashes
 mkdir -p "$crashes"
-# conf/ plugins (with the list's name and version) seed the config target.
-mkdir -p "$corpus/fuzz_conf"
+# conf/ plugins (with the list's name and version) seed the config target, and those with
+# an ipam section the IPAM target.
+mkdir -p "$corpus/fuzz_conf" "$corpus/fuzz_ipam"
 for f in conf/*.conflist; do
 	jq -c '.plugins[] + {name: .name, cniVersion: .cniVersion}' "$f" 2>/dev/null |
-		while read -r line; do echo "$line" >"$corpus/fuzz_conf/$(echo "$line" | md5sum | cut -c1-16)"; done
+		while read -r line; do
+			h=$(echo "$line" | md5sum | cut -c1-16)
+			echo "$line" >"$corpus/fuzz_conf/$h"
+			[[ "$line" == *'"ipam":{"type":'* ]] && echo "$line" >"$corpus/fuzz_ipam/$h"
+		done
 done
 total=0
-for t in fuzz_conf fuzz_args fuzz_result fuzz_dm_config fuzz_dm_sysfs fuzz_dm_record fuzz_dm_saved; do
+for t in fuzz_conf fuzz_args fuzz_result fuzz_ipam fuzz_dm_config fuzz_dm_sysfs fuzz_dm_record fuzz_dm_saved; do
 	seeds=tests/fuzz/seeds/${t#fuzz_}
 	mkdir -p "$corpus/$t"
 	# From a scratch folder: whatever a target might write stays out of the tree.

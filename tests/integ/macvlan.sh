@@ -97,7 +97,7 @@ if [ -e /proc/sys/net/ipv6/conf/all/accept_untracked_na ]; then
 fi
 pod=$(mkns ann)
 # a logFile lies in a directory the node settings allow (tests/security/hostile.sh has the rest)
-mkdir -p "$T_TMP/log" && echo "{\"logDirs\": [\"$T_TMP/log\"]}" >"$T_TMP/node.json"
+mkdir -p "$T_TMP/log" && echo "{\"logDirs\": [\"$T_TMP/log\"], \"dataDirs\": [\"$T_TMP\"]}" >"$T_TMP/node.json"
 CNI_EXTRA_ENV=(UCNI_NODE_CONFIG="$T_TMP/node.json")
 c=$(conf 1.0.0 ".ipam = {type: \"static\", addresses: [{address: \"10.77.0.12/24\"}, {address: \"2001:db8:77::12/64\"}]} | .logLevel = \"debug\" | .logFile = \"$T_TMP/log/plugin.log\"")
 cni ADD "$PLUGIN" "$pod" eth0 ann <<<"$c"

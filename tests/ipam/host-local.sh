@@ -10,6 +10,7 @@
 #
 #   $T_TMP/ref/<net>   the reference's store        $T_TMP/ucni/<net>   ucni's store
 #   $T_TMP/etc         configDirs of the node settings ($T_TMP/node.json): resolv.conf files
+#   $T_TMP             dataDirs of the node settings: every store of the suite beneath it
 #   node netns: m0 (veth master) ── macvlan eth0 in the pod netns     (the last section only)
 . "$(dirname "$0")/../lib.sh"
 cd "$UCNI_TOP" || exit 1
@@ -20,7 +21,7 @@ for b in "$HL" "$REF"; do
 done
 CFGDIR=$T_TMP/etc
 mkdir -p "$CFGDIR" "$T_TMP/ref" "$T_TMP/ucni"
-echo "{\"configDirs\": [\"$CFGDIR\"]}" >"$T_TMP/node.json"
+echo "{\"configDirs\": [\"$CFGDIR\"], \"dataDirs\": [\"$T_TMP\"]}" >"$T_TMP/node.json"
 export UCNI_NODE_CONFIG=$T_TMP/node.json
 
 # hl PLUGIN VERB CID IFNAME CONF [ENV…] — out in $OUT, exit status in $RC
@@ -249,6 +250,8 @@ for round in 1 2 3; do
 done
 
 section "kill -9 at every write step: a reservation is complete or absent"
+# A reservation is written to a temp file and renamed (write-*#1 the first range set's,
+# #2 the second's); last_reserved_ip.N is rewritten in place (hostlocal-hint-written).
 if make --no-print-directory FAULTS=1 build/fault/bin/host-local >"$T_TMP/build.log" 2>&1; then
 	FHL=$UCNI_TOP/build/fault/bin/host-local
 	K='{"cniVersion": "1.0.0", "name": "kill", "ipam": {"type": "host-local", "dataDir": "'$T_TMP'/kill", "ranges": [[{"subnet": "10.70.0.0/24"}], [{"subnet": "fd00:70::/64"}]]}}'
@@ -264,7 +267,8 @@ if make --no-print-directory FAULTS=1 build/fault/bin/host-local >"$T_TMP/build.
 	}
 	n=0
 	for p in write-tmp-created write-tmp-half write-tmp-written write-synced write-renamed hostlocal-reserved \
-		write-tmp-created#3 write-tmp-half#3 write-renamed#3 hostlocal-reserved#2; do
+		write-tmp-created#2 write-tmp-half#2 write-renamed#2 hostlocal-reserved#2 hostlocal-hint-written \
+		hostlocal-hint-written#2; do
 		n=$((n + 1))
 		hl "$FHL" ADD k$n eth0 "$K" UCNI_FAULT="$p" UCNI_FAULT_KILL=1
 		check_eq "killed at $p" 137 "$RC"
@@ -276,7 +280,7 @@ if make --no-print-directory FAULTS=1 build/fault/bin/host-local >"$T_TMP/build.
 		hl "$HL" ADD uk$n eth0 "$K"
 		check_eq "killed at $p: ucni ADDs after it, and leaves no temp file" "0 0" "$RC $(ls -A "$T_TMP/kill/kill" | grep -c tmp)"
 	done
-	hl "$FHL" ADD f1 eth0 "$K" UCNI_FAULT=write-tmp-half#3
+	hl "$FHL" ADD f1 eth0 "$K" UCNI_FAULT=write-tmp-half#2
 	check_eq "a failed write in the second range set: code 5, the first set's address released" "1 5 0" \
 		"$RC $(jq -r .code <<<"$OUT") $(grep -l '^f1' "$T_TMP/kill/kill"/* 2>/dev/null | wc -l)"
 else
@@ -352,6 +356,52 @@ check_eq "an empty directory of ours becomes the store" "0 10.99.0.2 last_reserv
 hl "$HL" ADD n2 eth0 "$(nc new "$T_TMP/dd/a/b")"
 check_eq "missing directories are made 0755 (the reference's), files 0600" "0 755 600 600" \
 	"$RC $(stat -c %a "$T_TMP/dd/a/b/new") $(stat -c %a "$T_TMP/dd/a/b/new/10.99.0.2") $(stat -c %a "$T_TMP/dd/a/b/new/lock")"
+
+section "dataDir only where the node allows it (node setting dataDirs)"
+# $T_TMP/allowed is the only data directory of these node settings; $T_TMP/escaped* must stay absent.
+mkdir -p "$T_TMP/allowed" "$T_TMP/outside"
+echo "{\"dataDirs\": [\"$T_TMP/allowed\"]}" >"$T_TMP/node-dd.json"
+DD='{"cniVersion": "1.0.0", "name": "dd", "ipam": {"type": "host-local", "dataDir": "@DD@", "subnet": "10.99.1.0/24"}}'
+dd() { # dd WHAT DATADIR [VERB] — code 7 naming ipam.dataDir, nothing made anywhere
+	local before after
+	before=$(find "$T_TMP/allowed" "$T_TMP/outside" | sort | tr '\n' ' ')
+	hl "$HL" "${3:-ADD}" d1 eth0 "${DD//@DD@/$2}" UCNI_NODE_CONFIG="$T_TMP/node-dd.json"
+	after=$(find "$T_TMP/allowed" "$T_TMP/outside" | sort | tr '\n' ' ')
+	check_match "$1: code 7 naming ipam.dataDir" '^1 \{"code":7,.*"msg":"invalid config: \\"ipam\.dataDir\\"' \
+		"$RC $(jq -c '{code, msg}' <<<"$OUT")"
+	check_eq "$1: nothing made" "$before" "$after"
+	check_eq "$1: nothing outside" "" "$(ls -d "$T_TMP"/escaped* 2>/dev/null)"
+}
+dd "a dataDir outside the allowed directories" "$T_TMP/escaped/store"
+dd "the same at DEL" "$T_TMP/escaped/store" DEL
+dd "a dataDir beside the allowed one (a name prefix is not beneath it)" "$T_TMP/allowed-not"
+dd "a dataDir leaving the allowed one with \"..\"" "$T_TMP/allowed/../escaped"
+dd "a relative dataDir" "allowed/store"
+ln -s "$T_TMP/outside" "$T_TMP/allowed/escape"
+dd "a symbolic link in the allowed directory pointing out" "$T_TMP/allowed/escape"
+dd "a path beneath that link" "$T_TMP/allowed/escape/deeper"
+check_eq "the link's target is left empty" "" "$(ls -A "$T_TMP/outside")"
+echo x >"$T_TMP/allowed/file"
+dd "a file on the way" "$T_TMP/allowed/file/store"
+dd "a very long dataDir (5000 bytes)" "$T_TMP/allowed/$(printf 'a%.0s' {1..5000})"
+dd "a component longer than 255 bytes" "$T_TMP/allowed/$(printf 'b%.0s' {1..300})/x"
+hl "$HL" ADD d1 eth0 "${DD//@DD@/$T_TMP/allowed/x\\u0000/../../escaped}" UCNI_NODE_CONFIG="$T_TMP/node-dd.json"
+check_match "a dataDir holding NUL: refused naming ipam.dataDir (code 6: the content cannot be decoded)" \
+	'^1 6 .*ipam\.dataDir' "$RC $(jq -r '"\(.code) \(.msg)"' <<<"$OUT")"
+check_eq "NUL: nothing outside" "" "$(ls -d "$T_TMP"/escaped* 2>/dev/null)"
+hl "$HL" ADD d2 eth0 "${DD//@DD@/$T_TMP/allowed/a/b}" UCNI_NODE_CONFIG="$T_TMP/node-dd.json"
+check_eq "beneath the allowed directory: made, the store there" "0 10.99.1.2 last_reserved_ip.0 lock" \
+	"$RC $(ls "$T_TMP/allowed/a/b/dd" | tr '\n' ' ' | sed 's/ $//')"
+hl "$HL" ADD d3 eth0 "${DD//@DD@/$T_TMP/allowed}" UCNI_NODE_CONFIG="$T_TMP/node-dd.json"
+check_eq "the allowed directory itself" "0 10.99.1.2" "$RC $(ls "$T_TMP/allowed/dd" | grep -v last | grep -v lock)"
+echo "{\"dataDirs\": [\"$T_TMP/made/by/plugin\"]}" >"$T_TMP/node-made.json"
+hl "$HL" ADD d4 eth0 "${DD//@DD@/$T_TMP/made/by/plugin}" UCNI_NODE_CONFIG="$T_TMP/node-made.json"
+check_eq "a missing allowed directory is made, with its parents" "0 lock" "$RC $(ls "$T_TMP/made/by/plugin/dd" | grep lock)"
+echo '{"dataDirs": []}' >"$T_TMP/node-none.json"
+hl "$HL" ADD d5 eth0 "${DD//@DD@/$T_TMP/allowed}" UCNI_NODE_CONFIG="$T_TMP/node-none.json"
+check_match "an empty dataDirs allows none" '"code":7.*ipam.dataDir.*allows \(none\)' "$(jq -c . <<<"$OUT")"
+hl "$HL" ADD d6 eth0 "${DD//@DD@/$T_TMP/allowed}" UCNI_NODE_CONFIG=/nonexistent/node.json
+check_match "no node settings: only the default /var/lib/cni/networks" '"code":7.*allows \(/var/lib/cni/networks\)' "$(jq -c . <<<"$OUT")"
 
 section "ucni alone: macvlan with host-local, no other plugin in CNI_PATH"
 if [ -x "$UCNI_BIN/macvlan" ] && NODE=$(mkns node) && POD=$(mkns pod); then

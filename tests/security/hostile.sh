@@ -6,7 +6,8 @@
 # against the fake sysfs tree (as tests/security/sriov.sh).
 #
 #   node netns: m0 (veth) ── gw0 in gw netns       ens1f0v0 ── veth ── p0 (VF 0000:3b:01.0)
-#   $T_TMP/node.json  logDirs [$T_TMP/log], configDirs [$T_TMP/etc]   (UCNI_NODE_CONFIG)
+#   $T_TMP/node.json  logDirs [$T_TMP/log], configDirs [$T_TMP/etc], dataDirs [$T_TMP/data]
+#                     (UCNI_NODE_CONFIG)
 #   $T_TMP/decoy      authorized_keys, shadow (a secret), a directory: must never change
 #
 # Covered: logFile outside the log directories, through a symlink (file or directory),
@@ -36,7 +37,7 @@ echo "$SECRET" >"$CFGDIR/secret-text"
 echo "{\"resourceList\": [{\"resourceName\": \"SECRET-$T_ID\", \"selectors\": {\"drivers\": [\"SECRET-$T_ID\"], \"vendors\": [\"SECRET-$T_ID\"]}}]}" >"$CFGDIR/secret.json"
 chmod 600 "$CFGDIR/secret-text" "$CFGDIR/secret.json"
 echo '{"resourceList": [{"resourceName": "fake_vfs", "selectors": [{"pfNames": ["ens1f0#0-3"]}]}]}' >"$CFGDIR/pools.json"
-echo "{\"logDirs\": [\"$LOGDIR\"], \"configDirs\": [\"$CFGDIR\"]}" >"$T_TMP/node.json"
+echo "{\"logDirs\": [\"$LOGDIR\"], \"configDirs\": [\"$CFGDIR\"], \"dataDirs\": [\"$T_TMP/data\"]}" >"$T_TMP/node.json"
 "$MKFAKE" "$SYS" >/dev/null || { fail "mkfakesysfs"; finish; }
 
 NODE=$(mkns node) && GW=$(mkns gw) && POD=$(mkns pod) || { fail "namespaces"; finish; }
@@ -191,6 +192,22 @@ CNI_EXTRA_ENV[0]=UCNI_NODE_CONFIG=$T_TMP/node.json
 cni ADD "$MACVLAN" "$POD" net1 ctr-plain <<<"$(mconf)"
 check_eq "a config naming no file never needs the node file" 0 "$CNI_RC"
 cni DEL "$MACVLAN" "$POD" net1 ctr-plain <<<"$(mconf)"
+
+echo "# host-local's ipam.dataDir: only beneath the node's dataDirs ($T_TMP/data)"
+mkdir -p "$T_TMP/data" && ln -s "$DECOY" "$T_TMP/data/evil"
+hlconf() { echo "{\"cniVersion\": \"1.0.0\", \"name\": \"$2\", \"ipam\": {\"type\": \"host-local\", \"subnet\": \"10.66.0.0/24\", \"dataDir\": \"$1\"}}"; }
+hostile "dataDir the decoy tree" 7 '"ipam.dataDir" value' "$UCNI_BIN/host-local" "$(hlconf "$DECOY" keys)"
+hostile "  ... at DEL" 7 'outside the data directories' "$UCNI_BIN/host-local" "$(hlconf "$DECOY" keys)" DEL
+hostile "dataDir a link in the allowed directory to the decoy tree" 7 'symbolic link' "$UCNI_BIN/host-local" \
+	"$(hlconf "$T_TMP/data/evil" keys)"
+hostile "dataDir leaving the allowed directory with .." 7 '"ipam.dataDir" value' "$UCNI_BIN/host-local" \
+	"$(hlconf "$T_TMP/data/../decoy" keys)"
+echo '{"dataDirs": ["/"]}' >"$T_TMP/node-root.json"
+CNI_EXTRA_ENV[0]=UCNI_NODE_CONFIG=$T_TMP/node-root.json
+hostile "a node file allowing / as a data directory is not used" 7 'dataDirs' "$UCNI_BIN/host-local" \
+	"$(hlconf "$DECOY" keys)"
+CNI_EXTRA_ENV[0]=UCNI_NODE_CONFIG=$T_TMP/node.json
+check_eq "  ... nothing made in the allowed directory" "evil" "$(ls -A "$T_TMP/data")"
 
 echo "# escaped NUL (\\u0000) and empty ipam.type"
 FAKE_LOG=$T_TMP/fake-ipam.log

@@ -37,7 +37,7 @@ CNI_NODE=$NODE
 CNI_PATH_OVERRIDE=$UCNI_TOP/tests/integ:$UCNI_BIN
 # poolConfig files live in $T_TMP/etc, a config directory the node settings allow
 # and device-info files (runtimeConfig.CNIDeviceInfoFile) in $T_TMP/devinfo (devinfoDirs)
-mkdir -p "$T_TMP/etc" && echo "{\"configDirs\": [\"$T_TMP/etc\"], \"devinfoDirs\": [\"$T_TMP/devinfo\"]}" >"$T_TMP/node.json"
+mkdir -p "$T_TMP/etc" && echo "{\"configDirs\": [\"$T_TMP/etc\"], \"devinfoDirs\": [\"$T_TMP/devinfo\"], \"dataDirs\": [\"$T_TMP\"]}" >"$T_TMP/node.json"
 CNI_EXTRA_ENV=(UCNI_SYSFS_ROOT="$SYS" UCNI_STATE_DIR="$STATE" UCNI_NODE_CONFIG="$T_TMP/node.json")
 n() { ip -n "$NODE" "$@"; }
 

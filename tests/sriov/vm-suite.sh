@@ -22,7 +22,7 @@ STATE=$T_TMP/state
 NET=sriov-vm
 CNI_PATH_OVERRIDE=$UCNI_BIN:$REF_CNI
 # a poolConfig lies in a config directory the node settings allow
-mkdir -p "$T_TMP/etc" && echo "{\"configDirs\": [\"$T_TMP/etc\"]}" >"$T_TMP/node.json"
+mkdir -p "$T_TMP/etc" && echo "{\"configDirs\": [\"$T_TMP/etc\"], \"dataDirs\": [\"$T_TMP\"]}" >"$T_TMP/node.json"
 CNI_EXTRA_ENV=(UCNI_STATE_DIR="$STATE" UCNI_NODE_CONFIG="$T_TMP/node.json")
 
 source "$(dirname "$0")/vm-lib.sh"

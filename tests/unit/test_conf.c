@@ -348,6 +348,72 @@ static void devinfo_dirs(void **s)
 	node_reset();
 }
 
+/* node_open_dir: a dataDir beneath the allowed directory, made only there, never through a link. */
+static void data_dir_rules(void **s)
+{
+	char node[300], path[700], out[600];
+	const char *why = NULL;
+	struct stat st;
+	int fd = -1;
+	if (geteuid() != 0)
+		skip(); /* the node file must be root's */
+	snprintf(node, sizeof(node), "%s/node.json", test_dir);
+	FILE *f = fopen(node, "w");
+	assert_non_null(f);
+	fprintf(f, "{\"dataDirs\": [\"%s/data\"]}", test_dir);
+	fclose(f);
+	chmod(node, 0644);
+	setenv(NODE_SETTINGS_ENV, node, 1);
+	node_reset();
+
+	/* the allowed directory is made when missing, then what lies beneath it */
+	snprintf(path, sizeof(path), "%s/data/a/b", test_dir);
+	assert_int_equal(node_open_dir(NODE_DATA_DIRS, path, false, 0755, &fd, &why), -ENOENT);
+	assert_int_equal(node_open_dir(NODE_DATA_DIRS, path, true, 0755, &fd, &why), 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	close(fd);
+	snprintf(path, sizeof(path), "%s/data", test_dir);
+	assert_int_equal(node_open_dir(NODE_DATA_DIRS, path, false, 0755, &fd, &why), 0);
+	close(fd);
+
+	/* outside, beside, "..": refused, nothing made */
+	snprintf(out, sizeof(out), "%s/out", test_dir);
+	assert_int_equal(node_open_dir(NODE_DATA_DIRS, out, true, 0755, &fd, &why), -EPERM);
+	assert_non_null(strstr(why, "is outside the data directories the node allows"));
+	snprintf(path, sizeof(path), "%s/data-x", test_dir);
+	assert_int_equal(node_open_dir(NODE_DATA_DIRS, path, true, 0755, &fd, &why), -EPERM);
+	snprintf(path, sizeof(path), "%s/data/../out", test_dir);
+	assert_int_equal(node_open_dir(NODE_DATA_DIRS, path, true, 0755, &fd, &why), -EPERM);
+	assert_int_equal(access(out, F_OK), -1);
+
+	/* a component too long, after a missing one: refused before that one is made */
+	char longp[700];
+	snprintf(longp, sizeof(longp), "%s/data/new/%0300d", test_dir, 0);
+	assert_int_equal(node_open_dir(NODE_DATA_DIRS, longp, true, 0755, &fd, &why), -EPERM);
+	assert_non_null(strstr(why, "too long"));
+	snprintf(path, sizeof(path), "%s/data/new", test_dir);
+	assert_int_equal(access(path, F_OK), -1);
+
+	/* a link beneath the allowed directory is not followed, whatever it points at */
+	assert_int_equal(mkdir(out, 0755), 0);
+	snprintf(path, sizeof(path), "%s/data/link", test_dir);
+	assert_int_equal(symlink(out, path), 0);
+	assert_int_equal(node_open_dir(NODE_DATA_DIRS, path, true, 0755, &fd, &why), -EPERM);
+	assert_non_null(strstr(why, "symbolic link"));
+	snprintf(path, sizeof(path), "%s/data/link/x", test_dir);
+	assert_int_equal(node_open_dir(NODE_DATA_DIRS, path, true, 0755, &fd, &why), -EPERM);
+	snprintf(path, sizeof(path), "%s/out/x", test_dir);
+	assert_int_equal(access(path, F_OK), -1);
+
+	/* the other kinds keep their defaults */
+	assert_string_equal(node_dirs_str(NODE_LOG_DIRS), NODE_LOG_DIR_DEFAULT);
+	unsetenv(NODE_SETTINGS_ENV);
+	node_reset();
+	assert_string_equal(node_dirs_str(NODE_DATA_DIRS), NODE_DATA_DIR_DEFAULT);
+	node_reset();
+}
+
 static void prev_result(void **s)
 {
 	assert_int_equal(parse("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"prevResult\":{\"cniVersion\":\"1.0.0\","
@@ -447,6 +513,7 @@ int main(void)
 		cmocka_unit_test_setup(path_normalize, reset_error),
 		cmocka_unit_test_setup_teardown(log_file_rules, test_dir_make, test_dir_remove),
 		cmocka_unit_test_setup_teardown(devinfo_dirs, test_dir_make, test_dir_remove),
+		cmocka_unit_test_setup_teardown(data_dir_rules, test_dir_make, test_dir_remove),
 		cmocka_unit_test_setup(accessors, reset_error),
 		cmocka_unit_test_setup(mac_format, reset_error),
 	};

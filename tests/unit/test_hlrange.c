@@ -222,6 +222,17 @@ static char *slurp(const char *name)
 	return state_read(path, 4096, &data, &len) == 0 ? data : NULL;
 }
 
+/* The store `name` under the test's dataDir (hl_store_open takes the dataDir open). */
+static int store_open_at(const char *d, const char *name, bool create, int timeout_ms, struct hl_store *ret)
+{
+	int fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
+	if (fd < 0)
+		return -errno;
+	r = hl_store_open(fd, d, name, create, timeout_ms, ret);
+	close(fd);
+	return r;
+}
+
 static void store_format(void **state)
 {
 	struct hl_store s;
@@ -232,10 +243,10 @@ static void store_format(void **state)
 	assert_false(hl_store_name_ok("a/b"));
 	assert_false(hl_store_name_ok("a\nb"));
 	assert_true(hl_store_name_ok("net-1.x"));
-	assert_int_equal(hl_store_open(dir, "net", false, 1000, &s), -ENOENT);
-	assert_int_equal(hl_store_open(dir, "../x", true, 1000, &s), -EINVAL);
+	assert_int_equal(store_open_at(dir, "net", false, 1000, &s), -ENOENT);
+	assert_int_equal(store_open_at(dir, "../x", true, 1000, &s), -EINVAL);
 
-	assert_int_equal(hl_store_open(dir, "net", true, 1000, &s), 0);
+	assert_int_equal(store_open_at(dir, "net", true, 1000, &s), 0);
 	assert_int_equal(ipam_ip_parse("10.0.0.2", &a), 0);
 	assert_int_equal(ipam_ip_parse("fd00::2", &b), 0);
 	assert_int_equal(hl_store_last(&s, 0, &last), -ENOENT);
@@ -256,6 +267,18 @@ static void store_format(void **state)
 	assert_non_null(t = slurp("lock"));
 	assert_string_equal(t, "");
 	free(t);
+
+	/* last_reserved_ip is rewritten in place: a shorter address leaves nothing of the longer. */
+	struct ip_addr longer, shorter;
+	assert_int_equal(ipam_ip_parse("fd00::1234:5678", &longer), 0);
+	assert_int_equal(ipam_ip_parse("fd00::9", &shorter), 0);
+	assert_int_equal(hl_store_reserve(&s, "c3", "eth0", &longer, 1), 1);
+	assert_int_equal(hl_store_reserve(&s, "c4", "eth0", &shorter, 1), 1);
+	assert_non_null(t = slurp("last_reserved_ip.1"));
+	assert_string_equal(t, "fd00::9");
+	free(t);
+	assert_int_equal(hl_store_release(&s, "c3", "eth0"), 1);
+	assert_int_equal(hl_store_release(&s, "c4", "eth0"), 1);
 
 	assert_true(hl_store_has(&s, "c1", "eth0"));
 	assert_false(hl_store_has(&s, "c1", "eth1"));
@@ -295,25 +318,25 @@ static void store_refusals(void **state)
 	FILE *f = fopen(path, "w");
 	assert_non_null(f);
 	fclose(f);
-	assert_int_equal(hl_store_open(dir, "other", true, 1000, &s), -ENOTEMPTY);
+	assert_int_equal(store_open_at(dir, "other", true, 1000, &s), -ENOTEMPTY);
 	snprintf(path, sizeof(path), "%s/other/lock", dir);
 	assert_int_equal(access(path, F_OK), -1);
 
 	snprintf(path, sizeof(path), "%s/open", dir);
 	assert_int_equal(mkdir(path, 0777), 0);
 	assert_int_equal(chmod(path, 0777), 0);
-	assert_int_equal(hl_store_open(dir, "open", true, 1000, &s), -EPERM);
+	assert_int_equal(store_open_at(dir, "open", true, 1000, &s), -EPERM);
 
 	snprintf(path, sizeof(path), "%s/link", dir);
 	assert_int_equal(symlink("/etc", path), 0);
-	assert_int_equal(hl_store_open(dir, "link", true, 1000, &s), -EPERM);
+	assert_int_equal(store_open_at(dir, "link", true, 1000, &s), -EPERM);
 
 	/* A held lock: a bounded wait. */
 	struct hl_store held;
-	assert_int_equal(hl_store_open(dir, "busy", true, 1000, &held), 0);
+	assert_int_equal(store_open_at(dir, "busy", true, 1000, &held), 0);
 	pid_t pid = fork();
 	if (pid == 0)
-		_exit(hl_store_open(dir, "busy", true, 100, &s) == -ETIMEDOUT ? 0 : 1);
+		_exit(store_open_at(dir, "busy", true, 100, &s) == -ETIMEDOUT ? 0 : 1);
 	int st;
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
