@@ -29,6 +29,7 @@ extern struct cli_options {
 	bool wide, no_headers; /* -o wide, --no-headers: the tables of list and pools */
 	const char *pool, *owner, *ifname, *netns, *format;
 	int numa, count, timeout;
+	const char *kubelet_dir, *devinfo_dir, *resource_prefix; /* serve */
 } opt;
 
 /* "devmgr: " and the message on stderr; returns CODE */
@@ -113,6 +114,7 @@ int cmd_release(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_vfs(int argc, char **argv);     /* provision.c */
 int cmd_apply(int argc, char **argv);
+int cmd_serve(int argc, char **argv);   /* serve.c */
 /* watch.c */
 int cmd_watch(const char *sysfs_root, int count, int timeout_s);
 

@@ -32,6 +32,8 @@ static void usage(FILE *f)
 	      "  gc [--json]                        restore and release allocations whose netns is gone\n"
 	      "  export --format device-plugin      pools as an SR-IOV device plugin config\n"
 	      "  watch [--count N] [--timeout S]    one JSON line per device change\n"
+	      "  serve [--kubelet-dir DIR] [--devinfo-dir DIR] [--resource-prefix P]\n"
+	      "                                     the kubelet's device plugin for every pool\n"
 	      "\n"
 	      "Global options:\n"
 	      "  --sysfs-root DIR   sysfs to read (default /sys)\n"
@@ -114,6 +116,9 @@ static const struct option longopts[] = {
 	{ "force", no_argument, NULL, 'F' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "no-headers", no_argument, NULL, 'H' },
+	{ "kubelet-dir", required_argument, NULL, 'K' },
+	{ "devinfo-dir", required_argument, NULL, 'D' },
+	{ "resource-prefix", required_argument, NULL, 'R' },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -136,6 +141,7 @@ static const struct command {
 	{ "gc", "j", 0, 0, "[--json]", cmd_gc },
 	{ "export", "f", 0, 0, "--format device-plugin", cmd_export },
 	{ "watch", "ct", 0, 0, "[--count N] [--timeout SECONDS]", run_watch },
+	{ "serve", "KDR", 0, 0, "[--kubelet-dir DIR] [--devinfo-dir DIR] [--resource-prefix P]", cmd_serve },
 };
 
 int main(int argc, char **argv)
@@ -161,6 +167,9 @@ int main(int argc, char **argv)
 		case 'n': opt.netns = optarg; break;
 		case 'f': opt.format = optarg; break;
 		case 'F': opt.force = true; break;
+		case 'K': opt.kubelet_dir = optarg; break;
+		case 'D': opt.devinfo_dir = optarg; break;
+		case 'R': opt.resource_prefix = optarg; break;
 		case 'm':
 			if (parse_count(optarg, &opt.numa) < 0)
 				return die(EXIT_USAGE, "--numa: \"%s\" is not a NUMA node number", optarg);
