@@ -5,7 +5,7 @@
 #   make demo            macvlan, devmgr and sriov in a sandbox of namespaces (no NIC, no VM)
 #   make demo-vm         ipvlan and sriov on an emulated SR-IOV NIC in the test VM
 #   make bench           benchmarks
-#   make install         DESTDIR, PREFIX, CNI_BIN_DIR, BINDIR, LIBDIR, … honoured; make uninstall
+#   make install         DESTDIR, PREFIX, CNI_BIN_DIR, BINDIR, LIBDIR, SYSTEMDUNITDIR, … honoured; make uninstall
 #   make deb             a Debian package build/ucni_<version>_<arch>.deb
 #
 # Switches: V=1 (show commands), WERROR=1, SANITIZE=address,undefined, CC=clang
@@ -17,6 +17,7 @@ INCLUDEDIR  ?= $(PREFIX)/include
 DATADIR     ?= $(PREFIX)/share
 MANDIR      ?= $(DATADIR)/man
 CNI_BIN_DIR ?= /opt/cni/bin
+SYSTEMDUNITDIR ?= /lib/systemd/system
 DESTDIR     ?=
 
 CC       ?= cc
@@ -122,7 +123,7 @@ DOCS        := $(sort $(wildcard doc/*.md))
 BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 MAN_PAGES   := $(sort $(wildcard doc/*.[1-8]))
 EXAMPLES    := $(sort $(wildcard conf/*.conflist conf/*.conf conf/*.json conf/*.yaml))
-INSTALL_DIRS = $(CNI_BIN_DIR) $(BINDIR) $(LIBDIR)/pkgconfig $(INCLUDEDIR)/devmgr $(EXAMPLESDIR) \
+INSTALL_DIRS = $(CNI_BIN_DIR) $(SYSTEMDUNITDIR) $(BINDIR) $(LIBDIR)/pkgconfig $(INCLUDEDIR)/devmgr $(EXAMPLESDIR) \
                $(DOCDIR) $(BASHCOMPDIR) $(sort $(foreach m,$(MAN_PAGES),$(MANDIR)/man$(subst .,,$(suffix $(m)))))
 
 install: all

@@ -98,9 +98,13 @@ install-devmgr: $(BIN)/devmgr $(DEVMGR_A) $(DEVMGR_SO) $(DEVMGR_PC)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
 		devmgr/libdevmgr.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/libdevmgr.pc
 	install -m 0644 include/devmgr/devmgr.h $(DESTDIR)$(INCLUDEDIR)/devmgr/
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed -e 's|@BINDIR@|$(BINDIR)|' packaging/ucni-devmgr-serve.service.in \
+		>$(DESTDIR)$(SYSTEMDUNITDIR)/ucni-devmgr-serve.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/ucni-devmgr-serve.service
 uninstall: uninstall-devmgr
 uninstall-devmgr:
 	rm -f $(DESTDIR)$(BINDIR)/devmgr $(DESTDIR)$(LIBDIR)/libdevmgr.a $(DESTDIR)$(LIBDIR)/libdevmgr.so.0 \
 	      $(DESTDIR)$(LIBDIR)/libdevmgr.so $(DESTDIR)$(LIBDIR)/pkgconfig/libdevmgr.pc \
-	      $(DESTDIR)$(INCLUDEDIR)/devmgr/devmgr.h
+	      $(DESTDIR)$(INCLUDEDIR)/devmgr/devmgr.h $(DESTDIR)$(SYSTEMDUNITDIR)/ucni-devmgr-serve.service
 	-rmdir $(DESTDIR)$(INCLUDEDIR)/devmgr 2>/dev/null
