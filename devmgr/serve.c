@@ -192,14 +192,21 @@ static void ep_register(server *sv, endpoint *ep)
 		return;
 	}
 	src *s = calloc(1, sizeof(*s));
-	int r = !s ? -ENOMEM : dp_register_encode(ep->svc.res, &msg, &len);
+	int r = !s ? -ENOMEM : grpc_conn_client(fd, "localhost", &s->conn);
+	if (r < 0) {
+		say("%s: cannot register: %s", ep->name, strerror(-r));
+		close(fd);
+		free(s);
+		return;
+	}
+	r = dp_register_encode(ep->svc.res, &msg, &len);
 	if (r == 0) {
-		r = grpc_conn_client_call(fd, "localhost", DP_PATH_REGISTER, msg, len, on_registered, ep, &s->conn);
+		r = grpc_client_call(s->conn, DP_PATH_REGISTER, msg, len, NULL, on_registered, ep);
 		free(msg);
 	}
 	if (r < 0) {
 		say("%s: cannot register: %s", ep->name, strerror(-r));
-		close(fd);
+		grpc_conn_free(s->conn);
 		free(s);
 		return;
 	}

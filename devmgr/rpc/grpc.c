@@ -30,6 +30,10 @@ struct grpc_call {
 	bool deferred;       /* the data source waits for more */
 	bool reset;          /* reset by us: nothing more is queued */
 	bool got_status;     /* client: grpc-status seen */
+	bool finished;       /* client: done() ran */
+	grpc_msg_fn on_msg;  /* client: each response message, or NULL (unary: done gets it) */
+	grpc_done_fn done;
+	void *done_ud;
 	int status;
 	char message[256];
 	grpc_call *next;
@@ -44,9 +48,7 @@ struct grpc_conn {
 	void *userdata;
 	size_t max_queued;
 	grpc_call *calls;
-	grpc_done_fn done; /* client: runs once */
-	void *done_ud;
-	bool finished;     /* client: its call is over */
+	char authority[64]; /* client */
 	bool dying;        /* grpc_conn_free: callbacks do nothing */
 };
 
@@ -363,6 +365,16 @@ static int on_data_chunk(nghttp2_session *s, uint8_t flags, int32_t id, const ui
 	if (buf_avail(&call->in) + len > GRPC_MSG_MAX + 5 || buf_put(&call->in, data, len) < 0) {
 		call->reset = true;
 		nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, id, NGHTTP2_ENHANCE_YOUR_CALM);
+		return 0;
+	}
+	/* a streaming client call: each complete message as it arrives */
+	while (call->on_msg && buf_avail(&call->in) >= 5) {
+		const uint8_t *p = call->in.p + call->in.off;
+		size_t n = (size_t)p[1] << 24 | (size_t)p[2] << 16 | (size_t)p[3] << 8 | p[4];
+		if (buf_avail(&call->in) < 5 + n)
+			break;
+		call->in.off += 5 + n;
+		call->on_msg(p + 5, n, call->done_ud);
 	}
 	return 0;
 }
@@ -379,27 +391,34 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud)
 	return 0;
 }
 
-static void client_finish(grpc_conn *c, grpc_call *call)
+/* A client call is over: done() with its status (GRPC_UNAVAILABLE when the connection
+ * ended first, or fail_msg). */
+static void client_finish(grpc_call *call, const char *fail_msg)
 {
-	if (c->finished)
+	if (call->finished)
 		return;
-	c->finished = true;
-	grpc_done_fn done = c->done;
-	c->done = NULL;
-	if (!done)
+	call->finished = true;
+	if (!call->done)
 		return;
-	if (!call || !call->got_status) {
-		done(GRPC_UNAVAILABLE, "the connection ended without a gRPC status", NULL, 0, c->done_ud);
+	if (fail_msg || !call->got_status) {
+		call->done(GRPC_UNAVAILABLE, fail_msg ? fail_msg : "the stream ended without a gRPC status", NULL, 0,
+			   call->done_ud);
 		return;
 	}
 	const uint8_t *msg = NULL;
 	size_t len = 0;
 	const char *why;
-	if (call->status == GRPC_OK && take_message(&call->in, &msg, &len, &why) != GRPC_OK) {
-		done(GRPC_INTERNAL, why, NULL, 0, c->done_ud);
+	if (call->status == GRPC_OK && !call->on_msg && take_message(&call->in, &msg, &len, &why) != GRPC_OK) {
+		call->done(GRPC_INTERNAL, why, NULL, 0, call->done_ud);
 		return;
 	}
-	done(call->status, call->message, msg, len, c->done_ud);
+	call->done(call->status, call->message, msg, len, call->done_ud);
+}
+
+static void client_fail_all(grpc_conn *c, const char *why)
+{
+	for (grpc_call *call = c->calls; call; call = call->next)
+		client_finish(call, why);
 }
 
 static int on_stream_close(nghttp2_session *s, int32_t id, uint32_t error_code, void *ud)
@@ -409,7 +428,7 @@ static int on_stream_close(nghttp2_session *s, int32_t id, uint32_t error_code, 
 	if (!call)
 		return 0;
 	if (c->client)
-		client_finish(c, call);
+		client_finish(call, NULL);
 	nghttp2_session_set_stream_user_data(s, id, NULL);
 	call_free(c, call);
 	return 0;
@@ -478,35 +497,43 @@ int grpc_conn_server(int fd, const grpc_method *methods, size_t n_methods, void 
 	return 0;
 }
 
-int grpc_conn_client_call(int fd, const char *authority, const char *path, const uint8_t *msg, size_t len,
-			  grpc_done_fn done, void *userdata, grpc_conn **ret)
+int grpc_conn_client(int fd, const char *authority, grpc_conn **ret)
 {
 	grpc_conn *c;
 	int r = conn_new(fd, true, &c);
 	if (r < 0)
 		return r;
 	c->max_queued = GRPC_MSG_MAX + 5;
+	snprintf(c->authority, sizeof(c->authority), "%s", authority);
+	*ret = c;
+	return 0;
+}
+
+int grpc_client_call(grpc_conn *c, const char *path, const uint8_t *msg, size_t len, grpc_msg_fn on_msg,
+		     grpc_done_fn done, void *userdata)
+{
 	grpc_call *call = call_new(c, -1);
-	if (!call || put_message(&call->out, msg, len) < 0) {
-		c->fd = -1; /* the caller keeps fd on failure */
-		grpc_conn_free(c);
+	if (!call)
+		return -ENOMEM;
+	if (put_message(&call->out, msg, len) < 0) {
+		call_free(c, call);
 		return -ENOMEM;
 	}
 	call->finishing = true; /* one message, then END_STREAM */
 	nghttp2_nv h[] = { NV(":method", "POST"), NV(":scheme", "http"), NV(":path", path),
-			   NV(":authority", authority), NV("content-type", "application/grpc"), NV("te", "trailers"),
+			   NV(":authority", c->authority), NV("content-type", "application/grpc"), NV("te", "trailers"),
 			   NV("user-agent", "ucni-devmgr") };
 	nghttp2_data_provider prd = { .source.ptr = call, .read_callback = read_data };
 	int32_t id = nghttp2_submit_request(c->s, NULL, h, sizeof(h) / sizeof(h[0]), &prd, call);
 	if (id < 0) {
-		c->fd = -1;
-		grpc_conn_free(c);
+		call_free(c, call);
 		return -EIO;
 	}
 	call->id = id;
-	c->done = done;
-	c->done_ud = userdata;
-	*ret = c;
+	snprintf(call->path, sizeof(call->path), "%s", path);
+	call->on_msg = on_msg;
+	call->done = done;
+	call->done_ud = userdata;
 	(void)flush(c); /* a failed write shows in grpc_conn_io */
 	return 0;
 }
@@ -518,7 +545,7 @@ int grpc_conn_fd(const grpc_conn *c)
 
 short grpc_conn_events(const grpc_conn *c)
 {
-	if (c->client && c->finished)
+	if (c->client && !c->calls)
 		return 0;
 	short ev = 0;
 	if (nghttp2_session_want_read(c->s))
@@ -538,17 +565,16 @@ int grpc_conn_io(grpc_conn *c)
 		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
 		if (k <= 0) {
+			int r = k < 0 ? -errno : -ECONNRESET;
 			if (c->client)
-				client_finish(c, NULL);
-			return k < 0 ? -errno : -ECONNRESET;
+				client_fail_all(c, "the connection was closed");
+			return r;
 		}
 		if (nghttp2_session_mem_recv(c->s, b, (size_t)k) != k) {
 			if (c->client)
-				client_finish(c, NULL);
+				client_fail_all(c, "the peer broke the HTTP/2 protocol");
 			return -EPROTO;
 		}
-		if (c->client && c->finished)
-			return 0;
 	}
 	if (flush(c) < 0)
 		return -EPIPE;
@@ -578,7 +604,7 @@ void grpc_conn_free(grpc_conn *c)
 	if (!c)
 		return;
 	if (c->client)
-		client_finish(c, NULL);
+		client_fail_all(c, "the connection was closed");
 	c->dying = true;
 	nghttp2_session_del(c->s);
 	while (c->calls)

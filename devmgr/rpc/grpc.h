@@ -42,17 +42,21 @@ typedef struct grpc_method {
 int grpc_conn_server(int fd, const grpc_method *methods, size_t n_methods, void *userdata,
 		     size_t max_queued, grpc_conn **ret);
 
-/* A client connection on a connected, non-blocking socket fd (taken over) that makes one
- * unary call; done() runs once, when its answer or failure is known: status is the peer's
- * grpc-status (or GRPC_UNAVAILABLE when the connection failed), message its text. */
+/* A client connection on a connected, non-blocking socket fd (taken over). */
+int grpc_conn_client(int fd, const char *authority, grpc_conn **ret);
+/* A call on client connection c with request msg. done() runs once, when the call is over:
+ * status is the peer's grpc-status (GRPC_UNAVAILABLE when the connection ended first),
+ * message its text, reply the one response message of a unary call (on_msg NULL). A
+ * server-streaming call gives each response message to on_msg as it arrives. */
 typedef void (*grpc_done_fn)(int status, const char *message, const uint8_t *reply, size_t len,
 			     void *userdata);
-int grpc_conn_client_call(int fd, const char *authority, const char *path, const uint8_t *msg,
-			  size_t len, grpc_done_fn done, void *userdata, grpc_conn **ret);
+typedef void (*grpc_msg_fn)(const uint8_t *msg, size_t len, void *userdata);
+int grpc_client_call(grpc_conn *c, const char *path, const uint8_t *msg, size_t len, grpc_msg_fn on_msg,
+		     grpc_done_fn done, void *userdata);
 
 int grpc_conn_fd(const grpc_conn *c);
-/* The poll events the connection waits for (POLLIN and/or POLLOUT); 0: it is finished and
- * can be freed. */
+/* The poll events the connection waits for (POLLIN and/or POLLOUT); 0: it is finished (a
+ * client: no call under way) and can be freed. */
 short grpc_conn_events(const grpc_conn *c);
 /* Reads what the socket has, runs the handlers, writes what can be written. 0, or -errno
  * when the connection is over (peer gone, protocol error): free it. */
@@ -61,7 +65,7 @@ int grpc_conn_io(grpc_conn *c);
 int grpc_conn_broadcast(grpc_conn *c, const char *path, const uint8_t *msg, size_t len);
 /* Open calls of method path on c. */
 size_t grpc_conn_calls(const grpc_conn *c, const char *path);
-/* Closes the socket; a client call still pending gets done(GRPC_UNAVAILABLE). NULL is fine. */
+/* Closes the socket; a client call still under way gets done(GRPC_UNAVAILABLE). NULL is fine. */
 void grpc_conn_free(grpc_conn *c);
 
 /* In a handler: queue one response message. */
