@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -363,6 +364,9 @@ static int rebuild(server *sv, bool reload)
 	}
 	dp_set_free(sv->set);
 	sv->set = ns;
+	/* the inventory and the previous set were freed: give the pages back rather than keep
+	 * the rebuild's peak resident */
+	malloc_trim(0);
 	r = dp_served_mark(sv->o->state_dir, sv->set, getpid());
 	if (r < 0)
 		say("cannot record the served pools in %s: %s", sv->o->state_dir, strerror(-r));

@@ -30,3 +30,14 @@ $(DEVMGR_BENCH_INV): $(B)/obj/tests/devmgr/bench_inventory.o $(DEVMGR_A)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(DEVMGR_LIBS)
+
+# devmgr serve under a kubelet of its own (C, on devmgr/rpc/grpc.c), for `make bench`.
+DEVMGR_BENCH_SERVE := $(B)/tests/devmgr/bench_serve
+OBJS += $(B)/obj/tests/devmgr/bench_serve.o
+TEST_PROGRAMS += $(DEVMGR_BENCH_SERVE)
+$(B)/obj/tests/devmgr/bench_serve.o: ALL_CFLAGS += -Idevmgr -I$(DEVMGR_PROTO_GEN)
+$(B)/obj/tests/devmgr/bench_serve.o: $(DEVMGR_PROTO_GEN)/api.pb-c.h
+$(DEVMGR_BENCH_SERVE): $(B)/obj/tests/devmgr/bench_serve.o $(B)/obj/devmgr/rpc/grpc.o $(B)/obj/gen/api.pb-c.o $(DEVMGR_A)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(DEVMGR_LIBS) $(SERVE_LIBS) -lm
