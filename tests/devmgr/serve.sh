@@ -58,8 +58,10 @@ start_kubelet() {
 	wait_for "the stand-in's kubelet.sock" 10 test -S "$KD/kubelet.sock"
 }
 stop_kubelet() { [ -n "$KPID" ] && kill "$KPID" 2>/dev/null && wait "$KPID" 2>/dev/null; KPID=; }
+# serve runs in a network namespace of the suite: its link notifications are the ones made there
+NS=$(mkns serve) || { fail "create a network namespace"; finish; }
 start_serve() {
-	(umask 000; exec "$UCNI_BIN/devmgr" --sysfs-root "$SYS" --state-dir "$ST" --config "$CFG" serve \
+	(umask 000; exec ip netns exec "$NS" "$UCNI_BIN/devmgr" --sysfs-root "$SYS" --state-dir "$ST" --config "$CFG" serve \
 		--kubelet-dir "$KD" --devinfo-dir "$DI") 2>>"$T_TMP/serve.err" &
 	SPID=$!
 }
@@ -129,9 +131,16 @@ fi
 check_eq "... the other PFs' VFs stay Healthy" "9" "$(last_list ucni.io/net | grep -c ' Healthy ')"
 check_eq "... dpdk did not change: no second list on its stream" 1 \
 	"$(jlog '[.[] | select(.event == "list" and .resource == "ucni.io/dpdk")] | length')"
+# back up, told by a link notification only (lo set up in serve's namespace), no signal
 printf '1\n' >"$SYS/class/net/ens1f1/carrier"
 printf 'up\n' >"$SYS/class/net/ens1f1/operstate"
-kill -HUP "$SPID"
+t0=$(date +%s%N)
+ip -n "$NS" link set lo down && ip -n "$NS" link set lo up
+if wait_for "the update" 1 logtrue "[.[] | select(.event == \"list\" and .resource == \"ucni.io/net\")] | last | [.devices[] | select(.health != \"Healthy\")] | length == 0"; then
+	ok "a link notification alone brings the change to the stream within a second ($(( ($(date +%s%N) - t0) / 1000000 )) ms)"
+else
+	fail "link notification" "no update within a second: $(last_list ucni.io/net | grep -c Unhealthy) still Unhealthy"
+fi
 wait_for "the update" 5 logtrue "[.[] | select(.event == \"list\" and .resource == \"ucni.io/net\")] | last | [.devices[] | select(.health != \"Healthy\")] | length == 0"
 check_eq "carrier back: every net VF Healthy again" 13 "$(last_list ucni.io/net | grep -c ' Healthy ')"
 
