@@ -106,8 +106,13 @@ static bool better(const group *a, const group *b, int numa, size_t need, dp_pol
 			return af;
 		if (a->free != b->free)
 			return af ? a->free < b->free : a->free > b->free;
-	} else if (a->free != b->free)
-		return a->free > b->free; /* spread: the PF with the most free, one at a time */
+	} else {
+		/* spread: one per PF in turn (the fewest chosen so far), the most free first */
+		if (a->chosen != b->chosen)
+			return a->chosen < b->chosen;
+		if (a->free != b->free)
+			return a->free > b->free;
+	}
 	return pci_addr_cmp(a->pf, b->pf) < 0;
 }
 

@@ -35,8 +35,9 @@ static int proc_start_time(pid_t pid, unsigned long long *ret)
 	char *p = strrchr(buf, ')');
 	if (!p)
 		return -EIO;
+	/* p is at the space before field 3 (the state) */
 	p++;
-	for (int field = 2; field < 22; field++) {
+	for (int field = 3; field < 22; field++) {
 		p = strchr(p + 1, ' ');
 		if (!p)
 			return -EIO;

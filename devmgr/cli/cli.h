@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "../dp.h"
 #include "../internal.h"
 
 enum {
@@ -18,6 +19,7 @@ enum {
 	EXIT_BUSY = 6,        /* VF held by another live owner, or locked */
 	EXIT_UNSUPPORTED = 7, /* not an SR-IOV PF, count above sriov_totalvfs */
 	EXIT_STATE = 8,       /* state directory or a record is corrupt or foreign */
+	EXIT_SERVED = 10,     /* the pool is kubelet-managed (`devmgr serve` hands it out) */
 };
 
 #define DEFAULT_CONFIG "/etc/ucni/devmgr.json"

@@ -24,8 +24,8 @@ static int int_of(const cJSON *o, const char *k)
 
 /* A pool's row, and a member's row beneath it (-o wide: with its PF, index, driver and
  * NUMA node); the last cell takes what is left of the 100 columns. */
-static const char *const pool_head[] = { "POOL", "TOTAL", "FREE", "USED", "STALE", "UNHEALTHY" };
-static const int pool_width[] = { 24, -5, -5, -5, -5, -9 };
+static const char *const pool_head[] = { "POOL", "TOTAL", "FREE", "USED", "STALE", "UNHEALTHY", "MANAGED-BY" };
+static const int pool_width[] = { 24, -5, -5, -5, -5, -9, TABLE_WIDTH - 60 };
 static const char *const member_head[] = { "  DEVICE", "NETDEV", "STATE", "PF", "VF", "DRIVER", "NUMA", "ALLOCATION" };
 static const int member_width[] = { 16, 15, 10, 15, 4, 10, 4, 0 };
 
@@ -37,8 +37,16 @@ static void pool_row(const cJSON *po)
 	for (int i = 0; i < 5; i++) {
 		/* UNHEALTHY counts the corrupt records too */
 		snprintf(num, sizeof(num), "%d", int_of(po, k[i]) + (i == 4 ? int_of(po, "corrupt") : 0));
-		table_cell(num, pool_width[i + 1], NULL, i == 4);
+		table_cell(num, pool_width[i + 1], NULL, false);
 	}
+	/* a served pool: the kubelet hands it out, under its resource name */
+	char by[DP_RESOURCE_MAX + 16];
+	const char *res = str_of(po, "kubeletResource");
+	if (res)
+		snprintf(by, sizeof(by), "kubelet (%s)", res);
+	else
+		snprintf(by, sizeof(by), "devmgr");
+	table_cell(by, pool_width[6], res ? TABLE_YELLOW : NULL, true);
 }
 
 static void member_row(const cJSON *m, vf_counts *n)
@@ -102,6 +110,7 @@ int cmd_pools(int argc, char **argv)
 	const dm_config *c = x.cfg;
 	const records *rs = &x.rs;
 	size_t np = dm_config_pool_count(c), n = dm_inventory_count(inv);
+	bool warned = false;
 	cJSON *root = cJSON_CreateObject();
 	cJSON_AddNumberToObject(root, "schemaVersion", 1);
 	cJSON *pools = cJSON_AddArrayToObject(root, "pools");
@@ -114,6 +123,18 @@ int cmd_pools(int argc, char **argv)
 			cJSON_AddStringToObject(po, "resourcePrefix", prefix);
 		else
 			cJSON_AddNullToObject(po, "resourcePrefix");
+		char res[DP_RESOURCE_MAX];
+		int served = dp_pool_served_resource(state_dir(), dm_config_pool_name(c, p), res, sizeof(res));
+		if (served < 0 && !warned) {
+			fprintf(stderr, "devmgr: pools: the served marker %s/serve.json cannot be read (%s): pools shown as "
+			        "devmgr's\n", state_dir(), strerror(-served));
+			warned = true;
+		}
+		cJSON_AddStringToObject(po, "managedBy", served > 0 ? "kubelet" : "devmgr");
+		if (served > 0)
+			cJSON_AddStringToObject(po, "kubeletResource", res);
+		else
+			cJSON_AddNullToObject(po, "kubeletResource");
 		for (size_t i = 0; i < n; i++) {
 			const dm_device *d = dm_inventory_get(inv, i);
 			if (d->role != DM_ROLE_VF || dm_config_match(c, d) != (int)p)

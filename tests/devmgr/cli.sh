@@ -223,6 +223,56 @@ dmc release nosuchdev0
 expect_rc "release of an unknown device" 4
 check_eq "none of the refused commands changed the store" "$before" "$(store_state)"
 
+# ---- the device plugin's pool keys: policy and excludeTopology
+jq '.resourceList[0].policy = "spread" | .resourceList[1].excludeTopology = true' "$CONF" >"$T_TMP/policy.json"
+dm --config "$T_TMP/policy.json" pools --json
+expect_rc "a config with policy and excludeTopology" 0
+jq '.resourceList[2].policy = "dense"' "$CONF" >"$T_TMP/policy.json"
+dm --config "$T_TMP/policy.json" pools --json
+expect_rc "a config with an unknown policy" 3
+check_match "it names the key" 'resourceList\[2\]\.policy: must be "packed" or "spread"' "$ERR"
+
+# ---- a pool `devmgr serve` hands to the kubelet (the served marker, <state>/serve.json)
+dmc pools --json
+check_eq "pools --json: every pool is devmgr's without a serve" "devmgr null" \
+	"$(jq -r '[.pools[] | "\(.managedBy) \(.kubeletResource)"] | unique | join(",")' <<<"$OUT")"
+sleep 60 & SERVE_PID=$!
+on_exit "kill $SERVE_PID"
+# mark PID START — the marker as `devmgr serve` writes it: mlx_rest served
+mark() {
+	printf '{"pid":%s,"startTime":%s,"pools":[{"name":"mlx_rest","resource":"intel.com/mlx_rest"}]}' "$1" "$2" >"$ST/serve.json"
+}
+mark "$SERVE_PID" "$(awk '{sub(/.*\) /, ""); print $20}' "/proc/$SERVE_PID/stat")"
+before=$(store_state)
+dmc alloc --pool mlx_rest --owner ctr-k
+expect_rc "alloc from a pool the kubelet manages" 10
+check_match "it names the pool, the kubelet and the resource" \
+	'pool "mlx_rest" is kubelet-managed: `devmgr serve` hands its VFs to the kubelet as intel.com/mlx_rest' "$ERR"
+check_eq "the refused alloc changed nothing" "$before" "$(store_state)"
+dmc pools --json
+check_eq "pools --json: the served pool is the kubelet's, with its resource" "kubelet intel.com/mlx_rest" \
+	"$(jq -r '.pools[] | select(.name == "mlx_rest") | "\(.managedBy) \(.kubeletResource)"' <<<"$OUT")"
+check_eq "pools --json: the others stay devmgr's" "devmgr null" \
+	"$(jq -r '[.pools[] | select(.name != "mlx_rest") | "\(.managedBy) \(.kubeletResource)"] | unique | join(",")' <<<"$OUT")"
+dmc pools
+check_match "pools (table): the served pool marked" 'mlx_rest +[0-9]+ .* kubelet \(intel.com/mlx_rest\)' "$OUT"
+check_match "pools (table): another pool is devmgr's" 'mlx_low +[0-9]+ .* devmgr' "$OUT"
+check "pools: with the marker, every row fits 100 columns" test "$(widest <<<"$OUT")" -le 100
+# a pid the kernel gave to another process (another start time), then a dead serve
+mark "$SERVE_PID" 1
+dmc alloc --pool mlx_rest --owner ctr-k
+expect_rc "a marker whose pid is another process does not count" 0
+dmc release --owner ctr-k
+mark "$SERVE_PID" "$(awk '{sub(/.*\) /, ""); print $20}' "/proc/$SERVE_PID/stat")"
+kill "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null
+dmc pools --json
+check_eq "a dead serve's pools are devmgr's again" "devmgr" "$(jq -r '.pools[] | select(.name == "mlx_rest") | .managedBy' <<<"$OUT")"
+echo '{"pid": "x"' >"$ST/serve.json"
+dmc alloc --pool mlx_rest --owner ctr-k
+expect_rc "alloc with a corrupt served marker" 8
+check_match "it names the marker" "serve.json cannot be read" "$ERR"
+rm -f "$ST/serve.json"
+
 dmc pools --json
 check_eq "pools shows the allocations" "4 0 ctr-a/net1" \
 	"$(jq -r '.pools[] | select(.name == "mlx_low") | "\(.used) \(.free) \(.members[0].allocation.owner)/\(.members[0].allocation.ifname)"' <<<"$OUT")"

@@ -6,10 +6,20 @@ TEST_PROGRAMS += $(DEVMGR_UNIT)
 CHECK_SUITES += $(DEVMGR_UNIT) tests/devmgr/cli.sh tests/devmgr/stress.sh tests/devmgr/serve.sh tests/devmgr/vm.sh
 # serve.sh: a kubelet stand-in on Debian's gRPC for Python, the messages compiled at test time
 DEPS_PKGS += python3-grpcio python3-protobuf python3-grpc-tools
-SAN_SUITES   += $(SAN_B)/tests/devmgr/test_devmgr tests/devmgr/cli.sh
+SAN_SUITES   += $(SAN_B)/tests/devmgr/test_devmgr $(SAN_B)/tests/devmgr/test_dp tests/devmgr/cli.sh
 
 $(B)/obj/tests/devmgr/test_devmgr.o: ALL_CFLAGS += $(PCI_CFLAGS)
 $(DEVMGR_UNIT): $(B)/obj/tests/devmgr/test_devmgr.o $(DEVMGR_A) | $(B)/tests/fixtures/mkfakesysfs
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(DEVMGR_LIBS) $(CMOCKA_LIBS)
+
+# The device plugin model (devmgr/dp.h).
+DEVMGR_DP_UNIT := $(B)/tests/devmgr/test_dp
+OBJS += $(B)/obj/tests/devmgr/test_dp.o
+TEST_PROGRAMS += $(DEVMGR_DP_UNIT)
+CHECK_SUITES += $(DEVMGR_DP_UNIT)
+$(DEVMGR_DP_UNIT): $(B)/obj/tests/devmgr/test_dp.o $(DEVMGR_A) | $(B)/tests/fixtures/mkfakesysfs
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(DEVMGR_LIBS) $(CMOCKA_LIBS)

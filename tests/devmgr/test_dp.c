@@ -1,0 +1,578 @@
+/* Unit tests of the device plugin model (devmgr/dp.h) on generated fake sysfs trees:
+ * resources and their names, health reasons, the preferred allocation, Allocate's
+ * environment, vfio specs and device-info files, and the served marker. */
+/* paths here are short temporary directories: truncation cannot happen */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+
+#include "../../devmgr/dp.h"
+#include "../../devmgr/internal.h"
+
+static char workdir[256], std_tree[320], many_tree[320], generator[PATH_MAX];
+
+static const char *std_config =
+	"{\"resourceList\": ["
+	" {\"resourceName\": \"a\", \"resourcePrefix\": \"example.org\", \"selectors\": {\"pfNames\": [\"ens1f0\", \"ens1f1\"]}},"
+	" {\"resourceName\": \"b\", \"policy\": \"spread\", \"excludeTopology\": true, \"selectors\": {\"vendors\": [\"15b3\"]}}"
+	"]}";
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+	char cmd[PATH_MAX * 4];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	int r = system(cmd);
+	return WIFEXITED(r) ? WEXITSTATUS(r) : -1;
+}
+
+/* A new tree DIR (the standard layout, or EXTRA's). */
+static void make_tree(const char *dir, const char *extra)
+{
+	assert_int_equal(sh("rm -rf '%s' && '%s' '%s' %s", dir, generator, dir, extra), 0);
+}
+
+static dp_set *build(const char *tree, const char *config, const char *prefix)
+{
+	dm_config *c = NULL;
+	dm_inventory *inv = NULL;
+	dp_set *s = NULL;
+	char err[256] = "";
+	assert_int_equal(dm_config_parse(config, &c, err, sizeof(err)), 0);
+	assert_int_equal(dm_inventory_load(tree, 0, &inv), 0);
+	assert_int_equal(dp_set_build(c, inv, tree, prefix, &s, err, sizeof(err)), 0);
+	dm_inventory_free(inv);
+	dm_config_free(c);
+	return s;
+}
+
+static const dp_device *dev_of(const dp_set *s, const char *res, const char *id)
+{
+	const dp_resource *r = dp_set_find(s, res);
+	assert_non_null(r);
+	return dp_resource_device(r, id);
+}
+
+/* ------------------------------------------------------------ resources */
+
+static void test_resources(void **state)
+{
+	dp_set *s = build(std_tree, std_config, NULL);
+	assert_int_equal(s->n, 2);
+	assert_string_equal(s->res[0].name, "example.org/a");
+	assert_string_equal(s->res[0].pool, "a");
+	assert_string_equal(s->res[0].endpoint, "ucni-example.org_a.sock");
+	assert_int_equal(s->res[0].policy, DP_POLICY_PACKED);
+	assert_false(s->res[0].exclude_topology);
+	assert_string_equal(s->res[1].name, "intel.com/b"); /* the Go device plugin's default */
+	assert_int_equal(s->res[1].policy, DP_POLICY_SPREAD);
+	assert_true(s->res[1].exclude_topology);
+	/* ens1f0's 8 VFs and ens1f1's 4, sorted by address */
+	assert_int_equal(s->res[0].n, 12);
+	for (size_t i = 1; i < s->res[0].n; i++)
+		assert_true(pci_addr_cmp(s->res[0].dev[i - 1].id, s->res[0].dev[i].id) < 0);
+	assert_int_equal(s->res[1].n, 8);
+	const dp_device *d = dev_of(s, "example.org/a", "0000:3b:01.0");
+	assert_non_null(d);
+	assert_true(d->healthy);
+	assert_null(d->why);
+	assert_string_equal(d->pf, "0000:3b:00.0");
+	assert_string_equal(d->driver, "iavf");
+	assert_int_equal(d->numa, 0);
+	assert_int_equal(d->iommu_group, -1); /* a kernel driver: no group */
+	assert_string_equal(d->rdma, "");
+	d = dev_of(s, "a", "0000:3b:01.6"); /* by pool name too */
+	assert_string_equal(d->driver, "vfio-pci");
+	assert_true(d->iommu_group >= 0);
+	assert_true(d->healthy);
+	assert_int_equal(dev_of(s, "intel.com/b", "0000:af:00.2")->numa, 1);
+	assert_null(dp_resource_device(&s->res[0], "0000:af:00.2"));
+	assert_null(dp_set_find(s, "intel.com/a"));
+
+	/* the caller's prefix replaces the default, not a pool's own */
+	dp_set *t = build(std_tree, std_config, "ucni.io");
+	assert_string_equal(t->res[0].name, "example.org/a");
+	assert_string_equal(t->res[1].name, "ucni.io/b");
+	assert_string_equal(t->res[1].endpoint, "ucni-ucni.io_b.sock");
+	assert_false(dp_resource_equal(&s->res[1], &t->res[1]));
+	dp_set_free(t);
+	t = build(std_tree, std_config, NULL);
+	assert_true(dp_resource_equal(&s->res[0], &t->res[0]));
+	t->res[0].dev[0].healthy = false;
+	assert_false(dp_resource_equal(&s->res[0], &t->res[0]));
+	/* excludeTopology: the NUMA node is not part of the answer */
+	t->res[1].dev[0].numa = 7;
+	assert_true(dp_resource_equal(&s->res[1], &t->res[1]));
+	dp_set_free(t);
+	dp_set_free(s);
+}
+
+static void test_bad_prefix(void **state)
+{
+	dm_config *c = NULL;
+	dm_inventory *inv = NULL;
+	dp_set *s = (dp_set *)0x1;
+	char err[256] = "";
+	assert_int_equal(dm_config_parse("{\"resourceList\": [{\"resourceName\": \"x\", \"resourcePrefix\": \"Bad_Prefix\","
+					 " \"selectors\": {}}]}", &c, err, sizeof(err)), 0);
+	assert_int_equal(dm_inventory_load(std_tree, 0, &inv), 0);
+	assert_int_equal(dp_set_build(c, inv, std_tree, NULL, &s, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "Bad_Prefix"));
+	assert_ptr_equal(s, (dp_set *)0x1);
+	dm_config_free(c);
+	assert_int_equal(dm_config_parse(std_config, &c, err, sizeof(err)), 0);
+	assert_int_equal(dp_set_build(c, inv, std_tree, "a/b", &s, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "a/b"));
+	dm_config_free(c);
+	dm_inventory_free(inv);
+}
+
+static void test_config_keys(void **state)
+{
+	dm_config *c = NULL;
+	char err[256] = "";
+	assert_int_equal(dm_config_parse("{\"resourceList\": [{\"resourceName\": \"x\", \"policy\": \"dense\", \"selectors\": {}}]}",
+					 &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "resourceList[0].policy"));
+	assert_int_equal(dm_config_parse("{\"resourceList\": [{\"resourceName\": \"x\", \"policy\": 1, \"selectors\": {}}]}",
+					 &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "policy"));
+	assert_int_equal(dm_config_parse(std_config, &c, err, sizeof(err)), 0);
+	assert_int_equal(config_pool_policy(c, 0), DP_POLICY_PACKED);
+	assert_int_equal(config_pool_policy(c, 1), DP_POLICY_SPREAD);
+	assert_false(config_pool_exclude_topology(c, 0));
+	assert_true(config_pool_exclude_topology(c, 1));
+	dm_config_free(c);
+}
+
+/* ------------------------------------------------------------ health */
+
+static void test_health(void **state)
+{
+	char tree[400];
+	snprintf(tree, sizeof(tree), "%s/health", workdir);
+	make_tree(tree, "");
+	dp_set *s = build(tree, std_config, NULL);
+	/* ens1f1 has no carrier; ens2f0's VF 7 has no driver */
+	const dp_device *d = dev_of(s, "a", "0000:3b:11.0");
+	assert_false(d->healthy);
+	assert_string_equal(d->why, "PF has no carrier");
+	d = dev_of(s, "b", "0000:af:01.1");
+	assert_false(d->healthy);
+	assert_string_equal(d->why, "VF has no driver");
+	assert_true(dev_of(s, "b", "0000:af:00.2")->healthy);
+	dp_set_free(s);
+
+	/* ens1f0 administratively down: flags without IFF_UP, no carrier to read */
+	assert_int_equal(sh("cd '%s/devices/pci0000:00/0000:3b:00.0/net/ens1f0' && echo 0x1002 > flags && rm carrier && "
+			    "echo down > operstate", tree), 0);
+	/* ens2f0v0 lost its netdev */
+	assert_int_equal(sh("rm -rf '%s/devices/pci0000:00/0000:af:00.2/net' '%s/class/net/ens2f0v0'", tree, tree), 0);
+	s = build(tree, std_config, NULL);
+	d = dev_of(s, "a", "0000:3b:01.0");
+	assert_false(d->healthy);
+	assert_string_equal(d->why, "PF is down");
+	assert_string_equal(dev_of(s, "a", "0000:3b:01.6")->why, "PF is down"); /* vfio VFs too */
+	d = dev_of(s, "b", "0000:af:00.2");
+	assert_false(d->healthy);
+	assert_string_equal(d->why, "VF has no netdev");
+
+	/* ... unless the store holds it: its netdev is in a pod */
+	char st[400];
+	dm_store *store;
+	dm_owner o = { "pod1", "net1", NULL };
+	snprintf(st, sizeof(st), "%s/state-health", workdir);
+	assert_int_equal(dp_set_note_attached(s, st), 0); /* no store: nothing changes, nothing made */
+	assert_false(dev_of(s, "b", "0000:af:00.2")->healthy);
+	assert_int_equal(access(st, F_OK), -1);
+	assert_int_equal(dm_store_open(st, &store), 0);
+	assert_int_equal(dm_store_claim(store, "0000:af:00.2", "b", &o, NULL), DM_CLAIM_NEW);
+	dm_store_free(store);
+	assert_int_equal(dp_set_note_attached(s, st), 0);
+	assert_true(dev_of(s, "b", "0000:af:00.2")->healthy);
+	assert_false(dev_of(s, "b", "0000:af:01.1")->healthy); /* no driver stays */
+
+	/* a VF that disappears stays listed, unhealthy */
+	assert_int_equal(sh("rm -f '%s/bus/pci/devices/0000:af:00.3' '%s/devices/pci0000:00/0000:af:00.0/virtfn1'", tree, tree), 0);
+	dp_set *now = build(tree, std_config, NULL);
+	assert_null(dev_of(now, "b", "0000:af:00.3"));
+	assert_int_equal(dp_set_carry_gone(now, s), 0);
+	d = dev_of(now, "b", "0000:af:00.3");
+	assert_non_null(d);
+	assert_false(d->healthy);
+	assert_string_equal(d->why, "VF is gone");
+	assert_int_equal(dp_set_find(now, "b")->n, 8);
+	for (size_t i = 1; i < dp_set_find(now, "b")->n; i++)
+		assert_true(pci_addr_cmp(dp_set_find(now, "b")->dev[i - 1].id, dp_set_find(now, "b")->dev[i].id) < 0);
+	dp_set_free(now);
+	dp_set_free(s);
+}
+
+/* ------------------------------------------------------------ preferred allocation */
+
+/* The many-PF tree: PFs 10 (NUMA 0), 14 (1), 18 (0), 1c (1), four VFs each at bus+1. */
+static const char *many_config = "{\"resourceList\": [{\"resourceName\": \"all\", \"selectors\": {}}]}";
+
+static void expect_pick(const dp_resource *r, const char *const *avail, size_t na, const char *const *must, size_t nm,
+			size_t size, const char *const *want)
+{
+	const char *got[64];
+	size_t n = 0;
+	char err[256] = "";
+	assert_int_equal(dp_preferred(r, avail, na, must, nm, size, got, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, size);
+	for (size_t i = 0; i < size; i++)
+		assert_string_equal(got[i], want[i]);
+}
+
+static void test_preferred(void **state)
+{
+	dp_set *s = build(many_tree, many_config, NULL);
+	dp_resource *r = &s->res[0];
+	const char *all[16];
+	char ids[16][DM_PCI_ADDR_MAX];
+	assert_int_equal(r->n, 16);
+	for (size_t i = 0; i < 16; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "%s", r->dev[i].id);
+		all[i] = ids[i];
+	}
+	assert_string_equal(all[0], "0000:11:00.0");
+	assert_int_equal(dev_of(s, "all", "0000:15:00.0")->numa, 1);
+
+	/* must_include first, then its PF */
+	expect_pick(r, all, 16, (const char *[]){ "0000:15:00.1" }, 1, 3,
+		    (const char *[]){ "0000:15:00.1", "0000:15:00.0", "0000:15:00.2" });
+	/* packed: the PF with the fewest free that covers the request */
+	const char *part[] = { "0000:11:00.0", "0000:11:00.1", "0000:11:00.2", "0000:11:00.3", "0000:19:00.2", "0000:19:00.3" };
+	expect_pick(r, part, 6, NULL, 0, 2, (const char *[]){ "0000:19:00.2", "0000:19:00.3" });
+	expect_pick(r, part, 6, NULL, 0, 3, (const char *[]){ "0000:11:00.0", "0000:11:00.1", "0000:11:00.2" });
+	/* ... and when none covers it, the fullest first, on the same NUMA node */
+	expect_pick(r, part, 6, NULL, 0, 5,
+		    (const char *[]){ "0000:11:00.0", "0000:11:00.1", "0000:11:00.2", "0000:11:00.3", "0000:19:00.2" });
+	/* NUMA: what is chosen is on node 1: its PF has nothing more, so another of node 1 */
+	const char *mixed[] = { "0000:1d:00.0", "0000:11:00.0", "0000:11:00.1", "0000:11:00.2", "0000:15:00.0", "0000:15:00.3" };
+	expect_pick(r, mixed, 6, (const char *[]){ "0000:1d:00.0" }, 1, 3,
+		    (const char *[]){ "0000:1d:00.0", "0000:15:00.0", "0000:15:00.3" });
+	/* nothing chosen: the node that covers the request with the least to spare */
+	expect_pick(r, mixed + 1, 5, NULL, 0, 2, (const char *[]){ "0000:15:00.0", "0000:15:00.3" });
+	/* deterministic: the order of available does not matter */
+	const char *rev[16];
+	for (size_t i = 0; i < 16; i++)
+		rev[i] = all[15 - i];
+	expect_pick(r, rev, 16, NULL, 0, 3, (const char *[]){ "0000:11:00.0", "0000:11:00.1", "0000:11:00.2" });
+	expect_pick(r, all, 16, NULL, 0, 3, (const char *[]){ "0000:11:00.0", "0000:11:00.1", "0000:11:00.2" });
+
+	/* spread: one per PF in turn, the most free first, on one node */
+	r->policy = DP_POLICY_SPREAD;
+	expect_pick(r, all, 16, NULL, 0, 4,
+		    (const char *[]){ "0000:11:00.0", "0000:19:00.0", "0000:11:00.1", "0000:19:00.1" });
+	expect_pick(r, part, 6, NULL, 0, 3, (const char *[]){ "0000:11:00.0", "0000:19:00.2", "0000:11:00.1" });
+	/* ... away from the PF of what is chosen, on its node (packed would stay on 1d) */
+	expect_pick(r, rev, 16, (const char *[]){ "0000:1d:00.3" }, 1, 2, (const char *[]){ "0000:1d:00.3", "0000:15:00.0" });
+	r->policy = DP_POLICY_PACKED;
+
+	/* IDs the resource does not know come last */
+	expect_pick(r, (const char *[]){ "0000:99:00.0", "0000:11:00.3" }, 2, NULL, 0, 2,
+		    (const char *[]){ "0000:11:00.3", "0000:99:00.0" });
+
+	/* errors, each named; nothing returned */
+	const char *got[16] = { NULL };
+	size_t n = 99;
+	char err[256] = "";
+	assert_int_equal(dp_preferred(r, all, 16, (const char *[]){ "0000:11:00.0", "0000:11:00.1" }, 2, 1, got, &n, err,
+				      sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "smaller"));
+	assert_int_equal(dp_preferred(r, part, 6, (const char *[]){ "0000:15:00.0" }, 1, 2, got, &n, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "0000:15:00.0"));
+	assert_int_equal(dp_preferred(r, part, 6, NULL, 0, 7, got, &n, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "larger"));
+	assert_int_equal(dp_preferred(r, (const char *[]){ "0000:11:00.0", "0000:11:00.0" }, 2, NULL, 0, 1, got, &n, err,
+				      sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "twice"));
+	assert_int_equal(n, 99);
+	assert_null(got[0]);
+	dp_set_free(s);
+}
+
+/* ------------------------------------------------------------ Allocate */
+
+static cJSON *read_json(const char *path)
+{
+	char buf[4096];
+	int fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	assert_true(n > 0);
+	buf[n] = 0;
+	cJSON *j = cJSON_Parse(buf);
+	assert_non_null(j);
+	return j;
+}
+
+static const char *jstr(const cJSON *o, const char *a, const char *b)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
+	if (b)
+		v = cJSON_GetObjectItemCaseSensitive(v, b);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int count_entries(const char *dir)
+{
+	int n = 0;
+	DIR *d = opendir(dir);
+	if (!d)
+		return -1;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	closedir(d);
+	return n;
+}
+
+static void test_env_name(void **state)
+{
+	char buf[64];
+	assert_int_equal(dp_env_name("intel.com/sriov-a_b", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "PCIDEVICE_INTEL_COM_SRIOV_A_B");
+	assert_int_equal(dp_env_name("ucni.io/Net1", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "PCIDEVICE_UCNI_IO_NET1");
+	assert_int_equal(dp_env_name("x.io/long-name", buf, 12), -ENAMETOOLONG);
+}
+
+static void test_allocate(void **state)
+{
+	char tree[400], di[400], path[800], err[256] = "";
+	snprintf(tree, sizeof(tree), "%s/alloc", workdir);
+	snprintf(di, sizeof(di), "%s/devinfo", workdir);
+	make_tree(tree, "");
+	/* an RDMA device on ens2f0v0 */
+	assert_int_equal(sh("mkdir -p '%s/devices/pci0000:00/0000:af:00.2/infiniband/mlx5_3'", tree), 0);
+	dp_set *s = build(tree, std_config, NULL);
+	const dp_resource *a = dp_set_find(s, "a"), *b = dp_set_find(s, "b");
+	dp_alloc al;
+	int g6 = dev_of(s, "a", "0000:3b:01.6")->iommu_group, g7 = dev_of(s, "a", "0000:3b:01.7")->iommu_group;
+
+	/* unknown and unhealthy IDs: refused, named, nothing written (not even the directory) */
+	const char *unknown[] = { "0000:3b:01.0", "0000:af:00.2" };
+	assert_int_equal(dp_allocate(a, unknown, 2, di, &al, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "0000:af:00.2"));
+	const char *sick[] = { "0000:3b:01.0", "0000:3b:11.0" };
+	assert_int_equal(dp_allocate(a, sick, 2, di, &al, err, sizeof(err)), -EBUSY);
+	assert_non_null(strstr(err, "0000:3b:11.0"));
+	assert_non_null(strstr(err, "no carrier"));
+	assert_int_equal(access(di, F_OK), -1);
+
+	const char *ids[] = { "0000:3b:01.6", "0000:3b:01.0", "0000:3b:01.7" };
+	assert_int_equal(dp_allocate(a, ids, 3, di, &al, err, sizeof(err)), 0);
+	assert_int_equal(al.n_env, 2);
+	assert_string_equal(al.env[0].key, "PCIDEVICE_EXAMPLE_ORG_A");
+	assert_string_equal(al.env[0].value, "0000:3b:01.6,0000:3b:01.0,0000:3b:01.7");
+	assert_string_equal(al.env[1].key, "PCIDEVICE_EXAMPLE_ORG_A_INFO");
+	cJSON *info = cJSON_Parse(al.env[1].value);
+	assert_non_null(info);
+	assert_int_equal(cJSON_GetArraySize(info), 3);
+	const cJSON *v6 = cJSON_GetObjectItemCaseSensitive(info, "0000:3b:01.6");
+	char node[32];
+	snprintf(node, sizeof(node), "/dev/vfio/%d", g6);
+	assert_string_equal(jstr(v6, "generic", "deviceID"), "0000:3b:01.6");
+	assert_string_equal(jstr(v6, "vfio", "mount"), "/dev/vfio/vfio");
+	assert_string_equal(jstr(v6, "vfio", "dev-mount"), node);
+	const cJSON *v0 = cJSON_GetObjectItemCaseSensitive(info, "0000:3b:01.0");
+	assert_string_equal(jstr(v0, "generic", "deviceID"), "0000:3b:01.0");
+	assert_null(cJSON_GetObjectItemCaseSensitive(v0, "vfio"));
+	assert_null(cJSON_GetObjectItemCaseSensitive(v0, "rdma"));
+	cJSON_Delete(info);
+	/* /dev/vfio/vfio once, each group once */
+	assert_int_equal(al.n_spec, 3);
+	assert_string_equal(al.spec[0].host, "/dev/vfio/vfio");
+	assert_string_equal(al.spec[0].container, "/dev/vfio/vfio");
+	assert_string_equal(al.spec[0].perms, "rw");
+	assert_string_equal(al.spec[1].host, node);
+	snprintf(node, sizeof(node), "/dev/vfio/%d", g7);
+	assert_string_equal(al.spec[2].host, node);
+	assert_string_equal(al.spec[2].perms, "rw");
+	dp_alloc_free(&al);
+
+	/* the device-info files: Device Information Specification 1.1.0, 0444 */
+	struct stat st, st2;
+	snprintf(path, sizeof(path), "%s/dp/example.org-a-0000:3b:01.0-device.json", di);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0444);
+	snprintf(path, sizeof(path), "%s", di);
+	assert_int_equal(stat(path, &st2), 0);
+	assert_int_equal(st2.st_mode & 07777, 0755);
+	snprintf(path, sizeof(path), "%s/dp/example.org-a-0000:3b:01.0-device.json", di);
+	cJSON *j = read_json(path);
+	assert_string_equal(jstr(j, "type", NULL), "pci");
+	assert_string_equal(jstr(j, "version", NULL), "1.1.0");
+	assert_string_equal(jstr(j, "pci", "pci-address"), "0000:3b:01.0");
+	assert_string_equal(jstr(j, "pci", "pf-pci-address"), "0000:3b:00.0");
+	assert_null(jstr(j, "pci", "rdma-device"));
+	cJSON_Delete(j);
+	snprintf(path, sizeof(path), "%s/dp", di);
+	assert_int_equal(count_entries(path), 3);
+
+	/* replaced atomically: a new inode, no temp file left */
+	snprintf(path, sizeof(path), "%s/dp/example.org-a-0000:3b:01.0-device.json", di);
+	assert_int_equal(dp_allocate(a, ids + 1, 1, di, &al, err, sizeof(err)), 0);
+	dp_alloc_free(&al);
+	assert_int_equal(stat(path, &st2), 0);
+	assert_true(st.st_ino != st2.st_ino);
+	snprintf(path, sizeof(path), "%s/dp", di);
+	assert_int_equal(count_entries(path), 3);
+
+	/* RDMA: in _INFO and the file */
+	const char *rd[] = { "0000:af:00.2" };
+	assert_int_equal(dp_allocate(b, rd, 1, di, &al, err, sizeof(err)), 0);
+	assert_string_equal(al.env[0].key, "PCIDEVICE_INTEL_COM_B");
+	info = cJSON_Parse(al.env[1].value);
+	assert_string_equal(jstr(cJSON_GetObjectItemCaseSensitive(info, "0000:af:00.2"), "rdma", "rdma-device"), "mlx5_3");
+	cJSON_Delete(info);
+	assert_int_equal(al.n_spec, 0);
+	dp_alloc_free(&al);
+	snprintf(path, sizeof(path), "%s/dp/intel.com-b-0000:af:00.2-device.json", di);
+	j = read_json(path);
+	assert_string_equal(jstr(j, "pci", "rdma-device"), "mlx5_3");
+	assert_string_equal(jstr(j, "pci", "pf-pci-address"), "0000:af:00.0");
+	cJSON_Delete(j);
+
+	/* an ID twice */
+	const char *twice[] = { "0000:3b:01.0", "0000:3b:01.0" };
+	assert_int_equal(dp_allocate(a, twice, 2, di, &al, err, sizeof(err)), -EINVAL);
+
+	/* dp_devinfo_remove: exactly the set's files */
+	snprintf(path, sizeof(path), "%s/dp/foreign-device.json", di);
+	assert_int_equal(sh("echo {} > '%s'", path), 0);
+	assert_int_equal(dp_devinfo_remove(s, di), 0);
+	snprintf(path, sizeof(path), "%s/dp", di);
+	assert_int_equal(count_entries(path), 1);
+
+	/* a symbolic link for dp/: refused, nothing written through it */
+	char elsewhere[400];
+	snprintf(elsewhere, sizeof(elsewhere), "%s/elsewhere", workdir);
+	assert_int_equal(sh("rm -rf '%s/dp' && mkdir '%s' && ln -s '%s' '%s/dp'", di, elsewhere, elsewhere, di), 0);
+	assert_int_equal(dp_allocate(a, ids + 1, 1, di, &al, err, sizeof(err)), -ELOOP);
+	assert_non_null(strstr(err, "device-info directory"));
+	assert_int_equal(count_entries(elsewhere), 0);
+	dp_set_free(s);
+}
+
+/* ------------------------------------------------------------ served marker */
+
+static void test_served(void **state)
+{
+	char st[400], path[500], res[DP_RESOURCE_MAX];
+	snprintf(st, sizeof(st), "%s/state-served", workdir);
+	dp_set *s = build(std_tree, std_config, NULL);
+	assert_int_equal(dp_pool_served(st, "a"), 0); /* no state dir */
+	assert_int_equal(dp_served_mark(st, s, getpid()), 0);
+	assert_int_equal(dp_pool_served(st, "a"), 1);
+	assert_int_equal(dp_pool_served(st, "b"), 1);
+	assert_int_equal(dp_pool_served(st, "c"), 0);
+	assert_int_equal(dp_pool_served_resource(st, "a", res, sizeof(res)), 1);
+	assert_string_equal(res, "example.org/a");
+	/* the store still opens beside the marker */
+	dm_store *store;
+	assert_int_equal(dm_store_open(st, &store), 0);
+	dm_store_free(store);
+
+	/* the start time recorded is field 22 of /proc/<pid>/stat */
+	snprintf(path, sizeof(path), "%s/serve.json", st);
+	cJSON *j = read_json(path);
+	char cmd[128], want[64] = "";
+	snprintf(cmd, sizeof(cmd), "awk '{sub(/.*\\) /, \"\"); print $20}' /proc/%d/stat", (int)getpid());
+	FILE *pf = popen(cmd, "r");
+	assert_non_null(fgets(want, sizeof(want), pf));
+	pclose(pf);
+	assert_int_equal((long long)cJSON_GetObjectItem(j, "startTime")->valuedouble, atoll(want));
+	assert_int_equal(cJSON_GetObjectItem(j, "pid")->valueint, getpid());
+	/* a pid given again to another process: its start time differs */
+	char *text;
+	cJSON_ReplaceItemInObject(j, "startTime", cJSON_CreateNumber(1));
+	text = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	FILE *f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	free(text);
+	assert_int_equal(dp_pool_served(st, "a"), 0);
+
+	/* a serve process that died */
+	pid_t child = fork();
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	assert_int_equal(dp_served_mark(st, s, child), 0);
+	assert_int_equal(dp_pool_served(st, "a"), 1);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	assert_int_equal(dp_pool_served(st, "a"), 0);
+	assert_int_equal(dp_served_mark(st, s, child), -ESRCH);
+
+	/* a corrupt marker is an error, not "served" */
+	assert_int_equal(sh("echo '{\"pid\": \"x\"}' > '%s'", path), 0);
+	assert_int_equal(dp_pool_served(st, "a"), -EBADMSG);
+	assert_int_equal(dp_served_clear(st), 0);
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(dp_served_clear(st), 0);
+	dp_set_free(s);
+}
+
+static int setup(void **state)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0)
+		return -1;
+	self[n] = 0;
+	*strrchr(self, '/') = 0; /* <build>/tests/devmgr */
+	snprintf(generator, sizeof(generator), "%s/../fixtures/mkfakesysfs", self);
+	snprintf(workdir, sizeof(workdir), "/tmp/devmgr-dp.XXXXXX");
+	if (!mkdtemp(workdir))
+		return -1;
+	snprintf(std_tree, sizeof(std_tree), "%s/std", workdir);
+	snprintf(many_tree, sizeof(many_tree), "%s/many", workdir);
+	return sh("'%s' '%s' && '%s' '%s' --pfs 4 --vfs 4", generator, std_tree, generator, many_tree) == 0 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	return sh("rm -rf '%s'", workdir) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_resources),
+		cmocka_unit_test(test_bad_prefix),
+		cmocka_unit_test(test_config_keys),
+		cmocka_unit_test(test_health),
+		cmocka_unit_test(test_preferred),
+		cmocka_unit_test(test_env_name),
+		cmocka_unit_test(test_allocate),
+		cmocka_unit_test(test_served),
+	};
+	return cmocka_run_group_tests_name("devmgr-dp", tests, setup, teardown);
+}
