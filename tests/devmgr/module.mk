@@ -3,7 +3,8 @@
 DEVMGR_UNIT := $(B)/tests/devmgr/test_devmgr
 OBJS += $(B)/obj/tests/devmgr/test_devmgr.o
 TEST_PROGRAMS += $(DEVMGR_UNIT)
-CHECK_SUITES += $(DEVMGR_UNIT) tests/devmgr/cli.sh tests/devmgr/stress.sh tests/devmgr/serve.sh tests/devmgr/vm.sh
+CHECK_SUITES += $(DEVMGR_UNIT) tests/devmgr/cli.sh tests/devmgr/stress.sh tests/devmgr/serve.sh tests/devmgr/vm.sh \
+                tests/devmgr/serve-vm.sh
 # serve.sh: a kubelet stand-in on Debian's gRPC for Python, the messages compiled at test time
 DEPS_PKGS += python3-grpcio python3-protobuf python3-grpc-tools
 SAN_SUITES   += $(SAN_B)/tests/devmgr/test_devmgr $(SAN_B)/tests/devmgr/test_dp tests/devmgr/cli.sh
