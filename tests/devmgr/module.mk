@@ -52,3 +52,15 @@ $(DEVMGR_BENCH_SERVE): $(B)/obj/tests/devmgr/bench_serve.o $(B)/obj/devmgr/rpc/g
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(DEVMGR_LIBS) $(SERVE_LIBS) -lm
+
+# The gRPC layer of devmgr serve (devmgr/rpc/grpc.c) on a socketpair.
+DEVMGR_GRPC_UNIT := $(B)/tests/devmgr/test_grpc
+OBJS += $(B)/obj/tests/devmgr/test_grpc.o
+TEST_PROGRAMS += $(DEVMGR_GRPC_UNIT)
+CHECK_SUITES += $(DEVMGR_GRPC_UNIT)
+SAN_SUITES += $(SAN_B)/tests/devmgr/test_grpc
+$(B)/obj/tests/devmgr/test_grpc.o: ALL_CFLAGS += -Idevmgr
+$(DEVMGR_GRPC_UNIT): $(B)/obj/tests/devmgr/test_grpc.o $(B)/obj/devmgr/rpc/grpc.o
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SERVE_LIBS) $(CMOCKA_LIBS)
