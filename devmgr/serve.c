@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <net/if.h>
 #include <unistd.h>
 
 #include <libudev.h>
@@ -66,6 +67,10 @@ typedef struct server {
 	endpoint *eps;
 	src *dead;        /* connections to free once the event batch is handled */
 	bool stop, dirty, reload, kubelet_new;
+	/* the netdevs of the served VFs and their PFs: link notifications of others (veth
+	 * churn of a busy node) do not cost a rebuild */
+	char (*links)[IF_NAMESIZE];
+	size_t n_links;
 } server;
 
 __attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
@@ -294,6 +299,38 @@ static void ep_accept(server *sv, endpoint *ep)
 
 /* Rebuild the resources from the kernel's current view (and the configuration when
  * reloading); stream the ones that changed, open and register new ones, close removed ones. */
+/* The netdev names of set s's devices and their PFs, from inv. */
+static int collect_links(server *sv, const dp_set *s, const dm_inventory *inv)
+{
+	size_t n = 0, cap = 16;
+	char (*v)[IF_NAMESIZE] = malloc(cap * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n; i++)
+		for (size_t k = 0; k < s->res[i].n; k++) {
+			const char *ids[2] = { s->res[i].dev[k].id, s->res[i].dev[k].pf };
+			for (int j = 0; j < 2; j++) {
+				const dm_device *d = dm_inventory_find(inv, ids[j]);
+				if (!d || !d->netdev[0] || (n && !strcmp(v[n - 1], d->netdev)))
+					continue;
+				if (n == cap) {
+					char (*nv)[IF_NAMESIZE] = realloc(v, 2 * cap * sizeof(*v));
+					if (!nv) {
+						free(v);
+						return -ENOMEM;
+					}
+					v = nv;
+					cap *= 2;
+				}
+				snprintf(v[n++], IF_NAMESIZE, "%s", d->netdev);
+			}
+		}
+	free(sv->links);
+	sv->links = v;
+	sv->n_links = n;
+	return 0;
+}
+
 static int rebuild(server *sv, bool reload)
 {
 	char err[512];
@@ -311,6 +348,11 @@ static int rebuild(server *sv, bool reload)
 		return r;
 	}
 	r = dp_set_build(cfg ? cfg : sv->cfg, inv, sv->o->sysfs_root, sv->o->prefix, &ns, err, sizeof(err));
+	if (r == 0 && collect_links(sv, ns, inv) < 0) {
+		free(sv->links); /* without the list every link notification counts */
+		sv->links = NULL;
+		sv->n_links = 0;
+	}
 	dm_inventory_free(inv);
 	/* a VF whose netdev the sriov plugin moved into a pod is in use, not broken; a VF that
 	 * disappeared on a rescan streams as Unhealthy (a reload drops it) */
@@ -353,6 +395,8 @@ static int rebuild(server *sv, bool reload)
 			ep->svc.res = res;
 			if (!dp_resource_equal(old, res))
 				ep_stream(sv, ep);
+			if (reload && !ep->registered)
+				ep_register(sv, ep); /* the kubelet refused it, or was not there */
 			continue;
 		}
 		ep = ep_new(sv, res);
@@ -428,15 +472,37 @@ static void on_inotify(server *sv)
 	}
 }
 
+/* A link notification about a served VF's or PF's netdev (any, without the list) makes
+ * the resources dirty. */
+static int on_link_msg(struct nlmsghdr *h, void *arg)
+{
+	server *sv = arg;
+	if ((h->nlmsg_type != RTM_NEWLINK && h->nlmsg_type != RTM_DELLINK) ||
+	    h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)))
+		return 0;
+	if (!sv->links) {
+		sv->dirty = true;
+		return 0;
+	}
+	const struct ifinfomsg *ifi = NLMSG_DATA(h);
+	int alen = (int)IFLA_PAYLOAD(h);
+	for (const struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, alen); a = RTA_NEXT(a, alen))
+		if (a->rta_type == IFLA_IFNAME && RTA_PAYLOAD(a) > 0 && memchr(RTA_DATA(a), 0, RTA_PAYLOAD(a)))
+			for (size_t i = 0; i < sv->n_links; i++)
+				if (!strcmp(sv->links[i], RTA_DATA(a)))
+					sv->dirty = true;
+	return 0;
+}
+
 static void on_netlink(server *sv)
 {
 	for (int i = 0; i < 4096; i++) { /* bounded: the notifications may never pause */
-		int r = nlsk_recv(&sv->nlsk, NULL, NULL);
+		int r = nlsk_recv(&sv->nlsk, on_link_msg, sv);
 		if (r == -EAGAIN)
 			break;
-		if (r == 0 || r == -ENOBUFS)
-			sv->dirty = true; /* a lost notification too: the rebuild reads everything */
-		else if (r != -EINTR)
+		if (r == -ENOBUFS)
+			sv->dirty = true; /* lost notifications: the rebuild reads everything */
+		else if (r < 0 && r != -EINTR)
 			break;
 	}
 }
@@ -641,6 +707,7 @@ int serve_run(const serve_opts *o)
 		say("cannot clear the served marker in %s: %s", o->state_dir, strerror(-e));
 	dp_set_free(sv.set);
 	dm_config_free(sv.cfg);
+	free(sv.links);
 	close_sources(&sv);
 	close(lockfd);
 	if (r == 0)
