@@ -163,9 +163,12 @@ static void preferred(grpc_call *call, const uint8_t *msg, size_t len, void *ud)
 		}
 		size_t size = (size_t)c->allocation_size;
 		ids[i] = calloc(size ? size : 1, sizeof(*ids[i]));
-		int r = ids[i] ? dp_preferred(svc->res, (const char *const *)c->available_deviceids,
-					      c->n_available_deviceids, (const char *const *)c->must_include_deviceids,
-					      c->n_must_include_deviceids, size, ids[i], &got, err, sizeof(err))
+		/* protobuf-c leaves an empty list NULL; the model gets an array either way */
+		static char *const none[1];
+		const char *const *avail = (const char *const *)(c->available_deviceids ? c->available_deviceids : none);
+		const char *const *must = (const char *const *)(c->must_include_deviceids ? c->must_include_deviceids : none);
+		int r = ids[i] ? dp_preferred(svc->res, avail, c->n_available_deviceids, must, c->n_must_include_deviceids,
+					      size, ids[i], &got, err, sizeof(err))
 			       : -ENOMEM;
 		if (r < 0) {
 			status = status_of(r);
@@ -257,8 +260,9 @@ static void allocate(grpc_call *call, const uint8_t *msg, size_t len, void *ud)
 	size_t done = 0;
 	for (; status == GRPC_OK && done < nc; done++) {
 		const V1beta1__ContainerAllocateRequest *c = req->container_requests[done];
-		int r = dp_allocate(svc->res, (const char *const *)c->devices_ids, c->n_devices_ids, svc->devinfo_dir,
-				    &ca[done].a, err, sizeof(err));
+		static char *const none[1];
+		int r = dp_allocate(svc->res, (const char *const *)(c->devices_ids ? c->devices_ids : none),
+				    c->n_devices_ids, svc->devinfo_dir, &ca[done].a, err, sizeof(err));
 		if (r < 0) {
 			status = status_of(r);
 			break;

@@ -7,7 +7,7 @@ CHECK_SUITES += $(DEVMGR_UNIT) tests/devmgr/cli.sh tests/devmgr/stress.sh tests/
                 tests/devmgr/serve-vm.sh
 # serve.sh: a kubelet stand-in on Debian's gRPC for Python, the messages compiled at test time
 DEPS_PKGS += python3-grpcio python3-protobuf python3-grpc-tools
-SAN_SUITES   += $(SAN_B)/tests/devmgr/test_devmgr $(SAN_B)/tests/devmgr/test_dp tests/devmgr/cli.sh
+SAN_SUITES   += $(SAN_B)/tests/devmgr/test_devmgr $(SAN_B)/tests/devmgr/test_dp tests/devmgr/cli.sh tests/devmgr/serve.sh
 
 $(B)/obj/tests/devmgr/test_devmgr.o: ALL_CFLAGS += $(PCI_CFLAGS)
 $(DEVMGR_UNIT): $(B)/obj/tests/devmgr/test_devmgr.o $(DEVMGR_A) | $(B)/tests/fixtures/mkfakesysfs
