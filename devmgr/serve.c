@@ -411,7 +411,8 @@ static int rebuild(server *sv, bool reload)
 	/* the inventory and the previous set were freed: give the pages back rather than keep
 	 * the rebuild's peak resident */
 	malloc_trim(0);
-	r = dp_served_mark(sv->o->state_dir, sv->set, getpid());
+	/* the marker names the pools: it changes with the configuration only */
+	r = reload ? dp_served_mark(sv->o->state_dir, sv->set, getpid()) : 0;
 	if (r < 0)
 		say("cannot record the served pools in %s: %s", sv->o->state_dir, strerror(-r));
 	return 0;

@@ -236,6 +236,13 @@ check_eq "a second serve on the state dir is refused (exit 6)" 6 $?
 check_match "... saying who serves it" "already serves the state directory" "$(cat "$T_TMP/second.err")"
 check "... and the first one's sockets are untouched" test -S "$KD/$EP_NET"
 
+# ---- one truth with the CNI side: the served pools are the kubelet's
+dmc() { "$UCNI_BIN/devmgr" --sysfs-root "$SYS" --state-dir "$ST" --config "$CFG" "$@"; }
+check_eq "pools --json: net is kubelet-managed, as ucni.io/net" "kubelet ucni.io/net" \
+	"$(dmc pools --json | jq -r '.pools[] | select(.name == "net") | "\(.managedBy) \(.kubeletResource)"')"
+dmc alloc --pool net --owner t1 >/dev/null 2>&1
+check_eq "alloc from a served pool is refused (exit 10)" 10 $?
+
 # ---- bad command lines
 "$UCNI_BIN/devmgr" --sysfs-root "$SYS" --state-dir "$ST" serve --kubelet-dir "$T_TMP/nope" 2>/dev/null
 check_eq "a missing kubelet dir: exit 4" 4 $?
@@ -251,4 +258,6 @@ SPID=
 check_eq "its sockets are gone, kubelet.sock stays" "kubelet.sock" "$(ls "$KD")"
 check_eq "its device-info files are gone" "" "$(ls "$DI/dp" 2>/dev/null)"
 check_match "the log says it stopped" "devmgr: serve: stopped" "$(cat "$T_TMP/serve.err")"
+check_eq "the pools are devmgr's again" "devmgr" \
+	"$(dmc pools --json | jq -r '.pools[] | select(.name == "net") | .managedBy')"
 finish
