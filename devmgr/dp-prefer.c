@@ -44,7 +44,8 @@ static int sorted_copy(const char *const *list, size_t n, const char ***ret, con
 	const char **a = malloc((n ? n : 1) * sizeof(*a));
 	if (!a)
 		return -ENOMEM;
-	memcpy(a, list, n * sizeof(*a));
+	if (n)
+		memcpy(a, list, n * sizeof(*a));
 	qsort(a, n, sizeof(*a), cmp_str);
 	*ret_dup = NULL;
 	for (size_t i = 1; i < n && !*ret_dup; i++)

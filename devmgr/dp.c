@@ -94,14 +94,24 @@ static int pf_admin_up(int netfd, const char *netdev)
 	return (v & IFF_UP) != 0;
 }
 
+/* Health facts read once per PF: its administrative state. */
+typedef struct pf_cache {
+	const dm_device *pf;
+	int admin_up; /* pf_admin_up() */
+} pf_cache;
+
 /* Why the VF D is unhealthy (NULL: it is healthy); NETFD is <root>/class/net. */
-static const char *vf_why(const dm_device *d, int netfd)
+static const char *vf_why(const dm_device *d, int netfd, pf_cache *pc)
 {
 	const dm_device *pf = d->pf;
 	if (!pf || (d->health & DM_UNHEALTHY_PF_GONE))
 		return WHY_PF_GONE;
 	if (pf->netdev[0]) {
-		int up = netfd >= 0 ? pf_admin_up(netfd, pf->netdev) : -1;
+		if (pc->pf != pf) {
+			pc->pf = pf;
+			pc->admin_up = netfd >= 0 ? pf_admin_up(netfd, pf->netdev) : -1;
+		}
+		int up = pc->admin_up;
 		/* a netdev that is down has no carrier to read: operstate says "down" */
 		if (up == 0 || (up < 0 && pf->carrier < 0 && !strcmp(pf->operstate, "down")))
 			return WHY_PF_DOWN;
@@ -115,7 +125,7 @@ static const char *vf_why(const dm_device *d, int netfd)
 	return NULL;
 }
 
-static void device_fill(dp_device *v, const dm_device *d, int busfd, int netfd)
+static void device_fill(dp_device *v, const dm_device *d, int busfd, int netfd, pf_cache *pc)
 {
 	memset(v, 0, sizeof(*v));
 	str_copy(v->id, sizeof(v->id), d->pci);
@@ -125,7 +135,7 @@ static void device_fill(dp_device *v, const dm_device *d, int busfd, int netfd)
 	v->iommu_group = d->userspace_driver ? d->iommu_group : -1;
 	if (busfd >= 0)
 		read_rdma(busfd, d->pci, v->rdma, sizeof(v->rdma));
-	v->why = vf_why(d, netfd);
+	v->why = vf_why(d, netfd, pc);
 	v->healthy = !v->why;
 }
 
@@ -146,28 +156,32 @@ void dp_set_free(dp_set *s)
 	free(s);
 }
 
-/* The VFs of pool P of C in INV into R. */
-static int resource_fill(dp_resource *r, const dm_config *c, size_t p, const dm_inventory *inv, int busfd,
-			 int netfd)
+/* Every VF of INV into the resource of the pool it belongs to (one match per VF). */
+static int set_fill(dp_set *s, const dm_config *c, const dm_inventory *inv, int busfd, int netfd)
 {
-	size_t n = 0, cap = 0;
+	_cleanup_free_ size_t *cap = calloc(s->n ? s->n : 1, sizeof(*cap));
+	pf_cache pc = { NULL, -1 };
+	if (!cap)
+		return -ENOMEM;
 	for (size_t i = 0; i < dm_inventory_count(inv); i++) {
 		const dm_device *d = dm_inventory_get(inv, i);
-		if (d->role != DM_ROLE_VF || dm_config_match(c, d) != (int)p)
+		int p = d->role == DM_ROLE_VF ? dm_config_match(c, d) : -1;
+		if (p < 0 || (size_t)p >= s->n)
 			continue;
-		if (n == cap) {
-			size_t nc = cap ? cap * 2 : 16;
+		dp_resource *r = &s->res[p];
+		if (r->n == cap[p]) {
+			size_t nc = cap[p] ? cap[p] * 2 : 16;
 			dp_device *nd = realloc(r->dev, nc * sizeof(*nd));
 			if (!nd)
 				return -ENOMEM;
 			r->dev = nd;
-			cap = nc;
+			cap[p] = nc;
 		}
-		device_fill(&r->dev[n++], d, busfd, netfd);
+		device_fill(&r->dev[r->n++], d, busfd, netfd, &pc);
 	}
-	r->n = n;
-	if (n > 1)
-		qsort(r->dev, n, sizeof(*r->dev), cmp_dev);
+	for (size_t p = 0; p < s->n; p++)
+		if (s->res[p].n > 1)
+			qsort(s->res[p].dev, s->res[p].n, sizeof(dp_device), cmp_dev);
 	return 0;
 }
 
@@ -213,9 +227,9 @@ int dp_set_build(const dm_config *c, const dm_inventory *inv, const char *sysfs_
 		res->policy = (dp_policy)config_pool_policy(c, p);
 		res->exclude_topology = config_pool_exclude_topology(c, p);
 		s->n = p + 1;
-		if ((r = resource_fill(res, c, p, inv, busfd, netfd)) < 0)
-			break;
 	}
+	if (r == 0)
+		r = set_fill(s, c, inv, busfd, netfd);
 	if (r < 0) {
 		dp_set_free(s);
 		return r;

@@ -123,9 +123,10 @@ static bool parse_vf(const cJSON *vf, dm_vf_state *st)
 
 int dm_vf_state_parse(const char *json, dm_vf_state *ret)
 {
-	static const char *const keys[] = { "format", "network", "netdev", "ifindex", "mac", "mtu", "up", "vf", NULL };
+	static const char *const keys[] = { "format", "network", "netdev", "ifindex", "mac", "mtu", "up", "vf",
+		                            "deviceInfoFile", NULL };
 	dm_vf_state st;
-	const char *network = "", *netdev, *mac;
+	const char *network = "", *netdev, *mac, *devinfo;
 	long long fmt, ifindex, mtu;
 	bool ok = false;
 	if (!json || !ret)
@@ -152,6 +153,11 @@ int dm_vf_state_parse(const char *json, dm_vf_state *ret)
 		goto out;
 	if (cJSON_HasObjectItem(j, "vf") && !parse_vf(cJSON_GetObjectItemCaseSensitive(j, "vf"), &st))
 		goto out;
+	if (cJSON_HasObjectItem(j, "deviceInfoFile")) {
+		if (!get_str(j, "deviceInfoFile", &devinfo) || devinfo[0] != '/' || strlen(devinfo) >= sizeof(st.devinfo_file))
+			goto out;
+		str_copy(st.devinfo_file, sizeof(st.devinfo_file), devinfo);
+	}
 	ok = true;
 out:
 	cJSON_Delete(j);
@@ -200,6 +206,8 @@ char *dm_vf_state_format(const dm_vf_state *o)
 			cJSON_AddNumberToObject(vf, "maxTxRate", v->max_tx_rate);
 		}
 	}
+	if (o->devinfo_file[0])
+		cJSON_AddStringToObject(j, "deviceInfoFile", o->devinfo_file);
 	char *txt = cJSON_PrintUnformatted(j);
 	cJSON_Delete(j);
 	if (!txt) {

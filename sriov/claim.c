@@ -306,6 +306,9 @@ int sriov_detach(struct sr *s, const char *pci, const char *id, const char *ifna
 		log_error("DEL %s: VF %s could not be restored; its record is kept for a retry", id, pci);
 		goto out;
 	}
+	/* the device-info file this attachment's ADD created (never one it merged into) */
+	if (o && o->devinfo_file[0])
+		sriov_devinfo_remove(o->devinfo_file, id);
 	r = dm_store_drop(s->store, pci, id, NULL, DM_DROP_RESTORED);
 	if (r == -ENOENT || r == -EBUSY)
 		r = 0;

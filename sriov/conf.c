@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "ucni/node.h"
 #include "sriov.h"
 
 #define DEFAULT_POOL_CONFIG "/etc/ucni/devmgr.json"
@@ -60,6 +61,20 @@ int sriov_conf_parse(struct sr *s)
 		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
 				"invalid config: \"%s\" value \"%s\" is not a PCI address (dddd:bb:dd.f)", c->device_key,
 				c->device_id);
+
+	/* the runtime's device-info file: only where the node admin allows (devinfoDirs) */
+	if ((r = conf_string(ctx->conf.runtime, "runtimeConfig", "CNIDeviceInfoFile", &c->devinfo_file)) < 0)
+		return r;
+	if (c->devinfo_file && !*c->devinfo_file)
+		c->devinfo_file = NULL;
+	const char *why;
+	if (c->devinfo_file && node_path_check(NODE_DEVINFO_DIRS, c->devinfo_file, &why) < 0)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, -EPERM,
+				"invalid config: \"runtimeConfig.CNIDeviceInfoFile\" value \"%s\" %s", c->devinfo_file, why);
+	if (c->devinfo_file && strlen(c->devinfo_file) >= sizeof(s->orig.devinfo_file))
+		return cni_fail(CNI_ERR_INVALID_CONFIG, -ENAMETOOLONG,
+				"invalid config: \"runtimeConfig.CNIDeviceInfoFile\" is longer than %zu bytes",
+				sizeof(s->orig.devinfo_file) - 1);
 
 	if ((r = conf_string(root, NULL, "pool", &c->pool)) < 0)
 		return r;

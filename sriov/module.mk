@@ -1,6 +1,6 @@
 # The sriov CNI plugin: the CNI core + libdevmgr (device lookup, pools, allocation store).
 SRIOV_OBJS  := $(B)/obj/sriov/sriov.o $(B)/obj/sriov/conf.o $(B)/obj/sriov/state.o \
-	       $(B)/obj/sriov/vf.o $(B)/obj/sriov/claim.o
+	       $(B)/obj/sriov/vf.o $(B)/obj/sriov/claim.o $(B)/obj/sriov/devinfo.o
 OBJS        += $(SRIOV_OBJS)
 PROGRAMS    += $(BIN)/sriov
 CNI_PLUGINS += sriov

@@ -62,7 +62,7 @@ static int sriov_add(struct cni_ctx *ctx, cJSON **ret)
 	char mac[18];
 	const char *ifname = ctx->env.ifname;
 	int cont_ifindex = 0, r;
-	bool claimed = false, saved = false, ipam_done = false;
+	bool claimed = false, saved = false, ipam_done = false, devinfo = false;
 	dm_owner owner = {.id = ctx->env.containerid, .ifname = ifname, .netns = ctx->env.netns};
 
 	sr_init(&s, ctx);
@@ -173,6 +173,13 @@ static int sriov_add(struct cni_ctx *ctx, cJSON **ret)
 		}
 	}
 
+	if ((r = sriov_devinfo_write(&s, &devinfo)) < 0)
+		goto out;
+	if (fault("sriov.devinfo")) {
+		r = -EIO;
+		goto out;
+	}
+
 	const unsigned char *m = cont_ifindex ? li.mac : s.c.has_mac ? s.c.mac : s.orig.pf[0] ? s.orig.vf.mac : NULL;
 	if (m)
 		format_mac(m, mac);
@@ -189,6 +196,8 @@ out:
 		/* Undo in reverse; the first error stays the one reported. A kill here
 		 * (FAULTS=1 builds) leaves what DEL must undo from the record. */
 		(void)FAULT("sriov.rollback");
+		if (devinfo)
+			sriov_devinfo_remove(s.c.devinfo_file, ctx->env.containerid);
 		if (ipam_done)
 			ipam_forward(ctx, CNI_DEL);
 		if (saved) {

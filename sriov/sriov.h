@@ -27,6 +27,7 @@ struct sriov_conf {
 	bool has_min_tx, has_max_tx;
 	uint32_t min_tx, max_tx;
 	unsigned int mtu;
+	const char *devinfo_file; /* runtimeConfig.CNIDeviceInfoFile, NULL: none */
 };
 
 /* One invocation: the config, the VF it works on, and what it has opened. */
@@ -77,6 +78,14 @@ int sriov_vf_restore(struct sr *s, const dm_vf_state *o, const char *pci, struct
 int sriov_vf_find_moved(struct sr *s, const struct link_info *host_li, const char *ifname);
 /* CHECK: the VF's settings are the config's (o: the saved state). Records the error. */
 int sriov_vf_check(struct sr *s, const dm_vf_state *o);
+
+/* ---- devinfo.c: the attachment's device-info file (runtimeConfig.CNIDeviceInfoFile) ---- */
+
+/* ADD: write or merge s->c.devinfo_file for the VF s->pci. A file ADD created is recorded
+ * in s->orig (and its record), so that DEL removes it; *ret_created says so. Records the error. */
+int sriov_devinfo_write(struct sr *s, bool *ret_created);
+/* Remove the device-info file at PATH (ADD's, from the saved state). Logs, never fails. */
+void sriov_devinfo_remove(const char *path, const char *id);
 
 /* ---- claim.c: claiming and releasing VFs in the allocation store ---- */
 

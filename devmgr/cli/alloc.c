@@ -59,17 +59,6 @@ int cmd_alloc(int argc, char **argv)
 		ctx_done(&x);
 		return die(EXIT_NOT_FOUND, "alloc: no pool named \"%s\"", opt.pool);
 	}
-	/* the VFs of a pool `devmgr serve` hands to the kubelet are the kubelet's alone */
-	char res[DP_RESOURCE_MAX];
-	int served = dp_pool_served_resource(state_dir(), opt.pool, res, sizeof(res));
-	if (served != 0) {
-		ctx_done(&x);
-		if (served > 0)
-			return die(EXIT_SERVED, "alloc: pool \"%s\" is kubelet-managed: `devmgr serve` hands its VFs to the "
-			           "kubelet as %s; request that resource in a pod instead", opt.pool, res);
-		return die(EXIT_STATE, "alloc: the served marker %s/serve.json cannot be read: %s", state_dir(),
-		           strerror(-served));
-	}
 	/* no inventory: the claim reads sysfs VF by VF, only as far as it has to; an
 	 * unreadable bus is told as `list` tells it, before the store is touched */
 	char bus[PATH_MAX];
@@ -86,6 +75,18 @@ int cmd_alloc(int argc, char **argv)
 	if (r) {
 		ctx_done(&x);
 		return r;
+	}
+	/* the VFs of a pool `devmgr serve` hands to the kubelet are the kubelet's alone (the
+	 * marker lives in the store's directory: judged by the store's open above) */
+	char res[DP_RESOURCE_MAX];
+	int served = dp_pool_served_resource(state_dir(), opt.pool, res, sizeof(res));
+	if (served != 0) {
+		ctx_done(&x);
+		if (served > 0)
+			return die(EXIT_SERVED, "alloc: pool \"%s\" is kubelet-managed: `devmgr serve` hands its VFs to the "
+			           "kubelet as %s; request that resource in a pod instead", opt.pool, res);
+		return die(EXIT_STATE, "alloc: the served marker %s/serve.json cannot be read: %s", state_dir(),
+		           strerror(-served));
 	}
 	dm_store *s = x.store;
 	dm_owner o = { opt.owner, opt.ifname, opt.netns };

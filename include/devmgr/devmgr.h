@@ -190,13 +190,17 @@ typedef struct dm_vf_state {
 	bool up;
 	char pf[DM_IFNAME_MAX];        /* the PF netdev, "" when the PF did not report the VF */
 	dm_vf_settings vf;             /* valid when pf[0] */
+	/* Added after the fields above (the struct grew: rebuild against this header): the
+	 * device-info file ADD created for the attachment (runtimeConfig.CNIDeviceInfoFile),
+	 * an absolute path, "" when none; DEL removes it. Key "deviceInfoFile". */
+	char devinfo_file[512];
 } dm_vf_state;
 
 /* Parses a record's data as a saved state. Every field is checked: format 1, names that are
  * interface names, ifindex 1..INT_MAX, MACs "xx:xx:xx:xx:xx:xx", MTU 0 or 68..65535, VF
  * index 0..4095, vlan 0..4094, qos 0..7 (non-zero only with a vlan), vlanProto 33024
  * (802.1Q) or 34984 (802.1ad), spoofchk/trust -1..1, linkState -1..2, rates 0..2^32-1 and
- * whole numbers only. Anything else: -EBADMSG, and *RET is untouched. */
+ * whole numbers only, deviceInfoFile an absolute path shorter than 512 bytes. Anything else: -EBADMSG, and *RET is untouched. */
 int dm_vf_state_parse(const char *json, dm_vf_state *ret);
 /* The compact JSON text of ST (the caller frees it); NULL when out of memory or when
  * ST would not parse back (a value out of range): -errno in errno. */

@@ -11,10 +11,13 @@
 #define NODE_SETTINGS_ENV "UCNI_NODE_CONFIG"
 #define NODE_LOG_DIR_DEFAULT "/var/log/ucni"
 #define NODE_CONFIG_DIR_DEFAULT "/etc/ucni"
+#define NODE_DEVINFO_DIR_DEFAULT "/var/run/k8s.cni.cncf.io/devinfo"
 
 enum node_dirs {
 	NODE_LOG_DIRS,    /* "logDirs": where a logFile may be */
 	NODE_CONFIG_DIRS, /* "configDirs": where a file a config names (poolConfig) may be */
+	NODE_DEVINFO_DIRS, /* "devinfoDirs": where a device-info file (runtimeConfig.CNIDeviceInfoFile) may be */
+	NODE_DIRS_KINDS,
 };
 
 /*
@@ -31,6 +34,22 @@ enum node_dirs {
  */
 int node_open(enum node_dirs kind, const char *path, int flags, mode_t mode, int *ret_fd,
 	      const char **ret_why);
+
+/* Is PATH (lexically: normalized as node_open does) strictly beneath a directory of KIND?
+ * 0, or -EPERM with *ret_why. Nothing is opened. */
+int node_path_check(enum node_dirs kind, const char *path, const char **ret_why);
+
+/*
+ * Opens the directory that holds PATH, a file beneath a directory of KIND, to create,
+ * replace or remove that file there: the allowed directory itself (which may be reached
+ * through links; with CREATE made 0755 with its parents when missing), then each component
+ * below it without following any link (lib/base's state_open_subdir: made 0755 with CREATE,
+ * and each one owned by the caller and not writable by group or others). *ret_dirfd, and
+ * the file's name into RET_NAME (NAME_MAX + 1 bytes). -EPERM with *ret_why when the rules
+ * refuse it; another -errno when opening failed (-ENOENT without CREATE).
+ */
+int node_open_parent(enum node_dirs kind, const char *path, int create, int *ret_dirfd, char *ret_name,
+		     const char **ret_why);
 
 /* Opens PATH, a file the node named (its environment, its defaults), for reading:
  * non-blocking, and only a regular file (fstat on the descriptor). Returns 0, -EPERM

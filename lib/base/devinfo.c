@@ -93,7 +93,8 @@ int devinfo_write_pci(int dirfd, const char *name, const char *pci, const char *
 		return r;
 	if (!text)
 		return -ENOMEM;
-	r = state_write_at(dirfd, tmp, dirfd, name, text, strlen(text), 0444, STATE_TMP_UNIQUE);
+	/* no fsync: the file describes an attachment, which ends with the machine (it lives on /run) */
+	r = state_write_at(dirfd, tmp, dirfd, name, text, strlen(text), 0444, STATE_TMP_UNIQUE | STATE_NO_SYNC);
 	free(text);
 	return r < 0 ? r : existed > 0;
 }

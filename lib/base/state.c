@@ -220,7 +220,7 @@ static int sweep_area(int tfd)
  * writer's (STATE_TMP_UNIQUE not set), or "<tmp>.<pid>.<n>" held under an flock. */
 static int tmp_create(int tfd, const char *tmp, unsigned flags, char *name, size_t len, int *ret_fd)
 {
-	static unsigned seq;
+	static unsigned seq; /* taken atomically: threads of one process share the pid */
 	const int oflags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW;
 	int fd;
 
@@ -239,7 +239,8 @@ static int tmp_create(int tfd, const char *tmp, unsigned flags, char *name, size
 	}
 	for (int attempt = 0; attempt < 16; attempt++) {
 		struct stat a, b;
-		if (snprintf(name, len, "%s.%d.%u", tmp, (int)getpid(), seq++) >= (int)len)
+		if (snprintf(name, len, "%s.%d.%u", tmp, (int)getpid(), __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED)) >=
+		    (int)len)
 			return -ENAMETOOLONG;
 		fd = openat(tfd, name, oflags, 0600);
 		if (fd < 0 && errno == EEXIST)

@@ -15,6 +15,7 @@
 
 #include "ucni/jsoncheck.h"
 #include "ucni/node.h"
+#include "ucni/state.h"
 
 #define NODE_SETTINGS_MAX (64 * 1024)
 #define NODE_DIRS_MAX 16
@@ -28,14 +29,18 @@ static struct {
 	bool loaded;
 	int err;           /* the settings cannot be used: why[] says why */
 	char why[512];
-	struct dirs dirs[2];
+	struct dirs dirs[NODE_DIRS_KINDS];
 } node;
 
 static char why_buf[1024];
 
-static const char *const keys[2] = {[NODE_LOG_DIRS] = "logDirs", [NODE_CONFIG_DIRS] = "configDirs"};
-static const char *const defaults[2] = {[NODE_LOG_DIRS] = NODE_LOG_DIR_DEFAULT,
-					[NODE_CONFIG_DIRS] = NODE_CONFIG_DIR_DEFAULT};
+static const char *const keys[NODE_DIRS_KINDS] = {[NODE_LOG_DIRS] = "logDirs", [NODE_CONFIG_DIRS] = "configDirs",
+						   [NODE_DEVINFO_DIRS] = "devinfoDirs"};
+static const char *const defaults[NODE_DIRS_KINDS] = {[NODE_LOG_DIRS] = NODE_LOG_DIR_DEFAULT,
+						       [NODE_CONFIG_DIRS] = NODE_CONFIG_DIR_DEFAULT,
+						       [NODE_DEVINFO_DIRS] = NODE_DEVINFO_DIR_DEFAULT};
+static const char *const whats[NODE_DIRS_KINDS] = {[NODE_LOG_DIRS] = "log", [NODE_CONFIG_DIRS] = "config",
+						    [NODE_DEVINFO_DIRS] = "device-info"};
 
 int node_path_normalize(const char *path, char *buf, size_t size)
 {
@@ -72,7 +77,7 @@ int node_path_normalize(const char *path, char *buf, size_t size)
 
 void node_reset(void)
 {
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < NODE_DIRS_KINDS; k++) {
 		for (size_t i = 0; i < node.dirs[k].n; i++)
 			free(node.dirs[k].dir[i]);
 		node.dirs[k].n = 0;
@@ -120,10 +125,13 @@ static int parse_settings(const char *path, const char *text, size_t len)
 		goto out;
 	}
 	cJSON_ArrayForEach(v, root) {
-		int k = !strcmp(v->string, keys[NODE_LOG_DIRS]) ? NODE_LOG_DIRS
-			: !strcmp(v->string, keys[NODE_CONFIG_DIRS]) ? NODE_CONFIG_DIRS : -1;
+		int k = -1;
+		for (int i = 0; i < NODE_DIRS_KINDS && k < 0; i++)
+			if (!strcmp(v->string, keys[i]))
+				k = i;
 		if (k < 0) {
-			r = settings_fail(path, "has an unknown key \"%s\" (expected logDirs, configDirs)", v->string);
+			r = settings_fail(path, "has an unknown key \"%s\" (expected logDirs, configDirs, devinfoDirs)",
+					  v->string);
 			goto out;
 		}
 		const cJSON *e;
@@ -158,7 +166,7 @@ static int node_load(void)
 	if (node.loaded)
 		return node.err;
 	node.loaded = true;
-	for (int k = 0; k < 2; k++)
+	for (int k = 0; k < NODE_DIRS_KINDS; k++)
 		if (add_dir(&node.dirs[k], defaults[k]) < 0)
 			return node.err = -ENOMEM;
 	const char *path = getenv(NODE_SETTINGS_ENV);
@@ -300,15 +308,15 @@ out:
 	return r;
 }
 
-int node_open(enum node_dirs kind, const char *path, int flags, mode_t mode, int *ret_fd,
-	      const char **ret_why)
+/* PATH normalized into NORM, and the allowed directory of KIND it lies beneath: its index
+ * in *RET_DIR and the relative rest in *RET_REL (never empty). */
+static int find_beneath(enum node_dirs kind, const char *path, char norm[PATH_MAX], size_t *ret_dir,
+			const char **ret_rel, const char **ret_why)
 {
-	char norm[PATH_MAX];
-	const char *what = kind == NODE_LOG_DIRS ? "log" : "config";
 	*ret_why = NULL;
 	if (node_load() < 0)
 		return refuse(ret_why, node.why);
-	int r = node_path_normalize(path, norm, sizeof(norm));
+	int r = node_path_normalize(path, norm, PATH_MAX);
 	if (r == -ENAMETOOLONG)
 		return refuse(ret_why, "is too long");
 	if (r < 0)
@@ -320,11 +328,66 @@ int node_open(enum node_dirs kind, const char *path, int flags, mode_t mode, int
 			continue;
 		if (!norm[len])
 			return refuse(ret_why, "is not a regular file");
-		return open_beneath(d->dir[i], norm + len + 1, flags, mode, ret_fd, ret_why);
+		*ret_dir = i;
+		*ret_rel = norm + len + 1;
+		return 0;
 	}
-	snprintf(why_buf, sizeof(why_buf), "is outside the %s directories the node allows (%s%s)", what,
+	snprintf(why_buf, sizeof(why_buf), "is outside the %s directories the node allows (%s%s)", whats[kind],
 		 d->n ? "" : "none", node_dirs_str(kind));
 	return refuse(ret_why, why_buf);
+}
+
+int node_open(enum node_dirs kind, const char *path, int flags, mode_t mode, int *ret_fd,
+	      const char **ret_why)
+{
+	char norm[PATH_MAX];
+	const char *rel;
+	size_t i;
+	int r = find_beneath(kind, path, norm, &i, &rel, ret_why);
+	if (r < 0)
+		return r;
+	return open_beneath(node.dirs[kind].dir[i], rel, flags, mode, ret_fd, ret_why);
+}
+
+int node_path_check(enum node_dirs kind, const char *path, const char **ret_why)
+{
+	char norm[PATH_MAX];
+	const char *rel;
+	size_t i;
+	return find_beneath(kind, path, norm, &i, &rel, ret_why);
+}
+
+int node_open_parent(enum node_dirs kind, const char *path, int create, int *ret_dirfd, char *ret_name,
+		     const char **ret_why)
+{
+	char norm[PATH_MAX], sub[PATH_MAX];
+	const char *rel;
+	size_t i;
+	int r = find_beneath(kind, path, norm, &i, &rel, ret_why);
+	if (r < 0)
+		return r;
+	const char *dir = node.dirs[kind].dir[i], *slash = strrchr(rel, '/'), *base = slash ? slash + 1 : rel;
+	if (strlen(base) > NAME_MAX)
+		return refuse(ret_why, "has a name that is too long");
+	snprintf(sub, sizeof(sub), "%.*s", slash ? (int)(slash - rel) : 0, rel);
+	/* the admin's directory itself may be reached through links */
+	if (create && (r = state_mkdir(dir, 0755)) < 0 && r != -EPERM && r != -ENOTDIR)
+		return r;
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	int fd;
+	r = state_open_subdir(dfd, sub, create ? 0755 : 0, &fd);
+	close(dfd);
+	if (r == -ELOOP || r == -ENOTDIR)
+		return refuse(ret_why, "lies beneath a symbolic link or a file that is not a directory");
+	if (r == -EPERM)
+		return refuse(ret_why, "lies in a directory that belongs to another user or that group or others may write");
+	if (r < 0)
+		return r;
+	strcpy(ret_name, base);
+	*ret_dirfd = fd;
+	return 0;
 }
 
 int node_open_regular(const char *path, int *ret_fd, const char **ret_why)

@@ -1472,6 +1472,23 @@ static void test_store_saved_state(void **state)
 	}
 	assert_true(dm_data_is_vf_state(good));
 	assert_false(dm_data_is_vf_state("{\"saved\": true}"));
+	/* deviceInfoFile: the device-info file ADD created, an absolute path, kept through a round trip */
+	snprintf(buf, sizeof(buf), "%.*s,\"deviceInfoFile\":\"/run/di/cni/a-device.json\"}", (int)strlen(good) - 1, good);
+	assert_int_equal(dm_vf_state_parse(buf, &st), 0);
+	assert_string_equal(st.devinfo_file, "/run/di/cni/a-device.json");
+	char *txt = dm_vf_state_format(&st);
+	assert_non_null(strstr(txt, "\"deviceInfoFile\":\"/run/di/cni/a-device.json\""));
+	free(txt);
+	assert_int_equal(dm_vf_state_parse(good, &st), 0);
+	assert_string_equal(st.devinfo_file, "");
+	txt = dm_vf_state_format(&st);
+	assert_null(strstr(txt, "deviceInfoFile"));
+	free(txt);
+	static const char *const bad_di[] = { "\"relative/x.json\"", "1", "\"\"" };
+	for (size_t i = 0; i < ELEMENTSOF(bad_di); i++) {
+		snprintf(buf, sizeof(buf), "%.*s,\"deviceInfoFile\":%s}", (int)strlen(good) - 1, good, bad_di[i]);
+		assert_int_equal(dm_vf_state_parse(buf, &st), -EBADMSG);
+	}
 
 	dm_store *s = NULL, *s2 = NULL;
 	dm_record *r = NULL;

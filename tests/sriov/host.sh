@@ -36,7 +36,8 @@ NODE=$(mkns node) || { fail "node netns"; finish; }
 CNI_NODE=$NODE
 CNI_PATH_OVERRIDE=$UCNI_TOP/tests/integ:$UCNI_BIN
 # poolConfig files live in $T_TMP/etc, a config directory the node settings allow
-mkdir -p "$T_TMP/etc" && echo "{\"configDirs\": [\"$T_TMP/etc\"]}" >"$T_TMP/node.json"
+# and device-info files (runtimeConfig.CNIDeviceInfoFile) in $T_TMP/devinfo (devinfoDirs)
+mkdir -p "$T_TMP/etc" && echo "{\"configDirs\": [\"$T_TMP/etc\"], \"devinfoDirs\": [\"$T_TMP/devinfo\"]}" >"$T_TMP/node.json"
 CNI_EXTRA_ENV=(UCNI_SYSFS_ROOT="$SYS" UCNI_STATE_DIR="$STATE" UCNI_NODE_CONFIG="$T_TMP/node.json")
 n() { ip -n "$NODE" "$@"; }
 
@@ -515,6 +516,57 @@ n link del lowmtu
 n link add ens1f0v3 address "${MACS[3]}" mtu 1500 type veth peer name p3
 n link set p3 up
 ORIG[3]=$(node_state ens1f0v3)
+
+# --- runtimeConfig.CNIDeviceInfoFile: the attachment's device-info file -----------------------
+DI=$T_TMP/devinfo
+ns=$(mkns devinfo)
+# dconf PATH — VF 1 with the runtime's device-info file PATH
+dconf() { conf 1.1.0 "$(jq -nc --arg d "${VF[1]}" --arg f "$1" '{deviceID: $d, runtimeConfig: {CNIDeviceInfoFile: $f}}')"; }
+c=$(dconf "$DI/cni/sriov-host-ctr-di-net1-device.json")
+add "$ns" ctr-di net1 "$c"
+check_eq "CNIDeviceInfoFile: ADD exits 0" 0 "$CNI_RC"
+f=$DI/cni/sriov-host-ctr-di-net1-device.json
+check_eq "  ... the file: type pci, version 1.1.0, the VF and its PF" "pci 1.1.0 ${VF[1]} 0000:3b:00.0 null" \
+	"$(jq -r '"\(.type) \(.version) \(.pci."pci-address") \(.pci."pf-pci-address") \(.pci."rdma-device")"' "$f" 2>&1)"
+check_eq "  ... mode 0444, its directory made 0755" "444 755" "$(stat -c %a "$f" "$DI/cni" | xargs)"
+check_eq "  ... the record says ADD made it" "$f" "$(record "${VF[1]}" | jq -r '.data.deviceInfoFile')"
+check_eq "  ... no temp file left" "sriov-host-ctr-di-net1-device.json" "$(ls -A "$DI/cni")"
+del "$ns" ctr-di net1 "$c"
+check_eq "  ... DEL exits 0" 0 "$CNI_RC"
+check "  ... DEL removed the file ADD made" test ! -e "$f"
+restored 1 "CNIDeviceInfoFile DEL"
+
+# a file that was there (the runtime's): merged, and left by DEL
+printf '{"type":"pci","version":"1.1.0","pci":{"vhost-net":"/dev/vhost-net"},"owner":"runtime"}' >"$f"
+add "$ns" ctr-di net1 "$c"
+check_eq "an existing device-info file: ADD exits 0" 0 "$CNI_RC"
+check_eq "  ... merged: its keys kept, ours set" "runtime /dev/vhost-net ${VF[1]} 0000:3b:00.0" \
+	"$(jq -r '"\(.owner) \(.pci."vhost-net") \(.pci."pci-address") \(.pci."pf-pci-address")"' "$f" 2>&1)"
+check_eq "  ... the record does not claim it" "null" "$(record "${VF[1]}" | jq -r '.data.deviceInfoFile')"
+del "$ns" ctr-di net1 "$c"
+check "  ... DEL leaves a file ADD did not make" test -e "$f"
+rm -f "$f"
+
+# hostile paths: outside devinfoDirs, "..", a symlinked directory beneath it: code 7, nothing written
+for bad in "$T_TMP/etc/x-device.json" "$DI/../etc/x-device.json" "/etc/passwd" "relative/x.json"; do
+	add "$ns" ctr-di net1 "$(dconf "$bad")"
+	check_eq "CNIDeviceInfoFile $bad: code 7" 7 "$(jv .code)"
+	check_match "  ... the message names runtimeConfig.CNIDeviceInfoFile" 'runtimeConfig.CNIDeviceInfoFile' "$(jv .msg)"
+	check_eq "  ... VF 1 not taken" "" "$(record "${VF[1]}")"
+done
+check "  ... nothing written outside" test ! -e "$T_TMP/etc/x-device.json"
+mkdir -p "$T_TMP/elsewhere" && ln -s "$T_TMP/elsewhere" "$DI/linked"
+add "$ns" ctr-di net1 "$(dconf "$DI/linked/x-device.json")"
+check_eq "CNIDeviceInfoFile beneath a symbolic link: code 7" 7 "$(jv .code)"
+check_match "  ... the message says why" 'CNIDeviceInfoFile.*symbolic link' "$(jv .msg)"
+check_eq "  ... nothing written through the link" "" "$(ls -A "$T_TMP/elsewhere")"
+restored 1 "CNIDeviceInfoFile beneath a symbolic link"
+ln -s /etc/passwd "$DI/cni/link-device.json"
+add "$ns" ctr-di net1 "$(dconf "$DI/cni/link-device.json")"
+check_eq "CNIDeviceInfoFile that is a symbolic link: code 7" 7 "$(jv .code)"
+check_eq "  ... the link untouched" "/etc/passwd" "$(readlink "$DI/cni/link-device.json")"
+restored 1 "CNIDeviceInfoFile that is a symbolic link"
+rm -f "$DI/cni/link-device.json"
 
 # --- the example conflists ------------------------------------------------------------------
 for f in conf/sriov.conflist conf/sriov-pool.conflist; do

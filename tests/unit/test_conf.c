@@ -293,6 +293,61 @@ static void log_file_rules(void **s)
 	log_start(LOG_LVL_OFF, -1);
 }
 
+/* devinfoDirs: the directory of a device-info file, opened beneath it without links. */
+static void devinfo_dirs(void **s)
+{
+	char node[300], path[600], dir[400], name[256];
+	const char *why = NULL;
+	int fd = -1;
+	if (geteuid() != 0)
+		skip(); /* the node file must be root's */
+	snprintf(node, sizeof(node), "%s/node.json", test_dir);
+	FILE *f = fopen(node, "w");
+	assert_non_null(f);
+	fprintf(f, "{\"devinfoDirs\": [\"%s/di\"]}", test_dir);
+	fclose(f);
+	chmod(node, 0644);
+	setenv(NODE_SETTINGS_ENV, node, 1);
+	node_reset();
+
+	snprintf(path, sizeof(path), "%s/di/cni/a-device.json", test_dir);
+	assert_int_equal(node_path_check(NODE_DEVINFO_DIRS, path, &why), 0);
+	assert_int_equal(node_open_parent(NODE_DEVINFO_DIRS, path, 0, &fd, name, &why), -ENOENT); /* nothing made */
+	snprintf(dir, sizeof(dir), "%s/di", test_dir);
+	assert_int_equal(access(dir, F_OK), -1);
+	assert_int_equal(node_open_parent(NODE_DEVINFO_DIRS, path, 1, &fd, name, &why), 0);
+	assert_string_equal(name, "a-device.json");
+	close(fd);
+	snprintf(dir, sizeof(dir), "%s/di/cni", test_dir);
+	struct stat st;
+	assert_int_equal(stat(dir, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0755);
+	/* outside, "..", relative: refused lexically, naming the allowed directories */
+	snprintf(path, sizeof(path), "%s/elsewhere/a.json", test_dir);
+	assert_int_equal(node_path_check(NODE_DEVINFO_DIRS, path, &why), -EPERM);
+	assert_non_null(strstr(why, "outside the device-info directories the node allows"));
+	snprintf(path, sizeof(path), "%s/di/../a.json", test_dir);
+	assert_int_equal(node_path_check(NODE_DEVINFO_DIRS, path, &why), -EPERM);
+	assert_int_equal(node_path_check(NODE_DEVINFO_DIRS, "di/a.json", &why), -EPERM);
+	snprintf(path, sizeof(path), "%s/di", test_dir);
+	assert_int_equal(node_path_check(NODE_DEVINFO_DIRS, path, &why), -EPERM);
+	/* beneath a symbolic link: refused, nothing made through it */
+	snprintf(dir, sizeof(dir), "%s/target", test_dir);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(path, sizeof(path), "%s/di/link", test_dir);
+	assert_int_equal(symlink(dir, path), 0);
+	snprintf(path, sizeof(path), "%s/di/link/sub/a.json", test_dir);
+	assert_int_equal(node_open_parent(NODE_DEVINFO_DIRS, path, 1, &fd, name, &why), -EPERM);
+	assert_non_null(strstr(why, "symbolic link"));
+	snprintf(path, sizeof(path), "%s/target/sub", test_dir);
+	assert_int_equal(access(path, F_OK), -1);
+	/* the default, without a node file */
+	unsetenv(NODE_SETTINGS_ENV);
+	node_reset();
+	assert_int_equal(node_path_check(NODE_DEVINFO_DIRS, "/var/run/k8s.cni.cncf.io/devinfo/cni/x.json", &why), 0);
+	node_reset();
+}
+
 static void prev_result(void **s)
 {
 	assert_int_equal(parse("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"prevResult\":{\"cniVersion\":\"1.0.0\","
@@ -391,6 +446,7 @@ int main(void)
 		cmocka_unit_test_setup(log_escaping, reset_error),
 		cmocka_unit_test_setup(path_normalize, reset_error),
 		cmocka_unit_test_setup_teardown(log_file_rules, test_dir_make, test_dir_remove),
+		cmocka_unit_test_setup_teardown(devinfo_dirs, test_dir_make, test_dir_remove),
 		cmocka_unit_test_setup(accessors, reset_error),
 		cmocka_unit_test_setup(mac_format, reset_error),
 	};

@@ -78,6 +78,44 @@ static void mkdir_rule(void **state)
 	}
 }
 
+/* state_open_subdir: beneath an open directory, never through a link, made when asked. */
+static void open_subdir(void **state)
+{
+	char p[512], l[512], t[512];
+	int dfd, fd;
+	struct stat st;
+	(void)state;
+	path_of(p, sizeof(p), "");
+	dfd = open(p, O_RDONLY | O_DIRECTORY);
+	assert_true(dfd >= 0);
+	assert_int_equal(state_open_subdir(dfd, "x/y", 0, &fd), -ENOENT); /* not made without a mode */
+	mode_t old = umask(0077);
+	assert_int_equal(state_open_subdir(dfd, "x//y/./z", 0755, &fd), 0);
+	umask(old);
+	assert_int_equal(fstat(fd, &st), 0);
+	close(fd);
+	path_of(p, sizeof(p), "x/y/z");
+	assert_int_equal(mode_of(p), 0755); /* the mode asked, whatever the umask */
+	assert_int_equal(state_open_subdir(dfd, "", 0, &fd), 0); /* dirfd itself */
+	close(fd);
+	/* a symbolic link anywhere below is refused, and nothing is made through it */
+	path_of(t, sizeof(t), "target");
+	assert_int_equal(mkdir(t, 0755), 0);
+	path_of(l, sizeof(l), "x/link");
+	assert_int_equal(symlink(t, l), 0);
+	assert_int_equal(state_open_subdir(dfd, "x/link/sub", 0755, &fd), -ELOOP);
+	assert_int_equal(count_in("target"), 0);
+	/* a file is not a directory; one others may write into is refused as it is */
+	path_of(p, sizeof(p), "x/file");
+	close(open(p, O_CREAT | O_WRONLY, 0644));
+	assert_int_equal(state_open_subdir(dfd, "x/file", 0755, &fd), -ENOTDIR);
+	path_of(p, sizeof(p), "x/y");
+	assert_int_equal(chmod(p, 0777), 0);
+	assert_int_equal(state_open_subdir(dfd, "x/y/z", 0755, &fd), -EPERM);
+	assert_int_equal(mode_of(p), 0777);
+	close(dfd);
+}
+
 static void replace_and_read(void **state)
 {
 	char p[512], *s;
@@ -402,6 +440,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(mkdir_rule, test_dir_make, test_dir_remove),
+		cmocka_unit_test_setup_teardown(open_subdir, test_dir_make, test_dir_remove),
 		cmocka_unit_test_setup_teardown(replace_and_read, test_dir_make, test_dir_remove),
 		cmocka_unit_test_setup_teardown(replace_refuses_foreign_tmp_area, test_dir_make, test_dir_remove),
 		cmocka_unit_test_setup_teardown(replace_is_atomic, test_dir_make, test_dir_remove),

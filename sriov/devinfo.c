@@ -1,0 +1,103 @@
+/* The attachment's device-info file (Device Information Specification 1.1.0), at the path
+ * the runtime gives as runtimeConfig.CNIDeviceInfoFile: written or merged on ADD, removed
+ * on DEL when ADD created it. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ucni/devinfo.h"
+#include "ucni/log.h"
+#include "ucni/node.h"
+#include "sriov.h"
+
+/* The VF's RDMA device: the first entry of <sysfs>/bus/pci/devices/<pci>/infiniband. */
+static void rdma_of(const char *sysfs, const char *pci, char *buf, size_t size)
+{
+	char path[PATH_MAX];
+	buf[0] = 0;
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/infiniband", sysfs, pci);
+	DIR *d = opendir(path);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' && strlen(de->d_name) < size) {
+			snprintf(buf, size, "%s", de->d_name);
+			break;
+		}
+	closedir(d);
+}
+
+int sriov_devinfo_write(struct sr *s, bool *ret_created)
+{
+	const char *path = s->c.devinfo_file, *why = NULL;
+	char name[NAME_MAX + 1], rdma[64];
+	int dfd, r;
+
+	*ret_created = false;
+	if (!path)
+		return 0;
+	r = node_open_parent(NODE_DEVINFO_DIRS, path, 1, &dfd, name, &why);
+	if (r == -EPERM)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, r, "invalid config: \"runtimeConfig.CNIDeviceInfoFile\" value \"%s\" %s",
+				path, why);
+	if (r < 0)
+		return cni_fail(CNI_ERR_IO, r, "the directory of the device-info file %s cannot be opened", path);
+	rdma_of(s->sysfs, s->pci, rdma, sizeof(rdma));
+	/* an existing file (the runtime's, another plugin's) keeps what is not ours */
+	r = devinfo_write_pci(dfd, name, s->pci, s->dev.pf_pci, rdma, true);
+	if (r == -ELOOP || r == -EINVAL || r == -EBADMSG) {
+		close(dfd);
+		return cni_fail(CNI_ERR_INVALID_CONFIG, r, "invalid config: \"runtimeConfig.CNIDeviceInfoFile\" value \"%s\" %s",
+				path, r == -ELOOP ? "is a symbolic link" : r == -EINVAL ? "is not a regular file"
+				: "holds something that is not a JSON object");
+	}
+	if (r < 0) {
+		close(dfd);
+		return cni_fail(CNI_ERR_IO, r, "writing the device-info file %s failed", path);
+	}
+	if (r == 1) {
+		close(dfd);
+		log_info("ADD %s: device-info file %s merged", s->ctx->env.containerid, path);
+		return 0;
+	}
+	/* ours: DEL removes it, so the record says so before anything else can fail */
+	snprintf(s->orig.devinfo_file, sizeof(s->orig.devinfo_file), "%s", path);
+	char *txt = dm_vf_state_format(&s->orig);
+	r = txt ? dm_store_set_data(s->store, s->pci, s->ctx->env.containerid, txt) : -errno;
+	free(txt);
+	if (r < 0) {
+		unlinkat(dfd, name, 0);
+		close(dfd);
+		s->orig.devinfo_file[0] = 0;
+		return cni_fail(CNI_ERR_IO, r, "saving the state of VF %s failed", s->pci);
+	}
+	close(dfd);
+	*ret_created = true;
+	return 0;
+}
+
+void sriov_devinfo_remove(const char *path, const char *id)
+{
+	char name[NAME_MAX + 1];
+	const char *why = NULL;
+	int dfd;
+	/* the node's rules as they are now: a directory no longer allowed is left alone */
+	int r = node_open_parent(NODE_DEVINFO_DIRS, path, 0, &dfd, name, &why);
+	if (r == -ENOENT)
+		return;
+	if (r < 0) {
+		log_warn("DEL %s: device-info file %s left in place: %s", id, path, why ? why : strerror(-r));
+		return;
+	}
+	if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
+		log_warn("DEL %s: device-info file %s cannot be removed: %s", id, path, strerror(errno));
+	else
+		log_info("DEL %s: device-info file %s removed", id, path);
+	close(dfd);
+}
