@@ -25,6 +25,7 @@
 #include "ucni/nl.h"
 
 #include "dp.h"
+#include "internal.h"
 #include "rpc/dpsvc.h"
 #include "rpc/grpc.h"
 #include "serve.h"
@@ -508,11 +509,24 @@ static void on_netlink(server *sv)
 	}
 }
 
+/* A device event that may change a served VF: a network PCI function's (bound, unbound,
+ * added, removed), or a netdev's that sits on a PCI function (not a veth's or a bridge's). */
+static bool udev_relevant(struct udev_device *d)
+{
+	const char *sub = udev_device_get_subsystem(d);
+	if (sub && !strcmp(sub, "net"))
+		return udev_device_get_parent_with_subsystem_devtype(d, "pci", NULL) != NULL;
+	const char *cls = udev_device_get_property_value(d, "PCI_CLASS");
+	uint32_t v;
+	return !cls || parse_hex_u32(cls, &v) < 0 || (v >> 16) == 0x02;
+}
+
 static void on_udev(server *sv)
 {
 	struct udev_device *d;
 	while ((d = udev_monitor_receive_device(sv->mon))) {
-		sv->dirty = true;
+		if (udev_relevant(d))
+			sv->dirty = true;
 		udev_device_unref(d);
 	}
 }
