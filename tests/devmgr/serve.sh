@@ -243,6 +243,21 @@ check_eq "pools --json: net is kubelet-managed, as ucni.io/net" "kubelet ucni.io
 dmc alloc --pool net --owner t1 >/dev/null 2>&1
 check_eq "alloc from a served pool is refused (exit 10)" 10 $?
 
+# ---- a configuration that does not load: refused at start, ignored on SIGHUP
+cp "$CFG" "$T_TMP/good.json"
+echo '{"resourceList": [{"resourceName": "x", "bogus": 1}]}' >"$CFG"
+"$UCNI_BIN/devmgr" --sysfs-root "$SYS" --state-dir "$T_TMP/state2" --config "$CFG" serve --kubelet-dir "$KD" \
+	--devinfo-dir "$DI" >/dev/null 2>"$T_TMP/bad.err"
+check_eq "a bad configuration at start: exit 3" 3 $?
+check_match "... naming the key" "bogus" "$(cat "$T_TMP/bad.err")"
+kill -HUP "$SPID"
+sleep 0.5
+check "a bad configuration on SIGHUP: serve goes on" kill -0 "$SPID"
+call "$EP_NET" GetDevicePluginOptions '{}'
+check_match "... still answering with the previous pools" '"get_preferred_allocation_available": true' "$OUT"
+check "... its sockets stay" test -S "$KD/$EP_NET" -a -S "$KD/$EP_DPDK"
+cp "$T_TMP/good.json" "$CFG"
+
 # ---- bad command lines
 "$UCNI_BIN/devmgr" --sysfs-root "$SYS" --state-dir "$ST" serve --kubelet-dir "$T_TMP/nope" 2>/dev/null
 check_eq "a missing kubelet dir: exit 4" 4 $?
