@@ -67,7 +67,7 @@ $(DEVMGR_PC): devmgr/libdevmgr.pc.in
 # (never committed); its services are left out for protoc-c (a method named Register would be
 # a C keyword in the generated stubs, which devmgr/rpc/ does not use). libnghttp2 and libprotobuf-c are linked statically: devmgr gains no
 # runtime dependency (doc/architecture.md has the sizes).
-$(DEVMGR_PROTO_GEN)/api.pb-c.c $(DEVMGR_PROTO_GEN)/api.pb-c.h: devmgr/rpc/api.proto
+$(DEVMGR_PROTO_GEN)/api.pb-c.c $(DEVMGR_PROTO_GEN)/api.pb-c.h &: devmgr/rpc/api.proto
 	@mkdir -p $(DEVMGR_PROTO_GEN)
 	$(if $(Q),@echo "  PROTOC  $<")
 	$(Q)sed '/^service /,/^}/d' $< >$(DEVMGR_PROTO_GEN)/api.proto
