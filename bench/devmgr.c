@@ -27,6 +27,52 @@ static const char *find_lspci(void)
 	return NULL;
 }
 
+/* devmgr serve with every PF of the tree as a pool, under tests/devmgr/bench_serve as its
+ * kubelet: Allocate and GetPreferredAllocation latency, link event to ListAndWatch update,
+ * serve's resident set; the issue's targets on them. */
+static void run_serve_bench(const char *root, const char *fs)
+{
+	char *dir = xasprintf("%s/serve", fs);
+	if (mkdir(dir, 0755) < 0)
+		die("%s: %s", dir, strerror(errno));
+	const char *argv[] = {opt.devmgr_serve, opt.devmgr, root, dir, NULL};
+	const char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+	struct run r;
+	run_timed(host_fd, argv, envp, "", &r);
+	if (r.status != 0) {
+		series_fail(series_get("devmgr-serve", "Allocate", "ucni"), "bench_serve exit status %d: %s %s", r.status,
+			    r.out, r.err);
+		free(r.out);
+		free(dir);
+		return;
+	}
+	for (char *line = strtok(r.out, "\n"); line; line = strtok(NULL, "\n")) {
+		char what[64];
+		int n;
+		double m, p9, p99, mx;
+		long rss, hwm;
+		if (sscanf(line, "%63s n=%d median %lf ms p90 %lf ms p99 %lf ms max %lf ms", what, &n, &m, &p9, &p99, &mx) == 6 &&
+		    n_external < MAX_EXTERNAL) {
+			external[n_external++] = (struct external){xasprintf("devmgr-serve %s", what), n, m, p9, NAN, mx, p99};
+			if (!strcmp(what, "Allocate"))
+				add_target(xasprintf("devmgr serve Allocate, %d VFs in %d pools, p99 ms <= 2", opt.dm_pfs * opt.dm_vfs,
+						     opt.dm_pfs), p99, 2);
+			else if (!strncmp(what, "GetPreferredAllocation", 22))
+				add_target(xasprintf("devmgr serve %s p99 ms (reported)", what), p99, NAN);
+			else if (!strncmp(what, "event-to-stream", 15))
+				add_target(xasprintf("devmgr serve link event to ListAndWatch update, %d VFs, p99 ms <= 100",
+						     opt.dm_pfs * opt.dm_vfs), p99, 100);
+		} else if (sscanf(line, "rss VmRSS %ld kB VmHWM %ld kB", &rss, &hwm) == 2) {
+			add_target(xasprintf("devmgr serve resident set with %d VFs, MB <= 8", opt.dm_pfs * opt.dm_vfs),
+				   rss / 1024.0, 8);
+			add_target(xasprintf("devmgr serve peak resident set (during a rebuild), MB (reported)"), hwm / 1024.0,
+				   NAN);
+		}
+	}
+	free(r.out);
+	free(dir);
+}
+
 /* Inventory of a fake tree, and alloc+release with 32 concurrent callers (one process
  * each, started together; wall time per call). Only when devmgr and the fixture
  * generator are built. */
@@ -193,7 +239,7 @@ void run_devmgr(void)
 				if (sscanf(line, "%31s n=%d median %lf ms p90 %lf ms max %lf ms", what, &n, &m, &p9, &mx) == 5 &&
 				    n_external < MAX_EXTERNAL)
 					external[n_external++] =
-						(struct external){xasprintf("devmgr-lib-32-concurrent %s", what), n, m, p9, NAN, mx};
+						(struct external){xasprintf("devmgr-lib-32-concurrent %s", what), n, m, p9, NAN, mx, NAN};
 			}
 		}
 		free(r.out);
@@ -219,14 +265,16 @@ void run_devmgr(void)
 					   view, &n, &wb, &wm, &cb, &cm) == 6 &&
 				    n_external + 2 <= MAX_EXTERNAL) {
 					external[n_external++] = (struct external){
-						xasprintf("devmgr-lib-inventory-%d %s wall", n, view), opt.iterations, wm, NAN, wb, NAN};
+						xasprintf("devmgr-lib-inventory-%d %s wall", n, view), opt.iterations, wm, NAN, wb, NAN, NAN};
 					external[n_external++] = (struct external){
-						xasprintf("devmgr-lib-inventory-%d %s cpu", n, view), opt.iterations, cm, NAN, cb, NAN};
+						xasprintf("devmgr-lib-inventory-%d %s cpu", n, view), opt.iterations, cm, NAN, cb, NAN, NAN};
 				}
 			}
 		}
 		free(r.out);
 	}
+	if (opt.devmgr_serve && !access(opt.devmgr_serve, X_OK))
+		run_serve_bench(root, fs);
 	meta_end(meta, &t0);
 	printf("  %-18s %.1f s\n", "", meta->seconds);
 	free(fs);

@@ -20,7 +20,7 @@
 struct options {
 	int iterations;
 	const char *ucni, *ref, *floor, *ref_dir, *ucni_ipam_dir, *json, *prefix, *cases, *devmgr, *mkfakesysfs;
-	const char *ref_version, *spawner, *devmgr_lib, *devmgr_inv, *kind, *vf;
+	const char *ref_version, *spawner, *devmgr_lib, *devmgr_inv, *devmgr_serve, *kind, *vf;
 	int siblings_lo, siblings_hi, dm_pfs, dm_vfs, chunk;
 	bool verbose;
 };
@@ -147,12 +147,14 @@ struct target {
 extern struct target targets[MAX_TARGETS];
 extern int n_targets;
 void compute_ratios_and_targets(void);
+/* A target measured by another program (bench_serve): LIMIT NAN for one only reported. */
+void add_target(const char *what, double value, double limit);
 
 /* Statistics reported by another program (median, p90, max of n samples, in ms). */
 struct external {
 	char *what;
 	int n;
-	double median, p90, min, max; /* NAN where the program does not say */
+	double median, p90, min, max, p99; /* NAN where the program does not say */
 };
 extern struct external external[MAX_EXTERNAL];
 extern int n_external;

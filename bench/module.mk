@@ -36,7 +36,7 @@ $(BENCH_FLOOR): $(B)/obj/bench/floor.o
 BENCH_ARGS ?=
 bench: deps
 	$(Q)$(MAKE) -s --no-print-directory $(BIN)/macvlan $(BIN)/static $(BIN)/host-local $(BENCH_DRIVER) $(BENCH_FLOOR) $(BENCH_SPAWN) \
-		$(if $(wildcard devmgr/module.mk),$(BIN)/devmgr $(MKFAKESYSFS) $(DEVMGR_BENCH) $(DEVMGR_BENCH_INV))
+		$(if $(wildcard devmgr/module.mk),$(BIN)/devmgr $(MKFAKESYSFS) $(DEVMGR_BENCH) $(DEVMGR_BENCH_INV) $(DEVMGR_BENCH_SERVE))
 	$(Q)B=$(B) bench/run $(BENCH_ARGS)
 
 # ipvlan and sriov (a VF of qemu's igb) in the qemu VM (tests/vm): relative numbers only.

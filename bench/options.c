@@ -54,6 +54,7 @@ static void usage(FILE *f)
 	      "  --devmgr-lib-bench PATH            also run tests/devmgr/bench_alloc (library level)\n"
 	      "  --devmgr-tree PFS,VFS              size of the fake sysfs tree (default 8,512)\n"
 	      "  --devmgr-inventory-bench PATH      also run tests/devmgr/bench_inventory (library level)\n"
+	      "  --devmgr-serve-bench PATH          also run tests/devmgr/bench_serve (devmgr serve, gRPC)\n"
 	      "  --ref-version V    recorded in the JSON\n"
 	      "  --spawner PATH     the bench-spawn helper (default: spawn beside this program)\n"
 	      "  --json FILE        write every statistic there\n"
@@ -83,6 +84,7 @@ int options_parse(int argc, char **argv)
 		{"spawner", required_argument, NULL, 'S'},   {"devmgr-lib-bench", required_argument, NULL, 'L'},
 		{"devmgr-tree", required_argument, NULL, 'T'}, {"chunk", required_argument, NULL, 'C'},
 		{"devmgr-inventory-bench", required_argument, NULL, 'I'}, {"kind", required_argument, NULL, 'K'},
+		{"devmgr-serve-bench", required_argument, NULL, 'G'},
 		{"vf", required_argument, NULL, 'F'},	      {"ucni-ipam", required_argument, NULL, 'U'},
 		{"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
 	};
@@ -114,6 +116,7 @@ int options_parse(int argc, char **argv)
 		case 'L': opt.devmgr_lib = optarg; break;
 		case 'C': opt.chunk = atoi(optarg); break;
 		case 'I': opt.devmgr_inv = optarg; break;
+		case 'G': opt.devmgr_serve = optarg; break;
 		case 'K':
 			if (strcmp(optarg, "macvlan") && strcmp(optarg, "ipvlan") && strcmp(optarg, "sriov")) {
 				fprintf(stderr, "bench: --kind is macvlan, ipvlan or sriov\n");
@@ -178,6 +181,8 @@ void options_resolve(void)
 		opt.devmgr_lib = absolute(opt.devmgr_lib);
 	if (opt.devmgr_inv && !access(opt.devmgr_inv, X_OK))
 		opt.devmgr_inv = absolute(opt.devmgr_inv);
+	if (opt.devmgr_serve && !access(opt.devmgr_serve, X_OK))
+		opt.devmgr_serve = absolute(opt.devmgr_serve);
 	if (!opt.spawner) {
 		char *self = realpath("/proc/self/exe", NULL);
 		if (!self)

@@ -32,10 +32,10 @@ void print_table(void)
 void print_ratios_and_targets(void)
 {
 	if (n_external) {
-		printf("\nreported by other programs                   n  median ms    p90 ms    min ms    max ms\n");
+		printf("\nreported by other programs                   n  median ms    p90 ms    p99 ms    min ms    max ms\n");
 		for (int i = 0; i < n_external; i++)
-			printf("%-42s %5d %10.3f %9.3f %9.3f %9.3f\n", external[i].what, external[i].n, external[i].median,
-			       external[i].p90, external[i].min, external[i].max);
+			printf("%-42s %5d %10.3f %9.3f %9.3f %9.3f %9.3f\n", external[i].what, external[i].n, external[i].median,
+			       external[i].p90, external[i].p99, external[i].min, external[i].max);
 	}
 	printf("\nratios of medians              %-5s %-26s %7s %7s %7s\n", "op", "", "wall", "cpu", "rss");
 	for (int i = 0; i < n_ratios; i++) {
@@ -187,6 +187,7 @@ void write_json(const char *path, const char *load_start, const char *load_end, 
 		json_field(f, "p90_ms", external[i].p90);
 		json_field(f, "min_ms", external[i].min);
 		json_field(f, "max_ms", external[i].max);
+		json_field(f, "p99_ms", external[i].p99);
 		fputs("}", f);
 	}
 	fputs("],\n\"targets\":[", f);

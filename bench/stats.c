@@ -119,6 +119,11 @@ static void target(const char *what, double value, double limit)
 	targets[n_targets++] = (struct target){what, value, limit};
 }
 
+void add_target(const char *what, double value, double limit)
+{
+	target(what, value, limit);
+}
+
 static double ratio(double a, double b)
 {
 	return b > 0 ? a / b : NAN;

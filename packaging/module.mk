@@ -1,4 +1,5 @@
-# packaging: the systemd units (packaging/*.service.in, @BINDIR@ filled in, built into
+# packaging: the systemd units (packaging/*.service.in: devmgr's boot apply and re-apply, and
+# devmgr serve; @BINDIR@ filled in, built into
 # $(B)/packaging/) and the udev rules devmgr's boot needs; mkdeb and the bash completion
 # are used by the top Makefile. SYSTEMDUNITDIR and UDEVRULESDIR are in the top Makefile.
 UNITS_IN   := $(sort $(wildcard packaging/*.service.in))

@@ -33,6 +33,7 @@ extern struct cli_options {
 	bool wide, no_headers; /* -o wide, --no-headers: the tables of list and pools */
 	const char *pool, *owner, *ifname, *netns, *format;
 	int numa, count, timeout;
+	const char *kubelet_dir, *devinfo_dir, *resource_prefix; /* serve */
 } opt;
 
 /* "devmgr: " and the message on stderr; returns CODE */
@@ -118,6 +119,7 @@ int cmd_release(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_vfs(int argc, char **argv);     /* provision.c */
 int cmd_apply(int argc, char **argv);   /* apply.c */
+int cmd_serve(int argc, char **argv);   /* serve.c */
 /* apply (or with CHECK, apply --check) of the configuration FILE, its report on OUT
  * (messages on stderr): the exit code. */
 int apply_file(const char *file, bool check, FILE *out);

@@ -38,6 +38,8 @@ static void usage(FILE *f)
 	      "  watch [--count N] [--timeout S] [--apply CONFIG]\n"
 	      "                                     one JSON line per device change; --apply:\n"
 	      "                                     re-apply CONFIG on changes (rate-limited)\n"
+	      "  serve [--kubelet-dir DIR] [--devinfo-dir DIR] [--resource-prefix P]\n"
+	      "                                     the kubelet's device plugin for every pool\n"
 	      "\n"
 	      "Global options:\n"
 	      "  --sysfs-root DIR   sysfs to read (default /sys)\n"
@@ -122,6 +124,9 @@ static const struct option longopts[] = {
 	{ "apply", required_argument, NULL, 'a' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "no-headers", no_argument, NULL, 'H' },
+	{ "kubelet-dir", required_argument, NULL, 'K' },
+	{ "devinfo-dir", required_argument, NULL, 'D' },
+	{ "resource-prefix", required_argument, NULL, 'R' },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -145,6 +150,7 @@ static const struct command {
 	{ "gc", "j", 0, 0, "[--json]", cmd_gc },
 	{ "export", "f", 0, 0, "--format device-plugin", cmd_export },
 	{ "watch", "cta", 0, 0, "[--count N] [--timeout SECONDS] [--apply CONFIG]", run_watch },
+	{ "serve", "KDR", 0, 0, "[--kubelet-dir DIR] [--devinfo-dir DIR] [--resource-prefix P]", cmd_serve },
 };
 
 int main(int argc, char **argv)
@@ -172,6 +178,9 @@ int main(int argc, char **argv)
 		case 'F': opt.force = true; break;
 		case 'C': opt.check = true; break;
 		case 'a': opt.apply = optarg; break;
+		case 'K': opt.kubelet_dir = optarg; break;
+		case 'D': opt.devinfo_dir = optarg; break;
+		case 'R': opt.resource_prefix = optarg; break;
 		case 'm':
 			if (parse_count(optarg, &opt.numa) < 0)
 				return die(EXIT_USAGE, "--numa: \"%s\" is not a NUMA node number", optarg);

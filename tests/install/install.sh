@@ -11,9 +11,9 @@ PLUGINS=$(mk print-cni-plugins)
 root=$T_TMP/root
 
 # expected LAYOUT — the sorted list of files and links `make install` must produce
-# (paths relative to DESTDIR). LAYOUT: PREFIX LIBDIR CNI_BIN_DIR MANDIR
+# (paths relative to DESTDIR). LAYOUT: PREFIX LIBDIR CNI_BIN_DIR MANDIR [SYSTEMDUNITDIR]
 expected() {
-	local prefix=$1 libdir=$2 cnibin=$3 mandir=$4 p f
+	local prefix=$1 libdir=$2 cnibin=$3 mandir=$4 unitdir=${5:-/lib/systemd/system} p f
 	for p in $PLUGINS; do echo "$cnibin/$p"; done
 	echo "$prefix/bin/devmgr"
 	echo "$libdir/libdevmgr.a"
@@ -24,6 +24,7 @@ expected() {
 	for f in conf/*.conflist conf/*.json conf/*.yaml; do echo "$prefix/share/ucni/examples/${f#conf/}"; done
 	for f in doc/*.[1-8]; do echo "$mandir/man${f##*.}/${f#doc/}"; done
 	echo "$prefix/share/bash-completion/completions/devmgr"
+	echo "$unitdir/ucni-devmgr-serve.service"
 	for f in doc/*.md; do echo "$prefix/share/doc/ucni/${f#doc/}"; done
 	for f in packaging/*.service.in; do f=${f%.in}; echo "/lib/systemd/system/${f#packaging/}"; done
 	for f in packaging/*.rules; do echo "/lib/udev/rules.d/${f#packaging/}"; done
@@ -55,6 +56,16 @@ check_eq "header, .pc, examples, man pages, completion: mode 644" "644" \
 		"$root/usr/share/bash-completion/completions/devmgr" | sort -u)"
 check_eq "examples are the files of conf/" "" \
 	"$(for f in conf/*.conflist conf/*.json conf/*.yaml; do cmp -s "$f" "$root/usr/share/ucni/examples/${f#conf/}" || echo "$f"; done)"
+unit=$root/lib/systemd/system/ucni-devmgr-serve.service
+check_eq "the systemd unit of devmgr serve: mode 644" 644 "$(stat -c %a "$unit" 2>&1)"
+check_eq "... starting the installed devmgr" "ExecStart=/usr/bin/devmgr serve" "$(grep '^ExecStart=' "$unit")"
+if command -v systemd-analyze >/dev/null; then
+	# verified as installed, with the binary and man page from DESTDIR
+	mkdir -p "$T_TMP/unit" && sed "s|^ExecStart=/usr/bin/|ExecStart=$root/usr/bin/|" "$unit" >"$T_TMP/unit/${unit##*/}"
+	check "... passes systemd-analyze verify" env MANPATH="$root/usr/share/man" systemd-analyze verify "$T_TMP/unit/${unit##*/}"
+else
+	skip "systemd-analyze verify of the unit" "systemd-analyze is not installed"
+fi
 pc=$root/usr/lib/pkgconfig/libdevmgr.pc
 check_eq ".pc names the install prefix" "prefix=/usr libdir=/usr/lib includedir=/usr/include" \
 	"$(grep -E '^(prefix|libdir|includedir)=' "$pc" | xargs)"
@@ -157,7 +168,7 @@ for m in "$root"/usr/share/man/man*/*; do
 		'NAME.*(SYNOPSIS|DESCRIPTION).*SEE ALSO' "$(man -l "$m" 2>/dev/null | col -b | tr '\n' ' ')"
 done
 check_match "devmgr(8) documents every command of devmgr --help" '^$' \
-	"$(for c in list show vfs apply pools alloc release gc export watch; do
+	"$(for c in list show vfs apply pools alloc release gc export watch serve; do
 		man -l "$root/usr/share/man/man8/devmgr.8" 2>/dev/null | col -b | grep -qE "^ +$c( |$)" || echo "$c"; done)"
 comp=$root/usr/share/bash-completion/completions/devmgr
 # complete WORDS… — what bash would offer for the last word (the line as typed)
@@ -168,13 +179,15 @@ complete_line() {
 		COMP_LINE=$2; COMP_POINT=${#COMP_LINE}; COMP_WORDBREAKS=$3
 		_devmgr; printf "%s\n" "${COMPREPLY[@]}"' _ "$comp" "$1" $' \t\n"\'><=;|&(:'  # bash's default
 }
-check_eq "completion: the commands" "list show status vfs apply pools alloc release gc export watch" \
+check_eq "completion: the commands" "list show status vfs apply pools alloc release gc export watch serve" \
 	"$(complete_line 'devmgr ' | xargs)"
 check_eq "completion: a command's prefix" "alloc" "$(complete_line 'devmgr al' | xargs)"
 check_eq "completion: global options" "--sysfs-root --state-dir --config --help --version" \
 	"$(complete_line 'devmgr --' | xargs)"
 check_eq "completion: alloc's options" "--pool --owner --ifname --netns --numa --json --sysfs-root --state-dir --config" \
 	"$(complete_line 'devmgr alloc --' | xargs)"
+check_eq "completion: serve's options" "--kubelet-dir --devinfo-dir --resource-prefix --sysfs-root --state-dir --config" \
+	"$(complete_line 'devmgr serve --' | xargs)"
 check_eq "completion: export --format" "device-plugin" "$(complete_line 'devmgr export --format ' | xargs)"
 export PATH="$root/usr/bin:$PATH"
 check_eq "completion: show completes VF addresses after a ':' (from devmgr list --json)" "01.0 01.1 01.2 01.3 01.4 01.5 01.6 01.7" \
@@ -190,10 +203,14 @@ check_eq "uninstall leaves nothing, not even empty directories" "" "$(ls -A "$ro
 check "DESTDIR itself is kept" test -d "$root"
 
 # ---- every directory variable is honoured
-vars=(DESTDIR="$root" PREFIX=/usr/local CNI_BIN_DIR=/usr/libexec/cni LIBDIR=/usr/local/lib64 MANDIR=/usr/local/man)
-check "make install with CNI_BIN_DIR, LIBDIR and MANDIR set" mk install "${vars[@]}"
+vars=(DESTDIR="$root" PREFIX=/usr/local CNI_BIN_DIR=/usr/libexec/cni LIBDIR=/usr/local/lib64 MANDIR=/usr/local/man
+	SYSTEMDUNITDIR=/usr/local/lib/systemd/system)
+check "make install with CNI_BIN_DIR, LIBDIR, MANDIR and SYSTEMDUNITDIR set" mk install "${vars[@]}"
 check_eq "the files follow the variables" \
-	"$(expected /usr/local /usr/local/lib64 /usr/libexec/cni /usr/local/man | sort)" "$(installed "$root")"
+	"$(expected /usr/local /usr/local/lib64 /usr/libexec/cni /usr/local/man /usr/local/lib/systemd/system | sort)" \
+	"$(installed "$root")"
+check_eq "the unit starts devmgr from BINDIR" "ExecStart=/usr/local/bin/devmgr serve" \
+	"$(grep '^ExecStart=' "$root/usr/local/lib/systemd/system/ucni-devmgr-serve.service" 2>&1)"
 check_eq ".pc follows LIBDIR" "libdir=/usr/local/lib64" "$(grep '^libdir=' "$root/usr/local/lib64/pkgconfig/libdevmgr.pc")"
 mkdir -p "$root/usr/local/share/man/man1" && touch "$root/usr/local/share/keep"
 check "make uninstall" mk uninstall "${vars[@]}"
