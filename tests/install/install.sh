@@ -24,9 +24,8 @@ expected() {
 	for f in conf/*.conflist conf/*.json conf/*.yaml; do echo "$prefix/share/ucni/examples/${f#conf/}"; done
 	for f in doc/*.[1-8]; do echo "$mandir/man${f##*.}/${f#doc/}"; done
 	echo "$prefix/share/bash-completion/completions/devmgr"
-	echo "$unitdir/ucni-devmgr-serve.service"
 	for f in doc/*.md; do echo "$prefix/share/doc/ucni/${f#doc/}"; done
-	for f in packaging/*.service.in; do f=${f%.in}; echo "/lib/systemd/system/${f#packaging/}"; done
+	for f in packaging/*.service.in; do f=${f%.in}; echo "$unitdir/${f#packaging/}"; done
 	for f in packaging/*.rules; do echo "/lib/udev/rules.d/${f#packaging/}"; done
 }
 installed() { (cd "$1" && find . ! -type d | sed 's|^\.||' | sort); }
@@ -126,6 +125,9 @@ check_eq "oneshot, remains active, before network-pre and the kubelet, only with
 		awk -F= '{a[$1]=$0} END {print a["Type"], a["RemainAfterExit"], a["Before"], a["Wants"], a["ConditionPathExists"]}')"
 if command -v systemd-analyze >/dev/null; then
 	for u in "$root"/lib/systemd/system/*.service; do
+		# serve's unit has the default dependencies (sysinit.target ...), which an install
+		# tree lacks: it is verified above against the host's units
+		[ "${u##*/}" = ucni-devmgr-serve.service ] && continue
 		# --root: ExecStart= is looked up in the installed tree; --man=no: the man page is checked above
 		out=$(systemd-analyze verify --root="$root" --man=no "/lib/systemd/system/${u##*/}" 2>&1)
 		check_eq "systemd-analyze verify ${u##*/}: exit 0, no warning" "0 " "$? $out"
