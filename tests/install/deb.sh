@@ -43,7 +43,6 @@ expected=$(
 	for f in conf/*.conflist conf/*.json conf/*.yaml; do echo "/usr/share/ucni/examples/${f#conf/}"; done
 	for f in doc/*.[1-8]; do echo "/usr/share/man/man${f##*.}/${f#doc/}.gz"; done
 	echo /usr/share/bash-completion/completions/devmgr
-	echo /lib/systemd/system/ucni-devmgr-serve.service
 	echo /usr/share/doc/ucni/copyright
 	for f in doc/*.md; do echo "/usr/share/doc/ucni/${f#doc/}"; done
 	echo /usr/share/doc/ucni/changelog.gz
