@@ -72,7 +72,7 @@ fail:
 
 static int store_open(struct cni_ctx *ctx, const struct hl_conf *c, bool create, struct hl_store *ret)
 {
-	int timeout = env_ms("UCNI_LOCK_TIMEOUT_MS", STORE_LOCK_TIMEOUT_MS, 0, STORE_LOCK_TIMEOUT_MAX_MS);
+	int timeout = ipam_lock_wait_ms(env_ms("UCNI_LOCK_TIMEOUT_MS", STORE_LOCK_TIMEOUT_MS, 0, STORE_LOCK_TIMEOUT_MAX_MS));
 	int r = hl_store_open(c->data_dir, ctx->conf.name, create, timeout, ret);
 	if (r == 0 || (r == -ENOENT && !create))
 		return r;
@@ -382,17 +382,13 @@ static int hl_gc(struct cni_ctx *ctx)
 
 static const char *const known_args[] = {"IP", NULL};
 
-int main(void)
-{
-	static const struct ipam_plugin p = {
-		.name = "host-local",
-		.about = "ucni host-local: addresses from ranges, reserved in a store on the node",
-		.known_args = known_args,
-		.add = hl_add,
-		.del = hl_del,
-		.check = hl_check,
-		.status = hl_status,
-		.gc = hl_gc,
-	};
-	return ipam_main(&p);
-}
+const struct ipam_plugin ipam_hostlocal = {
+	.name = "host-local",
+	.about = "ucni host-local: addresses from ranges, reserved in a store on the node",
+	.known_args = known_args,
+	.add = hl_add,
+	.del = hl_del,
+	.check = hl_check,
+	.status = hl_status,
+	.gc = hl_gc,
+};

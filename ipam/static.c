@@ -165,15 +165,11 @@ static int static_del(struct cni_ctx *ctx)
 	return 0;
 }
 
-int main(void)
-{
-	static const struct ipam_plugin p = {
-		.name = "static",
-		.about = "ucni static IPAM plugin",
-		.known_args = static_args,
-		.add = static_add,
-		.del = static_del,
-		.check = static_check,
-	};
-	return ipam_main(&p);
-}
+const struct ipam_plugin ipam_static = {
+	.name = "static",
+	.about = "ucni static IPAM plugin",
+	.known_args = static_args,
+	.add = static_add,
+	.del = static_del,
+	.check = static_check,
+};
