@@ -477,5 +477,6 @@ int ipam_lock_wait_ms(int want)
 	if (!run_deadline)
 		return want;
 	long long left = run_deadline - now_ms();
+	/* a wait cut short ends at the deadline: the caller sees it passed */
 	return left <= 0 ? 0 : left < want ? (int)left : want;
 }

@@ -20,9 +20,10 @@ extern const char ucni_build_id[UCNI_BUILD_ID_LEN + 1];
  * Find the note `name`/`type` in the ELF file open at fd and copy its descriptor into
  * buf (size bytes). Reads only the ELF header, the program headers and the PT_NOTE
  * segments, with pread and bounded sizes: files of another class, byte order or
- * machine than this program's, and malformed ones, are refused, never trusted.
+ * machine than this program's, malformed ones and ones shorter than their segments
+ * are refused, never trusted.
  * 0 (*ret_len: the descriptor's length); -ENOEXEC (not an ELF file this program could
- * run, or malformed); -ENOENT (no such note); -EFBIG (descriptor longer than size);
+ * run, malformed, or cut short); -ENOENT (no such note); -EFBIG (descriptor longer than size);
  * -errno from pread/fstat. *ret_len and buf are untouched on failure.
  */
 int elf_note_find(int fd, const char *name, uint32_t type, void *buf, size_t size, size_t *ret_len);

@@ -66,28 +66,31 @@ static size_t align_up(size_t v, size_t a)
 	return (v + a - 1) & ~(a - 1);
 }
 
-/* Walk the notes of one segment (seg, len bytes, entries aligned to `align`). */
+/* Walk the notes of one segment (seg, len bytes). Each note starts at a multiple of
+ * `align`; its name follows its 12-byte header, its descriptor starts at the next
+ * multiple of `align` after the name (gABI; as readelf reads 8-aligned segments). */
 static int walk_notes(const unsigned char *seg, size_t len, size_t align, const char *name, uint32_t type,
 		      void *buf, size_t size, size_t *ret_len)
 {
 	size_t namesz_want = strlen(name) + 1, off = 0;
-	while (len - off >= sizeof(Elf32_Nhdr)) {
+	while (off < len && len - off >= sizeof(Elf32_Nhdr)) {
 		Elf32_Nhdr nh; /* the same layout in both classes */
 		memcpy(&nh, seg + off, sizeof(nh));
-		off += sizeof(nh);
-		size_t nsz = align_up(nh.n_namesz, align), dsz = align_up(nh.n_descsz, align);
-		/* sizes compared one at a time, so that no sum can wrap */
-		if (nh.n_namesz > len || nh.n_descsz > len || nsz > len - off || dsz > len - off - nsz)
+		size_t name_at = off + sizeof(nh);
+		/* every size compared against what is left, so that no sum can wrap */
+		if (nh.n_namesz > len - name_at)
 			return -ENOEXEC;
-		const unsigned char *n = seg + off, *d = seg + off + nsz;
-		if (nh.n_type == type && nh.n_namesz == namesz_want && memcmp(n, name, namesz_want) == 0) {
+		size_t desc_at = align_up(name_at + nh.n_namesz, align);
+		if (desc_at > len || nh.n_descsz > len - desc_at)
+			return -ENOEXEC;
+		if (nh.n_type == type && nh.n_namesz == namesz_want && memcmp(seg + name_at, name, namesz_want) == 0) {
 			if (nh.n_descsz > size)
 				return -EFBIG;
-			memcpy(buf, d, nh.n_descsz);
+			memcpy(buf, seg + desc_at, nh.n_descsz);
 			*ret_len = nh.n_descsz;
 			return 0;
 		}
-		off += nsz + dsz;
+		off = align_up(desc_at + nh.n_descsz, align);
 	}
 	return -ENOENT;
 }
@@ -122,12 +125,18 @@ int elf_note_find(int fd, const char *name, uint32_t type, void *buf, size_t siz
 		return -ENOMEM;
 	if ((r = read_at(fd, ph, phsize, eh.e_phoff)) < 0)
 		goto out;
+	/* A file cut short (a copy that failed half-way) would not run: every segment
+	 * must lie within it. */
+	for (size_t i = 0; i < eh.e_phnum; i++)
+		if (ph[i].p_offset > fsize || ph[i].p_filesz > fsize - ph[i].p_offset) {
+			r = -ENOEXEC;
+			goto out;
+		}
 	r = -ENOENT;
 	for (size_t i = 0; i < eh.e_phnum && r == -ENOENT; i++) {
 		if (ph[i].p_type != PT_NOTE)
 			continue;
-		if (ph[i].p_filesz > ELF_MAX_NOTE_SEGMENT || ph[i].p_offset > fsize ||
-		    ph[i].p_filesz > fsize - ph[i].p_offset) {
+		if (ph[i].p_filesz > ELF_MAX_NOTE_SEGMENT) {
 			r = -ENOEXEC;
 			break;
 		}

@@ -490,7 +490,8 @@ static int run_inproc(const struct ipam_builtin *b, const char *path, enum cni_v
 		r = b->run(b->data, verb, data, len, deadline, &out);
 	cni_error_stash(&inner);
 	cni_error_unstash(&outer);
-	if (now_ms() > deadline) {
+	/* as exchange(): no time left is a timeout, whatever the run answered */
+	if (now_ms() >= deadline) {
 		r = cni_fail(CNI_ERR_IPAM, -ETIMEDOUT, "%s timed out: %s did not finish within %d ms; it was killed",
 			     who, vs, tmo);
 		goto out;
