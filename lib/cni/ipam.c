@@ -485,7 +485,7 @@ static int run_inproc(const struct ipam_builtin *b, const char *path, enum cni_v
 	cni_error_stash(&outer);
 	r = FAULT("ipam.inproc.run");
 	if (r < 0)
-		cni_fail(CNI_ERR_IPAM, r, "%s %s failed in-process", who, vs);
+		cni_fail(CNI_ERR_IPAM, r, "%s failed in-process", vs);
 	else
 		r = b->run(b->data, verb, data, len, deadline, &out);
 	cni_error_stash(&inner);
