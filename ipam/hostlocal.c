@@ -72,7 +72,9 @@ fail:
 
 static int store_open(struct cni_ctx *ctx, const struct hl_conf *c, bool create, struct hl_store *ret)
 {
-	int timeout = ipam_lock_wait_ms(env_ms("UCNI_LOCK_TIMEOUT_MS", STORE_LOCK_TIMEOUT_MS, 0, STORE_LOCK_TIMEOUT_MAX_MS));
+	/* in-process inside a plugin, the wait also ends by the plugin's IPAM deadline */
+	int timeout = ipam_lock_wait_ms(
+		env_ms("UCNI_LOCK_TIMEOUT_MS", STORE_LOCK_TIMEOUT_MS, 0, STORE_LOCK_TIMEOUT_MAX_MS));
 	int r = hl_store_open(c->data_dir, ctx->conf.name, create, timeout, ret);
 	if (r == 0 || (r == -ENOENT && !create))
 		return r;
