@@ -179,7 +179,9 @@ cni DEL "$PLUGIN" "$POD" eth0 w <<<"$(conf "$STATIC")"
 CNI_EXTRA_ENV=()
 strace -f -qq -e trace=execve -o "$T_TMP/strace" ip netns exec "$NODE" env -i CNI_COMMAND=ADD CNI_CONTAINERID=w \
 	CNI_NETNS=/var/run/netns/$POD CNI_IFNAME=eth0 CNI_PATH="$BIN" "$PLUGIN" <<<"$(conf "$STATIC")" >/dev/null 2>&1
-check_eq "strace: the plugin execve'd the other build's static" 1 "$(grep -c "execve(\"$BIN/static\"" "$T_TMP/strace")"
+# (at least once: a sanitizer build may execve itself again)
+check_match "strace: the plugin execve'd the other build's static" '^[1-9]$' \
+	"$(grep -c "execve(\"$BIN/static\"" "$T_TMP/strace")"
 cni DEL "$PLUGIN" "$POD" eth0 w <<<"$(conf "$STATIC")"
 install -m 0755 "$UCNI_BIN/static" "$BIN/static"
 strace -f -qq -e trace=execve -o "$T_TMP/strace" ip netns exec "$NODE" env -i CNI_COMMAND=ADD CNI_CONTAINERID=w \
