@@ -37,6 +37,9 @@ int ipam_find(const char *path, const char *type, char **ret);
  * child subreaper on the first call). An ADD that fails in any way after the
  * plugin started is followed by an IPAM DEL (timeout: 10 s)
  * whose outcome does not change the error reported.
+ * When the file found is ucni's own IPAM of this build (ipam_inproc_match) and the
+ * config's "ipamInProcess" is not false, its code runs in this process instead, with the
+ * same input, answer and error; a run that ends past the timeout fails as one killed.
  */
 int ipam_exec(const struct cni_ctx *ctx, enum cni_verb verb, const char *stdin_data,
 	      size_t stdin_len, struct cni_result **ret_result);

@@ -1,5 +1,6 @@
-/* IPAM delegation: find the plugin in CNI_PATH, run it without a shell, and
- * take over its result or its error.
+/* IPAM delegation: find the plugin in CNI_PATH, run it without a shell (or, when it
+ * is ucni's own of this build, in-process: ipam-inproc.c), and take over its result
+ * or its error.
  *
  * The plugin runs in a process group of its own with a parent-death signal
  * (SIGKILL), so it dies with the plugin that ran it. One deadline bounds the
