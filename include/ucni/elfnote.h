@@ -12,6 +12,9 @@
 #define UCNI_NOTE_KIND_LEN 16
 #define UCNI_BUILD_ID_LEN 64
 #define UCNI_NOTE_IPAM_LEN (UCNI_NOTE_KIND_LEN + UCNI_BUILD_ID_LEN)
+/* The note of every program that links lib/base/buildid.c (the plugins): type
+ * UCNI_NOTE_BUILD, descriptor the build id alone. */
+#define UCNI_NOTE_BUILD 2
 
 /* The build id of this binary: a digest of the sources and the compiler flags. */
 extern const char ucni_build_id[UCNI_BUILD_ID_LEN + 1];

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -21,30 +22,62 @@
 #include "ucni/fault.h"
 #include "ucni/ipam.h"
 
+/* Open `path` for reading only when it is a regular file: first without access (O_PATH),
+ * then the very inode it named, through /proc/self/fd. -EBADFD: not a regular file. */
+static int open_regular(const char *path, int *ret_fd, struct stat *ret_st)
+{
+	char self[64];
+	struct stat st, again;
+	int pfd, fd, r = 0;
+
+	pfd = open(path, O_PATH | O_CLOEXEC);
+	if (pfd < 0)
+		return -errno;
+	if (fstat(pfd, &st) < 0)
+		r = -errno;
+	else if (!S_ISREG(st.st_mode))
+		r = -EBADFD;
+	if (r < 0) {
+		close(pfd);
+		return r;
+	}
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd);
+	fd = open(self, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	r = fd < 0 ? -errno : 0;
+	close(pfd);
+	if (r < 0)
+		return r;
+	if (fstat(fd, &again) < 0 || again.st_dev != st.st_dev || again.st_ino != st.st_ino) {
+		close(fd);
+		return -EBADFD;
+	}
+	*ret_fd = fd;
+	*ret_st = again;
+	return 0;
+}
+
 int ipam_inproc_match(const char *path, const struct ipam_builtin **ret, const char **ret_why)
 {
 	char desc[UCNI_NOTE_IPAM_LEN], kind[UCNI_NOTE_KIND_LEN + 1];
 	const struct ipam_builtin *b = NULL;
 	const char *why = NULL;
-	struct stat st;
+	struct stat st = {0};
 	struct statvfs vfs;
 	size_t n;
-	int fd, r;
+	int fd = -1, r;
 
 	if (!ucni_ipam_builtins) {
 		*ret_why = "this program has no IPAM built in";
 		return 0;
 	}
-	/* the file the exec would run: the path, links followed */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		*ret_why = "it cannot be opened";
+	/* the file the exec would run: the path, links followed; looked at before it is
+	 * opened for reading, as opening a device or a FIFO has effects of its own */
+	if ((r = open_regular(path, &fd, &st)) < 0) {
+		*ret_why = r == -EBADFD ? "it is not a regular file" : "it cannot be opened";
 		return 0;
 	}
 	if (FAULT("ipam.inproc.match") < 0)
 		why = "fault injected";
-	else if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-		why = "it is not a regular file";
 	else if (st.st_uid != 0 && st.st_uid != geteuid())
 		why = "it is owned by another user than root or us";
 	else if (st.st_mode & (S_IWGRP | S_IWOTH))

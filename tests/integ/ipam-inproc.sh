@@ -168,6 +168,8 @@ one_add() {
 }
 ID=$(grep -o '"[0-9a-f]\{64\}"' "$UCNI_TOP/$BUILD/gen/ucni/buildid.h" | tr -d '"')
 OTHER=$(rev <<<"$ID")
+check_match "the plugin's own note (.note.ucni.build) carries this build's id" "$ID" \
+	"$(readelf -x .note.ucni.build "$PLUGIN" 2>/dev/null | awk '/0x/ {print $NF}' | tr -d '\n' | tr -d '.')"
 one_add "the copy of this build" inproc
 cp "$UCNI_BIN/static" "$T_TMP/static.other"
 perl -pi -e "s/$ID/$OTHER/g" "$T_TMP/static.other"
