@@ -126,7 +126,9 @@ static bool cni_run(const char *cas, const char *op, const struct impl *im, cons
 			run_timed(nodefd, argv, envp, "", &r);
 	} else {
 		const char *argv[] = {(char *)im->bin, NULL};
-		run_timed(nodefd, argv, cni_env(op, cid, nspath, im->cni_path), conf, &r);
+		char *exec_conf = im->kind == K_CNI_IPAM_EXEC ? xasprintf("{\"ipamInProcess\":false,%s", conf + 1) : NULL;
+		run_timed(nodefd, argv, cni_env(op, cid, nspath, im->cni_path), exec_conf ? exec_conf : conf, &r);
+		free(exec_conf);
 	}
 	free(nspath);
 	const char *bad = NULL;

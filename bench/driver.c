@@ -117,8 +117,9 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	/* `ucni` is ucni's plugin with the reference IPAM (CNI_PATH: the reference's dir only);
-	 * `ucni+ipam` is ucni's plugin with ucni's IPAM (its dir first), and `ipam-alone-ucni`
-	 * ucni's IPAM plugin by itself, beside `ipam-alone`, the reference's. */
+	 * `ucni+ipam` is ucni's plugin with ucni's IPAM (its dir first: the same build, so run
+	 * in-process), `ucni+ipam-exec` the same with "ipamInProcess": false (exec'd), and
+	 * `ipam-alone-ucni` ucni's IPAM plugin by itself, beside `ipam-alone`, the reference's. */
 	char *ucni_path = xasprintf("%s:%s", ucni_dir, opt.ref_dir);
 	char *ipam_path = xasprintf("%s:%s", opt.ucni_ipam_dir, opt.ref_dir);
 	char *static_ipam = xasprintf("%s/static", opt.ref_dir), *hl_ipam = xasprintf("%s/host-local", opt.ref_dir);
@@ -139,6 +140,7 @@ int main(int argc, char **argv)
 		{"ipam-alone", K_IPAM, static_ipam, opt.ref_dir},
 		{"ucni+ipam", K_CNI, opt.ucni, ipam_path},
 		{"ipam-alone-ucni", K_IPAM, ucni_static, ipam_path},
+		{"ucni+ipam-exec", K_CNI_IPAM_EXEC, opt.ucni, ipam_path},
 	};
 	struct impl hl_impls[] = {
 		{"ucni", K_CNI, opt.ucni, opt.ref_dir},
@@ -146,9 +148,10 @@ int main(int argc, char **argv)
 		{"ipam-alone", K_IPAM, hl_ipam, opt.ref_dir},
 		{"ucni+ipam", K_CNI, opt.ucni, ipam_path},
 		{"ipam-alone-ucni", K_IPAM, ucni_hl, ipam_path},
+		{"ucni+ipam-exec", K_CNI_IPAM_EXEC, opt.ucni, ipam_path},
 	};
 	/* Without ucni's IPAM plugins (a tree that does not build them): the reference's only. */
-	int n_static = 7, n_hl = 5;
+	int n_static = 8, n_hl = 6;
 	if (access(ucni_static, X_OK) < 0 || access(ucni_hl, X_OK) < 0) {
 		printf("  (no ucni IPAM plugins in %s: the series with them are left out)\n", opt.ucni_ipam_dir);
 		n_static = 5;

@@ -162,7 +162,8 @@ extern int n_external;
 /* ---- the CNI and VF cases (cni.c) ---- */
 struct impl {
 	const char *name;
-	enum { K_CNI, K_FLOOR, K_FLOOR_NOTIFY, K_FLOOR_DIRECT, K_FLOOR_IPAM, K_IPAM, K_EXEC } kind;
+	/* K_CNI_IPAM_EXEC: K_CNI with "ipamInProcess": false (the IPAM exec'd, never in-process) */
+	enum { K_CNI, K_CNI_IPAM_EXEC, K_FLOOR, K_FLOOR_NOTIFY, K_FLOOR_DIRECT, K_FLOOR_IPAM, K_IPAM, K_EXEC } kind;
 	const char *bin, *cni_path; /* K_FLOOR_IPAM: cni_path is the IPAM plugin the floor runs */
 };
 

@@ -39,8 +39,8 @@ for c in macvlan-l2 macvlan-static macvlan-host-local macvlan-l2-siblings2 macvl
 		impls=$(jq -r --arg c "$c" --arg o "$op" '[.series[] | select(.case == $c and .op == $o) | .impl] | sort | join(",")' "$J")
 		case $c in
 		macvlan-l2) want=exec-true,floor,floor+sysctl,floor-direct,reference,ucni ;;
-		macvlan-static) want=floor,floor+ipam,ipam-alone,ipam-alone-ucni,reference,ucni,ucni+ipam ;;
-		macvlan-host-local) want=ipam-alone,ipam-alone-ucni,reference,ucni,ucni+ipam ;;
+		macvlan-static) want=floor,floor+ipam,ipam-alone,ipam-alone-ucni,reference,ucni,ucni+ipam,ucni+ipam-exec ;;
+		macvlan-host-local) want=ipam-alone,ipam-alone-ucni,reference,ucni,ucni+ipam,ucni+ipam-exec ;;
 		*) want=floor,reference,ucni ;;
 		esac
 		check_eq "$c $op: implementations" "$want" "$impls"
@@ -56,9 +56,9 @@ check_eq "ratios ucni/reference, ucni/floor and ucni/floor+sysctl are there" 3 \
 	"$(jq '[.ratios[] | select(.case == "macvlan-l2" and .op == "ADD" and .num == "ucni")] | length' "$J")"
 for c in macvlan-static macvlan-host-local; do
 	check_eq "$c: ucni's IPAM against the reference's, alone and under macvlan (ADD and DEL)" \
-		"ipam-alone-ucni/ipam-alone ipam-alone-ucni/ucni+ipam ucni+ipam/reference ucni+ipam/ucni" \
+		"ipam-alone-ucni/ipam-alone ipam-alone-ucni/ucni+ipam ucni+ipam/reference ucni+ipam/ucni ucni+ipam/ucni+ipam-exec" \
 		"$(jq -r --arg c "$c" '[.ratios[] | select(.case == $c and (.num | test("^ipam-alone-ucni$|^ucni\\+ipam$"))) | "\(.num)/\(.den)"] | unique | join(" ")' "$J")"
-	check_eq "$c: those ratios for both verbs" 8 \
+	check_eq "$c: those ratios for both verbs" 10 \
 		"$(jq --arg c "$c" '[.ratios[] | select(.case == $c and (.num | test("^ipam-alone-ucni$|^ucni\\+ipam$")))] | length' "$J")"
 done
 for ipam in static host-local; do
@@ -118,6 +118,7 @@ out=$("$DRIVER" --iterations 1 --cases l2 --prefix "$PFX-t" --ucni /bin/true 2>&
 check_match "exit 0 without eth0 counts as a failure" "ucni failed: exit 0 but eth0 is missing" "$out"
 
 echo "# a host-local whose DEL keeps the reservation is caught by the store check"
+# (a wrapper script: exec'd by ucni+ipam, ucni+ipam-exec and ipam-alone-ucni, one ADD each)
 mkdir -p "$T_TMP/ipam"
 ln -s "$UCNI_BIN/static" "$T_TMP/ipam/static"
 printf '#!/bin/sh\n[ "$CNI_COMMAND" = DEL ] && exit 0\nexec "%s"\n' "$UCNI_BIN/host-local" >"$T_TMP/ipam/host-local"
@@ -125,7 +126,7 @@ chmod +x "$T_TMP/ipam/host-local"
 out=$("$DRIVER" --iterations 1 --cases host-local --prefix "$PFX-h" --ucni "$UCNI_BIN/macvlan" \
 	--ucni-ipam "$T_TMP/ipam" 2>&1)
 check_eq "driver exits 1" 1 "$?"
-check_match "the reservations left are named" "host-local's store .*/hl/bench still holds 2 reservations" "$out"
+check_match "the reservations left are named" "host-local's store .*/hl/bench still holds 3 reservations" "$out"
 check_eq "nothing left behind after it" "" "$(leftovers "$PFX-h")"
 
 echo "# interrupted in the middle: everything is still removed"

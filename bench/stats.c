@@ -145,8 +145,9 @@ static void add_ratio(const char *cas, const char *op, const char *num, const ch
 }
 
 /* ucni's IPAM plugin `cas` ("macvlan-static", "macvlan-host-local"): by itself against the
- * reference's (<= 0.35 wall, <= 0.30 CPU), and macvlan with it end to end against the L2-only
- * case (<= 1.6, wall and CPU); today's figure with the reference IPAM beside it (reported).
+ * reference's (<= 0.35 wall, <= 0.30 CPU), and macvlan with it end to end (in-process)
+ * against the L2-only case (<= 1.6, wall and CPU); the figures with the reference IPAM and
+ * with ucni's IPAM exec'd ("ipamInProcess": false) beside it (reported).
  * The limits are ADD's; DEL's figures are reported beside them. */
 static void ipam_targets(const char *cas, const char *l2)
 {
@@ -162,6 +163,8 @@ static void ipam_targets(const char *cas, const char *l2)
 		{"", "wall ucni+ipam/L2 ucni <= 1.6", "ucni+ipam", "ucni", true, WALL, 1.6},
 		{"", "cpu ucni+ipam/L2 ucni <= 1.6", "ucni+ipam", "ucni", true, CPU, 1.6},
 		{"", "wall ucni (reference IPAM)/L2 ucni (reported)", "ucni", "ucni", true, WALL, NAN},
+		{"", "wall ucni+ipam-exec/L2 ucni (reported)", "ucni+ipam-exec", "ucni", true, WALL, NAN},
+		{"", "cpu ucni+ipam-exec/L2 ucni (reported)", "ucni+ipam-exec", "ucni", true, CPU, NAN},
 	};
 	const char *ipam = strchr(cas, '-') + 1; /* "static", "host-local" */
 	for (size_t o = 0; o < 2; o++)
@@ -196,6 +199,7 @@ void compute_ratios_and_targets(void)
 			add_ratio(cases[c], ops[o], "ucni+ipam", "ucni");
 			add_ratio(cases[c], ops[o], "ipam-alone-ucni", "ipam-alone");
 			add_ratio(cases[c], ops[o], "ipam-alone-ucni", "ucni+ipam");
+			add_ratio(cases[c], ops[o], "ucni+ipam", "ucni+ipam-exec");
 		}
 	for (size_t o = 0; o < 2; o++)
 		add_ratio(case_name("vf"), ops[o], "ucni", "floor");

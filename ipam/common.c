@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ucni/clock.h"
 #include "common.h"
 
 /* ---- addresses ---- */
@@ -440,9 +441,9 @@ static int ipam_gc(struct cni_ctx *ctx)
 	return ipam_of(ctx)->gc ? ipam_of(ctx)->gc(ctx) : 0;
 }
 
-int ipam_main(const struct ipam_plugin *p)
+void ipam_cni_plugin(const struct ipam_plugin *p, struct cni_plugin *ret)
 {
-	const struct cni_plugin cp = {
+	*ret = (struct cni_plugin){
 		.name = p->name,
 		.about = p->about,
 		.known_args = p->known_args,
@@ -454,5 +455,28 @@ int ipam_main(const struct ipam_plugin *p)
 		.data = p,
 		.ipam = true,
 	};
+}
+
+int ipam_main(const struct ipam_plugin *p)
+{
+	struct cni_plugin cp;
+	ipam_cni_plugin(p, &cp);
 	return cni_main(&cp);
+}
+
+/* The deadline of an in-process run (ms on the monotonic clock), 0 when none. */
+static long long run_deadline;
+
+void ipam_deadline_set(long long deadline_ms)
+{
+	run_deadline = deadline_ms;
+}
+
+int ipam_lock_wait_ms(int want)
+{
+	if (!run_deadline)
+		return want;
+	long long left = run_deadline - now_ms();
+	/* a wait cut short ends at the deadline: the caller sees it passed */
+	return left <= 0 ? 0 : left < want ? (int)left : want;
 }

@@ -122,3 +122,18 @@ const void *ipam_data(const struct cni_ctx *ctx);
  * the result in the config's cniVersion; STATUS and GC are 1.1.0's.
  */
 int ipam_main(const struct ipam_plugin *p);
+/* The CNI plugin that runs `p` (what ipam_main hands to cni_main). */
+void ipam_cni_plugin(const struct ipam_plugin *p, struct cni_plugin *ret);
+
+/* The two IPAM plugins, run by their programs (static-main.c, hostlocal-main.c) and,
+ * in-process, by the plugins that link them (inproc.c). */
+extern const struct ipam_plugin ipam_static;
+extern const struct ipam_plugin ipam_hostlocal;
+
+/*
+ * A run in-process inside a plugin ends by the plugin's IPAM deadline (ms on the
+ * monotonic clock; 0: none, as in a program of its own): a wait for a lock is cut
+ * to what is left of it. ipam_lock_wait_ms(want) is the wait to use.
+ */
+void ipam_deadline_set(long long deadline_ms);
+int ipam_lock_wait_ms(int want);

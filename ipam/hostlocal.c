@@ -73,7 +73,9 @@ fail:
 
 static int store_open(struct cni_ctx *ctx, const struct hl_conf *c, bool create, struct hl_store *ret)
 {
-	int timeout = env_ms("UCNI_LOCK_TIMEOUT_MS", STORE_LOCK_TIMEOUT_MS, 0, STORE_LOCK_TIMEOUT_MAX_MS);
+	/* in-process inside a plugin, the wait also ends by the plugin's IPAM deadline */
+	int timeout = ipam_lock_wait_ms(
+		env_ms("UCNI_LOCK_TIMEOUT_MS", STORE_LOCK_TIMEOUT_MS, 0, STORE_LOCK_TIMEOUT_MAX_MS));
 	const char *why = NULL;
 	int datafd = -1;
 	/* A tenant names dataDir: the store lives only where the node's admin allows. */
@@ -393,6 +395,17 @@ static int hl_gc(struct cni_ctx *ctx)
 
 static const char *const known_args[] = {"IP", NULL};
 
+const struct ipam_plugin ipam_hostlocal = {
+	.name = "host-local",
+	.about = "ucni host-local: addresses from ranges, reserved in a store on the node",
+	.known_args = known_args,
+	.add = hl_add,
+	.del = hl_del,
+	.check = hl_check,
+	.status = hl_status,
+	.gc = hl_gc,
+};
+
 #ifdef UCNI_FUZZ
 /* The config parser alone, for tests/fuzz/fuzz_ipam.c: the keys every verb reads, the
  * routes, and the first addresses of each range set in allocation order (no store). */
@@ -422,20 +435,5 @@ int hostlocal_fuzz_parse(struct cni_ctx *ctx)
 	cni_result_free(res);
 	conf_free(&c);
 	return r;
-}
-#else
-int main(void)
-{
-	static const struct ipam_plugin p = {
-		.name = "host-local",
-		.about = "ucni host-local: addresses from ranges, reserved in a store on the node",
-		.known_args = known_args,
-		.add = hl_add,
-		.del = hl_del,
-		.check = hl_check,
-		.status = hl_status,
-		.gc = hl_gc,
-	};
-	return ipam_main(&p);
 }
 #endif

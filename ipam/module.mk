@@ -1,7 +1,7 @@
 # The IPAM plugins: what they share (common.c, on lib/cni) and one program each.
 IPAM_COMMON_OBJS := $(B)/obj/ipam/common.o
-STATIC_OBJS      := $(B)/obj/ipam/static.o
-OBJS        += $(IPAM_COMMON_OBJS) $(STATIC_OBJS)
+STATIC_OBJS      := $(B)/obj/ipam/static-main.o $(B)/obj/ipam/static.o
+OBJS        += $(IPAM_COMMON_OBJS) $(STATIC_OBJS) $(B)/obj/ipam/inproc.o
 PROGRAMS    += $(BIN)/static
 CNI_PLUGINS += static
 
@@ -9,6 +9,9 @@ $(BIN)/static: $(STATIC_OBJS) $(IPAM_COMMON_OBJS) $(LIBUCNI)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(STATIC_OBJS) $(IPAM_COMMON_OBJS) $(UCNI_PLUGIN_LIBS)
+
+# The programs' notes carry the build id (ipam/note.h).
+$(B)/obj/ipam/static-main.o $(B)/obj/ipam/hostlocal-main.o: $(UCNI_BUILDID_H)
 
 # The unit test of common.c links it besides the core.
 $(B)/tests/unit/test_ipamcommon: $(IPAM_COMMON_OBJS)
@@ -20,7 +23,7 @@ SAN_SUITES   += tests/ipam/static.sh
 
 # host-local: the verbs (hostlocal.c), resolvConf (hostlocal-dns.c), range sets and the
 # allocation order (range.c), the reference's store on disk (disk.c).
-HOSTLOCAL_OBJS := $(B)/obj/ipam/hostlocal.o $(B)/obj/ipam/hostlocal-dns.o $(B)/obj/ipam/range.o $(B)/obj/ipam/disk.o
+HOSTLOCAL_OBJS := $(B)/obj/ipam/hostlocal-main.o $(B)/obj/ipam/hostlocal.o $(B)/obj/ipam/hostlocal-dns.o $(B)/obj/ipam/range.o $(B)/obj/ipam/disk.o
 OBJS        += $(HOSTLOCAL_OBJS)
 PROGRAMS    += $(BIN)/host-local
 CNI_PLUGINS += host-local

@@ -165,6 +165,15 @@ static int static_del(struct cni_ctx *ctx)
 	return 0;
 }
 
+const struct ipam_plugin ipam_static = {
+	.name = "static",
+	.about = "ucni static IPAM plugin",
+	.known_args = static_args,
+	.add = static_add,
+	.del = static_del,
+	.check = static_check,
+};
+
 #ifdef UCNI_FUZZ
 /* The config parser alone, for tests/fuzz/fuzz_ipam.c: ADD and CHECK have no effect
  * beyond their answer. */
@@ -177,18 +186,5 @@ int static_fuzz_parse(struct cni_ctx *ctx)
 	if (r < 0 || !ctx->conf.prev)
 		return r;
 	return static_check(ctx);
-}
-#else
-int main(void)
-{
-	static const struct ipam_plugin p = {
-		.name = "static",
-		.about = "ucni static IPAM plugin",
-		.known_args = static_args,
-		.add = static_add,
-		.del = static_del,
-		.check = static_check,
-	};
-	return ipam_main(&p);
 }
 #endif

@@ -4,10 +4,10 @@ OBJS        += $(IPVLAN_OBJS)
 PROGRAMS    += $(BIN)/ipvlan
 CNI_PLUGINS += ipvlan
 
-$(BIN)/ipvlan: $(IPVLAN_OBJS) $(LIBUCNI)
+$(BIN)/ipvlan: $(IPVLAN_OBJS) $(UCNI_IPAM_BUILTIN) $(LIBUCNI)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(IPVLAN_OBJS) $(UCNI_PLUGIN_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(IPVLAN_OBJS) $(UCNI_IPAM_BUILTIN) $(UCNI_PLUGIN_LIBS)
 
 # Unit tests of the registry's DEL and GC paths and of the netns identity (host),
 # also under ASan+UBSan. Then the suite proper: the host kernel has no ipvlan, so it

@@ -5,10 +5,10 @@ OBJS        += $(SRIOV_OBJS)
 PROGRAMS    += $(BIN)/sriov
 CNI_PLUGINS += sriov
 
-$(BIN)/sriov: $(SRIOV_OBJS) $(LIBUCNI) $(DEVMGR_A)
+$(BIN)/sriov: $(SRIOV_OBJS) $(UCNI_IPAM_BUILTIN) $(LIBUCNI) $(DEVMGR_A)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(SRIOV_OBJS) $(LIBUCNI) $(DEVMGR_LIBS) $(UCNI_PLUGIN_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(SRIOV_OBJS) $(UCNI_IPAM_BUILTIN) $(LIBUCNI) $(DEVMGR_LIBS) $(UCNI_PLUGIN_LIBS)
 
 # Host-kernel suite (fake sysfs, veths as VF netdevs), also under ASan/UBSan; the VM
 # suite with qemu's igb and netdevsim.

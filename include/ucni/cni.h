@@ -51,6 +51,16 @@ cJSON *cni_error_json(const char *version);
 /* Print it on stdout. */
 void cni_error_print(const char *version);
 void cni_error_reset(void);
+/* The recorded error, moved out (none is left recorded) and put back: what an IPAM run
+ * in-process records is taken over like an exec'd one's (see lib/cni/ipam-inproc.c). */
+struct cni_error_saved {
+	int code;
+	char *msg;
+	char *details;
+};
+void cni_error_stash(struct cni_error_saved *ret);
+void cni_error_unstash(struct cni_error_saved *saved);
+void cni_error_saved_free(struct cni_error_saved *saved);
 
 /* ---- versions ---- */
 enum cni_version {
@@ -105,6 +115,8 @@ struct cni_env {
  * refused unless IgnoreUnknown is set. Errors are recorded with cni_fail().
  */
 int cni_env_load(struct cni_env *ret, const char *const *known_args);
+/* The same with `command` in place of CNI_COMMAND's value. */
+int cni_env_load_verb(struct cni_env *ret, const char *command, const char *const *known_args);
 void cni_env_free(struct cni_env *env);
 const char *cni_env_arg(const struct cni_env *env, const char *key);
 /* Exposed for the unit tests: parse "K=V;K=V" into env->args. */
@@ -127,6 +139,7 @@ struct cni_conf {
 	const char *type;
 	const cJSON *ipam;       /* NULL when absent or empty: L2 only */
 	const char *ipam_type;
+	bool ipam_in_process;    /* "ipamInProcess" (default true): see lib/cni/ipam-inproc.c */
 	const cJSON *dns;
 	const cJSON *runtime;    /* runtimeConfig */
 	const cJSON *prev_json;  /* prevResult */
@@ -222,6 +235,15 @@ int cni_prev_iface(const struct cni_ctx *ctx, bool in_sandbox, int *ret);
  * An IPAM plugin (plugin->ipam) takes no lock and removes none.
  */
 int cni_main(const struct cni_plugin *plugin);
+/*
+ * One invocation of an IPAM plugin (plugin->ipam) inside this process: what cni_main
+ * does with `command` as CNI_COMMAND and `data` as stdin, without printing. The ADD
+ * result (or the VERSION answer) goes to *ret_out, an error is recorded (cni_fail).
+ * The log stays the caller's (the config's logLevel/logFile are checked, not opened).
+ * 0 or -errno; -EINVAL for a plugin that is not an IPAM plugin.
+ */
+int cni_invoke(const struct cni_plugin *plugin, enum cni_verb verb, const char *data, size_t len,
+	       cJSON **ret_out);
 /* The lock file of the attachment in env (for tests and tools). */
 int cni_attach_lock_path(const struct cni_env *env, char *buf, size_t size);
 

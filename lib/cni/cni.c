@@ -193,8 +193,13 @@ static int need(const char *name, const char **ret)
 
 int cni_env_load(struct cni_env *env, const char *const *known_args)
 {
+	return cni_env_load_verb(env, getenv("CNI_COMMAND"), known_args);
+}
+
+int cni_env_load_verb(struct cni_env *env, const char *command, const char *const *known_args)
+{
 	int r;
-	env->command = getenv("CNI_COMMAND");
+	env->command = command;
 	r = cni_verb_parse(env->command);
 	if (r < 0)
 		return cni_fail(CNI_ERR_INVALID_ENV, -EINVAL, "CNI_COMMAND \"%s\" is not a CNI command",
@@ -574,4 +579,73 @@ out:
 	cni_conf_free(&ctx.conf);
 	cni_env_free(&ctx.env);
 	return r < 0 ? 1 : 0;
+}
+
+int cni_invoke(const struct cni_plugin *p, enum cni_verb verb, const char *data, size_t len, cJSON **ret_out)
+{
+	struct cni_ctx ctx = {.plugin = p, .attach_fd = -1};
+	cJSON *out = NULL;
+	char *raw = NULL;
+	int r, rr;
+
+	if (!p->ipam)
+		return -EINVAL;
+	/* cni_main's steps, in its order, for an IPAM plugin: no lock, nothing printed */
+	r = cni_env_load_verb(&ctx.env, cni_verb_str(verb), p->known_args);
+	if (verb == CNI_VERSION) {
+		out = cni_version_info();
+		r = out ? 0 : cni_fail(CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if (len > MAX_STDIN) {
+		rr = cni_fail(CNI_ERR_DECODE, -EFBIG, "network configuration on stdin is larger than %u bytes",
+			      MAX_STDIN);
+	} else if (!(raw = malloc(len + 1))) {
+		rr = cni_fail(CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+	} else {
+		memcpy(raw, data, len);
+		raw[len] = '\0';
+		log_pin(true);
+		rr = cni_conf_parse(&ctx.conf, raw, len);
+		log_pin(false);
+		raw = NULL; /* owned by the config now */
+	}
+	if (r < 0 || rr < 0) {
+		r = r < 0 ? r : rr;
+		goto out;
+	}
+	if ((int)ctx.conf.version < min_version(verb)) {
+		r = cni_fail(CNI_ERR_INCOMPATIBLE_VERSION, -ENOTSUP, "%s is not supported by cniVersion %s (needs %s or newer)",
+			     cni_verb_str(verb), ctx.conf.version_str, cni_version_str(min_version(verb)));
+		goto out;
+	}
+	switch (verb) {
+	case CNI_ADD:
+		r = p->add(&ctx, &out);
+		break;
+	case CNI_DEL:
+		r = p->del(&ctx);
+		break;
+	case CNI_CHECK:
+		r = p->check(&ctx);
+		break;
+	case CNI_STATUS:
+		r = p->status(&ctx);
+		break;
+	case CNI_GC:
+		r = p->gc(&ctx);
+		break;
+	default:
+		r = -EINVAL;
+	}
+out:
+	if (r < 0 && !cni_failed())
+		cni_fail(CNI_ERR_INTERNAL, r, "%s failed", p->name);
+	if (r >= 0 && ret_out)
+		*ret_out = out;
+	else
+		cJSON_Delete(out);
+	cni_conf_free(&ctx.conf);
+	cni_env_free(&ctx.env);
+	return r;
 }

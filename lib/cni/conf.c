@@ -219,6 +219,8 @@ static int log_open_conf(const cJSON *root)
 		return cni_fail(CNI_ERR_INVALID_CONFIG, -EINVAL,
 				"invalid config: \"logLevel\" value \"%s\" is not one of error, warning, info, debug, panic",
 				lvl);
+	if (log_pinned()) /* an IPAM in-process: the keys are checked, the plugin's log is kept */
+		return 0;
 	if (file && *file) {
 #ifdef UCNI_FUZZ
 		/* fuzzed configs must not create files: the path rules only */
@@ -302,6 +304,9 @@ int cni_conf_parse(struct cni_conf *c, char *raw, size_t len)
 					"invalid config: \"ipam.type\" is missing (use \"ipam\": {} for no IPAM)");
 		}
 	}
+	c->ipam_in_process = true;
+	if (conf_bool(root, NULL, "ipamInProcess", &c->ipam_in_process) < 0)
+		return -EINVAL;
 	v = get(root, "dns");
 	if (v && !cJSON_IsObject(v))
 		return wrong(v, NULL, "dns", "an object");

@@ -105,6 +105,29 @@ void cni_error_reset(void)
 	err.code = 0;
 }
 
+void cni_error_stash(struct cni_error_saved *ret)
+{
+	*ret = (struct cni_error_saved){.code = err.code, .msg = err.msg, .details = err.details};
+	err.msg = err.details = NULL;
+	err.code = 0;
+}
+
+void cni_error_unstash(struct cni_error_saved *saved)
+{
+	cni_error_reset();
+	err.code = saved->code;
+	err.msg = saved->msg;
+	err.details = saved->details;
+	*saved = (struct cni_error_saved){0};
+}
+
+void cni_error_saved_free(struct cni_error_saved *saved)
+{
+	free(saved->msg);
+	free(saved->details);
+	*saved = (struct cni_error_saved){0};
+}
+
 cJSON *cni_error_json(const char *version)
 {
 	cJSON *o = cJSON_CreateObject();

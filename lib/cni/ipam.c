@@ -1,5 +1,6 @@
-/* IPAM delegation: find the plugin in CNI_PATH, run it without a shell, and
- * take over its result or its error.
+/* IPAM delegation: find the plugin in CNI_PATH, run it without a shell (or, when it
+ * is ucni's own of this build, in-process: ipam-inproc.c), and take over its result
+ * or its error.
  *
  * The plugin runs in a process group of its own with a parent-death signal
  * (SIGKILL), so it dies with the plugin that ran it. One deadline bounds the
@@ -465,9 +466,65 @@ int ipam_exec(const struct cni_ctx *ctx, enum cni_verb verb, const char *data, s
 	return r;
 }
 
+/*
+ * Run the builtin `b` (the IPAM at `path` is ours: ipam_inproc_match) as the exec
+ * below would run `path`: its error is taken over as an exec'd plugin's printed one
+ * is, a run that ends past the deadline is the same timeout (its answer dropped),
+ * and its ADD result is read as the printed one would be.
+ */
+static int run_inproc(const struct ipam_builtin *b, const char *path, enum cni_verb verb, const char *data,
+		      size_t len, int tmo, long long deadline, const char *who, struct cni_result **ret_result,
+		      cJSON **ret_json)
+{
+	struct cni_error_saved outer, inner;
+	const char *vs = cni_verb_str(verb);
+	cJSON *out = NULL;
+	int r;
+
+	log_debug("running %s %s in-process", path, vs);
+	last_started = true;
+	cni_error_stash(&outer);
+	r = FAULT("ipam.inproc.run");
+	if (r < 0)
+		cni_fail(CNI_ERR_IPAM, r, "%s failed in-process", vs);
+	else
+		r = b->run(b->data, verb, data, len, deadline, &out);
+	cni_error_stash(&inner);
+	cni_error_unstash(&outer);
+	/* as exchange(): no time left is a timeout, whatever the run answered */
+	if (now_ms() >= deadline) {
+		r = cni_fail(CNI_ERR_IPAM, -ETIMEDOUT, "%s timed out: %s did not finish within %d ms; it was killed",
+			     who, vs, tmo);
+		goto out;
+	}
+	if (r < 0) {
+		last_code = inner.msg && inner.code >= 1 && inner.code <= 65535 ? inner.code : CNI_ERR_IPAM;
+		r = cni_fail_details(last_code, -EIO, inner.details ? inner.details : "", "%s: %s", who,
+				     inner.msg ? inner.msg : "internal error");
+		goto out;
+	}
+	last_exit_ok = true;
+	if (ret_json) {
+		*ret_json = out;
+		out = NULL;
+	} else if (verb == CNI_ADD && ret_result) {
+		if (!cJSON_IsObject(out))
+			r = cni_fail_details(CNI_ERR_IPAM, -EINVAL, "", "%s printed a result that is not a JSON object",
+					     who);
+		else
+			r = cni_result_parse(out, "IPAM result", ret_result);
+	}
+out:
+	cJSON_Delete(out);
+	cni_error_saved_free(&inner);
+	return r;
+}
+
 static int run(const struct cni_ctx *ctx, enum cni_verb verb, const char *data, size_t len, int tmo,
 	       struct cni_result **ret_result, cJSON **ret_json)
 {
+	const struct ipam_builtin *builtin = NULL;
+	const char *why = "\"ipamInProcess\" is false";
 	const char *type = ctx->conf.ipam_type;
 	const char *vs = cni_verb_str(verb);
 	char *path = NULL, **env = NULL;
@@ -487,6 +544,11 @@ static int run(const struct cni_ctx *ctx, enum cni_verb verb, const char *data, 
 		return cni_fail(CNI_ERR_INVALID_CONFIG, r,
 				"invalid config: \"ipam.type\": no plugin \"%s\" in CNI_PATH \"%s\"", type,
 				ctx->env.path ? ctx->env.path : "");
+	if (ctx->conf.ipam_in_process && ipam_inproc_match(path, &builtin, &why) > 0) {
+		r = run_inproc(builtin, path, verb, data, len, tmo, deadline, who, ret_result, ret_json);
+		goto out;
+	}
+	log_debug("%s is exec'd: %s", path, why);
 	reaper_init();
 	env = child_env(verb);
 	if (!env) {

@@ -37,6 +37,18 @@ int log_level_parse(const char *lvl, enum log_level *ret)
 	return 0;
 }
 
+static bool pinned;
+
+void log_pin(bool on)
+{
+	pinned = on;
+}
+
+bool log_pinned(void)
+{
+	return pinned;
+}
+
 void log_start(enum log_level l, int fd)
 {
 	if (log_fd >= 0 && log_fd != STDERR_FILENO && log_fd != fd)

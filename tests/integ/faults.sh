@@ -8,7 +8,7 @@
 # kill -9, one DEL must bring it back: no link, no host-local reservation.
 source "$(dirname "$0")/../lib.sh"
 cd "$UCNI_TOP"
-if ! make --no-print-directory FAULTS=1 build/fault/bin/macvlan >"$T_TMP/build.log" 2>&1; then
+if ! make --no-print-directory FAULTS=1 build/fault/bin/macvlan build/fault/bin/host-local >"$T_TMP/build.log" 2>&1; then
 	fail "building the fault-injection plugin" "$(tail -n5 "$T_TMP/build.log")"
 	finish
 fi
@@ -139,6 +139,34 @@ check_match "the gratuitous ARP sent by hand reached the neighbour" "lladdr $(jv
 	"$(ip -n "$GW" neigh show 10.82.0.7 dev gw0)"
 cni DEL "$PLUGIN" "$POD" eth0 ann <<<"$ann"
 ip -n "$NODE" link del m2
+
+echo "# in-process IPAM (host-local of the fault build itself): its run fails, or is killed"
+# CNI_PATH holds the fault build's host-local: same build as the plugin, run in-process.
+CNI_PATH_OVERRIDE=$UCNI_TOP/build/fault/bin
+: >"$T_TMP/trace"
+CNI_EXTRA_ENV=("UCNI_FAULT_TRACE=$T_TMP/trace")
+cni ADD "$PLUGIN" "$POD" eth0 f <<<"$conf"
+CNI_EXTRA_ENV=()
+check_eq "in-process: ADD succeeds" 0 "$CNI_RC"
+check_eq "in-process: the run was in-process (no exec point reached)" "1 0" \
+	"$(grep -c '^ipam.inproc.run$' "$T_TMP/trace") $(grep -c '^ipam.exec$' "$T_TMP/trace")"
+cni DEL "$PLUGIN" "$POD" eth0 f <<<"$conf"
+check_eq "in-process: DEL restores the state" "$clean" "$(state)"
+fail_then_kill "in-process: " ipam.inproc.run
+CNI_EXTRA_ENV=("UCNI_FAULT=ipam.inproc.run")
+cni ADD "$PLUGIN" "$POD" eth0 f <<<"$conf"
+CNI_EXTRA_ENV=()
+check_eq "in-process run failing: code 101, named" '101 IPAM plugin "host-local": ADD failed in-process' \
+	"$(jv .code) $(jv .msg)"
+# the identity check failing: the same binary is exec'd, and the ADD succeeds
+: >"$T_TMP/trace"
+CNI_EXTRA_ENV=("UCNI_FAULT=ipam.inproc.match" "UCNI_FAULT_TRACE=$T_TMP/trace")
+cni ADD "$PLUGIN" "$POD" eth0 f <<<"$conf"
+CNI_EXTRA_ENV=()
+check_eq "identity check failing: ADD succeeds by exec" "0 1" "$CNI_RC $(grep -c '^ipam.exec$' "$T_TMP/trace")"
+cni DEL "$PLUGIN" "$POD" eth0 f <<<"$conf"
+check_eq "identity check failing: DEL restores the state" "$clean" "$(state)"
+unset CNI_PATH_OVERRIDE
 
 echo "# a normal build has no fault points"
 check_eq "no fault_hit in build/bin/macvlan" 0 "$(nm "$UCNI_BIN/macvlan" 2>/dev/null | grep -c fault_hit)"
