@@ -14,7 +14,7 @@ OBJS += $(FUZZ_TARGETS:%=$(B)/obj/tests/fuzz/%.o)
 # every plugin's config parser (their main() is left out under UCNI_FUZZ); sriov's
 # objects by name: sriov/module.mk, which lists them, is read after this file
 $(B)/bin/fuzz_conf: $(B)/obj/tests/fuzz/fuzz_conf.o $(B)/obj/macvlan/macvlan.o $(B)/obj/ipvlan/ipvlan.o \
-		$(B)/obj/ipvlan/port.o $(addprefix $(B)/obj/sriov/,sriov.o conf.o state.o vf.o claim.o) \
+		$(B)/obj/ipvlan/port.o $(addprefix $(B)/obj/sriov/,sriov.o conf.o state.o vf.o claim.o devinfo.o) \
 		$(LIBUCNI) $(B)/lib/libdevmgr.a
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
