@@ -179,14 +179,14 @@ one_add "a copy of another build (its note patched)" exec "another build"
 cni ADD "$PLUGIN" "$POD" eth0 w <<<"$(conf "$STATIC")"
 cni DEL "$PLUGIN" "$POD" eth0 w <<<"$(conf "$STATIC")"
 CNI_EXTRA_ENV=()
-strace -f -qq -e trace=execve -o "$T_TMP/strace" ip netns exec "$NODE" env -i CNI_COMMAND=ADD CNI_CONTAINERID=w \
+strace -f -qq -e trace=execve -o "$T_TMP/strace" ip netns exec "$NODE" env -i UCNI_NODE_CONFIG="$UCNI_NODE_CONFIG" CNI_COMMAND=ADD CNI_CONTAINERID=w \
 	CNI_NETNS=/var/run/netns/$POD CNI_IFNAME=eth0 CNI_PATH="$BIN" "$PLUGIN" <<<"$(conf "$STATIC")" >/dev/null 2>&1
 # (at least once: a sanitizer build may execve itself again)
 check_match "strace: the plugin execve'd the other build's static" '^[1-9]$' \
 	"$(grep -c "execve(\"$BIN/static\"" "$T_TMP/strace")"
 cni DEL "$PLUGIN" "$POD" eth0 w <<<"$(conf "$STATIC")"
 install -m 0755 "$UCNI_BIN/static" "$BIN/static"
-strace -f -qq -e trace=execve -o "$T_TMP/strace" ip netns exec "$NODE" env -i CNI_COMMAND=ADD CNI_CONTAINERID=w \
+strace -f -qq -e trace=execve -o "$T_TMP/strace" ip netns exec "$NODE" env -i UCNI_NODE_CONFIG="$UCNI_NODE_CONFIG" CNI_COMMAND=ADD CNI_CONTAINERID=w \
 	CNI_NETNS=/var/run/netns/$POD CNI_IFNAME=eth0 CNI_PATH="$BIN" "$PLUGIN" <<<"$(conf "$STATIC")" >/dev/null 2>&1
 check_eq "strace: this build's static is not execve'd" 0 "$(grep -c "execve(\"$BIN/static\"" "$T_TMP/strace")"
 cni DEL "$PLUGIN" "$POD" eth0 w <<<"$(conf "$STATIC")"
@@ -312,7 +312,7 @@ elif command -v valgrind >/dev/null; then
 	for verb in ADD CHECK DEL; do
 		in=$c
 		[ "$verb" = CHECK ] && in=$(jq -c --argjson p "$PREV" '. + {prevResult: $p}' <<<"$c")
-		out=$(ip netns exec "$NODE" env -i CNI_COMMAND=$verb CNI_CONTAINERID=vg CNI_NETNS=/var/run/netns/$POD \
+		out=$(ip netns exec "$NODE" env -i UCNI_NODE_CONFIG="$UCNI_NODE_CONFIG" CNI_COMMAND=$verb CNI_CONTAINERID=vg CNI_NETNS=/var/run/netns/$POD \
 			CNI_IFNAME=eth0 CNI_PATH="$BIN" valgrind -q --error-exitcode=99 --leak-check=full \
 			--show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --track-fds=yes \
 			"$PLUGIN" <<<"$in" 2>"$T_TMP/vg")
