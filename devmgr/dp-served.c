@@ -139,29 +139,10 @@ static int served_load(const char *state_dir, cJSON **ret)
 	return 1;
 }
 
-int dp_pool_served(const char *state_dir, const char *pool)
+int dm_pool_served(const char *state_dir, const char *pool, char *ret_resource, size_t size)
 {
 	cJSON *j = NULL;
-	if (!pool)
-		return -EINVAL;
-	int r = served_load(state_dir, &j);
-	if (r <= 0)
-		return r;
-	const cJSON *p;
-	r = 0;
-	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(j, "pools")) {
-		const cJSON *name = cJSON_GetObjectItemCaseSensitive(p, "name");
-		if (cJSON_IsString(name) && !strcmp(name->valuestring, pool))
-			r = 1;
-	}
-	cJSON_Delete(j);
-	return r;
-}
-
-int dp_pool_served_resource(const char *state_dir, const char *pool, char *buf, size_t size)
-{
-	cJSON *j = NULL;
-	if (!pool || !buf || !size)
+	if (!pool || (ret_resource && !size))
 		return -EINVAL;
 	int r = served_load(state_dir, &j);
 	if (r <= 0)
@@ -171,10 +152,12 @@ int dp_pool_served_resource(const char *state_dir, const char *pool, char *buf, 
 	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(j, "pools")) {
 		const cJSON *name = cJSON_GetObjectItemCaseSensitive(p, "name");
 		const cJSON *res = cJSON_GetObjectItemCaseSensitive(p, "resource");
-		if (cJSON_IsString(name) && !strcmp(name->valuestring, pool) && cJSON_IsString(res)) {
-			str_copy(buf, size, res->valuestring);
-			r = 1;
-		}
+		if (!cJSON_IsString(name) || strcmp(name->valuestring, pool))
+			continue;
+		if (ret_resource)
+			str_copy(ret_resource, size, cJSON_IsString(res) ? res->valuestring : "");
+		r = 1;
+		break;
 	}
 	cJSON_Delete(j);
 	return r;

@@ -106,11 +106,6 @@ int dp_devinfo_remove(const dp_set *s, const char *devinfo_dir);
  * 22; -ESRCH when pid is gone) and each resource's pool and name. */
 int dp_served_mark(const char *state_dir, const dp_set *s, pid_t pid);
 int dp_served_clear(const char *state_dir);
-/* 1 when pool is served by a live serve process (the recorded pid runs with the recorded
- * start time), 0 when not (no marker, or its process is gone), -errno on error (-EBADMSG: a
- * corrupt marker). */
-int dp_pool_served(const char *state_dir, const char *pool);
-/* ... and then its resource name ("<prefix>/<resourceName>") into buf. */
-int dp_pool_served_resource(const char *state_dir, const char *pool, char *buf, size_t size);
+/* Whether a pool is served: dm_pool_served() in devmgr.h (the sriov plugin asks it too). */
 
 #endif

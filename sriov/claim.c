@@ -146,6 +146,22 @@ int sriov_claim_pool(struct sr *s, const dm_owner *owner)
 			     s->c.pool, s->c.pool_config);
 		goto out;
 	}
+	/* A pool `devmgr serve` hands to the kubelet is the kubelet's: a VF taken here could go
+	 * to a second pod through the device plugin. */
+	char res[256];
+	r = dm_pool_served(s->statedir, s->c.pool, res, sizeof(res));
+	if (r > 0) {
+		r = cni_fail(CNI_ERR_INVALID_CONFIG, -EBUSY,
+			     "invalid config: \"pool\" value \"%s\" is served to the kubelet as %s by devmgr serve: "
+			     "request that resource in the pod and let Multus pass its deviceID",
+			     s->c.pool, res);
+		goto out;
+	}
+	if (r < 0) {
+		r = cni_fail(CNI_ERR_IO, r, "pool \"%s\": the served marker in %s cannot be read: %s", s->c.pool,
+			     s->statedir, r == -EBADMSG ? "corrupt" : strerror(-r));
+		goto out;
+	}
 	if ((r = dm_inventory_load(s->sysfs, 0, &inv)) < 0) {
 		r = cni_fail(CNI_ERR_IO, r, "reading the PCI devices under %s failed", s->sysfs);
 		goto out;

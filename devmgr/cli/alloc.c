@@ -79,7 +79,7 @@ int cmd_alloc(int argc, char **argv)
 	/* the VFs of a pool `devmgr serve` hands to the kubelet are the kubelet's alone (the
 	 * marker lives in the store's directory: judged by the store's open above) */
 	char res[DP_RESOURCE_MAX];
-	int served = dp_pool_served_resource(state_dir(), opt.pool, res, sizeof(res));
+	int served = dm_pool_served(state_dir(), opt.pool, res, sizeof(res));
 	if (served != 0) {
 		ctx_done(&x);
 		if (served > 0)

@@ -124,7 +124,7 @@ int cmd_pools(int argc, char **argv)
 		else
 			cJSON_AddNullToObject(po, "resourcePrefix");
 		char res[DP_RESOURCE_MAX];
-		int served = dp_pool_served_resource(state_dir(), dm_config_pool_name(c, p), res, sizeof(res));
+		int served = dm_pool_served(state_dir(), dm_config_pool_name(c, p), res, sizeof(res));
 		if (served < 0 && !warned) {
 			fprintf(stderr, "devmgr: pools: the served marker %s/serve.json cannot be read (%s): pools shown as "
 			        "devmgr's\n", state_dir(), strerror(-served));

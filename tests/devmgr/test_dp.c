@@ -485,12 +485,12 @@ static void test_served(void **state)
 	char st[400], path[500], res[DP_RESOURCE_MAX];
 	snprintf(st, sizeof(st), "%s/state-served", workdir);
 	dp_set *s = build(std_tree, std_config, NULL);
-	assert_int_equal(dp_pool_served(st, "a"), 0); /* no state dir */
+	assert_int_equal(dm_pool_served(st, "a", NULL, 0), 0); /* no state dir */
 	assert_int_equal(dp_served_mark(st, s, getpid()), 0);
-	assert_int_equal(dp_pool_served(st, "a"), 1);
-	assert_int_equal(dp_pool_served(st, "b"), 1);
-	assert_int_equal(dp_pool_served(st, "c"), 0);
-	assert_int_equal(dp_pool_served_resource(st, "a", res, sizeof(res)), 1);
+	assert_int_equal(dm_pool_served(st, "a", NULL, 0), 1);
+	assert_int_equal(dm_pool_served(st, "b", NULL, 0), 1);
+	assert_int_equal(dm_pool_served(st, "c", NULL, 0), 0);
+	assert_int_equal(dm_pool_served(st, "a", res, sizeof(res)), 1);
 	assert_string_equal(res, "example.org/a");
 	/* the store still opens beside the marker */
 	dm_store *store;
@@ -516,7 +516,7 @@ static void test_served(void **state)
 	fputs(text, f);
 	fclose(f);
 	free(text);
-	assert_int_equal(dp_pool_served(st, "a"), 0);
+	assert_int_equal(dm_pool_served(st, "a", NULL, 0), 0);
 
 	/* a serve process that died */
 	pid_t child = fork();
@@ -525,15 +525,15 @@ static void test_served(void **state)
 		_exit(0);
 	}
 	assert_int_equal(dp_served_mark(st, s, child), 0);
-	assert_int_equal(dp_pool_served(st, "a"), 1);
+	assert_int_equal(dm_pool_served(st, "a", NULL, 0), 1);
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
-	assert_int_equal(dp_pool_served(st, "a"), 0);
+	assert_int_equal(dm_pool_served(st, "a", NULL, 0), 0);
 	assert_int_equal(dp_served_mark(st, s, child), -ESRCH);
 
 	/* a corrupt marker is an error, not "served" */
 	assert_int_equal(sh("echo '{\"pid\": \"x\"}' > '%s'", path), 0);
-	assert_int_equal(dp_pool_served(st, "a"), -EBADMSG);
+	assert_int_equal(dm_pool_served(st, "a", NULL, 0), -EBADMSG);
 	assert_int_equal(dp_served_clear(st), 0);
 	assert_int_equal(access(path, F_OK), -1);
 	assert_int_equal(dp_served_clear(st), 0);

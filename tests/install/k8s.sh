@@ -219,4 +219,30 @@ if [ "$RC" = 3 ]; then ok "a resourceName with '.' is refused (exit 3)"
 else echo "$OUT" >"$T_TMP/export.json"
 	check_eq "a resourceName with '.': the export still satisfies the device plugin" "" "$(dp_check "$T_TMP/export.json")"
 fi
+# ---- conf/devmgr-serve-daemonset.yaml: devmgr serve as a DaemonSet. What serve needs of
+# the node: the kubelet's device-plugin dir, the devinfo dir, /sys and the store in /run/ucni
+# as hostPath mounts at the same paths (serve's defaults), the node's network namespace
+# (link notifications) and its pid namespace (the served marker records serve's pid, which
+# the node's CNI plugins and devmgr check in the node's /proc).
+ds=conf/devmgr-serve-daemonset.yaml
+if ! dsj=$(yq -c . "$ds" 2>&1); then fail "$ds: valid YAML" "$dsj"
+else
+	check_eq "$ds: a DaemonSet" "DaemonSet" "$(jq -r .kind <<<"$dsj")"
+	check_eq "... hostNetwork and hostPID" "true true" "$(jq -r '.spec.template.spec | "\(.hostNetwork) \(.hostPID)"' <<<"$dsj")"
+	check_eq "... runs devmgr serve" '/usr/bin/devmgr serve' \
+		"$(jq -r '.spec.template.spec.containers[0].command | join(" ")' <<<"$dsj")"
+	# every mount a hostPath at the same path
+	check_eq "... each mount is the node's own path" "" \
+		"$(jq -r '.spec.template.spec as $s | $s.containers[0].volumeMounts[] | . as $m |
+			($s.volumes[] | select(.name == $m.name) | .hostPath.path) as $h |
+			select($h != $m.mountPath) | "\($m.name): \($m.mountPath) <- \($h)"' <<<"$dsj")"
+	for p in /var/lib/kubelet/device-plugins /var/run/k8s.cni.cncf.io/devinfo /sys /run/ucni; do
+		check_eq "... mounts $p" "$p" \
+			"$(jq -r --arg p "$p" '.spec.template.spec.containers[0].volumeMounts[] | select(.mountPath == $p) | .mountPath' <<<"$dsj")"
+	done
+	# the mounts are serve's defaults (devmgr(8))
+	check_match "devmgr(8) names the same kubelet and devinfo defaults" \
+		'/var/lib/kubelet/device.plugins.*/var/run/k8s.cni.cncf.io/devinfo|/var/run/k8s.cni.cncf.io/devinfo.*/var/lib/kubelet/device.plugins' \
+		"$(man -l doc/devmgr.8 2>/dev/null | tr -s ' \n' ' ' | sed 's/‐ //g')"
+fi
 finish

@@ -474,6 +474,18 @@ bad "bad spoofchk" 7 '"spoofchk" has unknown value "maybe"' '{"deviceID": "0000:
 bad "bad link_state" 7 '"link_state" has unknown value "up"' '{"deviceID": "0000:3b:01.0", "link_state": "up"}'
 bad "min above max rate" 7 '"min_tx_rate" 200 is above "max_tx_rate" 100' '{"deviceID": "0000:3b:01.0", "min_tx_rate": 200, "max_tx_rate": 100}'
 bad "pool not defined" 7 '"pool" value "nope" is not defined' "$(jq -nc --arg p "$T_TMP/etc/pools.json" '{pool: "nope", poolConfig: $p}')"
+# a pool `devmgr serve` hands to the kubelet (its marker names the pool, the process runs):
+# refused, nothing taken
+sleep 60 & served_pid=$!
+on_exit "kill $served_pid"
+printf '{"pid":%s,"startTime":%s,"pools":[{"name":"fake_vfs","resource":"intel.com/fake_vfs"}]}' "$served_pid" \
+	"$(awk '{sub(/.*\) /, ""); print $20}' "/proc/$served_pid/stat")" >"$STATE/serve.json"
+before=$(ls "$STATE/vfs" 2>/dev/null | sort | xargs)
+bad "a pool served to the kubelet" 7 '"pool" value "fake_vfs" is served to the kubelet as intel.com/fake_vfs by devmgr serve' \
+	"$(jq -nc --arg p "$T_TMP/etc/pools.json" '{pool: "fake_vfs", poolConfig: $p}')"
+check_eq "... no VF taken" "$before" "$(ls "$STATE/vfs" 2>/dev/null | sort | xargs)"
+kill "$served_pid"; wait "$served_pid" 2>/dev/null
+rm -f "$STATE/serve.json"
 bad "vlan on a PF without VF support" 102 'VF settings \(vlan\) cannot be applied' '{"deviceID": "0000:3b:01.0", "vlan": 10}'
 restored 0 "refused settings"
 add "$ns" ctr-bad net1 "$(jq -c '.runtimeConfig = {deviceID: "0000:3b:01.1"} | .deviceID = "0000:3b:09.0"' <<<"$(conf 1.0.0)")"
