@@ -104,8 +104,10 @@ static bool is_vfio(const dp_device *d)
 	return !strcmp(d->driver, "vfio-pci") && d->iommu_group >= 0;
 }
 
-/* <env>_INFO: per device {"generic": {"deviceID"}, "vfio": {"mount", "dev-mount"},
- * "rdma": {"rdma-device"}}, as the SR-IOV network device plugin shapes it. */
+/* <env>_INFO: per device {"generic": {"deviceID"}, "vfio": {"mount", "dev-mount"}}, as the
+ * SR-IOV network device plugin shapes it. It adds "rdma" only for pools with the isRdma
+ * selector (with the RDMA character devices), which devmgr refuses: so never here; the
+ * RDMA device's name is in the device-info file. */
 static char *info_json(const dp_device *const *devs, size_t n)
 {
 	char node[32];
@@ -120,11 +122,6 @@ static char *info_json(const dp_device *const *devs, size_t n)
 			snprintf(node, sizeof(node), "/dev/vfio/%d", d->iommu_group);
 			if (!v || !cJSON_AddStringToObject(v, "dev-mount", node) ||
 			    !cJSON_AddStringToObject(v, "mount", VFIO_CONTAINER))
-				goto fail;
-		}
-		if (d->rdma[0]) {
-			cJSON *rd = cJSON_AddObjectToObject(o, "rdma");
-			if (!rd || !cJSON_AddStringToObject(rd, "rdma-device", d->rdma))
 				goto fail;
 		}
 	}

@@ -175,8 +175,9 @@ section "Allocate"
 call "$EP_NET" Allocate "{\"container_requests\": [{\"devices_ids\": [\"$A0\", \"$M0\"]}]}"
 check_eq "env PCIDEVICE_UCNI_IO_NET: the IDs, comma-separated" "$A0,$M0" \
 	"$(jq -r '.container_responses[0].envs.PCIDEVICE_UCNI_IO_NET' <<<"$OUT")"
-check_match "env ..._INFO as the device plugin shapes it" "$A0" \
-	"$(jq -r '.container_responses[0].envs.PCIDEVICE_UCNI_IO_NET_INFO' <<<"$OUT")"
+check_eq "env ..._INFO as the device plugin shapes it" \
+	"{\"$A0\":{\"generic\":{\"deviceID\":\"$A0\"}},\"$M0\":{\"generic\":{\"deviceID\":\"$M0\"}}}" \
+	"$(jq -r '.container_responses[0].envs.PCIDEVICE_UCNI_IO_NET_INFO' <<<"$OUT" | jq -cS .)"
 check_eq "a kernel-driver VF needs no device spec" "0" "$(jq -r '.container_responses[0].devices // [] | length' <<<"$OUT")"
 DIF=$DI/dp/ucni.io-net-$A0-device.json
 check "the VF's device-info file exists" test -f "$DIF"
