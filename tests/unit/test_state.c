@@ -78,6 +78,34 @@ static void mkdir_rule(void **state)
 	}
 }
 
+/* state_open_dir: made (or only judged without a mode), opened, never through a link. */
+static void open_dir(void **state)
+{
+	char p[512], l[512];
+	int fd = -1;
+	struct stat st;
+	(void)state;
+	path_of(p, sizeof(p), "od/a");
+	assert_int_equal(state_open_dir(p, 0, &fd), -ENOENT);
+	assert_int_equal(fd, -1);
+	assert_int_equal(state_open_dir(p, 0700, &fd), 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	close(fd);
+	assert_int_equal(mode_of(p), 0700);
+	assert_int_equal(state_open_dir(p, 0, &fd), 0);
+	close(fd);
+	path_of(l, sizeof(l), "od/link");
+	assert_int_equal(symlink(p, l), 0);
+	fd = -1;
+	assert_int_equal(state_open_dir(l, 0, &fd), -EPERM);
+	assert_int_equal(state_open_dir(l, 0700, &fd), -EPERM);
+	assert_int_equal(fd, -1);
+	assert_int_equal(chmod(p, 0777), 0);
+	assert_int_equal(state_open_dir(p, 0, &fd), -EPERM);
+	assert_int_equal(fd, -1);
+}
+
 /* state_open_subdir: beneath an open directory, never through a link, made when asked. */
 static void open_subdir(void **state)
 {
@@ -441,6 +469,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(mkdir_rule, test_dir_make, test_dir_remove),
 		cmocka_unit_test_setup_teardown(open_subdir, test_dir_make, test_dir_remove),
+		cmocka_unit_test_setup_teardown(open_dir, test_dir_make, test_dir_remove),
 		cmocka_unit_test_setup_teardown(replace_and_read, test_dir_make, test_dir_remove),
 		cmocka_unit_test_setup_teardown(replace_refuses_foreign_tmp_area, test_dir_make, test_dir_remove),
 		cmocka_unit_test_setup_teardown(replace_is_atomic, test_dir_make, test_dir_remove),
