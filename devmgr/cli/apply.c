@@ -28,10 +28,11 @@ static int install_pools(const char *file, const dm_config *c, bool check, FILE 
 	dm_store *s = NULL;
 	size_t len;
 	int r = config_read_text(file, &text, &len);
-	if (r == -EFBIG)
-		return -die(EXIT_CONFIG, "%s: larger than 1 MiB", file);
+	/* as dm_config_load() found it: only a file changed since fails here */
+	if (r == -EFBIG || r == -EINVAL)
+		return -die(EXIT_CONFIG, "%s: not a regular file of at most 1 MiB", file);
 	if (r < 0)
-		return -die(EXIT_FAIL, "%s: cannot read: %s", file, r == -EINVAL ? "not a regular file" : strerror(-r));
+		return -die(EXIT_FAIL, "%s: cannot read: %s", file, strerror(-r));
 	snprintf(path, sizeof(path), "%s/config.json", state_dir());
 	if (config_read_text(path, &old, &len) < 0)
 		old = NULL; /* none installed, or unreadable: installed anew */
