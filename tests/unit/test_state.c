@@ -1,5 +1,6 @@
 /* The crash-safe state files (lib/base/state.c): the store-directory rule, the one
- * atomic write (state_replace and its *at form), the temp files of writers that are gone. */
+ * atomic write (state_replace and its *at form), the temp files of writers that are gone;
+ * the bound of read_all (lib/base/io.c), which state_read uses. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
