@@ -43,18 +43,14 @@ int read_int_at(int dirfd, const char *path, int *ret)
 {
 	char buf[32];
 	ssize_t n = read_small_at(dirfd, path, buf, sizeof(buf));
-	if (n < 0)
-		return (int)n;
-	return parse_int(buf, ret);
+	return n < 0 ? (int)n : parse_int(buf, ret);
 }
 
 int read_hex_at(int dirfd, const char *path, uint32_t *ret)
 {
 	char buf[32];
 	ssize_t n = read_small_at(dirfd, path, buf, sizeof(buf));
-	if (n < 0)
-		return (int)n;
-	return parse_hex_u32(buf, ret);
+	return n < 0 ? (int)n : parse_hex_u32(buf, ret);
 }
 
 int readlink_base_at(int dirfd, const char *path, char *buf, size_t size)
