@@ -1,5 +1,6 @@
 /* The apply engine's sysfs side: a device's netdev MTU and flags, its driver binding
- * (driver_override, unbind, bind or probe), read and written under a sysfs root. */
+ * (driver_override, unbind, bind or probe), read and written under a sysfs root
+ * (the operations it shares with the eswitch steps are in sysfsops.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -7,28 +8,6 @@
 #include <string.h>
 
 #include "apply.h"
-
-int ap_open_device(const char *root, const char *pci)
-{
-	char path[PATH_MAX];
-	if ((size_t)snprintf(path, sizeof(path), "%s/bus/pci/devices/%s", root, pci) >= sizeof(path))
-		return -ENAMETOOLONG;
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
-}
-
-int ap_write_at(int dirfd, const char *path, const char *text)
-{
-	size_t len = strlen(text);
-	_cleanup_close_ int fd = openat(dirfd, path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -errno;
-	errno = 0;
-	ssize_t n = write(fd, text, len);
-	if (n < 0 || (size_t)n != len)
-		return errno ? -errno : -EIO;
-	return 0;
-}
 
 int ap_netdev(int devfd, char ret[DM_IFNAME_MAX])
 {
@@ -46,7 +25,7 @@ int ap_netdev(int devfd, char ret[DM_IFNAME_MAX])
 
 int ap_netdev_read(int devfd, const char *name, unsigned *ret_mtu, unsigned *ret_flags)
 {
-	char path[64 + DM_IFNAME_MAX], buf[32];
+	char path[64 + DM_IFNAME_MAX];
 	int mtu;
 	uint32_t flags;
 	snprintf(path, sizeof(path), "net/%s/mtu", name);
@@ -54,9 +33,9 @@ int ap_netdev_read(int devfd, const char *name, unsigned *ret_mtu, unsigned *ret
 	if (r < 0)
 		return r;
 	snprintf(path, sizeof(path), "net/%s/flags", name);
-	if ((r = (int)read_small_at(devfd, path, buf, sizeof(buf))) < 0)
-		return r;
-	if (parse_hex_u32(!strncmp(buf, "0x", 2) ? buf + 2 : buf, &flags) < 0 || mtu < 0)
+	if ((r = read_hex_at(devfd, path, &flags)) < 0)
+		return r == -EINVAL ? -EBADMSG : r;
+	if (mtu < 0)
 		return -EBADMSG;
 	*ret_mtu = (unsigned)mtu;
 	*ret_flags = flags;
@@ -68,7 +47,7 @@ int ap_netdev_set_mtu(int devfd, const char *name, unsigned mtu)
 	char path[64 + DM_IFNAME_MAX], buf[16];
 	snprintf(path, sizeof(path), "net/%s/mtu", name);
 	snprintf(buf, sizeof(buf), "%u\n", mtu);
-	return ap_write_at(devfd, path, buf);
+	return write_small_at(devfd, path, buf);
 }
 
 int ap_netdev_set_flags(int devfd, const char *name, unsigned flags)
@@ -76,7 +55,7 @@ int ap_netdev_set_flags(int devfd, const char *name, unsigned flags)
 	char path[64 + DM_IFNAME_MAX], buf[16];
 	snprintf(path, sizeof(path), "net/%s/flags", name);
 	snprintf(buf, sizeof(buf), "0x%x\n", flags);
-	return ap_write_at(devfd, path, buf);
+	return write_small_at(devfd, path, buf);
 }
 
 int ap_driver_read(int devfd, char drv[64], char override[64])
@@ -99,20 +78,16 @@ int ap_driver_read(int devfd, char drv[64], char override[64])
 
 int ap_driver_bind(const char *root, int devfd, const char *pci, const char *override, const char *driver)
 {
-	char path[PATH_MAX], cur[64], ov[64], text[80];
+	char cur[64], ov[64], text[80];
 	int r;
 	snprintf(text, sizeof(text), "%s\n", override);
-	if ((r = ap_write_at(devfd, "driver_override", text)) < 0)
+	if ((r = write_small_at(devfd, "driver_override", text)) < 0)
 		return r;
 	if ((r = ap_driver_read(devfd, cur, ov)) < 0)
 		return r;
-	if (cur[0] && (r = ap_write_at(devfd, "driver/unbind", pci)) < 0)
+	if (cur[0] && (r = pci_driver_unbind(devfd, pci)) < 0)
 		return r;
 	if (driver && !*driver)
 		return 0;
-	if (driver)
-		snprintf(path, sizeof(path), "%s/bus/pci/drivers/%s/bind", root, driver);
-	else
-		snprintf(path, sizeof(path), "%s/bus/pci/drivers_probe", root);
-	return ap_write_at(AT_FDCWD, path, pci);
+	return pci_driver_bind(root, pci, driver);
 }

@@ -118,11 +118,11 @@ static int undo_one(run *x, const jent *e)
 	case J_PFMTU:
 		return ap_netdev_set_mtu(x->pffd, e->netdev, e->old);
 	case J_VFMTU:
-		if ((fd = ap_open_device(root, e->pci)) < 0)
+		if ((fd = pci_dev_open(root, e->pci)) < 0)
 			return fd;
 		return ap_netdev_set_mtu(fd, e->netdev, e->old);
 	case J_DRIVER:
-		if ((fd = ap_open_device(root, e->pci)) < 0)
+		if ((fd = pci_dev_open(root, e->pci)) < 0)
 			return fd;
 		return ap_driver_bind(root, fd, e->pci, e->old_ov, e->old_drv);
 	case J_VFATTR:
@@ -177,15 +177,10 @@ static void undo_all(run *x)
 
 /* ----------------------------------------------------------------- steps */
 
-static int read_num_vfs(run *x, int *ret)
-{
-	return read_int_at(x->pffd, "sriov_numvfs", ret);
-}
-
 static int step_num_vfs(run *x)
 {
 	int cur, want = x->spec->num_vfs, r;
-	if ((r = read_num_vfs(x, &cur)) < 0)
+	if ((r = pf_read_num_vfs(x->pffd, &cur)) < 0)
 		return fail(x, r, "cannot read sriov_numvfs");
 	x->n_vfs = cur;
 	if (cur == want)
@@ -348,7 +343,7 @@ static int step_drivers(run *x)
 					return r;
 				continue;
 			}
-			_cleanup_close_ int fd = ap_open_device(root, pci);
+			_cleanup_close_ int fd = pci_dev_open(root, pci);
 			if (fd < 0)
 				return fail(x, fd, "vf %d (%s)", i, pci);
 			if ((r = ap_driver_read(fd, drv, ov)) < 0)
@@ -426,7 +421,7 @@ static int step_vf_mtu(run *x)
 					return r;
 				continue;
 			}
-			_cleanup_close_ int fd = ap_open_device(x->o->sysfs_root, pci);
+			_cleanup_close_ int fd = pci_dev_open(x->o->sysfs_root, pci);
 			if (fd < 0)
 				return fail(x, fd, "vf %d (%s)", i, pci);
 			if ((r = ap_netdev(fd, nd)) < 0) {
@@ -508,7 +503,7 @@ static int verify_external(run *x)
 {
 	unsigned mtu, flags;
 	int cur, r;
-	if ((r = read_num_vfs(x, &cur)) < 0)
+	if ((r = pf_read_num_vfs(x->pffd, &cur)) < 0)
 		return fail(x, r, "cannot read sriov_numvfs");
 	if (cur < x->spec->num_vfs)
 		note(x, APPLY_MISMATCH, "externallyManaged: numVfs %d wanted, %d enabled", x->spec->num_vfs, cur);
@@ -542,7 +537,7 @@ int apply_pf(const apply_opts *o, const dm_pf_spec *spec, const char *pf_pci, ap
 		return -EINVAL;
 	*ret = (apply_result){ 0, 0 };
 	err[0] = 0;
-	if ((x.pffd = ap_open_device(o->sysfs_root, pf_pci)) < 0)
+	if ((x.pffd = pci_dev_open(o->sysfs_root, pf_pci)) < 0)
 		return fail(&x, x.pffd, "cannot open its sysfs directory");
 	if (ap_netdev(x.pffd, x.pf_netdev) < 0)
 		x.pf_netdev[0] = 0;

@@ -40,10 +40,6 @@ int apply_pf(const apply_opts *o, const dm_pf_spec *spec, const char *pf_pci, ap
              size_t errlen);
 
 /* apply-steps.c: the sysfs side of the steps, relative to a device directory DEVFD */
-/* The device directory <root>/bus/pci/devices/PCI: a descriptor, or -errno. */
-int ap_open_device(const char *root, const char *pci);
-/* TEXT written to DIRFD/PATH (one write); 0 or -errno. */
-int ap_write_at(int dirfd, const char *path, const char *text);
 /* The netdev of the device (the first entry of its net/): 0, -ENOENT without one. */
 int ap_netdev(int devfd, char ret[DM_IFNAME_MAX]);
 /* Its MTU and flags (IFF_*) from net/NAME/{mtu,flags}. */

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "dp.h"
 #include "internal.h"
+#include "ucni/io.h"
 #include "ucni/jsoncheck.h"
 
 typedef struct pf_sel {
@@ -522,39 +523,33 @@ out:
 	return 0;
 }
 
-int dm_config_load(const char *path, dm_config **ret, char *errbuf, size_t errlen)
+int config_read_text(const char *path, char **ret, size_t *ret_len)
 {
 	/* non-blocking: a FIFO or a device there must not hang the reader; checked below */
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	struct stat st;
-	if (fd < 0) {
-		int e = errno;
-		errbuf_set(errbuf, errlen, "%s: %s", path, strerror(e));
-		return -e;
-	}
-	if (fstat(fd, &st) < 0)
+	if (fd < 0 || fstat(fd, &st) < 0)
 		return -errno;
-	if (!S_ISREG(st.st_mode) || st.st_size > (1 << 20)) {
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	return read_all(fd, CONFIG_FILE_MAX, ret, ret_len);
+}
+
+int dm_config_load(const char *path, dm_config **ret, char *errbuf, size_t errlen)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	int r = config_read_text(path, &buf, &len);
+	if (r == -EINVAL || r == -EFBIG) {
 		errbuf_set(errbuf, errlen, "%s: not a regular file of at most 1 MiB", path);
 		return -EINVAL;
 	}
-	_cleanup_free_ char *buf = malloc((size_t)st.st_size + 1);
-	if (!buf)
-		return -ENOMEM;
-	size_t got = 0;
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		got += (size_t)n;
+	if (r < 0) {
+		errbuf_set(errbuf, errlen, "%s: %s", path, strerror(-r));
+		return r;
 	}
-	buf[got] = 0;
 	char sub[256] = "";
-	int r = dm_config_parse_text(buf, got, 0, ret, sub, sizeof(sub));
+	r = dm_config_parse_text(buf, len, 0, ret, sub, sizeof(sub));
 	if (r < 0)
 		errbuf_set(errbuf, errlen, "%s: %s", path, sub);
 	return r;

@@ -142,7 +142,7 @@ int device_read_sysfs(int devfd, const char *pci, unsigned flags, dm_device *d)
 	} else if (read_int_at(devfd, "sriov_totalvfs", &v) >= 0) {
 		d->role = DM_ROLE_PF;
 		d->total_vfs = v;
-		if (read_int_at(devfd, "sriov_numvfs", &v) >= 0)
+		if (pf_read_num_vfs(devfd, &v) >= 0)
 			d->num_vfs = v;
 	} else
 		d->role = DM_ROLE_NIC;
@@ -347,13 +347,8 @@ int dm_netdev_to_pci(const char *sysfs_root, const char *netdev, char ret_pci[DM
 static int write_int_at(int dirfd, const char *path, int v)
 {
 	char buf[16];
-	int len = snprintf(buf, sizeof(buf), "%d\n", v);
-	_cleanup_close_ int fd = openat(dirfd, path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, buf, (size_t)len) != len)
-		return errno ? -errno : -EIO;
-	return 0;
+	snprintf(buf, sizeof(buf), "%d\n", v);
+	return write_small_at(dirfd, path, buf);
 }
 
 int pf_handle_parse(const char *s, pf_handle *ret)
@@ -411,7 +406,7 @@ int dm_pf_set_num_vfs(const char *sysfs_root, const char *pci, int num)
 	}
 	if (num > total)
 		return -ERANGE;
-	r = read_int_at(fd, "sriov_numvfs", &cur);
+	r = pf_read_num_vfs(fd, &cur);
 	if (r < 0)
 		return r == -ENOENT ? -ENODEV : r;
 	if (cur == num)

@@ -55,13 +55,9 @@ static int open_dp_dir(const char *devinfo_dir, bool create, int *ret_fd)
 {
 	if (!devinfo_dir || !*devinfo_dir)
 		devinfo_dir = DEVINFO_DIR_DEFAULT;
-	int r = create ? state_mkdir(devinfo_dir, 0755) : state_dir_check(devinfo_dir);
-	if (r < 0)
-		return r;
-	_cleanup_close_ int fd = open(devinfo_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ELOOP ? -EPERM : -errno;
-	return state_open_subdir(fd, "dp", create ? 0755 : 0, ret_fd);
+	_cleanup_close_ int fd = -1;
+	int r = state_open_dir(devinfo_dir, create ? 0755 : 0, &fd);
+	return r < 0 ? r : state_open_subdir(fd, "dp", create ? 0755 : 0, ret_fd);
 }
 
 static int add_env(dp_alloc *a, const char *key, char *value)

@@ -49,16 +49,7 @@ static int proc_start_time(pid_t pid, unsigned long long *ret)
 
 static int open_state_dir(const char *state_dir, bool create, int *ret_fd)
 {
-	if (!state_dir)
-		state_dir = DM_DEFAULT_STATE_DIR;
-	int r = create ? state_mkdir(state_dir, 0700) : state_dir_check(state_dir);
-	if (r < 0)
-		return r;
-	int fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ELOOP ? -EPERM : -errno;
-	*ret_fd = fd;
-	return 0;
+	return state_open_dir(state_dir ? state_dir : DM_DEFAULT_STATE_DIR, create ? 0700 : 0, ret_fd);
 }
 
 int dp_served_mark(const char *state_dir, const dp_set *s, pid_t pid)

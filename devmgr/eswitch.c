@@ -97,14 +97,9 @@ typedef struct esw_run {
 	char kmsg[256];            /* the kernel's text of the failed devlink request */
 } esw_run;
 
-static int read_num_vfs(const esw_run *x, int *ret)
-{
-	return read_int_at(x->pffd, "sriov_numvfs", ret);
-}
-
 static int set_vfs(esw_run *x, int i, int num)
 {
-	int r = read_num_vfs(x, &x->vfs_before[i]);
+	int r = pf_read_num_vfs(x->pffd, &x->vfs_before[i]);
 	if (r < 0)
 		return r;
 	r = FAULT("eswitch.numvfs");
@@ -114,27 +109,15 @@ static int set_vfs(esw_run *x, int i, int num)
 	return r < 0 ? r : 0;
 }
 
-static int write_at(const char *path, const char *text)
-{
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = write(fd, text, strlen(text));
-	return n == (ssize_t)strlen(text) ? 0 : n < 0 ? -errno : -EIO;
-}
-
 static int vf_unbind(const esw_run *x, const vf_bound *v)
 {
-	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/driver/unbind", x->root, v->pci);
-	return write_at(path, v->pci);
+	_cleanup_close_ int fd = pci_dev_open(x->root, v->pci);
+	return fd < 0 ? fd : pci_driver_unbind(fd, v->pci);
 }
 
 static int vf_bind(const esw_run *x, const vf_bound *v)
 {
-	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/bus/pci/drivers/%s/bind", x->root, v->driver);
-	return write_at(path, v->pci);
+	return pci_driver_bind(x->root, v->pci, v->driver);
 }
 
 static int collect_bound(int index, const char *vf_pci, void *arg)
@@ -248,7 +231,7 @@ static void where_now(esw_run *x, char *buf, size_t len)
 {
 	int mode = -1, n = -1;
 	bool have_mode = devlink_eswitch_get_on(&x->dl, x->h.bus, x->h.dev, &mode) >= 0;
-	bool have_n = read_num_vfs(x, &n) >= 0;
+	bool have_n = pf_read_num_vfs(x->pffd, &n) >= 0;
 	char vfs[32];
 	snprintf(vfs, sizeof(vfs), "%d VF%s", n, n == 1 ? "" : "s");
 	snprintf(buf, len, "%s with %s", have_mode ? dm_eswitch_mode_name((dm_eswitch_mode)mode) : "an unknown mode",
@@ -396,7 +379,7 @@ int dm_eswitch_set(const char *sysfs_root, const char *pf_pci, dm_eswitch_mode w
 	}
 	if ((r = esw_open(&x, sysfs_root, pf_pci, err, errlen)) < 0)
 		goto out;
-	if ((r = read_num_vfs(&x, &x.start_vfs)) < 0) {
+	if ((r = pf_read_num_vfs(x.pffd, &x.start_vfs)) < 0) {
 		errbuf_set(err, errlen, "%s: not an SR-IOV PF (no sriov_numvfs)", pf_pci);
 		r = -ENODEV;
 		goto out;

@@ -48,6 +48,20 @@ DIR *opendir_at(int dirfd, const char *path);
 void errbuf_set(char *errbuf, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int pci_addr_cmp(const char *a, const char *b);
 
+/* sysfsops.c: sysfs operations shared by apply, the eswitch steps and the device plugin.
+ * A netdev's IFF_* flags: read_hex_at(dirfd, "<netdev dir>/flags", &flags) (ucni/sysfs.h). */
+/* The device directory <root>/bus/pci/devices/PCI: a descriptor, or -errno. */
+int pci_dev_open(const char *root, const char *pci);
+/* The PF's sriov_numvfs (PFFD: its device directory). */
+int pf_read_num_vfs(int pffd, int *ret);
+/* The device PCI (DEVFD: its directory) unbound from its driver. */
+int pci_driver_unbind(int devfd, const char *pci);
+/* The device PCI bound to DRIVER, or probed when DRIVER is NULL (the kernel picks,
+ * honouring driver_override). */
+int pci_driver_bind(const char *root, const char *pci, const char *driver);
+/* dm_device_rdma() on BUSFD, the directory <root>/bus/pci/devices. */
+int rdma_dev_at(int busfd, const char *pci, char *ret, size_t size);
+
 /* device.c */
 enum {
 	READ_IDENT = 1,
@@ -176,6 +190,12 @@ void mac_format(const unsigned char *m, char buf[18]);
 bool mac_parse(const char *s, unsigned char ret[6]);
 /* vfstate.c: the store's restore of one record (store-release.c and store-gc.c call it under the VF's lock) */
 int vf_restore_record(const char *sysfs_root, const dm_record *rec, unsigned flags, dm_restore_report *ret);
+
+/* config.c: a configuration file's text (the pools and PFs file, the installed copy): a
+ * regular file (-EINVAL another kind) of at most CONFIG_FILE_MAX bytes (-EFBIG larger),
+ * NUL-terminated. */
+#define CONFIG_FILE_MAX (1 << 20)
+int config_read_text(const char *path, char **ret, size_t *ret_len);
 
 /* config.c — exposed for the unit tests */
 /* A VF index set parsed from "0,2-7" (at most DM_VF_RANGE_MAX indexes). */

@@ -9,7 +9,7 @@ UDEV_LIBS   := $(shell $(PKG_CONFIG) --libs libudev 2>/dev/null || echo -ludev)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
 DEVMGR_LIB_SRCS := devmgr/util.c devmgr/device.c devmgr/inventory.c devmgr/vfinfo.c devmgr/vfstate.c \
-                   devmgr/config.c devmgr/config-pf.c devmgr/apply.c devmgr/apply-steps.c devmgr/store.c devmgr/store-lock.c devmgr/store-record.c \
+                   devmgr/config.c devmgr/config-pf.c devmgr/apply.c devmgr/apply-steps.c devmgr/sysfsops.c devmgr/store.c devmgr/store-lock.c devmgr/store-record.c \
                    devmgr/store-claim.c devmgr/store-release.c devmgr/store-gc.c devmgr/json.c \
                    devmgr/libpci.c devmgr/virtfn.c devmgr/vfcursor.c devmgr/eswitch.c \
                    devmgr/nodestate.c devmgr/dp.c devmgr/dp-prefer.c devmgr/dp-alloc.c devmgr/dp-served.c

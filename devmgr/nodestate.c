@@ -44,7 +44,7 @@ static void pf_init(ns_pf *p, const char *bus, const char *dev)
 /* MTU, speed and IFF_UP of the netdev NAME of the device directory DEVFD. */
 static void read_netdev_extra(int devfd, const char *name, int *mtu, int *speed, int *admin_up)
 {
-	char path[64], buf[32];
+	char path[64];
 	uint32_t flags;
 	int v;
 	if (!name[0])
@@ -56,7 +56,7 @@ static void read_netdev_extra(int devfd, const char *name, int *mtu, int *speed,
 	if (speed && read_int_at(devfd, path, &v) >= 0 && v > 0)
 		*speed = v; /* -1 (or EINVAL on read) without link */
 	snprintf(path, sizeof(path), "net/%s/flags", name);
-	if (admin_up && read_small_at(devfd, path, buf, sizeof(buf)) > 0 && parse_hex_u32(buf, &flags) >= 0)
+	if (admin_up && read_hex_at(devfd, path, &flags) >= 0)
 		*admin_up = (flags & IFF_UP) != 0;
 }
 
@@ -180,7 +180,7 @@ static int load_netdevsim(const char *root, dm_nodestate *s)
 		if (pf_handle_parse(handle, &h) < 0)
 			continue;
 		_cleanup_close_ int fd = openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0 || read_int_at(fd, "sriov_numvfs", &n) < 0 || n < 0)
+		if (fd < 0 || pf_read_num_vfs(fd, &n) < 0 || n < 0)
 			continue;
 		if ((r = add_pf(s, &p)) < 0)
 			return r;

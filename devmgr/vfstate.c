@@ -285,11 +285,9 @@ static int flr(const char *sysfs_root, const char *pci, dm_restore_report *rep)
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/reset", sysfs_root, pci);
-	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	int e = write(fd, "1", 1) == 1 ? 0 : -errno;
-	close(fd);
+	int e = write_small_at(AT_FDCWD, path, "1");
+	if (e == -ENOENT)
+		return 0;
 	if (e == 0)
 		rep->reset = true;
 	else

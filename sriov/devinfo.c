@@ -1,7 +1,6 @@
 /* The attachment's device-info file (Device Information Specification 1.1.0), at the path
  * the runtime gives as runtimeConfig.CNIDeviceInfoFile: written or merged on ADD, removed
  * on DEL when ADD created it. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -14,24 +13,6 @@
 #include "ucni/log.h"
 #include "ucni/node.h"
 #include "sriov.h"
-
-/* The VF's RDMA device: the first entry of <sysfs>/bus/pci/devices/<pci>/infiniband. */
-static void rdma_of(const char *sysfs, const char *pci, char *buf, size_t size)
-{
-	char path[PATH_MAX];
-	buf[0] = 0;
-	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/infiniband", sysfs, pci);
-	DIR *d = opendir(path);
-	if (!d)
-		return;
-	struct dirent *de;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.' && strlen(de->d_name) < size) {
-			snprintf(buf, size, "%s", de->d_name);
-			break;
-		}
-	closedir(d);
-}
 
 int sriov_devinfo_write(struct sr *s, bool *ret_created)
 {
@@ -48,7 +29,8 @@ int sriov_devinfo_write(struct sr *s, bool *ret_created)
 				path, why);
 	if (r < 0)
 		return cni_fail(CNI_ERR_IO, r, "the directory of the device-info file %s cannot be opened", path);
-	rdma_of(s->sysfs, s->pci, rdma, sizeof(rdma));
+	if (dm_device_rdma(s->sysfs, s->pci, rdma, sizeof(rdma)) < 0)
+		rdma[0] = 0; /* none: the file names no RDMA device */
 	/* an existing file (the runtime's, another plugin's) keeps what is not ours */
 	r = devinfo_write_pci(dfd, name, s->pci, s->dev.pf_pci, rdma, true);
 	if (r == -ELOOP || r == -EINVAL || r == -EBADMSG) {

@@ -10,34 +10,6 @@
 #include "../apply.h"
 #include "../eswitch.h"
 
-static char *read_text(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return NULL;
-	char *buf = NULL;
-	size_t cap = 0, len = 0;
-	for (;;) {
-		if (len + 4096 + 1 > cap) {
-			cap = cap ? cap * 2 : 8192;
-			char *nb = realloc(buf, cap);
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = nb;
-		}
-		size_t n = fread(buf + len, 1, 4096, f);
-		len += n;
-		if (n < 4096)
-			break;
-	}
-	fclose(f);
-	buf[len] = 0;
-	return buf;
-}
-
 /* Changes and drift on stdout, what is left alone or undone too; mismatches on stderr. */
 static void on_note(void *arg, apply_note kind, const char *line)
 {
@@ -51,14 +23,19 @@ static void on_note(void *arg, apply_note kind, const char *line)
  * would be) a change, 0 none, or -(exit code). */
 static int install_pools(const char *file, const dm_config *c, bool check, FILE *out)
 {
-	_cleanup_free_ char *text = read_text(file), *old = NULL;
+	_cleanup_free_ char *text = NULL, *old = NULL;
 	char path[PATH_MAX];
 	dm_store *s = NULL;
-	int r;
-	if (!text)
-		return -die(EXIT_FAIL, "%s: cannot read: %s", file, strerror(errno));
+	size_t len;
+	int r = config_read_text(file, &text, &len);
+	/* as dm_config_load() found it: only a file changed since fails here */
+	if (r == -EFBIG || r == -EINVAL)
+		return -die(EXIT_CONFIG, "%s: not a regular file of at most 1 MiB", file);
+	if (r < 0)
+		return -die(EXIT_FAIL, "%s: cannot read: %s", file, strerror(-r));
 	snprintf(path, sizeof(path), "%s/config.json", state_dir());
-	old = read_text(path);
+	if (config_read_text(path, &old, &len) < 0)
+		old = NULL; /* none installed, or unreadable: installed anew */
 	if (old && !strcmp(old, text))
 		return 0;
 	if (check) {

@@ -120,6 +120,11 @@ int dm_device_lookup(const char *sysfs_root, const char *pci, dm_device *ret);
  * listed by its PF): dm_device_lookup() then tells what; -EINVAL for a bad argument. */
 int dm_vf_lookup(const char *sysfs_root, const char *pci, dm_device *ret);
 
+/* The RDMA device of the function PCI (canonical): the first entry of
+ * <root>/bus/pci/devices/<pci>/infiniband, into RET of SIZE bytes. 0, -ENOENT when it has
+ * none, -ENAMETOOLONG when the name does not fit, -EINVAL for a bad argument. */
+int dm_device_rdma(const char *sysfs_root, const char *pci, char *ret, size_t size);
+
 /* Resolves a netdev name to its PCI address through <root>/class/net/<name>/device. */
 int dm_netdev_to_pci(const char *sysfs_root, const char *netdev, char ret_pci[DM_PCI_ADDR_MAX]);
 

@@ -26,6 +26,10 @@ int state_mkdir(const char *path, mode_t mode);
 int state_open_subdir(int dirfd, const char *rel, mode_t mode, int *ret_fd);
 /* The same judgement, without creating anything: 0, -ENOENT, -ENOTDIR or -EPERM. */
 int state_dir_check(const char *path);
+/* The state directory `path` opened: made first as state_mkdir makes it when `mode` is
+ * not 0, else judged as state_dir_check judges it (-ENOENT when missing); its last
+ * component is never followed as a symbolic link (-EPERM). */
+int state_open_dir(const char *path, mode_t mode, int *ret_fd);
 /* ... of an open directory (opened with O_NOFOLLOW, it is never a symlink). */
 int state_dir_check_fd(int fd);
 /*

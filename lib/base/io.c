@@ -7,16 +7,24 @@
 
 int read_all(int fd, size_t max, char **ret, size_t *ret_len)
 {
-	size_t cap = 4096, len = 0;
+	size_t cap = max < 4096 ? max : 4096, len = 0;
 	char *buf = malloc(cap + 1);
 	if (!buf)
 		return -ENOMEM;
 	for (;;) {
+		if (len == cap && cap >= max) {
+			/* exactly MAX bytes so far: fine when the file ends here */
+			char c;
+			ssize_t k = read(fd, &c, 1);
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k == 0)
+				break;
+			int e = k < 0 ? -errno : -EFBIG;
+			free(buf);
+			return e;
+		}
 		if (len == cap) {
-			if (cap >= max) {
-				free(buf);
-				return -EFBIG;
-			}
 			cap = cap * 2 > max ? max : cap * 2;
 			char *n = realloc(buf, cap + 1);
 			if (!n) {

@@ -44,6 +44,18 @@ int state_dir_check(const char *path)
 	return judge(&st);
 }
 
+int state_open_dir(const char *path, mode_t mode, int *ret_fd)
+{
+	int r = mode ? state_mkdir(path, mode) : state_dir_check(path);
+	if (r < 0)
+		return r;
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ELOOP ? -EPERM : -errno;
+	*ret_fd = fd;
+	return 0;
+}
+
 int state_dir_check_fd(int fd)
 {
 	struct stat st;

@@ -1,4 +1,4 @@
-/* sysfs attributes: small files read relative to a directory, their numbers,
+/* sysfs attributes: small files read (and written) relative to a directory, their numbers,
  * and the last component of a link's target. */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,13 +26,31 @@ ssize_t read_small_at(int dirfd, const char *path, char *buf, size_t size)
 	return n;
 }
 
+int write_small_at(int dirfd, const char *path, const char *text)
+{
+	size_t len = strlen(text);
+	int fd = openat(dirfd, path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	errno = 0;
+	ssize_t n = write(fd, text, len);
+	int r = n >= 0 && (size_t)n == len ? 0 : errno ? -errno : -EIO;
+	close(fd);
+	return r;
+}
+
 int read_int_at(int dirfd, const char *path, int *ret)
 {
 	char buf[32];
 	ssize_t n = read_small_at(dirfd, path, buf, sizeof(buf));
-	if (n < 0)
-		return (int)n;
-	return parse_int(buf, ret);
+	return n < 0 ? (int)n : parse_int(buf, ret);
+}
+
+int read_hex_at(int dirfd, const char *path, uint32_t *ret)
+{
+	char buf[32];
+	ssize_t n = read_small_at(dirfd, path, buf, sizeof(buf));
+	return n < 0 ? (int)n : parse_hex_u32(buf, ret);
 }
 
 int readlink_base_at(int dirfd, const char *path, char *buf, size_t size)

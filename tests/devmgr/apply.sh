@@ -64,6 +64,19 @@ badpf "unknown pf key" '.pfs[0].numvfs = 1' 'pfs[0]: unknown key "numvfs"'
 printf '{"pfs": [{"name": "ens1f0", "numVfs": 8, "mtu": 1500, "mtu": 9000}]}' >"$T_TMP/bad.json"
 dm apply "$T_TMP/bad.json"
 check_eq "a key given twice (exit 3)" "3 yes" "$RC $([[ $ERR == *'pfs[0]: "mtu" is given twice'* ]] && echo yes)"
+# the file itself: at most 1 MiB (white space past the object), a regular file; named
+{ echo "$BASE"; head -c $((1024 * 1024)) /dev/zero | tr '\0' ' '; } >"$T_TMP/big.json"
+before=$(tree_sum)
+dm apply "$T_TMP/big.json"
+check_eq "a configuration above 1 MiB: exit 3 naming the file, nothing changed" "3 yes yes" \
+	"$RC $([[ $ERR == *"$T_TMP/big.json: not a regular file of at most 1 MiB"* ]] && echo yes) $([ "$(tree_sum)" == "$before" ] && echo yes)"
+truncate -s $((1024 * 1024)) "$T_TMP/big.json"
+dm apply --check "$T_TMP/big.json"
+check_eq "... one of exactly 1 MiB is read (and checked: exit 9)" 9 "$RC"
+mkfifo "$T_TMP/fifo.json"
+dm apply "$T_TMP/fifo.json"
+check_eq "a FIFO: exit 3, not waited on" "3 yes" "$RC $([[ $ERR == *"$T_TMP/fifo.json: not a regular file"* ]] && echo yes)"
+rm -f "$T_TMP/big.json" "$T_TMP/fifo.json"
 badpf "vfGroups not an array" '.pfs[0].vfGroups = {}' 'pfs[0].vfGroups: must be an array'
 badpf "vfGroup not an object" '.pfs[0].vfGroups = [1]' 'pfs[0].vfGroups[0]: must be an object'
 badpf "vfRange missing" '.pfs[0].vfGroups = [{"mtu": 1500}]' 'pfs[0].vfGroups[0]: vfRange is missing'

@@ -115,6 +115,70 @@ static void test_num_vfs_by_handle(void **state)
 	sh("echo 0 > '%s'", path);
 }
 
+/* The shared sysfs operations (devmgr/sysfsops.c, lib/kernel/sysfs.c) on the fixture. */
+static void test_sysfsops(void **state)
+{
+	(void)state;
+	char path[PATH_MAX], buf[64];
+	uint32_t flags;
+	int n, want;
+
+	/* attribute writes and hex reads: "0x" optional, decimal-looking text is hex too */
+	snprintf(path, sizeof(path), "%s/flags", workdir);
+	sh("touch '%s'", path);
+	assert_int_equal(write_small_at(AT_FDCWD, path, "0x1003\n"), 0);
+	assert_int_equal(read_hex_at(AT_FDCWD, path, &flags), 0);
+	assert_int_equal(flags, 0x1003);
+	assert_int_equal(write_small_at(AT_FDCWD, path, "1002"), 0);
+	assert_int_equal(read_hex_at(AT_FDCWD, path, &flags), 0);
+	assert_int_equal(flags, 0x1002);
+	assert_int_equal(write_small_at(AT_FDCWD, path, "up"), 0);
+	assert_int_equal(read_hex_at(AT_FDCWD, path, &flags), -EINVAL);
+	assert_int_equal(flags, 0x1002); /* untouched */
+	snprintf(path, sizeof(path), "%s/link", workdir);
+	sh("ln -s flags '%s'", path);
+	assert_int_equal(write_small_at(AT_FDCWD, path, "1"), -ELOOP);
+	snprintf(path, sizeof(path), "%s/missing", workdir);
+	assert_int_equal(write_small_at(AT_FDCWD, path, "1"), -ENOENT);
+
+	/* the VF count, unbind and bind (the kernel's files made here) */
+	int fd = pci_dev_open(fixture, "0000:3b:00.0");
+	assert_true(fd >= 0);
+	assert_int_equal(read_int_at(fd, "sriov_numvfs", &want), 0);
+	assert_int_equal(pf_read_num_vfs(fd, &n), 0);
+	assert_int_equal(n, want);
+	close(fd);
+	assert_int_equal(pci_dev_open(fixture, "0000:3b:7f.0"), -ENOENT);
+	sh("cd '%s/bus/pci' && touch drivers/iavf/unbind drivers/iavf/bind drivers_probe", fixture);
+	assert_true((fd = pci_dev_open(fixture, "0000:3b:01.0")) >= 0);
+	assert_int_equal(pci_driver_unbind(fd, "0000:3b:01.0"), 0);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/bus/pci/drivers/iavf/unbind", fixture);
+	read_file(path, buf, sizeof(buf));
+	assert_string_equal(buf, "0000:3b:01.0");
+	assert_int_equal(pci_driver_bind(fixture, "0000:3b:01.1", "iavf"), 0);
+	snprintf(path, sizeof(path), "%s/bus/pci/drivers/iavf/bind", fixture);
+	read_file(path, buf, sizeof(buf));
+	assert_string_equal(buf, "0000:3b:01.1");
+	assert_int_equal(pci_driver_bind(fixture, "0000:3b:01.2", NULL), 0);
+	snprintf(path, sizeof(path), "%s/bus/pci/drivers_probe", fixture);
+	read_file(path, buf, sizeof(buf));
+	assert_string_equal(buf, "0000:3b:01.2");
+	assert_int_equal(pci_driver_bind(fixture, "0000:3b:01.2", "nosuch"), -ENOENT);
+	sh("cd '%s/bus/pci' && rm drivers/iavf/unbind drivers/iavf/bind drivers_probe", fixture);
+
+	/* the RDMA device: the first entry of infiniband/ */
+	sh("mkdir -p '%s/bus/pci/devices/0000:3b:01.0/infiniband/mlx5_7'", fixture);
+	strcpy(buf, "x");
+	assert_int_equal(dm_device_rdma(fixture, "0000:3b:01.1", buf, sizeof(buf)), -ENOENT);
+	assert_string_equal(buf, "x");
+	assert_int_equal(dm_device_rdma(fixture, "0000:3b:01.0", buf, 6), -ENAMETOOLONG);
+	assert_int_equal(dm_device_rdma(fixture, "3b:01.0", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(dm_device_rdma(fixture, "0000:3b:01.0", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "mlx5_7");
+	sh("rm -r '%s/bus/pci/devices/0000:3b:01.0/infiniband'", fixture);
+}
+
 /* Every refusal comes before devlink is asked and leaves the PF as it was. */
 static void test_set_refusals(void **state)
 {
@@ -241,6 +305,7 @@ int main(void)
 		cmocka_unit_test(test_num_vfs_by_handle),
 		cmocka_unit_test(test_set_refusals),
 		cmocka_unit_test(test_nodestate),
+		cmocka_unit_test(test_sysfsops),
 	};
 	return cmocka_run_group_tests_name("eswitch", tests, setup, teardown);
 }

@@ -120,9 +120,12 @@ check_eq "units and rules: mode 644" 644 "$(stat -c %a "$root"/lib/systemd/syste
 check_eq "the unit runs the installed devmgr on /etc/ucni/devmgr.json" "ExecStart=/usr/bin/devmgr apply /etc/ucni/devmgr.json" \
 	"$(grep '^ExecStart=' "$unit")"
 check_eq "oneshot, remains active, before network-pre and the kubelet, only with the file" \
-	"Type=oneshot RemainAfterExit=yes Before=network-pre.target kubelet.service shutdown.target Wants=network-pre.target ConditionPathExists=/etc/ucni/devmgr.json" \
+	"Type=oneshot RemainAfterExit=yes Before=network-pre.target kubelet.service shutdown.target Wants=network-pre.target systemd-udev-settle.service ConditionPathExists=/etc/ucni/devmgr.json" \
 	"$(grep -E '^(Type|RemainAfterExit|Before|Wants|ConditionPathExists)=' "$unit" | sort -t= -k1,1 -s |
 		awk -F= '{a[$1]=$0} END {print a["Type"], a["RemainAfterExit"], a["Before"], a["Wants"], a["ConditionPathExists"]}')"
+check_eq "... after udev's coldplug has settled (the PFs are there), which it pulls in" \
+	"After=systemd-udevd.service systemd-modules-load.service local-fs.target After=systemd-udev-trigger.service systemd-udev-settle.service Wants=network-pre.target systemd-udev-settle.service" \
+	"$(grep -E '^(After|Wants)=' "$unit" | xargs)"
 if command -v systemd-analyze >/dev/null; then
 	for u in "$root"/lib/systemd/system/*.service; do
 		# serve's unit has the default dependencies (sysinit.target ...), which an install

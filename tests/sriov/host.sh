@@ -549,11 +549,14 @@ check "  ... DEL removed the file ADD made" test ! -e "$f"
 restored 1 "CNIDeviceInfoFile DEL"
 
 # a file that was there (the runtime's): merged, and left by DEL
+# with an RDMA device on VF 1 (dm_device_rdma(): the first entry of its infiniband/)
+mkdir -p "$SYS/bus/pci/devices/${VF[1]}/infiniband/mlx5_9"
 printf '{"type":"pci","version":"1.1.0","pci":{"vhost-net":"/dev/vhost-net"},"owner":"runtime"}' >"$f"
 add "$ns" ctr-di net1 "$c"
 check_eq "an existing device-info file: ADD exits 0" 0 "$CNI_RC"
-check_eq "  ... merged: its keys kept, ours set" "runtime /dev/vhost-net ${VF[1]} 0000:3b:00.0" \
-	"$(jq -r '"\(.owner) \(.pci."vhost-net") \(.pci."pci-address") \(.pci."pf-pci-address")"' "$f" 2>&1)"
+check_eq "  ... merged: its keys kept, ours set" "runtime /dev/vhost-net ${VF[1]} 0000:3b:00.0 mlx5_9" \
+	"$(jq -r '"\(.owner) \(.pci."vhost-net") \(.pci."pci-address") \(.pci."pf-pci-address") \(.pci."rdma-device")"' "$f" 2>&1)"
+rm -r "$SYS/bus/pci/devices/${VF[1]}/infiniband"
 check_eq "  ... the record does not claim it" "null" "$(record "${VF[1]}" | jq -r '.data.deviceInfoFile')"
 del "$ns" ctr-di net1 "$c"
 check "  ... DEL leaves a file ADD did not make" test -e "$f"

@@ -1,5 +1,6 @@
 /* The crash-safe state files (lib/base/state.c): the store-directory rule, the one
- * atomic write (state_replace and its *at form), the temp files of writers that are gone. */
+ * atomic write (state_replace and its *at form), the temp files of writers that are gone;
+ * the bound of read_all (lib/base/io.c), which state_read uses. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -13,6 +14,7 @@
 #include "fixture.h"
 #include "unit.h"
 
+#include "ucni/io.h"
 #include "ucni/state.h"
 
 static int count_in(const char *sub)
@@ -76,6 +78,70 @@ static void mkdir_rule(void **state)
 		assert_int_equal(st.st_uid, 65534);
 		assert_int_equal(st.st_mode & 07777, 0700);
 	}
+}
+
+/* read_all: at most MAX bytes (exactly MAX is fine), -EFBIG beyond, below 4096 too. */
+static int read_all_of(size_t n, size_t max, size_t *ret_len)
+{
+	int p[2];
+	char *buf = NULL, data[6000];
+	assert_true(n <= sizeof(data));
+	memset(data, 'x', n);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write_all(p[1], data, n), 0);
+	close(p[1]);
+	*ret_len = 0;
+	int r = read_all(p[0], max, &buf, ret_len);
+	close(p[0]);
+	if (r == 0)
+		assert_int_equal(buf[*ret_len], 0);
+	free(buf);
+	return r;
+}
+
+static void read_all_bound(void **state)
+{
+	size_t len;
+	(void)state;
+	assert_int_equal(read_all_of(5000, 5000, &len), 0);
+	assert_int_equal(len, 5000);
+	assert_int_equal(read_all_of(5001, 5000, &len), -EFBIG);
+	assert_int_equal(read_all_of(4096, 4096, &len), 0);
+	assert_int_equal(len, 4096);
+	assert_int_equal(read_all_of(4097, 4096, &len), -EFBIG);
+	assert_int_equal(read_all_of(100, 100, &len), 0);
+	assert_int_equal(read_all_of(101, 100, &len), -EFBIG);
+	assert_int_equal(read_all_of(0, 0, &len), 0);
+	assert_int_equal(len, 0);
+	assert_int_equal(read_all_of(1, 0, &len), -EFBIG);
+}
+
+/* state_open_dir: made (or only judged without a mode), opened, never through a link. */
+static void open_dir(void **state)
+{
+	char p[512], l[512];
+	int fd = -1;
+	struct stat st;
+	(void)state;
+	path_of(p, sizeof(p), "od/a");
+	assert_int_equal(state_open_dir(p, 0, &fd), -ENOENT);
+	assert_int_equal(fd, -1);
+	assert_int_equal(state_open_dir(p, 0700, &fd), 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	close(fd);
+	assert_int_equal(mode_of(p), 0700);
+	assert_int_equal(state_open_dir(p, 0, &fd), 0);
+	close(fd);
+	path_of(l, sizeof(l), "od/link");
+	assert_int_equal(symlink(p, l), 0);
+	fd = -1;
+	assert_int_equal(state_open_dir(l, 0, &fd), -EPERM);
+	assert_int_equal(state_open_dir(l, 0700, &fd), -EPERM);
+	assert_int_equal(fd, -1);
+	assert_int_equal(chmod(p, 0777), 0);
+	assert_int_equal(state_open_dir(p, 0, &fd), -EPERM);
+	assert_int_equal(fd, -1);
 }
 
 /* state_open_subdir: beneath an open directory, never through a link, made when asked. */
@@ -441,6 +507,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(mkdir_rule, test_dir_make, test_dir_remove),
 		cmocka_unit_test_setup_teardown(open_subdir, test_dir_make, test_dir_remove),
+		cmocka_unit_test_setup_teardown(open_dir, test_dir_make, test_dir_remove),
+		cmocka_unit_test(read_all_bound),
 		cmocka_unit_test_setup_teardown(replace_and_read, test_dir_make, test_dir_remove),
 		cmocka_unit_test_setup_teardown(replace_refuses_foreign_tmp_area, test_dir_make, test_dir_remove),
 		cmocka_unit_test_setup_teardown(replace_is_atomic, test_dir_make, test_dir_remove),
