@@ -33,6 +33,10 @@ trap 'echo; echo "interrupted"; exit 130' INT TERM
 # the plugins run in the VM's root namespace (the node), with their state in the demo's folder
 DEMO_BIN=$BIN DEMO_TMP=$TMP DEMO_WRAP=()
 DEMO_ENV=(UCNI_LOCK_DIR="$TMP/locks" UCNI_IPVLAN_DIR="$TMP/ipvlan" UCNI_STATE_DIR="$TMP/state")
+# node settings of the sandbox: host-local keeps its store only where the node allows
+# (dataDirs, ucni(7)); here that is the sandbox's folder
+echo "{\"dataDirs\": [\"$TMP/ipam\"]}" >"$TMP/node.json"
+DEMO_ENV+=(UCNI_NODE_CONFIG="$TMP/node.json")
 devmgr() { "$BIN/devmgr" --state-dir "$TMP/state" "$@"; }
 # wait_for SECONDS COMMAND… — poll every 0.1 s
 wait_for() { local i; for ((i = 0; i < $1 * 10; i++)); do "${@:2}" && return 0; sleep 0.1; done; return 1; }

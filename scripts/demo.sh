@@ -45,6 +45,10 @@ trap 'echo; echo "interrupted: removing the sandbox"; exit 130' INT TERM
 # the plugins run inside the node namespace, with their state in the sandbox's folder
 DEMO_BIN=$BIN DEMO_TMP=$TMP DEMO_WRAP=(ip netns exec "$NODE")
 DEMO_ENV=(UCNI_LOCK_DIR="$TMP/locks" UCNI_SYSFS_ROOT="$SYS" UCNI_STATE_DIR="$ST")
+# node settings of the sandbox: host-local keeps its store only where the node allows
+# (dataDirs, ucni(7)); here that is the sandbox's folder
+echo "{\"dataDirs\": [\"$TMP/ipam\"]}" >"$TMP/node.json"
+DEMO_ENV+=(UCNI_NODE_CONFIG="$TMP/node.json")
 # devmgr ARGS… — the CLI on the fake tree with the sandbox's allocation store
 devmgr() { ip netns exec "$NODE" "$BIN/devmgr" --sysfs-root "$SYS" --state-dir "$ST" "$@"; }
 # vfline NETDEV — a VF's netdev in the node: name, MAC, MTU, flags
