@@ -495,8 +495,8 @@ static int run_inproc(const struct ipam_builtin *b, const char *path, enum cni_v
 	 * message says what happened here (nothing to kill: its waits end by the deadline) */
 	if (now_ms() >= deadline) {
 		r = cni_fail(CNI_ERR_IPAM, -ETIMEDOUT,
-			     "%s timed out: %s did not finish within %d ms; it ran in-process, stopped waiting "
-			     "at that limit, and its answer was not used",
+			     "%s timed out: %s did not finish within %d ms; it ran in-process (its waits "
+			     "end at that limit) and its answer was not used",
 			     who, vs, tmo);
 		goto out;
 	}
