@@ -10,7 +10,6 @@
 
 #include "ucni/clock.h"
 #include "ucni/fault.h"
-#include "ucni/io.h"
 #include "ucni/state.h"
 #include "common.h"
 #include "disk.h"
@@ -220,28 +219,44 @@ int hl_store_reserve(struct hl_store *s, const char *id, const char *ifname, con
 	return 1;
 }
 
-/* A whole small regular file under the store, whitespace-trimmed. */
-static int read_small(struct hl_store *s, const char *name, char *buf, size_t size)
+/*
+ * A whole small regular file under the store, whitespace-trimmed, into buf (no larger
+ * than size - 1 bytes: -EFBIG). `regular`: the directory listing said it is one, so no
+ * fstat is needed (opened without following links and without blocking, a FIFO or a
+ * directory put there meanwhile reads as nothing or fails). One read: a regular file's
+ * read returns less than asked only at its end.
+ */
+static int read_small(struct hl_store *s, const char *name, bool regular, char *buf, size_t size)
 {
+	const int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
 	struct stat st;
-	char *data = NULL;
-	size_t len = 0;
-	int fd = openat(s->dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	int r;
+	ssize_t n;
+	/* Without an access time update where we may (our own files): on ext4 the first read
+	 * after a write would otherwise be a journalled inode update, once per reservation
+	 * and once per ADD for last_reserved_ip. */
+	int fd = openat(s->dirfd, name, flags | O_NOATIME);
+	if (fd < 0 && errno == EPERM)
+		fd = openat(s->dirfd, name, flags);
 	if (fd < 0)
 		return -errno;
-	r = fstat(fd, &st) < 0 ? -errno : !S_ISREG(st.st_mode) ? -EINVAL : read_all(fd, size - 1, &data, &len);
+	if (!regular && fstat(fd, &st) < 0)
+		n = -errno;
+	else if (!regular && !S_ISREG(st.st_mode))
+		n = -EINVAL;
+	else if ((n = read(fd, buf, size)) < 0)
+		n = -errno;
+	else if ((size_t)n >= size)
+		n = -EFBIG;
 	close(fd);
-	if (r < 0)
-		return r;
-	const char *p = data, *e = data + len;
+	if (n < 0)
+		return (int)n;
+	const char *p = buf, *e = buf + n;
 	while (p < e && strchr(" \t\r\n\v\f", *p))
 		p++;
 	while (e > p && strchr(" \t\r\n\v\f", e[-1]))
 		e--;
-	memcpy(buf, p, (size_t)(e - p));
+	memmove(buf, p, (size_t)(e - p));
 	buf[e - p] = '\0';
-	free(data);
 	return 0;
 }
 
@@ -250,7 +265,7 @@ int hl_store_last(struct hl_store *s, size_t set, struct ip_addr *ret)
 	char name[sizeof(LAST_PREFIX) + 24], buf[64];
 	int r;
 	snprintf(name, sizeof(name), LAST_PREFIX "%zu", set);
-	if ((r = read_small(s, name, buf, sizeof(buf))) < 0)
+	if ((r = read_small(s, name, false, buf, sizeof(buf))) < 0)
 		return r == -EFBIG ? -EINVAL : r;
 	return ipam_ip_parse(buf, ret);
 }
@@ -265,30 +280,32 @@ enum hl_owner hl_owner_match(const char *owner, const char *id, const char *ifna
 	return owner[n] == '\r' && owner[n + 1] == '\n' && strcmp(owner + n + 2, ifname) == 0 ? HL_EXACT : HL_OTHER;
 }
 
+/* The entries are listed with getdents64 on the store's own descriptor, from its start:
+ * no second descriptor and no DIR buffer (a store is listed at least once per operation). */
 int hl_store_each(struct hl_store *s, hl_store_fn fn, void *data)
 {
-	int fd = dup(s->dirfd), r = 0;
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	struct dirent *de;
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	char buf[8192] __attribute__((aligned(8)));
+	ssize_t n = 0;
+	int r = 0;
+
+	if (lseek(s->dirfd, 0, SEEK_SET) < 0)
 		return -errno;
-	}
-	rewinddir(d);
-	while ((de = readdir(d))) {
-		char owner[OWNER_MAX];
-		struct ip_addr a;
-		if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
-			continue;
-		if (ipam_ip_parse(de->d_name, &a) < 0)
-			continue;
-		if (read_small(s, de->d_name, owner, sizeof(owner)) < 0)
-			continue;
-		if ((r = fn(s, de->d_name, &a, owner, data)) < 0)
-			break;
-	}
-	closedir(d);
+	while (r == 0 && (n = getdents64(s->dirfd, buf, sizeof(buf))) > 0)
+		for (ssize_t off = 0; off < n && r == 0;) {
+			struct dirent64 *de = (struct dirent64 *)(buf + off);
+			char owner[OWNER_MAX];
+			struct ip_addr a;
+			off += de->d_reclen;
+			if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
+				continue;
+			if (ipam_ip_parse(de->d_name, &a) < 0)
+				continue;
+			if (read_small(s, de->d_name, de->d_type == DT_REG, owner, sizeof(owner)) < 0)
+				continue;
+			r = fn(s, de->d_name, &a, owner, data);
+		}
+	if (r == 0 && n < 0)
+		r = -errno;
 	return r < 0 ? r : 0;
 }
 

@@ -491,9 +491,12 @@ static int run_inproc(const struct ipam_builtin *b, const char *path, enum cni_v
 		r = b->run(b->data, verb, data, len, deadline, &out);
 	cni_error_stash(&inner);
 	cni_error_unstash(&outer);
-	/* as exchange(): no time left is a timeout, whatever the run answered */
+	/* as exchange(): no time left is a timeout, whatever the run answered; the
+	 * message says what happened here (nothing to kill: its waits end by the deadline) */
 	if (now_ms() >= deadline) {
-		r = cni_fail(CNI_ERR_IPAM, -ETIMEDOUT, "%s timed out: %s did not finish within %d ms; it was killed",
+		r = cni_fail(CNI_ERR_IPAM, -ETIMEDOUT,
+			     "%s timed out: %s did not finish within %d ms; it ran in-process (its waits "
+			     "end at that limit) and its answer was not used",
 			     who, vs, tmo);
 		goto out;
 	}

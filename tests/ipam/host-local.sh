@@ -323,6 +323,21 @@ section "1.1.0 results"
 hl "$HL" ADD t2 eth0 "${ST}"
 check_eq "ADD at 1.1.0 (IPv6 round robin: after ::2, ::3)" '1.1.0 10.90.0.2/30 10.90.0.1 fd00:90::3/64' "$(jq -r '[.cniVersion, .ips[0].address, .ips[0].gateway, .ips[1].address] | join(" ")' <<<"$OUT")"
 
+section "reads leave the store's access times alone"
+# A DEL of an unknown attachment reads every reservation; on ext4 (relatime) a read after
+# the file's last change would update its access time, a journalled write of its own.
+AT="$T_TMP/st/st/10.90.0.2"
+touch -a -d '2001-01-01 00:00:00' "$AT"
+hl "$HL" DEL nobody eth0 "$ST"
+at_after=$(stat -c %X "$AT")
+cat "$AT" >/dev/null
+if [ "$(stat -c %X "$AT")" = "$at_after" ]; then
+	skip "reservation's access time kept" "this filesystem does not update access times on reads"
+else
+	check_eq "a DEL reading the reservation kept its access time (2001-01-01)" \
+		"0 $(date -d '2001-01-01 00:00:00' +%s)" "$RC $at_after"
+fi
+
 section "tenant-named paths: dataDir and the network name"
 N='{"cniVersion": "1.0.0", "name": "@NAME@", "ipam": {"type": "host-local", "dataDir": "@DD@", "subnet": "10.99.0.0/24"}}'
 nc() { local c=${N//@NAME@/$1}; echo "${c//@DD@/$2}"; }
