@@ -65,6 +65,10 @@ int uevent_parse(char *buf, dm_device *d);
  * netdev name; READ_IDENT first resets D and reads the identity, READ_DETAILS also reads
  * what a VF shares with its PF or rarely needs (numa_node, iommu_group, netdev state). */
 int device_read_sysfs(int devfd, const char *pci, unsigned flags, dm_device *d);
+/* What READ_DETAILS adds to a VF read by vf_read_from_pf() (its netdev name already set),
+ * read relative to DIRFD, the directory holding the VF's directory PCI: no descriptor of
+ * the VF's own directory, no uevent. */
+void vf_read_details_at(int dirfd, const char *pci, dm_device *d);
 /* Reads the PF's virtfn<N> links: calls CB for each (index, VF address). */
 int pf_for_each_virtfn(int pffd, int (*cb)(int index, const char *vf_pci, void *arg), void *arg);
 void device_update_health(dm_device *d, const dm_device *pf);

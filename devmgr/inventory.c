@@ -408,8 +408,10 @@ static int add_full(scan_ctx *x, int dirfd, const char *pci, const char *pf_pci)
 
 /* A VF in the cheap view: what the kernel gave it from its PF (vendor, the PF's
  * sriov_vf_device, class, NUMA node), its driver (see vf_driver()) and, on a userspace
- * driver, its IOMMU group; DIRFD/PCI is its directory. */
-static int add_vf_fast(scan_ctx *x, int dirfd, const char *pci, const dm_device *pf)
+ * driver, its IOMMU group; DIRFD/PCI is its directory. DETAILS adds its own NUMA node,
+ * IOMMU group and netdev state (vf_read_details_at()): the VF's uevent and directory are
+ * not opened. */
+static int add_vf_fast(scan_ctx *x, int dirfd, const char *pci, const dm_device *pf, bool details)
 {
 	size_t pf_index = (size_t)(pf - x->inv->devs);
 	char driver[DM_DRIVER_MAX] = "";
@@ -421,6 +423,8 @@ static int add_vf_fast(scan_ctx *x, int dirfd, const char *pci, const dm_device 
 	const char *name = map_find(x->map, x->n_map, pci);
 	if (name)
 		str_copy(d->netdev, sizeof(d->netdev), name);
+	if (details)
+		vf_read_details_at(dirfd, pci, d);
 	x->inv->n++;
 	return 0;
 }
@@ -437,8 +441,8 @@ static int scan_ents(scan_ctx *x)
 			const dm_device *pf = &x->inv->devs[ps->dev];
 			/* the VF's directory without the detour through the bus link */
 			int dirfd = e->sibling && ps->parentfd >= 0 ? ps->parentfd : x->busfd;
-			if (!wants_details(x, e->pci, pf->pci) && pf->vf_device_id && x->have_map)
-				r = add_vf_fast(x, dirfd, e->pci, pf);
+			if (pf->vf_device_id && x->have_map)
+				r = add_vf_fast(x, dirfd, e->pci, pf, wants_details(x, e->pci, pf->pci));
 			else {
 				char pf_pci[DM_PCI_ADDR_MAX]; /* add_full() may move inv->devs */
 				str_copy(pf_pci, sizeof(pf_pci), pf->pci);
