@@ -59,14 +59,18 @@ static void read_netdev_details_at(int dirfd, const char *dev, dm_device *d)
 	if (read_int_at(dirfd, path, &v) >= 0)
 		d->carrier = v != 0;
 	strcpy(file, "type");
-	if (read_int_at(dirfd, path, &v) >= 0) {
-		if (v == 1)
-			strcpy(d->link_type, "ether");
-		else if (v == 32)
-			strcpy(d->link_type, "infiniband");
-		else
-			snprintf(d->link_type, sizeof(d->link_type), "%d", v);
-	}
+	if (read_int_at(dirfd, path, &v) >= 0)
+		netdev_type_name(v, d->link_type);
+}
+
+void netdev_type_name(int type, char buf[16])
+{
+	if (type == 1)
+		strcpy(buf, "ether");
+	else if (type == 32)
+		strcpy(buf, "infiniband");
+	else
+		snprintf(buf, 16, "%d", type);
 }
 
 /* uevent has driver, class and ids in one read: DRIVER=, PCI_CLASS=, PCI_ID=vvvv:dddd */
@@ -171,7 +175,7 @@ int device_read_sysfs(int devfd, const char *pci, unsigned flags, dm_device *d)
 	return 0;
 }
 
-void vf_read_details_at(int dirfd, const char *pci, dm_device *d)
+void vf_read_details_at(int dirfd, const char *pci, const netdev_facts *nf, dm_device *d)
 {
 	char path[DM_PCI_ADDR_MAX + 16], buf[32];
 	int v;
@@ -183,6 +187,13 @@ void vf_read_details_at(int dirfd, const char *pci, dm_device *d)
 		d->iommu_group = v;
 	if (!strcmp(d->driver, "vfio-pci") && d->iommu_group >= 0)
 		snprintf(d->vfio_path, sizeof(d->vfio_path), "/dev/vfio/%d", d->iommu_group);
+	if (nf && d->netdev[0] && !strcmp(nf->name, d->netdev) && !strcmp(nf->pci, pci)) {
+		str_copy(d->mac, sizeof(d->mac), nf->mac);
+		str_copy(d->operstate, sizeof(d->operstate), nf->operstate);
+		d->carrier = nf->carrier;
+		netdev_type_name(nf->type, d->link_type);
+		return;
+	}
 	snprintf(path, sizeof(path), "%s/", pci);
 	read_netdev_details_at(dirfd, path, d);
 }

@@ -197,6 +197,8 @@ typedef struct scan_ctx {
 	const char *root;
 	const char *details_of;      /* with DM_INVENTORY_DETAILS: only this function and its
 	                              * VFs (NULL: all) */
+	netdev_facts *facts;         /* on the host's /sys: the netdevs' facts from one dump */
+	size_t n_facts;
 } scan_ctx;
 
 /* Does the view read the details of PCI (PF_PCI its PF, may be NULL)? */
@@ -424,7 +426,7 @@ static int add_vf_fast(scan_ctx *x, int dirfd, const char *pci, const dm_device 
 	if (name)
 		str_copy(d->netdev, sizeof(d->netdev), name);
 	if (details)
-		vf_read_details_at(dirfd, pci, d);
+		vf_read_details_at(dirfd, pci, name ? netdev_facts_find(x->facts, x->n_facts, name) : NULL, d);
 	x->inv->n++;
 	return 0;
 }
@@ -506,6 +508,14 @@ static int scan_pci(struct pci_access *pacc, dm_inventory *inv, const char *root
 	_cleanup_free_ netdev_map *map = NULL;
 	x.have_map = load_netdev_map(root, &map, &x.n_map) >= 0;
 	x.map = map;
+	/* /sys shows the netdevs of this process's namespace (a facts entry is used only for
+	 * the netdev and function it names): one dump instead of four files per VF; without
+	 * it (no netlink), the files */
+	_cleanup_free_ netdev_facts *facts = NULL;
+	if ((flags & DM_INVENTORY_DETAILS) && !strcmp(root, DM_DEFAULT_SYSFS_ROOT) &&
+	    netdev_facts_dump(&facts, &x.n_facts) < 0)
+		x.n_facts = 0;
+	x.facts = facts;
 
 	char(*addrs)[DM_PCI_ADDR_MAX] = NULL;
 	size_t n = 0;
