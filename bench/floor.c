@@ -26,12 +26,20 @@
  *       the floor of its DEL: one request, from inside NETNS, that moves IFNAME back to
  *       the namespace this program started in under its host name NETDEV (a move takes
  *       the link down)
+ *   bench-floor inventory SYSFS_ROOT
+ *       the floor of `devmgr list --json` on a (fake) sysfs tree: for each netdev of
+ *       <root>/class/net that sits on a PCI function, only the reads no inventory can
+ *       avoid (its link there, its MAC, operstate, carrier and type, the function's
+ *       numa_node and iommu_group link), each file opened relative to a descriptor of
+ *       the directory holding the function; one line printed per netdev. No bus scan,
+ *       no ids, no names, no JSON.
  *
  * Linked like the plugins (libnl static, libc dynamic) so that the start-up cost is
  * comparable; it uses libnl only to build messages and to wait for the kernel's ack.
  * Exit status 0 on success, 1 with a message on stderr otherwise. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/if_link.h>
 #include <net/if.h>
@@ -290,8 +298,81 @@ static int floor_vf(char **argv)
 	return 0;
 }
 
+/* The small file DIRFD/PATH into BUF (NUL-terminated, trailing newline cut); "" when
+ * unreadable (a down link's carrier). */
+static void read_small(int dirfd, const char *path, char *buf, size_t size)
+{
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
+	if (fd >= 0)
+		close(fd);
+	n = n < 0 ? 0 : n;
+	while (n > 0 && buf[n - 1] == '\n')
+		n--;
+	buf[n] = 0;
+}
+
+static int floor_inventory(const char *root)
+{
+	char path[4096], parent[4096] = "";
+	snprintf(path, sizeof(path), "%s/class/net", root);
+	int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC), parentfd = -1;
+	DIR *net = opendir(path);
+	if (rootfd < 0 || !net)
+		return fail(path, errno);
+	struct dirent *de;
+	while ((de = readdir(net))) {
+		char target[4096], file[4200], mac[64], oper[32], carrier[16], type[16], numa[16], group[4096];
+		if (de->d_name[0] == '.')
+			continue;
+		ssize_t len = readlinkat(dirfd(net), de->d_name, target, sizeof(target) - 1);
+		if (len < 0)
+			continue;
+		target[len] = 0;
+		/* ../../devices/<dir>/<pci>/net/<if>: <dir> opened once for all its functions */
+		char *rel = target, *netp = strstr(target, "/net/");
+		while (!strncmp(rel, "../", 3))
+			rel += 3;
+		if (!netp)
+			continue;
+		*netp = 0;
+		char *pci = strrchr(rel, '/');
+		if (!pci)
+			continue;
+		*pci++ = 0;
+		if (strcmp(parent, rel)) {
+			if (parentfd >= 0)
+				close(parentfd);
+			if ((parentfd = openat(rootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+				return fail(rel, errno);
+			snprintf(parent, sizeof(parent), "%s", rel);
+		}
+		static const char *const names[] = {"address", "operstate", "carrier", "type"};
+		char *bufs[] = {mac, oper, carrier, type};
+		size_t sizes[] = {sizeof(mac), sizeof(oper), sizeof(carrier), sizeof(type)};
+		for (int i = 0; i < 4; i++) {
+			snprintf(file, sizeof(file), "%s/net/%s/%s", pci, de->d_name, names[i]);
+			read_small(parentfd, file, bufs[i], sizes[i]);
+		}
+		snprintf(file, sizeof(file), "%s/numa_node", pci);
+		read_small(parentfd, file, numa, sizeof(numa));
+		snprintf(file, sizeof(file), "%s/iommu_group", pci);
+		len = readlinkat(parentfd, file, group, sizeof(group) - 1);
+		group[len < 0 ? 0 : len] = 0;
+		printf("%s %s %s %s %s %s %s %s\n", pci, de->d_name, mac, oper, carrier, type, numa,
+		       strrchr(group, '/') ? strrchr(group, '/') + 1 : "-");
+	}
+	closedir(net);
+	if (parentfd >= 0)
+		close(parentfd);
+	close(rootfd);
+	return fflush(stdout) == 0 ? 0 : fail("stdout", errno);
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && strcmp(argv[1], "inventory") == 0)
+		return floor_inventory(argv[2]);
 	if (argc == 6 && strcmp(argv[1], "vf") == 0 && (strcmp(argv[2], "add") == 0 || strcmp(argv[2], "del") == 0))
 		return done(floor_vf(argv + 2));
 	/* Options come right after "add": shift them out. */
@@ -328,7 +409,8 @@ int main(int argc, char **argv)
 	      "       bench-floor add [--ipvlan] --direct NETNS MASTER IFNAME\n"
 	      "       bench-floor del [--ipam PATH] NETNS IFNAME\n"
 	      "       bench-floor vf add NETNS NETDEV IFNAME\n"
-	      "       bench-floor vf del NETNS IFNAME NETDEV\n",
+	      "       bench-floor vf del NETNS IFNAME NETDEV\n"
+	      "       bench-floor inventory SYSFS_ROOT\n",
 	      stderr);
 	return 2;
 }

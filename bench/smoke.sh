@@ -68,12 +68,14 @@ done
 check_eq "the targets are evaluated" true "$(jq '[.targets[] | select(.value != null)] | length >= 8' "$J")"
 check_match "the table lists the targets" $'\ntargets\n  ' "$out"
 if [ ${#dm_args[@]} -gt 0 ]; then
-	# list --json, the table, lspci -D (when installed), then alloc and release
+	# list --json, the table, lspci -D (when installed), the floor of list --json, then
+	# alloc and release
 	lsp=$(command -v lspci >/dev/null && echo "3 ")
-	check_eq "devmgr: inventory (devmgr list --json, list, lspci -D) and 32 concurrent alloc/release ran" \
-		"3 3 ${lsp}32 32" \
+	check_eq "devmgr: inventory (devmgr list --json, list, lspci -D, floor) and 32 concurrent alloc/release ran" \
+		"3 3 ${lsp}3 32 32" \
 		"$(jq -r '[.series[] | select(.case | startswith("devmgr-")) | select(.failed == 0) | .n] | join(" ")' "$J")"
-	check_eq "devmgr: list and the table against lspci -D, with their 0.3 targets" "$([ -n "$lsp" ] && echo "2 2" || echo "0 0")" \
+	check_eq "devmgr: list, the table and the floor against lspci -D, list's and the table's 0.3 targets" \
+		"$([ -n "$lsp" ] && echo "3 2" || echo "0 0")" \
 		"$(jq '[.ratios[] | select(.case | startswith("devmgr-inventory")) | select(.den == "lspci")] | length' "$J") $(
 			jq '[.targets[] | select(.what | test("lspci -D <= 0.30"))] | length' "$J")"
 else

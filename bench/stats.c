@@ -265,6 +265,9 @@ void compute_ratios_and_targets(void)
 		target(xasprintf("devmgr list --json of %d VFs, CLI, wall median (reported)", opt.dm_pfs * opt.dm_vfs),
 		       med(inv, "list", "ucni", WALL), NAN);
 	add_ratio(inv, "list", "ucni", "lspci");
+	/* how much of lspci's time the unavoidable per-VF reads take, and ucni above them */
+	add_ratio(inv, "list", "floor", "lspci");
+	add_ratio(inv, "list", "ucni", "floor");
 	if (series_find(inv, "list", "lspci")) {
 		/* the table against the same lspci runs */
 		double lw = med(inv, "list", "lspci", WALL);

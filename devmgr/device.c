@@ -36,30 +36,41 @@ void read_netdev_name_at(int dirfd, const char *path, dm_device *d)
 	}
 }
 
-static void read_netdev_details(int devfd, dm_device *d)
+/* The netdev's MAC, operstate, carrier and type from DIRFD/<DEV>net/<netdev>/ (DEV: "" or
+ * "<pci>/"): each file opened by its path relative to DIRFD, no descriptor of the
+ * directories between (an open and a close fewer per device). */
+static void read_netdev_details_at(int dirfd, const char *dev, dm_device *d)
 {
-	char path[64], buf[64];
+	char path[DM_PCI_ADDR_MAX + DM_IFNAME_MAX + 32], buf[64];
 	int v;
 	if (!d->netdev[0])
 		return;
-	snprintf(path, sizeof(path), "net/%s", d->netdev);
-	_cleanup_close_ int ifd = openat(devfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (ifd < 0)
+	int n = snprintf(path, sizeof(path), "%snet/%s/", dev, d->netdev);
+	if (n < 0 || (size_t)n >= sizeof(path) - 16)
 		return;
-	if (read_small_at(ifd, "address", buf, sizeof(buf)) > 0)
+	char *file = path + n;
+	strcpy(file, "address");
+	if (read_small_at(dirfd, path, buf, sizeof(buf)) > 0)
 		str_copy(d->mac, sizeof(d->mac), buf);
-	if (read_small_at(ifd, "operstate", buf, sizeof(buf)) > 0)
+	strcpy(file, "operstate");
+	if (read_small_at(dirfd, path, buf, sizeof(buf)) > 0)
 		str_copy(d->operstate, sizeof(d->operstate), buf);
-	if (read_int_at(ifd, "carrier", &v) >= 0)
+	strcpy(file, "carrier");
+	if (read_int_at(dirfd, path, &v) >= 0)
 		d->carrier = v != 0;
-	if (read_int_at(ifd, "type", &v) >= 0) {
-		if (v == 1)
-			strcpy(d->link_type, "ether");
-		else if (v == 32)
-			strcpy(d->link_type, "infiniband");
-		else
-			snprintf(d->link_type, sizeof(d->link_type), "%d", v);
-	}
+	strcpy(file, "type");
+	if (read_int_at(dirfd, path, &v) >= 0)
+		netdev_type_name(v, d->link_type);
+}
+
+void netdev_type_name(int type, char buf[16])
+{
+	if (type == 1)
+		strcpy(buf, "ether");
+	else if (type == 32)
+		strcpy(buf, "infiniband");
+	else
+		snprintf(buf, 16, "%d", type);
 }
 
 /* uevent has driver, class and ids in one read: DRIVER=, PCI_CLASS=, PCI_ID=vvvv:dddd */
@@ -160,8 +171,31 @@ int device_read_sysfs(int devfd, const char *pci, unsigned flags, dm_device *d)
 	if (!(flags & READ_HAVE_NETDEV))
 		read_netdev_name_at(devfd, "net", d);
 	if (full)
-		read_netdev_details(devfd, d);
+		read_netdev_details_at(devfd, "", d);
 	return 0;
+}
+
+void vf_read_details_at(int dirfd, const char *pci, const netdev_facts *nf, dm_device *d)
+{
+	char path[DM_PCI_ADDR_MAX + 16], buf[32];
+	int v;
+	snprintf(path, sizeof(path), "%s/numa_node", pci);
+	if (read_int_at(dirfd, path, &v) >= 0)
+		d->numa_node = v < 0 ? -1 : v;
+	snprintf(path, sizeof(path), "%s/iommu_group", pci);
+	if (readlink_base_at(dirfd, path, buf, sizeof(buf)) >= 0 && parse_int(buf, &v) >= 0)
+		d->iommu_group = v;
+	if (!strcmp(d->driver, "vfio-pci") && d->iommu_group >= 0)
+		snprintf(d->vfio_path, sizeof(d->vfio_path), "/dev/vfio/%d", d->iommu_group);
+	if (nf && d->netdev[0] && !strcmp(nf->name, d->netdev) && !strcmp(nf->pci, pci)) {
+		str_copy(d->mac, sizeof(d->mac), nf->mac);
+		str_copy(d->operstate, sizeof(d->operstate), nf->operstate);
+		d->carrier = nf->carrier;
+		netdev_type_name(nf->type, d->link_type);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/", pci);
+	read_netdev_details_at(dirfd, path, d);
 }
 
 int pf_for_each_virtfn(int pffd, int (*cb)(int index, const char *vf_pci, void *arg), void *arg)

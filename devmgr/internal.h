@@ -79,6 +79,14 @@ int uevent_parse(char *buf, dm_device *d);
  * netdev name; READ_IDENT first resets D and reads the identity, READ_DETAILS also reads
  * what a VF shares with its PF or rarely needs (numa_node, iommu_group, netdev state). */
 int device_read_sysfs(int devfd, const char *pci, unsigned flags, dm_device *d);
+/* What READ_DETAILS adds to a VF read by vf_read_from_pf() (its netdev name already set),
+ * read relative to DIRFD, the directory holding the VF's directory PCI: no descriptor of
+ * the VF's own directory, no uevent. NF (may be NULL): its netdev's facts from a dump,
+ * used instead of the netdev's files when they are of this netdev on this function. */
+struct netdev_facts;
+void vf_read_details_at(int dirfd, const char *pci, const struct netdev_facts *nf, dm_device *d);
+/* "ether", "infiniband" or the number of the ARPHRD_* TYPE, into BUF of 16 */
+void netdev_type_name(int type, char buf[16]);
 /* Reads the PF's virtfn<N> links: calls CB for each (index, VF address). */
 int pf_for_each_virtfn(int pffd, int (*cb)(int index, const char *vf_pci, void *arg), void *arg);
 void device_update_health(dm_device *d, const dm_device *pf);
@@ -184,6 +192,21 @@ typedef struct nl_link_info {
 int vf_link_get(int ifindex, const char *name, nl_link_info *ret);
 /* One RTM_NEWLINK: NAME/MTU/MAC when given (NULL, 0, NULL leave them), UP 1/0 (-1 leaves it). */
 int vf_link_change(int ifindex, const char *name, unsigned mtu, const unsigned char *mac, int up);
+
+/* The MAC, operstate, carrier and type of every netdev of the caller's namespace that sits
+ * on a PCI function (IFLA_PARENT_DEV_NAME) and has a 6-byte address, from one RTM_GETLINK
+ * dump: what <sysfs>/class/net/<name>/{address,operstate,carrier,type} show of it, for
+ * thousands of VFs in the time of a few dozen file reads. Sorted by name. */
+typedef struct netdev_facts {
+	char name[DM_IFNAME_MAX];
+	char pci[DM_PCI_ADDR_MAX]; /* the function it sits on */
+	char mac[18];
+	char operstate[16];
+	int carrier; /* -1 when the link is not up (sysfs has none then) */
+	int type;    /* ARPHRD_* */
+} netdev_facts;
+int netdev_facts_dump(netdev_facts **ret, size_t *ret_n);
+const netdev_facts *netdev_facts_find(const netdev_facts *v, size_t n, const char *name);
 
 /* vfstate.c: MACs as "xx:xx:xx:xx:xx:xx" (exactly, either case when parsed) */
 void mac_format(const unsigned char *m, char buf[18]);

@@ -197,6 +197,8 @@ typedef struct scan_ctx {
 	const char *root;
 	const char *details_of;      /* with DM_INVENTORY_DETAILS: only this function and its
 	                              * VFs (NULL: all) */
+	netdev_facts *facts;         /* on the host's /sys: the netdevs' facts from one dump */
+	size_t n_facts;
 } scan_ctx;
 
 /* Does the view read the details of PCI (PF_PCI its PF, may be NULL)? */
@@ -408,8 +410,10 @@ static int add_full(scan_ctx *x, int dirfd, const char *pci, const char *pf_pci)
 
 /* A VF in the cheap view: what the kernel gave it from its PF (vendor, the PF's
  * sriov_vf_device, class, NUMA node), its driver (see vf_driver()) and, on a userspace
- * driver, its IOMMU group; DIRFD/PCI is its directory. */
-static int add_vf_fast(scan_ctx *x, int dirfd, const char *pci, const dm_device *pf)
+ * driver, its IOMMU group; DIRFD/PCI is its directory. DETAILS adds its own NUMA node,
+ * IOMMU group and netdev state (vf_read_details_at()): the VF's uevent and directory are
+ * not opened. */
+static int add_vf_fast(scan_ctx *x, int dirfd, const char *pci, const dm_device *pf, bool details)
 {
 	size_t pf_index = (size_t)(pf - x->inv->devs);
 	char driver[DM_DRIVER_MAX] = "";
@@ -421,6 +425,8 @@ static int add_vf_fast(scan_ctx *x, int dirfd, const char *pci, const dm_device 
 	const char *name = map_find(x->map, x->n_map, pci);
 	if (name)
 		str_copy(d->netdev, sizeof(d->netdev), name);
+	if (details)
+		vf_read_details_at(dirfd, pci, name ? netdev_facts_find(x->facts, x->n_facts, name) : NULL, d);
 	x->inv->n++;
 	return 0;
 }
@@ -437,8 +443,8 @@ static int scan_ents(scan_ctx *x)
 			const dm_device *pf = &x->inv->devs[ps->dev];
 			/* the VF's directory without the detour through the bus link */
 			int dirfd = e->sibling && ps->parentfd >= 0 ? ps->parentfd : x->busfd;
-			if (!wants_details(x, e->pci, pf->pci) && pf->vf_device_id && x->have_map)
-				r = add_vf_fast(x, dirfd, e->pci, pf);
+			if (pf->vf_device_id && x->have_map)
+				r = add_vf_fast(x, dirfd, e->pci, pf, wants_details(x, e->pci, pf->pci));
 			else {
 				char pf_pci[DM_PCI_ADDR_MAX]; /* add_full() may move inv->devs */
 				str_copy(pf_pci, sizeof(pf_pci), pf->pci);
@@ -502,6 +508,14 @@ static int scan_pci(struct pci_access *pacc, dm_inventory *inv, const char *root
 	_cleanup_free_ netdev_map *map = NULL;
 	x.have_map = load_netdev_map(root, &map, &x.n_map) >= 0;
 	x.map = map;
+	/* /sys shows the netdevs of this process's namespace (a facts entry is used only for
+	 * the netdev and function it names): one dump instead of four files per VF; without
+	 * it (no netlink), the files */
+	_cleanup_free_ netdev_facts *facts = NULL;
+	if ((flags & DM_INVENTORY_DETAILS) && !strcmp(root, DM_DEFAULT_SYSFS_ROOT) &&
+	    netdev_facts_dump(&facts, &x.n_facts) < 0)
+		x.n_facts = 0;
+	x.facts = facts;
 
 	char(*addrs)[DM_PCI_ADDR_MAX] = NULL;
 	size_t n = 0;

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <linux/if_ether.h>
 #include <linux/if_link.h>
+#include <net/if.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -268,4 +270,77 @@ int vf_link_change(int ifindex, const char *name, unsigned mtu, const unsigned c
 	e = link_change(&sk, ifindex, &c);
 	nlsk_close(&sk);
 	return e;
+}
+
+/* ------------------------------------------------------ netdev facts */
+
+struct facts_acc {
+	netdev_facts *v;
+	size_t n, cap;
+};
+
+static void facts_restart(void *arg)
+{
+	((struct facts_acc *)arg)->n = 0;
+}
+
+static int on_fact(const struct link_info *l, void *arg)
+{
+	static const char *const oper[] = { "unknown", "notpresent", "down", "lowerlayerdown", "testing", "dormant", "up" };
+	struct facts_acc *a = arg;
+	/* what sysfs would show of a PCI function's netdev; anything else is read there */
+	if (!pci_addr_valid(l->parent_dev) || strlen(l->name) >= DM_IFNAME_MAX || l->maclen != 6 || l->operstate < 0 ||
+	    l->operstate >= (int)ELEMENTSOF(oper) || l->carrier < 0)
+		return 0;
+	if (a->n == a->cap) {
+		size_t nc = a->cap ? a->cap * 2 : 256;
+		netdev_facts *nv = realloc(a->v, nc * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		a->v = nv;
+		a->cap = nc;
+	}
+	netdev_facts *f = &a->v[a->n++];
+	str_copy(f->name, sizeof(f->name), l->name);
+	str_copy(f->pci, sizeof(f->pci), l->parent_dev);
+	mac_format(l->mac, f->mac);
+	str_copy(f->operstate, sizeof(f->operstate), oper[l->operstate]);
+	/* sysfs has no carrier of a link that is not up (EINVAL) */
+	f->carrier = l->flags & IFF_UP ? l->carrier != 0 : -1;
+	f->type = l->type;
+	return 0;
+}
+
+static int cmp_facts(const void *a, const void *b)
+{
+	return strcmp(((const netdev_facts *)a)->name, ((const netdev_facts *)b)->name);
+}
+
+int netdev_facts_dump(netdev_facts **ret, size_t *ret_n)
+{
+	struct nlsk sk = NLSK_NULL;
+	struct facts_acc a = { 0 };
+	int r = nlsk_open(&sk);
+	if (r < 0)
+		return r;
+	r = link_dump(&sk, on_fact, &a, facts_restart);
+	nlsk_close(&sk);
+	if (r < 0) {
+		free(a.v);
+		return r;
+	}
+	if (a.n)
+		qsort(a.v, a.n, sizeof(*a.v), cmp_facts);
+	*ret = a.v;
+	*ret_n = a.n;
+	return 0;
+}
+
+const netdev_facts *netdev_facts_find(const netdev_facts *v, size_t n, const char *name)
+{
+	netdev_facts key;
+	if (!n || strlen(name) >= sizeof(key.name))
+		return NULL;
+	str_copy(key.name, sizeof(key.name), name);
+	return bsearch(&key, v, n, sizeof(*v), cmp_facts);
 }

@@ -64,6 +64,52 @@ static cJSON *device_json_full(const dm_device *d, const dm_config *c, const rec
 	return o;
 }
 
+/* O as the value of an array or member DEPTH levels deep in a document cJSON_Print()
+ * formats (a tab more before each line after the first), then freed: list --json prints
+ * its devices one at a time instead of a tree of all of them. */
+static int print_nested(cJSON *o, int depth)
+{
+	char *s = cJSON_Print(o);
+	cJSON_Delete(o);
+	if (!s)
+		return -ENOMEM;
+	for (const char *p = s, *nl; *p; p = nl + 1) {
+		if (!(nl = strchr(p, '\n'))) {
+			fputs(p, stdout);
+			break;
+		}
+		fwrite(p, 1, (size_t)(nl - p + 1), stdout);
+		for (int i = 0; i < depth; i++)
+			putchar('\t');
+	}
+	free(s);
+	return 0;
+}
+
+/* The "pfs" (WANT_PFS) or "nics" array of list --json, as cJSON formats it: each PF with its
+ * VFs, each other NIC, each VF whose PF is not a network function. */
+static int print_devices(const dm_inventory *inv, const dm_config *c, const records *rs, bool want_pfs)
+{
+	size_t n = dm_inventory_count(inv);
+	bool first = true;
+	putchar('[');
+	for (size_t i = 0; i < n; i++) {
+		const dm_device *d = dm_inventory_get(inv, i);
+		if ((d->role == DM_ROLE_PF) != want_pfs || (d->role == DM_ROLE_VF && d->pf))
+			continue;
+		cJSON *o = device_json_full(d, c, rs);
+		if (!o)
+			return -ENOMEM;
+		fputs(first ? "" : ", ", stdout);
+		first = false;
+		int r = print_nested(o, 2);
+		if (r < 0)
+			return r;
+	}
+	putchar(']');
+	return 0;
+}
+
 /* A PF's or another NIC's row; its NAME takes what is left of the 100 columns. */
 static const char *const dev_head[] = { "DEVICE", "NETDEV", "DRIVER", "ID", "NUMA", "VFS", "LINK", "MAC", "NAME" };
 static const int dev_width[] = { 14, 15, 10, 9, 4, 9, 5, 17, 0 };
@@ -175,25 +221,22 @@ int cmd_list(int argc, char **argv)
 	const dm_inventory *inv = x.inv;
 	const dm_config *c = x.cfg;
 	const records *rs = &x.rs;
-	size_t n = dm_inventory_count(inv);
 	if (opt.json) {
-		cJSON *root = cJSON_CreateObject();
-		cJSON_AddNumberToObject(root, "schemaVersion", 1);
-		cJSON *pfs = cJSON_AddArrayToObject(root, "pfs");
-		cJSON *nics = cJSON_AddArrayToObject(root, "nics");
-		for (size_t i = 0; i < n; i++) {
-			const dm_device *d = dm_inventory_get(inv, i);
-			if (d->role == DM_ROLE_PF)
-				cJSON_AddItemToArray(pfs, device_json_full(d, c, rs));
-			else if (d->role == DM_ROLE_NIC)
-				cJSON_AddItemToArray(nics, device_json_full(d, c, rs));
-			else if (!d->pf) /* a VF whose PF is not a network function */
-				cJSON_AddItemToArray(nics, device_json_full(d, c, rs));
+		/* {"schemaVersion": 1, "pfs": [...], "nics": [...]} as cJSON_Print() has it, one
+		 * device's tree at a time */
+		fputs("{\n\t\"schemaVersion\":\t1,\n\t\"pfs\":\t", stdout);
+		r = print_devices(inv, c, rs, true);
+		if (r >= 0) {
+			fputs(",\n\t\"nics\":\t", stdout);
+			r = print_devices(inv, c, rs, false);
 		}
-		print_json(root);
+		if (r >= 0)
+			fputs("\n}\n", stdout);
 	} else
 		list_table(inv, c, rs);
 	ctx_done(&x);
+	if (r < 0)
+		return die(EXIT_FAIL, "list: %s", strerror(-r));
 	return EXIT_OK;
 }
 

@@ -128,6 +128,9 @@ struct link_info {
 	int perm_maclen;
 	char parent_dev[64]; /* IFLA_PARENT_DEV_NAME (PCI address of a PCI netdev) */
 	unsigned int num_vf;
+	int operstate;  /* IFLA_OPERSTATE (IF_OPER_*), -1 when absent */
+	int carrier;    /* IFLA_CARRIER, -1 when absent */
+	unsigned short type; /* ifi_type (ARPHRD_*) */
 };
 
 /* Look one link up by name or index (no dump). -ENODEV when absent. */
@@ -139,6 +142,11 @@ int link_get_by_index(struct nlsk *sk, int ifindex, struct link_info *ret);
  * (its answer does not name it back: a kernel before 4.20 looks in sk's own
  * namespace), -EPERM without CAP_NET_ADMIN there. */
 int link_get_by_name_at(struct nlsk *sk, int netnsid, const char *name, struct link_info *ret);
+/* Every link of sk's namespace, from one RTM_GETLINK dump without statistics: fn sees each
+ * (0 to go on, <0 stops the dump with that error). RESTART(arg) (may be NULL) is called
+ * before the dump is read again after the kernel marked it inconsistent. */
+int link_dump(struct nlsk *sk, int (*fn)(const struct link_info *l, void *arg), void *arg,
+	      void (*restart)(void *arg));
 int link_del(struct nlsk *sk, int ifindex);
 /* Change a link: NULL / 0 / -1 mean "leave as is". */
 struct link_change {

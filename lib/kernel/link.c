@@ -24,6 +24,9 @@ int link_parse(struct nlmsghdr *h, struct link_info *ret)
 	ret->ifindex = ifi->ifi_index;
 	ret->flags = ifi->ifi_flags;
 	ret->link_netnsid = -1;
+	ret->type = ifi->ifi_type;
+	ret->operstate = tb[IFLA_OPERSTATE] ? nla_get_u8(tb[IFLA_OPERSTATE]) : -1;
+	ret->carrier = tb[IFLA_CARRIER] ? nla_get_u8(tb[IFLA_CARRIER]) : -1;
 	if (tb[IFLA_IFNAME])
 		snprintf(ret->name, sizeof(ret->name), "%s", nla_get_string(tb[IFLA_IFNAME]));
 	if (tb[IFLA_MTU])
@@ -128,6 +131,44 @@ int link_get_by_index(struct nlsk *sk, int ifindex, struct link_info *ret)
 int link_get_by_name_at(struct nlsk *sk, int netnsid, const char *name, struct link_info *ret)
 {
 	return netnsid < 0 ? -EINVAL : link_get(sk, netnsid, name, 0, ret);
+}
+
+struct link_dump {
+	int (*fn)(const struct link_info *l, void *arg);
+	void *arg;
+	void (*restart)(void *arg);
+};
+
+static void on_dump_restart(void *arg)
+{
+	struct link_dump *d = arg;
+	d->restart(d->arg);
+}
+
+static int on_dumped_link(struct nlmsghdr *h, void *arg)
+{
+	struct link_dump *d = arg;
+	struct link_info li;
+	int r = link_parse(h, &li);
+	return r <= 0 ? r : d->fn(&li, d->arg);
+}
+
+int link_dump(struct nlsk *sk, int (*fn)(const struct link_info *l, void *arg), void *arg,
+	      void (*restart)(void *arg))
+{
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
+	struct link_dump d = {fn, arg, restart};
+	struct nl_msg *m = nlmsg_alloc_simple(RTM_GETLINK, NLM_F_DUMP);
+	if (!m)
+		return -ENOMEM;
+	if (nlmsg_append(m, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    nla_put_u32(m, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) < 0) {
+		nlmsg_free(m);
+		return -ENOBUFS;
+	}
+	int r = nl_request_dump(sk, m, on_dumped_link, &d, restart ? on_dump_restart : NULL);
+	nlmsg_free(m);
+	return r;
 }
 
 int link_del(struct nlsk *sk, int ifindex)

@@ -83,6 +83,33 @@ has_vf_netdevs() { local i; for i in 0 1 2 3; do compgen -G "$SA/virtfn$i/net/*"
 wait_for 15 has_vf_netdevs || fail "VF netdevs appear"
 out=$("${DM[@]}" pools --json)
 check_eq "with igbvf bound: 4 free" "4 4 0" "$(jq -r '.pools[0] | "\(.total) \(.free) \(.unhealthy)"' <<<"$out")"
+# a VF's MAC, operstate, carrier and type come from one RTM_GETLINK dump on /sys: as its
+# netdev's files show them, with one VF link up and the others down (no carrier file then)
+vfdev() { ls "$SA/virtfn$1/net" 2>/dev/null; }
+up=$(vfdev 1)
+[ -n "$up" ] && ip link set "$up" up && wait_for 10 grep -qx up "/sys/class/net/$up/operstate"
+sysfs_facts() {
+	local i p n c
+	for i in 0 1 2 3; do
+		p=$(basename "$(readlink "$SA/virtfn$i")") n=$(vfdev "$i")
+		[ -n "$n" ] || continue
+		c=$(cat "/sys/class/net/$n/carrier" 2>/dev/null) || c=null
+		case $c in 1) c=true ;; 0) c=false ;; esac
+		echo "$p $n $(cat "/sys/class/net/$n/address") $(cat "/sys/class/net/$n/operstate") $c" \
+			"$(sed 's/^1$/ether/' "/sys/class/net/$n/type")"
+	done
+}
+facts=$(sysfs_facts)
+check_eq "four VF netdevs, one of them up with carrier" "4 1" \
+	"$(wc -l <<<"$facts") $(grep -c ' up true ether$' <<<"$facts")"
+out=$("${DM[@]}" list --json)
+check_eq "list: the VFs' netdev facts (from the dump) as sysfs has them" "$facts" \
+	"$(jq -r --arg a "$A" '.pfs[] | select(.pciAddress == $a) | .vfs[] | select(.netdev != null) |
+		"\(.pciAddress) \(.netdev) \(.mac) \(.operstate) \(.carrier) \(.linkType)"' <<<"$out")"
+check_eq "show of the VF that is up: the same facts" "$(sed -n 2p <<<"$facts")" \
+	"$("${DM[@]}" show "$(basename "$(readlink "$SA/virtfn1")")" --json |
+		jq -r '"\(.pciAddress) \(.netdev) \(.mac) \(.operstate) \(.carrier) \(.linkType)"')"
+[ -n "$up" ] && ip link set "$up" down
 out=$("${DM[@]}" apply "$T_TMP/conf.json" 2>&1)
 check_eq "apply again changes nothing" "apply: nothing to change" "$(tail -n1 <<<"$out")"
 

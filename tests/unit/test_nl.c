@@ -11,6 +11,8 @@
 #include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -183,6 +185,102 @@ static void interrupted_only_on_done(void **state)
 	nlmsg_free(m);
 	assert_int_equal(c.restarts, 1);
 	assert_int_equal(c.msgs, 0);
+}
+
+/* An RTM_NEWLINK of ifindex IDX "vfIDX" on PCI function 0000:01:10.IDX, part of the reply
+ * to request seq: MAC 02:..:IDX, operstate OPER, carrier CARRIER, up or not. */
+static void queue_link(struct pair *peer, uint32_t seq, int idx, int oper, int carrier, bool up, bool intr)
+{
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_type = 1, .ifi_index = idx,
+				.ifi_flags = up ? IFF_UP : 0};
+	unsigned char mac[6] = {2, 0, 0, 0, 0, (unsigned char)idx};
+	char name[16], parent[16];
+	snprintf(name, sizeof(name), "vf%d", idx);
+	snprintf(parent, sizeof(parent), "0000:01:10.%d", idx);
+	struct nl_msg *m = nlmsg_alloc_simple(RTM_NEWLINK, NLM_F_MULTI | (intr ? NLM_F_DUMP_INTR : 0));
+	assert_non_null(m);
+	nlmsg_hdr(m)->nlmsg_seq = seq;
+	assert_int_equal(nlmsg_append(m, &ifi, sizeof(ifi), NLMSG_ALIGNTO), 0);
+	assert_int_equal(nla_put_string(m, IFLA_IFNAME, name), 0);
+	assert_int_equal(nla_put(m, IFLA_ADDRESS, 6, mac), 0);
+	assert_int_equal(nla_put_string(m, IFLA_PARENT_DEV_NAME, parent), 0);
+	if (oper >= 0)
+		assert_int_equal(nla_put_u8(m, IFLA_OPERSTATE, (uint8_t)oper), 0);
+	if (carrier >= 0)
+		assert_int_equal(nla_put_u8(m, IFLA_CARRIER, (uint8_t)carrier), 0);
+	send_msg(peer, m);
+}
+
+struct links_seen {
+	struct link_info li[4];
+	int n, restarts;
+};
+
+static int on_dumped(const struct link_info *l, void *arg)
+{
+	struct links_seen *s = arg;
+	if (s->n == 4)
+		return -E2BIG;
+	s->li[s->n++] = *l;
+	return 0;
+}
+
+static void on_links_restart(void *arg)
+{
+	struct links_seen *s = arg;
+	s->restarts++;
+	s->n = 0;
+}
+
+/* link_dump: one dump request without statistics; each link's facts as the kernel sent
+ * them (-1 for an absent operstate or carrier); an interrupted dump restarts with the
+ * caller's own argument. */
+static void link_dump_gives_each_links_facts(void **state)
+{
+	struct pair *p = *state;
+	struct links_seen s = {0};
+	queue_link(p, SEQ0 + 1, 1, 6, 1, true, true);
+	queue_done(p, SEQ0 + 1, true);
+	queue_link(p, SEQ0 + 2, 1, 6, 1, true, false);
+	queue_link(p, SEQ0 + 2, 2, 2, 0, false, false);
+	queue_link(p, SEQ0 + 2, 3, -1, -1, false, false);
+	queue_done(p, SEQ0 + 2, false);
+	assert_int_equal(link_dump(&p->sk, on_dumped, &s, on_links_restart), 0);
+	assert_int_equal(s.restarts, 1);
+	assert_int_equal(s.n, 3);
+	assert_string_equal(s.li[0].name, "vf1");
+	assert_string_equal(s.li[0].parent_dev, "0000:01:10.1");
+	assert_int_equal(s.li[0].maclen, 6);
+	assert_int_equal(s.li[0].mac[5], 1);
+	assert_int_equal(s.li[0].operstate, 6);
+	assert_int_equal(s.li[0].carrier, 1);
+	assert_int_equal(s.li[0].type, 1);
+	assert_true(s.li[0].flags & IFF_UP);
+	assert_int_equal(s.li[1].operstate, 2);
+	assert_int_equal(s.li[1].carrier, 0);
+	assert_false(s.li[1].flags & IFF_UP);
+	assert_int_equal(s.li[2].operstate, -1);
+	assert_int_equal(s.li[2].carrier, -1);
+	/* the request: a dump of all links, statistics left out */
+	char req[256];
+	ssize_t n = recv(p->peer, req, sizeof(req), MSG_DONTWAIT);
+	assert_true(n >= (ssize_t)(NLMSG_HDRLEN + sizeof(struct ifinfomsg)));
+	struct nlmsghdr *h = (struct nlmsghdr *)req;
+	assert_int_equal(h->nlmsg_type, RTM_GETLINK);
+	assert_true(h->nlmsg_flags & NLM_F_DUMP);
+	struct nlattr *mask = nlmsg_find_attr(h, sizeof(struct ifinfomsg), IFLA_EXT_MASK);
+	assert_non_null(mask);
+	assert_true(nla_get_u32(mask) & RTEXT_FILTER_SKIP_STATS);
+}
+
+/* A callback's error ends link_dump with it. */
+static void link_dump_stops_on_a_callback_error(void **state)
+{
+	struct pair *p = *state;
+	struct links_seen s = {.n = 4};
+	queue_link(p, SEQ0 + 1, 1, 6, 1, true, false);
+	queue_done(p, SEQ0 + 1, false);
+	assert_int_equal(link_dump(&p->sk, on_dumped, &s, NULL), -E2BIG);
 }
 
 static void dump_interrupted_every_time_fails(void **state)
@@ -774,6 +872,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(interrupted_dump_is_read_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(interrupted_only_on_done, setup, teardown),
 		cmocka_unit_test_setup_teardown(dump_interrupted_every_time_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(link_dump_gives_each_links_facts, setup, teardown),
+		cmocka_unit_test_setup_teardown(link_dump_stops_on_a_callback_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(stopped_dump_is_not_read_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(addr_list_keeps_only_the_clean_try, setup, teardown),
 		cmocka_unit_test_setup_teardown(late_replies_of_an_earlier_request_are_skipped, setup, teardown),
