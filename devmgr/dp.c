@@ -46,13 +46,61 @@ static int cmp_dev(const void *a, const void *b)
 	return pci_addr_cmp(((const dp_device *)a)->id, ((const dp_device *)b)->id);
 }
 
-/* The NUMA node in the device directory VFD as sysfs has it (-1: none), else FALLBACK. */
-static int read_numa(int vfd, int fallback)
+/* The NUMA node of the function PCI as sysfs has it (-1: none), else FALLBACK. */
+static int read_numa(int busfd, const char *pci, int fallback)
 {
+	char path[DM_PCI_ADDR_MAX + 16];
 	int v;
-	if (read_int_at(vfd, "numa_node", &v) < 0)
+	snprintf(path, sizeof(path), "%s/numa_node", pci);
+	if (read_int_at(busfd, path, &v) < 0)
 		return fallback;
 	return v < 0 ? -1 : v;
+}
+
+/* The RDMA devices of the node, each with the PCI function it sits on: one listing of
+ * <root>/class/infiniband (its entries link to <function>/infiniband/<name>) rather than
+ * a look into every VF's directory. No such class: no RDMA device. */
+typedef struct rdma_ent {
+	char pci[DM_PCI_ADDR_MAX];
+	char name[DM_IFNAME_MAX * 4];
+} rdma_ent;
+
+static int rdma_list(const char *root, rdma_ent **ret, size_t *ret_n)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	rdma_ent *v = NULL;
+	size_t n = 0;
+	snprintf(path, sizeof(path), "%s/class/infiniband", root);
+	_cleanup_closedir_ DIR *d = opendir(path);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || strlen(de->d_name) >= sizeof(v->name))
+			continue;
+		ssize_t k = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
+		if (k < 0)
+			continue;
+		target[k] = 0;
+		char *ib = strstr(target, "/infiniband/");
+		if (!ib)
+			continue;
+		*ib = 0;
+		const char *fn = strrchr(target, '/');
+		fn = fn ? fn + 1 : target;
+		if (!pci_addr_valid(fn))
+			continue;
+		rdma_ent *nv = realloc(v, (n + 1) * sizeof(*v));
+		if (!nv) {
+			free(v);
+			return -ENOMEM;
+		}
+		v = nv;
+		str_copy(v[n].pci, sizeof(v[n].pci), fn);
+		str_copy(v[n].name, sizeof(v[n].name), de->d_name);
+		n++;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
 }
 
 /* The PF of the VF d in s's table, added on first sight with its link facts (the
@@ -91,9 +139,9 @@ static dp_pf *pf_entry(dp_set *s, size_t *cap, const dm_device *d, int netfd)
 	return p;
 }
 
-/* One VF: what the inventory has, and from its own directory (opened once) its NUMA node
- * and RDMA device. */
-static void device_fill(dp_device *v, const dm_device *d, int busfd, const dp_pf *pf)
+/* One VF: what the inventory has, its own NUMA node, its RDMA device (of rdma, n_rdma). */
+static void device_fill(dp_device *v, const dm_device *d, int busfd, const dp_pf *pf, const rdma_ent *rdma,
+			size_t n_rdma)
 {
 	memset(v, 0, sizeof(*v));
 	str_copy(v->id, sizeof(v->id), d->pci);
@@ -102,12 +150,12 @@ static void device_fill(dp_device *v, const dm_device *d, int busfd, const dp_pf
 	str_copy(v->netdev, sizeof(v->netdev), d->netdev);
 	v->userspace = d->userspace_driver;
 	v->iommu_group = d->userspace_driver ? d->iommu_group : -1;
-	v->numa = d->numa_node;
-	_cleanup_close_ int vfd = busfd >= 0 ? openat(busfd, d->pci, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
-	if (vfd >= 0) {
-		v->numa = read_numa(vfd, d->numa_node);
-		dp_dir_first(vfd, "infiniband", v->rdma, sizeof(v->rdma));
-	}
+	v->numa = busfd >= 0 ? read_numa(busfd, d->pci, d->numa_node) : d->numa_node;
+	for (size_t i = 0; i < n_rdma; i++)
+		if (!strcmp(rdma[i].pci, d->pci)) {
+			str_copy(v->rdma, sizeof(v->rdma), rdma[i].name);
+			break;
+		}
 	v->why = dp_why_of(pf, v);
 	v->healthy = !v->why;
 }
@@ -132,11 +180,13 @@ void dp_set_free(dp_set *s)
 
 /* Every VF of INV into the resource of the pool it belongs to (one match per VF): counted
  * first, so each resource's array is allocated once at its size. */
-static int set_fill(dp_set *s, const dm_config *c, const dm_inventory *inv, int busfd, int netfd)
+static int set_fill(dp_set *s, const dm_config *c, const dm_inventory *inv, const char *root, int busfd,
+		    int netfd)
 {
-	size_t n = dm_inventory_count(inv), pf_cap = 0;
+	size_t n = dm_inventory_count(inv), pf_cap = 0, n_rdma = 0;
+	_cleanup_free_ rdma_ent *rdma = NULL;
 	_cleanup_free_ int *pool = malloc((n ? n : 1) * sizeof(*pool));
-	if (!pool)
+	if (!pool || rdma_list(root, &rdma, &n_rdma) < 0)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		const dm_device *d = dm_inventory_get(inv, i);
@@ -158,7 +208,7 @@ static int set_fill(dp_set *s, const dm_config *c, const dm_inventory *inv, int 
 		const dp_pf *pf = pf_entry(s, &pf_cap, d, netfd);
 		if (!pf)
 			return -ENOMEM;
-		device_fill(&r->dev[r->n++], d, busfd, pf);
+		device_fill(&r->dev[r->n++], d, busfd, pf, rdma, n_rdma);
 	}
 	for (size_t p = 0; p < s->n; p++)
 		if (s->res[p].n > 1)
@@ -210,7 +260,7 @@ int dp_set_build(const dm_config *c, const dm_inventory *inv, const char *sysfs_
 		s->n = p + 1;
 	}
 	if (r == 0)
-		r = set_fill(s, c, inv, busfd, netfd);
+		r = set_fill(s, c, inv, sysfs_root, busfd, netfd);
 	if (r < 0) {
 		dp_set_free(s);
 		return r;

@@ -366,8 +366,10 @@ static void test_allocate(void **state)
 	snprintf(tree, sizeof(tree), "%s/alloc", workdir);
 	snprintf(di, sizeof(di), "%s/devinfo", workdir);
 	make_tree(tree, "");
-	/* an RDMA device on ens2f0v0 */
-	assert_int_equal(sh("mkdir -p '%s/devices/pci0000:00/0000:af:00.2/infiniband/mlx5_3'", tree), 0);
+	/* an RDMA device on ens2f0v0, listed in its class as the kernel lists it */
+	assert_int_equal(sh("mkdir -p '%s/devices/pci0000:00/0000:af:00.2/infiniband/mlx5_3' '%s/class/infiniband' && "
+			    "ln -s ../../devices/pci0000:00/0000:af:00.2/infiniband/mlx5_3 '%s/class/infiniband/mlx5_3'",
+			    tree, tree, tree), 0);
 	dp_set *s = build(tree, std_config, NULL);
 	const dp_resource *a = dp_set_find(s, "a"), *b = dp_set_find(s, "b");
 	dp_alloc al;
