@@ -631,6 +631,10 @@ static int take_lock(const char *state_dir, int *ret_fd)
 int serve_run(const serve_opts *o)
 {
 	server sv = { .o = o, .epfd = -1, .sig.fd = -1, .ino.fd = -1 };
+	/* a rescan's big arrays (the inventory, a resource's devices) are mapped and unmapped
+	 * on their own: glibc would otherwise raise its threshold after the first free and
+	 * put the next ones on the heap, beside the set being served (peak RSS) */
+	mallopt(M_MMAP_THRESHOLD, 64 * 1024);
 	/* on the kernel's own /sys (serve's namespace mounted it) a link notification carries
 	 * the facts sysfs would give; on another tree (tests) they are read from its files */
 	sv.link_state = !strcmp(o->sysfs_root ? o->sysfs_root : DM_DEFAULT_SYSFS_ROOT, DM_DEFAULT_SYSFS_ROOT);
