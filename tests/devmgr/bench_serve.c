@@ -208,6 +208,12 @@ int main(int argc, char **argv)
 			i, pfs[i]->pci);
 	fputs("] }\n", f);
 	fclose(f);
+	/* the PF's link as up as the fixture made it (an interrupted run may have left it down) */
+	char carrier[4200], oper[4200];
+	snprintf(carrier, sizeof(carrier), "%s/class/net/%s/carrier", root, pfs[0]->netdev);
+	snprintf(oper, sizeof(oper), "%s/class/net/%s/operstate", root, pfs[0]->netdev);
+	put(carrier, "1\n");
+	put(oper, "up\n");
 	snprintf(path, sizeof(path), "%s/kubelet.sock", kd);
 	unlink(path);
 	if ((kl_fd = unix_socket(path, true)) < 0)
@@ -286,9 +292,6 @@ int main(int argc, char **argv)
 	struct nlsk sk = NLSK_NULL;
 	if (nlsk_open(&sk) < 0)
 		die("%s", "cannot open rtnetlink");
-	char carrier[4200], oper[4200];
-	snprintf(carrier, sizeof(carrier), "%s/class/net/%s/carrier", root, pf->netdev);
-	snprintf(oper, sizeof(oper), "%s/class/net/%s/operstate", root, pf->netdev);
 	/* a link named as the PF in this namespace: its notifications are about a served device */
 	char cmd[256];
 	snprintf(cmd, sizeof(cmd), "ip link add %s type veth peer name bsp%d", pf->netdev, (int)getpid() % 100000);
