@@ -8,16 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dp.h"
+#include "dp-int.h"
 #include "internal.h"
-
-/* The reasons an unhealthy device gives (dp_device.why). */
-static const char WHY_NO_DRIVER[] = "VF has no driver";
-static const char WHY_NO_NETDEV[] = "VF has no netdev";
-static const char WHY_PF_GONE[] = "PF is gone";
-static const char WHY_PF_DOWN[] = "PF is down";
-static const char WHY_PF_NO_CARRIER[] = "PF has no carrier";
-static const char WHY_VF_GONE[] = "VF is gone";
 
 /* A resource prefix as Kubernetes takes one: a DNS subdomain (lower-case letters, digits,
  * '-' and '.', each label beginning and ending with a letter or digit), here at most 128
@@ -65,77 +57,106 @@ static int read_numa(int busfd, const char *pci, int fallback)
 	return v < 0 ? -1 : v;
 }
 
-/* The RDMA device of the function PCI: the first entry of its infiniband/ directory. */
-static void read_rdma(int busfd, const char *pci, char *buf, size_t size)
+/* The RDMA devices of the node, each with the PCI function it sits on: one listing of
+ * <root>/class/infiniband (its entries link to <function>/infiniband/<name>) rather than
+ * a look into every VF's directory. No such class: no RDMA device. */
+typedef struct rdma_ent {
+	char pci[DM_PCI_ADDR_MAX];
+	char name[DM_IFNAME_MAX * 4];
+} rdma_ent;
+
+static int rdma_list(const char *root, rdma_ent **ret, size_t *ret_n)
 {
-	char path[DM_PCI_ADDR_MAX + 16];
-	buf[0] = 0;
-	snprintf(path, sizeof(path), "%s/infiniband", pci);
-	_cleanup_closedir_ DIR *d = opendir_at(busfd, path);
-	if (!d)
-		return;
+	char path[PATH_MAX], target[PATH_MAX];
+	rdma_ent *v = NULL;
+	size_t n = 0;
+	snprintf(path, sizeof(path), "%s/class/infiniband", root);
+	_cleanup_closedir_ DIR *d = opendir(path);
 	struct dirent *de;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.' && strlen(de->d_name) < size) {
-			str_copy(buf, size, de->d_name);
-			return;
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || strlen(de->d_name) >= sizeof(v->name))
+			continue;
+		ssize_t k = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
+		if (k < 0)
+			continue;
+		target[k] = 0;
+		char *ib = strstr(target, "/infiniband/");
+		if (!ib)
+			continue;
+		*ib = 0;
+		const char *fn = strrchr(target, '/');
+		fn = fn ? fn + 1 : target;
+		if (!pci_addr_valid(fn))
+			continue;
+		rdma_ent *nv = realloc(v, (n + 1) * sizeof(*v));
+		if (!nv) {
+			free(v);
+			return -ENOMEM;
 		}
+		v = nv;
+		str_copy(v[n].pci, sizeof(v[n].pci), fn);
+		str_copy(v[n].name, sizeof(v[n].name), de->d_name);
+		n++;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
 }
 
-/* Is the PF's netdev administratively up? Its flags in sysfs (IFF_UP); 1, 0, or -1 when
- * they cannot be read. */
-static int pf_admin_up(int netfd, const char *netdev)
+/* The PF of the VF d in s's table, added on first sight with its link facts (the
+ * inventory's carrier and operstate, the flags from netfd: <root>/class/net). */
+static dp_pf *pf_entry(dp_set *s, size_t *cap, const dm_device *d, int netfd)
 {
+	const char *pci = d->pf ? d->pf->pci : d->pf_pci;
+	if (s->n_pfs && !strcmp(s->pfs[s->n_pfs - 1].pci, pci))
+		return &s->pfs[s->n_pfs - 1]; /* the VFs of a PF come together */
+	dp_pf *p = dp_pf_of(s, pci);
+	if (p)
+		return p;
+	if (s->n_pfs == *cap) {
+		size_t nc = *cap ? *cap * 2 : 8;
+		dp_pf *np = realloc(s->pfs, nc * sizeof(*np));
+		if (!np)
+			return NULL;
+		s->pfs = np;
+		*cap = nc;
+	}
+	p = &s->pfs[s->n_pfs++];
+	memset(p, 0, sizeof(*p));
+	str_copy(p->pci, sizeof(p->pci), pci);
+	p->admin_up = p->carrier = -1;
+	p->gone = !d->pf || (d->health & DM_UNHEALTHY_PF_GONE);
+	if (p->gone || !d->pf->netdev[0])
+		return p;
+	str_copy(p->netdev, sizeof(p->netdev), d->pf->netdev);
+	str_copy(p->operstate, sizeof(p->operstate), d->pf->operstate);
+	p->carrier = d->pf->carrier;
 	char path[DM_IFNAME_MAX + 16], buf[32];
 	int v;
-	snprintf(path, sizeof(path), "%s/flags", netdev);
-	if (read_small_at(netfd, path, buf, sizeof(buf)) < 0 || parse_int(buf, &v) < 0)
-		return -1;
-	return (v & IFF_UP) != 0;
+	snprintf(path, sizeof(path), "%s/flags", p->netdev);
+	if (netfd >= 0 && read_small_at(netfd, path, buf, sizeof(buf)) >= 0 && parse_int(buf, &v) >= 0)
+		p->admin_up = (v & IFF_UP) != 0;
+	return p;
 }
 
-/* Health facts read once per PF: its administrative state. */
-typedef struct pf_cache {
-	const dm_device *pf;
-	int admin_up; /* pf_admin_up() */
-} pf_cache;
-
-/* Why the VF D is unhealthy (NULL: it is healthy); NETFD is <root>/class/net. */
-static const char *vf_why(const dm_device *d, int netfd, pf_cache *pc)
-{
-	const dm_device *pf = d->pf;
-	if (!pf || (d->health & DM_UNHEALTHY_PF_GONE))
-		return WHY_PF_GONE;
-	if (pf->netdev[0]) {
-		if (pc->pf != pf) {
-			pc->pf = pf;
-			pc->admin_up = netfd >= 0 ? pf_admin_up(netfd, pf->netdev) : -1;
-		}
-		int up = pc->admin_up;
-		/* a netdev that is down has no carrier to read: operstate says "down" */
-		if (up == 0 || (up < 0 && pf->carrier < 0 && !strcmp(pf->operstate, "down")))
-			return WHY_PF_DOWN;
-		if (pf->carrier == 0 || (d->health & DM_UNHEALTHY_PF_NO_LINK))
-			return WHY_PF_NO_CARRIER;
-	}
-	if (!d->driver[0])
-		return WHY_NO_DRIVER;
-	if (!d->userspace_driver && !d->netdev[0])
-		return WHY_NO_NETDEV;
-	return NULL;
-}
-
-static void device_fill(dp_device *v, const dm_device *d, int busfd, int netfd, pf_cache *pc)
+/* One VF: what the inventory has, its own NUMA node, its RDMA device (of rdma, n_rdma). */
+static void device_fill(dp_device *v, const dm_device *d, int busfd, const dp_pf *pf, const rdma_ent *rdma,
+			size_t n_rdma)
 {
 	memset(v, 0, sizeof(*v));
 	str_copy(v->id, sizeof(v->id), d->pci);
-	str_copy(v->pf, sizeof(v->pf), d->pf ? d->pf->pci : d->pf_pci);
+	str_copy(v->pf, sizeof(v->pf), pf->pci);
 	str_copy(v->driver, sizeof(v->driver), d->driver);
-	v->numa = busfd >= 0 ? read_numa(busfd, d->pci, d->numa_node) : d->numa_node;
+	str_copy(v->netdev, sizeof(v->netdev), d->netdev);
+	v->userspace = d->userspace_driver;
 	v->iommu_group = d->userspace_driver ? d->iommu_group : -1;
-	if (busfd >= 0)
-		read_rdma(busfd, d->pci, v->rdma, sizeof(v->rdma));
-	v->why = vf_why(d, netfd, pc);
+	v->numa = busfd >= 0 ? read_numa(busfd, d->pci, d->numa_node) : d->numa_node;
+	for (size_t i = 0; i < n_rdma; i++)
+		if (!strcmp(rdma[i].pci, d->pci)) {
+			str_copy(v->rdma, sizeof(v->rdma), rdma[i].name);
+			break;
+		}
+	v->why = dp_why_of(pf, v);
 	v->healthy = !v->why;
 }
 
@@ -153,31 +174,41 @@ void dp_set_free(dp_set *s)
 	for (size_t i = 0; i < s->n; i++)
 		resource_done(&s->res[i]);
 	free(s->res);
+	free(s->pfs);
 	free(s);
 }
 
-/* Every VF of INV into the resource of the pool it belongs to (one match per VF). */
-static int set_fill(dp_set *s, const dm_config *c, const dm_inventory *inv, int busfd, int netfd)
+/* Every VF of INV into the resource of the pool it belongs to (one match per VF): counted
+ * first, so each resource's array is allocated once at its size. */
+static int set_fill(dp_set *s, const dm_config *c, const dm_inventory *inv, const char *root, int busfd,
+		    int netfd)
 {
-	_cleanup_free_ size_t *cap = calloc(s->n ? s->n : 1, sizeof(*cap));
-	pf_cache pc = { NULL, -1 };
-	if (!cap)
+	size_t n = dm_inventory_count(inv), pf_cap = 0, n_rdma = 0;
+	_cleanup_free_ rdma_ent *rdma = NULL;
+	_cleanup_free_ int *pool = malloc((n ? n : 1) * sizeof(*pool));
+	if (!pool || rdma_list(root, &rdma, &n_rdma) < 0)
 		return -ENOMEM;
-	for (size_t i = 0; i < dm_inventory_count(inv); i++) {
+	for (size_t i = 0; i < n; i++) {
 		const dm_device *d = dm_inventory_get(inv, i);
 		int p = d->role == DM_ROLE_VF ? dm_config_match(c, d) : -1;
-		if (p < 0 || (size_t)p >= s->n)
+		pool[i] = p >= 0 && (size_t)p < s->n ? p : -1;
+		if (pool[i] >= 0)
+			s->res[p].n++;
+	}
+	for (size_t p = 0; p < s->n; p++) {
+		if (s->res[p].n && !(s->res[p].dev = malloc(s->res[p].n * sizeof(dp_device))))
+			return -ENOMEM;
+		s->res[p].n = 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (pool[i] < 0)
 			continue;
-		dp_resource *r = &s->res[p];
-		if (r->n == cap[p]) {
-			size_t nc = cap[p] ? cap[p] * 2 : 16;
-			dp_device *nd = realloc(r->dev, nc * sizeof(*nd));
-			if (!nd)
-				return -ENOMEM;
-			r->dev = nd;
-			cap[p] = nc;
-		}
-		device_fill(&r->dev[r->n++], d, busfd, netfd, &pc);
+		const dm_device *d = dm_inventory_get(inv, i);
+		dp_resource *r = &s->res[pool[i]];
+		const dp_pf *pf = pf_entry(s, &pf_cap, d, netfd);
+		if (!pf)
+			return -ENOMEM;
+		device_fill(&r->dev[r->n++], d, busfd, pf, rdma, n_rdma);
 	}
 	for (size_t p = 0; p < s->n; p++)
 		if (s->res[p].n > 1)
@@ -229,7 +260,7 @@ int dp_set_build(const dm_config *c, const dm_inventory *inv, const char *sysfs_
 		s->n = p + 1;
 	}
 	if (r == 0)
-		r = set_fill(s, c, inv, busfd, netfd);
+		r = set_fill(s, c, inv, sysfs_root, busfd, netfd);
 	if (r < 0) {
 		dp_set_free(s);
 		return r;
@@ -286,7 +317,7 @@ int dp_set_note_attached(dp_set *s, const char *state_dir)
 		for (size_t j = 0; j < s->res[i].n; j++) {
 			dp_device *d = &s->res[i].dev[j];
 			dm_record *rec = NULL;
-			if (d->why != WHY_NO_NETDEV)
+			if (d->why != DP_WHY_NO_NETDEV)
 				continue;
 			if (!st && (r = dm_store_open(state_dir, &st)) < 0)
 				break;
@@ -322,7 +353,8 @@ int dp_set_carry_gone(dp_set *now, const dp_set *before)
 			if (!dp_resource_device(r, old->dev[j].id)) {
 				nd[n] = old->dev[j];
 				nd[n].healthy = false;
-				nd[n].why = WHY_VF_GONE;
+				nd[n].gone = true;
+				nd[n].why = DP_WHY_VF_GONE;
 				n++;
 			}
 		/* sorted again only after all were added: the look-ups above need the old order */

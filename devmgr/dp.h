@@ -27,7 +27,21 @@ typedef struct dp_device {
 	char driver[DM_DRIVER_MAX];  /* "" when unbound */
 	int iommu_group;             /* -1 when none (only used for userspace drivers) */
 	char rdma[DM_IFNAME_MAX * 4];/* RDMA device name, "" when none */
+	/* the facts its health rests on besides its PF's (dp_pf) */
+	char netdev[DM_IFNAME_MAX];  /* its netdev in this namespace, "" when none */
+	bool userspace;              /* a userspace driver (vfio-pci, ...): no netdev expected */
+	bool gone;                   /* it disappeared (dp_set_carry_gone) */
 } dp_device;
+
+/* The link facts of a PF its VFs' health rests on. */
+typedef struct dp_pf {
+	char pci[DM_PCI_ADDR_MAX];
+	char netdev[DM_IFNAME_MAX];  /* "" when it has none in this namespace */
+	bool gone;                   /* its PCI function is not there */
+	int admin_up;                /* IFF_UP in its flags: 1, 0, -1 unknown */
+	int carrier;                 /* 1, 0, -1 unknown (sysfs has none while it is down) */
+	char operstate[16];          /* as sysfs names it: "up", "down", "unknown", ... */
+} dp_pf;
 
 typedef struct dp_resource {
 	char pool[DM_OWNER_MAX];        /* the pool's resourceName */
@@ -37,11 +51,15 @@ typedef struct dp_resource {
 	bool exclude_topology;
 	dp_device *dev;                 /* sorted by id */
 	size_t n;
+	unsigned long gen;              /* bumped when dp_set_link_update changes a device's
+	                                 * health: the stream is due */
 } dp_resource;
 
 typedef struct dp_set {
 	dp_resource *res;
 	size_t n;
+	dp_pf *pfs;                     /* the PFs of the resources' devices */
+	size_t n_pfs;
 } dp_set;
 
 /* Build the resources of config c from inventory inv (loaded with netdev facts); the resource
@@ -62,6 +80,27 @@ int dp_set_note_attached(dp_set *s, const char *state_dir);
  * resource of the same name as unhealthy ("VF is gone"), so the kubelet sees them go
  * Unhealthy rather than vanish. */
 int dp_set_carry_gone(dp_set *now, const dp_set *before);
+
+/* A link notification (RTM_NEWLINK, RTM_DELLINK) as rtnetlink delivers it. */
+typedef struct dp_link {
+	const char *name;   /* IFLA_IFNAME */
+	bool gone;          /* RTM_DELLINK: the netdev left this namespace */
+	/* have_state: flags, carrier and operstate are the kernel's view of the same devices
+	 * sysfs_root shows (the real /sys of serve's namespace), so they replace reading them */
+	bool have_state;
+	unsigned flags;     /* ifi_flags */
+	int carrier;        /* IFLA_CARRIER, -1 when absent */
+	int operstate;      /* IFLA_OPERSTATE (IF_OPER_*), -1 when absent */
+} dp_link;
+
+/* Health from a link notification, without a rescan: when l names a PF's netdev (known, or
+ * its <sysfs_root>/class/net/<name>/device is the PF), the PF's link facts are taken anew
+ * (from l with have_state, else from sysfs) and all its VFs' health is evaluated again;
+ * when it names a VF's netdev (appeared, renamed, gone), that VF's. A VF without a netdev
+ * is held by the allocation store under state_dir as in dp_set_note_attached. Other links
+ * change nothing. Returns 1 when a device's health changed (its resource's gen is bumped),
+ * 0 when nothing did, -errno on error (the set is then as consistent as before: rescan). */
+int dp_set_link_update(dp_set *s, const dp_link *l, const char *sysfs_root, const char *state_dir);
 
 /* GetPreferredAllocation: size IDs out of available, every must_include first; the rest by
  * the resource's policy. ret receives pointers into available/must (size entries). */

@@ -12,7 +12,7 @@ DEVMGR_LIB_SRCS := devmgr/util.c devmgr/device.c devmgr/inventory.c devmgr/vfinf
                    devmgr/config.c devmgr/config-pf.c devmgr/apply.c devmgr/apply-steps.c devmgr/sysfsops.c devmgr/store.c devmgr/store-lock.c devmgr/store-record.c \
                    devmgr/store-claim.c devmgr/store-release.c devmgr/store-gc.c devmgr/json.c \
                    devmgr/libpci.c devmgr/virtfn.c devmgr/vfcursor.c devmgr/eswitch.c \
-                   devmgr/nodestate.c devmgr/dp.c devmgr/dp-prefer.c devmgr/dp-alloc.c devmgr/dp-served.c
+                   devmgr/nodestate.c devmgr/dp.c devmgr/dp-health.c devmgr/dp-prefer.c devmgr/dp-alloc.c devmgr/dp-served.c
 # the CLI: one file per command group (devmgr/cli/)
 DEVMGR_CLI_SRCS := devmgr/cli/main.c devmgr/cli/ctx.c devmgr/cli/inventory.c devmgr/cli/pools.c devmgr/cli/table.c \
                    devmgr/cli/alloc.c devmgr/cli/provision.c devmgr/cli/apply.c devmgr/cli/watch.c devmgr/cli/serve.c

@@ -53,6 +53,7 @@ struct endpoint {
 	src *conns;
 	src *reg;         /* the Register call under way */
 	bool registered;
+	unsigned long gen; /* svc.res->gen its streams have */
 	endpoint *next;
 };
 
@@ -68,10 +69,8 @@ typedef struct server {
 	endpoint *eps;
 	src *dead;        /* connections to free once the event batch is handled */
 	bool stop, dirty, reload, kubelet_new;
-	/* the netdevs of the served VFs and their PFs: link notifications of others (veth
-	 * churn of a busy node) do not cost a rebuild */
-	char (*links)[IF_NAMESIZE];
-	size_t n_links;
+	bool link_state; /* the link notifications are about the devices sysfs_root shows */
+	const char *why_dirty; /* what asked for the rescan (log) */
 } server;
 
 __attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
@@ -300,38 +299,6 @@ static void ep_accept(server *sv, endpoint *ep)
 
 /* Rebuild the resources from the kernel's current view (and the configuration when
  * reloading); stream the ones that changed, open and register new ones, close removed ones. */
-/* The netdev names of set s's devices and their PFs, from inv. */
-static int collect_links(server *sv, const dp_set *s, const dm_inventory *inv)
-{
-	size_t n = 0, cap = 16;
-	char (*v)[IF_NAMESIZE] = malloc(cap * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; i < s->n; i++)
-		for (size_t k = 0; k < s->res[i].n; k++) {
-			const char *ids[2] = { s->res[i].dev[k].id, s->res[i].dev[k].pf };
-			for (int j = 0; j < 2; j++) {
-				const dm_device *d = dm_inventory_find(inv, ids[j]);
-				if (!d || !d->netdev[0] || (n && !strcmp(v[n - 1], d->netdev)))
-					continue;
-				if (n == cap) {
-					char (*nv)[IF_NAMESIZE] = realloc(v, 2 * cap * sizeof(*v));
-					if (!nv) {
-						free(v);
-						return -ENOMEM;
-					}
-					v = nv;
-					cap *= 2;
-				}
-				snprintf(v[n++], IF_NAMESIZE, "%s", d->netdev);
-			}
-		}
-	free(sv->links);
-	sv->links = v;
-	sv->n_links = n;
-	return 0;
-}
-
 static int rebuild(server *sv, bool reload)
 {
 	char err[512];
@@ -349,11 +316,6 @@ static int rebuild(server *sv, bool reload)
 		return r;
 	}
 	r = dp_set_build(cfg ? cfg : sv->cfg, inv, sv->o->sysfs_root, sv->o->prefix, &ns, err, sizeof(err));
-	if (r == 0 && collect_links(sv, ns, inv) < 0) {
-		free(sv->links); /* without the list every link notification counts */
-		sv->links = NULL;
-		sv->n_links = 0;
-	}
 	dm_inventory_free(inv);
 	/* a VF whose netdev the sriov plugin moved into a pod is in use, not broken; a VF that
 	 * disappeared on a rescan streams as Unhealthy (a reload drops it) */
@@ -394,6 +356,7 @@ static int rebuild(server *sv, bool reload)
 		if (ep) {
 			const dp_resource *old = ep->svc.res;
 			ep->svc.res = res;
+			ep->gen = res->gen;
 			if (!dp_resource_equal(old, res))
 				ep_stream(sv, ep);
 			if (reload && !ep->registered)
@@ -474,25 +437,38 @@ static void on_inotify(server *sv)
 	}
 }
 
-/* A link notification about a served VF's or PF's netdev (any, without the list) makes
- * the resources dirty. */
+/* A link notification updates the health of the devices it is about, without a rescan
+ * (the netlink facts stand for sysfs when sysfs_root is the kernel's own); those of other
+ * links (veth churn of a busy node) cost a look-up. */
 static int on_link_msg(struct nlmsghdr *h, void *arg)
 {
 	server *sv = arg;
 	if ((h->nlmsg_type != RTM_NEWLINK && h->nlmsg_type != RTM_DELLINK) ||
-	    h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)))
+	    h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)) || sv->dirty)
 		return 0;
-	if (!sv->links) {
-		sv->dirty = true;
-		return 0;
-	}
 	const struct ifinfomsg *ifi = NLMSG_DATA(h);
+	dp_link l = { .gone = h->nlmsg_type == RTM_DELLINK, .have_state = sv->link_state, .flags = ifi->ifi_flags,
+		      .carrier = -1, .operstate = -1 };
 	int alen = (int)IFLA_PAYLOAD(h);
-	for (const struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, alen); a = RTA_NEXT(a, alen))
-		if (a->rta_type == IFLA_IFNAME && RTA_PAYLOAD(a) > 0 && memchr(RTA_DATA(a), 0, RTA_PAYLOAD(a)))
-			for (size_t i = 0; i < sv->n_links; i++)
-				if (!strcmp(sv->links[i], RTA_DATA(a)))
-					sv->dirty = true;
+	for (const struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
+		size_t n = RTA_PAYLOAD(a);
+		if (a->rta_type == IFLA_IFNAME && n > 0 && memchr(RTA_DATA(a), 0, n))
+			l.name = RTA_DATA(a);
+		else if (a->rta_type == IFLA_CARRIER && n >= 1)
+			l.carrier = *(const uint8_t *)RTA_DATA(a);
+		else if (a->rta_type == IFLA_OPERSTATE && n >= 1)
+			l.operstate = *(const uint8_t *)RTA_DATA(a);
+	}
+	if (!l.name || !sv->set)
+		return 0;
+	int r = dp_set_link_update(sv->set, &l, sv->o->sysfs_root, sv->o->state_dir);
+	if (r > 0) {
+		say("link %s%s: health updated without a rescan", l.name, l.gone ? " (gone)" : "");
+	} else if (r < 0 && r != -EINVAL) {
+		say("link %s: cannot update the health: %s; rescanning", l.name, strerror(-r));
+		sv->dirty = true;
+		sv->why_dirty = "a link update failed";
+	}
 	return 0;
 }
 
@@ -502,8 +478,10 @@ static void on_netlink(server *sv)
 		int r = nlsk_recv(&sv->nlsk, on_link_msg, sv);
 		if (r == -EAGAIN)
 			break;
-		if (r == -ENOBUFS)
-			sv->dirty = true; /* lost notifications: the rebuild reads everything */
+		if (r == -ENOBUFS) { /* lost notifications: the rebuild reads everything */
+			sv->dirty = true;
+			sv->why_dirty = "link notifications were lost";
+		}
 		else if (r < 0 && r != -EINTR)
 			break;
 	}
@@ -525,8 +503,10 @@ static void on_udev(server *sv)
 {
 	struct udev_device *d;
 	while ((d = udev_monitor_receive_device(sv->mon))) {
-		if (udev_relevant(d))
+		if (udev_relevant(d)) {
 			sv->dirty = true;
+			sv->why_dirty = "a device event";
+		}
 		udev_device_unref(d);
 	}
 }
@@ -651,6 +631,13 @@ static int take_lock(const char *state_dir, int *ret_fd)
 int serve_run(const serve_opts *o)
 {
 	server sv = { .o = o, .epfd = -1, .sig.fd = -1, .ino.fd = -1 };
+	/* a rescan's big arrays (the inventory, a resource's devices) are mapped and unmapped
+	 * on their own: glibc would otherwise raise its threshold after the first free and
+	 * put the next ones on the heap, beside the set being served (peak RSS) */
+	mallopt(M_MMAP_THRESHOLD, 64 * 1024);
+	/* on the kernel's own /sys (serve's namespace mounted it) a link notification carries
+	 * the facts sysfs would give; on another tree (tests) they are read from its files */
+	sv.link_state = !strcmp(o->sysfs_root ? o->sysfs_root : DM_DEFAULT_SYSFS_ROOT, DM_DEFAULT_SYSFS_ROOT);
 	sv.nlsk = (struct nlsk)NLSK_NULL;
 	int lockfd = -1;
 	int r = take_lock(o->state_dir, &lockfd);
@@ -696,8 +683,18 @@ int serve_run(const serve_opts *o)
 			break;
 		if (sv.dirty) {
 			bool reload = sv.reload;
+			if (!reload)
+				say("rescan: %s", sv.why_dirty ? sv.why_dirty : "requested");
 			sv.dirty = sv.reload = false;
+			sv.why_dirty = NULL;
 			rebuild(&sv, reload); /* on failure the previous resources stay served */
+		} else {
+			/* what link notifications changed in place */
+			for (endpoint *ep = sv.eps; ep; ep = ep->next)
+				if (ep->gen != ep->svc.res->gen) {
+					ep->gen = ep->svc.res->gen;
+					ep_stream(&sv, ep);
+				}
 		}
 		if (sv.kubelet_new) {
 			sv.kubelet_new = false;
@@ -722,7 +719,6 @@ int serve_run(const serve_opts *o)
 		say("cannot clear the served marker in %s: %s", o->state_dir, strerror(-e));
 	dp_set_free(sv.set);
 	dm_config_free(sv.cfg);
-	free(sv.links);
 	close_sources(&sv);
 	close(lockfd);
 	if (r == 0)

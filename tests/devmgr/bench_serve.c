@@ -5,7 +5,8 @@
  * the time from a link notification (a veth named as the PF set up/down in the private
  * network namespace this program and serve run in, the PF's carrier flipped on the fake
  * tree before) to the
- * ListAndWatch update; serve's resident set. Prints one line per figure for bench/devmgr.c:
+ * ListAndWatch update, which serve answers without a rescan; the time from SIGHUP (a full
+ * rescan) to the update; serve's resident set and its peak. Prints one line per figure for bench/devmgr.c:
  *   "<what> n=N median M ms p90 P ms p99 Q ms max X ms" and "rss VmRSS N kB VmHWM N kB".
  * Runs as root (a network namespace of its own). */
 #include <errno.h>
@@ -33,6 +34,7 @@
 
 #define CALLS 2000
 #define EVENTS 20
+#define RESCANS 10
 #define MAX_POOLS 16
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -206,6 +208,12 @@ int main(int argc, char **argv)
 			i, pfs[i]->pci);
 	fputs("] }\n", f);
 	fclose(f);
+	/* the PF's link as up as the fixture made it (an interrupted run may have left it down) */
+	char carrier[4200], oper[4200];
+	snprintf(carrier, sizeof(carrier), "%s/class/net/%s/carrier", root, pfs[0]->netdev);
+	snprintf(oper, sizeof(oper), "%s/class/net/%s/operstate", root, pfs[0]->netdev);
+	put(carrier, "1\n");
+	put(oper, "up\n");
 	snprintf(path, sizeof(path), "%s/kubelet.sock", kd);
 	unlink(path);
 	if ((kl_fd = unix_socket(path, true)) < 0)
@@ -284,9 +292,6 @@ int main(int argc, char **argv)
 	struct nlsk sk = NLSK_NULL;
 	if (nlsk_open(&sk) < 0)
 		die("%s", "cannot open rtnetlink");
-	char carrier[4200], oper[4200];
-	snprintf(carrier, sizeof(carrier), "%s/class/net/%s/carrier", root, pf->netdev);
-	snprintf(oper, sizeof(oper), "%s/class/net/%s/operstate", root, pf->netdev);
 	/* a link named as the PF in this namespace: its notifications are about a served device */
 	char cmd[256];
 	snprintf(cmd, sizeof(cmd), "ip link add %s type veth peer name bsp%d", pf->netdev, (int)getpid() % 100000);
@@ -312,8 +317,26 @@ int main(int argc, char **argv)
 	snprintf(what, sizeof(what), "event-to-stream-%zu", pfs[0]->n_vfs * (size_t)npf);
 	report(what, v, EVENTS);
 
-	/* serve's resident set once the last rebuild is over (it gives the rebuild's pages back),
-	 * and its peak (during a rebuild: the inventory beside the old and the new set) */
+	/* a full rescan (what SIGHUP and device events cost): the carrier flipped on the fake
+	 * tree with no notification, SIGHUP, the update on the stream; its peak shows in VmHWM */
+	for (int i = 0; i < RESCANS; i++) {
+		bool down = i % 2 == 0;
+		put(carrier, down ? "0\n" : "1\n");
+		put(oper, down ? "down\n" : "up\n");
+		int before = lists;
+		double t = now_ms();
+		kill(pid, SIGHUP);
+		while (lists == before && now_ms() - t < 5000)
+			pump(100);
+		if (lists == before)
+			die("%s", "no ListAndWatch update within 5 s of SIGHUP");
+		v[i] = list_at - t;
+	}
+	snprintf(what, sizeof(what), "rescan-to-stream-%zu", pfs[0]->n_vfs * (size_t)npf);
+	report(what, v, RESCANS);
+
+	/* serve's resident set once the last rescan is over (it gives the rescan's pages back),
+	 * and its peak (during a rescan: the inventory beside the old and the new set) */
 	for (double t = now_ms(); now_ms() - t < 300;)
 		pump(50);
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);

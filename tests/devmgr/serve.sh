@@ -153,6 +153,8 @@ else
 fi
 wait_for "the update" 5 logtrue "[.[] | select(.event == \"list\" and .resource == \"ucni.io/net\")] | last | [.devices[] | select(.health != \"Healthy\")] | length == 0"
 check_eq "carrier back: every net VF Healthy again" 13 "$(last_list ucni.io/net | grep -c ' Healthy ')"
+check "the notification updated the health in place (serve's log)" grep -q "link ens1f1: health updated without a rescan" "$T_TMP/serve.err"
+check_eq "... without a rescan" 0 "$(grep -c 'rescan:' "$T_TMP/serve.err")"
 
 # ---- GetPreferredAllocation
 section "GetPreferredAllocation"

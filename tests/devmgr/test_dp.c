@@ -1,5 +1,6 @@
 /* Unit tests of the device plugin model (devmgr/dp.h) on generated fake sysfs trees:
- * resources and their names, health reasons, the preferred allocation, Allocate's
+ * resources and their names, health reasons and their update from a link notification,
+ * the preferred allocation, Allocate's
  * environment, vfio specs and device-info files, and the served marker. */
 /* paths here are short temporary directories: truncation cannot happen */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
@@ -226,6 +227,142 @@ static void test_health(void **state)
 	dp_set_free(s);
 }
 
+/* Every device of a has the health (and reason) of its namesake in b. */
+static void assert_same_health(const dp_set *a, const dp_set *b)
+{
+	assert_int_equal(a->n, b->n);
+	for (size_t i = 0; i < a->n; i++) {
+		assert_int_equal(a->res[i].n, b->res[i].n);
+		for (size_t j = 0; j < a->res[i].n; j++) {
+			const dp_device *x = &a->res[i].dev[j], *y = &b->res[i].dev[j];
+			assert_string_equal(x->id, y->id);
+			if (x->healthy != y->healthy || (x->why != y->why && (!x->why || !y->why || strcmp(x->why, y->why))))
+				fail_msg("%s: %s vs a rescan's %s", x->id, x->why ? x->why : "healthy", y->why ? y->why : "healthy");
+		}
+	}
+}
+
+/* The incremental update from a link notification ends where a rescan would. */
+static void test_link_update(void **state)
+{
+	char tree[400], st[400];
+	snprintf(tree, sizeof(tree), "%s/link", workdir);
+	snprintf(st, sizeof(st), "%s/state-link", workdir);
+	make_tree(tree, "");
+	dp_set *s = build(tree, std_config, NULL), *r;
+	dp_resource *a = (dp_resource *)dp_set_find(s, "a"), *b = (dp_resource *)dp_set_find(s, "b");
+	unsigned long ga = a->gen, gb = b->gen;
+	dp_link l = { .name = "ens1f0", .carrier = -1, .operstate = -1 };
+
+	/* ens1f0 loses its carrier (the files, then its notification): its VFs go unhealthy */
+	assert_int_equal(sh("cd '%s/class/net/ens1f0' && echo 0 > carrier && echo down > operstate", tree), 0);
+	assert_true(dev_of(s, "a", "0000:3b:01.0")->healthy);
+	assert_int_equal(dp_set_link_update(s, &l, tree, st), 1);
+	assert_string_equal(dev_of(s, "a", "0000:3b:01.0")->why, "PF has no carrier");
+	assert_string_equal(dev_of(s, "a", "0000:3b:01.6")->why, "PF has no carrier"); /* vfio too */
+	assert_true(a->gen != ga);
+	assert_int_equal(b->gen, gb); /* ens2f0's resource untouched */
+	assert_true(dev_of(s, "b", "0000:af:00.2")->healthy);
+	r = build(tree, std_config, NULL);
+	assert_same_health(s, r);
+	dp_set_free(r);
+	/* the same notification again, and one of a link that is no device's: nothing changed */
+	ga = a->gen;
+	assert_int_equal(dp_set_link_update(s, &l, tree, st), 0);
+	dp_link other = { .name = "veth-x9", .carrier = -1, .operstate = -1 };
+	assert_int_equal(dp_set_link_update(s, &other, tree, st), 0);
+	assert_int_equal(a->gen, ga);
+	/* back */
+	assert_int_equal(sh("cd '%s/class/net/ens1f0' && echo 1 > carrier && echo up > operstate", tree), 0);
+	assert_int_equal(dp_set_link_update(s, &l, tree, st), 1);
+	assert_true(dev_of(s, "a", "0000:3b:01.0")->healthy);
+	r = build(tree, std_config, NULL);
+	assert_same_health(s, r);
+	dp_set_free(r);
+
+	/* the kernel's own facts (have_state): no sysfs read, even from a root that is not there */
+	dp_link k = { .name = "ens1f0", .have_state = true, .flags = 0x1002, .carrier = 0, .operstate = 2 };
+	assert_int_equal(dp_set_link_update(s, &k, "/nonexistent", st), 1);
+	assert_string_equal(dev_of(s, "a", "0000:3b:01.0")->why, "PF is down");
+	k.flags = 0x11043; /* IFF_UP | IFF_LOWER_UP ... */
+	k.carrier = 0;
+	k.operstate = 3; /* lowerlayerdown */
+	assert_int_equal(dp_set_link_update(s, &k, "/nonexistent", st), 0);
+	assert_string_equal(dev_of(s, "a", "0000:3b:01.0")->why, "PF has no carrier"); /* the reason follows */
+	k.carrier = 1;
+	k.operstate = 6; /* up */
+	assert_int_equal(dp_set_link_update(s, &k, "/nonexistent", st), 1);
+	assert_true(dev_of(s, "a", "0000:3b:01.0")->healthy);
+	/* ens1f1 (no carrier in the tree) comes up: known by its name, its VFs only */
+	dp_link k1 = { .name = "ens1f1", .have_state = true, .flags = 0x11043, .carrier = 1, .operstate = 6 };
+	assert_int_equal(dp_set_link_update(s, &k1, "/nonexistent", st), 1);
+	assert_true(dev_of(s, "a", "0000:3b:11.0")->healthy);
+	k1.carrier = 0;
+	k1.operstate = 2;
+	assert_int_equal(dp_set_link_update(s, &k1, "/nonexistent", st), 1);
+	assert_string_equal(dev_of(s, "a", "0000:3b:11.0")->why, "PF has no carrier");
+	assert_true(dev_of(s, "a", "0000:3b:01.0")->healthy);
+
+	/* a VF's netdev renamed: found by its device link, still healthy, known by the new name */
+	gb = b->gen;
+	assert_int_equal(sh("cd '%s' && mv devices/pci0000:00/0000:af:00.2/net/ens2f0v0 devices/pci0000:00/0000:af:00.2/net/ens2f0v9 && "
+			    "rm class/net/ens2f0v0 && ln -s ../../devices/pci0000:00/0000:af:00.2/net/ens2f0v9 class/net/ens2f0v9", tree), 0);
+	dp_link v = { .name = "ens2f0v9", .carrier = -1, .operstate = -1 };
+	assert_int_equal(dp_set_link_update(s, &v, tree, st), 0);
+	assert_string_equal(dev_of(s, "b", "0000:af:00.2")->netdev, "ens2f0v9");
+	assert_int_equal(b->gen, gb);
+	/* ... gone: unhealthy, that VF only */
+	assert_int_equal(sh("rm -rf '%s/devices/pci0000:00/0000:af:00.2/net' '%s/class/net/ens2f0v9'", tree, tree), 0);
+	v.gone = true;
+	assert_int_equal(dp_set_link_update(s, &v, tree, st), 1);
+	assert_string_equal(dev_of(s, "b", "0000:af:00.2")->why, "VF has no netdev");
+	assert_true(dev_of(s, "b", "0000:af:00.3")->healthy);
+	assert_true(b->gen != gb);
+	r = build(tree, std_config, NULL);
+	/* the rescan's ens1f1 has no carrier, as the last notification said */
+	assert_same_health(s, r);
+	dp_set_free(r);
+	/* ... unless the store holds it (moved into a pod), as dp_set_note_attached decides */
+	dm_store *store;
+	dm_owner o = { "pod1", "net1", NULL };
+	assert_int_equal(dm_store_open(st, &store), 0);
+	assert_int_equal(dm_store_claim(store, "0000:af:00.4", "b", &o, NULL), DM_CLAIM_NEW);
+	dm_store_free(store);
+	assert_int_equal(sh("rm -rf '%s/devices/pci0000:00/0000:af:00.4/net' '%s/class/net/ens2f0v2'", tree, tree), 0);
+	dp_link v2 = { .name = "ens2f0v2", .gone = true, .carrier = -1, .operstate = -1 };
+	assert_int_equal(dp_set_link_update(s, &v2, tree, st), 0);
+	assert_true(dev_of(s, "b", "0000:af:00.4")->healthy);
+	assert_string_equal(dev_of(s, "b", "0000:af:00.4")->netdev, "");
+	/* its PF's carrier flaps: the held VF is healthy again when it comes back, the other not */
+	dp_link p2 = { .name = "ens2f0", .carrier = -1, .operstate = -1 };
+	assert_int_equal(sh("cd '%s/class/net/ens2f0' && echo 0 > carrier", tree), 0);
+	assert_int_equal(dp_set_link_update(s, &p2, tree, st), 1);
+	assert_string_equal(dev_of(s, "b", "0000:af:00.4")->why, "PF has no carrier");
+	assert_int_equal(sh("cd '%s/class/net/ens2f0' && echo 1 > carrier", tree), 0);
+	assert_int_equal(dp_set_link_update(s, &p2, tree, st), 1);
+	assert_true(dev_of(s, "b", "0000:af:00.4")->healthy);
+	assert_string_equal(dev_of(s, "b", "0000:af:00.2")->why, "VF has no netdev");
+	assert_string_equal(dev_of(s, "b", "0000:af:01.1")->why, "VF has no driver"); /* stays */
+	r = build(tree, std_config, NULL);
+	assert_int_equal(dp_set_note_attached(r, st), 0);
+	assert_same_health(s, r);
+	dp_set_free(r);
+
+	/* a VF that disappeared (carried as gone) is not brought back by its PF's link */
+	assert_int_equal(sh("rm -f '%s/bus/pci/devices/0000:af:00.3' '%s/devices/pci0000:00/0000:af:00.0/virtfn1'", tree, tree), 0);
+	r = build(tree, std_config, NULL);
+	assert_int_equal(dp_set_note_attached(r, st), 0);
+	assert_int_equal(dp_set_carry_gone(r, s), 0);
+	assert_int_equal(dp_set_link_update(r, &p2, tree, st), 0);
+	assert_string_equal(dev_of(r, "b", "0000:af:00.3")->why, "VF is gone");
+	dp_set_free(r);
+
+	dp_link bad = { .name = "", .carrier = -1, .operstate = -1 };
+	assert_int_equal(dp_set_link_update(s, &bad, tree, st), -EINVAL);
+	assert_int_equal(dp_set_link_update(NULL, &l, tree, st), -EINVAL);
+	dp_set_free(s);
+}
+
 /* ------------------------------------------------------------ preferred allocation */
 
 /* The many-PF tree: PFs 10 (NUMA 0), 14 (1), 18 (0), 1c (1), four VFs each at bus+1. */
@@ -366,8 +503,10 @@ static void test_allocate(void **state)
 	snprintf(tree, sizeof(tree), "%s/alloc", workdir);
 	snprintf(di, sizeof(di), "%s/devinfo", workdir);
 	make_tree(tree, "");
-	/* an RDMA device on ens2f0v0 */
-	assert_int_equal(sh("mkdir -p '%s/devices/pci0000:00/0000:af:00.2/infiniband/mlx5_3'", tree), 0);
+	/* an RDMA device on ens2f0v0, listed in its class as the kernel lists it */
+	assert_int_equal(sh("mkdir -p '%s/devices/pci0000:00/0000:af:00.2/infiniband/mlx5_3' '%s/class/infiniband' && "
+			    "ln -s ../../devices/pci0000:00/0000:af:00.2/infiniband/mlx5_3 '%s/class/infiniband/mlx5_3'",
+			    tree, tree, tree), 0);
 	dp_set *s = build(tree, std_config, NULL);
 	const dp_resource *a = dp_set_find(s, "a"), *b = dp_set_find(s, "b");
 	dp_alloc al;
@@ -571,6 +710,7 @@ int main(void)
 		cmocka_unit_test(test_bad_prefix),
 		cmocka_unit_test(test_config_keys),
 		cmocka_unit_test(test_health),
+		cmocka_unit_test(test_link_update),
 		cmocka_unit_test(test_preferred),
 		cmocka_unit_test(test_env_name),
 		cmocka_unit_test(test_allocate),
