@@ -96,9 +96,10 @@ void dp_pf_read(int busfd, int netfd, dp_pf *p)
 	dp_dir_first(busfd, path, p->netdev, sizeof(p->netdev));
 	if (!p->netdev[0] || netfd < 0)
 		return;
+	uint32_t flags;
 	snprintf(path, sizeof(path), "%s/flags", p->netdev);
-	if (read_small_at(netfd, path, buf, sizeof(buf)) >= 0 && parse_int(buf, &v) >= 0)
-		p->admin_up = (v & IFF_UP) != 0;
+	if (read_hex_at(netfd, path, &flags) >= 0) /* "0x1003" */
+		p->admin_up = (flags & IFF_UP) != 0;
 	snprintf(path, sizeof(path), "%s/operstate", p->netdev);
 	if (read_small_at(netfd, path, buf, sizeof(buf)) > 0)
 		str_copy(p->operstate, sizeof(p->operstate), buf);

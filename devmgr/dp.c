@@ -131,11 +131,11 @@ static dp_pf *pf_entry(dp_set *s, size_t *cap, const dm_device *d, int netfd)
 	str_copy(p->netdev, sizeof(p->netdev), d->pf->netdev);
 	str_copy(p->operstate, sizeof(p->operstate), d->pf->operstate);
 	p->carrier = d->pf->carrier;
-	char path[DM_IFNAME_MAX + 16], buf[32];
-	int v;
+	char path[DM_IFNAME_MAX + 16];
+	uint32_t flags;
 	snprintf(path, sizeof(path), "%s/flags", p->netdev);
-	if (netfd >= 0 && read_small_at(netfd, path, buf, sizeof(buf)) >= 0 && parse_int(buf, &v) >= 0)
-		p->admin_up = (v & IFF_UP) != 0;
+	if (netfd >= 0 && read_hex_at(netfd, path, &flags) >= 0) /* "0x1003" */
+		p->admin_up = (flags & IFF_UP) != 0;
 	return p;
 }
 

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -37,10 +38,17 @@
 #define RESCANS 10
 #define MAX_POOLS 16
 
+/* the serve this program started: it ends with it, also on a failure */
+static pid_t serve_pid = -1;
+
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void die(const char *fmt, ...)
 {
 	va_list ap;
+	if (serve_pid > 0) {
+		kill(serve_pid, SIGTERM);
+		waitpid(serve_pid, NULL, 0);
+	}
 	fputs("bench_serve: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -221,6 +229,10 @@ int main(int argc, char **argv)
 
 	pid_t pid = fork();
 	if (pid == 0) {
+		/* and when this program is killed: serve goes with it */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() == 1)
+			_exit(1);
 		snprintf(path, sizeof(path), "%s/serve.log", dir);
 		int lfd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		dup2(lfd, 2);
@@ -228,6 +240,7 @@ int main(int argc, char **argv)
 		      "--devinfo-dir", di, (char *)NULL);
 		_exit(127);
 	}
+	serve_pid = pid;
 	double t0 = now_ms();
 	while (n_registered < npf && now_ms() - t0 < 60000)
 		pump(1000);
@@ -354,6 +367,7 @@ int main(int argc, char **argv)
 	kill(pid, SIGTERM);
 	int status;
 	waitpid(pid, &status, 0);
+	serve_pid = -1;
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
 		die("%s", "serve did not exit 0 on SIGTERM");
 	grpc_conn_free(client);

@@ -28,6 +28,7 @@ mkdir -p "$KD" "$PYD"
 # ens1f1's link up: every PF of the pools below starts healthy
 printf '1\n' >"$SYS/class/net/ens1f1/carrier"
 printf 'up\n' >"$SYS/class/net/ens1f1/operstate"
+printf '0x1003\n' >"$SYS/class/net/ens1f1/flags"
 
 addr() { # addr PF-NETDEV VF-INDEX — the VF's PCI address on the fixture
 	"$UCNI_BIN/devmgr" --sysfs-root "$SYS" list --json |

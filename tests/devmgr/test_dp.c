@@ -45,10 +45,13 @@ static int sh(const char *fmt, ...)
 	return WIFEXITED(r) ? WEXITSTATUS(r) : -1;
 }
 
-/* A new tree DIR (the standard layout, or EXTRA's). */
+/* A new tree DIR (the standard layout, or EXTRA's). Its netdevs are administratively up
+ * (the generator writes a PF without link as down too): a PF without link here has no
+ * carrier, a cable pulled; the tests set a PF down themselves. */
 static void make_tree(const char *dir, const char *extra)
 {
-	assert_int_equal(sh("rm -rf '%s' && '%s' '%s' %s", dir, generator, dir, extra), 0);
+	assert_int_equal(sh("rm -rf '%s' && '%s' '%s' %s && find '%s' -path '*/net/*/flags' -exec sed -i s/0x1002/0x1003/ {} +",
+			    dir, generator, dir, extra, dir), 0);
 }
 
 static dp_set *build(const char *tree, const char *config, const char *prefix)
@@ -180,6 +183,14 @@ static void test_health(void **state)
 	assert_false(d->healthy);
 	assert_string_equal(d->why, "VF has no driver");
 	assert_true(dev_of(s, "b", "0000:af:00.2")->healthy);
+	dp_set_free(s);
+
+	/* ens1f0's flags alone say it is down (sysfs writes them in hex, "0x1002"), while its
+	 * carrier and operstate files still read up */
+	assert_int_equal(sh("cd '%s/devices/pci0000:00/0000:3b:00.0/net/ens1f0' && echo 0x1002 > flags && "
+			    "echo 1 > carrier && echo up > operstate", tree), 0);
+	s = build(tree, std_config, NULL);
+	assert_string_equal(dev_of(s, "a", "0000:3b:01.0")->why, "PF is down");
 	dp_set_free(s);
 
 	/* ens1f0 administratively down: flags without IFF_UP, no carrier to read */
