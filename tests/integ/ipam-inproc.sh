@@ -134,19 +134,26 @@ check_eq "host-local: the stores are identical after the errors" "" \
 
 section "the store lock: the IPAM deadline bounds the wait in-process as it does the exec"
 ci=$(conf "$(hl "$DI")") ce=$(conf "$(hl "$DE")" false)
-flock "$DI/inproc/lock" sleep 30 & LK1=$!
-flock "$DE/inproc/lock" sleep 30 & LK2=$!
+# holders that are the sleep itself (the lock on its fd 9): killing them frees the lock
+(exec 9>>"$DI/inproc/lock" && flock 9 && exec sleep 60) & LK1=$!
+(exec 9>>"$DE/inproc/lock" && flock 9 && exec sleep 60) & LK2=$!
 on_exit "kill $LK1 $LK2"
 sleep 0.2
 CNI_EXTRA_ENV=(UCNI_IPAM_TIMEOUT_MS=400)
-t0=$(date +%s%N)
-cni ADD "$PLUGIN" "$POD" eth0 hl1 <<<"$ci"
-ms=$((($(date +%s%N) - t0) / 1000000))
+# The ADD's wait ends at its 400 ms deadline, then the DEL that releases what it may hold
+# waits for the lock too (10 s): about 10.4 s. A wait not cut to the deadline takes 20 s.
+# A wall-clock bound on a loaded machine: a second try before calling it a failure.
+for try in 1 2; do
+	t0=$(date +%s%N)
+	cni ADD "$PLUGIN" "$POD" eth0 hl1 <<<"$ci"
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	[ "$ms" -lt 11000 ] && break
+	echo "# try $try took $ms ms"
+done
 a=$(outcome)
 check_match "in-process ADD on a locked store times out: code 101" '"code":101' "$a"
 check_match "... as 'timed out'" 'timed out: ADD did not finish within 400 ms' "$a"
-# (the DEL that releases what the ADD may hold then waits for the lock too: 10 s)
-check_match "... within the deadline and the cleanup DEL's wait (${ms} ms)" '^([0-9]{1,4}|10[0-9]{3})$' "$ms"
+check_match "... within the deadline and the cleanup DEL's wait (${ms} ms, try $try)" '^([0-9]{1,4}|10[0-9]{3})$' "$ms"
 check_match "... saying it ran in-process (nothing is killed there)" \
 	'within 400 ms; it ran in-process \(its waits end at that limit\) and its answer was not used' "$a"
 cni ADD "$PLUGIN" "$POD" eth0 hl1 <<<"$ce"
@@ -327,7 +334,7 @@ elif command -v valgrind >/dev/null; then
 		[ "$verb" = ADD ] && PREV=$out
 		fds=$(($(grep -c 'Open file descriptor' "$T_TMP/vg") - $(grep -c '<inherited from parent>' "$T_TMP/vg")))
 		if [ "$rc" -ne 0 ] || [ "$fds" -ne 0 ] || ! grep -q "in-process" "$T_TMP/vg"; then
-			fail "valgrind: host-local $verb in-process" "exit $rc, fds $fds: $(grep -m5 '==[0-9]*==' "$T_TMP/vg" | xargs)"
+			fail "valgrind: host-local $verb in-process" "exit $rc, fds $fds, answer $(tr -d "\n" <<<"$out" | head -c 300): $(grep -m5 '==[0-9]*==' "$T_TMP/vg" | xargs)"
 		else
 			ok "valgrind: host-local $verb in-process: no error, no leak, no descriptor left open"
 		fi
