@@ -130,6 +130,9 @@ typedef struct dp_alloc {
 int dp_allocate(const dp_resource *r, const char *const *ids, size_t n, const char *devinfo_dir,
 		dp_alloc *ret, char *err, size_t errlen);
 void dp_alloc_free(dp_alloc *a);
+/* dp_allocate's checks alone (IDs known, healthy, not twice; names that fit), writing
+ * nothing: a request of several containers is checked whole before any is allocated. */
+int dp_allocate_check(const dp_resource *r, const char *const *ids, size_t n, char *err, size_t errlen);
 
 /* "PCIDEVICE_<resource upper-cased, '.', '/', '-' as '_'>" into buf; -ENAMETOOLONG. */
 int dp_env_name(const char *resource, char *buf, size_t size);
@@ -138,6 +141,9 @@ int dp_devinfo_name(const dp_resource *r, const char *id, char *buf, size_t size
 
 /* Remove the device-info files serve wrote for the resources of s (SIGTERM cleanup). */
 int dp_devinfo_remove(const dp_set *s, const char *devinfo_dir);
+/* On a rebuild: remove the files of before's devices that now no longer has under the same
+ * resource (a pool removed, a VF dropped from a pool); now's stay. */
+int dp_devinfo_remove_dropped(const dp_set *before, const dp_set *now, const char *devinfo_dir);
 
 /* The served marker in the state dir: which pools the kubelet hands out, so `devmgr alloc`
  * refuses them and `devmgr pools` shows them as kubelet-managed. */

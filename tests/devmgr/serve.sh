@@ -195,6 +195,9 @@ check_match "unknown ID: an RPC error naming it" '"code": (3|9), "message": ".*0
 call "$EP_MLX" Allocate "{\"container_requests\": [{\"devices_ids\": [\"$M7\"]}]}"
 check_match "unhealthy ID: an RPC error naming it" "\"code\": (3|9), \"message\": \".*$M7" "$OUT"
 check "no device-info file for a refused Allocate" test ! -e "$DI/dp/intel.com-mlx-$M7-device.json"
+call "$EP_NET" Allocate "{\"container_requests\": [{\"devices_ids\": [\"$B3\"]}, {\"devices_ids\": [\"0000:ff:00.0\"]}]}"
+check_match "two containers, the second's ID unknown: INVALID_ARGUMENT naming it" '"code": 3, "message": ".*0000:ff:00.0' "$OUT"
+check "... and no device-info file for the first container's VF" test ! -e "$DI/dp/ucni.io-net-$B3-device.json"
 call "$EP_NET" GetDevicePluginOptions '{}'
 check_match "the server keeps serving after the errors" '"get_preferred_allocation_available": true' "$OUT"
 call "$EP_NET" Allocate "{\"container_requests\": [{\"devices_ids\": [\"$B0\"]}, {\"devices_ids\": [\"$B1\", \"$B2\"]}]}" 8
@@ -204,6 +207,9 @@ check_eq "8 concurrent Allocate calls, two containers each: all answered" \
 
 # ---- SIGHUP: the configuration reloaded
 section "reload"
+call "$EP_MLX" Allocate "{\"container_requests\": [{\"devices_ids\": [\"$M3\"]}]}"
+MIF=$DI/dp/intel.com-mlx-$M3-device.json
+check "a VF of the pool the reload removes (mlx) has its device-info file" test -f "$MIF"
 pools ', { "resourceName": "extra", "selectors": { "rootDevices": ["0000:af:00.0#3-6"] } }' true
 kill -HUP "$SPID"
 if wait_for "extra registered" 5 logtrue '[.[] | select(.event == "list" and .resource == "intel.com/extra")] | length > 0'; then
@@ -214,6 +220,8 @@ fi
 wait_for "mlx gone" 5 test ! -e "$KD/$EP_MLX"
 check "a removed pool's socket is closed and removed" test ! -e "$KD/$EP_MLX"
 check_match "... its stream ended" "stream-(end|error)" "$(jlog '[.[] | select(.resource == "intel.com/mlx") | .event] | join(" ")')"
+check "... and its VF's device-info file is removed" test ! -e "$MIF"
+check "... a kept pool's VF keeps its file" test -f "$DIF"
 wait_for "excludeTopology" 5 logtrue '[.[] | select(.event == "list" and .resource == "ucni.io/net")] | last | [.devices[] | select(.topology)] | length == 0'
 check_eq "excludeTopology: net streams without NUMA nodes" "13" "$(last_list ucni.io/net | grep -c ' -$')"
 

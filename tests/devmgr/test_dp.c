@@ -613,6 +613,28 @@ static void test_allocate(void **state)
 	const char *twice[] = { "0000:3b:01.0", "0000:3b:01.0" };
 	assert_int_equal(dp_allocate(a, twice, 2, di, &al, err, sizeof(err)), -EINVAL);
 
+	/* dp_allocate_check: the same refusals, and it writes nothing when the IDs are fine */
+	snprintf(path, sizeof(path), "%s/dp", di);
+	assert_int_equal(count_entries(path), 4);
+	assert_int_equal(dp_allocate_check(a, unknown, 2, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "0000:af:00.2"));
+	assert_int_equal(dp_allocate_check(a, sick, 2, err, sizeof(err)), -EBUSY);
+	assert_int_equal(dp_allocate_check(a, twice, 2, err, sizeof(err)), -EINVAL);
+	assert_int_equal(dp_allocate_check(a, (const char *[]){ "0000:3b:01.1" }, 1, err, sizeof(err)), 0);
+	assert_int_equal(count_entries(path), 4);
+
+	/* dp_devinfo_remove_dropped: pool b removed, VFs 6 and 7 dropped from a: their files
+	 * go, a's VF 0 keeps its file */
+	const char *a_only = "{\"resourceList\": [{\"resourceName\": \"a\", \"resourcePrefix\": \"example.org\", "
+			     "\"selectors\": {\"pfNames\": [\"ens1f0#0-5\", \"ens1f1\"]}}]}";
+	dp_set *now = build(tree, a_only, NULL);
+	assert_int_equal(dp_devinfo_remove_dropped(s, now, di), 0);
+	assert_int_equal(count_entries(path), 1);
+	snprintf(path, sizeof(path), "%s/dp/example.org-a-0000:3b:01.0-device.json", di);
+	assert_int_equal(access(path, F_OK), 0);
+	assert_int_equal(dp_devinfo_remove_dropped(s, NULL, di), -EINVAL);
+	dp_set_free(now);
+
 	/* dp_devinfo_remove: exactly the set's files */
 	snprintf(path, sizeof(path), "%s/dp/foreign-device.json", di);
 	assert_int_equal(sh("echo {} > '%s'", path), 0);
