@@ -36,7 +36,7 @@ addr() { # addr PF-NETDEV VF-INDEX — the VF's PCI address on the fixture
 }
 A0=$(addr ens1f0 0) A1=$(addr ens1f0 1) A6=$(addr ens1f0 6) A7=$(addr ens1f0 7)
 B0=$(addr ens1f1 0) B1=$(addr ens1f1 1) B2=$(addr ens1f1 2) B3=$(addr ens1f1 3)
-M0=$(addr ens2f0 0) M1=$(addr ens2f0 1) M2=$(addr ens2f0 2) M3=$(addr ens2f0 3) M7=$(addr ens2f0 7)
+M0=$(addr ens2f0 0) M1=$(addr ens2f0 1) M2=$(addr ens2f0 2) M3=$(addr ens2f0 3) M4=$(addr ens2f0 4) M7=$(addr ens2f0 7)
 
 MLX=', { "resourceName": "mlx", "selectors": { "rootDevices": ["0000:af:00.0#3-7"] } }'
 pools() { # pools [OTHER-RESOURCES-JSON] [NET-EXCLUDE-TOPOLOGY]
@@ -92,6 +92,11 @@ call() { # call RESOURCE-SOCKET METHOD JSON [N] — the answers in $OUT
 
 # ---- start: registration of every pool
 section "registration"
+# mlx's VF 4 allocated by `devmgr alloc` before serve starts (a pool of another config)
+echo '{"resourceList": [{"resourceName": "side", "selectors": {"rootDevices": ["0000:af:00.0#4"]}}]}' >"$T_TMP/side.json"
+check_eq "devmgr alloc before serve: mlx's VF 4" "$M4" \
+	"$("$UCNI_BIN/devmgr" --sysfs-root "$SYS" --state-dir "$ST" --config "$T_TMP/side.json" alloc --pool side \
+		--owner early --json | jq -r .pciAddress)"
 start_kubelet || { fail "the stand-in did not start" "$(cat "$T_TMP/kubelet.err")"; finish; }
 start_serve
 if wait_for "registrations" 10 logtrue '[.[] | select(.event == "list")] | map(.resource) | unique | length == 3'; then
@@ -121,6 +126,9 @@ check_eq "dpdk: the two vfio-pci VFs" "$A6 Healthy 0
 $A7 Healthy 0" "$(last_list ucni.io/dpdk)"
 check_match "mlx: the unbound VF 7 is Unhealthy, on NUMA 1" "$M7 Unhealthy 1" "$(last_list intel.com/mlx)"
 check_eq "mlx: five devices" 5 "$(last_list intel.com/mlx | wc -l)"
+check_match "mlx: VF 4, held by devmgr alloc, is Unhealthy (the kubelet must not hand it out)" \
+	"$M4 Unhealthy 1" "$(last_list intel.com/mlx)"
+check_eq "... the others of mlx are Healthy" 3 "$(last_list intel.com/mlx | grep -c ' Healthy ')"
 
 # ---- a carrier change on the PF reaches the stream (the event: SIGHUP on a fake tree)
 section "health"
