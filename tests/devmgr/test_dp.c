@@ -380,6 +380,24 @@ static void test_link_update(void **state)
 	assert_same_health(s, r);
 	dp_set_free(r);
 
+	/* a VF the store holds for a pool stays unhealthy through its PF's link flapping */
+	dm_owner o2 = { "alloc1", NULL, NULL };
+	assert_int_equal(dm_store_open(st, &store), 0);
+	assert_int_equal(dm_store_claim(store, "0000:af:00.5", "b", &o2, NULL), DM_CLAIM_NEW);
+	dm_store_free(store);
+	r = build(tree, std_config, NULL);
+	assert_int_equal(dp_set_note_attached(r, st), 0);
+	const char *outside = "allocated outside the kubelet (devmgr alloc or a pool attachment)";
+	assert_string_equal(dev_of(r, "b", "0000:af:00.5")->why, outside);
+	assert_int_equal(sh("cd '%s/class/net/ens2f0' && echo 0 > carrier", tree), 0);
+	assert_int_equal(dp_set_link_update(r, &p2, tree, st), 1);
+	assert_string_equal(dev_of(r, "b", "0000:af:00.5")->why, outside);
+	assert_int_equal(sh("cd '%s/class/net/ens2f0' && echo 1 > carrier", tree), 0);
+	assert_int_equal(dp_set_link_update(r, &p2, tree, st), 1);
+	assert_string_equal(dev_of(r, "b", "0000:af:00.5")->why, outside);
+	assert_true(dev_of(r, "b", "0000:af:00.4")->healthy);
+	dp_set_free(r);
+
 	/* a VF that disappeared (carried as gone) is not brought back by its PF's link */
 	assert_int_equal(sh("rm -f '%s/bus/pci/devices/0000:af:00.3' '%s/devices/pci0000:00/0000:af:00.0/virtfn1'", tree, tree), 0);
 	r = build(tree, std_config, NULL);
