@@ -233,7 +233,32 @@ fail:
 	return e;
 }
 
-int dp_devinfo_remove(const dp_set *s, const char *devinfo_dir)
+int dp_allocate_check(const dp_resource *r, const char *const *ids, size_t n, char *err, size_t errlen)
+{
+	char key[DP_RESOURCE_MAX + 32], name[NAME_MAX + 1];
+	int e;
+	if (!r || (n && !ids))
+		return -EINVAL;
+	_cleanup_free_ const dp_device **devs = calloc(n ? n : 1, sizeof(*devs));
+	if (!devs)
+		return -ENOMEM;
+	if ((e = check_ids(r, ids, n, devs, err, errlen)) < 0)
+		return e;
+	for (size_t i = 0; i < n; i++)
+		if ((e = dp_devinfo_name(r, devs[i]->id, name, sizeof(name))) < 0) {
+			errbuf_set(err, errlen, "device %s: its device-info file name is too long", devs[i]->id);
+			return e;
+		}
+	if ((e = dp_env_name(r->name, key, sizeof(key) - 5)) < 0) {
+		errbuf_set(err, errlen, "resource %s: its environment variable name is too long", r->name);
+		return e;
+	}
+	return 0;
+}
+
+/* The device-info files of s's devices, except those now also has (same resource name and
+ * device ID; now NULL: all of them). */
+static int remove_files(const dp_set *s, const dp_set *now, const char *devinfo_dir)
 {
 	char name[NAME_MAX + 1];
 	int fd, r = 0;
@@ -244,11 +269,28 @@ int dp_devinfo_remove(const dp_set *s, const char *devinfo_dir)
 		return 0;
 	if (e < 0)
 		return e;
-	for (size_t i = 0; i < s->n; i++)
-		for (size_t j = 0; j < s->res[i].n; j++)
+	for (size_t i = 0; i < s->n; i++) {
+		const dp_resource *kept = now ? dp_set_find(now, s->res[i].name) : NULL;
+		for (size_t j = 0; j < s->res[i].n; j++) {
+			if (kept && dp_resource_device(kept, s->res[i].dev[j].id))
+				continue;
 			if (dp_devinfo_name(&s->res[i], s->res[i].dev[j].id, name, sizeof(name)) == 0 &&
 			    unlinkat(fd, name, 0) < 0 && errno != ENOENT && r == 0)
 				r = -errno;
+		}
+	}
 	close(fd);
 	return r;
+}
+
+int dp_devinfo_remove(const dp_set *s, const char *devinfo_dir)
+{
+	return remove_files(s, NULL, devinfo_dir);
+}
+
+int dp_devinfo_remove_dropped(const dp_set *before, const dp_set *now, const char *devinfo_dir)
+{
+	if (!now)
+		return -EINVAL;
+	return remove_files(before, now, devinfo_dir);
 }

@@ -19,6 +19,7 @@ const char DP_WHY_PF_GONE[] = "PF is gone";
 const char DP_WHY_PF_DOWN[] = "PF is down";
 const char DP_WHY_PF_NO_CARRIER[] = "PF has no carrier";
 const char DP_WHY_VF_GONE[] = "VF is gone";
+const char DP_WHY_OUTSIDE[] = "allocated outside the kubelet (devmgr alloc or a pool attachment)";
 
 /* As the inventory decides a link is up (device.c): the carrier when sysfs has one, else
  * the operational state. */
@@ -33,6 +34,8 @@ const char *dp_why_of(const dp_pf *pf, const dp_device *v)
 {
 	if (v->gone)
 		return DP_WHY_VF_GONE;
+	if (v->outside)
+		return DP_WHY_OUTSIDE;
 	if (!pf || pf->gone)
 		return DP_WHY_PF_GONE;
 	if (pf->netdev[0]) {
@@ -148,8 +151,10 @@ static int held(link_ctx *x, const char *id)
 			return r;
 	}
 	int r = dm_store_get(x->st, id, &rec);
+	/* a pool's record is an allocation outside the kubelet, not a pod's VF */
+	bool pod = r == 0 && !rec->pool;
 	dm_record_free(rec);
-	return r == 0;
+	return pod;
 }
 
 /* Evaluate v again; 1 when its health (what the stream shows) changed. */

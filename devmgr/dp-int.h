@@ -6,7 +6,7 @@
 
 /* The reasons an unhealthy device gives (dp_device.why): compared by address. */
 extern const char DP_WHY_NO_DRIVER[], DP_WHY_NO_NETDEV[], DP_WHY_PF_GONE[], DP_WHY_PF_DOWN[],
-	DP_WHY_PF_NO_CARRIER[], DP_WHY_VF_GONE[];
+	DP_WHY_PF_NO_CARRIER[], DP_WHY_VF_GONE[], DP_WHY_OUTSIDE[];
 
 /* Why the VF v of PF pf (NULL: not known) is unhealthy, from the facts alone; NULL when it
  * is healthy (the store is not asked: DP_WHY_NO_NETDEV may still be a VF in a pod). */

@@ -304,7 +304,9 @@ int dp_set_note_attached(dp_set *s, const char *state_dir)
 {
 	char path[PATH_MAX];
 	dm_store *st = NULL;
-	int r = 0;
+	dm_record **recs = NULL;
+	int *errs = NULL;
+	size_t n = 0;
 	if (!s)
 		return -EINVAL;
 	if (!state_dir)
@@ -313,21 +315,27 @@ int dp_set_note_attached(dp_set *s, const char *state_dir)
 	snprintf(path, sizeof(path), "%s/vfs", state_dir);
 	if (access(path, F_OK) < 0)
 		return errno == ENOENT ? 0 : -errno;
-	for (size_t i = 0; i < s->n && r >= 0; i++)
-		for (size_t j = 0; j < s->res[i].n; j++) {
-			dp_device *d = &s->res[i].dev[j];
-			dm_record *rec = NULL;
-			if (d->why != DP_WHY_NO_NETDEV)
+	int r = dm_store_open(state_dir, &st);
+	if (r == 0)
+		r = dm_store_list(st, &recs, &errs, &n);
+	/* one read of the store: its records are the allocated VFs, few beside the pools' */
+	for (size_t k = 0; r == 0 && k < n; k++) {
+		if (errs[k] < 0)
+			continue; /* an unreadable record proves nothing either way */
+		for (size_t i = 0; i < s->n; i++) {
+			dp_device *d = (dp_device *)dp_resource_device(&s->res[i], recs[k]->pci);
+			if (!d)
 				continue;
-			if (!st && (r = dm_store_open(state_dir, &st)) < 0)
-				break;
-			if (dm_store_get(st, d->id, &rec) == 0) {
-				/* its netdev is in the namespace of the attachment that holds it */
-				d->healthy = true;
+			d->outside = recs[k]->pool != NULL;
+			d->why = dp_why_of(dp_pf_of(s, d->pf), d);
+			/* a deviceID record: its netdev is in the namespace of the pod holding it */
+			if (d->why == DP_WHY_NO_NETDEV)
 				d->why = NULL;
-			}
-			dm_record_free(rec);
+			d->healthy = !d->why;
 		}
+	}
+	dm_record_list_free(recs, n);
+	free(errs);
 	dm_store_free(st);
 	return r;
 }

@@ -31,6 +31,7 @@ typedef struct dp_device {
 	char netdev[DM_IFNAME_MAX];  /* its netdev in this namespace, "" when none */
 	bool userspace;              /* a userspace driver (vfio-pci, ...): no netdev expected */
 	bool gone;                   /* it disappeared (dp_set_carry_gone) */
+	bool outside;                /* the store holds it for a pool (dp_set_note_attached) */
 } dp_device;
 
 /* The link facts of a PF its VFs' health rests on. */
@@ -72,9 +73,13 @@ const dp_resource *dp_set_find(const dp_set *s, const char *name);
 const dp_device *dp_resource_device(const dp_resource *r, const char *id);
 /* True when a and b would stream the same ListAndWatch answer. */
 bool dp_resource_equal(const dp_resource *a, const dp_resource *b);
-/* A kernel-driver VF without a netdev in this namespace is unhealthy ("VF has no netdev"),
- * unless the allocation store under state_dir holds a record of it: then the sriov plugin
- * moved it into a pod, and it is healthy. Nothing is created when there is no store. */
+/* The allocation store under state_dir decides for the VFs it holds: a record made through
+ * a pool (its pool field set: `devmgr alloc`, the sriov plugin's "pool" key) is an
+ * allocation outside the kubelet, and the VF is unhealthy ("allocated outside the kubelet
+ * (devmgr alloc or a pool attachment)") whatever its netdev; a record without a pool is
+ * the sriov plugin's deviceID path (the kubelet's own allocation, attached by Multus), so
+ * a kernel-driver VF without a netdev in this namespace ("VF has no netdev") is in a pod
+ * and healthy. Nothing is created when there is no store. */
 int dp_set_note_attached(dp_set *s, const char *state_dir);
 /* The devices of before that now lacks (a VF that disappeared) are added to now's
  * resource of the same name as unhealthy ("VF is gone"), so the kubelet sees them go
@@ -130,6 +135,9 @@ typedef struct dp_alloc {
 int dp_allocate(const dp_resource *r, const char *const *ids, size_t n, const char *devinfo_dir,
 		dp_alloc *ret, char *err, size_t errlen);
 void dp_alloc_free(dp_alloc *a);
+/* dp_allocate's checks alone (IDs known, healthy, not twice; names that fit), writing
+ * nothing: a request of several containers is checked whole before any is allocated. */
+int dp_allocate_check(const dp_resource *r, const char *const *ids, size_t n, char *err, size_t errlen);
 
 /* "PCIDEVICE_<resource upper-cased, '.', '/', '-' as '_'>" into buf; -ENAMETOOLONG. */
 int dp_env_name(const char *resource, char *buf, size_t size);
@@ -138,6 +146,9 @@ int dp_devinfo_name(const dp_resource *r, const char *id, char *buf, size_t size
 
 /* Remove the device-info files serve wrote for the resources of s (SIGTERM cleanup). */
 int dp_devinfo_remove(const dp_set *s, const char *devinfo_dir);
+/* On a rebuild: remove the files of before's devices that now no longer has under the same
+ * resource (a pool removed, a VF dropped from a pool); now's stay. */
+int dp_devinfo_remove_dropped(const dp_set *before, const dp_set *now, const char *devinfo_dir);
 
 /* The served marker in the state dir: which pools the kubelet hands out, so `devmgr alloc`
  * refuses them and `devmgr pools` shows them as kubelet-managed. */

@@ -370,6 +370,11 @@ static int rebuild(server *sv, bool reload)
 		sv->eps = ep;
 		ep_register(sv, ep);
 	}
+	/* the device-info files of a removed pool, or of a VF a pool no longer has, go with
+	 * them (SIGTERM removes only the set it ends with) */
+	if (sv->set && (r = dp_devinfo_remove_dropped(sv->set, ns, sv->o->devinfo_dir)) < 0)
+		say("cannot remove the device-info files of dropped devices under %s: %s",
+		    sv->o->devinfo_dir, strerror(-r));
 	dp_set_free(sv->set);
 	sv->set = ns;
 	/* the inventory and the previous set were freed: give the pages back rather than keep

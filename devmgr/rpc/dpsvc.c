@@ -258,9 +258,18 @@ static void allocate(grpc_call *call, const uint8_t *msg, size_t len, void *ud)
 	V1beta1__ContainerAllocateResponse **crp = calloc(nc ? nc : 1, sizeof(*crp));
 	int status = ca && crp ? GRPC_OK : GRPC_RESOURCE_EXHAUSTED;
 	size_t done = 0;
+	static char *const none[1];
+	/* every container's IDs are checked before any device-info file is written: a request
+	 * refused for its last container leaves nothing of its first */
+	for (size_t i = 0; status == GRPC_OK && i < nc; i++) {
+		const V1beta1__ContainerAllocateRequest *c = req->container_requests[i];
+		int r = dp_allocate_check(svc->res, (const char *const *)(c->devices_ids ? c->devices_ids : none),
+					  c->n_devices_ids, err, sizeof(err));
+		if (r < 0)
+			status = status_of(r);
+	}
 	for (; status == GRPC_OK && done < nc; done++) {
 		const V1beta1__ContainerAllocateRequest *c = req->container_requests[done];
-		static char *const none[1];
 		int r = dp_allocate(svc->res, (const char *const *)(c->devices_ids ? c->devices_ids : none),
 				    c->n_devices_ids, svc->devinfo_dir, &ca[done].a, err, sizeof(err));
 		if (r < 0) {

@@ -36,7 +36,7 @@ addr() { # addr PF-NETDEV VF-INDEX — the VF's PCI address on the fixture
 }
 A0=$(addr ens1f0 0) A1=$(addr ens1f0 1) A6=$(addr ens1f0 6) A7=$(addr ens1f0 7)
 B0=$(addr ens1f1 0) B1=$(addr ens1f1 1) B2=$(addr ens1f1 2) B3=$(addr ens1f1 3)
-M0=$(addr ens2f0 0) M1=$(addr ens2f0 1) M2=$(addr ens2f0 2) M3=$(addr ens2f0 3) M7=$(addr ens2f0 7)
+M0=$(addr ens2f0 0) M1=$(addr ens2f0 1) M2=$(addr ens2f0 2) M3=$(addr ens2f0 3) M4=$(addr ens2f0 4) M7=$(addr ens2f0 7)
 
 MLX=', { "resourceName": "mlx", "selectors": { "rootDevices": ["0000:af:00.0#3-7"] } }'
 pools() { # pools [OTHER-RESOURCES-JSON] [NET-EXCLUDE-TOPOLOGY]
@@ -92,6 +92,11 @@ call() { # call RESOURCE-SOCKET METHOD JSON [N] — the answers in $OUT
 
 # ---- start: registration of every pool
 section "registration"
+# mlx's VF 4 allocated by `devmgr alloc` before serve starts (a pool of another config)
+echo '{"resourceList": [{"resourceName": "side", "selectors": {"rootDevices": ["0000:af:00.0#4"]}}]}' >"$T_TMP/side.json"
+check_eq "devmgr alloc before serve: mlx's VF 4" "$M4" \
+	"$("$UCNI_BIN/devmgr" --sysfs-root "$SYS" --state-dir "$ST" --config "$T_TMP/side.json" alloc --pool side \
+		--owner early --json | jq -r .pciAddress)"
 start_kubelet || { fail "the stand-in did not start" "$(cat "$T_TMP/kubelet.err")"; finish; }
 start_serve
 if wait_for "registrations" 10 logtrue '[.[] | select(.event == "list")] | map(.resource) | unique | length == 3'; then
@@ -121,6 +126,9 @@ check_eq "dpdk: the two vfio-pci VFs" "$A6 Healthy 0
 $A7 Healthy 0" "$(last_list ucni.io/dpdk)"
 check_match "mlx: the unbound VF 7 is Unhealthy, on NUMA 1" "$M7 Unhealthy 1" "$(last_list intel.com/mlx)"
 check_eq "mlx: five devices" 5 "$(last_list intel.com/mlx | wc -l)"
+check_match "mlx: VF 4, held by devmgr alloc, is Unhealthy (the kubelet must not hand it out)" \
+	"$M4 Unhealthy 1" "$(last_list intel.com/mlx)"
+check_eq "... the others of mlx are Healthy" 3 "$(last_list intel.com/mlx | grep -c ' Healthy ')"
 
 # ---- a carrier change on the PF reaches the stream (the event: SIGHUP on a fake tree)
 section "health"
@@ -195,6 +203,9 @@ check_match "unknown ID: an RPC error naming it" '"code": (3|9), "message": ".*0
 call "$EP_MLX" Allocate "{\"container_requests\": [{\"devices_ids\": [\"$M7\"]}]}"
 check_match "unhealthy ID: an RPC error naming it" "\"code\": (3|9), \"message\": \".*$M7" "$OUT"
 check "no device-info file for a refused Allocate" test ! -e "$DI/dp/intel.com-mlx-$M7-device.json"
+call "$EP_NET" Allocate "{\"container_requests\": [{\"devices_ids\": [\"$B3\"]}, {\"devices_ids\": [\"0000:ff:00.0\"]}]}"
+check_match "two containers, the second's ID unknown: INVALID_ARGUMENT naming it" '"code": 3, "message": ".*0000:ff:00.0' "$OUT"
+check "... and no device-info file for the first container's VF" test ! -e "$DI/dp/ucni.io-net-$B3-device.json"
 call "$EP_NET" GetDevicePluginOptions '{}'
 check_match "the server keeps serving after the errors" '"get_preferred_allocation_available": true' "$OUT"
 call "$EP_NET" Allocate "{\"container_requests\": [{\"devices_ids\": [\"$B0\"]}, {\"devices_ids\": [\"$B1\", \"$B2\"]}]}" 8
@@ -204,6 +215,9 @@ check_eq "8 concurrent Allocate calls, two containers each: all answered" \
 
 # ---- SIGHUP: the configuration reloaded
 section "reload"
+call "$EP_MLX" Allocate "{\"container_requests\": [{\"devices_ids\": [\"$M3\"]}]}"
+MIF=$DI/dp/intel.com-mlx-$M3-device.json
+check "a VF of the pool the reload removes (mlx) has its device-info file" test -f "$MIF"
 pools ', { "resourceName": "extra", "selectors": { "rootDevices": ["0000:af:00.0#3-6"] } }' true
 kill -HUP "$SPID"
 if wait_for "extra registered" 5 logtrue '[.[] | select(.event == "list" and .resource == "intel.com/extra")] | length > 0'; then
@@ -214,6 +228,8 @@ fi
 wait_for "mlx gone" 5 test ! -e "$KD/$EP_MLX"
 check "a removed pool's socket is closed and removed" test ! -e "$KD/$EP_MLX"
 check_match "... its stream ended" "stream-(end|error)" "$(jlog '[.[] | select(.resource == "intel.com/mlx") | .event] | join(" ")')"
+check "... and its VF's device-info file is removed" test ! -e "$MIF"
+check "... a kept pool's VF keeps its file" test -f "$DIF"
 wait_for "excludeTopology" 5 logtrue '[.[] | select(.event == "list" and .resource == "ucni.io/net")] | last | [.devices[] | select(.topology)] | length == 0'
 check_eq "excludeTopology: net streams without NUMA nodes" "13" "$(last_list ucni.io/net | grep -c ' -$')"
 

@@ -216,11 +216,32 @@ static void test_health(void **state)
 	assert_false(dev_of(s, "b", "0000:af:00.2")->healthy);
 	assert_int_equal(access(st, F_OK), -1);
 	assert_int_equal(dm_store_open(st, &store), 0);
-	assert_int_equal(dm_store_claim(store, "0000:af:00.2", "b", &o, NULL), DM_CLAIM_NEW);
+	/* the sriov plugin's deviceID path records no pool: the kubelet's own allocation */
+	assert_int_equal(dm_store_claim(store, "0000:af:00.2", NULL, &o, NULL), DM_CLAIM_NEW);
+	/* a pool's record (devmgr alloc, the sriov plugin's "pool" key): allocated outside the
+	 * kubelet, unhealthy with its netdev here (af:00.4) or without one (af:00.2 above) */
+	dm_owner o2 = { "alloc1", NULL, NULL }, o3 = { "pod3", "net1", NULL };
+	assert_int_equal(dm_store_claim(store, "0000:af:00.4", "b", &o2, NULL), DM_CLAIM_NEW);
+	assert_true(dev_of(s, "b", "0000:af:00.4")->healthy);
 	dm_store_free(store);
 	assert_int_equal(dp_set_note_attached(s, st), 0);
 	assert_true(dev_of(s, "b", "0000:af:00.2")->healthy);
 	assert_false(dev_of(s, "b", "0000:af:01.1")->healthy); /* no driver stays */
+	d = dev_of(s, "b", "0000:af:00.4");
+	assert_false(d->healthy);
+	assert_string_equal(d->why, "allocated outside the kubelet (devmgr alloc or a pool attachment)");
+	/* a pool's record of a VF without its netdev here is no pod's either */
+	assert_int_equal(dm_store_open(st, &store), 0);
+	assert_int_equal(dm_store_drop(store, "0000:af:00.2", "pod1", NULL, DM_DROP_RESTORED), 0);
+	assert_int_equal(dm_store_claim(store, "0000:af:00.2", "b", &o3, NULL), DM_CLAIM_NEW);
+	dm_store_free(store);
+	dp_set *again = build(tree, std_config, NULL);
+	assert_int_equal(dp_set_note_attached(again, st), 0);
+	assert_string_equal(dev_of(again, "b", "0000:af:00.2")->why,
+			    "allocated outside the kubelet (devmgr alloc or a pool attachment)");
+	assert_false(dev_of(again, "b", "0000:af:00.4")->healthy);
+	assert_true(dev_of(again, "b", "0000:af:00.5")->healthy);
+	dp_set_free(again);
 
 	/* a VF that disappears stays listed, unhealthy */
 	assert_int_equal(sh("rm -f '%s/bus/pci/devices/0000:af:00.3' '%s/devices/pci0000:00/0000:af:00.0/virtfn1'", tree, tree), 0);
@@ -337,7 +358,7 @@ static void test_link_update(void **state)
 	dm_store *store;
 	dm_owner o = { "pod1", "net1", NULL };
 	assert_int_equal(dm_store_open(st, &store), 0);
-	assert_int_equal(dm_store_claim(store, "0000:af:00.4", "b", &o, NULL), DM_CLAIM_NEW);
+	assert_int_equal(dm_store_claim(store, "0000:af:00.4", NULL, &o, NULL), DM_CLAIM_NEW);
 	dm_store_free(store);
 	assert_int_equal(sh("rm -rf '%s/devices/pci0000:00/0000:af:00.4/net' '%s/class/net/ens2f0v2'", tree, tree), 0);
 	dp_link v2 = { .name = "ens2f0v2", .gone = true, .carrier = -1, .operstate = -1 };
@@ -357,6 +378,24 @@ static void test_link_update(void **state)
 	r = build(tree, std_config, NULL);
 	assert_int_equal(dp_set_note_attached(r, st), 0);
 	assert_same_health(s, r);
+	dp_set_free(r);
+
+	/* a VF the store holds for a pool stays unhealthy through its PF's link flapping */
+	dm_owner o2 = { "alloc1", NULL, NULL };
+	assert_int_equal(dm_store_open(st, &store), 0);
+	assert_int_equal(dm_store_claim(store, "0000:af:00.5", "b", &o2, NULL), DM_CLAIM_NEW);
+	dm_store_free(store);
+	r = build(tree, std_config, NULL);
+	assert_int_equal(dp_set_note_attached(r, st), 0);
+	const char *outside = "allocated outside the kubelet (devmgr alloc or a pool attachment)";
+	assert_string_equal(dev_of(r, "b", "0000:af:00.5")->why, outside);
+	assert_int_equal(sh("cd '%s/class/net/ens2f0' && echo 0 > carrier", tree), 0);
+	assert_int_equal(dp_set_link_update(r, &p2, tree, st), 1);
+	assert_string_equal(dev_of(r, "b", "0000:af:00.5")->why, outside);
+	assert_int_equal(sh("cd '%s/class/net/ens2f0' && echo 1 > carrier", tree), 0);
+	assert_int_equal(dp_set_link_update(r, &p2, tree, st), 1);
+	assert_string_equal(dev_of(r, "b", "0000:af:00.5")->why, outside);
+	assert_true(dev_of(r, "b", "0000:af:00.4")->healthy);
 	dp_set_free(r);
 
 	/* a VF that disappeared (carried as gone) is not brought back by its PF's link */
@@ -612,6 +651,28 @@ static void test_allocate(void **state)
 	/* an ID twice */
 	const char *twice[] = { "0000:3b:01.0", "0000:3b:01.0" };
 	assert_int_equal(dp_allocate(a, twice, 2, di, &al, err, sizeof(err)), -EINVAL);
+
+	/* dp_allocate_check: the same refusals, and it writes nothing when the IDs are fine */
+	snprintf(path, sizeof(path), "%s/dp", di);
+	assert_int_equal(count_entries(path), 4);
+	assert_int_equal(dp_allocate_check(a, unknown, 2, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "0000:af:00.2"));
+	assert_int_equal(dp_allocate_check(a, sick, 2, err, sizeof(err)), -EBUSY);
+	assert_int_equal(dp_allocate_check(a, twice, 2, err, sizeof(err)), -EINVAL);
+	assert_int_equal(dp_allocate_check(a, (const char *[]){ "0000:3b:01.1" }, 1, err, sizeof(err)), 0);
+	assert_int_equal(count_entries(path), 4);
+
+	/* dp_devinfo_remove_dropped: pool b removed, VFs 6 and 7 dropped from a: their files
+	 * go, a's VF 0 keeps its file */
+	const char *a_only = "{\"resourceList\": [{\"resourceName\": \"a\", \"resourcePrefix\": \"example.org\", "
+			     "\"selectors\": {\"pfNames\": [\"ens1f0#0-5\", \"ens1f1\"]}}]}";
+	dp_set *now = build(tree, a_only, NULL);
+	assert_int_equal(dp_devinfo_remove_dropped(s, now, di), 0);
+	assert_int_equal(count_entries(path), 1);
+	snprintf(path, sizeof(path), "%s/dp/example.org-a-0000:3b:01.0-device.json", di);
+	assert_int_equal(access(path, F_OK), 0);
+	assert_int_equal(dp_devinfo_remove_dropped(s, NULL, di), -EINVAL);
+	dp_set_free(now);
 
 	/* dp_devinfo_remove: exactly the set's files */
 	snprintf(path, sizeof(path), "%s/dp/foreign-device.json", di);
