@@ -11,29 +11,40 @@
 #include "ucni/fault.h"
 #include "internal.h"
 
-/* The first entry of DIRFD/PATH (a device's net directory), with one getdents: a PCI
- * function has one netdev. */
-void read_netdev_name_at(int dirfd, const char *path, dm_device *d)
+/* The first entry of DIRFD/PATH but "." and "..", with one getdents, into BUF ("" when
+ * none fits): a PCI function's net directory holds its one netdev. */
+void dir_first_at(int dirfd, const char *path, char *buf, size_t size)
 {
-	char buf[1024];
-	_cleanup_close_ int netfd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (netfd < 0)
+	char b[1024];
+	buf[0] = 0;
+	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
 		return;
-	long n = syscall(SYS_getdents64, netfd, buf, sizeof(buf));
+	long n = syscall(SYS_getdents64, fd, b, sizeof(b));
 	for (long off = 0; off < n;) {
-		struct linux_dirent64 {
+		const struct {
 			uint64_t d_ino;
 			int64_t d_off;
 			unsigned short d_reclen;
 			unsigned char d_type;
 			char d_name[];
-		} *de = (void *)(buf + off);
-		if (de->d_name[0] != '.' && strlen(de->d_name) < sizeof(d->netdev)) {
-			strcpy(d->netdev, de->d_name);
+		} *de = (const void *)(b + off);
+		if (de->d_name[0] != '.' && strlen(de->d_name) < size) {
+			str_copy(buf, size, de->d_name);
 			return;
 		}
 		off += de->d_reclen;
 	}
+}
+
+/* The device's netdev from DIRFD/PATH (its net directory) into d->netdev, left as it is
+ * when there is none. */
+void read_netdev_name_at(int dirfd, const char *path, dm_device *d)
+{
+	char name[DM_IFNAME_MAX];
+	dir_first_at(dirfd, path, name, sizeof(name));
+	if (name[0])
+		strcpy(d->netdev, name);
 }
 
 /* The netdev's MAC, operstate, carrier and type from DIRFD/<DEV>net/<netdev>/ (DEV: "" or

@@ -155,10 +155,32 @@ static int check_ids(const dp_resource *r, const char *const *ids, size_t n, con
 	return 0;
 }
 
+/* Everything Allocate checks before it writes: the IDs (into DEVS), every device-info file
+ * name, and the environment variable's name (into KEY, DP_KEY_MAX bytes). */
+#define DP_KEY_MAX (DP_RESOURCE_MAX + 32)
+static int check_request(const dp_resource *r, const char *const *ids, size_t n, const dp_device **devs,
+			 char *key, char *err, size_t errlen)
+{
+	char name[NAME_MAX + 1];
+	int e;
+	if ((e = check_ids(r, ids, n, devs, err, errlen)) < 0)
+		return e;
+	for (size_t i = 0; i < n; i++)
+		if ((e = dp_devinfo_name(r, devs[i]->id, name, sizeof(name))) < 0) {
+			errbuf_set(err, errlen, "device %s: its device-info file name is too long", devs[i]->id);
+			return e;
+		}
+	if ((e = dp_env_name(r->name, key, DP_KEY_MAX - 5)) < 0) {
+		errbuf_set(err, errlen, "resource %s: its environment variable name is too long", r->name);
+		return e;
+	}
+	return 0;
+}
+
 int dp_allocate(const dp_resource *r, const char *const *ids, size_t n, const char *devinfo_dir, dp_alloc *ret,
 		char *err, size_t errlen)
 {
-	char key[DP_RESOURCE_MAX + 32], name[NAME_MAX + 1];
+	char key[DP_KEY_MAX], name[NAME_MAX + 1];
 	dp_alloc a = { 0 };
 	int fd = -1, e;
 
@@ -168,17 +190,8 @@ int dp_allocate(const dp_resource *r, const char *const *ids, size_t n, const ch
 	if (!devs)
 		return -ENOMEM;
 	/* every ID is checked, and every name made, before anything is written */
-	if ((e = check_ids(r, ids, n, devs, err, errlen)) < 0)
+	if ((e = check_request(r, ids, n, devs, key, err, errlen)) < 0)
 		return e;
-	for (size_t i = 0; i < n; i++)
-		if ((e = dp_devinfo_name(r, devs[i]->id, name, sizeof(name))) < 0) {
-			errbuf_set(err, errlen, "device %s: its device-info file name is too long", devs[i]->id);
-			return e;
-		}
-	if ((e = dp_env_name(r->name, key, sizeof(key) - 5)) < 0) {
-		errbuf_set(err, errlen, "resource %s: its environment variable name is too long", r->name);
-		return e;
-	}
 
 	size_t len = 1;
 	for (size_t i = 0; i < n; i++)
@@ -235,25 +248,13 @@ fail:
 
 int dp_allocate_check(const dp_resource *r, const char *const *ids, size_t n, char *err, size_t errlen)
 {
-	char key[DP_RESOURCE_MAX + 32], name[NAME_MAX + 1];
-	int e;
+	char key[DP_KEY_MAX];
 	if (!r || (n && !ids))
 		return -EINVAL;
 	_cleanup_free_ const dp_device **devs = calloc(n ? n : 1, sizeof(*devs));
 	if (!devs)
 		return -ENOMEM;
-	if ((e = check_ids(r, ids, n, devs, err, errlen)) < 0)
-		return e;
-	for (size_t i = 0; i < n; i++)
-		if ((e = dp_devinfo_name(r, devs[i]->id, name, sizeof(name))) < 0) {
-			errbuf_set(err, errlen, "device %s: its device-info file name is too long", devs[i]->id);
-			return e;
-		}
-	if ((e = dp_env_name(r->name, key, sizeof(key) - 5)) < 0) {
-		errbuf_set(err, errlen, "resource %s: its environment variable name is too long", r->name);
-		return e;
-	}
-	return 0;
+	return check_request(r, ids, n, devs, key, err, errlen);
 }
 
 /* The device-info files of s's devices, except those now also has (same resource name and

@@ -61,30 +61,6 @@ dp_pf *dp_pf_of(const dp_set *s, const char *pci)
 	return NULL;
 }
 
-void dp_dir_first(int dirfd, const char *path, char *buf, size_t size)
-{
-	char b[1024];
-	buf[0] = 0;
-	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	long n = syscall(SYS_getdents64, fd, b, sizeof(b));
-	for (long off = 0; off < n;) {
-		const struct {
-			uint64_t d_ino;
-			int64_t d_off;
-			unsigned short d_reclen;
-			unsigned char d_type;
-			char d_name[];
-		} *de = (const void *)(b + off);
-		if (de->d_name[0] != '.' && strlen(de->d_name) < size) {
-			str_copy(buf, size, de->d_name);
-			return;
-		}
-		off += de->d_reclen;
-	}
-}
-
 /* IF_OPER_* as sysfs names them (net/core/net-sysfs.c). */
 static const char *const operstates[] = { "unknown", "notpresent", "down", "lowerlayerdown",
 					   "testing", "dormant", "up" };
@@ -96,7 +72,7 @@ void dp_pf_read(int busfd, int netfd, dp_pf *p)
 	p->netdev[0] = p->operstate[0] = 0;
 	p->admin_up = p->carrier = -1;
 	snprintf(path, sizeof(path), "%s/net", p->pci);
-	dp_dir_first(busfd, path, p->netdev, sizeof(p->netdev));
+	dir_first_at(busfd, path, p->netdev, sizeof(p->netdev));
 	if (!p->netdev[0] || netfd < 0)
 		return;
 	uint32_t flags;
@@ -250,7 +226,7 @@ static void vf_refresh(link_ctx *x, dp_device *v, const dp_link *l)
 		return;
 	}
 	snprintf(path, sizeof(path), "%s/net", v->id);
-	dp_dir_first(busfd, path, v->netdev, sizeof(v->netdev));
+	dir_first_at(busfd, path, v->netdev, sizeof(v->netdev));
 }
 
 static int bump(dp_resource *r, int changed)

@@ -15,7 +15,6 @@ const char *dp_why_of(const dp_pf *pf, const dp_device *v);
 dp_pf *dp_pf_of(const dp_set *s, const char *pci);
 /* The first entry of dirfd/path (a device's net or infiniband directory) into buf, ""
  * when none: one getdents, no DIR buffer. */
-void dp_dir_first(int dirfd, const char *path, char *buf, size_t size);
 /* A PF's link facts from sysfs: its netdev (busfd: <root>/bus/pci/devices), the IFF_UP of
  * its flags, carrier and operstate (netfd: <root>/class/net). */
 void dp_pf_read(int busfd, int netfd, dp_pf *p);

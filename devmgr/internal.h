@@ -91,6 +91,7 @@ void netdev_type_name(int type, char buf[16]);
 int pf_for_each_virtfn(int pffd, int (*cb)(int index, const char *vf_pci, void *arg), void *arg);
 void device_update_health(dm_device *d, const dm_device *pf);
 /* The netdev name: the first entry of DIRFD/PATH (a device's net directory). */
+void dir_first_at(int dirfd, const char *path, char *buf, size_t size);
 void read_netdev_name_at(int dirfd, const char *path, dm_device *d);
 /* A PF as devlink names it: bus "pci" and a canonical PCI address, or bus "netdevsim"
  * and "netdevsimN" (the emulated PF of the tests, which is no PCI device). */

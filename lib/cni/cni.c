@@ -476,6 +476,25 @@ bool cni_attach_noted(const struct cni_ctx *ctx, const char *note)
 	return got == (ssize_t)n && memcmp(buf, note, n) == 0;
 }
 
+/* The plugin's function for VERB; ADD's result into *RET_RES. */
+static int verb_call(const struct cni_plugin *p, struct cni_ctx *ctx, enum cni_verb verb, cJSON **ret_res)
+{
+	switch (verb) {
+	case CNI_ADD:
+		return p->add(ctx, ret_res);
+	case CNI_DEL:
+		return p->del(ctx);
+	case CNI_CHECK:
+		return p->check(ctx);
+	case CNI_STATUS:
+		return p->status(ctx);
+	case CNI_GC:
+		return p->gc(ctx);
+	default:
+		return -EINVAL;
+	}
+}
+
 int cni_main(const struct cni_plugin *p)
 {
 	struct cni_ctx ctx = {.plugin = p};
@@ -534,31 +553,14 @@ int cni_main(const struct cni_plugin *p)
 	ctx.attach_locked = lock_fd >= 0;
 	ctx.attach_fd = lock_fd;
 
-	switch (ctx.env.verb) {
-	case CNI_ADD: {
+	{
 		cJSON *res = NULL;
-		r = p->add(&ctx, &res);
+		r = verb_call(p, &ctx, ctx.env.verb, &res);
 		if (r >= 0 && res)
 			cni_print_json(res);
 		cJSON_Delete(res);
-		break;
-	}
-	case CNI_DEL:
-		r = p->del(&ctx);
-		break;
-	case CNI_CHECK:
-		r = p->check(&ctx);
-		break;
-	case CNI_STATUS:
-		r = p->status(&ctx);
-		break;
-	case CNI_GC:
-		r = p->gc(&ctx);
-		if (!p->ipam)
+		if (ctx.env.verb == CNI_GC && !p->ipam)
 			attach_lock_sweep();
-		break;
-	default:
-		r = -EINVAL;
 	}
 out:
 	if (r < 0) {
@@ -619,25 +621,7 @@ int cni_invoke(const struct cni_plugin *p, enum cni_verb verb, const char *data,
 			     cni_verb_str(verb), ctx.conf.version_str, cni_version_str(min_version(verb)));
 		goto out;
 	}
-	switch (verb) {
-	case CNI_ADD:
-		r = p->add(&ctx, &out);
-		break;
-	case CNI_DEL:
-		r = p->del(&ctx);
-		break;
-	case CNI_CHECK:
-		r = p->check(&ctx);
-		break;
-	case CNI_STATUS:
-		r = p->status(&ctx);
-		break;
-	case CNI_GC:
-		r = p->gc(&ctx);
-		break;
-	default:
-		r = -EINVAL;
-	}
+	r = verb_call(p, &ctx, verb, &out);
 out:
 	if (r < 0 && !cni_failed())
 		cni_fail(CNI_ERR_INTERNAL, r, "%s failed", p->name);
