@@ -32,7 +32,9 @@
  *       avoid (its link there, its MAC, operstate, carrier and type, the function's
  *       numa_node and iommu_group link), each file opened relative to a descriptor of
  *       the directory holding the function; one line printed per netdev. No bus scan,
- *       no ids, no names, no JSON.
+ *       no ids, no names, no JSON. The netdevs are shared out between threads by the
+ *       rule devmgr's inventory follows (par_run(): one per CPU, at most 4), so both
+ *       have the same CPUs to spend.
  *
  * Linked like the plugins (libnl static, libc dynamic) so that the start-up cost is
  * comparable; it uses libnl only to build messages and to wait for the kernel's ack.
@@ -55,6 +57,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/rtnetlink.h>
+
+#include "ucni/parallel.h"
 
 extern char **environ;
 
@@ -312,24 +316,33 @@ static void read_small(int dirfd, const char *path, char *buf, size_t size)
 	buf[n] = 0;
 }
 
-static int floor_inventory(const char *root)
+/* One netdev of <root>/class/net and its line of output ("" when it is not on a PCI
+ * function). */
+struct floor_ent {
+	char name[256];
+	char line[512];
+};
+
+struct floor_inv {
+	int rootfd, netfd;
+	struct floor_ent *ents;
+};
+
+/* The reads of ENTS[BEGIN, END); a parent directory opened once for all its functions. */
+static void floor_chunk(size_t begin, size_t end, void *arg)
 {
-	char path[4096], parent[4096] = "";
-	snprintf(path, sizeof(path), "%s/class/net", root);
-	int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC), parentfd = -1;
-	DIR *net = opendir(path);
-	if (rootfd < 0 || !net)
-		return fail(path, errno);
-	struct dirent *de;
-	while ((de = readdir(net))) {
+	const struct floor_inv *fi = arg;
+	char parent[4096] = "";
+	int parentfd = -1;
+	for (size_t k = begin; k < end; k++) {
+		struct floor_ent *fe = &fi->ents[k];
 		char target[4096], file[4200], mac[64], oper[32], carrier[16], type[16], numa[16], group[4096];
-		if (de->d_name[0] == '.')
-			continue;
-		ssize_t len = readlinkat(dirfd(net), de->d_name, target, sizeof(target) - 1);
+		fe->line[0] = 0;
+		ssize_t len = readlinkat(fi->netfd, fe->name, target, sizeof(target) - 1);
 		if (len < 0)
 			continue;
 		target[len] = 0;
-		/* ../../devices/<dir>/<pci>/net/<if>: <dir> opened once for all its functions */
+		/* ../../devices/<dir>/<pci>/net/<if> */
 		char *rel = target, *netp = strstr(target, "/net/");
 		while (!strncmp(rel, "../", 3))
 			rel += 3;
@@ -343,15 +356,16 @@ static int floor_inventory(const char *root)
 		if (strcmp(parent, rel)) {
 			if (parentfd >= 0)
 				close(parentfd);
-			if ((parentfd = openat(rootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-				return fail(rel, errno);
+			parent[0] = 0;
+			if ((parentfd = openat(fi->rootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+				continue;
 			snprintf(parent, sizeof(parent), "%s", rel);
 		}
 		static const char *const names[] = {"address", "operstate", "carrier", "type"};
 		char *bufs[] = {mac, oper, carrier, type};
 		size_t sizes[] = {sizeof(mac), sizeof(oper), sizeof(carrier), sizeof(type)};
 		for (int i = 0; i < 4; i++) {
-			snprintf(file, sizeof(file), "%s/net/%s/%s", pci, de->d_name, names[i]);
+			snprintf(file, sizeof(file), "%s/net/%s/%s", pci, fe->name, names[i]);
 			read_small(parentfd, file, bufs[i], sizes[i]);
 		}
 		snprintf(file, sizeof(file), "%s/numa_node", pci);
@@ -359,13 +373,41 @@ static int floor_inventory(const char *root)
 		snprintf(file, sizeof(file), "%s/iommu_group", pci);
 		len = readlinkat(parentfd, file, group, sizeof(group) - 1);
 		group[len < 0 ? 0 : len] = 0;
-		printf("%s %s %s %s %s %s %s %s\n", pci, de->d_name, mac, oper, carrier, type, numa,
-		       strrchr(group, '/') ? strrchr(group, '/') + 1 : "-");
+		snprintf(fe->line, sizeof(fe->line), "%s %s %s %s %s %s %s %s\n", pci, fe->name, mac, oper, carrier, type,
+			 numa, strrchr(group, '/') ? strrchr(group, '/') + 1 : "-");
 	}
-	closedir(net);
 	if (parentfd >= 0)
 		close(parentfd);
-	close(rootfd);
+}
+
+static int floor_inventory(const char *root)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/class/net", root);
+	struct floor_inv fi = {open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC), -1, NULL};
+	DIR *net = opendir(path);
+	if (fi.rootfd < 0 || !net)
+		return fail(path, errno);
+	fi.netfd = dirfd(net);
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	while ((de = readdir(net))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			if (!(fi.ents = realloc(fi.ents, cap * sizeof(*fi.ents))))
+				return fail("memory", ENOMEM);
+		}
+		snprintf(fi.ents[n++].name, sizeof(fi.ents->name), "%s", de->d_name);
+	}
+	/* shared out between threads as devmgr does (the same chunking rule) */
+	par_run(n, 32, 128, floor_chunk, &fi);
+	for (size_t k = 0; k < n; k++)
+		fputs(fi.ents[k].line, stdout);
+	free(fi.ents);
+	closedir(net);
+	close(fi.rootfd);
 	return fflush(stdout) == 0 ? 0 : fail("stdout", errno);
 }
 

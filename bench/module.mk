@@ -27,7 +27,7 @@ $(BENCH_SPAWN): $(B)/obj/bench/spawn.o
 	$(Q)$(CC) $(ALL_LDFLAGS) $(if $(SANITIZE),,-static) -o $@ $^
 
 # Linked like the plugins (libnl static) so its start-up cost is comparable.
-$(BENCH_FLOOR): $(B)/obj/bench/floor.o
+$(BENCH_FLOOR): $(B)/obj/bench/floor.o $(B)/obj/lib/base/parallel.o
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NL_LIBS)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "ucni/parallel.h"
 
 struct dm_inventory {
 	dm_device *devs;
@@ -83,8 +84,37 @@ static int cmp_map(const void *a, const void *b)
 	return strcmp(((const netdev_map *)a)->pci, ((const netdev_map *)b)->pci);
 }
 
+/* The PCI function of each netdev whose link in class/net (DIRFD) leads to
+ * .../<pci>/net/<if>; "" for any other. */
+typedef struct map_fill {
+	int dirfd;
+	netdev_map *m;
+} map_fill;
+
+static void map_chunk(size_t begin, size_t end, void *arg)
+{
+	const map_fill *f = arg;
+	for (size_t i = begin; i < end; i++) {
+		char target[PATH_MAX];
+		netdev_map *e = &f->m[i];
+		ssize_t len = readlinkat(f->dirfd, e->name, target, sizeof(target) - 1);
+		e->pci[0] = 0;
+		if (len < 0)
+			continue;
+		target[len] = 0;
+		char *slash = strrchr(target, '/');
+		if (!slash || slash - target < 17 || strncmp(slash - 4, "/net", 4))
+			continue;
+		slash[-4] = 0;
+		char *pci = strrchr(target, '/');
+		if (pci && pci_addr_valid(pci + 1))
+			str_copy(e->pci, sizeof(e->pci), pci + 1);
+	}
+}
+
 /* PCI address -> netdev from <root>/class/net/<if> -> ../../devices/.../<pci>/net/<if>:
- * one readlink per netdev instead of listing every device's net/ directory. */
+ * one readlink per netdev (shared out between threads) instead of listing every
+ * device's net/ directory. */
 static int load_netdev_map(const char *root, netdev_map **ret, size_t *ret_n)
 {
 	char path[PATH_MAX];
@@ -96,20 +126,7 @@ static int load_netdev_map(const char *root, netdev_map **ret, size_t *ret_n)
 	size_t n = 0, cap = 0;
 	struct dirent *de;
 	while ((de = readdir(dir))) {
-		char target[PATH_MAX];
 		if (de->d_name[0] == '.' || strlen(de->d_name) >= DM_IFNAME_MAX)
-			continue;
-		ssize_t len = readlinkat(dirfd(dir), de->d_name, target, sizeof(target) - 1);
-		if (len < 0)
-			continue;
-		target[len] = 0;
-		/* .../<pci>/net/<if> */
-		char *slash = strrchr(target, '/');
-		if (!slash || slash - target < 17 || strncmp(slash - 4, "/net", 4))
-			continue;
-		slash[-4] = 0;
-		char *pci = strrchr(target, '/');
-		if (!pci || !pci_addr_valid(pci + 1))
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 256;
@@ -120,14 +137,18 @@ static int load_netdev_map(const char *root, netdev_map **ret, size_t *ret_n)
 			}
 			m = nm;
 		}
-		str_copy(m[n].pci, sizeof(m[n].pci), pci + 1);
-		str_copy(m[n].name, sizeof(m[n].name), de->d_name);
-		n++;
+		str_copy(m[n++].name, sizeof(m->name), de->d_name);
 	}
-	if (n)
-		qsort(m, n, sizeof(*m), cmp_map);
+	map_fill f = { dirfd(dir), m };
+	par_run(n, 64, 256, map_chunk, &f);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (m[i].pci[0])
+			m[k++] = m[i];
+	if (k)
+		qsort(m, k, sizeof(*m), cmp_map);
 	*ret = m;
-	*ret_n = n;
+	*ret_n = k;
 	return 0;
 }
 
@@ -174,6 +195,14 @@ typedef struct driver_map {
 	unsigned driver; /* index in driver_names */
 } driver_map;
 
+/* A VF whose own details (vf_read_details_at()) are read after the scan: index in
+ * inv->devs, the directory that holds it, its netdev's facts from the dump (may be NULL). */
+typedef struct details_job {
+	size_t dev;
+	int dirfd;
+	const netdev_facts *nf;
+} details_job;
+
 typedef struct scan_ctx {
 	dm_inventory *inv;
 	size_t cap;
@@ -199,6 +228,8 @@ typedef struct scan_ctx {
 	                              * VFs (NULL: all) */
 	netdev_facts *facts;         /* on the host's /sys: the netdevs' facts from one dump */
 	size_t n_facts;
+	details_job *jobs;
+	size_t n_jobs, cap_jobs;
 } scan_ctx;
 
 /* Does the view read the details of PCI (PF_PCI its PF, may be NULL)? */
@@ -425,10 +456,33 @@ static int add_vf_fast(scan_ctx *x, int dirfd, const char *pci, const dm_device 
 	const char *name = map_find(x->map, x->n_map, pci);
 	if (name)
 		str_copy(d->netdev, sizeof(d->netdev), name);
-	if (details)
-		vf_read_details_at(dirfd, pci, name ? netdev_facts_find(x->facts, x->n_facts, name) : NULL, d);
+	if (details) {
+		if (x->n_jobs == x->cap_jobs) {
+			size_t nc = x->cap_jobs ? x->cap_jobs * 2 : 256;
+			details_job *nj = realloc(x->jobs, nc * sizeof(*nj));
+			if (!nj)
+				return -ENOMEM;
+			x->jobs = nj;
+			x->cap_jobs = nc;
+		}
+		x->jobs[x->n_jobs++] = (details_job){ x->inv->n, dirfd,
+		                                      name ? netdev_facts_find(x->facts, x->n_facts, name) : NULL };
+	}
 	x->inv->n++;
 	return 0;
+}
+
+/* The VFs' own details are most of a big inventory's cost: five small files (or, on /sys,
+ * two) per VF, each a path lookup, an open and a close in the kernel. They are read after
+ * the scan, shared out between threads (par_run()); each job writes only its own device. */
+static void details_chunk(size_t begin, size_t end, void *arg)
+{
+	const scan_ctx *x = arg;
+	for (size_t i = begin; i < end; i++) {
+		const details_job *j = &x->jobs[i];
+		dm_device *d = &x->inv->devs[j->dev];
+		vf_read_details_at(j->dirfd, d->pci, j->nf, d);
+	}
 }
 
 static int scan_ents(scan_ctx *x)
@@ -535,6 +589,9 @@ static int scan_pci(struct pci_access *pacc, dm_inventory *inv, const char *root
 	qsort(ents, x.n_ents, sizeof(*ents), cmp_ent);
 	x.ents = ents;
 	r = scan_ents(&x);
+	if (r >= 0) /* before the PFs' parent directories close */
+		par_run(x.n_jobs, 32, 128, details_chunk, &x);
+	free(x.jobs);
 	for (size_t i = 0; i < x.n_pfs; i++)
 		if (x.pfs[i].parentfd >= 0)
 			close(x.pfs[i].parentfd);

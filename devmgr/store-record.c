@@ -373,9 +373,14 @@ static int list_cb(dm_store *s, const char *pci, void *arg)
 	return 0;
 }
 
+struct rec_err {
+	dm_record *r;
+	int err;
+};
+
 static int cmp_rec(const void *a, const void *b)
 {
-	return strcmp((*(dm_record *const *)a)->pci, (*(dm_record *const *)b)->pci);
+	return strcmp(((const struct rec_err *)a)->r->pci, ((const struct rec_err *)b)->r->pci);
 }
 
 int dm_store_list(dm_store *s, dm_record ***ret, int **ret_errors, size_t *ret_n)
@@ -389,16 +394,23 @@ int dm_store_list(dm_store *s, dm_record ***ret, int **ret_errors, size_t *ret_n
 		free(l.errs);
 		return e;
 	}
-	/* keep errors aligned with records while sorting */
-	for (size_t i = 1; i < l.n; i++)
-		for (size_t j = i; j > 0 && cmp_rec(&l.recs[j - 1], &l.recs[j]) > 0; j--) {
-			dm_record *t = l.recs[j];
-			l.recs[j] = l.recs[j - 1];
-			l.recs[j - 1] = t;
-			int te = l.errs[j];
-			l.errs[j] = l.errs[j - 1];
-			l.errs[j - 1] = te;
+	/* in address order, each error still beside its record */
+	if (l.n > 1) {
+		struct rec_err *p = malloc(l.n * sizeof(*p));
+		if (!p) {
+			dm_record_list_free(l.recs, l.n);
+			free(l.errs);
+			return -ENOMEM;
 		}
+		for (size_t i = 0; i < l.n; i++)
+			p[i] = (struct rec_err){ l.recs[i], l.errs[i] };
+		qsort(p, l.n, sizeof(*p), cmp_rec);
+		for (size_t i = 0; i < l.n; i++) {
+			l.recs[i] = p[i].r;
+			l.errs[i] = p[i].err;
+		}
+		free(p);
+	}
 	*ret = l.recs;
 	*ret_n = l.n;
 	if (ret_errors)

@@ -6,7 +6,8 @@
 #               stacked-link ADD/DEL/CHECK flow (stacked.c), addresses and routes (ipcfg.c)
 # devmgr links base and kernel (libdevmgr carries their objects); the plugins link all.
 UCNI_BASE_SRCS   := lib/base/state.c lib/base/lock.c lib/base/io.c lib/base/valid.c lib/base/sha256.c lib/base/devinfo.c \
-                    lib/base/fault.c lib/base/elfnote.c lib/base/buildid.c
+                    lib/base/fault.c lib/base/elfnote.c lib/base/buildid.c \
+                    lib/base/parallel.c
 UCNI_KERNEL_SRCS := lib/kernel/nl.c lib/kernel/link.c lib/kernel/route.c lib/kernel/vf.c lib/kernel/netns.c \
                     lib/kernel/sysfs.c lib/kernel/devlink.c
 UCNI_CNI_SRCS    := lib/cni/cni.c lib/cni/conf.c lib/cni/error.c lib/cni/result.c lib/cni/log.c \

@@ -144,14 +144,23 @@ int ctx_load_of(ctx *x, int inv_flags, const char *pci, unsigned what)
 	return r;
 }
 
+/* dm_store_list() gives the records in address order: a binary search per device */
 const dm_record *record_of(const records *rs, const char *pci, int *ret_err)
 {
+	size_t lo = 0, hi = rs->n;
 	*ret_err = 0;
-	for (size_t i = 0; i < rs->n; i++)
-		if (!strcmp(rs->r[i]->pci, pci)) {
-			*ret_err = rs->err[i];
-			return rs->err[i] ? NULL : rs->r[i];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(rs->r[mid]->pci, pci);
+		if (!c) {
+			*ret_err = rs->err[mid];
+			return rs->err[mid] ? NULL : rs->r[mid];
 		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 

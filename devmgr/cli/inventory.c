@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "ucni/parallel.h"
 
 static const char *health_text(unsigned h)
 {
@@ -64,26 +65,61 @@ static cJSON *device_json_full(const dm_device *d, const dm_config *c, const rec
 	return o;
 }
 
-/* O as the value of an array or member DEPTH levels deep in a document cJSON_Print()
- * formats (a tab more before each line after the first), then freed: list --json prints
- * its devices one at a time instead of a tree of all of them. */
-static int print_nested(cJSON *o, int depth)
+/* S, cJSON_Print()'s text of a value DEPTH levels deep in the document: a tab more before
+ * each line after the first. */
+static void print_nested(const char *s, int depth)
 {
-	char *s = cJSON_Print(o);
-	cJSON_Delete(o);
-	if (!s)
-		return -ENOMEM;
+	static const char tabs[] = "\t\t\t\t\t\t\t\t";
 	for (const char *p = s, *nl; *p; p = nl + 1) {
 		if (!(nl = strchr(p, '\n'))) {
 			fputs(p, stdout);
 			break;
 		}
 		fwrite(p, 1, (size_t)(nl - p + 1), stdout);
-		for (int i = 0; i < depth; i++)
-			putchar('\t');
+		fwrite(tabs, 1, (size_t)depth < sizeof(tabs) - 1 ? (size_t)depth : sizeof(tabs) - 1, stdout);
 	}
-	free(s);
-	return 0;
+}
+
+/* A batch of devices formatted on several threads (par_run()), each into its own text:
+ * with thousands of VFs, building and printing the trees costs as much as reading them.
+ * A batch at a time keeps only its texts in memory. */
+#define JSON_BATCH (2 * PAR_THREADS_MAX)
+
+typedef struct json_batch {
+	const dm_device *dev[JSON_BATCH];
+	char *text[JSON_BATCH];
+	size_t n;
+	const dm_config *c;
+	const records *rs;
+} json_batch;
+
+static void json_chunk(size_t begin, size_t end, void *arg)
+{
+	json_batch *b = arg;
+	for (size_t i = begin; i < end; i++) {
+		cJSON *o = device_json_full(b->dev[i], b->c, b->rs);
+		b->text[i] = o ? cJSON_Print(o) : NULL;
+		cJSON_Delete(o);
+	}
+}
+
+/* Prints the batch's texts in order, each an element of an array two levels deep. */
+static int batch_flush(json_batch *b, bool *first)
+{
+	int r = 0;
+	par_run(b->n, 1, 1, json_chunk, b);
+	for (size_t i = 0; i < b->n; i++) {
+		if (!b->text[i])
+			r = -ENOMEM;
+		else if (r >= 0) {
+			fputs(*first ? "" : ", ", stdout);
+			*first = false;
+			print_nested(b->text[i], 2);
+		}
+		free(b->text[i]);
+	}
+	b->n = 0;
+	return r;
 }
 
 /* The "pfs" (WANT_PFS) or "nics" array of list --json, as cJSON formats it: each PF with its
@@ -92,22 +128,21 @@ static int print_devices(const dm_inventory *inv, const dm_config *c, const reco
 {
 	size_t n = dm_inventory_count(inv);
 	bool first = true;
+	json_batch b = { .c = c, .rs = rs };
+	int r = 0;
 	putchar('[');
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && r >= 0; i++) {
 		const dm_device *d = dm_inventory_get(inv, i);
 		if ((d->role == DM_ROLE_PF) != want_pfs || (d->role == DM_ROLE_VF && d->pf))
 			continue;
-		cJSON *o = device_json_full(d, c, rs);
-		if (!o)
-			return -ENOMEM;
-		fputs(first ? "" : ", ", stdout);
-		first = false;
-		int r = print_nested(o, 2);
-		if (r < 0)
-			return r;
+		b.dev[b.n++] = d;
+		if (b.n == JSON_BATCH)
+			r = batch_flush(&b, &first);
 	}
+	if (r >= 0)
+		r = batch_flush(&b, &first);
 	putchar(']');
-	return 0;
+	return r;
 }
 
 /* A PF's or another NIC's row; its NAME takes what is left of the 100 columns. */

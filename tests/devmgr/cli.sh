@@ -730,6 +730,28 @@ check_eq "none on node 0: the next one on node 1" "0000:15:00.1 1" "$(jq -r '"\(
 bdm alloc --pool mlx --owner big-m --numa 1
 check_eq "the same owner again: the same VF and its netdev" "0000:15:00.0 enp20s0f0v0" "$OUT"
 
+# ---- on the scaled tree, with records in the store: reads and JSON are shared out between
+# threads, one per CPU (list reads a VF's details on a thread when there are 128 VFs for
+# each); the output is the same bytes as on one CPU
+one_cpu=$(taskset -pc $$ | sed 's/.*: //; s/[-,].*//')
+if [ "$(nproc)" -ge 2 ]; then
+	for args in "list --json" "list" "list -o wide" "pools --json" "show enp28s0f0"; do
+		# shellcheck disable=SC2086
+		bdm $args
+		all=$OUT all_rc=$RC
+		# shellcheck disable=SC2086
+		OUT=$(taskset -c "$one_cpu" "$UCNI_BIN/devmgr" --sysfs-root "$T_TMP/big" --state-dir "$T_TMP/bigstate" \
+			--config "$BIGCONF" $args 2>"$T_TMP/err")
+		check_eq "$args: the same output on one CPU as on $(nproc) (exit $all_rc)" "$OUT" "$all"
+	done
+	bdm list --json
+	check_eq "list --json on the scaled tree shows each allocation of the store, on its VF" \
+		"$(cd "$T_TMP/bigstate/vfs" && ls -- *.json | sed 's/\.json$//' | sort | xargs)" \
+		"$(jq -r '[.pfs[].vfs[] | select(.allocation != null) | .pciAddress] | sort | join(" ")' <<<"$OUT")"
+else
+	skip "one CPU: list's threads are not started"
+fi
+
 # ---- libpci is opened with the first inventory, not at start: hidden (an empty file bound
 # over it in a mount namespace of this test's own), list fails clearly and alloc still works
 libpci=$(readlink -f "$(ldconfig -p | awk '$1 == "libpci.so.3" && /x86-64|64bit/ {print $NF; exit}')")

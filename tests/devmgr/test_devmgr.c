@@ -1292,6 +1292,46 @@ static void test_store_corrupt(void **state)
 
 /* A temporary record file that exists already (a hard link planted to a file elsewhere,
  * or a killed writer's leftover: the name is the record's) is replaced, never written into. */
+/* dm_store_list(): every record in address order, whatever order they were made in, each
+ * error beside its own record (list's lookups rely on the order). */
+static void test_store_list_order(void **state)
+{
+	dm_store *s = NULL;
+	char p[PATH_MAX], pci[DM_PCI_ADDR_MAX];
+	const char *dir = store_dir("order");
+	enum { N = 300 };
+	assert_int_equal(dm_store_open(dir, &s), 0);
+	dm_owner o = { "ctr", "net1", NULL };
+	for (int i = 0; i < N; i++) {
+		int k = (i * 7) % N; /* 7 and 300 are coprime: every k once, out of order */
+		snprintf(pci, sizeof(pci), "0000:%02x:%02x.%d", 0x10 + k / 64, (k / 8) % 8, k % 8);
+		if (k % 50 == 3) {
+			snprintf(p, sizeof(p), "%s/vfs/%s.json", dir, pci);
+			write_text(p, "{\"format\": \"somebody-else\"}");
+		} else
+			assert_int_equal(dm_store_claim(s, pci, NULL, &o, NULL), DM_CLAIM_NEW);
+	}
+	dm_record **list = NULL;
+	int *errs = NULL;
+	size_t n = 0;
+	assert_int_equal(dm_store_list(s, &list, &errs, &n), 0);
+	assert_int_equal(n, N);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(pci, sizeof(pci), "0000:%02zx:%02zx.%zu", 0x10 + i / 64, (i / 8) % 8, i % 8);
+		assert_string_equal(list[i]->pci, pci);
+		if (i % 50 == 3) {
+			assert_true(errs[i] < 0);
+			assert_null(list[i]->owner);
+		} else {
+			assert_int_equal(errs[i], 0);
+			assert_string_equal(list[i]->owner, "ctr");
+		}
+	}
+	dm_record_list_free(list, n);
+	free(errs);
+	dm_store_free(s);
+}
+
 static void test_store_tmp_exists(void **state)
 {
 	dm_store *s = NULL;
@@ -1919,6 +1959,7 @@ int main(void)
 		cmocka_unit_test(test_store_names),
 		cmocka_unit_test(test_store_stale),
 		cmocka_unit_test(test_store_corrupt),
+		cmocka_unit_test(test_store_list_order),
 		cmocka_unit_test(test_store_tmp_exists),
 		cmocka_unit_test(test_store_dir_rules),
 		cmocka_unit_test(test_store_tmp_sweep),
