@@ -11,10 +11,6 @@ SAN_SUITES   += $(SAN_B)/tests/devmgr/test_devmgr $(SAN_B)/tests/devmgr/test_dp 
                 tests/devmgr/serve.sh
 
 $(B)/obj/tests/devmgr/test_devmgr.o: ALL_CFLAGS += $(PCI_CFLAGS)
-$(DEVMGR_UNIT): $(B)/obj/tests/devmgr/test_devmgr.o $(DEVMGR_A) | $(B)/tests/fixtures/mkfakesysfs
-	@mkdir -p $(dir $@)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(DEVMGR_LIBS) $(CMOCKA_LIBS)
 
 # The eswitch and node-state parts of libdevmgr that need no kernel.
 ESWITCH_UNIT := $(B)/tests/devmgr/test_eswitch
@@ -23,20 +19,20 @@ TEST_PROGRAMS += $(ESWITCH_UNIT)
 # devmgr status on the fake tree; the eswitch step lists on netdevsim in the VM
 CHECK_SUITES += $(ESWITCH_UNIT) tests/devmgr/status.sh tests/devmgr/eswitch-vm.sh
 SAN_SUITES   += $(SAN_B)/tests/devmgr/test_eswitch tests/devmgr/status.sh
-$(ESWITCH_UNIT): $(B)/obj/tests/devmgr/test_eswitch.o $(DEVMGR_A) | $(B)/tests/fixtures/mkfakesysfs
-	@mkdir -p $(dir $@)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(DEVMGR_LIBS) $(CMOCKA_LIBS)
 
 # The device plugin model (devmgr/dp.h).
 DEVMGR_DP_UNIT := $(B)/tests/devmgr/test_dp
 OBJS += $(B)/obj/tests/devmgr/test_dp.o
 TEST_PROGRAMS += $(DEVMGR_DP_UNIT)
 CHECK_SUITES += $(DEVMGR_DP_UNIT)
-$(DEVMGR_DP_UNIT): $(B)/obj/tests/devmgr/test_dp.o $(DEVMGR_A) | $(B)/tests/fixtures/mkfakesysfs
+
+# The three unit programs: each its own test file and the shared fixture (fixture.c).
+OBJS += $(B)/obj/tests/devmgr/fixture.o
+$(DEVMGR_UNIT) $(ESWITCH_UNIT) $(DEVMGR_DP_UNIT): $(B)/tests/devmgr/%: $(B)/obj/tests/devmgr/%.o \
+		$(B)/obj/tests/devmgr/fixture.o $(DEVMGR_A) | $(B)/tests/fixtures/mkfakesysfs
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(DEVMGR_LIBS) $(CMOCKA_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(DEVMGR_LIBS) $(CMOCKA_LIBS)
 
 # Latency of claim+release under concurrency (library level), for `make bench`.
 DEVMGR_BENCH := $(B)/tests/devmgr/bench_alloc

@@ -27,10 +27,9 @@
 #include <pci/pci.h>
 
 #include "../../devmgr/internal.h"
+#include "fixture.h"
 
 static char fixture[320];   /* the standard fake sysfs tree */
-static char workdir[256];
-static char generator[PATH_MAX];
 
 /* ------------------------------------------------------------ VF ranges */
 
@@ -614,7 +613,7 @@ static void test_pci_ids_names(void **state)
 	struct pci_access *pacc;
 	memset(longname, 'n', 300);
 	longname[300] = 0;
-	snprintf(path, sizeof(path), "%s/pci.ids", workdir);
+	snprintf(path, sizeof(path), "%s/pci.ids", fx_workdir);
 	FILE *f = fopen(path, "w");
 	assert_non_null(f);
 	fprintf(f, "# a comment\n\n"
@@ -662,7 +661,7 @@ static void test_pci_ids_names(void **state)
 
 	/* a list that cannot be read here: all from libpci (which finds nothing either) */
 	assert_int_equal(libpci_open(fixture, &pacc), 0);
-	snprintf(path, sizeof(path), "%s/no-such.ids", workdir);
+	snprintf(path, sizeof(path), "%s/no-such.ids", fx_workdir);
 	pacc->id_file_name = path; /* libpci is not linked: its field, not its setter */
 	pacc->free_id_name = 0;
 	assert_int_equal(libpci_names(pacc, &ids, 0xf00d, 0x0001, vn, dn), 0);
@@ -671,8 +670,6 @@ static void test_pci_ids_names(void **state)
 	libpci_ids_free(&ids);
 	libpci_close(pacc);
 }
-
-static int run_generator(const char *dir, const char *extra);
 
 /* What every view of a device agrees on. */
 static void assert_same_device(const dm_device *x, const dm_device *y)
@@ -761,31 +758,19 @@ static void test_vf_lookup(void **state)
 
 static void test_inventory_views(void **state)
 {
-	char root[PATH_MAX], cmd[PATH_MAX + 32];
+	char root[PATH_MAX];
 	dm_inventory *full = NULL, *cheap = NULL, *nomap = NULL;
-	snprintf(root, sizeof(root), "%s/views", workdir);
-	assert_int_equal(run_generator(root, ""), 0);
+	snprintf(root, sizeof(root), "%s/views", fx_workdir);
+	assert_int_equal(fx_tree(root, ""), 0);
 	assert_int_equal(dm_inventory_load(root, DM_INVENTORY_DETAILS, &full), 0);
 	assert_int_equal(dm_inventory_load(root, 0, &cheap), 0);
 	assert_same_view(full, cheap);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s/class/net'", root);
-	assert_int_equal(system(cmd), 0);
+	fx_sh_ok("rm -rf '%s/class/net'", root);
 	assert_int_equal(dm_inventory_load(root, 0, &nomap), 0);
 	assert_same_view(full, nomap);
 	dm_inventory_free(full);
 	dm_inventory_free(cheap);
 	dm_inventory_free(nomap);
-}
-
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sh(const char *fmt, ...)
-{
-	char cmd[4 * PATH_MAX];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	assert_int_equal(system(cmd), 0);
 }
 
 /* A tree with 64 VFs or more (the cheap view then lists the drivers' directories instead
@@ -796,16 +781,16 @@ static void test_inventory_views_many(void **state)
 {
 	char root[PATH_MAX];
 	dm_inventory *full = NULL, *cheap = NULL;
-	snprintf(root, sizeof(root), "%s/views-many", workdir);
-	assert_int_equal(run_generator(root, "--pfs 2 --vfs 40"), 0);
+	snprintf(root, sizeof(root), "%s/views-many", fx_workdir);
+	assert_int_equal(fx_tree(root, "--pfs 2 --vfs 40"), 0);
 	/* unbind VF 5 of each PF the way the kernel does: both links go (the first PF's VFs
 	 * are read before 64 VFs are known, the second's through the listings) */
-	sh("rm '%s/devices/pci0000:00/0000:11:00.5/driver' '%s/bus/pci/drivers/iavf/0000:11:00.5' && "
+	fx_sh_ok("rm '%s/devices/pci0000:00/0000:11:00.5/driver' '%s/bus/pci/drivers/iavf/0000:11:00.5' && "
 	   "sed -i /^DRIVER=/d '%s/devices/pci0000:00/0000:11:00.5/uevent'", root, root, root);
-	sh("rm '%s/devices/pci0000:00/0000:15:00.5/driver' '%s/bus/pci/drivers/mlx5_core/0000:15:00.5' && "
+	fx_sh_ok("rm '%s/devices/pci0000:00/0000:15:00.5/driver' '%s/bus/pci/drivers/mlx5_core/0000:15:00.5' && "
 	   "sed -i /^DRIVER=/d '%s/devices/pci0000:00/0000:15:00.5/uevent'", root, root, root);
-	sh("echo 7 > '%s/devices/pci0000:00/0000:10:00.0/sriov_stride'", root);
-	sh("rm '%s/devices/pci0000:00/0000:14:00.0/sriov_offset'", root);
+	fx_sh_ok("echo 7 > '%s/devices/pci0000:00/0000:10:00.0/sriov_stride'", root);
+	fx_sh_ok("rm '%s/devices/pci0000:00/0000:14:00.0/sriov_offset'", root);
 	assert_int_equal(dm_inventory_load(root, DM_INVENTORY_DETAILS, &full), 0);
 	assert_int_equal(dm_inventory_load(root, 0, &cheap), 0);
 	assert_int_equal(dm_inventory_count(cheap), 2 + 2 * 40);
@@ -854,18 +839,11 @@ static void test_inventory_views_many(void **state)
 	dm_inventory_free(cheap);
 }
 
-static int run_generator(const char *dir, const char *extra)
-{
-	char cmd[PATH_MAX * 3];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s' && '%s' '%s' %s", dir, generator, dir, extra);
-	return system(cmd);
-}
-
 static void test_set_num_vfs(void **state)
 {
 	char root[PATH_MAX], path[PATH_MAX], buf[32];
-	snprintf(root, sizeof(root), "%s/numvfs", workdir);
-	assert_int_equal(run_generator(root, ""), 0);
+	snprintf(root, sizeof(root), "%s/numvfs", fx_workdir);
+	assert_int_equal(fx_tree(root, ""), 0);
 	assert_int_equal(dm_pf_set_num_vfs(root, "0000:3b:00.0", 65), -ERANGE);
 	assert_int_equal(dm_pf_set_num_vfs(root, "0000:3b:01.0", 1), -ENODEV);
 	assert_int_equal(dm_pf_set_num_vfs(root, "0000:00:19.0", 1), -ENODEV);
@@ -885,7 +863,7 @@ static void test_set_num_vfs(void **state)
 static char *store_dir(const char *name)
 {
 	static char p[512];
-	snprintf(p, sizeof(p), "%s/%s", workdir, name);
+	snprintf(p, sizeof(p), "%s/%s", fx_workdir, name);
 	return p;
 }
 
@@ -908,7 +886,7 @@ static void test_store_basic(void **state)
 	assert_int_equal(stat(dir, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0700);
 
-	snprintf(ns, sizeof(ns), "%s/netns-a", workdir);
+	snprintf(ns, sizeof(ns), "%s/netns-a", fx_workdir);
 	touch(ns);
 	dm_owner a = { "ctr-a", "net1", ns }, b = { "ctr-b", "net1", NULL };
 	assert_int_equal(dm_store_claim(s, "0000:3b:01.0", "p", &a, &r), DM_CLAIM_NEW);
@@ -1011,7 +989,7 @@ static void test_store_stale(void **state)
 	dm_record *r = NULL;
 	char ns[PATH_MAX];
 	assert_int_equal(dm_store_open(store_dir("stale"), &s), 0);
-	snprintf(ns, sizeof(ns), "%s/netns-stale", workdir);
+	snprintf(ns, sizeof(ns), "%s/netns-stale", fx_workdir);
 	touch(ns);
 	dm_owner a = { "old", "net1", ns }, b = { "new", "net1", NULL };
 	assert_int_equal(dm_store_claim(s, "0000:af:00.2", "p", &a, NULL), DM_CLAIM_NEW);
@@ -1271,7 +1249,7 @@ static void test_store_corrupt(void **state)
 
 	/* a directory with foreign content, a symlink, a file: refused */
 	char foreign[PATH_MAX];
-	snprintf(foreign, sizeof(foreign), "%s/foreign", workdir);
+	snprintf(foreign, sizeof(foreign), "%s/foreign", fx_workdir);
 	mkdir(foreign, 0700);
 	snprintf(p, sizeof(p), "%s/precious.txt", foreign);
 	write_text(p, "keep me");
@@ -1282,10 +1260,10 @@ static void test_store_corrupt(void **state)
 	snprintf(p, sizeof(p), "%s/format", foreign);
 	write_text(p, "ucni-devmgr-store 99\n");
 	assert_int_equal(dm_store_open(foreign, &s), -EPROTO);
-	snprintf(p, sizeof(p), "%s/link", workdir);
+	snprintf(p, sizeof(p), "%s/link", fx_workdir);
 	assert_int_equal(symlink(store_dir("basic"), p), 0);
 	assert_int_equal(dm_store_open(p, &s), -ENOTDIR);
-	snprintf(p, sizeof(p), "%s/plainfile", workdir);
+	snprintf(p, sizeof(p), "%s/plainfile", fx_workdir);
 	write_text(p, "x");
 	assert_int_equal(dm_store_open(p, &s), -ENOTDIR);
 }
@@ -1339,7 +1317,7 @@ static void test_store_tmp_exists(void **state)
 	char victim[PATH_MAX], buf[64];
 	const char *dir = store_dir("tmpexists");
 	assert_int_equal(dm_store_open(dir, &s), 0);
-	snprintf(victim, sizeof(victim), "%s/victim", workdir);
+	snprintf(victim, sizeof(victim), "%s/victim", fx_workdir);
 	write_text(victim, "precious");
 	pid_t pid = fork();
 	assert_true(pid >= 0);
@@ -1397,7 +1375,7 @@ static void test_store_dir_rules(void **state)
 	char p[PATH_MAX], sub[PATH_MAX];
 	(void)state;
 	/* writable by others: refused, mode and content unchanged (no chmod) */
-	snprintf(p, sizeof(p), "%s/open", workdir);
+	snprintf(p, sizeof(p), "%s/open", fx_workdir);
 	assert_int_equal(mkdir(p, 0700), 0);
 	assert_int_equal(chmod(p, 0777), 0);
 	assert_int_equal(dm_store_open(p, &s), -EPERM);
@@ -1421,7 +1399,7 @@ static void test_store_dir_rules(void **state)
 	assert_int_equal(chmod(sub, 0700), 0);
 	/* another owner's: refused, owner and mode unchanged */
 	if (geteuid() == 0) {
-		snprintf(p, sizeof(p), "%s/foreign-owner", workdir);
+		snprintf(p, sizeof(p), "%s/foreign-owner", fx_workdir);
 		assert_int_equal(mkdir(p, 0700), 0);
 		assert_int_equal(chown(p, 65534, 65534), 0);
 		assert_int_equal(dm_store_open(p, &s), -EPERM);
@@ -1433,11 +1411,11 @@ static void test_store_dir_rules(void **state)
 	}
 	/* a new directory (and its missing parents) is 0700 whatever the umask */
 	mode_t old = umask(0);
-	snprintf(p, sizeof(p), "%s/new/parent/store", workdir);
+	snprintf(p, sizeof(p), "%s/new/parent/store", fx_workdir);
 	assert_int_equal(dm_store_open(p, &s), 0);
 	umask(old);
 	assert_int_equal(mode_of(p), 0700);
-	snprintf(sub, sizeof(sub), "%s/new/parent", workdir);
+	snprintf(sub, sizeof(sub), "%s/new/parent", fx_workdir);
 	assert_int_equal(mode_of(sub), 0700);
 	snprintf(sub, sizeof(sub), "%s/vfs", p);
 	assert_int_equal(mode_of(sub), 0700);
@@ -1584,7 +1562,7 @@ static void test_store_saved_state(void **state)
 	dm_record *r = NULL;
 	char ns[PATH_MAX];
 	assert_int_equal(dm_store_open(store_dir("saved"), &s), 0);
-	snprintf(ns, sizeof(ns), "%s/netns-saved", workdir);
+	snprintf(ns, sizeof(ns), "%s/netns-saved", fx_workdir);
 	touch(ns);
 	dm_owner a = { "ctr-a", "net1", ns }, b = { "ctr-b", "net1", NULL };
 	assert_int_equal(dm_store_claim(s, "0000:3b:01.0", NULL, &a, NULL), DM_CLAIM_NEW);
@@ -1770,7 +1748,7 @@ static void claims_agree(const char *tag, const char *root, const char *conf, co
 	assert_int_equal(dm_store_claim_from_pool_sysfs(b, c, NULL, NULL, &gone, -1, &r, NULL), -EINVAL);
 	assert_ptr_equal(r, (dm_record *)0x1);
 	char nowhere[PATH_MAX];
-	snprintf(nowhere, sizeof(nowhere), "%s/no-such-root", workdir);
+	snprintf(nowhere, sizeof(nowhere), "%s/no-such-root", fx_workdir);
 	assert_int_equal(dm_store_claim_from_pool_sysfs(b, c, nowhere, steps[0].pool, &gone, -1, &r, NULL),
 	                 -ENOENT);
 	dm_store_free(a);
@@ -1811,17 +1789,17 @@ static void test_claim_sysfs_many(void **state)
 	/* healthy VFs whose indexes come from offset and stride; then the same tree with
 	 * what makes that guess miss or impossible, an unbound VF, a PF without link, and
 	 * no class/net (VFs then read in full) */
-	snprintf(root, sizeof(root), "%s/claims-many", workdir);
-	assert_int_equal(run_generator(root, "--pfs 3 --vfs 12"), 0);
+	snprintf(root, sizeof(root), "%s/claims-many", fx_workdir);
+	assert_int_equal(fx_tree(root, "--pfs 3 --vfs 12"), 0);
 	claims_agree("many", root, conf, steps, ELEMENTSOF(steps));
-	sh("rm '%s/devices/pci0000:00/0000:11:00.5/driver' '%s/bus/pci/drivers/iavf/0000:11:00.5' && "
+	fx_sh_ok("rm '%s/devices/pci0000:00/0000:11:00.5/driver' '%s/bus/pci/drivers/iavf/0000:11:00.5' && "
 	   "sed -i /^DRIVER=/d '%s/devices/pci0000:00/0000:11:00.5/uevent'", root, root, root);
-	sh("echo 3 > '%s/devices/pci0000:00/0000:10:00.0/sriov_stride'", root);
-	sh("rm '%s/devices/pci0000:00/0000:14:00.0/sriov_offset'", root);
-	sh("echo 0 > '%s/devices/pci0000:00/0000:18:00.0/net/enp24s0f0/carrier'", root);
-	sh("echo down > '%s/devices/pci0000:00/0000:18:00.0/net/enp24s0f0/operstate'", root);
+	fx_sh_ok("echo 3 > '%s/devices/pci0000:00/0000:10:00.0/sriov_stride'", root);
+	fx_sh_ok("rm '%s/devices/pci0000:00/0000:14:00.0/sriov_offset'", root);
+	fx_sh_ok("echo 0 > '%s/devices/pci0000:00/0000:18:00.0/net/enp24s0f0/carrier'", root);
+	fx_sh_ok("echo down > '%s/devices/pci0000:00/0000:18:00.0/net/enp24s0f0/operstate'", root);
 	claims_agree("many-odd", root, conf, steps, ELEMENTSOF(steps));
-	sh("rm -rf '%s/class/net'", root);
+	fx_sh_ok("rm -rf '%s/class/net'", root);
 	claims_agree("many-nomap", root, conf, steps, ELEMENTSOF(steps));
 }
 
@@ -1914,25 +1892,15 @@ static void test_json_schema(void **state)
 
 static int setup(void **state)
 {
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n < 0)
+	if (fx_setup("unit") < 0)
 		return -1;
-	self[n] = 0;
-	*strrchr(self, '/') = 0; /* <build>/tests/devmgr */
-	snprintf(generator, sizeof(generator), "%s/../fixtures/mkfakesysfs", self);
-	snprintf(workdir, sizeof(workdir), "/tmp/devmgr-unit.XXXXXX");
-	if (!mkdtemp(workdir))
-		return -1;
-	snprintf(fixture, sizeof(fixture), "%s/sysfs", workdir);
-	return run_generator(fixture, "") == 0 ? 0 : -1;
+	snprintf(fixture, sizeof(fixture), "%s/sysfs", fx_workdir);
+	return fx_tree(fixture, "") == 0 ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	char cmd[PATH_MAX + 16];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", workdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return fx_teardown();
 }
 
 int main(void)

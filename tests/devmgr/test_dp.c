@@ -24,8 +24,9 @@
 
 #include "../../devmgr/dp.h"
 #include "../../devmgr/internal.h"
+#include "fixture.h"
 
-static char workdir[256], std_tree[320], many_tree[320], generator[PATH_MAX];
+static char std_tree[320], many_tree[320];
 
 static const char *std_config =
 	"{\"resourceList\": ["
@@ -33,25 +34,13 @@ static const char *std_config =
 	" {\"resourceName\": \"b\", \"policy\": \"spread\", \"excludeTopology\": true, \"selectors\": {\"vendors\": [\"15b3\"]}}"
 	"]}";
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[PATH_MAX * 4];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	int r = system(cmd);
-	return WIFEXITED(r) ? WEXITSTATUS(r) : -1;
-}
-
 /* A new tree DIR (the standard layout, or EXTRA's). Its netdevs are administratively up
  * (the generator writes a PF without link as down too): a PF without link here has no
  * carrier, a cable pulled; the tests set a PF down themselves. */
 static void make_tree(const char *dir, const char *extra)
 {
-	assert_int_equal(sh("rm -rf '%s' && '%s' '%s' %s && find '%s' -path '*/net/*/flags' -exec sed -i s/0x1002/0x1003/ {} +",
-			    dir, generator, dir, extra, dir), 0);
+	assert_int_equal(fx_tree(dir, extra), 0);
+	fx_sh_ok("find '%s' -path '*/net/*/flags' -exec sed -i s/0x1002/0x1003/ {} +", dir);
 }
 
 static dp_set *build(const char *tree, const char *config, const char *prefix)
@@ -172,7 +161,7 @@ static void test_config_keys(void **state)
 static void test_health(void **state)
 {
 	char tree[400];
-	snprintf(tree, sizeof(tree), "%s/health", workdir);
+	snprintf(tree, sizeof(tree), "%s/health", fx_workdir);
 	make_tree(tree, "");
 	dp_set *s = build(tree, std_config, NULL);
 	/* ens1f1 has no carrier; ens2f0's VF 7 has no driver */
@@ -187,17 +176,17 @@ static void test_health(void **state)
 
 	/* ens1f0's flags alone say it is down (sysfs writes them in hex, "0x1002"), while its
 	 * carrier and operstate files still read up */
-	assert_int_equal(sh("cd '%s/devices/pci0000:00/0000:3b:00.0/net/ens1f0' && echo 0x1002 > flags && "
+	assert_int_equal(fx_sh("cd '%s/devices/pci0000:00/0000:3b:00.0/net/ens1f0' && echo 0x1002 > flags && "
 			    "echo 1 > carrier && echo up > operstate", tree), 0);
 	s = build(tree, std_config, NULL);
 	assert_string_equal(dev_of(s, "a", "0000:3b:01.0")->why, "PF is down");
 	dp_set_free(s);
 
 	/* ens1f0 administratively down: flags without IFF_UP, no carrier to read */
-	assert_int_equal(sh("cd '%s/devices/pci0000:00/0000:3b:00.0/net/ens1f0' && echo 0x1002 > flags && rm carrier && "
+	assert_int_equal(fx_sh("cd '%s/devices/pci0000:00/0000:3b:00.0/net/ens1f0' && echo 0x1002 > flags && rm carrier && "
 			    "echo down > operstate", tree), 0);
 	/* ens2f0v0 lost its netdev */
-	assert_int_equal(sh("rm -rf '%s/devices/pci0000:00/0000:af:00.2/net' '%s/class/net/ens2f0v0'", tree, tree), 0);
+	assert_int_equal(fx_sh("rm -rf '%s/devices/pci0000:00/0000:af:00.2/net' '%s/class/net/ens2f0v0'", tree, tree), 0);
 	s = build(tree, std_config, NULL);
 	d = dev_of(s, "a", "0000:3b:01.0");
 	assert_false(d->healthy);
@@ -211,7 +200,7 @@ static void test_health(void **state)
 	char st[400];
 	dm_store *store;
 	dm_owner o = { "pod1", "net1", NULL };
-	snprintf(st, sizeof(st), "%s/state-health", workdir);
+	snprintf(st, sizeof(st), "%s/state-health", fx_workdir);
 	assert_int_equal(dp_set_note_attached(s, st), 0); /* no store: nothing changes, nothing made */
 	assert_false(dev_of(s, "b", "0000:af:00.2")->healthy);
 	assert_int_equal(access(st, F_OK), -1);
@@ -244,7 +233,7 @@ static void test_health(void **state)
 	dp_set_free(again);
 
 	/* a VF that disappears stays listed, unhealthy */
-	assert_int_equal(sh("rm -f '%s/bus/pci/devices/0000:af:00.3' '%s/devices/pci0000:00/0000:af:00.0/virtfn1'", tree, tree), 0);
+	assert_int_equal(fx_sh("rm -f '%s/bus/pci/devices/0000:af:00.3' '%s/devices/pci0000:00/0000:af:00.0/virtfn1'", tree, tree), 0);
 	dp_set *now = build(tree, std_config, NULL);
 	assert_null(dev_of(now, "b", "0000:af:00.3"));
 	assert_int_equal(dp_set_carry_gone(now, s), 0);
@@ -278,8 +267,8 @@ static void assert_same_health(const dp_set *a, const dp_set *b)
 static void test_link_update(void **state)
 {
 	char tree[400], st[400];
-	snprintf(tree, sizeof(tree), "%s/link", workdir);
-	snprintf(st, sizeof(st), "%s/state-link", workdir);
+	snprintf(tree, sizeof(tree), "%s/link", fx_workdir);
+	snprintf(st, sizeof(st), "%s/state-link", fx_workdir);
 	make_tree(tree, "");
 	dp_set *s = build(tree, std_config, NULL), *r;
 	dp_resource *a = (dp_resource *)dp_set_find(s, "a"), *b = (dp_resource *)dp_set_find(s, "b");
@@ -287,7 +276,7 @@ static void test_link_update(void **state)
 	dp_link l = { .name = "ens1f0", .carrier = -1, .operstate = -1 };
 
 	/* ens1f0 loses its carrier (the files, then its notification): its VFs go unhealthy */
-	assert_int_equal(sh("cd '%s/class/net/ens1f0' && echo 0 > carrier && echo down > operstate", tree), 0);
+	assert_int_equal(fx_sh("cd '%s/class/net/ens1f0' && echo 0 > carrier && echo down > operstate", tree), 0);
 	assert_true(dev_of(s, "a", "0000:3b:01.0")->healthy);
 	assert_int_equal(dp_set_link_update(s, &l, tree, st), 1);
 	assert_string_equal(dev_of(s, "a", "0000:3b:01.0")->why, "PF has no carrier");
@@ -305,7 +294,7 @@ static void test_link_update(void **state)
 	assert_int_equal(dp_set_link_update(s, &other, tree, st), 0);
 	assert_int_equal(a->gen, ga);
 	/* back */
-	assert_int_equal(sh("cd '%s/class/net/ens1f0' && echo 1 > carrier && echo up > operstate", tree), 0);
+	assert_int_equal(fx_sh("cd '%s/class/net/ens1f0' && echo 1 > carrier && echo up > operstate", tree), 0);
 	assert_int_equal(dp_set_link_update(s, &l, tree, st), 1);
 	assert_true(dev_of(s, "a", "0000:3b:01.0")->healthy);
 	r = build(tree, std_config, NULL);
@@ -337,14 +326,14 @@ static void test_link_update(void **state)
 
 	/* a VF's netdev renamed: found by its device link, still healthy, known by the new name */
 	gb = b->gen;
-	assert_int_equal(sh("cd '%s' && mv devices/pci0000:00/0000:af:00.2/net/ens2f0v0 devices/pci0000:00/0000:af:00.2/net/ens2f0v9 && "
+	assert_int_equal(fx_sh("cd '%s' && mv devices/pci0000:00/0000:af:00.2/net/ens2f0v0 devices/pci0000:00/0000:af:00.2/net/ens2f0v9 && "
 			    "rm class/net/ens2f0v0 && ln -s ../../devices/pci0000:00/0000:af:00.2/net/ens2f0v9 class/net/ens2f0v9", tree), 0);
 	dp_link v = { .name = "ens2f0v9", .carrier = -1, .operstate = -1 };
 	assert_int_equal(dp_set_link_update(s, &v, tree, st), 0);
 	assert_string_equal(dev_of(s, "b", "0000:af:00.2")->netdev, "ens2f0v9");
 	assert_int_equal(b->gen, gb);
 	/* ... gone: unhealthy, that VF only */
-	assert_int_equal(sh("rm -rf '%s/devices/pci0000:00/0000:af:00.2/net' '%s/class/net/ens2f0v9'", tree, tree), 0);
+	assert_int_equal(fx_sh("rm -rf '%s/devices/pci0000:00/0000:af:00.2/net' '%s/class/net/ens2f0v9'", tree, tree), 0);
 	v.gone = true;
 	assert_int_equal(dp_set_link_update(s, &v, tree, st), 1);
 	assert_string_equal(dev_of(s, "b", "0000:af:00.2")->why, "VF has no netdev");
@@ -360,17 +349,17 @@ static void test_link_update(void **state)
 	assert_int_equal(dm_store_open(st, &store), 0);
 	assert_int_equal(dm_store_claim(store, "0000:af:00.4", NULL, &o, NULL), DM_CLAIM_NEW);
 	dm_store_free(store);
-	assert_int_equal(sh("rm -rf '%s/devices/pci0000:00/0000:af:00.4/net' '%s/class/net/ens2f0v2'", tree, tree), 0);
+	assert_int_equal(fx_sh("rm -rf '%s/devices/pci0000:00/0000:af:00.4/net' '%s/class/net/ens2f0v2'", tree, tree), 0);
 	dp_link v2 = { .name = "ens2f0v2", .gone = true, .carrier = -1, .operstate = -1 };
 	assert_int_equal(dp_set_link_update(s, &v2, tree, st), 0);
 	assert_true(dev_of(s, "b", "0000:af:00.4")->healthy);
 	assert_string_equal(dev_of(s, "b", "0000:af:00.4")->netdev, "");
 	/* its PF's carrier flaps: the held VF is healthy again when it comes back, the other not */
 	dp_link p2 = { .name = "ens2f0", .carrier = -1, .operstate = -1 };
-	assert_int_equal(sh("cd '%s/class/net/ens2f0' && echo 0 > carrier", tree), 0);
+	assert_int_equal(fx_sh("cd '%s/class/net/ens2f0' && echo 0 > carrier", tree), 0);
 	assert_int_equal(dp_set_link_update(s, &p2, tree, st), 1);
 	assert_string_equal(dev_of(s, "b", "0000:af:00.4")->why, "PF has no carrier");
-	assert_int_equal(sh("cd '%s/class/net/ens2f0' && echo 1 > carrier", tree), 0);
+	assert_int_equal(fx_sh("cd '%s/class/net/ens2f0' && echo 1 > carrier", tree), 0);
 	assert_int_equal(dp_set_link_update(s, &p2, tree, st), 1);
 	assert_true(dev_of(s, "b", "0000:af:00.4")->healthy);
 	assert_string_equal(dev_of(s, "b", "0000:af:00.2")->why, "VF has no netdev");
@@ -389,17 +378,17 @@ static void test_link_update(void **state)
 	assert_int_equal(dp_set_note_attached(r, st), 0);
 	const char *outside = "allocated outside the kubelet (devmgr alloc or a pool attachment)";
 	assert_string_equal(dev_of(r, "b", "0000:af:00.5")->why, outside);
-	assert_int_equal(sh("cd '%s/class/net/ens2f0' && echo 0 > carrier", tree), 0);
+	assert_int_equal(fx_sh("cd '%s/class/net/ens2f0' && echo 0 > carrier", tree), 0);
 	assert_int_equal(dp_set_link_update(r, &p2, tree, st), 1);
 	assert_string_equal(dev_of(r, "b", "0000:af:00.5")->why, outside);
-	assert_int_equal(sh("cd '%s/class/net/ens2f0' && echo 1 > carrier", tree), 0);
+	assert_int_equal(fx_sh("cd '%s/class/net/ens2f0' && echo 1 > carrier", tree), 0);
 	assert_int_equal(dp_set_link_update(r, &p2, tree, st), 1);
 	assert_string_equal(dev_of(r, "b", "0000:af:00.5")->why, outside);
 	assert_true(dev_of(r, "b", "0000:af:00.4")->healthy);
 	dp_set_free(r);
 
 	/* a VF that disappeared (carried as gone) is not brought back by its PF's link */
-	assert_int_equal(sh("rm -f '%s/bus/pci/devices/0000:af:00.3' '%s/devices/pci0000:00/0000:af:00.0/virtfn1'", tree, tree), 0);
+	assert_int_equal(fx_sh("rm -f '%s/bus/pci/devices/0000:af:00.3' '%s/devices/pci0000:00/0000:af:00.0/virtfn1'", tree, tree), 0);
 	r = build(tree, std_config, NULL);
 	assert_int_equal(dp_set_note_attached(r, st), 0);
 	assert_int_equal(dp_set_carry_gone(r, s), 0);
@@ -550,11 +539,11 @@ static void test_env_name(void **state)
 static void test_allocate(void **state)
 {
 	char tree[400], di[400], path[800], err[256] = "";
-	snprintf(tree, sizeof(tree), "%s/alloc", workdir);
-	snprintf(di, sizeof(di), "%s/devinfo", workdir);
+	snprintf(tree, sizeof(tree), "%s/alloc", fx_workdir);
+	snprintf(di, sizeof(di), "%s/devinfo", fx_workdir);
 	make_tree(tree, "");
 	/* an RDMA device on ens2f0v0, listed in its class as the kernel lists it */
-	assert_int_equal(sh("mkdir -p '%s/devices/pci0000:00/0000:af:00.2/infiniband/mlx5_3' '%s/class/infiniband' && "
+	assert_int_equal(fx_sh("mkdir -p '%s/devices/pci0000:00/0000:af:00.2/infiniband/mlx5_3' '%s/class/infiniband' && "
 			    "ln -s ../../devices/pci0000:00/0000:af:00.2/infiniband/mlx5_3 '%s/class/infiniband/mlx5_3'",
 			    tree, tree, tree), 0);
 	dp_set *s = build(tree, std_config, NULL);
@@ -676,15 +665,15 @@ static void test_allocate(void **state)
 
 	/* dp_devinfo_remove: exactly the set's files */
 	snprintf(path, sizeof(path), "%s/dp/foreign-device.json", di);
-	assert_int_equal(sh("echo {} > '%s'", path), 0);
+	assert_int_equal(fx_sh("echo {} > '%s'", path), 0);
 	assert_int_equal(dp_devinfo_remove(s, di), 0);
 	snprintf(path, sizeof(path), "%s/dp", di);
 	assert_int_equal(count_entries(path), 1);
 
 	/* a symbolic link for dp/: refused, nothing written through it */
 	char elsewhere[400];
-	snprintf(elsewhere, sizeof(elsewhere), "%s/elsewhere", workdir);
-	assert_int_equal(sh("rm -rf '%s/dp' && mkdir '%s' && ln -s '%s' '%s/dp'", di, elsewhere, elsewhere, di), 0);
+	snprintf(elsewhere, sizeof(elsewhere), "%s/elsewhere", fx_workdir);
+	assert_int_equal(fx_sh("rm -rf '%s/dp' && mkdir '%s' && ln -s '%s' '%s/dp'", di, elsewhere, elsewhere, di), 0);
 	assert_int_equal(dp_allocate(a, ids + 1, 1, di, &al, err, sizeof(err)), -ELOOP);
 	assert_non_null(strstr(err, "device-info directory"));
 	assert_int_equal(count_entries(elsewhere), 0);
@@ -696,7 +685,7 @@ static void test_allocate(void **state)
 static void test_served(void **state)
 {
 	char st[400], path[500], res[DP_RESOURCE_MAX];
-	snprintf(st, sizeof(st), "%s/state-served", workdir);
+	snprintf(st, sizeof(st), "%s/state-served", fx_workdir);
 	dp_set *s = build(std_tree, std_config, NULL);
 	assert_int_equal(dm_pool_served(st, "a", NULL, 0), 0); /* no state dir */
 	assert_int_equal(dp_served_mark(st, s, getpid()), 0);
@@ -745,7 +734,7 @@ static void test_served(void **state)
 	assert_int_equal(dp_served_mark(st, s, child), -ESRCH);
 
 	/* a corrupt marker is an error, not "served" */
-	assert_int_equal(sh("echo '{\"pid\": \"x\"}' > '%s'", path), 0);
+	assert_int_equal(fx_sh("echo '{\"pid\": \"x\"}' > '%s'", path), 0);
 	assert_int_equal(dm_pool_served(st, "a", NULL, 0), -EBADMSG);
 	assert_int_equal(dp_served_clear(st), 0);
 	assert_int_equal(access(path, F_OK), -1);
@@ -755,24 +744,16 @@ static void test_served(void **state)
 
 static int setup(void **state)
 {
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n < 0)
+	if (fx_setup("dp") < 0)
 		return -1;
-	self[n] = 0;
-	*strrchr(self, '/') = 0; /* <build>/tests/devmgr */
-	snprintf(generator, sizeof(generator), "%s/../fixtures/mkfakesysfs", self);
-	snprintf(workdir, sizeof(workdir), "/tmp/devmgr-dp.XXXXXX");
-	if (!mkdtemp(workdir))
-		return -1;
-	snprintf(std_tree, sizeof(std_tree), "%s/std", workdir);
-	snprintf(many_tree, sizeof(many_tree), "%s/many", workdir);
-	return sh("'%s' '%s' && '%s' '%s' --pfs 4 --vfs 4", generator, std_tree, generator, many_tree) == 0 ? 0 : -1;
+	snprintf(std_tree, sizeof(std_tree), "%s/std", fx_workdir);
+	snprintf(many_tree, sizeof(many_tree), "%s/many", fx_workdir);
+	return fx_tree(std_tree, "") == 0 && fx_tree(many_tree, "--pfs 4 --vfs 4") == 0 ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	return sh("rm -rf '%s'", workdir) == 0 ? 0 : -1;
+	return fx_teardown();
 }
 
 int main(void)

@@ -21,19 +21,9 @@
 
 #include "../../devmgr/internal.h"
 #include "../../devmgr/nodestate.h"
+#include "fixture.h"
 
-static char workdir[256], fixture[320], generator[PATH_MAX];
-
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sh(const char *fmt, ...)
-{
-	char cmd[4 * PATH_MAX];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	assert_int_equal(system(cmd), 0);
-}
+static char fixture[320];
 
 static void read_file(const char *path, char *buf, size_t len)
 {
@@ -87,7 +77,7 @@ static void test_handles(void **state)
 /* A netdevsim device of files under ROOT: sriov_numvfs N, port eni<ID>np1. */
 static void make_netdevsim(const char *root, int id, int n)
 {
-	sh("d='%s/devices/netdevsim%d' && mkdir -p \"$d/net/eni%dnp1\" '%s/bus/netdevsim/devices' && "
+	fx_sh_ok("d='%s/devices/netdevsim%d' && mkdir -p \"$d/net/eni%dnp1\" '%s/bus/netdevsim/devices' && "
 	   "echo %d > \"$d/sriov_numvfs\" && echo 1500 > \"$d/net/eni%dnp1/mtu\" && "
 	   "echo 0x1003 > \"$d/net/eni%dnp1/flags\" && echo 02:00:00:00:00:0%d > \"$d/net/eni%dnp1/address\" && "
 	   "ln -sfn ../../../devices/netdevsim%d '%s/bus/netdevsim/devices/netdevsim%d'",
@@ -112,7 +102,7 @@ static void test_num_vfs_by_handle(void **state)
 	assert_int_equal(dm_pf_set_num_vfs(fixture, "netdevsim/x", 1), -EINVAL);
 	/* the PCI form still bounds by sriov_totalvfs */
 	assert_int_equal(dm_pf_set_num_vfs(fixture, "pci/0000:3b:00.1", 65), -ERANGE);
-	sh("echo 0 > '%s'", path);
+	fx_sh_ok("echo 0 > '%s'", path);
 }
 
 /* The shared sysfs operations (devmgr/sysfsops.c, lib/kernel/sysfs.c) on the fixture. */
@@ -124,8 +114,8 @@ static void test_sysfsops(void **state)
 	int n, want;
 
 	/* attribute writes and hex reads: "0x" optional, decimal-looking text is hex too */
-	snprintf(path, sizeof(path), "%s/flags", workdir);
-	sh("touch '%s'", path);
+	snprintf(path, sizeof(path), "%s/flags", fx_workdir);
+	fx_sh_ok("touch '%s'", path);
 	assert_int_equal(write_small_at(AT_FDCWD, path, "0x1003\n"), 0);
 	assert_int_equal(read_hex_at(AT_FDCWD, path, &flags), 0);
 	assert_int_equal(flags, 0x1003);
@@ -135,10 +125,10 @@ static void test_sysfsops(void **state)
 	assert_int_equal(write_small_at(AT_FDCWD, path, "up"), 0);
 	assert_int_equal(read_hex_at(AT_FDCWD, path, &flags), -EINVAL);
 	assert_int_equal(flags, 0x1002); /* untouched */
-	snprintf(path, sizeof(path), "%s/link", workdir);
-	sh("ln -s flags '%s'", path);
+	snprintf(path, sizeof(path), "%s/link", fx_workdir);
+	fx_sh_ok("ln -s flags '%s'", path);
 	assert_int_equal(write_small_at(AT_FDCWD, path, "1"), -ELOOP);
-	snprintf(path, sizeof(path), "%s/missing", workdir);
+	snprintf(path, sizeof(path), "%s/missing", fx_workdir);
 	assert_int_equal(write_small_at(AT_FDCWD, path, "1"), -ENOENT);
 
 	/* the VF count, unbind and bind (the kernel's files made here) */
@@ -149,7 +139,7 @@ static void test_sysfsops(void **state)
 	assert_int_equal(n, want);
 	close(fd);
 	assert_int_equal(pci_dev_open(fixture, "0000:3b:7f.0"), -ENOENT);
-	sh("cd '%s/bus/pci' && touch drivers/iavf/unbind drivers/iavf/bind drivers_probe", fixture);
+	fx_sh_ok("cd '%s/bus/pci' && touch drivers/iavf/unbind drivers/iavf/bind drivers_probe", fixture);
 	assert_true((fd = pci_dev_open(fixture, "0000:3b:01.0")) >= 0);
 	assert_int_equal(pci_driver_unbind(fd, "0000:3b:01.0"), 0);
 	close(fd);
@@ -165,10 +155,10 @@ static void test_sysfsops(void **state)
 	read_file(path, buf, sizeof(buf));
 	assert_string_equal(buf, "0000:3b:01.2");
 	assert_int_equal(pci_driver_bind(fixture, "0000:3b:01.2", "nosuch"), -ENOENT);
-	sh("cd '%s/bus/pci' && rm drivers/iavf/unbind drivers/iavf/bind drivers_probe", fixture);
+	fx_sh_ok("cd '%s/bus/pci' && rm drivers/iavf/unbind drivers/iavf/bind drivers_probe", fixture);
 
 	/* the RDMA device: the first entry of infiniband/ */
-	sh("mkdir -p '%s/bus/pci/devices/0000:3b:01.0/infiniband/mlx5_7'", fixture);
+	fx_sh_ok("mkdir -p '%s/bus/pci/devices/0000:3b:01.0/infiniband/mlx5_7'", fixture);
 	strcpy(buf, "x");
 	assert_int_equal(dm_device_rdma(fixture, "0000:3b:01.1", buf, sizeof(buf)), -ENOENT);
 	assert_string_equal(buf, "x");
@@ -176,7 +166,7 @@ static void test_sysfsops(void **state)
 	assert_int_equal(dm_device_rdma(fixture, "3b:01.0", buf, sizeof(buf)), -EINVAL);
 	assert_int_equal(dm_device_rdma(fixture, "0000:3b:01.0", buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "mlx5_7");
-	sh("rm -r '%s/bus/pci/devices/0000:3b:01.0/infiniband'", fixture);
+	fx_sh_ok("rm -r '%s/bus/pci/devices/0000:3b:01.0/infiniband'", fixture);
 }
 
 /* Every refusal comes before devlink is asked and leaves the PF as it was. */
@@ -275,26 +265,15 @@ static void test_nodestate(void **state)
 
 static int setup(void **state)
 {
-	char self[PATH_MAX], cmd[3 * PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n < 0)
+	if (fx_setup("eswitch") < 0)
 		return -1;
-	self[n] = 0;
-	*strrchr(self, '/') = 0; /* <build>/tests/devmgr */
-	snprintf(generator, sizeof(generator), "%s/../fixtures/mkfakesysfs", self);
-	snprintf(workdir, sizeof(workdir), "/tmp/devmgr-eswitch.XXXXXX");
-	if (!mkdtemp(workdir))
-		return -1;
-	snprintf(fixture, sizeof(fixture), "%s/sysfs", workdir);
-	snprintf(cmd, sizeof(cmd), "'%s' '%s'", generator, fixture);
-	return system(cmd) == 0 ? 0 : -1;
+	snprintf(fixture, sizeof(fixture), "%s/sysfs", fx_workdir);
+	return fx_tree(fixture, "") == 0 ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	char cmd[PATH_MAX + 16];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", workdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return fx_teardown();
 }
 
 int main(void)
