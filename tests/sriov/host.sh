@@ -16,7 +16,9 @@
 # DEL after the netns is gone, a later netns at the same path with the old inode number
 # (told apart by the record's netnsCookie), `devmgr gc`/`release` restoring before they drop (and
 # refusing a live or foreign attachment), the VF lock's bounded wait (code 11, exit 6),
-# pool allocation (also four at once), userspace
+# pool allocation (also four at once), the device-info file (runtimeConfig.CNIDeviceInfoFile)
+# and its removal by DEL, `devmgr release`/`gc` and a reclaim (merged files, refused directories
+# and planted links left), userspace
 # drivers, GC, STATUS, bad input; CNI_IFNAME taken in the container; a move the kernel
 # completes and then refuses (MTU), also killed in its rollback; what ADD and DEL cost
 # (link requests and sysfs reads, counted with strace). VF settings through a PF need

@@ -1,4 +1,5 @@
-/* Network configuration: common keys and the typed accessors' errors. */
+/* Network configuration: common keys and the typed accessors' errors; the node settings'
+ * directories (log, device-info, data) and the removal of a device-info file beneath them. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
