@@ -637,6 +637,17 @@ check "  ... the device-info file removed" test ! -e "$f"
 sysfs_sync 1 ens1f0v1
 restored 1 "devmgr release --owner of an attachment with a device-info file"
 
+# --force drops a live attachment's record without a restore: its file goes with it (nothing
+# would know of it after; the pod's DEL finds no record)
+fl=$(mkns dif)
+add "$fl" ctr-dif net1 "$c"
+out=$(DM release --force "${VF[1]}"); rc=$?
+check_eq "devmgr release --force of a live attachment with a device-info file: dropped" "0 released ${VF[1]}" "$rc $out"
+check "  ... the device-info file removed with the record" test ! -e "$f"
+del "$fl" ctr-dif net1 "$c"
+ip -n "$fl" link set net1 netns "$NODE" name ens1f0v1
+restored 1 "devmgr release --force (put back by hand)"
+
 # the plugin's own reclaim: a new pod's ADD takes the VF of a dead one (without a file of its own)
 di_dies ctr-dia
 rb=$(mkns dib)
