@@ -69,7 +69,7 @@ void sriov_devinfo_remove(const char *verb, const char *path, const char *id)
 	int r = devinfo_remove(path, &why);
 	if (r == 1)
 		log_info("%s %s: device-info file %s removed", verb, id, path);
-	else if (r == -EPERM || (r < 0 && why))
+	else if (r < 0 && why)
 		log_warn("%s %s: device-info file %s left in place: %s", verb, id, path, why);
 	else if (r < 0)
 		log_warn("%s %s: device-info file %s cannot be removed: %s", verb, id, path, strerror(-r));
