@@ -214,6 +214,10 @@ void mac_format(const unsigned char *m, char buf[18]);
 bool mac_parse(const char *s, unsigned char ret[6]);
 /* vfstate.c: the store's restore of one record (store-release.c and store-gc.c call it under the VF's lock) */
 int vf_restore_record(const char *sysfs_root, const dm_record *rec, unsigned flags, dm_restore_report *ret);
+/* As REC goes after its VF was restored: removes the device-info file its saved state names
+ * (devinfo_remove(), the node's devinfoDirs as they are now) and says so in REP's devinfo
+ * fields. Returns devinfo_remove()'s result; 0 when the record names none. */
+int vf_record_devinfo_remove(const dm_record *rec, dm_restore_report *rep);
 
 /* config.c: a configuration file's text (the pools and PFs file, the installed copy): a
  * regular file (-EINVAL another kind) of at most CONFIG_FILE_MAX bytes (-EFBIG larger),

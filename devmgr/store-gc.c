@@ -1,7 +1,9 @@
 /* The allocation store's garbage: records whose holder's network namespace is gone
- * (dm_store_gc, dm_store_gc_restore) and temp files of writers that died. */
+ * (dm_store_gc, dm_store_gc_restore: with their device-info files) and temp files of
+ * writers that died. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -75,6 +77,19 @@ static void gc_tmp_cb(dm_store *s, const char *name)
 	(void)unlinkat(s->vfsfd, name, 0);
 }
 
+/* The device-info file of a record whose VF was restored, removed before the record goes
+ * (as dm_store_restore_release() does). */
+static void gc_devinfo(struct gc_ctx *g, const dm_record *r)
+{
+	dm_restore_report rep;
+	memset(&rep, 0, sizeof(rep));
+	int e = vf_record_devinfo_remove(r, &rep);
+	if (e > 0)
+		g->rep.devinfo_removed++;
+	else if (e < 0 && g->rep.devinfo_left++ == 0)
+		snprintf(g->rep.devinfo_what, sizeof(g->rep.devinfo_what), "%s: %s", rep.devinfo_file, rep.devinfo_why);
+}
+
 static int gc_cb(dm_store *s, const char *pci, void *arg)
 {
 	struct gc_ctx *g = arg;
@@ -97,10 +112,12 @@ static int gc_cb(dm_store *s, const char *pci, void *arg)
 	e = store_record_read(s, pci, &r);
 	if (e >= 0 && dm_record_is_stale(r)) {
 		bool keep = false;
-		if (g->sysfs_root)
+		if (g->sysfs_root) {
 			/* restored from its saved state (the baseline without one), then dropped */
 			keep = vf_restore_record(g->sysfs_root, r, DM_RESTORE_WAIT_NETDEV, NULL) < 0;
-		else
+			if (!keep)
+				gc_devinfo(g, r);
+		} else
 			keep = dm_data_is_vf_state(r->data); /* cannot restore here: left for a restoring gc */
 		if (keep)
 			g->rep.kept++;

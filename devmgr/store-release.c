@@ -1,5 +1,6 @@
 /* Ending an allocation: dropping a VF's record (dm_store_drop, dm_store_release), with
- * the VF restored from it first (dm_store_restore_release), or all of an owner's. */
+ * the VF restored from it first and its device-info file removed (dm_store_restore_release),
+ * or all of an owner's. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -82,7 +83,12 @@ int dm_store_restore_release(dm_store *s, const char *sysfs_root, const char *pc
 		 * on a userspace driver); only its own DEL, or a forced drop, ends it */
 		snprintf(rep.what, sizeof(rep.what), "VF %s: its owner's netns %s still exists (a live attachment)", addr,
 		         r->netns);
-		e = flags & DM_DROP_FORCE ? release_locked(s, addr, owner_id, NULL, DM_DROP_FORCE) : -EAGAIN;
+		if (flags & DM_DROP_FORCE) {
+			/* the record goes: nothing would know of its device-info file after it */
+			(void)vf_record_devinfo_remove(r, &rep);
+			e = release_locked(s, addr, owner_id, NULL, DM_DROP_FORCE);
+		} else
+			e = -EAGAIN;
 	} else if (e >= 0 || (e != -ENOENT && !owner_id)) {
 		/* a corrupt record: nothing saved can be read, the VF goes to the baseline */
 		dm_record base = { 0 };
@@ -90,8 +96,13 @@ int dm_store_restore_release(dm_store *s, const char *sysfs_root, const char *pc
 		/* a stale record's netdev may still be on its way back from the dying netns */
 		unsigned rf = r && dm_record_is_stale(r) ? flags | DM_RESTORE_WAIT_NETDEV : flags;
 		e = vf_restore_record(sysfs_root, r ? r : &base, rf, &rep);
-		if (e >= 0 || (flags & DM_DROP_FORCE))
+		if (e >= 0 || (flags & DM_DROP_FORCE)) {
+			/* the file before the record: a failure between them leaves a record naming a
+			 * file already gone, never a file no record names */
+			if (r)
+				(void)vf_record_devinfo_remove(r, &rep);
 			e = release_locked(s, addr, owner_id, NULL, DM_DROP_RESTORED | (flags & DM_DROP_FORCE));
+		}
 	}
 	dm_record_free(r);
 	store_vf_op_end(s, addr, took);

@@ -1,5 +1,6 @@
 /* A VF's saved state — the allocation record's data, its one format — and the restore
- * that puts a VF back as saved, or to the baseline when nothing is saved. */
+ * that puts a VF back as saved, or to the baseline when nothing is saved (with, as the
+ * record goes, the device-info file the state names). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -12,6 +13,7 @@
 #include <linux/if.h>
 
 #include "internal.h"
+#include "ucni/devinfo.h"
 
 #define STATE_FORMAT 1
 #define NETDEV_WAIT_MS 10000
@@ -467,4 +469,20 @@ int vf_restore_record(const char *sysfs_root, const dm_record *rec, unsigned fla
 	bool saved = rec->data && dm_data_is_vf_state(rec->data) && dm_vf_state_parse(rec->data, &st) == 0;
 	int e = dm_vf_restore(sysfs_root, rec->pci, saved ? &st : NULL, 0, flags & DM_RESTORE_WAIT_NETDEV, ret);
 	return e == -ENODEV ? 0 : e; /* the VF or its PF is gone: nothing left to restore */
+}
+
+int vf_record_devinfo_remove(const dm_record *rec, dm_restore_report *rep)
+{
+	dm_vf_state st;
+	const char *why = NULL;
+	if (!rec->data || !dm_data_is_vf_state(rec->data) || dm_vf_state_parse(rec->data, &st) < 0 ||
+	    !st.devinfo_file[0])
+		return 0;
+	/* only a file ADD created is named (one it merged into is not): it ends with the record */
+	int e = devinfo_remove(st.devinfo_file, &why);
+	str_copy(rep->devinfo_file, sizeof(rep->devinfo_file), st.devinfo_file);
+	rep->devinfo = e;
+	if (e < 0)
+		str_copy(rep->devinfo_why, sizeof(rep->devinfo_why), why ? why : strerror(-e));
+	return e;
 }

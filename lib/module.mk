@@ -1,17 +1,18 @@
 # The core, in four layers; each depends only on the ones above it in this list.
-#   lib/base    files, locks and atomic writes, digests, fault injection (no kernel, no CNI)
+#   lib/base    files, locks and atomic writes, digests, node settings, device-info files,
+#               fault injection (no kernel, no CNI)
 #   lib/kernel  rtnetlink, devlink (generic netlink), network namespaces (what the plugins and devmgr share)
 #   lib/cni     the CNI protocol: environment, config, results, errors, IPAM exec, log
 #   lib/plugin  the plugin frame: CHECK's first steps and ADD's result (frame.c), the
 #               stacked-link ADD/DEL/CHECK flow (stacked.c), addresses and routes (ipcfg.c)
 # devmgr links base and kernel (libdevmgr carries their objects); the plugins link all.
 UCNI_BASE_SRCS   := lib/base/state.c lib/base/lock.c lib/base/io.c lib/base/valid.c lib/base/sha256.c lib/base/devinfo.c \
-                    lib/base/fault.c lib/base/elfnote.c lib/base/buildid.c \
+                    lib/base/node.c lib/base/fault.c lib/base/elfnote.c lib/base/buildid.c \
                     lib/base/parallel.c
 UCNI_KERNEL_SRCS := lib/kernel/nl.c lib/kernel/link.c lib/kernel/route.c lib/kernel/vf.c lib/kernel/netns.c \
                     lib/kernel/sysfs.c lib/kernel/devlink.c
 UCNI_CNI_SRCS    := lib/cni/cni.c lib/cni/conf.c lib/cni/error.c lib/cni/result.c lib/cni/log.c \
-                    lib/cni/ipam.c lib/cni/ipam-inproc.c lib/cni/node.c
+                    lib/cni/ipam.c lib/cni/ipam-inproc.c
 UCNI_PLUGIN_SRCS := lib/plugin/stacked.c lib/plugin/ipcfg.c lib/plugin/frame.c
 # What devmgr shares with the plugins.
 UCNI_CORE_SRCS   := $(UCNI_BASE_SRCS) $(UCNI_KERNEL_SRCS)

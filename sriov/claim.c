@@ -73,6 +73,9 @@ static int reclaim(struct sr *s, const dm_record *rec)
 	int r = sriov_vf_restore(s, o, rec->pci, NULL, 0, &s->reclaimed_ifindex);
 	if (r < 0)
 		return r; /* the record stays: the next DEL, GC or ADD tries again */
+	/* the device-info file the gone container's ADD created: nobody else knows of it */
+	if (o && o->devinfo_file[0])
+		sriov_devinfo_remove("VF", o->devinfo_file, rec->pci);
 	r = dm_store_drop(s->store, rec->pci, rec->owner, NULL, DM_DROP_RESTORED);
 	if (r < 0 && r != -ENOENT)
 		return cni_fail(CNI_ERR_IO, r, "releasing the stale record of VF %s failed", rec->pci);
@@ -324,7 +327,7 @@ int sriov_detach(struct sr *s, const char *pci, const char *id, const char *ifna
 	}
 	/* the device-info file this attachment's ADD created (never one it merged into) */
 	if (o && o->devinfo_file[0])
-		sriov_devinfo_remove(o->devinfo_file, id);
+		sriov_devinfo_remove("DEL", o->devinfo_file, id);
 	r = dm_store_drop(s->store, pci, id, NULL, DM_DROP_RESTORED);
 	if (r == -ENOENT || r == -EBUSY)
 		r = 0;

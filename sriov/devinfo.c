@@ -1,8 +1,7 @@
 /* The attachment's device-info file (Device Information Specification 1.1.0), at the path
  * the runtime gives as runtimeConfig.CNIDeviceInfoFile: written or merged on ADD, removed
- * on DEL when ADD created it. */
+ * on DEL when ADD created it (through lib/base's devinfo_remove(), as devmgr release and gc). */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,22 +63,14 @@ int sriov_devinfo_write(struct sr *s, bool *ret_created)
 	return 0;
 }
 
-void sriov_devinfo_remove(const char *path, const char *id)
+void sriov_devinfo_remove(const char *verb, const char *path, const char *id)
 {
-	char name[NAME_MAX + 1];
 	const char *why = NULL;
-	int dfd;
-	/* the node's rules as they are now: a directory no longer allowed is left alone */
-	int r = node_open_parent(NODE_DEVINFO_DIRS, path, 0, &dfd, name, &why);
-	if (r == -ENOENT)
-		return;
-	if (r < 0) {
-		log_warn("DEL %s: device-info file %s left in place: %s", id, path, why ? why : strerror(-r));
-		return;
-	}
-	if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
-		log_warn("DEL %s: device-info file %s cannot be removed: %s", id, path, strerror(errno));
-	else
-		log_info("DEL %s: device-info file %s removed", id, path);
-	close(dfd);
+	int r = devinfo_remove(path, &why);
+	if (r == 1)
+		log_info("%s %s: device-info file %s removed", verb, id, path);
+	else if (r < 0 && why)
+		log_warn("%s %s: device-info file %s left in place: %s", verb, id, path, why);
+	else if (r < 0)
+		log_warn("%s %s: device-info file %s cannot be removed: %s", verb, id, path, strerror(-r));
 }

@@ -197,7 +197,7 @@ out:
 		 * (FAULTS=1 builds) leaves what DEL must undo from the record. */
 		(void)FAULT("sriov.rollback");
 		if (devinfo)
-			sriov_devinfo_remove(s.c.devinfo_file, ctx->env.containerid);
+			sriov_devinfo_remove("ADD", s.c.devinfo_file, ctx->env.containerid);
 		if (ipam_done)
 			ipam_forward(ctx, CNI_DEL);
 		if (saved) {

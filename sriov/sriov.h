@@ -84,8 +84,9 @@ int sriov_vf_check(struct sr *s, const dm_vf_state *o);
 /* ADD: write or merge s->c.devinfo_file for the VF s->pci. A file ADD created is recorded
  * in s->orig (and its record), so that DEL removes it; *ret_created says so. Records the error. */
 int sriov_devinfo_write(struct sr *s, bool *ret_created);
-/* Remove the device-info file at PATH (ADD's, from the saved state). Logs, never fails. */
-void sriov_devinfo_remove(const char *path, const char *id);
+/* Remove the device-info file at PATH (ADD's, from the saved state) with devinfo_remove();
+ * logs what happened as "VERB ID: ...", never fails. */
+void sriov_devinfo_remove(const char *verb, const char *path, const char *id);
 
 /* ---- claim.c: claiming and releasing VFs in the allocation store ---- */
 

@@ -135,7 +135,19 @@ static void set_lock_timeout(dm_store *s)
 		(void)dm_store_set_lock_timeout(s, ms);
 }
 
-/* One VF: restored from its record, then released. Prints nothing on success. */
+/* What a release that succeeded leaves for the operator to know, on stderr: an
+ * administrative MAC the driver keeps, a device-info file left in place. */
+static void release_facts(const char *pci, const dm_restore_report *rep)
+{
+	if (rep->tolerated)
+		fprintf(stderr, "devmgr: release: VF %s: the driver keeps its administrative MAC (clearing refused)\n", pci);
+	if (rep->devinfo < 0)
+		fprintf(stderr, "devmgr: release: VF %s: device-info file %s left in place: %s\n", pci, rep->devinfo_file,
+		        rep->devinfo_why);
+}
+
+/* One VF: restored from its record, then released. Prints nothing on success but
+ * release_facts(). */
 static int release_one(dm_store *s, const char *label, const char *pci)
 {
 	dm_restore_report rep = { 0 };
@@ -156,8 +168,7 @@ static int release_one(dm_store *s, const char *label, const char *pci)
 		           pci, rep.what[0] ? rep.what : strerror(-e));
 	if (e < 0)
 		return die(EXIT_FAIL, "release: %s: %s", pci, strerror(-e));
-	if (rep.tolerated)
-		fprintf(stderr, "devmgr: release: VF %s: the driver keeps its administrative MAC (clearing refused)\n", pci);
+	release_facts(pci, &rep);
 	return EXIT_OK;
 }
 
@@ -230,6 +241,7 @@ int cmd_release(int argc, char **argv)
 				goto released;
 			continue;
 		}
+		release_facts(recs[i]->pci, &rep);
 	released:
 		count++;
 		cJSON_AddItemToArray(arr, cJSON_CreateString(recs[i]->pci));
@@ -278,6 +290,9 @@ int cmd_gc(int argc, char **argv)
 		       rep.kept, rep.busy);
 	else
 		printf("released %zu stale allocation%s\n", rep.released, rep.released == 1 ? "" : "s");
+	if (rep.devinfo_left)
+		fprintf(stderr, "devmgr: gc: %zu device-info file%s left in place; %s %s\n", rep.devinfo_left,
+		        rep.devinfo_left == 1 ? "" : "s", rep.devinfo_left == 1 ? "it:" : "the first:", rep.devinfo_what);
 	if (rep.kept)
 		return die(EXIT_FAIL, "gc: %zu stale record%s kept: the VF could not be restored (`devmgr release DEV` "
 		           "tells why)", rep.kept, rep.kept == 1 ? "" : "s");

@@ -231,6 +231,14 @@ typedef struct dm_restore_report {
 	bool netdev_restored;             /* its saved name, MAC, MTU and state put back */
 	bool reset;                       /* a function-level reset was done */
 	char what[160];                   /* the first failure in words, "" when none */
+	/* dm_store_restore_release(): the device-info file the record's saved state named
+	 * (dm_vf_state.devinfo_file, one its ADD created), removed as the record goes: its
+	 * path ("" when none); devinfo 1 removed, 0 already gone, -errno left in place, with
+	 * devinfo_why in words (its directory no longer beneath the node's devinfoDirs, a
+	 * symbolic link, ...). dm_vf_restore() leaves these empty. */
+	char devinfo_file[512];
+	int devinfo;
+	char devinfo_why[480];
 } dm_restore_report;
 
 /* Puts the VF at PCI back as SAVED says, or to the baseline when SAVED is NULL:
@@ -468,7 +476,9 @@ int dm_store_release_owner(dm_store *s, const char *owner_id, const char *ifname
 
 /* Restores the VF at PCI from its record's saved state (the baseline when the data is a
  * saved state that does not parse, or when the record has no saved state) and then drops
- * the record, all under the VF's lock (bounded wait: -ETIMEDOUT). OWNER_ID as for
+ * the record, all under the VF's lock (bounded wait: -ETIMEDOUT). Just before the record
+ * goes, the device-info file its saved state names is removed, under the node's
+ * devinfoDirs as they are now (REPORT->devinfo; a file left does not fail the call). OWNER_ID as for
  * dm_store_drop(). A failed restore keeps the record and returns its error (REPORT tells
  * what: -EAGAIN when the VF's netdev is not in the caller's namespace); DM_DROP_FORCE then
  * still drops it. A record whose owner's netns still exists is a live attachment: -EAGAIN
@@ -498,10 +508,17 @@ typedef struct dm_gc_report {
 	size_t corrupt;    /* records that could not be read, left in place */
 	size_t kept;       /* stale records whose restore failed, left in place */
 	size_t busy;       /* stale records whose VF lock another process held, left */
+	/* the device-info files the released records' saved states named (see
+	 * dm_restore_report): removed, and left in place (devinfo_what: the first one left,
+	 * its path and why) */
+	size_t devinfo_removed;
+	size_t devinfo_left;
+	char devinfo_what[1024];
 } dm_gc_report;
 /* dm_store_gc() that restores: each stale record's VF is restored (dm_vf_restore() with
  * DM_RESTORE_WAIT_NETDEV) from its saved state, or to the baseline when it has none, and
- * only then dropped; a failed restore keeps the record. -errno only for the store itself;
+ * only then dropped, with the device-info file its saved state names (as
+ * dm_store_restore_release()); a failed restore keeps the record and the file. -errno only for the store itself;
  * the counts tell the rest. */
 int dm_store_gc_restore(dm_store *s, const char *sysfs_root, dm_gc_report *ret);
 

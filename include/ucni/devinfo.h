@@ -1,5 +1,5 @@
 /* Device-info files of the Network Plumbing WG's Device Information Specification 1.1.0:
- * the "pci" shape, written or merged atomically. */
+ * the "pci" shape, written or merged atomically; the removal of one an attachment made. */
 #pragma once
 
 #include <stdbool.h>
@@ -20,3 +20,17 @@
  * -EINVAL when it is not a regular file.
  */
 int devinfo_write_pci(int dirfd, const char *name, const char *pci, const char *pf, const char *rdma, bool merge);
+
+/*
+ * Removes PATH, the device-info file an attachment's ADD created (runtimeConfig.
+ * CNIDeviceInfoFile, kept in its saved state), under the node's devinfoDirs as they are
+ * now: its directory is opened by node_open_parent() (no link followed on the way, none
+ * created), and only a regular file is unlinked, never what a symbolic link names.
+ * The one remover of the sriov plugin's DEL and ADD rollback and of libdevmgr's release
+ * and gc. Returns 1 when it was removed, 0 when there was nothing to remove (the file or
+ * its directory is gone), or -errno and the file is left: -EPERM when the node's rules
+ * refuse the path now, -ELOOP when PATH is a symbolic link, -EISDIR or -EINVAL when it is
+ * a directory or another non-regular file; for these *RET_WHY (static storage) says why
+ * in words, for any other -errno it is NULL.
+ */
+int devinfo_remove(const char *path, const char **ret_why);

@@ -1,5 +1,5 @@
 /* Device-info files (Device Information Specification 1.1.0): the pci shape, written or
- * merged atomically. */
+ * merged atomically, and removed beneath the node's devinfoDirs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -13,6 +13,7 @@
 
 #include "ucni/devinfo.h"
 #include "ucni/io.h"
+#include "ucni/node.h"
 #include "ucni/state.h"
 
 #define DEVINFO_MAX (64 * 1024)
@@ -97,4 +98,42 @@ int devinfo_write_pci(int dirfd, const char *name, const char *pci, const char *
 	r = state_write_at(dirfd, tmp, dirfd, name, text, strlen(text), 0444, STATE_TMP_UNIQUE | STATE_NO_SYNC);
 	free(text);
 	return r < 0 ? r : existed > 0;
+}
+
+int devinfo_remove(const char *path, const char **ret_why)
+{
+	char name[NAME_MAX + 1];
+	const char *why = NULL;
+	struct stat st;
+	int dfd, r;
+
+	*ret_why = NULL;
+	if (!path || !*path)
+		return -EINVAL;
+	/* the node's rules as they are now: a directory no longer allowed is left alone */
+	r = node_open_parent(NODE_DEVINFO_DIRS, path, 0, &dfd, name, &why);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0) {
+		if (r == -EPERM)
+			*ret_why = why;
+		return r;
+	}
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		r = errno == ENOENT ? 0 : -errno;
+	else if (S_ISLNK(st.st_mode)) {
+		/* not what ADD wrote (it refuses a link): left, and nothing it names is touched */
+		r = -ELOOP;
+		*ret_why = "is a symbolic link (not followed)";
+	} else if (!S_ISREG(st.st_mode)) {
+		r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+		*ret_why = "is not a regular file";
+	}
+	/* unlinkat() follows no link: a link swapped in since fstatat() goes, not what it names */
+	else if (unlinkat(dfd, name, 0) < 0)
+		r = errno == ENOENT ? 0 : -errno;
+	else
+		r = 1;
+	close(dfd);
+	return r;
 }

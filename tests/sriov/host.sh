@@ -16,7 +16,9 @@
 # DEL after the netns is gone, a later netns at the same path with the old inode number
 # (told apart by the record's netnsCookie), `devmgr gc`/`release` restoring before they drop (and
 # refusing a live or foreign attachment), the VF lock's bounded wait (code 11, exit 6),
-# pool allocation (also four at once), userspace
+# pool allocation (also four at once), the device-info file (runtimeConfig.CNIDeviceInfoFile)
+# and its removal by DEL, `devmgr release`/`gc` and a reclaim (merged files, refused directories
+# and planted links left), userspace
 # drivers, GC, STATUS, bad input; CNI_IFNAME taken in the container; a move the kernel
 # completes and then refuses (MTU), also killed in its rollback; what ADD and DEL cost
 # (link requests and sysfs reads, counted with strace). VF settings through a PF need
@@ -280,7 +282,8 @@ restored 3 "DEL of the race winner"
 # A VF whose pod vanished without DEL is restored by `devmgr gc` / `devmgr release` before its
 # record goes; a live attachment or another owner's VF is not released; a held VF lock is
 # waited for a bounded time, then "busy" (CNI code 11, devmgr exit 6) and nothing changes.
-DM() { ip netns exec "$NODE" env UCNI_VF_LOCK_TIMEOUT_MS="${LOCK_MS:-30000}" "$UCNI_BIN/devmgr" \
+DM() { ip netns exec "$NODE" env UCNI_VF_LOCK_TIMEOUT_MS="${LOCK_MS:-30000}" \
+	UCNI_NODE_CONFIG="${DM_NODE:-$T_TMP/node.json}" "$UCNI_BIN/devmgr" \
 	--sysfs-root "$SYS" --state-dir "$STATE" "$@" 2>&1; }
 c=$(conf 1.1.0 "$(jq -nc --arg d "${VF[2]}" '{deviceID: $d, mtu: 1450}')")
 a=$(mkns gca)
@@ -582,6 +585,127 @@ check_eq "CNIDeviceInfoFile that is a symbolic link: code 7" 7 "$(jv .code)"
 check_eq "  ... the link untouched" "/etc/passwd" "$(readlink "$DI/cni/link-device.json")"
 restored 1 "CNIDeviceInfoFile that is a symbolic link"
 rm -f "$DI/cni/link-device.json"
+
+# A file ADD made and then a link put in its place: DEL leaves the link and what it names.
+echo target >"$T_TMP/elsewhere/target"
+add "$ns" ctr-di net1 "$c"
+rm "$f" && ln -s "$T_TMP/elsewhere/target" "$f"
+del "$ns" ctr-di net1 "$(jq -c '. + {logLevel: "warning"}' <<<"$c")"
+check_eq "DEL with a symbolic link in place of the file ADD made: exits 0" 0 "$CNI_RC"
+check_eq "  ... the link left, what it names untouched" "$T_TMP/elsewhere/target target" \
+	"$(readlink "$f") $(cat "$T_TMP/elsewhere/target")"
+check_match "  ... the log says why" "device-info file $f left in place: is a symbolic link" "$(cat "$T_TMP/stderr")"
+restored 1 "DEL with a symbolic link in place of the file"
+rm -f "$f"
+
+# The attachment ended another way: `devmgr release`, `devmgr gc`, or ADD reclaiming the stale
+# record. The file ADD made goes with the record, once the VF is restored; one it merged into stays.
+# di_dies CONTAINER — ADD on VF 1 with the file $f, then the pod's netns dies without DEL
+di_dies() {
+	local d
+	d=$(mkns "$1")
+	add "$d" "$1" net1 "$c"
+	check_eq "ADD $1 with a device-info file: exits 0, the file there" "0 yes" "$CNI_RC$(jv .msg | grep -v null) $(test -f "$f" && echo yes)"
+	netns_dies "$d" net1 1 >/dev/null
+}
+di_dies ctr-dir
+out=$(DM release "${VF[1]}"); rc=$?
+check_eq "devmgr release after the pod died: exit 0, nothing else said" "0 released ${VF[1]}" "$rc $out"
+check "  ... the device-info file ADD made is removed" test ! -e "$f"
+sysfs_sync 1 ens1f0v1
+restored 1 "devmgr release of an attachment with a device-info file"
+
+di_dies ctr-dig
+out=$(DM gc --json); rc=$?
+check_eq "devmgr gc after the pod died: exit 0, one released" '0 {"released": 1, "corrupt": 0, "kept": 0, "busy": 0}' "$rc $out"
+check "  ... the device-info file ADD made is removed" test ! -e "$f"
+sysfs_sync 1 ens1f0v1
+restored 1 "devmgr gc of an attachment with a device-info file"
+
+# a restore that fails keeps the record and the file: the netdev in a third namespace
+di_dies ctr-dik
+dev=$(n -j link show | jq -r --arg m "${MACS[1]}" '.[] | select(.address == $m) | .ifname')
+away=$(mkns away) && n link set "$dev" netns "$away"
+out=$(DM release "${VF[1]}"); rc=$?
+check_eq "devmgr release when the VF cannot be restored: exit 6, the record kept" "6 ctr-dik" \
+	"$rc $(record "${VF[1]}" | jq -r .owner)"
+check "  ... the device-info file kept with it" test -f "$f"
+ip -n "$away" link set "$dev" netns "$NODE"
+out=$(DM release --owner ctr-dik); rc=$?
+check_eq "devmgr release --owner once the netdev is back: exit 0" "0 released ${VF[1]}" "$rc $out"
+check "  ... the device-info file removed" test ! -e "$f"
+sysfs_sync 1 ens1f0v1
+restored 1 "devmgr release --owner of an attachment with a device-info file"
+
+# --force drops a live attachment's record without a restore: its file goes with it (nothing
+# would know of it after; the pod's DEL finds no record)
+fl=$(mkns dif)
+add "$fl" ctr-dif net1 "$c"
+out=$(DM release --force "${VF[1]}"); rc=$?
+check_eq "devmgr release --force of a live attachment with a device-info file: dropped" "0 released ${VF[1]}" "$rc $out"
+check "  ... the device-info file removed with the record" test ! -e "$f"
+del "$fl" ctr-dif net1 "$c"
+ip -n "$fl" link set net1 netns "$NODE" name ens1f0v1
+restored 1 "devmgr release --force (put back by hand)"
+
+# the plugin's own reclaim: a new pod's ADD takes the VF of a dead one (without a file of its own)
+di_dies ctr-dia
+rb=$(mkns dib)
+add "$rb" ctr-dib net1 "$(conf 1.1.0 "$(jq -nc --arg d "${VF[1]}" '{deviceID: $d}')")"
+check_eq "ADD reclaiming the VF of a dead pod: exits 0, the record is the new pod's" "0 ctr-dib" \
+	"$CNI_RC $(record "${VF[1]}" | jq -r .owner)"
+check "  ... the dead pod's device-info file removed" test ! -e "$f"
+del "$rb" ctr-dib net1 "$(conf 1.1.0 "$(jq -nc --arg d "${VF[1]}" '{deviceID: $d}')")"
+sysfs_sync 1 ens1f0v1
+restored 1 "DEL after the reclaim"
+
+# a file that was there before ADD (merged into) is not the attachment's: release and gc leave it
+for how in release gc; do
+	printf '{"type":"pci","version":"1.1.0","owner":"runtime"}' >"$f"
+	di_dies "ctr-dm$how"
+	if [ "$how" = release ]; then out=$(DM release "${VF[1]}"); else out=$(DM gc); fi
+	rc=$?
+	check_eq "devmgr $how of an attachment that merged into a file: exit 0" 0 "$rc"
+	check_eq "  ... the file stays, the runtime's key in it" runtime "$(jq -r .owner "$f" 2>&1)"
+	sysfs_sync 1 ens1f0v1
+	restored 1 "devmgr $how of an attachment that merged into a file"
+	rm -f "$f"
+done
+
+# the node's devinfoDirs no longer allow the directory: the file is left, the release done, a line says so
+echo "{\"devinfoDirs\": [\"$T_TMP/elsewhere\"]}" >"$T_TMP/node-moved.json"
+di_dies ctr-dmv
+out=$(DM_NODE=$T_TMP/node-moved.json DM release "${VF[1]}"); rc=$?
+check_eq "devmgr release when devinfoDirs no longer allow the file: exit 0" 0 "$rc"
+check_match "  ... says the file is left and why" \
+	"release: VF ${VF[1]}: device-info file $f left in place: .*$T_TMP/elsewhere" "$out"
+check "  ... the file is left" test -f "$f"
+sysfs_sync 1 ens1f0v1
+restored 1 "devmgr release when devinfoDirs no longer allow the file"
+rm -f "$f"
+di_dies ctr-dmg
+out=$(DM_NODE=$T_TMP/node-moved.json DM gc); rc=$?
+check_eq "devmgr gc when devinfoDirs no longer allow the file: exit 0" 0 "$rc"
+check_match "  ... says the file is left" "gc: 1 device-info file left in place; it: $f: " "$out"
+check "  ... the file is left" test -f "$f"
+sysfs_sync 1 ens1f0v1
+restored 1 "devmgr gc when devinfoDirs no longer allow the file"
+rm -f "$f"
+
+# a symbolic link put in place of the file: neither gc nor release follows it, both leave it
+for how in gc release; do
+	di_dies "ctr-dl$how"
+	rm "$f" && ln -s "$T_TMP/elsewhere/target" "$f"
+	if [ "$how" = release ]; then out=$(DM release "${VF[1]}"); else out=$(DM gc); fi
+	rc=$?
+	check_eq "devmgr $how with a symbolic link in place of the file: exit 0" 0 "$rc"
+	check_match "  ... says the link is left" "device-info file.* $f.*is a symbolic link" "$out"
+	check_eq "  ... the link left, what it names untouched" "$T_TMP/elsewhere/target target" \
+		"$(readlink "$f") $(cat "$T_TMP/elsewhere/target")"
+	sysfs_sync 1 ens1f0v1
+	restored 1 "devmgr $how with a symbolic link in place of the file"
+	rm -f "$f"
+done
 
 # --- the example conflists ------------------------------------------------------------------
 for f in conf/sriov.conflist conf/sriov-pool.conflist; do

@@ -1,4 +1,5 @@
-/* Network configuration: common keys and the typed accessors' errors. */
+/* Network configuration: common keys and the typed accessors' errors; the node settings'
+ * directories (log, device-info, data) and the removal of a device-info file beneath them. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include <unistd.h>
 #include "fixture.h"
 #include "unit.h"
+#include "ucni/devinfo.h"
 #include "ucni/jsoncheck.h"
 #include "ucni/log.h"
 #include "ucni/node.h"
@@ -348,6 +350,77 @@ static void devinfo_dirs(void **s)
 	node_reset();
 }
 
+/* devinfo_remove: the file ADD made, under devinfoDirs as they are now, no link followed. */
+static void devinfo_remove_rules(void **s)
+{
+	char node[300], path[600], dir[400], name[256], target[400];
+	const char *why = "x";
+	struct stat st;
+	int fd = -1;
+	if (geteuid() != 0)
+		skip(); /* the node file must be root's */
+	snprintf(node, sizeof(node), "%s/node.json", test_dir);
+	FILE *f = fopen(node, "w");
+	assert_non_null(f);
+	fprintf(f, "{\"devinfoDirs\": [\"%s/di\"]}", test_dir);
+	fclose(f);
+	chmod(node, 0644);
+	setenv(NODE_SETTINGS_ENV, node, 1);
+	node_reset();
+
+	snprintf(path, sizeof(path), "%s/di/cni/a-device.json", test_dir);
+	/* nothing there, not even the directory: nothing to do, nothing made */
+	assert_int_equal(devinfo_remove(path, &why), 0);
+	assert_null(why);
+	snprintf(dir, sizeof(dir), "%s/di", test_dir);
+	assert_int_equal(access(dir, F_OK), -1);
+	/* the file ADD writes: removed once, then already gone */
+	assert_int_equal(node_open_parent(NODE_DEVINFO_DIRS, path, 1, &fd, name, &why), 0);
+	assert_int_equal(devinfo_write_pci(fd, name, "0000:3b:01.1", "0000:3b:00.0", "", true), 0);
+	assert_int_equal(devinfo_remove(path, &why), 1);
+	assert_int_equal(fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW), -1);
+	assert_int_equal(devinfo_remove(path, &why), 0);
+	/* a symbolic link in its place: left, and what it names untouched */
+	snprintf(target, sizeof(target), "%s/target", test_dir);
+	f = fopen(target, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(symlinkat(target, fd, name), 0);
+	assert_int_equal(devinfo_remove(path, &why), -ELOOP);
+	assert_non_null(strstr(why, "symbolic link"));
+	assert_int_equal(fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	assert_int_equal(stat(target, &st), 0);
+	assert_int_equal(unlinkat(fd, name, 0), 0);
+	/* a directory in its place: left */
+	assert_int_equal(mkdirat(fd, name, 0755), 0);
+	assert_int_equal(devinfo_remove(path, &why), -EISDIR);
+	assert_non_null(strstr(why, "not a regular file"));
+	assert_int_equal(unlinkat(fd, name, AT_REMOVEDIR), 0);
+	/* the node no longer allows the directory: the file is left, the reason names the allowed ones */
+	assert_int_equal(devinfo_write_pci(fd, name, "0000:3b:01.1", NULL, NULL, false), 0);
+	f = fopen(node, "w");
+	assert_non_null(f);
+	fprintf(f, "{\"devinfoDirs\": [\"%s/other\"]}", test_dir);
+	fclose(f);
+	node_reset();
+	assert_int_equal(devinfo_remove(path, &why), -EPERM);
+	assert_non_null(strstr(why, "/other"));
+	assert_int_equal(fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW), 0);
+	/* unusable node settings: refused too, never removed */
+	f = fopen(node, "w");
+	assert_non_null(f);
+	fprintf(f, "{\"devinfoDirs\": 1}");
+	fclose(f);
+	node_reset();
+	assert_int_equal(devinfo_remove(path, &why), -EPERM);
+	assert_int_equal(fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW), 0);
+	assert_int_equal(devinfo_remove("", &why), -EINVAL);
+	close(fd);
+	unsetenv(NODE_SETTINGS_ENV);
+	node_reset();
+}
+
 /* node_open_dir: a dataDir beneath the allowed directory, made only there, never through a link. */
 static void data_dir_rules(void **s)
 {
@@ -513,6 +586,7 @@ int main(void)
 		cmocka_unit_test_setup(path_normalize, reset_error),
 		cmocka_unit_test_setup_teardown(log_file_rules, test_dir_make, test_dir_remove),
 		cmocka_unit_test_setup_teardown(devinfo_dirs, test_dir_make, test_dir_remove),
+		cmocka_unit_test_setup_teardown(devinfo_remove_rules, test_dir_make, test_dir_remove),
 		cmocka_unit_test_setup_teardown(data_dir_rules, test_dir_make, test_dir_remove),
 		cmocka_unit_test_setup(accessors, reset_error),
 		cmocka_unit_test_setup(mac_format, reset_error),

@@ -1,5 +1,5 @@
 /* Log lines (lib/cni/log.c): the line format, levels, escaping, long messages; and the
- * logFile rules of the node settings (lib/cni/node.c) as a config meets them. */
+ * logFile rules of the node settings (lib/base/node.c) as a config meets them. */
 #include <errno.h>
 #include <fcntl.h>
 #include <regex.h>
