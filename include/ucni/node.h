@@ -58,8 +58,10 @@ int node_open_parent(enum node_dirs kind, const char *path, int create, int *ret
  * Opens the directory PATH, one a network config names, when it is or lies beneath a
  * directory of KIND: normalized as node_open does; the allowed directory itself is opened
  * as named (links allowed: the admin's), then every component beneath it with
- * O_DIRECTORY|O_NOFOLLOW. With CREATE, missing components (and a missing allowed directory,
- * with its parents) are made with MODE; nothing is made when the path is refused.
+ * O_DIRECTORY|O_NOFOLLOW (state_walk(), the walk of state_open_subdir without its owner
+ * rule). With CREATE, missing components are made with exactly MODE (never group or other
+ * writable), and a missing allowed directory with its parents; nothing is made when the
+ * path is refused.
  * Returns 0 and *ret_fd (O_RDONLY|O_DIRECTORY|O_CLOEXEC); -EPERM with *ret_why when the
  * rules refuse it (outside, too long, "..", a link or a non-directory on the way); another
  * -errno (-ENOENT without CREATE).

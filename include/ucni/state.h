@@ -24,6 +24,11 @@ int state_mkdir(const char *path, mode_t mode);
  * name beneath it. "" or "." is dirfd itself (its own descriptor, judged too).
  */
 int state_open_subdir(int dirfd, const char *rel, mode_t mode, int *ret_fd);
+/* The walk beneath state_open_subdir, which is state_walk(…, STATE_WALK_JUDGE, …); without
+ * that flag no component (dirfd included) is judged, for a directory the node's admin
+ * chose (lib/base/node.c): never through a link, made as above, but owned by anyone. */
+#define STATE_WALK_JUDGE 1u
+int state_walk(int dirfd, const char *rel, mode_t mode, unsigned flags, int *ret_fd);
 /* The same judgement, without creating anything: 0, -ENOENT, -ENOTDIR or -EPERM. */
 int state_dir_check(const char *path);
 /* The state directory `path` opened: made first as state_mkdir makes it when `mode` is

@@ -241,31 +241,21 @@ static int refuse(const char **ret_why, const char *why)
 static int open_beneath(const char *dir, const char *rel, int flags, mode_t mode, int *ret_fd,
 			const char **ret_why)
 {
-	char part[PATH_MAX];
+	char sub[PATH_MAX];
 	struct stat st;
-	int r, fd = -1;
+	int r, fd = -1, dfd;
+	const char *slash = strrchr(rel, '/'), *part = slash ? slash + 1 : rel;
+	snprintf(sub, sizeof(sub), "%.*s", slash ? (int)(slash - rel) : 0, rel);
 	/* the admin's directory itself may be reached through links */
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
+	int top = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (top < 0)
 		return -errno;
-	const char *p = rel;
-	for (;;) {
-		size_t len = strcspn(p, "/");
-		memcpy(part, p, len);
-		part[len] = 0;
-		if (!p[len])
-			break;
-		int n = openat(dfd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (n < 0) {
-			r = errno == ELOOP || errno == ENOTDIR
-				    ? refuse(ret_why, "lies beneath a symbolic link or a file that is not a directory")
-				    : -errno;
-			goto out;
-		}
-		close(dfd);
-		dfd = n;
-		p += len + 1;
-	}
+	r = state_walk(top, sub, 0, 0, &dfd);
+	close(top);
+	if (r == -ELOOP || r == -ENOTDIR)
+		return refuse(ret_why, "lies beneath a symbolic link or a file that is not a directory");
+	if (r < 0)
+		return r;
 	/* Look before opening: opening a FIFO or a device has effects of its own. */
 	if (fstatat(dfd, part, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (S_ISLNK(st.st_mode)) {
@@ -424,7 +414,7 @@ static int admin_dir_open(const char *dir, bool create, mode_t mode, int *ret_fd
 int node_open_dir(enum node_dirs kind, const char *path, bool create, mode_t mode, int *ret_fd,
 		  const char **ret_why)
 {
-	char norm[PATH_MAX], part[NAME_MAX + 1];
+	char norm[PATH_MAX];
 	const char *dir, *rel;
 	int dfd = -1, r = node_locate(kind, path, norm, &dir, &rel, ret_why);
 	if (r < 0)
@@ -441,35 +431,15 @@ int node_open_dir(enum node_dirs kind, const char *path, bool create, mode_t mod
 	/* Beneath it, one component at a time and never through a link: a component is made
 	 * only when missing, and then so is every one after it (nothing is made before a
 	 * refusal). */
-	for (const char *p = rel; *p;) {
-		size_t len = strcspn(p, "/");
-		memcpy(part, p, len);
-		part[len] = 0;
-		int n = openat(dfd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (n < 0 && errno == ENOENT && create) {
-			if (mkdirat(dfd, part, mode) < 0 && errno != EEXIST) {
-				r = -errno;
-				goto fail;
-			}
-			n = openat(dfd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		}
-		if (n < 0) {
-			r = errno == ELOOP || errno == ENOTDIR
-				    ? refuse(ret_why, "passes through a symbolic link or a file that is not a directory")
-				    : -errno;
-			goto fail;
-		}
-		close(dfd);
-		dfd = n;
-		p += len;
-		if (*p == '/')
-			p++;
-	}
-	*ret_fd = dfd;
-	return 0;
-fail:
+	int fd;
+	r = state_walk(dfd, rel, create ? mode : 0, 0, &fd);
 	close(dfd);
-	return r;
+	if (r == -ELOOP || r == -ENOTDIR)
+		return refuse(ret_why, "passes through a symbolic link or a file that is not a directory");
+	if (r < 0)
+		return r;
+	*ret_fd = fd;
+	return 0;
 }
 
 int node_open_regular(const char *path, int *ret_fd, const char **ret_why)

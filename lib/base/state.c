@@ -108,7 +108,7 @@ int state_mkdir(const char *path, mode_t mode)
 	return state_dir_check(buf);
 }
 
-int state_open_subdir(int dirfd, const char *rel, mode_t mode, int *ret_fd)
+int state_walk(int dirfd, const char *rel, mode_t mode, unsigned flags, int *ret_fd)
 {
 	char part[NAME_MAX + 1];
 	int r, fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -118,7 +118,7 @@ int state_open_subdir(int dirfd, const char *rel, mode_t mode, int *ret_fd)
 		while (*p == '/')
 			p++;
 		size_t len = strcspn(p, "/");
-		if ((r = state_dir_check_fd(fd)) < 0)
+		if ((flags & STATE_WALK_JUDGE) && (r = state_dir_check_fd(fd)) < 0)
 			break;
 		if (len == 0) {
 			*ret_fd = fd;
@@ -153,6 +153,11 @@ int state_open_subdir(int dirfd, const char *rel, mode_t mode, int *ret_fd)
 	}
 	close(fd);
 	return r;
+}
+
+int state_open_subdir(int dirfd, const char *rel, mode_t mode, int *ret_fd)
+{
+	return state_walk(dirfd, rel, mode, STATE_WALK_JUDGE, ret_fd);
 }
 
 int state_read(const char *path, size_t max, char **ret, size_t *ret_len)

@@ -182,6 +182,47 @@ static void open_subdir(void **state)
 	close(dfd);
 }
 
+/* state_walk without STATE_WALK_JUDGE (the node's admin directories): the same walk, no
+ * owner rule; still never through a link or a file, still the exact mode when it makes. */
+static void walk_unjudged(void **state)
+{
+	char p[512], l[512], t[512];
+	int dfd, fd;
+	(void)state;
+	path_of(p, sizeof(p), "");
+	dfd = open(p, O_RDONLY | O_DIRECTORY);
+	assert_true(dfd >= 0);
+	mode_t old = umask(0077);
+	assert_int_equal(state_walk(dfd, "a/b", 0755, 0, &fd), 0);
+	umask(old);
+	close(fd);
+	path_of(p, sizeof(p), "a/b");
+	assert_int_equal(mode_of(p), 0755);
+	/* a directory others may write into: refused only by the judged walk */
+	path_of(p, sizeof(p), "a");
+	assert_int_equal(chmod(p, 0777), 0);
+	assert_int_equal(state_walk(dfd, "a/b", 0, STATE_WALK_JUDGE, &fd), -EPERM);
+	assert_int_equal(state_walk(dfd, "a/b", 0, 0, &fd), 0);
+	close(fd);
+	/* a group-writable mode asked for is not given */
+	assert_int_equal(state_walk(dfd, "a/c", 0775, 0, &fd), 0);
+	close(fd);
+	path_of(p, sizeof(p), "a/c");
+	assert_int_equal(mode_of(p), 0755);
+	/* links and files refused as by the judged walk, nothing made through them */
+	path_of(t, sizeof(t), "target");
+	assert_int_equal(mkdir(t, 0755), 0);
+	path_of(l, sizeof(l), "a/link");
+	assert_int_equal(symlink(t, l), 0);
+	assert_int_equal(state_walk(dfd, "a/link/sub", 0755, 0, &fd), -ELOOP);
+	assert_int_equal(count_in("target"), 0);
+	path_of(p, sizeof(p), "a/file");
+	close(open(p, O_CREAT | O_WRONLY, 0644));
+	assert_int_equal(state_walk(dfd, "a/file/sub", 0755, 0, &fd), -ENOTDIR);
+	assert_int_equal(state_walk(dfd, "a/missing/sub", 0, 0, &fd), -ENOENT);
+	close(dfd);
+}
+
 static void replace_and_read(void **state)
 {
 	char p[512], *s;
@@ -507,6 +548,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(mkdir_rule, test_dir_make, test_dir_remove),
 		cmocka_unit_test_setup_teardown(open_subdir, test_dir_make, test_dir_remove),
+		cmocka_unit_test_setup_teardown(walk_unjudged, test_dir_make, test_dir_remove),
 		cmocka_unit_test_setup_teardown(open_dir, test_dir_make, test_dir_remove),
 		cmocka_unit_test(read_all_bound),
 		cmocka_unit_test_setup_teardown(replace_and_read, test_dir_make, test_dir_remove),
