@@ -62,9 +62,7 @@ int ipam_addr_parse(const char *s, bool need_len, struct ip_prefix *ret, bool *r
 		memcpy(p.addr.bytes, a.addr.bytes, sizeof(p.addr.bytes));
 		p.len = a.family == AF_INET ? 32 : 128;
 	}
-	ipam_prefix_canonical(&p);
-	if (!has_len)
-		p.len = p.family == AF_INET ? 32 : 128;
+	ipam_prefix_canonical(&p); /* a mapped address without a length: 128 - 96, its own 32 */
 	*ret = p;
 	if (ret_has_len)
 		*ret_has_len = has_len;

@@ -531,7 +531,6 @@ int dm_store_gc_restore(dm_store *s, const char *sysfs_root, dm_gc_report *ret);
 bool dm_record_is_stale(const dm_record *r);
 dm_record *dm_record_free(dm_record *r);
 
-/* Validation of anything that becomes part of a path or a record. */
 /* Is POOL served to the kubelet by a running `devmgr serve` on STATE_DIR (its marker
  * serve.json names the pool, and the recorded pid runs with the recorded start time)?
  * 1, with the resource name ("<prefix>/<resourceName>") into RET_RESOURCE (SIZE bytes)
@@ -539,6 +538,7 @@ dm_record *dm_record_free(dm_record *r);
  * (-EBADMSG: a corrupt marker). Such a pool's VFs are the kubelet's to hand out. */
 int dm_pool_served(const char *state_dir, const char *pool, char *ret_resource, size_t size);
 
+/* Validation of anything that becomes part of a path or a record. */
 bool dm_owner_id_valid(const char *id);
 bool dm_ifname_valid(const char *name);
 
