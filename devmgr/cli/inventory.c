@@ -65,19 +65,27 @@ static cJSON *device_json_full(const dm_device *d, const dm_config *c, const rec
 	return o;
 }
 
-/* S, cJSON_Print()'s text of a value DEPTH levels deep in the document: a tab more before
- * each line after the first. */
-static void print_nested(const char *s, int depth)
+/* S, cJSON_Print()'s text of a value DEPTH levels deep in the document, as it
+ * stands there: a tab more before each line after the first. Freed: S; NULL on ENOMEM. */
+static char *nested(char *s, size_t depth)
 {
-	static const char tabs[] = "\t\t\t\t\t\t\t\t";
-	for (const char *p = s, *nl; *p; p = nl + 1) {
-		if (!(nl = strchr(p, '\n'))) {
-			fputs(p, stdout);
-			break;
+	size_t lines = 0, len = 0;
+	if (!s)
+		return NULL;
+	for (const char *p = s; *p; p++, len++)
+		lines += *p == '\n';
+	char *t = malloc(len + lines * depth + 1), *q = t;
+	if (t)
+		for (const char *p = s; *p; p++) {
+			*q++ = *p;
+			if (*p == '\n')
+				for (size_t k = 0; k < depth; k++)
+					*q++ = '\t';
 		}
-		fwrite(p, 1, (size_t)(nl - p + 1), stdout);
-		fwrite(tabs, 1, (size_t)depth < sizeof(tabs) - 1 ? (size_t)depth : sizeof(tabs) - 1, stdout);
-	}
+	if (t)
+		*q = 0;
+	free(s);
+	return t;
 }
 
 /* A batch of devices formatted on several threads (par_run()), each into its own text:
@@ -98,12 +106,12 @@ static void json_chunk(size_t begin, size_t end, void *arg)
 	json_batch *b = arg;
 	for (size_t i = begin; i < end; i++) {
 		cJSON *o = device_json_full(b->dev[i], b->c, b->rs);
-		b->text[i] = o ? cJSON_Print(o) : NULL;
+		b->text[i] = o ? nested(cJSON_Print(o), 2) : NULL;
 		cJSON_Delete(o);
 	}
 }
 
-/* Prints the batch's texts in order, each an element of an array two levels deep. */
+/* Prints the batch's texts in order: elements of an array two levels deep. */
 static int batch_flush(json_batch *b, bool *first)
 {
 	int r = 0;
@@ -114,7 +122,7 @@ static int batch_flush(json_batch *b, bool *first)
 		else if (r >= 0) {
 			fputs(*first ? "" : ", ", stdout);
 			*first = false;
-			print_nested(b->text[i], 2);
+			fputs(b->text[i], stdout);
 		}
 		free(b->text[i]);
 	}
