@@ -104,36 +104,71 @@ static void sweep_stale(struct sr *s)
 	dm_record_list_free(list, n);
 }
 
-/* The pool config. A "poolConfig" of the network config is read only from a config
- * directory the node allows (ucni/node.h); the node's own choice ($DEVMGR_CONFIG, the
- * installed config, /etc) as it is. Both open non-blocking, regular files only, and no
- * message quotes the file: the kubelet shows CNI errors in pod events. */
-int sriov_pool_config_load(struct sr *s, dm_config **ret)
+/* The pool config at PATH: one the network config names (TENANT) is read only from a config
+ * directory the node allows (ucni/node.h); the node's own choice as it is. Both open
+ * non-blocking, regular files only, and no message quotes the file: the kubelet shows CNI
+ * errors in pod events. WHAT begins each message. */
+static int pool_config_read(const char *path, bool tenant, const char *what, dm_config **ret)
 {
-	const char *path = s->c.pool_config, *given = NULL, *why = NULL;
+	const char *why = NULL;
 	char err[256] = "", *text = NULL;
 	size_t len = 0;
 	int fd = -1, r;
-	if (conf_string(s->ctx->conf.root, NULL, "poolConfig", &given) > 0 && *given)
-		r = node_open(NODE_CONFIG_DIRS, path, O_RDONLY, 0, &fd, &why);
-	else
-		r = node_open_regular(path, &fd, &why);
+	r = tenant ? node_open(NODE_CONFIG_DIRS, path, O_RDONLY, 0, &fd, &why) : node_open_regular(path, &fd, &why);
 	if (r == -EPERM)
-		return cni_fail(CNI_ERR_INVALID_CONFIG, r, "invalid config: \"poolConfig\" value \"%s\" %s", path, why);
+		return cni_fail(CNI_ERR_INVALID_CONFIG, r, "%s value \"%s\" %s", what, path, why);
 	if (r < 0)
-		return cni_fail(r == -ENOENT ? CNI_ERR_INVALID_CONFIG : CNI_ERR_IO, r,
-				"invalid config: \"poolConfig\" %s cannot be opened: %s", path, strerror(-r));
+		return cni_fail(r == -ENOENT ? CNI_ERR_INVALID_CONFIG : CNI_ERR_IO, r, "%s %s cannot be opened: %s", what,
+				path, strerror(-r));
 	r = read_all(fd, 1 << 20, &text, &len);
 	close(fd);
 	if (r < 0)
-		return cni_fail(CNI_ERR_IO, r, "invalid config: \"poolConfig\" %s cannot be read: %s", path,
+		return cni_fail(CNI_ERR_IO, r, "%s %s cannot be read: %s", what, path,
 				r == -EFBIG ? "larger than 1 MiB" : strerror(-r));
 	r = dm_config_parse_text(text, len, DM_CONFIG_QUIET, ret, err, sizeof(err));
 	free(text);
 	if (r < 0)
-		return cni_fail(r == -EBADMSG ? CNI_ERR_DECODE : CNI_ERR_INVALID_CONFIG, r,
-				"invalid config: \"poolConfig\" %s cannot be used: %s", path, err);
+		return cni_fail(r == -EBADMSG ? CNI_ERR_DECODE : CNI_ERR_INVALID_CONFIG, r, "%s %s cannot be used: %s", what,
+				path, err);
 	return 0;
+}
+
+int sriov_pool_config_load(struct sr *s, dm_config **ret)
+{
+	const char *given = NULL;
+	bool tenant = conf_string(s->ctx->conf.root, NULL, "poolConfig", &given) > 0 && *given;
+	return pool_config_read(s->c.pool_config, tenant, "invalid config: \"poolConfig\"", ret);
+}
+
+int sriov_check_device_allowed(struct sr *s)
+{
+	enum node_device_ids ids;
+	const char *why = NULL, *path = NULL;
+	dm_config *cfg = NULL;
+	dm_inventory *inv = NULL;
+	int r = node_device_ids(&ids, &why);
+	if (r < 0) /* no policy known: the admin may have asked for "pools" */
+		return cni_fail(CNI_ERR_INVALID_CONFIG, r, "invalid config: \"%s\" value \"%s\" %s", s->c.device_key,
+				s->pci, why);
+	if (ids == NODE_DEVICE_IDS_ANY)
+		return 0;
+	/* the node's pools only: a poolConfig of the network config would let it pick its own */
+	if ((r = sriov_node_pool_config(s, &path)) < 0 ||
+	    (r = pool_config_read(path, false, "node setting \"" NODE_DEVICE_IDS_KEY "\" is \"pools\": the pool config",
+				  &cfg)) < 0)
+		return r;
+	if ((r = dm_inventory_load(s->sysfs, 0, &inv)) < 0)
+		r = cni_fail(CNI_ERR_IO, r, "reading the PCI devices under %s failed", s->sysfs);
+	else {
+		const dm_device *d = dm_inventory_find(inv, s->pci);
+		if (!d || dm_config_match(cfg, d) < 0)
+			r = cni_fail(CNI_ERR_INVALID_CONFIG, -EPERM,
+				     "invalid config: \"%s\" value \"%s\" is in none of the node's pools (node setting \""
+				     NODE_DEVICE_IDS_KEY "\" is \"pools\")", s->c.device_key, s->pci);
+	}
+	dm_inventory_free(inv);
+	dm_config_free(cfg);
+	return r;
 }
 
 int sriov_claim_pool(struct sr *s, const dm_owner *owner)

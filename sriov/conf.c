@@ -25,6 +25,26 @@ static int on_off(const cJSON *root, const char *key, int *ret)
 	return r;
 }
 
+int sriov_node_pool_config(struct sr *s, const char **ret)
+{
+	/* as the devmgr CLI: $DEVMGR_CONFIG, the config `devmgr apply` installed, /etc */
+	const char *p = getenv("DEVMGR_CONFIG");
+	if (!p || !*p) {
+		struct stat st;
+		snprintf(s->installed_config, sizeof(s->installed_config), "%s/config.json", s->statedir);
+		p = DEFAULT_POOL_CONFIG;
+		if (lstat(s->installed_config, &st) == 0) {
+			/* as the devmgr CLI: never follow a link planted in the state directory */
+			if (!S_ISREG(st.st_mode))
+				return cni_fail(CNI_ERR_INVALID_CONFIG, -ELOOP, "the installed pool config %s is not a regular file",
+						s->installed_config);
+			p = s->installed_config;
+		}
+	}
+	*ret = p;
+	return 0;
+}
+
 int sriov_conf_parse(struct sr *s)
 {
 	const struct cni_ctx *ctx = s->ctx;
@@ -83,23 +103,8 @@ int sriov_conf_parse(struct sr *s)
 	if ((r = conf_string(root, NULL, "poolConfig", &c->pool_config)) < 0)
 		return r;
 	/* Only a pool needs the pool config: a deviceID ADD does not look for it. */
-	if (c->pool && (!c->pool_config || !*c->pool_config)) {
-		/* as the devmgr CLI: $DEVMGR_CONFIG, the config `devmgr apply` installed, /etc */
-		c->pool_config = getenv("DEVMGR_CONFIG");
-		if (!c->pool_config || !*c->pool_config) {
-			struct stat st;
-			snprintf(s->installed_config, sizeof(s->installed_config), "%s/config.json", s->statedir);
-			c->pool_config = DEFAULT_POOL_CONFIG;
-			if (lstat(s->installed_config, &st) == 0) {
-				/* as the devmgr CLI: never follow a link planted in the state directory */
-				if (!S_ISREG(st.st_mode))
-					return cni_fail(CNI_ERR_INVALID_CONFIG, -ELOOP,
-							"the installed pool config %s is not a regular file",
-							s->installed_config);
-				c->pool_config = s->installed_config;
-			}
-		}
-	}
+	if (c->pool && (!c->pool_config || !*c->pool_config) && (r = sriov_node_pool_config(s, &c->pool_config)) < 0)
+		return r;
 	if ((r = conf_int(root, NULL, "numaNode", -1, 1023, &v)) < 0)
 		return r;
 	if (r > 0)

@@ -82,7 +82,7 @@ static int sriov_add(struct cni_ctx *ctx, cJSON **ret)
 	}
 	if (s.c.device_id) {
 		memcpy(s.pci, s.c.pci, sizeof(s.pci));
-		if ((r = sriov_check_device(&s, s.c.device_key)) < 0)
+		if ((r = sriov_check_device(&s, s.c.device_key)) < 0 || (r = sriov_check_device_allowed(&s)) < 0)
 			goto out;
 	}
 	if ((r = sriov_open_store(&s)) < 0)

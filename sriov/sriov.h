@@ -49,6 +49,9 @@ struct sr {
 
 /* Parse and check the keys into s->c (and s->sysfs, s->statedir). Records the error. */
 int sriov_conf_parse(struct sr *s);
+/* The node's own pool config (never one a network config names): $DEVMGR_CONFIG, the one
+ * `devmgr apply` installed in s->statedir, else /etc/ucni/devmgr.json. Records the error. */
+int sriov_node_pool_config(struct sr *s, const char **ret);
 /* Does the config set any VF setting (MAC, VLAN, spoofchk, trust, link state, rates)? */
 bool sriov_wants_vf(const struct sriov_conf *c);
 /* Does the config set VF attribute a? */
@@ -96,6 +99,9 @@ int sriov_open_store(struct sr *s);
 int sriov_check_device(struct sr *s, const char *key);
 /* Load the pool config s->c.pool_config. Records the error. */
 int sriov_pool_config_load(struct sr *s, dm_config **ret);
+/* With the node setting "sriovDeviceIDs": "pools", is the VF s->pci (named by deviceID) in
+ * one of the node's pools? 0 when allowed; code 7 naming the key when not. */
+int sriov_check_device_allowed(struct sr *s);
 /* Claim a VF for owner, from s->c.pool or at s->c.pci, into s->pci, and hold its lock.
  * Records the error. */
 int sriov_claim_pool(struct sr *s, const dm_owner *owner);

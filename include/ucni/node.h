@@ -16,6 +16,18 @@
 /* The reference host-local's default dataDir. */
 #define NODE_DATA_DIR_DEFAULT "/var/lib/cni/networks"
 
+/* "sriovDeviceIDs": which VFs a network config may name by deviceID (runtimeConfig.deviceID,
+ * deviceID, pciBusID): "any" (the default, as the reference plugin), or "pools": only a VF
+ * in one of the node's devmgr pools (its own pool configuration, never one a config names). */
+#define NODE_DEVICE_IDS_KEY "sriovDeviceIDs"
+enum node_device_ids {
+	NODE_DEVICE_IDS_ANY,
+	NODE_DEVICE_IDS_POOLS,
+};
+/* The node's "sriovDeviceIDs" into *RET: 0, or -EPERM with *ret_why (static) when the node
+ * settings cannot be used (then no policy is known: the caller refuses). */
+int node_device_ids(enum node_device_ids *ret, const char **ret_why);
+
 enum node_dirs {
 	NODE_LOG_DIRS,    /* "logDirs": where a logFile may be */
 	NODE_CONFIG_DIRS, /* "configDirs": where a file a config names (poolConfig) may be */

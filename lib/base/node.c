@@ -1,5 +1,6 @@
 /* Node settings (/etc/ucni/node.json): the directories a network config may name files and
- * stores in, and the opening of such a file or directory without leaving them. */
+ * stores in, and the opening of such a file or directory without leaving them; which VFs
+ * a config may name by deviceID. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -30,6 +31,7 @@ static struct {
 	int err;           /* the settings cannot be used: why[] says why */
 	char why[512];
 	struct dirs dirs[NODE_DIRS_KINDS];
+	enum node_device_ids device_ids;
 } node;
 
 static char why_buf[1024];
@@ -86,6 +88,7 @@ void node_reset(void)
 	node.loaded = false;
 	node.err = 0;
 	node.why[0] = 0;
+	node.device_ids = NODE_DEVICE_IDS_ANY;
 }
 
 static int settings_fail(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -127,12 +130,23 @@ static int parse_settings(const char *path, const char *text, size_t len)
 	}
 	cJSON_ArrayForEach(v, root) {
 		int k = -1;
+		if (!strcmp(v->string, NODE_DEVICE_IDS_KEY)) {
+			if (cJSON_IsString(v) && !strcmp(v->valuestring, "any"))
+				node.device_ids = NODE_DEVICE_IDS_ANY;
+			else if (cJSON_IsString(v) && !strcmp(v->valuestring, "pools"))
+				node.device_ids = NODE_DEVICE_IDS_POOLS;
+			else {
+				r = settings_fail(path, "has \"%s\" that is neither \"any\" nor \"pools\"", v->string);
+				goto out;
+			}
+			continue;
+		}
 		for (int i = 0; i < NODE_DIRS_KINDS && k < 0; i++)
 			if (!strcmp(v->string, keys[i]))
 				k = i;
 		if (k < 0) {
-			r = settings_fail(path, "has an unknown key \"%s\" (expected logDirs, configDirs, devinfoDirs, dataDirs)",
-					  v->string);
+			r = settings_fail(path, "has an unknown key \"%s\" (expected logDirs, configDirs, devinfoDirs, dataDirs, "
+					  NODE_DEVICE_IDS_KEY ")", v->string);
 			goto out;
 		}
 		const cJSON *e;
@@ -324,6 +338,17 @@ static int node_locate(enum node_dirs kind, const char *path, char *norm, const 
 	snprintf(why_buf, sizeof(why_buf), "is outside the %s directories the node allows (%s%s)", whats[kind],
 		 d->n ? "" : "none", node_dirs_str(kind));
 	return refuse(ret_why, why_buf);
+}
+
+int node_device_ids(enum node_device_ids *ret, const char **ret_why)
+{
+	*ret_why = NULL;
+	if (node_load() < 0) {
+		*ret_why = node.why;
+		return -EPERM;
+	}
+	*ret = node.device_ids;
+	return 0;
 }
 
 int node_open(enum node_dirs kind, const char *path, int flags, mode_t mode, int *ret_fd,

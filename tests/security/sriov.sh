@@ -104,4 +104,51 @@ cni DEL "$PLUGIN" "$NSA" net1 ctr-a <<<"$(conf "{\"deviceID\": \"$VF\"}")"
 check_eq "ctr-a's own DEL" 0 "$CNI_RC"
 check "the VF is back in the node" ip -n "$NODE" link show ens1f0v0
 check_eq "and released" "" "$(ls -A "$STATE/vfs")"
+
+# ---- node setting "sriovDeviceIDs": "pools": a deviceID only within the node's own pools
+# (DEVMGR_CONFIG here, the node's environment), never widened by a poolConfig of the config
+node_with() { jq --argjson x "$1" '. + $x' "$T_NODE_CONFIG" >"$T_TMP/node-ids.json" && chmod 644 "$T_TMP/node-ids.json"; }
+POOLS=$T_TMP/node-pools.json
+mkdir -p "$T_TMP/etc-ucni"
+WIDE=$T_TMP/etc-ucni/wide.json
+echo '{"resourceList": [{"resourceName": "all", "selectors": {"vendors": ["8086"]}}]}' >"$WIDE"
+pools_are() { echo "{\"resourceList\": [{\"resourceName\": \"ens1\", \"selectors\": {\"pfNames\": [\"$1\"]}}]}" >"$POOLS"; }
+UCNI_NODE_CONFIG=$T_TMP/node-ids.json
+CNI_EXTRA_ENV=(UCNI_SYSFS_ROOT="$SYS" UCNI_STATE_DIR="$STATE" DEVMGR_CONFIG="$POOLS")
+node_with '{"sriovDeviceIDs": "pools", "configDirs": ["'"$T_TMP/etc-ucni"'"]}'
+pools_are "ens1f0#1-7"
+before=$(state)
+for key in deviceID runtimeConfig; do
+	if [ $key = deviceID ]; then c=$(conf "{\"deviceID\": \"$VF\"}"); k=deviceID
+	else c=$(conf "{\"runtimeConfig\": {\"deviceID\": \"$VF\"}}"); k=runtimeConfig.deviceID; fi
+	cni ADD "$PLUGIN" "$NSA" net1 ctr-c <<<"$c"
+	check_eq "sriovDeviceIDs pools: $k outside the node's pools is code 7" 7 "$(jv .code)"
+	check_match "the message names $k and the setting" "\"$k\" value \"$VF\" is in none of the node's pools \\(node setting \"sriovDeviceIDs\" is \"pools\"\\)" "$(jv .msg)"
+done
+cni ADD "$PLUGIN" "$NSA" net1 ctr-c <<<"$(conf "{\"deviceID\": \"$VF\", \"poolConfig\": \"$WIDE\"}")"
+check_eq "a poolConfig of the config does not widen the node's pools (code 7)" 7 "$(jv .code)"
+rm "$POOLS"
+cni ADD "$PLUGIN" "$NSA" net1 ctr-c <<<"$(conf "{\"deviceID\": \"$VF\"}")"
+check_eq "no node pool config: code 7" 7 "$(jv .code)"
+check_match "naming the setting and the file" "node setting \"sriovDeviceIDs\" is \"pools\": the pool config .*node-pools.json cannot be opened" "$(jv .msg)"
+node_with '{"sriovDeviceIDs": "some"}'
+cni ADD "$PLUGIN" "$NSA" net1 ctr-c <<<"$(conf "{\"deviceID\": \"$VF\"}")"
+check_eq "a bad sriovDeviceIDs: every deviceID refused (code 7)" 7 "$(jv .code)"
+check_match "naming the setting's values" 'node settings .*"sriovDeviceIDs" that is neither "any" nor "pools"' "$(jv .msg)"
+check_eq "none of these changed the store" "$before" "$(state)"
+check "nor took the VF from the node" ip -n "$NODE" link show ens1f0v0
+check "nor put anything in ctr-a's netns" test "$(ip -n "$NSA" -o link show | wc -l)" -eq 1
+pools_are "ens1f0#0-3"
+node_with '{"sriovDeviceIDs": "pools"}'
+cni ADD "$PLUGIN" "$NSA" net1 ctr-c <<<"$(conf "{\"deviceID\": \"$VF\"}")"
+check_eq "sriovDeviceIDs pools: a VF in the node's pools is taken" 0 "$CNI_RC"
+check "it is net1 in the netns" in_ctr_a
+cni DEL "$PLUGIN" "$NSA" net1 ctr-c <<<"$(conf "{\"deviceID\": \"$VF\"}")"
+check_eq "and given back by DEL" "0 " "$CNI_RC $(ls -A "$STATE/vfs")"
+node_with '{"sriovDeviceIDs": "any"}'
+rm "$POOLS"
+cni ADD "$PLUGIN" "$NSA" net1 ctr-c <<<"$(conf "{\"deviceID\": \"$VF\"}")"
+check_eq "sriovDeviceIDs any: any VF, no pool config needed" 0 "$CNI_RC"
+cni DEL "$PLUGIN" "$NSA" net1 ctr-c <<<"$(conf "{\"deviceID\": \"$VF\"}")"
+check_eq "and given back" "0 " "$CNI_RC $(ls -A "$STATE/vfs")"
 finish

@@ -295,6 +295,55 @@ static void log_file_rules(void **s)
 	log_start(LOG_LVL_OFF, -1);
 }
 
+/* "sriovDeviceIDs": "any" by default and when given so, "pools" when given so; any other
+ * value leaves no policy (-EPERM naming the key), and the directory rules refuse too. */
+static void device_ids_setting(void **s)
+{
+	char node[300];
+	enum node_device_ids ids = NODE_DEVICE_IDS_POOLS;
+	const char *why = NULL;
+	static const struct {
+		const char *json;
+		int r;
+		enum node_device_ids ids;
+	} cases[] = {
+		{ "{}", 0, NODE_DEVICE_IDS_ANY },
+		{ "{\"sriovDeviceIDs\": \"any\"}", 0, NODE_DEVICE_IDS_ANY },
+		{ "{\"sriovDeviceIDs\": \"pools\", \"logDirs\": []}", 0, NODE_DEVICE_IDS_POOLS },
+		{ "{\"sriovDeviceIDs\": \"Pools\"}", -EPERM, 0 },
+		{ "{\"sriovDeviceIDs\": true}", -EPERM, 0 },
+		{ "{\"sriovDeviceIDs\": [\"pools\"]}", -EPERM, 0 },
+	};
+	if (geteuid() != 0)
+		skip(); /* the node file must be root's */
+	snprintf(node, sizeof(node), "%s/node.json", test_dir);
+	setenv(NODE_SETTINGS_ENV, "/nonexistent/node.json", 1);
+	node_reset();
+	assert_int_equal(node_device_ids(&ids, &why), 0);
+	assert_int_equal(ids, NODE_DEVICE_IDS_ANY); /* no settings file: the default */
+	setenv(NODE_SETTINGS_ENV, node, 1);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		FILE *f = fopen(node, "w");
+		assert_non_null(f);
+		fputs(cases[i].json, f);
+		fclose(f);
+		chmod(node, 0644);
+		node_reset();
+		ids = 7;
+		assert_int_equal(node_device_ids(&ids, &why), cases[i].r);
+		if (cases[i].r == 0)
+			assert_int_equal(ids, cases[i].ids);
+		else {
+			assert_int_equal(ids, 7); /* untouched */
+			assert_non_null(strstr(why, "\"sriovDeviceIDs\" that is neither \"any\" nor \"pools\""));
+			int fd = -1;
+			assert_int_equal(node_open(NODE_LOG_DIRS, "/var/log/ucni/x.log", O_RDONLY, 0, &fd, &why), -EPERM);
+		}
+	}
+	unsetenv(NODE_SETTINGS_ENV);
+	node_reset();
+}
+
 /* devinfoDirs: the directory of a device-info file, opened beneath it without links. */
 static void devinfo_dirs(void **s)
 {
@@ -585,6 +634,7 @@ int main(void)
 		cmocka_unit_test_setup(log_escaping, reset_error),
 		cmocka_unit_test_setup(path_normalize, reset_error),
 		cmocka_unit_test_setup_teardown(log_file_rules, test_dir_make, test_dir_remove),
+		cmocka_unit_test_setup_teardown(device_ids_setting, test_dir_make, test_dir_remove),
 		cmocka_unit_test_setup_teardown(devinfo_dirs, test_dir_make, test_dir_remove),
 		cmocka_unit_test_setup_teardown(devinfo_remove_rules, test_dir_make, test_dir_remove),
 		cmocka_unit_test_setup_teardown(data_dir_rules, test_dir_make, test_dir_remove),
