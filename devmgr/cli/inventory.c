@@ -91,7 +91,7 @@ static char *nested(char *s, size_t depth)
 /* A batch of devices formatted on several threads (par_run()), each into its own text:
  * with thousands of VFs, building and printing the trees costs as much as reading them.
  * A batch at a time keeps only its texts in memory. */
-#define JSON_BATCH (2 * PAR_THREADS_MAX)
+#define JSON_BATCH PAR_THREADS_MAX
 
 typedef struct json_batch {
 	const dm_device *dev[JSON_BATCH];
