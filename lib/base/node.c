@@ -251,23 +251,38 @@ static int refuse(const char **ret_why, const char *why)
 	return -EPERM;
 }
 
+/* The directory that holds REL (normalized, relative, not empty) beneath the admin's
+ * directory DIR, which itself may be reached through links: every component below DIR
+ * walked by state_walk() with FLAGS, never through a link, made with MODE when missing
+ * (0: none). *ret_dirfd, and *ret_base pointing into REL at its last component. */
+static int open_parent_beneath(const char *dir, const char *rel, mode_t mode, unsigned flags, int *ret_dirfd,
+			       const char **ret_base, const char **ret_why)
+{
+	char sub[PATH_MAX];
+	const char *slash = strrchr(rel, '/');
+	snprintf(sub, sizeof(sub), "%.*s", slash ? (int)(slash - rel) : 0, rel);
+	int top = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (top < 0)
+		return -errno;
+	int r = state_walk(top, sub, mode, flags, ret_dirfd);
+	close(top);
+	if (r == -ELOOP || r == -ENOTDIR)
+		return refuse(ret_why, "lies beneath a symbolic link or a file that is not a directory");
+	if (r == -EPERM)
+		return refuse(ret_why, "lies in a directory that belongs to another user or that group or others may write");
+	if (r < 0)
+		return r;
+	*ret_base = slash ? slash + 1 : rel;
+	return 0;
+}
+
 /* REL (normalized, relative, not empty) beneath the directory DIR, never through a link. */
 static int open_beneath(const char *dir, const char *rel, int flags, mode_t mode, int *ret_fd,
 			const char **ret_why)
 {
-	char sub[PATH_MAX];
 	struct stat st;
-	int r, fd = -1, dfd;
-	const char *slash = strrchr(rel, '/'), *part = slash ? slash + 1 : rel;
-	snprintf(sub, sizeof(sub), "%.*s", slash ? (int)(slash - rel) : 0, rel);
-	/* the admin's directory itself may be reached through links */
-	int top = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (top < 0)
-		return -errno;
-	r = state_walk(top, sub, 0, 0, &dfd);
-	close(top);
-	if (r == -ELOOP || r == -ENOTDIR)
-		return refuse(ret_why, "lies beneath a symbolic link or a file that is not a directory");
+	const char *part;
+	int fd = -1, dfd, r = open_parent_beneath(dir, rel, 0, 0, &dfd, &part, ret_why);
 	if (r < 0)
 		return r;
 	/* Look before opening: opening a FIFO or a device has effects of its own. */
@@ -377,31 +392,21 @@ int node_path_check(enum node_dirs kind, const char *path, const char **ret_why)
 int node_open_parent(enum node_dirs kind, const char *path, int create, int *ret_dirfd, char *ret_name,
 		     const char **ret_why)
 {
-	char norm[PATH_MAX], sub[PATH_MAX];
+	char norm[PATH_MAX];
 	const char *dir, *rel;
 	int r = node_locate(kind, path, norm, &dir, &rel, ret_why);
 	if (r < 0)
 		return r;
 	if (!*rel)
 		return refuse(ret_why, "is not a regular file");
-	const char *slash = strrchr(rel, '/'), *base = slash ? slash + 1 : rel;
-	if (strlen(base) > NAME_MAX)
+	const char *slash = strrchr(rel, '/'), *base;
+	if (strlen(slash ? slash + 1 : rel) > NAME_MAX)
 		return refuse(ret_why, "has a name that is too long");
-	snprintf(sub, sizeof(sub), "%.*s", slash ? (int)(slash - rel) : 0, rel);
 	/* the admin's directory itself may be reached through links */
 	if (create && (r = state_mkdir(dir, 0755)) < 0 && r != -EPERM && r != -ENOTDIR)
 		return r;
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
 	int fd;
-	r = state_open_subdir(dfd, sub, create ? 0755 : 0, &fd);
-	close(dfd);
-	if (r == -ELOOP || r == -ENOTDIR)
-		return refuse(ret_why, "lies beneath a symbolic link or a file that is not a directory");
-	if (r == -EPERM)
-		return refuse(ret_why, "lies in a directory that belongs to another user or that group or others may write");
-	if (r < 0)
+	if ((r = open_parent_beneath(dir, rel, create ? 0755 : 0, STATE_WALK_JUDGE, &fd, &base, ret_why)) < 0)
 		return r;
 	strcpy(ret_name, base);
 	*ret_dirfd = fd;
