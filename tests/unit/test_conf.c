@@ -2,6 +2,7 @@
  * directories (log, device-info, data) and the removal of a device-info file beneath them. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -233,22 +234,34 @@ static void path_normalize(void **s)
 						 sizeof(buf)), -ENAMETOOLONG);
 }
 
+/* The node settings file <test_dir>/node.json (root's, 0644) written from FMT…, named by
+ * NODE_SETTINGS_ENV and loaded afresh at its next use; its path stays in node_file. */
+static char node_file[300];
+static void node_settings(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void node_settings(const char *fmt, ...)
+{
+	va_list ap;
+	snprintf(node_file, sizeof(node_file), "%s/node.json", test_dir);
+	FILE *f = fopen(node_file, "w");
+	assert_non_null(f);
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(node_file, 0644), 0);
+	setenv(NODE_SETTINGS_ENV, node_file, 1);
+	node_reset();
+}
+
 /* logFile through the node settings: inside the allowed directory only. */
 static void log_file_rules(void **s)
 {
-	char node[300], json[600], path[600];
+	char json[600], path[600];
 	if (geteuid() != 0)
 		skip(); /* the node file must be root's */
-	snprintf(node, sizeof(node), "%s/node.json", test_dir);
 	snprintf(path, sizeof(path), "%s/logs", test_dir);
 	assert_int_equal(mkdir(path, 0700), 0);
-	FILE *f = fopen(node, "w");
-	assert_non_null(f);
-	fprintf(f, "{\"logDirs\": [\"%s/logs\"]}", test_dir);
-	fclose(f);
-	chmod(node, 0644);
-	setenv(NODE_SETTINGS_ENV, node, 1);
-	node_reset();
+	node_settings("{\"logDirs\": [\"%s/logs\"]}", test_dir);
 
 	snprintf(json, sizeof(json), "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"logFile\":\"%s/logs/a.log\"}", test_dir);
 	assert_int_equal(parse(json), 0);
@@ -277,17 +290,13 @@ static void log_file_rules(void **s)
 	assert_int_equal(access(path, F_OK), -1);
 
 	/* a group-writable node file is refused, not read */
-	chmod(node, 0664);
+	chmod(node_file, 0664);
 	node_reset();
 	snprintf(path, sizeof(path), "%s/logs/a.log", test_dir);
 	assert_int_equal(node_open(NODE_LOG_DIRS, path, O_WRONLY | O_APPEND | O_CREAT, 0600, &fd, &why), -EPERM);
 	assert_non_null(strstr(why, "writable by root alone"));
 	/* a node file with an unknown key is refused too */
-	chmod(node, 0644);
-	f = fopen(node, "w");
-	fprintf(f, "{\"logdirs\": []}");
-	fclose(f);
-	node_reset();
+	node_settings("{\"logdirs\": []}");
 	assert_int_equal(node_open(NODE_LOG_DIRS, path, O_WRONLY | O_APPEND | O_CREAT, 0600, &fd, &why), -EPERM);
 	assert_non_null(strstr(why, "unknown key"));
 	unsetenv(NODE_SETTINGS_ENV);
@@ -299,7 +308,6 @@ static void log_file_rules(void **s)
  * value leaves no policy (-EPERM naming the key), and the directory rules refuse too. */
 static void device_ids_setting(void **s)
 {
-	char node[300];
 	enum node_device_ids ids = NODE_DEVICE_IDS_POOLS;
 	const char *why = NULL;
 	static const struct {
@@ -316,19 +324,12 @@ static void device_ids_setting(void **s)
 	};
 	if (geteuid() != 0)
 		skip(); /* the node file must be root's */
-	snprintf(node, sizeof(node), "%s/node.json", test_dir);
 	setenv(NODE_SETTINGS_ENV, "/nonexistent/node.json", 1);
 	node_reset();
 	assert_int_equal(node_device_ids(&ids, &why), 0);
 	assert_int_equal(ids, NODE_DEVICE_IDS_ANY); /* no settings file: the default */
-	setenv(NODE_SETTINGS_ENV, node, 1);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		FILE *f = fopen(node, "w");
-		assert_non_null(f);
-		fputs(cases[i].json, f);
-		fclose(f);
-		chmod(node, 0644);
-		node_reset();
+		node_settings("%s", cases[i].json);
 		ids = 7;
 		assert_int_equal(node_device_ids(&ids, &why), cases[i].r);
 		if (cases[i].r == 0)
@@ -347,19 +348,12 @@ static void device_ids_setting(void **s)
 /* devinfoDirs: the directory of a device-info file, opened beneath it without links. */
 static void devinfo_dirs(void **s)
 {
-	char node[300], path[600], dir[400], name[256];
+	char path[600], dir[400], name[256];
 	const char *why = NULL;
 	int fd = -1;
 	if (geteuid() != 0)
 		skip(); /* the node file must be root's */
-	snprintf(node, sizeof(node), "%s/node.json", test_dir);
-	FILE *f = fopen(node, "w");
-	assert_non_null(f);
-	fprintf(f, "{\"devinfoDirs\": [\"%s/di\"]}", test_dir);
-	fclose(f);
-	chmod(node, 0644);
-	setenv(NODE_SETTINGS_ENV, node, 1);
-	node_reset();
+	node_settings("{\"devinfoDirs\": [\"%s/di\"]}", test_dir);
 
 	snprintf(path, sizeof(path), "%s/di/cni/a-device.json", test_dir);
 	assert_int_equal(node_path_check(NODE_DEVINFO_DIRS, path, &why), 0);
@@ -402,20 +396,13 @@ static void devinfo_dirs(void **s)
 /* devinfo_remove: the file ADD made, under devinfoDirs as they are now, no link followed. */
 static void devinfo_remove_rules(void **s)
 {
-	char node[300], path[600], dir[400], name[256], target[400];
+	char path[600], dir[400], name[256], target[400];
 	const char *why = "x";
 	struct stat st;
 	int fd = -1;
 	if (geteuid() != 0)
 		skip(); /* the node file must be root's */
-	snprintf(node, sizeof(node), "%s/node.json", test_dir);
-	FILE *f = fopen(node, "w");
-	assert_non_null(f);
-	fprintf(f, "{\"devinfoDirs\": [\"%s/di\"]}", test_dir);
-	fclose(f);
-	chmod(node, 0644);
-	setenv(NODE_SETTINGS_ENV, node, 1);
-	node_reset();
+	node_settings("{\"devinfoDirs\": [\"%s/di\"]}", test_dir);
 
 	snprintf(path, sizeof(path), "%s/di/cni/a-device.json", test_dir);
 	/* nothing there, not even the directory: nothing to do, nothing made */
@@ -431,7 +418,7 @@ static void devinfo_remove_rules(void **s)
 	assert_int_equal(devinfo_remove(path, &why), 0);
 	/* a symbolic link in its place: left, and what it names untouched */
 	snprintf(target, sizeof(target), "%s/target", test_dir);
-	f = fopen(target, "w");
+	FILE *f = fopen(target, "w");
 	assert_non_null(f);
 	fclose(f);
 	assert_int_equal(symlinkat(target, fd, name), 0);
@@ -448,20 +435,12 @@ static void devinfo_remove_rules(void **s)
 	assert_int_equal(unlinkat(fd, name, AT_REMOVEDIR), 0);
 	/* the node no longer allows the directory: the file is left, the reason names the allowed ones */
 	assert_int_equal(devinfo_write_pci(fd, name, "0000:3b:01.1", NULL, NULL, false), 0);
-	f = fopen(node, "w");
-	assert_non_null(f);
-	fprintf(f, "{\"devinfoDirs\": [\"%s/other\"]}", test_dir);
-	fclose(f);
-	node_reset();
+	node_settings("{\"devinfoDirs\": [\"%s/other\"]}", test_dir);
 	assert_int_equal(devinfo_remove(path, &why), -EPERM);
 	assert_non_null(strstr(why, "/other"));
 	assert_int_equal(fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW), 0);
 	/* unusable node settings: refused too, never removed */
-	f = fopen(node, "w");
-	assert_non_null(f);
-	fprintf(f, "{\"devinfoDirs\": 1}");
-	fclose(f);
-	node_reset();
+	node_settings("{\"devinfoDirs\": 1}");
 	assert_int_equal(devinfo_remove(path, &why), -EPERM);
 	assert_int_equal(fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW), 0);
 	assert_int_equal(devinfo_remove("", &why), -EINVAL);
@@ -473,20 +452,13 @@ static void devinfo_remove_rules(void **s)
 /* node_open_dir: a dataDir beneath the allowed directory, made only there, never through a link. */
 static void data_dir_rules(void **s)
 {
-	char node[300], path[700], out[600];
+	char path[700], out[600];
 	const char *why = NULL;
 	struct stat st;
 	int fd = -1;
 	if (geteuid() != 0)
 		skip(); /* the node file must be root's */
-	snprintf(node, sizeof(node), "%s/node.json", test_dir);
-	FILE *f = fopen(node, "w");
-	assert_non_null(f);
-	fprintf(f, "{\"dataDirs\": [\"%s/data\"]}", test_dir);
-	fclose(f);
-	chmod(node, 0644);
-	setenv(NODE_SETTINGS_ENV, node, 1);
-	node_reset();
+	node_settings("{\"dataDirs\": [\"%s/data\"]}", test_dir);
 
 	/* the allowed directory is made when missing, then what lies beneath it */
 	snprintf(path, sizeof(path), "%s/data/a/b", test_dir);
